@@ -1,0 +1,60 @@
+/**
+ * The in-memory shape a reader hands to the core: one row group (Parquet) or one record batch (Arrow)
+ * at a time, only the columns asked for. The core never sees Arrow or Parquet types.
+ */
+
+/** Logical type of a column, as recorded in a signature's schema. */
+export type LogicalType =
+  | 'boolean'
+  | 'int'
+  | 'float'
+  | 'decimal'
+  | 'string'
+  | 'date'
+  | 'timestamp'
+  | 'other';
+
+/** How the engine treats a column. `time` columns are the batch's time axis, not features. */
+export type ColumnRole = 'numeric' | 'categorical' | 'time' | 'ignored';
+
+/** Schema entry of one column. */
+export interface ColumnField {
+  readonly name: string;
+  readonly type: LogicalType;
+  /** The writer's physical/Arrow type, for messages only (e.g. "Int64", "Utf8", "Timestamp<MICROSECOND>"). */
+  readonly sourceType: string;
+  readonly nullable: boolean;
+}
+
+/**
+ * Values of one numeric column in one chunk. `values[i]` is meaningless where `nulls?.[i] === 1`.
+ * Integers, decimals, floats, dates (days since epoch) and timestamps (milliseconds since epoch) all
+ * arrive as Float64Array: the conversion from bigint happens once, in the reader.
+ */
+export interface NumericChunk {
+  readonly kind: 'numeric';
+  readonly length: number;
+  readonly values: Float64Array;
+  /** One byte per row, 1 = null. Absent when the chunk has no nulls. */
+  readonly nulls?: Uint8Array;
+}
+
+/**
+ * Values of one string/boolean column in one chunk, dictionary-encoded: row i has the value
+ * `dictionary[indices[i]]`, or is null when `indices[i] < 0`. Booleans use the dictionary ["false", "true"].
+ */
+export interface CategoricalChunk {
+  readonly kind: 'categorical';
+  readonly length: number;
+  readonly dictionary: readonly string[];
+  readonly indices: Int32Array;
+}
+
+export type ColumnChunk = NumericChunk | CategoricalChunk;
+
+/** One row group / record batch: the same row count in every column. */
+export interface ColumnBatch {
+  readonly rowCount: number;
+  /** Keyed by column name; only the columns that were requested. */
+  readonly columns: ReadonlyMap<string, ColumnChunk>;
+}

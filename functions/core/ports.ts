@@ -1,0 +1,73 @@
+/**
+ * Ports: the interfaces the core and the services need from the outside world. Adapters implement them;
+ * nothing here does I/O.
+ */
+
+/**
+ * Random-access bytes of one object (a file on disk, an S3 object through ranged GETs, a buffer in a test).
+ * Modelled on hyparquet's AsyncBuffer.
+ */
+export interface ByteSource {
+  /** A name for messages: a path or `s3://bucket/key`. */
+  readonly name: string;
+  readonly byteLength: number;
+  /** Bytes [start, end) — `end` exclusive, clamped to byteLength. */
+  read(start: number, end: number): Promise<Uint8Array>;
+}
+
+/** A stored document with the version token used for conditional updates (an S3 ETag, a file hash). */
+export interface StoredObject {
+  readonly body: Uint8Array;
+  readonly etag: string;
+}
+
+/**
+ * Key/value object store with the conditional writes every state change relies on.
+ * Keys are `/`-separated relative paths (see README "Key layout").
+ */
+export interface ObjectStore {
+  get(key: string): Promise<StoredObject | undefined>;
+  /** Create only if absent (S3 If-None-Match: *). Returns false when the key already exists. */
+  putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean>;
+  /** Replace only if the current etag matches (S3 If-Match). Returns false on a mismatch (412). */
+  putIfMatch(key: string, body: Uint8Array | string, etag: string): Promise<boolean>;
+  /** Unconditional write, for immutable or derived documents (reports). */
+  put(key: string, body: Uint8Array | string, contentType?: string): Promise<void>;
+  /** Keys under a prefix, sorted lexicographically. */
+  list(prefix: string): Promise<string[]>;
+  /** A byte source over one stored object, for the column reader. */
+  open(key: string): Promise<ByteSource>;
+}
+
+/** A message to humans (SNS notices topic; console or a file locally). */
+export interface Notice {
+  readonly modelId: string;
+  readonly proposalId: string;
+  readonly subject: string;
+  readonly text: string;
+}
+
+export interface Notifier {
+  /** Resolves once the notice was accepted for delivery; the returned id is recorded as proof. */
+  send(notice: Notice): Promise<{ messageId: string }>;
+}
+
+/** The event retraining systems subscribe to. */
+export interface RetrainRequested {
+  readonly type: 'RetrainRequested';
+  readonly schemaVersion: 1;
+  readonly modelId: string;
+  readonly proposalId: string;
+  /** `approved` or `veto-window-elapsed`. */
+  readonly reason: string;
+  readonly at: string;
+  readonly decidedBy: string;
+  readonly evidence: {
+    readonly driftedFeatures: readonly { name: string; score: number; threshold: number }[];
+    readonly reportKey?: string;
+  };
+}
+
+export interface EventSink {
+  publish(event: RetrainRequested): Promise<{ messageId: string }>;
+}
