@@ -86,4 +86,9 @@ export interface DriftResult {
   readonly summary: string;
   /** Dataset-level drift score in [0, 1] (share of features drifted, weighted as the rule says), for the cadence. */
   readonly score: number;
+  /**
+   * Continuous drift index for the cadence: the largest score/threshold ratio over tested features whose
+   * test is a distance (1 = at the threshold). The cadence forecasts when it crosses 1.
+   */
+  readonly driftIndex: number;
 }
