@@ -62,3 +62,47 @@ export interface RenderedNotice {
   readonly subject: string;
   readonly text: string;
 }
+
+/** What a person can decide about a retraining proposal. */
+export const decisionActions = ['approve', 'reject', 'snooze'] as const;
+export type DecisionAction = (typeof decisionActions)[number];
+
+/** The evidence shown on a decision page: enough to decide without opening the report. */
+export interface DecisionEvidence {
+  readonly verdict: DriftResult['verdict'];
+  /** One plain sentence (e.g. the notice's first line). */
+  readonly headline: string;
+  /** Top features with what moved, in rank order. */
+  readonly features: readonly { readonly name: string; readonly move: string }[];
+  readonly reportUrl?: string;
+}
+
+/** The confirmation page returned on GET of a signed decision link. */
+export interface DecisionPageInput {
+  readonly modelId: string;
+  readonly proposalId: string;
+  readonly action: DecisionAction;
+  /** The signed token, posted back in a hidden field. */
+  readonly token: string;
+  readonly expiresAt: string;
+  readonly evidence: DecisionEvidence;
+  /** For snooze: how long the proposal is snoozed. */
+  readonly snoozeSeconds?: number;
+  /** For veto mode: retraining starts at this time unless rejected. */
+  readonly vetoAt?: string;
+  /** When set, the link cannot be used (expired, already decided, bad signature): shown instead of the form. */
+  readonly error?: string;
+}
+
+/** The page returned after the POST of a decision. */
+export interface DecisionResultInput {
+  readonly modelId: string;
+  readonly proposalId: string;
+  readonly action: DecisionAction;
+  /** `done`: recorded now; `already-decided`: an earlier decision stands; `rejected`: the request was refused. */
+  readonly outcome: 'done' | 'already-decided' | 'rejected';
+  /** ISO time of the decision that stands. */
+  readonly decidedAt?: string;
+  /** Extra plain text, e.g. "retrain event abc sent" or why the request was refused. */
+  readonly message?: string;
+}

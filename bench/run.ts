@@ -1,0 +1,194 @@
+/**
+ * `npm run bench`: our signature (signSources over fileByteSource, single-threaded JS) against DuckDB (one
+ * thread) computing the same profile in one query, on the same files, in the same run.
+ *
+ *   npm run bench                      5M rows x 12 columns: parquet-zstd, parquet-snappy, arrow, + 20M-row parquet-snappy-4x
+ *   npm run bench -- --quick           1M rows, no 4x file (smoke run)
+ *   npm run bench -- --cases arrow,parquet-zstd --repeat 3 --cpu-prof
+ *
+ * Data: bench/generate.py (pyarrow) writes the files once into bench/data/ (gitignored); delete it to regenerate.
+ * Each side runs in its own child process, pinned to CPU 0 with taskset when available, under /usr/bin/time -v
+ * for the peak RSS. Times are measured inside the children around the work only (our signSources call; the
+ * peer's query), so process start-up and module loading are excluded on both sides. Ours signs against a
+ * reference with 100-bin histograms (the check path every upload takes); DuckDB's histogram uses the same edges.
+ * The run checks that both sides agree (row count, per-column non-null counts and means) before reporting.
+ * Output: a table, then one JSON line per case: {"name","oursSeconds","peerSeconds","ratio","peakRssMB",...}.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { parseSignature } from '../functions/core/signature/index.js';
+import { digestDifferences, digestOfPeerRow, profilePlan, profileSql, type ProfileDigest } from './profile-sql.js';
+
+const run = promisify(execFile);
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const DATA = join(ROOT, 'bench', 'data');
+const PYTHON = join(ROOT, '.venv', 'bin', 'python');
+const CASES = ['parquet-zstd', 'parquet-snappy', 'arrow', 'parquet-snappy-4x'] as const;
+type CaseName = (typeof CASES)[number];
+const REFERENCE_ROWS = 1_000_000;
+const HISTOGRAM_BINS = 100;
+
+interface ChildResult {
+  readonly seconds: number;
+  readonly peakRssMB: number;
+  readonly digest: ProfileDigest;
+}
+
+interface CaseResult {
+  readonly name: CaseName;
+  readonly file: string;
+  readonly fileMB: number;
+  readonly rows: number;
+  readonly ours: ChildResult;
+  readonly peer: ChildResult;
+  readonly peerName: string;
+  readonly agree: boolean;
+}
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    cases: { type: 'string' },
+    repeat: { type: 'string', default: '1' },
+    'cpu-prof': { type: 'boolean', default: false },
+  },
+});
+const quick = values.quick === true;
+const repeat = Math.max(1, Number(values.repeat));
+const rows = quick ? 1_000_000 : 5_000_000;
+const wanted = (values.cases?.split(',') ?? [...CASES]).filter((c): c is CaseName => (CASES as readonly string[]).includes(c));
+const cases = wanted.filter((c) => !(quick && c === 'parquet-snappy-4x'));
+
+const pin = existsSync('/usr/bin/taskset') ? ['/usr/bin/taskset', '-c', '0'] : [];
+const timeV = existsSync('/usr/bin/time') ? ['/usr/bin/time', '-v'] : [];
+
+async function spawnMeasured(argv: readonly string[]): Promise<{ stdout: string; peakRssMB: number | undefined }> {
+  const [cmd, ...args] = [...pin, ...timeV, ...argv];
+  const { stdout, stderr } = await run(cmd, args, { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }).catch((error: unknown) => {
+    const e = error as { stderr?: string; message: string };
+    throw new Error(`${argv.join(' ')} failed: ${e.stderr?.slice(-2000) ?? e.message}`);
+  });
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+  return { stdout, peakRssMB: rss ? Number(rss[1]) / 1024 : undefined };
+}
+
+function lastJsonLine(stdout: string): Record<string, unknown> {
+  const line = stdout.trim().split('\n').at(-1) ?? '';
+  return JSON.parse(line) as Record<string, unknown>;
+}
+
+async function generate(rowCount: number, variants: readonly string[]): Promise<Map<string, string>> {
+  await mkdir(DATA, { recursive: true });
+  const { stdout } = await run(PYTHON, [join(ROOT, 'bench', 'generate.py'), DATA, String(rowCount), '--variants', variants.join(',')], {
+    cwd: ROOT,
+  });
+  return new Map(stdout.trim().split('\n').map((l) => l.split('\t') as [string, string]));
+}
+
+const nodeTs = (script: string, extra: readonly string[] = []): string[] => [process.execPath, ...extra, '--import', 'tsx', join(ROOT, 'bench', script)];
+
+async function ours(file: string, reference: string): Promise<ChildResult> {
+  const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', join(DATA, 'profiles')] : [];
+  const { stdout, peakRssMB } = await spawnMeasured([...nodeTs('sign-child.ts', prof), 'check', file, reference]);
+  const out = lastJsonLine(stdout);
+  return { seconds: Number(out.seconds), peakRssMB: peakRssMB ?? Number(out.maxRssMB), digest: out.digest as ProfileDigest };
+}
+
+async function peer(name: CaseName, file: string, planPath: string, sqlPath: string): Promise<ChildResult & { peerName: string }> {
+  if (name === 'arrow') {
+    const { stdout, peakRssMB } = await spawnMeasured([PYTHON, join(ROOT, 'bench', 'duckdb-arrow.py'), file, sqlPath]);
+    const out = lastJsonLine(stdout);
+    const plan = JSON.parse(await readFile(planPath, 'utf8')) as Parameters<typeof digestOfPeerRow>[0];
+    return {
+      seconds: Number(out.seconds),
+      peakRssMB: peakRssMB ?? Number(out.maxRssMB),
+      digest: digestOfPeerRow(plan, out.row as Record<string, unknown>),
+      peerName: 'duckdb-python (pyarrow mmap)',
+    };
+  }
+  const { stdout, peakRssMB } = await spawnMeasured([...nodeTs('duckdb-child.ts'), file, planPath]);
+  const out = lastJsonLine(stdout);
+  return { seconds: Number(out.seconds), peakRssMB: peakRssMB ?? Number(out.maxRssMB), digest: out.digest as ProfileDigest, peerName: 'duckdb-node' };
+}
+
+async function best<T extends { seconds: number }>(times: number, f: () => Promise<T>): Promise<T> {
+  let result = await f();
+  for (let i = 1; i < times; i++) {
+    const next = await f();
+    if (next.seconds < result.seconds) result = next;
+  }
+  return result;
+}
+
+function pad(text: string | number, width: number): string {
+  return String(text).padStart(width);
+}
+
+async function main(): Promise<void> {
+  console.log(`driftgate bench: ${rows.toLocaleString('en-US')} rows x 12 columns; cases ${cases.join(', ')}; best of ${repeat}`);
+  console.log(`pinning: ${pin.length ? 'taskset -c 0' : 'none (no taskset)'}; peak RSS: ${timeV.length ? '/usr/bin/time -v' : 'process.resourceUsage'}`);
+
+  const files = await generate(rows, cases);
+  // The reference (setup, untimed): 100-bin histograms from the first 1M rows.
+  const refFiles = await generate(REFERENCE_ROWS, ['parquet-zstd']);
+  const reference = join(DATA, `reference-${REFERENCE_ROWS}-b${HISTOGRAM_BINS}.json`);
+  if (!existsSync(reference)) {
+    await spawnMeasured([...nodeTs('sign-child.ts'), 'baseline', refFiles.get('parquet-zstd') ?? '', reference, String(HISTOGRAM_BINS)]);
+  }
+  const plan = profilePlan(parseSignature(JSON.parse(await readFile(reference, 'utf8')), reference));
+  const planPath = join(DATA, 'profile-plan.json');
+  const sqlPath = join(DATA, 'profile.sql');
+  await writeFile(planPath, JSON.stringify(plan));
+  await writeFile(sqlPath, profileSql(plan));
+
+  const results: CaseResult[] = [];
+  for (const name of cases) {
+    const file = files.get(name);
+    if (!file) throw new Error(`generate.py did not report a file for ${name}`);
+    const fileMB = (await stat(file)).size / 2 ** 20;
+    const p = await best(repeat, () => peer(name, file, planPath, sqlPath));
+    const o = await best(repeat, () => ours(file, reference));
+    const problems = digestDifferences(o.digest, p.digest);
+    if (problems.length) console.error(`  ${name}: RESULTS DISAGREE: ${problems.slice(0, 5).join('; ')}`);
+    results.push({ name, file, fileMB, rows: o.digest.rows, ours: o, peer: p, peerName: p.peerName, agree: problems.length === 0 });
+    console.log(
+      `${name.padEnd(18)} ${pad(o.digest.rows.toLocaleString('en-US'), 11)} rows ${pad(fileMB.toFixed(0), 5)} MB | ours ${pad(o.seconds.toFixed(2), 6)} s ` +
+        `(peak ${o.peakRssMB.toFixed(0)} MB) | ${p.peerName} ${pad(p.seconds.toFixed(2), 6)} s (peak ${p.peakRssMB.toFixed(0)} MB) | ` +
+        `ratio ${(o.seconds / p.seconds).toFixed(2)} | ${problems.length ? 'DISAGREE' : 'results agree'}`,
+    );
+  }
+
+  const single = results.find((r) => r.name === 'parquet-snappy');
+  const big = results.find((r) => r.name === 'parquet-snappy-4x');
+  if (single && big) {
+    console.log(`memory flatness: peak RSS ${single.ours.peakRssMB.toFixed(0)} MB at ${single.fileMB.toFixed(0)} MB -> ${big.ours.peakRssMB.toFixed(0)} MB at ${big.fileMB.toFixed(0)} MB (x${(big.ours.peakRssMB / single.ours.peakRssMB).toFixed(2)})`);
+  }
+  console.log('targets: ratio <= 0.5 on Parquet (goal <= 0.3); peak RSS <= 512 MB and flat with file size');
+  for (const r of results) {
+    console.log(
+      JSON.stringify({
+        name: r.name,
+        oursSeconds: round(r.ours.seconds),
+        peerSeconds: round(r.peer.seconds),
+        ratio: round(r.ours.seconds / r.peer.seconds),
+        peakRssMB: Math.round(r.ours.peakRssMB),
+        peer: r.peerName,
+        peerPeakRssMB: Math.round(r.peer.peakRssMB),
+        rows: r.rows,
+        fileMB: Math.round(r.fileMB),
+        agree: r.agree,
+      }),
+    );
+  }
+  if (results.some((r) => !r.agree)) process.exitCode = 1;
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+await main();

@@ -1,0 +1,199 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { AdapterError } from '../core/errors.js';
+import type { ByteSource, ObjectStore, StoredObject } from '../core/ports.js';
+
+/**
+ * The embedded default store: a local folder, one file per key (see functions/core/lifecycle/keys.ts).
+ *
+ * - Writes are atomic: a temp file in the same folder, then rename (readers never see half a document).
+ * - etag = sha256 of the content, so it is the same across processes and restarts.
+ * - putIfAbsent links the finished temp file to the key (`link` fails with EEXIST): a race has one winner.
+ * - putIfMatch takes a per-key lock file (`open(..., 'wx')`, retried with backoff; a lock older than
+ *   STALE_LOCK_MS is taken over), compares the etag, renames, releases: compare-and-swap across processes.
+ * Temp and lock files start with "." and never show in `list`.
+ */
+export const STALE_LOCK_MS = 30_000;
+const LOCK_WAIT_MS = 10_000;
+
+/** The sha256 of bytes, hex: the local etag. */
+export function contentEtag(body: Uint8Array): string {
+  return createHash('sha256').update(body).digest('hex');
+}
+
+function toBytes(body: Uint8Array | string): Uint8Array {
+  return typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+}
+
+function isCode(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}
+
+export class LocalStore implements ObjectStore {
+  readonly root: string;
+
+  constructor(rootDir: string) {
+    this.root = path.resolve(rootDir);
+  }
+
+  /** The file path of a key; refuses keys that would leave the root. */
+  pathOf(key: string): string {
+    if (key.length === 0 || key.startsWith('/') || key.split('/').some((p) => p === '..' || p === '' || p === '.' || p.startsWith('.'))) {
+      throw new AdapterError('local-store', `key ${JSON.stringify(key)}`, { cause: new Error('expected a relative key without empty, "." or ".." segments') });
+    }
+    return path.join(this.root, ...key.split('/'));
+  }
+
+  async get(key: string): Promise<StoredObject | undefined> {
+    try {
+      const body = new Uint8Array(await fs.readFile(this.pathOf(key)));
+      return { body, etag: contentEtag(body) };
+    } catch (err) {
+      if (isCode(err, 'ENOENT')) return undefined;
+      throw new AdapterError('local-store', `get ${key}`, { cause: err });
+    }
+  }
+
+  async put(key: string, body: Uint8Array | string): Promise<void> {
+    const target = this.pathOf(key);
+    const temp = await this.writeTemp(target, toBytes(body));
+    try {
+      await fs.rename(temp, target);
+    } catch (err) {
+      await fs.rm(temp, { force: true });
+      throw new AdapterError('local-store', `put ${key}`, { cause: err });
+    }
+  }
+
+  async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
+    const target = this.pathOf(key);
+    const temp = await this.writeTemp(target, toBytes(body));
+    try {
+      await fs.link(temp, target);
+      return true;
+    } catch (err) {
+      if (isCode(err, 'EEXIST')) return false;
+      throw new AdapterError('local-store', `putIfAbsent ${key}`, { cause: err });
+    } finally {
+      await fs.rm(temp, { force: true });
+    }
+  }
+
+  async putIfMatch(key: string, body: Uint8Array | string, etag: string): Promise<boolean> {
+    const target = this.pathOf(key);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const lock = path.join(path.dirname(target), `.${path.basename(target)}.lock`);
+    await this.acquire(lock, key);
+    try {
+      const current = await this.get(key);
+      if (!current || current.etag !== etag) return false;
+      const temp = await this.writeTemp(target, toBytes(body));
+      try {
+        await fs.rename(temp, target);
+      } catch (err) {
+        await fs.rm(temp, { force: true });
+        throw new AdapterError('local-store', `putIfMatch ${key}`, { cause: err });
+      }
+      return true;
+    } finally {
+      await fs.rm(lock, { force: true });
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    // Walk from the deepest folder the prefix names, then filter by the full prefix.
+    const slash = prefix.lastIndexOf('/');
+    const dirKey = slash >= 0 ? prefix.slice(0, slash) : '';
+    const start = dirKey ? path.join(this.root, ...dirKey.split('/')) : this.root;
+    const keys: string[] = [];
+    const walk = async (dir: string, keyPrefix: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await fs.readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if (isCode(err, 'ENOENT') || isCode(err, 'ENOTDIR')) return;
+        throw new AdapterError('local-store', `list ${prefix}`, { cause: err });
+      }
+      for (const entry of entries) {
+        if (entry.name.startsWith('.')) continue;
+        const key = keyPrefix ? `${keyPrefix}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) {
+          if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) await walk(path.join(dir, entry.name), key);
+        } else if (key.startsWith(prefix)) {
+          keys.push(key);
+        }
+      }
+    };
+    await walk(start, dirKey);
+    return keys.sort();
+  }
+
+  async open(key: string): Promise<ByteSource> {
+    const file = this.pathOf(key);
+    let size: number;
+    try {
+      size = (await fs.stat(file)).size;
+    } catch (err) {
+      throw new AdapterError('local-store', `open ${key}`, { cause: err });
+    }
+    return {
+      name: file,
+      byteLength: size,
+      async read(start: number, end: number): Promise<Uint8Array> {
+        const from = Math.max(0, Math.min(start, size));
+        const to = Math.max(from, Math.min(end, size));
+        const out = new Uint8Array(to - from);
+        if (out.length === 0) return out;
+        const handle = await fs.open(file, 'r');
+        try {
+          let done = 0;
+          while (done < out.length) {
+            const { bytesRead } = await handle.read(out, done, out.length - done, from + done);
+            if (bytesRead === 0) break;
+            done += bytesRead;
+          }
+        } finally {
+          await handle.close();
+        }
+        return out;
+      },
+    };
+  }
+
+  private async writeTemp(target: string, bytes: Uint8Array): Promise<string> {
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+    await fs.writeFile(temp, bytes, { flag: 'wx' });
+    return temp;
+  }
+
+  private async acquire(lock: string, key: string): Promise<void> {
+    const started = Date.now();
+    let wait = 2;
+    for (;;) {
+      try {
+        const handle = await fs.open(lock, 'wx');
+        await handle.close();
+        return;
+      } catch (err) {
+        if (!isCode(err, 'EEXIST')) throw new AdapterError('local-store', `lock ${key}`, { cause: err });
+      }
+      try {
+        const stat = await fs.stat(lock);
+        if (Date.now() - stat.mtimeMs > STALE_LOCK_MS) {
+          // A holder that died leaves its lock behind; take it over.
+          await fs.rm(lock, { force: true });
+          continue;
+        }
+      } catch {
+        continue;
+      }
+      if (Date.now() - started > LOCK_WAIT_MS) {
+        throw new AdapterError('local-store', `lock ${key}`, { cause: new Error(`lock held for more than ${LOCK_WAIT_MS} ms`) });
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * wait));
+      wait = Math.min(wait * 2, 100);
+    }
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * Parquet through parquet-wasm's async ParquetFile over a Blob-like view of the ByteSource: it reads the
+ * footer, then for each row group only the column chunks asked for (one ranged read per chunk or run of
+ * adjacent chunks). Each row group is decoded to Arrow arrays in wasm memory and copied straight out of
+ * that memory through the Arrow C data interface (no IPC serialisation), then freed: memory stays bounded
+ * by one row group of the requested columns. See columnar-reader.ts for why parquet-wasm.
+ */
+import { parquetMetadataAsync, parquetRead } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
+import type { ParquetFile } from 'parquet-wasm';
+import type { ColumnBatch, ColumnChunk, ColumnField } from '../core/columns.js';
+import { InvalidInputError } from '../core/errors.js';
+import type { ByteSource } from '../core/ports.js';
+import { columnFieldOf, toColumnChunk } from './arrow-columns.js';
+import { readCRecordBatch, readCSchema, type CSchema } from './arrow-c-data.js';
+import type { BatchFile } from './columnar-reader.js';
+import { withParquetWasm, type ParquetWasm } from './parquet-wasm-host.js';
+
+/** What parquet-wasm needs from a Blob: its size and ranged slices. */
+interface BlobLike {
+  readonly size: number;
+  slice(start?: number, end?: number): BlobLike;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+/**
+ * A Blob-like window over a ByteSource. The first failure of the source (an S3 error, a vanished file) is
+ * kept so the caller can rethrow the original error instead of wasm's stringified copy of it.
+ */
+class SourceBlob implements BlobLike {
+  constructor(
+    private readonly source: ByteSource,
+    private readonly start: number,
+    private readonly end: number,
+    private readonly failures: { first?: unknown },
+  ) {}
+
+  get size(): number {
+    return this.end - this.start;
+  }
+
+  slice(start = 0, end = this.size): BlobLike {
+    const from = this.start + clampIndex(start, this.size);
+    const to = this.start + clampIndex(end, this.size);
+    return new SourceBlob(this.source, from, Math.max(from, to), this.failures);
+  }
+
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    try {
+      return toArrayBuffer(await this.source.read(this.start, this.end));
+    } catch (error) {
+      this.failures.first ??= error;
+      throw error;
+    }
+  }
+}
+
+function clampIndex(index: number, size: number): number {
+  return index < 0 ? Math.max(0, size + index) : Math.min(index, size);
+}
+
+/** Open a Parquet file whose magic bytes were already checked; reads and parses the footer. */
+export async function openParquet(source: ByteSource): Promise<BatchFile> {
+  const failures: { first?: unknown } = {};
+  const blob = new SourceBlob(source, 0, source.byteLength, failures);
+  try {
+    const opened = await withParquetWasm(async (module, generation) => {
+      const file = await module.ParquetFile.fromFile(blob as unknown as Blob);
+      const info = readFileInfo(module, file);
+      return { file, generation, ...info };
+    });
+    const fields = opened.schema.children.map((child) => columnFieldOf(child.name, child.type, child.nullable));
+    return new ParquetBatchFile(source, blob, opened.file, opened.generation, fields, opened.rowCount, opened.rowGroupRows, failures);
+  } catch (error) {
+    if (failures.first !== undefined) throw failures.first;
+    throw new InvalidInputError(source.name, `unreadable Parquet footer: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+function readFileInfo(
+  module: ParquetWasm,
+  file: ParquetFile,
+): { schema: CSchema; rowCount: number; rowGroupRows: number[] } {
+  const metadata = file.metadata();
+  const rowGroupRows: number[] = [];
+  let rowCount: number;
+  try {
+    const count = metadata.numRowGroups();
+    for (let g = 0; g < count; g++) {
+      const group = metadata.rowGroup(g);
+      rowGroupRows.push(group.numRows());
+      group.free();
+    }
+    const fileMetadata = metadata.fileMetadata();
+    rowCount = fileMetadata.numRows();
+    fileMetadata.free();
+  } finally {
+    metadata.free();
+  }
+  const ffi = file.schema().intoFFI();
+  try {
+    return { schema: readCSchema(module.wasmMemory().buffer, ffi.addr()), rowCount, rowGroupRows };
+  } finally {
+    ffi.free();
+  }
+}
+
+class ParquetBatchFile implements BatchFile {
+  readonly format = 'parquet' as const;
+  readonly name: string;
+
+  constructor(
+    private readonly source: ByteSource,
+    private readonly blob: SourceBlob,
+    private file: ParquetFile,
+    private generation: number,
+    readonly schema: readonly ColumnField[],
+    readonly rowCount: number,
+    private readonly rowGroupRows: readonly number[],
+    private readonly failures: { first?: unknown },
+  ) {
+    this.name = source.name;
+  }
+
+  async *batches(columns?: readonly string[]): AsyncIterable<ColumnBatch> {
+    // `other` columns (lists, structs, binary) have no chunk form: never decode them.
+    const convertible = new Set(this.schema.filter((f) => f.type !== 'other').map((f) => f.name));
+    const wanted = selectColumns(this.source.name, this.schema, columns).filter((c) => convertible.has(c));
+    for (let g = 0; g < this.rowGroupRows.length; g++) {
+      const rows = this.rowGroupRows[g];
+      if (wanted.length === 0) {
+        yield { rowCount: rows, columns: new Map() };
+        continue;
+      }
+      yield* await this.readRowGroup(g, rows, wanted);
+    }
+  }
+
+  private async readRowGroup(group: number, rows: number, wanted: readonly string[]): Promise<ColumnBatch[]> {
+    try {
+      return await withParquetWasm(async (module, generation) => {
+        if (generation !== this.generation) {
+          // The instance this file was opened on panicked and was replaced: reopen on the new one.
+          this.file = await module.ParquetFile.fromFile(this.blob as unknown as Blob);
+          this.generation = generation;
+        }
+        const table = await this.file.read({ rowGroups: [group], columns: [...wanted], batchSize: Math.max(1, rows) });
+        const stream = table.intoFFI();
+        try {
+          const memory = module.wasmMemory().buffer;
+          const schema = readCSchema(memory, stream.schemaAddr());
+          const out: ColumnBatch[] = [];
+          for (let b = 0; b < stream.numArrays(); b++) {
+            const batch = readCRecordBatch(memory, stream.arrayAddr(b), schema);
+            const chunks = new Map<string, ColumnChunk>();
+            for (const name of wanted) {
+              const raw = batch.columns.get(name);
+              const chunk = raw && toColumnChunk(raw);
+              if (chunk) chunks.set(name, chunk);
+            }
+            out.push({ rowCount: batch.rowCount, columns: chunks });
+          }
+          return out;
+        } finally {
+          stream.free();
+        }
+      });
+    } catch (error) {
+      if (this.failures.first !== undefined) throw this.failures.first;
+      throw await this.describeFailure(group, wanted, error);
+    }
+  }
+
+  /**
+   * Name the failing column and the cause: decode the row group's columns one by one with hyparquet (pure
+   * JS, slower, but its errors are plain exceptions), only on this error path.
+   */
+  private async describeFailure(group: number, wanted: readonly string[], error: unknown): Promise<Error> {
+    const where = `failed to decode row group ${group}`;
+    const rowStart = this.rowGroupRows.slice(0, group).reduce((a, b) => a + b, 0);
+    const rowEnd = rowStart + this.rowGroupRows[group];
+    const file = {
+      byteLength: this.source.byteLength,
+      slice: async (start: number, end?: number): Promise<ArrayBuffer> =>
+        toArrayBuffer(await this.source.read(start, end ?? this.source.byteLength)),
+    };
+    try {
+      const metadata = await parquetMetadataAsync(file);
+      for (const name of wanted) {
+        try {
+          await parquetRead({ file, metadata, columns: [name], rowStart, rowEnd, compressors });
+        } catch (columnError) {
+          return new InvalidInputError(this.source.name, `column '${name}': ${where}: ${messageOf(columnError)}`, {
+            cause: columnError,
+          });
+        }
+      }
+    } catch {
+      // The footer already parsed once; fall through to the decoder's own message.
+    }
+    const label = wanted.length === 1 ? `column '${wanted[0]}'` : `columns ${wanted.map((w) => `'${w}'`).join(', ')}`;
+    return new InvalidInputError(this.source.name, `${label}: ${where}: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+    ? bytes.buffer
+    : (bytes.slice().buffer as ArrayBuffer);
+}
+
+/** Requested columns (default: every column the reader can convert), validated against the schema. */
+export function selectColumns(file: string, schema: readonly ColumnField[], columns: readonly string[] | undefined): string[] {
+  if (columns === undefined) return schema.filter((f) => f.type !== 'other').map((f) => f.name);
+  const known = new Set(schema.map((f) => f.name));
+  const missing = columns.filter((c) => !known.has(c));
+  if (missing.length > 0) {
+    throw new InvalidInputError(
+      file,
+      `no column ${missing.map((m) => `'${m}'`).join(', ')} (the file has ${schema.map((f) => `'${f.name}'`).join(', ')})`,
+    );
+  }
+  return [...new Set(columns)];
+}
+
+/** wasm errors arrive as Error, string or JsValue-ish objects; keep one readable line. */
+export function messageOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0].trim() || 'unknown error';
+}

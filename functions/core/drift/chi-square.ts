@@ -1,0 +1,89 @@
+import { chi2Sf } from './special.js';
+
+/**
+ * Chi-square test of homogeneity on a 2×k table (reference counts vs current counts per category).
+ */
+
+/** Smallest expected count per cell for the chi-square approximation to hold (Cochran's rule). */
+export const MIN_EXPECTED = 5;
+
+export interface ChiSquareResult {
+  readonly statistic: number;
+  readonly pValue: number;
+  readonly dof: number;
+  /** Number of columns the test ran on (after dropping empty columns). */
+  readonly columns: number;
+}
+
+/**
+ * Chi-square test on a 2×k contingency table, as scipy's `chi2_contingency(table)` (Yates' correction when
+ * dof = 1); all-zero columns are dropped first, and a table with fewer than 2 columns gives p = 1.
+ * @example chiSquareTest([10, 20], [20, 10]).pValue // ≈ 0.0201
+ */
+export function chiSquareTest(reference: readonly number[], current: readonly number[]): ChiSquareResult {
+  if (reference.length !== current.length) {
+    throw new RangeError(`chiSquareTest: ${reference.length} reference columns but ${current.length} current`);
+  }
+  const rows: number[][] = [[], []];
+  for (let j = 0; j < reference.length; j += 1) {
+    if (reference[j] + current[j] > 0) {
+      rows[0].push(reference[j]);
+      rows[1].push(current[j]);
+    }
+  }
+  const k = rows[0].length;
+  const rowTotals = rows.map((row) => row.reduce((a, b) => a + b, 0));
+  const total = rowTotals[0] + rowTotals[1];
+  if (k < 2 || rowTotals[0] === 0 || rowTotals[1] === 0) return { statistic: 0, pValue: 1, dof: 0, columns: k };
+  const dof = k - 1;
+  let statistic = 0;
+  for (let j = 0; j < k; j += 1) {
+    const colTotal = rows[0][j] + rows[1][j];
+    for (let i = 0; i < 2; i += 1) {
+      const expected = (rowTotals[i] * colTotal) / total;
+      let observed = rows[i][j];
+      if (dof === 1) {
+        // Yates' continuity correction, exactly as scipy applies it: move each cell up to 0.5 towards expected.
+        const diff = expected - observed;
+        observed += Math.sign(diff) * Math.min(0.5, Math.abs(diff));
+      }
+      statistic += ((observed - expected) * (observed - expected)) / expected;
+    }
+  }
+  return { statistic, pValue: chi2Sf(statistic, dof), dof, columns: k };
+}
+
+/**
+ * Pool sparse columns of a 2×k table so that chi-square is valid: every column whose smallest expected
+ * count is below MIN_EXPECTED goes into one pooled column; if that pooled column is still sparse it is
+ * merged into the smallest remaining column, repeatedly. Returns the pooled reference and current rows.
+ */
+export function poolSparseColumns(
+  reference: readonly number[],
+  current: readonly number[],
+): { reference: number[]; current: number[] } {
+  const refTotal = reference.reduce((a, b) => a + b, 0);
+  const curTotal = current.reduce((a, b) => a + b, 0);
+  const total = refTotal + curTotal;
+  const smallRow = Math.min(refTotal, curTotal);
+  // Expected count of a column in the smaller row: colTotal · smallRow / total.
+  const isSparse = (colTotal: number): boolean => total === 0 || (colTotal * smallRow) / total < MIN_EXPECTED;
+  const kept: [number, number][] = [];
+  let pooled: [number, number] = [0, 0];
+  for (let j = 0; j < reference.length; j += 1) {
+    const col: [number, number] = [reference[j], current[j]];
+    if (col[0] + col[1] === 0) continue;
+    if (isSparse(col[0] + col[1])) pooled = [pooled[0] + col[0], pooled[1] + col[1]];
+    else kept.push(col);
+  }
+  while (pooled[0] + pooled[1] > 0 && isSparse(pooled[0] + pooled[1]) && kept.length > 0) {
+    let smallest = 0;
+    for (let j = 1; j < kept.length; j += 1) {
+      if (kept[j][0] + kept[j][1] < kept[smallest][0] + kept[smallest][1]) smallest = j;
+    }
+    const [col] = kept.splice(smallest, 1);
+    pooled = [pooled[0] + col[0], pooled[1] + col[1]];
+  }
+  if (pooled[0] + pooled[1] > 0) kept.push(pooled);
+  return { reference: kept.map((c) => c[0]), current: kept.map((c) => c[1]) };
+}

@@ -1,0 +1,314 @@
+import type { LogicalType } from '../columns.js';
+import { ConfigError } from '../errors.js';
+import { parseWith } from '../schema-parse.js';
+import type {
+  CategoricalColumnSignature,
+  ColumnSignature,
+  DatasetSignature,
+  NumericColumnSignature,
+} from '../signature/types.js';
+import { OTHER_LABEL, categoryTable, chiSquareFromSignatures, nonNullCount } from './categorical.js';
+import { jensenShannon, psi } from './distances.js';
+import { explainCategorical, explainDataset, explainInsufficient, explainNumeric, formatShare } from './explain.js';
+import { binsOf, ksFromSketches, outOfRangeShare, quantilesOf, wassersteinNorm } from './numeric.js';
+import { compareOptionsSchema, type CompareOptions, type CompareOptionsInput } from './options.js';
+import { driftTests, SIGNIFICANCE_LEVEL, significanceTestByKind, type FeatureKind } from './registry.js';
+import { SELECTION_RULE, assertTestApplies, selectTest, type TestSelection } from './select-test.js';
+import type {
+  CategoricalFeatureDrift,
+  DriftResult,
+  FeatureDrift,
+  NumericFeatureDrift,
+  SchemaChanges,
+} from './types.js';
+
+/**
+ * Compare a current signature with a reference signature: per-feature tests, schema and data-quality
+ * changes, the dataset verdict and the sentences that explain it.
+ *
+ * The per-feature rule (why there are no false alarms from sample size): a feature drifts when BOTH
+ * - the effect is material: its distance score (Wasserstein in reference σ, Jensen–Shannon, PSI) reaches
+ *   the threshold, so a huge batch cannot flag a trivial move that is merely "significant"; and
+ * - the change is significant for the current sample size: KS p < 0.05 (numeric) or chi-square p < 0.05
+ *   (categorical, categories with expected count < 5 pooled so the test is valid), so a small batch cannot
+ *   flag sampling noise (300 rows over 200 categories always look "far" by Jensen–Shannon).
+ * When a user picks a p-value test (ks, chi2), the p-value alone decides. Fewer than MIN_VALUES non-null
+ * values (current or reference) make a feature `insufficient-data`, never drift.
+ */
+
+/** Fewest non-null values on each side for a feature to be judged. */
+export const MIN_VALUES = 30;
+
+/** Number of categories kept for plots. */
+export const PLOT_CATEGORIES = 20;
+
+const TIME_TYPES: readonly LogicalType[] = ['date', 'timestamp'];
+
+/** The per-feature rule, as stated in every result. */
+export const FEATURE_RULE =
+  `a feature drifts when its distance score reaches its threshold AND the change is significant ` +
+  `(KS p < ${SIGNIFICANCE_LEVEL} numeric, chi-square p < ${SIGNIFICANCE_LEVEL} categorical with sparse categories pooled); ` +
+  `a p-value test (ks, chi2) decides alone; features with fewer than ${MIN_VALUES} values are not judged`;
+
+interface Evaluated {
+  readonly feature: FeatureDrift;
+  /** Drift-relative severity: ≥ 1 means drift (see `severityOf`); -1 when not judged. */
+  readonly severity: number;
+}
+
+/**
+ * How far a feature is past its decision, 1 = at the boundary: a distance test gives
+ * min(score / threshold, ln p / ln 0.05) so that it reaches 1 exactly when both conditions of the rule hold;
+ * a p-value test gives ln p / ln threshold.
+ */
+function severityOf(selection: TestSelection, score: number, significanceP: number): number {
+  const logRatio = (p: number, level: number): number => (p <= 0 ? Number.POSITIVE_INFINITY : p >= 1 ? 0 : Math.log(p) / Math.log(level));
+  if (selection.scoreKind === 'p-value') return logRatio(score, selection.threshold);
+  return Math.min(score / selection.threshold, logRatio(significanceP, SIGNIFICANCE_LEVEL));
+}
+
+/** The shared decision: reads only the score kind, never the test's name. */
+function decide(selection: TestSelection, score: number, significanceP: number): boolean {
+  if (selection.scoreKind === 'p-value') return score < selection.threshold;
+  return score >= selection.threshold && significanceP < SIGNIFICANCE_LEVEL;
+}
+
+function nullShare(column: { count: number; nulls: number }): number {
+  return column.count > 0 ? column.nulls / column.count : 0;
+}
+
+function significanceOf(kind: FeatureKind, reference: ColumnSignature, current: ColumnSignature): number {
+  const test = driftTests[significanceTestByKind[kind]];
+  return test.fn(reference as NumericColumnSignature | CategoricalColumnSignature, current as NumericColumnSignature | CategoricalColumnSignature);
+}
+
+function evaluateNumeric(
+  name: string,
+  reference: NumericColumnSignature,
+  current: NumericColumnSignature,
+  options: CompareOptions,
+): Evaluated {
+  const selection = selectTest(reference, options.overrides[name], options.defaults.numeric, name);
+  const ks = ksFromSketches(reference.sketch, current.sketch);
+  const bins = binsOf(reference, current);
+  const metrics = {
+    ksStat: ks.statistic,
+    ksPValue: ks.pValue,
+    wassersteinNorm: wassersteinNorm(reference, current),
+    psi: psi(bins.reference, bins.current),
+    jsDistance: jensenShannon(bins.reference, bins.current),
+  };
+  const score = driftTests[selection.test].fn(reference, current);
+  const significanceP = significanceOf('numeric', reference, current);
+  const insufficient = reference.finite < MIN_VALUES || current.finite < MIN_VALUES;
+  const share = (counts: number[]): number[] => {
+    const total = counts.reduce((a, b) => a + b, 0);
+    return counts.map((c) => (total > 0 ? c / total : 0));
+  };
+  const base: Omit<NumericFeatureDrift, 'explanation'> = {
+    kind: 'numeric',
+    name,
+    drift: !insufficient && decide(selection, score, significanceP),
+    status: insufficient ? 'insufficient-data' : 'ok',
+    test: selection.test,
+    score,
+    threshold: selection.threshold,
+    thresholdSource: selection.thresholdSource,
+    scoreKind: selection.scoreKind,
+    nullShare: { reference: nullShare(reference), current: nullShare(current) },
+    count: { reference: reference.finite, current: current.finite },
+    metrics,
+    outOfRangeShare: outOfRangeShare(reference, current),
+    range: { reference: [reference.min, reference.max], current: [current.min, current.max] },
+    quantiles: quantilesOf(reference, current),
+    bins: { edges: bins.edges, reference: share(bins.reference), current: share(bins.current) },
+    mean: { reference: reference.mean, current: current.mean },
+  };
+  const explanation = insufficient
+    ? explainInsufficient(name, current.finite, reference.finite, MIN_VALUES)
+    : explainNumeric(base, significanceP);
+  return {
+    feature: { ...base, explanation },
+    severity: insufficient ? -1 : severityOf(selection, score, significanceP),
+  };
+}
+
+function evaluateCategorical(
+  name: string,
+  reference: CategoricalColumnSignature,
+  current: CategoricalColumnSignature,
+  options: CompareOptions,
+): Evaluated {
+  const selection = selectTest(reference, options.overrides[name], options.defaults.categorical, name);
+  const table = categoryTable(reference, current);
+  const nRef = nonNullCount(reference);
+  const nCur = nonNullCount(current);
+  const unseenCount = table.unseen.reduce((sum, [, c]) => sum + c, 0);
+  const metrics = {
+    jsDistance: jensenShannon(table.reference, table.current),
+    psi: psi(table.reference, table.current),
+    chi2PValue: chiSquareFromSignatures(reference, current).pValue,
+    unseenShare: nCur > 0 ? unseenCount / nCur : 0,
+  };
+  const score = driftTests[selection.test].fn(reference, current);
+  const significanceP = significanceOf('categorical', reference, current);
+  const insufficient = nRef < MIN_VALUES || nCur < MIN_VALUES;
+  const rows = table.labels.map((value, i) => ({
+    value,
+    reference: nRef > 0 ? table.reference[i] / nRef : 0,
+    current: nCur > 0 ? table.current[i] / nCur : 0,
+    unseen: value !== OTHER_LABEL && table.reference[i] === 0 && table.current[i] > 0,
+  }));
+  const named = rows
+    .filter((r) => r.value !== OTHER_LABEL)
+    .sort((a, b) => Math.max(b.reference, b.current) - Math.max(a.reference, a.current) || (a.value < b.value ? -1 : 1))
+    .slice(0, PLOT_CATEGORIES);
+  const other = rows.find((r) => r.value === OTHER_LABEL);
+  const categories = other !== undefined && (other.reference > 0 || other.current > 0) ? [...named, other] : named;
+  const base: Omit<CategoricalFeatureDrift, 'explanation'> = {
+    kind: 'categorical',
+    name,
+    drift: !insufficient && decide(selection, score, significanceP),
+    status: insufficient ? 'insufficient-data' : 'ok',
+    test: selection.test,
+    score,
+    threshold: selection.threshold,
+    thresholdSource: selection.thresholdSource,
+    scoreKind: selection.scoreKind,
+    nullShare: { reference: nullShare(reference), current: nullShare(current) },
+    count: { reference: nRef, current: nCur },
+    metrics,
+    categories,
+  };
+  const explanation = insufficient
+    ? explainInsufficient(name, nCur, nRef, MIN_VALUES)
+    : explainCategorical(base, table.unseen, significanceP);
+  return {
+    feature: { ...base, explanation },
+    severity: insufficient ? -1 : severityOf(selection, score, significanceP),
+  };
+}
+
+function rangeOf(column: ColumnSignature): readonly [number | null, number | null] {
+  return column.kind === 'categorical' ? [null, null] : [column.min, column.max];
+}
+
+/** Every problem with the tests named in the options, as one ConfigError. */
+function checkTests(options: CompareOptions, reference: DatasetSignature): void {
+  const problems: string[] = [];
+  const attempt = (fn: () => void): void => {
+    try {
+      fn();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(error.message.replace(/^compare options: /, ''));
+    }
+  };
+  for (const kind of ['numeric', 'categorical'] as const) {
+    const test = options.defaults[kind]?.test;
+    if (test !== undefined) attempt(() => assertTestApplies(test, kind, `defaults.${kind}.test`));
+  }
+  for (const [name, override] of Object.entries(options.overrides)) {
+    const test = override.test;
+    if (test === undefined) continue;
+    const column = Object.hasOwn(reference.columns, name) ? reference.columns[name] : undefined;
+    if (column !== undefined && column.kind !== 'time') attempt(() => assertTestApplies(test, column.kind as FeatureKind, `overrides.${name}.test`));
+    else if (!Object.hasOwn(driftTests, test)) {
+      problems.push(`overrides.${name}.test: unknown drift test '${test}' (known: ${Object.keys(driftTests).join(', ')})`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError('compare options', problems.join('; '));
+}
+
+function ruleSentence(options: CompareOptions): string {
+  const keys = options.datasetRule.keyFeatures;
+  const key = keys.length > 0 ? ` or a key feature (${keys.map((k) => `'${k}'`).join(', ')}) drifts` : '';
+  return `drift when ≥ ${formatShare(options.datasetRule.share)} of the judged features drift${key}.`;
+}
+
+/**
+ * Compare `current` with `reference`: never throws on missing, added or retyped columns (they land in
+ * `schema`); throws ConfigError only for invalid options (an unknown test, a test for the wrong kind).
+ * @example
+ * const result = compare(reference, current, { datasetRule: { share: 0.3, keyFeatures: ['fare'] } });
+ * if (result.drift) console.log(result.summary);
+ */
+export function compare(reference: DatasetSignature, current: DatasetSignature, options: CompareOptionsInput = {}): DriftResult {
+  const opts = parseWith(compareOptionsSchema, options, 'compare options');
+  checkTests(opts, reference);
+  const wanted = (name: string): boolean =>
+    (opts.include === undefined || opts.include.includes(name)) && !opts.exclude.includes(name);
+  const refFields = new Map(reference.schema.filter((f) => wanted(f.name)).map((f) => [f.name, f] as const));
+  const curFields = new Map(current.schema.filter((f) => wanted(f.name)).map((f) => [f.name, f] as const));
+  const missing = [...refFields.keys()].filter((n) => !curFields.has(n));
+  const added = [...curFields.keys()].filter((n) => !refFields.has(n));
+  const retyped: { name: string; reference: string; current: string }[] = [];
+  for (const [name, field] of refFields) {
+    const other = curFields.get(name);
+    if (other !== undefined && other.type !== field.type) retyped.push({ name, reference: field.type, current: other.type });
+  }
+
+  const evaluated: Evaluated[] = [];
+  const time: { name: string; reference: readonly [number | null, number | null]; current: readonly [number | null, number | null] }[] = [];
+  for (const [name, field] of refFields) {
+    const curField = curFields.get(name);
+    if (curField === undefined) continue;
+    const refCol = Object.hasOwn(reference.columns, name) ? reference.columns[name] : undefined;
+    const curCol = Object.hasOwn(current.columns, name) ? current.columns[name] : undefined;
+    if (refCol === undefined && curCol === undefined) continue; // ignored on both sides
+    if (refCol === undefined || curCol === undefined) {
+      // Summarised on one side only (its role changed): nothing to compare, reported as a retype.
+      if (!retyped.some((r) => r.name === name)) {
+        retyped.push({ name, reference: refCol ? `${field.type} (${refCol.kind})` : `${field.type} (ignored)`, current: curCol ? `${curField.type} (${curCol.kind})` : `${curField.type} (ignored)` });
+      }
+      continue;
+    }
+    const timeAxis =
+      refCol.kind === 'time' ||
+      curCol.kind === 'time' ||
+      (!opts.testTimeColumns && (TIME_TYPES.includes(field.type) || TIME_TYPES.includes(curField.type)));
+    if (timeAxis) {
+      time.push({ name, reference: rangeOf(refCol), current: rangeOf(curCol) });
+      continue;
+    }
+    if (refCol.kind === 'numeric' && curCol.kind === 'numeric') evaluated.push(evaluateNumeric(name, refCol, curCol, opts));
+    else if (refCol.kind === 'categorical' && curCol.kind === 'categorical') evaluated.push(evaluateCategorical(name, refCol, curCol, opts));
+    else if (!retyped.some((r) => r.name === name)) {
+      retyped.push({ name, reference: `${field.type} (${refCol.kind})`, current: `${curField.type} (${curCol.kind})` });
+    }
+  }
+
+  evaluated.sort(
+    (a, b) =>
+      Number(b.feature.drift) - Number(a.feature.drift) ||
+      b.severity - a.severity ||
+      (a.feature.name < b.feature.name ? -1 : a.feature.name > b.feature.name ? 1 : 0),
+  );
+  const features = evaluated.map((e) => e.feature);
+  const judged = evaluated.filter((e) => e.feature.status === 'ok');
+  const drifted = judged.filter((e) => e.feature.drift);
+  const share = judged.length > 0 ? drifted.length / judged.length : 0;
+  const keyDrifted = drifted.some((e) => opts.datasetRule.keyFeatures.includes(e.feature.name));
+  const verdict: DriftResult['verdict'] =
+    judged.length === 0 ? 'insufficient-data' : share >= opts.datasetRule.share || keyDrifted ? 'drift' : 'no-drift';
+  const distanceSeverities = judged.filter((e) => e.feature.scoreKind === 'distance').map((e) => e.severity);
+  const driftIndex = distanceSeverities.length > 0 ? Math.max(...distanceSeverities) : 0;
+  const schema: SchemaChanges = { missing, added, retyped };
+  const sentence = ruleSentence(opts);
+  return {
+    schemaVersion: 1,
+    drift: verdict === 'drift',
+    verdict,
+    rule: {
+      kind: 'share-or-key-feature',
+      description: `Dataset: ${sentence} Feature: ${FEATURE_RULE}. Tests by default: ${SELECTION_RULE}.`,
+    },
+    features,
+    schema,
+    time,
+    rowCount: { reference: reference.rowCount, current: current.rowCount },
+    summary: explainDataset({ verdict, features, schema, ruleSentence: sentence, minimum: MIN_VALUES }),
+    score: share,
+    driftIndex,
+  };
+}

@@ -1,0 +1,176 @@
+import type { CategoricalFeatureDrift, FeatureDrift, NumericFeatureDrift, SchemaChanges } from './types.js';
+import { driftTests, SIGNIFICANCE_LEVEL } from './registry.js';
+
+/**
+ * Plain sentences for a feature and for the dataset. Pure text from the computed result: nothing here
+ * decides anything.
+ */
+
+/** A value in the data's units: three significant digits, no exponent for everyday magnitudes. */
+export function formatValue(x: number | null): string {
+  if (x === null) return '—';
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  if (a === 0) return '0';
+  if (a >= 1e7 || a < 1e-3) return x.toExponential(2);
+  if (a >= 1000) return x.toFixed(0);
+  return x.toPrecision(3);
+}
+
+/** A score beside its threshold: two decimals, or one significant digit below 0.01. */
+export function formatScore(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x !== 0 && Math.abs(x) < 0.01) return x.toPrecision(1);
+  return x.toFixed(2);
+}
+
+/** "p < 0.001" or "p = 0.043". */
+export function formatPValue(p: number): string {
+  if (p < 0.001) return 'p < 0.001';
+  return `p = ${p < 0.1 ? p.toFixed(3) : p.toFixed(2)}`;
+}
+
+/** A share as a percentage: "18%", "0.4%", "< 0.1%". */
+export function formatShare(x: number): string {
+  if (x === 0) return '0%';
+  if (x < 0.001) return '< 0.1%';
+  if (x < 0.1) return `${Number((x * 100).toFixed(1))}%`;
+  return `${Math.round(x * 100)}%`;
+}
+
+function signed(x: number): string {
+  return x > 0 ? `+${formatValue(x)}` : formatValue(x);
+}
+
+/** What the sentence helpers read from a feature (everything but the sentence itself). */
+type Described = Omit<NumericFeatureDrift, 'explanation'> | Omit<CategoricalFeatureDrift, 'explanation'>;
+
+function quoted(name: string): string {
+  return `'${name}'`;
+}
+
+/** The decisive test's clause: "Wasserstein 0.84 σ ≥ 0.10" or "KS p = 0.43 ≥ 0.05". */
+function testClause(f: Described): string {
+  const entry = driftTests[f.test];
+  const label = entry?.label ?? f.test;
+  const unit = entry?.unit ?? '';
+  if (f.scoreKind === 'p-value') {
+    const p = formatPValue(f.score).replace(/^p /, `${label} `);
+    return `${p} ${f.score < f.threshold ? '<' : '≥'} ${formatScore(f.threshold)}`;
+  }
+  return `${label} ${formatScore(f.score)}${unit} ${f.score >= f.threshold ? '≥' : '<'} ${formatScore(f.threshold)}`;
+}
+
+/** The gating test's clause for a distance test, or "" for a p-value test. */
+function significanceClause(f: Described, significanceP: number): string {
+  if (f.scoreKind === 'p-value') return '';
+  const label = f.kind === 'numeric' ? 'KS' : 'chi²';
+  const p = formatPValue(significanceP);
+  if (f.score >= f.threshold && significanceP >= SIGNIFICANCE_LEVEL) {
+    return `; but ${label} ${p} ≥ ${SIGNIFICANCE_LEVEL} with ${f.count.current} values: not significant, so no drift`;
+  }
+  return `; ${label} ${p}`;
+}
+
+function qualityClause(f: Described, outOfRange: number): string {
+  const parts: string[] = [];
+  if (Math.abs(f.nullShare.current - f.nullShare.reference) >= 0.01) {
+    parts.push(`nulls ${formatShare(f.nullShare.reference)} → ${formatShare(f.nullShare.current)}`);
+  }
+  if (outOfRange > 0) parts.push(`${formatShare(outOfRange)} of values outside the reference range`);
+  return parts.length > 0 ? `; ${parts.join(', ')}` : '';
+}
+
+/** One sentence for a feature that was not judged for lack of data. */
+export function explainInsufficient(name: string, current: number, reference: number, minimum: number): string {
+  if (reference < minimum) return `${quoted(name)}: the reference has only ${reference} values (need ${minimum}); not judged.`;
+  return `${quoted(name)}: only ${current} current values (need ${minimum}); not judged.`;
+}
+
+/** One sentence for a numeric feature: where it moved most, the deciding test and the significance. */
+export function explainNumeric(f: Omit<NumericFeatureDrift, 'explanation'>, significanceP: number): string {
+  const moves = f.quantiles.filter((q) => q.p >= 5 && q.p <= 95 && q.reference !== null && q.current !== null);
+  const median = moves.find((q) => q.p === 50);
+  let where = '';
+  if (moves.length > 0 && median !== undefined) {
+    const delta = (q: (typeof moves)[number]): number => (q.current as number) - (q.reference as number);
+    // Name the median unless another percentile moved at least twice as much (a change of spread).
+    let pick = median;
+    for (const q of moves) if (Math.abs(delta(q)) > 2 * Math.abs(delta(pick))) pick = q;
+    const at = pick.p === 50 ? 'the median' : `p${pick.p}`;
+    where = f.drift
+      ? ` moved ${signed(delta(pick))} at ${at} (${formatValue(pick.reference)} → ${formatValue(pick.current)}),`
+      : ` is stable: ${pick.p === 50 ? 'median' : `p${pick.p}`} ${formatValue(pick.reference)} → ${formatValue(pick.current)},`;
+  } else {
+    where = f.drift ? ' moved,' : ' is stable,';
+  }
+  return `${quoted(f.name)}${where} ${testClause(f)}${significanceClause(f, significanceP)}${qualityClause(f, f.outOfRangeShare)}.`;
+}
+
+/** One sentence for a categorical feature: new categories or the largest share change, the test and significance. */
+export function explainCategorical(
+  f: Omit<CategoricalFeatureDrift, 'explanation'>,
+  unseen: readonly (readonly [string, number])[],
+  significanceP: number,
+): string {
+  let what: string;
+  if (f.metrics.unseenShare > 0) {
+    const names = unseen.slice(0, 3).map(([v]) => quoted(v)).join(', ');
+    const more = unseen.length > 3 ? ` and ${unseen.length - 3} more` : '';
+    what = `${formatShare(f.metrics.unseenShare)} of values are new (unseen: ${names}${more})`;
+  } else {
+    let biggest: (typeof f.categories)[number] | undefined;
+    for (const c of f.categories) {
+      if (biggest === undefined || Math.abs(c.current - c.reference) > Math.abs(biggest.current - biggest.reference)) biggest = c;
+    }
+    what =
+      biggest === undefined
+        ? 'no categories'
+        : `largest change ${quoted(biggest.value)} ${formatShare(biggest.reference)} → ${formatShare(biggest.current)}`;
+  }
+  const lead = f.drift ? `${quoted(f.name)}: ${what}` : `${quoted(f.name)} is stable: ${what}`;
+  return `${lead}; ${testClause(f)}${significanceClause(f, significanceP)}${qualityClause(f, 0)}.`;
+}
+
+function list(names: readonly string[]): string {
+  return names.map(quoted).join(', ');
+}
+
+/** The dataset summary: how many features drifted and which, the rule, and what else changed. */
+export function explainDataset(input: {
+  verdict: 'drift' | 'no-drift' | 'insufficient-data';
+  features: readonly FeatureDrift[];
+  schema: SchemaChanges;
+  ruleSentence: string;
+  minimum: number;
+}): string {
+  const { features, schema } = input;
+  const tested = features.filter((f) => f.status === 'ok');
+  const drifted = tested.filter((f) => f.drift);
+  const insufficient = features.filter((f) => f.status === 'insufficient-data');
+  const parts: string[] = [];
+  if (input.verdict === 'insufficient-data') {
+    parts.push(
+      features.length === 0
+        ? 'No features to compare.'
+        : `Not enough data: every feature has fewer than ${input.minimum} values to compare.`,
+    );
+  } else if (drifted.length > 0) {
+    parts.push(`${drifted.length} of ${tested.length} features drifted: ${list(drifted.map((f) => f.name))}.`);
+  } else {
+    const top = tested[0];
+    parts.push(`No feature drifted (0 of ${tested.length}${top ? `; closest: ${quoted(top.name)}, ${testClause(top)}` : ''}).`);
+  }
+  parts.push(`Verdict: ${input.verdict}. Rule: ${input.ruleSentence}`);
+  if (insufficient.length > 0 && input.verdict !== 'insufficient-data') {
+    parts.push(`Not judged (too few values): ${list(insufficient.map((f) => f.name))}.`);
+  }
+  const schemaParts: string[] = [];
+  if (schema.missing.length > 0) schemaParts.push(`missing ${list(schema.missing)}`);
+  if (schema.added.length > 0) schemaParts.push(`added ${list(schema.added)}`);
+  if (schema.retyped.length > 0) {
+    schemaParts.push(`retyped ${schema.retyped.map((r) => `${quoted(r.name)} (${r.reference} → ${r.current})`).join(', ')}`);
+  }
+  if (schemaParts.length > 0) parts.push(`Schema: ${schemaParts.join('; ')}.`);
+  return parts.join(' ');
+}

@@ -1,0 +1,30 @@
+/**
+ * Drift between a reference signature and a current signature (pure core): the registry of tests, the
+ * per-feature test selection, the raw statistics, and `compare`, which turns two signatures into a
+ * DriftResult with its verdict and explanation.
+ */
+export * from './types.js';
+export * from './options.js';
+export { compare, MIN_VALUES, FEATURE_RULE, PLOT_CATEGORIES } from './compare.js';
+export { selectTest, assertTestApplies, testsFor, SELECTION_RULE } from './select-test.js';
+export type { TestSelection, KindDefault } from './select-test.js';
+export { driftTests, significanceTestByKind, SIGNIFICANCE_LEVEL, featureKinds } from './registry.js';
+export type { DriftTest, FeatureKind, ScoreKind, TestedColumn } from './registry.js';
+export {
+  ksFromSketches,
+  wassersteinFromSketches,
+  wassersteinNorm,
+  outOfRangeShare,
+  quantilesOf,
+  binsOf,
+  standardDeviation,
+  REPORTED_PERCENTILES,
+} from './numeric.js';
+export type { KsResult } from './numeric.js';
+export { jensenShannon, psi, PSI_EMPTY_SHARE } from './distances.js';
+export { chiSquareTest, poolSparseColumns, MIN_EXPECTED } from './chi-square.js';
+export type { ChiSquareResult } from './chi-square.js';
+export { categoryTable, chiSquareFromSignatures, unseenShare, OTHER_LABEL } from './categorical.js';
+export type { CategoryTable } from './categorical.js';
+export { kolmogorovSf, chi2Sf, regularizedGammaQ, logGamma } from './special.js';
+export { formatValue, formatScore, formatPValue, formatShare } from './explain.js';

@@ -1,0 +1,191 @@
+import type { NumericColumnSignature, QuantileSketchJson } from '../signature/types.js';
+import {
+  MIN_INDEXABLE,
+  bucketUpper,
+  sketchBoundaries,
+  sketchCount,
+  sketchEdges,
+  sketchHistogram,
+  sketchMapping,
+  sketchQuantile,
+  sketchRankAt,
+} from '../signature/sketch.js';
+import { variance } from '../signature/numeric.js';
+import { jensenShannon, psi } from './distances.js';
+import { kolmogorovSf } from './special.js';
+
+/**
+ * Numeric statistics computed from two quantile sketches that share one bucket mapping.
+ *
+ * Both empirical CDFs are exact at every bucket boundary (`sketchBoundaries`) and linear inside a bucket
+ * (`sketchRankAt` spreads a bucket's values uniformly), so:
+ * - the KS statistic is the largest CDF gap over the boundaries; it differs from the exact statistic by at
+ *   most the mass inside one bucket (a bucket is 1% wide in value at α = 0.005);
+ * - the Wasserstein-1 distance ∫|F − G| dx is integrated exactly for those piecewise-linear CDFs; every
+ *   value is moved by at most α·|x|, so the error is bounded by α·(E|X| + E|Y|).
+ */
+
+export interface KsResult {
+  readonly statistic: number;
+  readonly pValue: number;
+  readonly n: number;
+  readonly m: number;
+}
+
+/** Fraction of values <= x, and its left limit at 0 where the zero bucket is a point mass. */
+function cdfOf(sketch: QuantileSketchJson, total: number): (x: number, leftLimit?: boolean) => number {
+  return (x, leftLimit = false) =>
+    total === 0 ? 0 : sketchRankAt(sketch, leftLimit && x === 0 ? -MIN_INDEXABLE : x) / total;
+}
+
+/**
+ * Two-sample Kolmogorov–Smirnov test from two sketches: the statistic is the largest CDF gap at the bucket
+ * boundaries; the p-value is the asymptotic Kolmogorov distribution at sqrt(n·m/(n+m))·D, as scipy's
+ * `kstwobign.sf` (slightly conservative for small samples compared with the exact distribution).
+ * @example ksFromSketches(reference.sketch, current.sketch).pValue
+ */
+export function ksFromSketches(reference: QuantileSketchJson, current: QuantileSketchJson): KsResult {
+  const n = sketchCount(reference);
+  const m = sketchCount(current);
+  if (n === 0 || m === 0) return { statistic: 0, pValue: 1, n, m };
+  const f = cdfOf(reference, n);
+  const g = cdfOf(current, m);
+  let statistic = 0;
+  for (const b of sketchBoundaries(reference, current)) {
+    statistic = Math.max(statistic, Math.abs(f(b) - g(b)));
+    if (b === 0) statistic = Math.max(statistic, Math.abs(f(0, true) - g(0, true)));
+  }
+  const en = (n * m) / (n + m);
+  return { statistic, pValue: kolmogorovSf(Math.sqrt(en) * statistic), n, m };
+}
+
+/**
+ * Wasserstein-1 distance between two sketches' distributions (∫|F − G| dx over piecewise-linear CDFs),
+ * in the data's units; 0 when either sketch is empty.
+ * @example wassersteinFromSketches(reference.sketch, current.sketch) / referenceStd
+ */
+export function wassersteinFromSketches(reference: QuantileSketchJson, current: QuantileSketchJson): number {
+  const n = sketchCount(reference);
+  const m = sketchCount(current);
+  if (n === 0 || m === 0) return 0;
+  const f = cdfOf(reference, n);
+  const g = cdfOf(current, m);
+  const points = sketchBoundaries(reference, current);
+  let total = 0;
+  for (let j = 0; j + 1 < points.length; j += 1) {
+    const a = points[j];
+    const b = points[j + 1];
+    // Both CDFs are linear on (a, b); at b = 0 use the left limit (the zero bucket jumps at 0).
+    const d0 = f(a) - g(a);
+    const d1 = f(b, true) - g(b, true);
+    total += integrateAbsLinear(d0, d1, b - a);
+  }
+  return total;
+}
+
+/** ∫ |linear function from d0 to d1| over an interval of width w. */
+function integrateAbsLinear(d0: number, d1: number, w: number): number {
+  if (d0 * d1 >= 0) return (w * (Math.abs(d0) + Math.abs(d1))) / 2;
+  // Sign change: two triangles meeting at the root.
+  return (w * (d0 * d0 + d1 * d1)) / (2 * (Math.abs(d0) + Math.abs(d1)));
+}
+
+/** Bucket of a value under the sketch mapping: [lower, upper] in value space (a point for the zero bucket). */
+function bucketOf(sketch: QuantileSketchJson, x: number): { lower: number; upper: number } {
+  const a = Math.abs(x);
+  if (a <= MIN_INDEXABLE) return { lower: -MIN_INDEXABLE, upper: MIN_INDEXABLE };
+  const { gamma, invLogGamma } = sketchMapping(sketch.relativeAccuracy);
+  let k = Math.ceil(Math.log(a) * invLogGamma);
+  while (bucketUpper(gamma, k) < a) k += 1;
+  while (bucketUpper(gamma, k - 1) >= a) k -= 1;
+  const lo = bucketUpper(gamma, k - 1);
+  const hi = bucketUpper(gamma, k);
+  return x > 0 ? { lower: lo, upper: hi } : { lower: -hi, upper: -lo };
+}
+
+/**
+ * Share of the current column's finite values outside the reference's [min, max]: exactly 0 when the
+ * current min and max lie inside; otherwise counted from whole sketch buckets beyond the buckets holding
+ * the reference min/max (values within the sketch's relative accuracy of the range count as inside).
+ */
+export function outOfRangeShare(reference: NumericColumnSignature, current: NumericColumnSignature): number {
+  if (reference.min === null || reference.max === null || current.min === null || current.max === null) return 0;
+  if (current.min >= reference.min && current.max <= reference.max) return 0;
+  const total = sketchCount(current.sketch);
+  if (total === 0) return 0;
+  let outside = 0;
+  if (current.min < reference.min) {
+    const { lower } = bucketOf(current.sketch, reference.min);
+    outside += sketchRankAt(current.sketch, lower);
+  }
+  if (current.max > reference.max) {
+    const { upper } = bucketOf(current.sketch, reference.max);
+    outside += total - sketchRankAt(current.sketch, upper);
+  }
+  return Math.min(1, Math.max(0, outside / total));
+}
+
+/** Number of bins when a reference carries no histogram: edges at its deciles. */
+export const FALLBACK_BINS = 10;
+
+/** Reference histogram edges and both count vectors on them (current counts from its sketch unless it has the same edges). */
+export function binsOf(
+  reference: NumericColumnSignature,
+  current: NumericColumnSignature,
+): { edges: number[]; reference: number[]; current: number[] } {
+  const edges = reference.histogram ? [...reference.histogram.edges] : sketchEdges(reference.sketch, FALLBACK_BINS);
+  const refCounts = reference.histogram ? [...reference.histogram.counts] : sketchHistogram(reference.sketch, edges);
+  const sameEdges =
+    current.histogram !== null &&
+    current.histogram.edges.length === edges.length &&
+    current.histogram.edges.every((e, i) => e === edges[i]);
+  const curCounts = sameEdges && current.histogram ? [...current.histogram.counts] : sketchHistogram(current.sketch, edges);
+  return { edges, reference: refCounts, current: curCounts };
+}
+
+/** Population standard deviation of a numeric column's finite values (0 when fewer than one). */
+export function standardDeviation(column: NumericColumnSignature): number {
+  return Math.sqrt(Math.max(0, variance(column)));
+}
+
+/**
+ * The scale that turns a Wasserstein distance into "reference standard deviations": σ_ref, or |mean| when
+ * the reference is constant, or 1 when it is constant at 0 (so the score stays finite for JSON).
+ */
+export function wassersteinScale(reference: NumericColumnSignature): number {
+  const sd = standardDeviation(reference);
+  if (sd > 0) return sd;
+  return Math.abs(reference.mean) > 0 ? Math.abs(reference.mean) : 1;
+}
+
+/** Wasserstein distance between two numeric columns divided by the reference's scale (see `wassersteinScale`). */
+export function wassersteinNorm(reference: NumericColumnSignature, current: NumericColumnSignature): number {
+  return wassersteinFromSketches(reference.sketch, current.sketch) / wassersteinScale(reference);
+}
+
+/** PSI of two numeric columns on the reference's bins. */
+export function numericPsi(reference: NumericColumnSignature, current: NumericColumnSignature): number {
+  const bins = binsOf(reference, current);
+  return psi(bins.reference, bins.current);
+}
+
+/** Jensen–Shannon distance (base 2) of two numeric columns on the reference's bins. */
+export function numericJensenShannon(reference: NumericColumnSignature, current: NumericColumnSignature): number {
+  const bins = binsOf(reference, current);
+  return jensenShannon(bins.reference, bins.current);
+}
+
+/** Percentiles reported before -> after. */
+export const REPORTED_PERCENTILES = [1, 5, 25, 50, 75, 95, 99] as const;
+
+/** p1…p99 of both columns from their sketches (null when a side has no finite value). */
+export function quantilesOf(
+  reference: NumericColumnSignature,
+  current: NumericColumnSignature,
+): { p: number; reference: number | null; current: number | null }[] {
+  return REPORTED_PERCENTILES.map((p) => ({
+    p,
+    reference: sketchQuantile(reference.sketch, p / 100),
+    current: sketchQuantile(current.sketch, p / 100),
+  }));
+}

@@ -1,0 +1,75 @@
+/**
+ * Key layout of the store (the same in S3 and in a local folder):
+ *
+ * - `config/<modelId>.json`                  model configuration (ModelConfig)
+ * - `batches/<modelId>/...`                  uploads (the model's configured `batchPrefix`; any prefix works)
+ * - `signatures/<modelId>/<batchId>.json`    one signature per upload; batchId = sha256(source key + etag),
+ *                                            so a re-delivered upload maps to the same key (stored once)
+ * - `references/<modelId>/<version>.json`    reference signatures; the current version is in the state
+ * - `state/<modelId>.json`                   the model's state (ModelState), updated only with putIfMatch
+ * - `reports/<modelId>/<checkId>.json|.html` one report per check
+ * - `proposals/<modelId>/<proposalId>.json`  retrain proposals (Proposal), created with putIfAbsent
+ * - `tokens/<sha256(token)>`                 consumed decision tokens (single use, putIfAbsent)
+ * - `decisions/<modelId>.jsonl`              the decision log, one JSON object a line
+ *
+ * Pure functions: hashes are computed by the caller and passed in.
+ */
+
+/** Key of a model's configuration. */
+export function configKey(modelId: string): string {
+  return `config/${modelId}.json`;
+}
+
+/** The prefix listing every model configuration. */
+export const CONFIG_PREFIX = 'config/';
+
+/** Model id of a config key, or undefined when the key is not one. */
+export function modelIdOfConfigKey(key: string): string | undefined {
+  const match = /^config\/([^/]+)\.json$/.exec(key);
+  return match ? match[1] : undefined;
+}
+
+/** Key of a batch's signature (batchId = sha256 of source key + etag, hex). */
+export function signatureKey(modelId: string, batchId: string): string {
+  return `signatures/${modelId}/${batchId}.json`;
+}
+
+/** Prefix of a model's batch signatures. */
+export function signaturePrefix(modelId: string): string {
+  return `signatures/${modelId}/`;
+}
+
+/** Key of a reference signature version. */
+export function referenceKey(modelId: string, version: string): string {
+  return `references/${modelId}/${encodeURIComponent(version)}.json`;
+}
+
+/** Key of a model's state document. */
+export function stateKey(modelId: string): string {
+  return `state/${modelId}.json`;
+}
+
+/** Key of one check's report (`json` or `html`). */
+export function reportKey(modelId: string, checkId: string, ext: 'json' | 'html'): string {
+  return `reports/${modelId}/${checkId}.${ext}`;
+}
+
+/** Key of a retrain proposal. */
+export function proposalKey(modelId: string, proposalId: string): string {
+  return `proposals/${modelId}/${proposalId}.json`;
+}
+
+/** Prefix of a model's proposals. */
+export function proposalPrefix(modelId: string): string {
+  return `proposals/${modelId}/`;
+}
+
+/** Key marking a decision token as consumed (tokenHash = sha256 of the token, hex). */
+export function tokenKey(tokenHash: string): string {
+  return `tokens/${tokenHash}`;
+}
+
+/** Key of a model's decision log (JSON lines). */
+export function decisionLogKey(modelId: string): string {
+  return `decisions/${modelId}.jsonl`;
+}

@@ -1,0 +1,86 @@
+import type { DriftResult } from '../drift/types.js';
+import type { Forecast } from '../report/types.js';
+import type { ModelState } from './types.js';
+
+/**
+ * When a check opens a retrain proposal (pure).
+ *
+ * Triggers: the dataset verdict is drift; or the forecast crossing falls inside the next check interval;
+ * or the maximum retrain interval has elapsed since the last retrain/adoption.
+ * Suppressed by: an active proposal (open, or approved and awaiting adoption), a snooze still running,
+ * and a rejection of the same evidence (the same drifted features, not STRONGER_FACTOR times stronger).
+ */
+
+/** A rejected set of features re-notifies only when the index grew by this factor or new features drifted. */
+export const STRONGER_FACTOR = 1.5;
+/** How many drifted features a proposal lists. */
+export const TOP_FEATURES = 5;
+
+export interface DriftedFeature {
+  readonly name: string;
+  readonly score: number;
+  readonly threshold: number;
+  readonly test: string;
+}
+
+/** The drifted features, strongest first (at most TOP_FEATURES). */
+export function driftedFeatures(result: DriftResult): DriftedFeature[] {
+  return result.features
+    .filter((f) => f.drift)
+    .slice(0, TOP_FEATURES)
+    .map((f) => ({ name: f.name, score: f.score, threshold: f.threshold, test: f.test }));
+}
+
+/** The evidence a rejection remembers: every drifted feature name, sorted, joined with commas. */
+export function evidenceFingerprint(result: DriftResult): string {
+  return result.features
+    .filter((f) => f.drift)
+    .map((f) => f.name)
+    .sort()
+    .join(',');
+}
+
+export interface ProposalDecision {
+  readonly propose: boolean;
+  readonly triggers: string[];
+  /** Why a triggered proposal was not opened. */
+  readonly suppressed: string | null;
+}
+
+/** Decide whether this check opens a proposal. */
+export function decideProposal(input: {
+  result: DriftResult;
+  forecast: Forecast | null;
+  nextCheckAt: string;
+  state: Pick<ModelState, 'activeProposalId' | 'snoozedUntil' | 'rejected' | 'lastRetrainAt'>;
+  activeBlocks: boolean;
+  maxRetrainIntervalSeconds: number;
+  now: Date;
+}): ProposalDecision {
+  const { result, forecast, state, now } = input;
+  const triggers: string[] = [];
+  if (result.verdict === 'drift') triggers.push('drift');
+  if (forecast?.crossingAt && Date.parse(forecast.crossingAt) <= Date.parse(input.nextCheckAt)) {
+    triggers.push('forecast-crossing-before-next-check');
+  }
+  if (now.getTime() - Date.parse(state.lastRetrainAt) >= input.maxRetrainIntervalSeconds * 1000) {
+    triggers.push('max-retrain-interval');
+  }
+  if (triggers.length === 0) return { propose: false, triggers, suppressed: null };
+  if (input.activeBlocks) {
+    return { propose: false, triggers, suppressed: `proposal ${state.activeProposalId} is still active` };
+  }
+  if (state.snoozedUntil && now.getTime() < Date.parse(state.snoozedUntil)) {
+    return { propose: false, triggers, suppressed: `snoozed until ${state.snoozedUntil}` };
+  }
+  if (state.rejected && !triggers.includes('max-retrain-interval')) {
+    const fingerprint = evidenceFingerprint(result);
+    const rejectedNames = new Set(state.rejected.fingerprint.split(',').filter(Boolean));
+    const hasNew = fingerprint.split(',').some((n) => n && !rejectedNames.has(n));
+    const stronger = result.driftIndex >= state.rejected.driftIndex * STRONGER_FACTOR;
+    if (!hasNew && !stronger) {
+      return { propose: false, triggers, suppressed: `the same evidence (${state.rejected.fingerprint || 'no drifted feature'}) was rejected at ${state.rejected.at}` };
+    }
+  }
+  return { propose: true, triggers, suppressed: null };
+}

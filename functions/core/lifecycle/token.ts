@@ -1,0 +1,90 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { DriftgateError } from '../errors.js';
+import { DECISION_ACTIONS, type DecisionAction } from './types.js';
+
+/**
+ * Signed decision tokens (pure: the nonce and the time come in as arguments).
+ *
+ * token = base64url(JSON payload) + "." + base64url(HMAC-SHA256(secret, base64url(JSON payload)))
+ * The payload names one proposal and one action, so a reject link cannot approve. Single use is enforced
+ * by the service (putIfAbsent on `tokens/<sha256(token)>`).
+ */
+
+export const tokenPayloadSchema = z.strictObject({
+  proposalId: z.string().min(1),
+  modelId: z.string().min(1),
+  action: z.enum(DECISION_ACTIONS),
+  /** Expiry, seconds since epoch. */
+  exp: z.number().int(),
+  nonce: z.string().min(8),
+});
+export type TokenPayload = z.infer<typeof tokenPayloadSchema>;
+
+export const TOKEN_PROBLEMS = ['malformed', 'forged', 'expired', 'wrong-action', 'replayed'] as const;
+export type TokenProblem = (typeof TOKEN_PROBLEMS)[number];
+
+/** A decision token that must be refused; `problem` says why (the handler maps it to 400/403/410). */
+export class DecisionTokenError extends DriftgateError {
+  constructor(
+    readonly problem: TokenProblem,
+    message: string,
+  ) {
+    super(`decision token refused (${problem}): ${message}`);
+  }
+}
+
+function keyBytes(secret: Uint8Array | string): Uint8Array {
+  return typeof secret === 'string' ? new TextEncoder().encode(secret) : secret;
+}
+
+function mac(secret: Uint8Array | string, body: string): Buffer {
+  return createHmac('sha256', keyBytes(secret)).update(body).digest();
+}
+
+/** Sign a decision token for one proposal and one action. */
+export function signToken(payload: TokenPayload, secret: Uint8Array | string): string {
+  const body = Buffer.from(JSON.stringify(tokenPayloadSchema.parse(payload))).toString('base64url');
+  return `${body}.${mac(secret, body).toString('base64url')}`;
+}
+
+/** Verify a token's signature, expiry and action; throws DecisionTokenError, returns the payload. */
+export function verifyToken(token: string, secret: Uint8Array | string, now: Date, expectedAction?: DecisionAction): TokenPayload {
+  const parts = token.split('.');
+  if (parts.length !== 2 || !/^[A-Za-z0-9_-]+$/.test(parts[0]) || !/^[A-Za-z0-9_-]+$/.test(parts[1])) {
+    throw new DecisionTokenError('malformed', 'expected <payload>.<signature> in base64url');
+  }
+  const [body, sig] = parts;
+  const given = Buffer.from(sig, 'base64url');
+  const expected = mac(secret, body);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new DecisionTokenError('forged', 'the signature does not match');
+  }
+  let payload: TokenPayload;
+  try {
+    payload = tokenPayloadSchema.parse(JSON.parse(Buffer.from(body, 'base64url').toString('utf8')));
+  } catch {
+    throw new DecisionTokenError('malformed', 'the payload is not a decision');
+  }
+  if (now.getTime() >= payload.exp * 1000) {
+    throw new DecisionTokenError('expired', `the link expired at ${new Date(payload.exp * 1000).toISOString()}`);
+  }
+  if (expectedAction !== undefined && payload.action !== expectedAction) {
+    throw new DecisionTokenError('wrong-action', `this link can only ${payload.action}, not ${expectedAction}`);
+  }
+  return payload;
+}
+
+/** sha256 of a token, hex: the key under which its use is recorded. */
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Decode a token's payload without verifying it (for picking the right link out of a notice). */
+export function peekToken(token: string): TokenPayload | undefined {
+  try {
+    return tokenPayloadSchema.parse(JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8')));
+  } catch {
+    return undefined;
+  }
+}

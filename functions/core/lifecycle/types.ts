@@ -1,0 +1,228 @@
+import { z } from 'zod';
+import type { CadenceChange, Forecast, HistoryPoint } from '../report/types.js';
+
+/** What a decision link can do. */
+export const DECISION_ACTIONS = ['approve', 'reject', 'snooze'] as const;
+export type DecisionAction = (typeof DECISION_ACTIONS)[number];
+
+/** Every action recorded in the decision log. */
+export const LOG_ACTIONS = [
+  'set-reference',
+  'check',
+  'cadence',
+  'propose',
+  'notice',
+  'notice-failed',
+  'approve',
+  'reject',
+  'snooze',
+  'expire',
+  'veto-window-elapsed',
+  'retrain',
+  'adopt',
+] as const;
+export type LogAction = (typeof LOG_ACTIONS)[number];
+
+/** One line of `decisions/<modelId>.jsonl`. */
+export interface DecisionLogEntry {
+  readonly at: string;
+  readonly modelId: string;
+  /** `driftgate` for automatic steps, else who clicked (from the request). */
+  readonly actor: string;
+  readonly action: LogAction;
+  readonly proposalId?: string;
+  readonly evidence: Record<string, unknown>;
+}
+
+const isoTime = z.string().min(1);
+
+const historyPointSchema = z.object({
+  at: isoTime,
+  checkId: z.string(),
+  verdict: z.enum(['drift', 'no-drift', 'insufficient-data']),
+  score: z.number(),
+  driftIndex: z.number(),
+});
+
+const cadenceChangeSchema = z.object({
+  at: isoTime,
+  checkIntervalSeconds: z.number(),
+  previousIntervalSeconds: z.number(),
+  reason: z.string(),
+});
+
+const forecastSchema = z.object({
+  crossingAt: z.string().nullable(),
+  slopePerDay: z.number(),
+  points: z.number(),
+  method: z.string(),
+});
+
+const drifted = z.object({ name: z.string(), score: z.number(), threshold: z.number(), test: z.string().optional() });
+
+/** The model's state document (`state/<modelId>.json`); every update is conditional on its etag. */
+export const modelStateSchema = z.object({
+  schemaVersion: z.literal(1),
+  modelId: z.string(),
+  reference: z.object({ version: z.string(), key: z.string(), at: isoTime }),
+  /** The last adoption (or initial reference): the origin of the retrain interval. */
+  lastRetrainAt: isoTime,
+  checkIntervalSeconds: z.number(),
+  nextCheckAt: isoTime,
+  lastCheckAt: isoTime.nullable(),
+  /** Signature keys already merged into a check (or older than the reference). */
+  consumed: z.array(z.string()),
+  /** Checks since the current reference, oldest first (at most HISTORY_LIMIT). */
+  history: z.array(historyPointSchema),
+  /** Cadence changes since the current reference (at most HISTORY_LIMIT). */
+  cadence: z.array(cadenceChangeSchema),
+  forecast: forecastSchema.nullable(),
+  /** The proposal that blocks new ones (open, or approved and awaiting adoption). */
+  activeProposalId: z.string().nullable(),
+  /** Evidence of the last rejection: the same evidence does not re-notify. */
+  rejected: z.object({ fingerprint: z.string(), driftIndex: z.number(), at: isoTime }).nullable(),
+  snoozedUntil: isoTime.nullable(),
+});
+export type ModelState = z.infer<typeof modelStateSchema>;
+
+export const PROPOSAL_STATUSES = ['open', 'approved', 'rejected', 'snoozed', 'expired', 'adopted'] as const;
+export type ProposalStatus = (typeof PROPOSAL_STATUSES)[number];
+
+/** A retrain proposal (`proposals/<modelId>/<proposalId>.json`). */
+export const proposalSchema = z.object({
+  schemaVersion: z.literal(1),
+  proposalId: z.string(),
+  modelId: z.string(),
+  createdAt: isoTime,
+  expiresAt: isoTime,
+  mode: z.enum(['manual', 'veto']),
+  vetoWindowSeconds: z.number(),
+  status: z.enum(PROPOSAL_STATUSES),
+  checkId: z.string(),
+  reportKey: z.string(),
+  /** Why: the verdict, the drift index, the top drifted features, the forecast. */
+  reasons: z.object({
+    verdict: z.enum(['drift', 'no-drift', 'insufficient-data']),
+    driftIndex: z.number(),
+    triggers: z.array(z.string()),
+    driftedFeatures: z.array(drifted),
+    forecast: forecastSchema.nullable(),
+    retrainBy: isoTime.nullable(),
+  }),
+  /** Sorted drifted feature names: what a rejection remembers. */
+  fingerprint: z.string(),
+  /** Proof of delivery (the notifier's message id); veto mode needs it. */
+  notice: z.object({ messageId: z.string(), sentAt: isoTime }).nullable(),
+  decision: z
+    .object({ action: z.string(), at: isoTime, actor: z.string(), reason: z.string().optional(), snoozeUntil: isoTime.optional() })
+    .nullable(),
+  /** The RetrainRequested event published for this proposal. */
+  retrainEvent: z.object({ messageId: z.string(), at: isoTime }).nullable(),
+  adoptedVersion: z.string().nullable(),
+});
+export type Proposal = z.infer<typeof proposalSchema>;
+
+export type { CadenceChange, Forecast, HistoryPoint };
+
+/** Result of `Lifecycle.ingest`. */
+export type IngestOutcome =
+  | { readonly status: 'stored'; readonly modelId: string; readonly signatureKey: string; readonly rows: number }
+  | { readonly status: 'duplicate'; readonly modelId: string; readonly signatureKey: string }
+  | { readonly status: 'ignored'; readonly key: string; readonly reason: string };
+
+/** Result of `Lifecycle.check`. */
+export type CheckOutcome =
+  | { readonly status: 'no-reference'; readonly modelId: string }
+  | {
+      readonly status: 'no-data';
+      readonly modelId: string;
+      readonly nextCheckAt: string;
+      readonly checkIntervalSeconds: number;
+    }
+  | {
+      readonly status: 'checked';
+      readonly modelId: string;
+      readonly checkId: string;
+      readonly verdict: HistoryPoint['verdict'];
+      readonly driftIndex: number;
+      readonly score: number;
+      readonly signatures: number;
+      readonly reportKeys: { readonly json: string; readonly html: string };
+      readonly forecast: Forecast | null;
+      /** Set when the interval changed. */
+      readonly cadenceChange: CadenceChange | null;
+      readonly checkIntervalSeconds: number;
+      readonly nextCheckAt: string;
+      /** Set when this check opened a proposal. */
+      readonly proposal: ProposalOpened | null;
+      /** Why no proposal was opened although drift was seen (active proposal, snooze, rejected evidence). */
+      readonly suppressed: string | null;
+    };
+
+/** A proposal opened by a check and the fate of its notice. */
+export interface ProposalOpened {
+  readonly proposalId: string;
+  readonly expiresAt: string;
+  readonly triggers: readonly string[];
+  /** The notifier's message id, or null when sending failed (retried by checkDue). */
+  readonly noticeMessageId: string | null;
+  readonly noticeError?: string;
+}
+
+/** Result of `Lifecycle.decide`. */
+export type DecideOutcome =
+  | {
+      readonly status: 'decided';
+      readonly modelId: string;
+      readonly proposalId: string;
+      readonly action: DecisionAction;
+      /** The RetrainRequested event's message id (approve only). */
+      readonly retrainMessageId?: string;
+      readonly snoozedUntil?: string;
+    }
+  | { readonly status: 'already-decided'; readonly modelId: string; readonly proposalId: string; readonly proposalStatus: ProposalStatus };
+
+/** Result of `Lifecycle.describeToken`: what a confirmation page shows. */
+export interface TokenDescription {
+  readonly modelId: string;
+  readonly proposalId: string;
+  readonly action: DecisionAction;
+  readonly expiresAt: string;
+  readonly consumed: boolean;
+  readonly proposal: Proposal;
+}
+
+/** Result of `Lifecycle.adopt` / `setReference`. */
+export interface AdoptOutcome {
+  readonly status: 'adopted' | 'already-adopted';
+  readonly modelId: string;
+  readonly version: string;
+  readonly referenceKey: string;
+  readonly rows: number;
+  /** The proposal closed as `adopted`, if one was active. */
+  readonly proposalId: string | null;
+  readonly nextCheckAt: string;
+}
+
+/** What happened to a proposal during `checkDue` (expiry, veto, notice retry). */
+export interface ProposalEvent {
+  readonly proposalId: string;
+  readonly action: 'expire' | 'veto-window-elapsed' | 'notice' | 'notice-failed';
+  readonly retrainMessageId?: string;
+  readonly noticeMessageId?: string;
+  readonly error?: string;
+}
+
+/** Result of `Lifecycle.checkDue`: one entry per model; one model's failure never stops the others. */
+export interface CheckDueOutcome {
+  readonly at: string;
+  readonly models: readonly {
+    readonly modelId: string;
+    readonly proposals: readonly ProposalEvent[];
+    readonly check?: CheckOutcome;
+    readonly error?: string;
+  }[];
+}
+
+/** Default number of history points / cadence changes kept in the state. */
+export const HISTORY_LIMIT = 60;

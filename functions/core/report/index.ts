@@ -1,0 +1,8 @@
+/** The report module's public API: the HTML report, its stored JSON, the notice and the decision pages. */
+export { renderHtmlReport } from './html-report.js';
+export { renderReportJson, parseReportJson, reportJsonSchema, stableJson, REPORT_JSON_SCHEMA_VERSION } from './report-json.js';
+export { renderNotice, utf8Bytes, NOTICE_MAX_BYTES, NOTICE_SUBJECT_MAX_CHARS } from './notice.js';
+export { renderDecisionPage, renderDecisionResult } from './decision-page.js';
+export { headline, describeMove, rankFeatures, featureSeverity } from './summary.js';
+export { REPORT_CSP, DECISION_CSP } from './page.js';
+export * from './types.js';

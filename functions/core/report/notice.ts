@@ -1,0 +1,142 @@
+/**
+ * The notice sent to humans (SNS email / chat): a plain sentence first, then the evidence and the links.
+ */
+import { ConfigError } from '../errors.js';
+import type { DriftResult } from '../drift/types.js';
+import { formatDelta, formatNumber, formatUtcDateTime, formatUtcDay } from './format.js';
+import { describeMove, headline, quote, rankFeatures } from './summary.js';
+import type { NoticeInput, RenderedNotice } from './types.js';
+
+/** Most bytes (UTF-8) of notice text: fits an SNS SMS-less message, a chat post and an email preview. */
+export const NOTICE_MAX_BYTES = 2048;
+
+/** SNS requires a subject of ASCII printable characters, shorter than 100 characters. */
+export const NOTICE_SUBJECT_MAX_CHARS = 99;
+
+/** Longest column or category name quoted in a notice (the report shows the full names). */
+const NAME_MAX = 48;
+
+const encoder = new TextEncoder();
+
+/** Count the UTF-8 bytes of a string. */
+export function utf8Bytes(text: string): number {
+  return encoder.encode(text).length;
+}
+
+function asciiSubject(text: string): string {
+  // SNS rejects non-ASCII and control characters in a subject; replace rather than fail the notice.
+  const ascii = text
+    .replace(/[—–]/g, '-')
+    .replace(/→/g, '->')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[^\x20-\x7e]/g, '?');
+  return ascii.length <= NOTICE_SUBJECT_MAX_CHARS ? ascii : `${ascii.slice(0, NOTICE_SUBJECT_MAX_CHARS - 3)}...`;
+}
+
+function subjectOf(input: NoticeInput): string {
+  const r = input.result;
+  const drifted = r.features.filter((f) => f.drift).length;
+  const what =
+    r.verdict === 'drift'
+      ? `drift in ${drifted} of ${r.features.length} features`
+      : r.verdict === 'no-drift'
+        ? 'no drift'
+        : 'too little data to judge';
+  const tail = input.vetoAt === undefined ? ` - decide by ${formatUtcDay(input.expiresAt)}` : ` - retrain ${formatUtcDay(input.vetoAt)} unless rejected`;
+  // The model id is the part we shorten: the verdict and the deadline must survive.
+  const fixed = `[driftgate] : ${what}${tail}`;
+  const room = Math.max(8, NOTICE_SUBJECT_MAX_CHARS - fixed.length);
+  const model = input.modelId.length <= room ? input.modelId : `${input.modelId.slice(0, room - 3)}...`;
+  return asciiSubject(`[driftgate] ${model}: ${what}${tail}`);
+}
+
+function featureLines(result: DriftResult, limit: number): string[] {
+  const drifted = rankFeatures(result.features).filter((f) => f.drift);
+  const lines = drifted.slice(0, limit).map((f) => {
+    const cmp = f.scoreKind === 'distance' ? '>=' : '<';
+    const nulls =
+      Math.abs(f.nullShare.current - f.nullShare.reference) >= 0.05
+        ? `; nulls ${formatDelta((f.nullShare.current - f.nullShare.reference) * 100, 2)} pts`
+        : '';
+    return `- ${quote(f.name, NAME_MAX)}: ${describeMove(f, NAME_MAX)}${nulls} [${f.test} ${formatNumber(f.score, 3)} ${cmp} ${formatNumber(f.threshold, 3)}]`;
+  });
+  if (drifted.length > limit && limit > 0) lines.push(`  (+${drifted.length - limit} more drifted in the report)`);
+  return lines.length === 0 ? [] : ['Top drifted features (before → after):', ...lines];
+}
+
+function schemaLine(result: DriftResult): string[] {
+  const s = result.schema;
+  const parts = [
+    ...s.missing.map((n) => `${quote(n, NAME_MAX)} missing`),
+    ...s.added.map((n) => `${quote(n, NAME_MAX)} added`),
+    ...s.retyped.map((t) => `${quote(t.name, NAME_MAX)} ${t.reference} → ${t.current}`),
+  ];
+  return parts.length === 0 ? [] : [`Schema: ${parts.join('; ')}.`];
+}
+
+function forecastLine(input: NoticeInput): string[] {
+  const f = input.forecast;
+  if (f === null) return [];
+  if (f.crossingAt !== null) {
+    return [`Forecast: the drift index crosses its threshold around ${formatUtcDay(f.crossingAt)} (trend ${formatDelta(f.slopePerDay, 2)}/day over ${f.points} checks).`];
+  }
+  if (input.result.driftIndex >= 1) {
+    return [`Forecast: the drift index is already above its threshold (${formatNumber(input.result.driftIndex, 3)}).`];
+  }
+  return [`Forecast: no crossing expected (trend ${formatDelta(f.slopePerDay, 2)}/day over ${f.points} checks).`];
+}
+
+function linkLines(input: NoticeInput): string[] {
+  const clean = (url: string): string => url.replace(/\s+/g, '');
+  return [
+    'Decide (each link opens a confirmation page first):',
+    ...(input.links.report === undefined ? [] : [`Report: ${clean(input.links.report)}`]),
+    `Approve retraining: ${clean(input.links.approve)}`,
+    `Reject: ${clean(input.links.reject)}`,
+    `Snooze: ${clean(input.links.snooze)}`,
+  ];
+}
+
+function closingLines(input: NoticeInput): string[] {
+  const lines: string[] = [];
+  if (input.vetoAt !== undefined) lines.push(`Retraining starts at ${formatUtcDateTime(input.vetoAt)} unless you reject.`);
+  lines.push(`This proposal expires ${formatUtcDateTime(input.expiresAt)} (model ${input.modelId}, proposal ${input.proposalId}).`);
+  return lines;
+}
+
+function compose(blocks: readonly (readonly string[])[]): string {
+  return `${blocks
+    .filter((b) => b.length > 0)
+    .map((b) => b.join('\n'))
+    .join('\n\n')}\n`;
+}
+
+/**
+ * Render the notice: a subject (ASCII, < 100 chars) and a text of at most 2048 UTF-8 bytes that starts
+ * with one plain sentence; when too long it drops features beyond the top few, then the forecast and
+ * schema lines, never the links.
+ * @example
+ * const { subject, text } = renderNotice({ modelId, proposalId, result, forecast, links, expiresAt, retrainBy });
+ */
+export function renderNotice(input: NoticeInput): RenderedNotice {
+  const first = [headline(input.result, input.retrainBy, NAME_MAX)];
+  const links = linkLines(input);
+  const closing = closingLines(input);
+  const drifted = input.result.features.filter((f) => f.drift).length;
+  const candidates: string[] = [];
+  for (let k = Math.min(5, drifted); k >= Math.min(3, drifted); k--) {
+    candidates.push(compose([first, featureLines(input.result, k), schemaLine(input.result), forecastLine(input), links, closing]));
+  }
+  for (let k = Math.min(3, drifted); k >= 0; k--) {
+    candidates.push(compose([first, featureLines(input.result, k), links, closing]));
+  }
+  const text = candidates.find((t) => utf8Bytes(t) <= NOTICE_MAX_BYTES);
+  if (text === undefined) {
+    const minimal = candidates[candidates.length - 1];
+    throw new ConfigError(
+      `notice for ${input.modelId}`,
+      `the links and the first sentence alone take ${utf8Bytes(minimal)} bytes, more than the ${NOTICE_MAX_BYTES}-byte limit; use shorter links`,
+    );
+  }
+  return { subject: subjectOf(input), text };
+}

@@ -1,0 +1,112 @@
+/**
+ * Plain-language pieces shared by the HTML report and the notice: ranking, "what moved", the headline.
+ */
+import type { CategoricalFeatureDrift, DriftResult, FeatureDrift, NumericFeatureDrift } from '../drift/types.js';
+import { formatDelta, formatNumber, formatShare, formatUtcDay } from './format.js';
+
+/**
+ * How far past its threshold a feature is, on one scale for both kinds of test (1 = at the threshold):
+ * a distance gives score / threshold; a p-value gives log(p) / log(threshold), so smaller p ranks higher.
+ * A feature with insufficient data ranks below every tested one.
+ */
+export function featureSeverity(feature: FeatureDrift): number {
+  if (feature.status === 'insufficient-data') return -1;
+  if (feature.scoreKind === 'distance') {
+    return feature.threshold > 0 ? feature.score / feature.threshold : Number.POSITIVE_INFINITY;
+  }
+  const p = Math.min(Math.max(feature.score, 1e-300), 1);
+  const t = Math.min(Math.max(feature.threshold, 1e-300), 1 - 1e-12);
+  return Math.log(p) / Math.log(t);
+}
+
+/** Rank features: drifted first, then by severity descending, then by name (a stable, total order). */
+export function rankFeatures(features: readonly FeatureDrift[]): FeatureDrift[] {
+  return [...features].sort((a, b) => {
+    if (a.drift !== b.drift) return a.drift ? -1 : 1;
+    const sa = featureSeverity(a);
+    const sb = featureSeverity(b);
+    if (sa !== sb) return sb - sa;
+    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  });
+}
+
+function median(f: NumericFeatureDrift): { readonly reference: number | null; readonly current: number | null } {
+  const q = f.quantiles.find((x) => x.p === 0.5 || x.p === 50);
+  return q === undefined ? { reference: null, current: null } : q;
+}
+
+function biggestQuantileMove(f: NumericFeatureDrift): { readonly label: string; readonly delta: number; readonly reference: number; readonly current: number } | null {
+  let best: { label: string; delta: number; reference: number; current: number } | null = null;
+  for (const q of f.quantiles) {
+    if (q.reference === null || q.current === null) continue;
+    const delta = q.current - q.reference;
+    if (best === null || Math.abs(delta) > Math.abs(best.delta)) {
+      best = { label: `p${formatNumber(q.p <= 1 ? q.p * 100 : q.p, 3)}`, delta, reference: q.reference, current: q.current };
+    }
+  }
+  return best;
+}
+
+/** The category whose share changed most (new values first when they carry weight). */
+export function biggestCategoryMove(f: CategoricalFeatureDrift): CategoricalFeatureDrift['categories'][number] | null {
+  let best: CategoricalFeatureDrift['categories'][number] | null = null;
+  for (const c of f.categories) {
+    if (best === null || Math.abs(c.current - c.reference) > Math.abs(best.current - best.reference)) best = c;
+  }
+  return best;
+}
+
+/** Quote a column or category name for prose, shortened to `max` characters; control characters are shown as spaces. */
+export function quote(name: string, max = Number.POSITIVE_INFINITY): string {
+  // Control characters would break a one-line notice; the report escapes HTML separately.
+  // eslint-disable-next-line no-control-regex
+  const chars = Array.from(name.replace(/[\u0000-\u001f\u007f]/g, ' '));
+  return `'${chars.length <= max ? chars.join('') : `${chars.slice(0, Math.max(1, max - 1)).join('')}…`}'`;
+}
+
+/** One short phrase saying what moved, e.g. "moved +15 at the median (12 → 27)" or "'ZZ' is new at 18% of rows". */
+export function describeMove(f: FeatureDrift, nameMax = Number.POSITIVE_INFINITY): string {
+  if (f.kind === 'numeric') {
+    const m = median(f);
+    const moved = biggestQuantileMove(f);
+    // The median is the plainest statement; a tail quantile is named only when it moved much more.
+    if (m.reference !== null && m.current !== null && (moved === null || Math.abs(moved.delta) <= 2 * Math.abs(m.current - m.reference))) {
+      return `moved ${formatDelta(m.current - m.reference)} at the median (${formatNumber(m.reference)} → ${formatNumber(m.current)})`;
+    }
+    if (moved !== null) {
+      return `moved ${formatDelta(moved.delta)} at ${moved.label} (${formatNumber(moved.reference)} → ${formatNumber(moved.current)})`;
+    }
+    return `mean ${formatNumber(f.mean.reference, 3)} → ${formatNumber(f.mean.current, 3)}`;
+  }
+  const c = biggestCategoryMove(f);
+  if (c === null) return `unseen values ${formatShare(f.metrics.unseenShare)}`;
+  if (c.unseen) return `${quote(c.value, nameMax)} is new at ${formatShare(c.current)} of rows`;
+  return `${quote(c.value, nameMax)} share ${formatShare(c.reference)} → ${formatShare(c.current)}`;
+}
+
+/** The first sentence of a notice and the report: counts, the top mover and the advice, e.g. "3 of 12 features drifted; 'delay' moved +15 at the median; retrain advised by Fri 4 Dec 2026." */
+export function headline(result: DriftResult, retrainBy?: string, nameMax = Number.POSITIVE_INFINITY): string {
+  const total = result.features.length;
+  const drifted = result.features.filter((f) => f.drift).length;
+  const insufficient = result.features.filter((f) => f.status === 'insufficient-data').length;
+  const parts: string[] = [];
+  if (result.verdict === 'insufficient-data') {
+    parts.push(`Too little data to judge ${total === 1 ? 'the feature' : `the ${total} features`}`);
+  } else {
+    parts.push(`${drifted} of ${total} feature${total === 1 ? '' : 's'} drifted${insufficient > 0 ? ` (${insufficient} with too little data)` : ''}`);
+  }
+  const top = rankFeatures(result.features).find((f) => f.drift);
+  if (top !== undefined) {
+    const move = describeMove(top, nameMax);
+    // Keep the headline short: the parenthesised before → after is for the detail lines.
+    parts.push(top.kind === 'numeric' ? `${quote(top.name, nameMax)} ${move.replace(/ \(.*\)$/, '')}` : `${quote(top.name, nameMax)}: ${move}`);
+  }
+  const schemaCount = result.schema.missing.length + result.schema.added.length + result.schema.retyped.length;
+  if (schemaCount > 0) parts.push(`${schemaCount} schema change${schemaCount === 1 ? '' : 's'}`);
+  if (result.drift) {
+    parts.push(retrainBy === undefined ? 'retraining advised' : `retrain advised by ${formatUtcDay(retrainBy)}`);
+  } else if (result.verdict === 'no-drift') {
+    parts.push('no action needed');
+  }
+  return `${parts.join('; ')}.`;
+}

@@ -1,0 +1,175 @@
+import type { ColumnBatch, ColumnField, ColumnRole } from '../columns.js';
+import { ConfigError, InvalidInputError } from '../errors.js';
+import { CategoricalAccumulator, DEFAULT_TOP_K } from './categorical.js';
+import { DEFAULT_HISTOGRAM_BINS, NumericAccumulator } from './numeric.js';
+import { DEFAULT_RELATIVE_ACCURACY, sketchMapping } from './sketch.js';
+import { TimeAccumulator } from './time.js';
+import type { ColumnSignature, DatasetSignature } from './types.js';
+
+/** How a signature is built. */
+export interface SignatureOptions {
+  /** Per-column role overrides (e.g. integer codes as `categorical`); columns not in the schema are ignored. @default {} */
+  readonly roles?: Readonly<Record<string, ColumnRole>>;
+  /** The model's reference: its numeric histogram edges (and sketch accuracy) are reused so counts compare exactly. */
+  readonly reference?: DatasetSignature;
+  /** Entries kept in each categorical top list. @default 256 */
+  readonly topK?: number;
+  /** Histogram bins chosen when building a reference (no reference given). @default 20 */
+  readonly histogramBins?: number;
+  /** Relative accuracy α of the quantile sketch (a reference's own α wins for its columns). @default 0.005 */
+  readonly relativeAccuracy?: number;
+}
+
+/** The role a column gets unless `options.roles` overrides it. */
+export function defaultRole(field: ColumnField): ColumnRole {
+  switch (field.type) {
+    case 'boolean':
+    case 'string':
+      return 'categorical';
+    case 'int':
+    case 'float':
+    case 'decimal':
+      return 'numeric';
+    case 'date':
+    case 'timestamp':
+      return 'time';
+    default:
+      return 'ignored';
+  }
+}
+
+type Accumulator =
+  | { readonly role: 'numeric'; readonly acc: NumericAccumulator }
+  | { readonly role: 'categorical'; readonly acc: CategoricalAccumulator }
+  | { readonly role: 'time'; readonly acc: TimeAccumulator };
+
+const OPTIONS_SOURCE = 'signature options';
+
+function checkOptions(options: SignatureOptions): void {
+  const problems: string[] = [];
+  if (options.topK !== undefined && !(Number.isInteger(options.topK) && options.topK >= 1)) {
+    problems.push(`topK must be an integer >= 1, got ${options.topK}`);
+  }
+  if (options.histogramBins !== undefined && !(Number.isInteger(options.histogramBins) && options.histogramBins >= 2)) {
+    problems.push(`histogramBins must be an integer >= 2, got ${options.histogramBins}`);
+  }
+  if (options.relativeAccuracy !== undefined && !(options.relativeAccuracy > 0 && options.relativeAccuracy < 1)) {
+    problems.push(`relativeAccuracy must be in (0, 1), got ${options.relativeAccuracy}`);
+  }
+  if (problems.length > 0) throw new ConfigError(OPTIONS_SOURCE, problems.join('; '));
+}
+
+function checkRole(field: ColumnField, role: ColumnRole): void {
+  const categoricalSource = field.type === 'string' || field.type === 'boolean';
+  if (categoricalSource && (role === 'numeric' || role === 'time')) {
+    throw new ConfigError(OPTIONS_SOURCE, `roles.${field.name}: a ${field.type} column can only be categorical or ignored, got ${role}`);
+  }
+  if (field.type === 'other' && role !== 'ignored') {
+    throw new ConfigError(OPTIONS_SOURCE, `roles.${field.name}: column type ${field.sourceType} is not supported, only ignored`);
+  }
+}
+
+/**
+ * Streams batches of one file into a DatasetSignature, one pass, one accumulator per non-ignored column.
+ * @example
+ * const builder = new SignatureBuilder(schema, { reference });
+ * for await (const batch of reader.batches(builder.columns)) builder.add(batch);
+ * const sig = builder.finish([source.name]);
+ */
+export class SignatureBuilder {
+  /** Column names to read: the non-ignored ones, in schema order. */
+  readonly columns: readonly string[];
+  private readonly schema: readonly ColumnField[];
+  private readonly accumulators = new Map<string, Accumulator>();
+  private rowCount = 0;
+
+  constructor(schema: readonly ColumnField[], options: SignatureOptions = {}) {
+    checkOptions(options);
+    this.schema = schema;
+    const names: string[] = [];
+    for (const field of schema) {
+      const role = options.roles?.[field.name] ?? defaultRole(field);
+      checkRole(field, role);
+      if (role === 'ignored') continue;
+      if (this.accumulators.has(field.name)) {
+        throw new InvalidInputError('<schema>', `column "${field.name}" appears twice in the schema`);
+      }
+      names.push(field.name);
+      this.accumulators.set(field.name, this.accumulatorFor(field, role, options));
+    }
+    this.columns = names;
+  }
+
+  private accumulatorFor(field: ColumnField, role: Exclude<ColumnRole, 'ignored'>, options: SignatureOptions): Accumulator {
+    if (role === 'categorical') return { role, acc: new CategoricalAccumulator(field.type, options.topK ?? DEFAULT_TOP_K) };
+    if (role === 'time') return { role, acc: new TimeAccumulator(field.type) };
+    const ref = options.reference?.columns[field.name];
+    const refNumeric = ref?.kind === 'numeric' ? ref : undefined;
+    const relativeAccuracy = refNumeric?.sketch.relativeAccuracy ?? options.relativeAccuracy ?? DEFAULT_RELATIVE_ACCURACY;
+    sketchMapping(relativeAccuracy);
+    return {
+      role,
+      acc: new NumericAccumulator(field.type, {
+        relativeAccuracy,
+        edges: refNumeric?.histogram?.edges,
+        bins: options.histogramBins ?? DEFAULT_HISTOGRAM_BINS,
+      }),
+    };
+  }
+
+  /** Accumulate one batch; throws InvalidInputError when a needed column is missing or has the wrong shape. */
+  add(batch: ColumnBatch): void {
+    for (const [name, entry] of this.accumulators) {
+      const chunk = batch.columns.get(name);
+      if (chunk === undefined) throw new InvalidInputError('<batch>', `column "${name}" is missing from the batch`);
+      if (chunk.length !== batch.rowCount) {
+        throw new InvalidInputError('<batch>', `column "${name}" has ${chunk.length} rows, expected ${batch.rowCount}`);
+      }
+      if (entry.role === 'categorical') entry.acc.add(chunk);
+      else if (chunk.kind !== 'numeric') {
+        throw new InvalidInputError('<batch>', `column "${name}" (${entry.role}) expected numeric values, got a ${chunk.kind} chunk`);
+      } else entry.acc.add(chunk);
+    }
+    this.rowCount += batch.rowCount;
+  }
+
+  /** The signature of everything added; `sources` are sorted and deduplicated. */
+  finish(sources: readonly string[]): DatasetSignature {
+    const columns: Record<string, ColumnSignature> = {};
+    for (const name of [...this.accumulators.keys()].sort(byCodeUnit)) putKey(columns, name, this.accumulators.get(name)!.acc.finish());
+    return {
+      schemaVersion: 1,
+      rowCount: this.rowCount,
+      schema: [...this.schema].sort((a, b) => byCodeUnit(a.name, b.name)).map(copyField),
+      columns,
+      sources: [...new Set(sources)].sort(byCodeUnit),
+    };
+  }
+}
+
+/** Set an own enumerable key, even "__proto__" (column names are data). */
+export function putKey<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** Locale-free string order. */
+export function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A field with its keys in canonical order. */
+export function copyField(field: ColumnField): ColumnField {
+  return { name: field.name, type: field.type, sourceType: field.sourceType, nullable: field.nullable };
+}
+
+/** Convenience for tests: the signature of `batches` read with `schema`. */
+export function signatureOf(
+  schema: readonly ColumnField[],
+  batches: Iterable<ColumnBatch>,
+  options?: SignatureOptions,
+  sources: readonly string[] = [],
+): DatasetSignature {
+  const builder = new SignatureBuilder(schema, options);
+  for (const batch of batches) builder.add(batch);
+  return builder.finish(sources);
+}

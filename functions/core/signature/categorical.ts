@@ -1,0 +1,178 @@
+import type { ColumnChunk, LogicalType } from '../columns.js';
+import { HLL_P, hllAdd, hllDecode, hllEncode, hllEstimate, hllMergeInto, hllRegisters } from './hll.js';
+import type { CategoricalColumnSignature } from './types.js';
+
+/**
+ * Categorical column statistics: exact counts per value while building, then the top K (count desc, value
+ * asc) with the rest in `other`, plus HyperLogLog registers for the distinct count.
+ *
+ * Bounded memory: when a column has more than 2 × VALUE_CAP distinct values in the build map, the map is
+ * pruned to its VALUE_CAP most frequent values and the pruned counts move to `other`. A pruned value seen
+ * again starts from zero, so for such high-cardinality columns the top counts are lower bounds (the sums stay
+ * exact: count = nulls + Σ top + other always holds). The distinct estimate is unaffected (every value is
+ * hashed).
+ *
+ * Merging top-K lists is exact when each side has at most K distinct values (its `other` is 0); otherwise a
+ * value's merged count misses what either side had folded into `other`, so it is a lower bound.
+ */
+
+/** Default K of the top-K list (200-category columns exist; keep them whole). */
+export const DEFAULT_TOP_K = 256;
+/** Distinct values kept exactly while building (see the pruning note above). */
+export const VALUE_CAP = 10_000;
+
+/** Canonical order: count desc, then value asc (code-unit order, locale-free). */
+export function compareEntries(a: readonly [string, number], b: readonly [string, number]): number {
+  return b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+}
+
+/** Canonical string of a number used as a category (integers configured as categorical): -0 → "0". */
+export function numberKey(x: number): string {
+  return x === 0 ? '0' : String(x);
+}
+
+export class CategoricalAccumulator {
+  private count = 0;
+  private nulls = 0;
+  private other = 0;
+  private readonly values = new Map<string, number>();
+  private readonly registers = hllRegisters();
+  private indexCounts = new Int32Array(0);
+
+  constructor(
+    private readonly type: LogicalType,
+    private readonly k: number = DEFAULT_TOP_K,
+  ) {}
+
+  /** Accumulate one chunk (dictionary-encoded, or numeric values treated as categories). */
+  add(chunk: ColumnChunk): void {
+    this.count += chunk.length;
+    if (chunk.kind === 'categorical') {
+      const { indices, dictionary } = chunk;
+      if (this.indexCounts.length < dictionary.length) this.indexCounts = new Int32Array(dictionary.length);
+      const counts = this.indexCounts;
+      let nulls = 0;
+      for (let i = 0; i < chunk.length; i++) {
+        const idx = indices[i];
+        if (idx < 0) nulls++;
+        else counts[idx]++;
+      }
+      this.nulls += nulls;
+      for (let d = 0; d < dictionary.length; d++) {
+        const c = counts[d];
+        if (c !== 0) {
+          this.fold(dictionary[d], c);
+          counts[d] = 0;
+        }
+      }
+      return;
+    }
+    const { values, nulls } = chunk;
+    const byNumber = new Map<number, number>();
+    let nullCount = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      if (nulls !== undefined && nulls[i] === 1) {
+        nullCount++;
+        continue;
+      }
+      const x = values[i];
+      byNumber.set(x, (byNumber.get(x) ?? 0) + 1);
+    }
+    this.nulls += nullCount;
+    // Map keys use SameValueZero: 0 and -0 share an entry; NaN is one entry.
+    for (const [x, c] of byNumber) this.fold(numberKey(x), c);
+  }
+
+  private fold(value: string, n: number): void {
+    this.values.set(value, (this.values.get(value) ?? 0) + n);
+    hllAdd(this.registers, value);
+    if (this.values.size > 2 * VALUE_CAP) this.prune();
+  }
+
+  private prune(): void {
+    const entries = [...this.values].sort(compareEntries);
+    this.values.clear();
+    for (let i = 0; i < entries.length; i++) {
+      if (i < VALUE_CAP) this.values.set(entries[i][0], entries[i][1]);
+      else this.other += entries[i][1];
+    }
+  }
+
+  /** The column's signature. */
+  finish(): CategoricalColumnSignature {
+    const { top, rest } = topK([...this.values], this.k);
+    return {
+      kind: 'categorical',
+      type: this.type,
+      count: this.count,
+      nulls: this.nulls,
+      top,
+      other: this.other + rest,
+      k: this.k,
+      distinct: { type: 'hll', p: HLL_P, registers: hllEncode(this.registers) },
+    };
+  }
+}
+
+function topK(entries: [string, number][], k: number): { top: [string, number][]; rest: number } {
+  entries.sort(compareEntries);
+  let rest = 0;
+  for (let i = k; i < entries.length; i++) rest += entries[i][1];
+  return { top: entries.slice(0, k), rest };
+}
+
+/** Merge two categorical column signatures (see the module note for when top-K merging is exact). */
+export function mergeCategorical(a: CategoricalColumnSignature, b: CategoricalColumnSignature): CategoricalColumnSignature {
+  const values = new Map<string, number>();
+  for (const [v, c] of a.top) values.set(v, c);
+  for (const [v, c] of b.top) values.set(v, (values.get(v) ?? 0) + c);
+  const k = Math.min(a.k, b.k);
+  const { top, rest } = topK([...values], k);
+  const p = a.distinct.p;
+  const registers = hllDecode(a.distinct.registers, p);
+  hllMergeInto(registers, hllDecode(b.distinct.registers, b.distinct.p));
+  return {
+    kind: 'categorical',
+    type: a.type,
+    count: a.count + b.count,
+    nulls: a.nulls + b.nulls,
+    top,
+    other: a.other + b.other + rest,
+    k,
+    distinct: { type: 'hll', p, registers: hllEncode(registers) },
+  };
+}
+
+/** Distinct non-null values: exact (the top list's length) when nothing spilled into `other`, else the HLL estimate. */
+export function estimateDistinct(col: CategoricalColumnSignature): number {
+  if (col.other === 0) return col.top.length;
+  const estimate = hllEstimate(hllDecode(col.distinct.registers, col.distinct.p));
+  return Math.max(estimate, col.top.length + 1);
+}
+
+/** Convenience for tests and the drift module: a categorical column signature from plain strings (null = missing). */
+export function categoricalSignatureOf(
+  values: ArrayLike<string | null>,
+  options: { topK?: number } = {},
+): CategoricalColumnSignature {
+  const dictionary: string[] = [];
+  const index = new Map<string, number>();
+  const indices = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === null) {
+      indices[i] = -1;
+      continue;
+    }
+    let idx = index.get(v);
+    if (idx === undefined) {
+      idx = dictionary.length;
+      dictionary.push(v);
+      index.set(v, idx);
+    }
+    indices[i] = idx;
+  }
+  const acc = new CategoricalAccumulator('string', options.topK ?? DEFAULT_TOP_K);
+  acc.add({ kind: 'categorical', length: values.length, dictionary, indices });
+  return acc.finish();
+}

@@ -1,0 +1,266 @@
+/**
+ * Decision handler behind a Lambda function URL. GET `/decide?token=...` shows the evidence and a
+ * confirmation form and never changes anything (mail scanners prefetch links); only a POST of that form
+ * (token + action, optional reason and snooze) decides. The signed, single-use token is the only
+ * credential, so a refused token gets a page that says what to do, never why the signature failed.
+ */
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { DecisionTokenError, type TokenProblem } from '../core/lifecycle/token.js';
+import {
+  DECISION_ACTIONS,
+  type DecideOutcome,
+  type DecisionAction,
+  type Proposal,
+  type TokenDescription,
+} from '../core/lifecycle/types.js';
+import { DECISION_CSP, renderDecisionPage, renderDecisionResult, type DecisionEvidence } from '../core/report/index.js';
+import { escapeHtml } from '../core/report/escape.js';
+import { formatNumber } from '../core/report/format.js';
+import { renderPage } from '../core/report/page.js';
+import { METRIC, createTelemetry, recordDecision, recordFailure, type Telemetry } from '../service/logger.js';
+import { awsLifecycle, clientsFromEnv, readFunctionEnv } from './runtime.js';
+
+/** The lifecycle operations this handler needs. */
+export interface DecidePort {
+  describeToken(token: string, now: Date): Promise<TokenDescription>;
+  decide(
+    token: string,
+    action: DecisionAction,
+    now: Date,
+    opts?: { actor?: string; reason?: string; snoozeSeconds?: number },
+  ): Promise<DecideOutcome>;
+}
+
+/** What the decision handler is built from. */
+export interface DecideDeps {
+  /** The lifecycle; `baseUrl` is this endpoint's own origin (for any link it renders). */
+  readonly lifecycle: DecidePort | ((baseUrl: string) => Promise<DecidePort>);
+  readonly telemetry: Telemetry;
+  /**
+   * The clock.
+   * @default () => new Date()
+   */
+  readonly clock?: () => Date;
+}
+
+/** A Lambda function URL response (payload format 2.0). */
+export interface HttpResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly isBase64Encoded?: boolean;
+}
+
+/** The decision route. */
+export const DECIDE_PATH = '/decide';
+
+/** Longest reason kept in the decision log. */
+const REASON_MAX = 500;
+
+/** Headers of every page: the CSP allows inline styles and a same-origin form, nothing else. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': `${DECISION_CSP}; frame-ancestors 'none'; base-uri 'none'`,
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'strict-transport-security': 'max-age=63072000; includeSubDomains',
+};
+
+const functionUrlEventSchema = z.looseObject({
+  rawPath: z.string(),
+  rawQueryString: z.string().optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  queryStringParameters: z.record(z.string(), z.string()).optional(),
+  body: z.string().optional(),
+  isBase64Encoded: z.boolean().optional(),
+  requestContext: z.looseObject({
+    domainName: z.string().optional(),
+    http: z.looseObject({
+      method: z.string(),
+      sourceIp: z.string().optional(),
+      userAgent: z.string().optional(),
+    }),
+  }),
+});
+
+const decisionFormSchema = z.object({
+  token: z.string().min(1).max(4096),
+  action: z.enum(DECISION_ACTIONS),
+  reason: z.string().max(REASON_MAX).optional(),
+  snoozeSeconds: z.coerce.number().int().positive().max(90 * 86_400).optional(),
+});
+
+/** What a refused link says, per problem, and its HTTP status. Never the verification details. */
+const REFUSAL: Readonly<Record<TokenProblem | 'missing', { status: number; text: string }>> = {
+  missing: { status: 400, text: 'This address needs the link from your driftgate notice. Open the link from the email again.' },
+  malformed: { status: 400, text: 'This link is incomplete or damaged. Open the link from the email again, or ask for a new notice.' },
+  forged: { status: 403, text: 'This link is not valid. Open the link from the email again, or ask for a new notice.' },
+  expired: { status: 410, text: 'This link has expired. A new notice is sent when the next check still sees drift.' },
+  'wrong-action': { status: 400, text: 'This link cannot do that. Use the link for the action you want from the email.' },
+  replayed: { status: 409, text: 'This link was already used. Each link works once.' },
+};
+
+/**
+ * Build the function-URL handler over injected dependencies.
+ * @example
+ * const handler = makeDecideHandler({ lifecycle, telemetry: createTelemetry('driftgate-decide') });
+ * const response = await handler(functionUrlEvent);
+ */
+export function makeDecideHandler(deps: DecideDeps): (event: unknown, context?: Context) => Promise<HttpResponse> {
+  const clock = deps.clock ?? (() => new Date());
+  const { logger, metrics } = deps.telemetry;
+
+  return async (event, context) => {
+    if (context !== undefined) logger.addContext(context);
+    const parsed = functionUrlEventSchema.safeParse(event);
+    if (!parsed.success) {
+      logger.error('not a function URL event', { error: z.prettifyError(parsed.error) });
+      return page(400, 'Bad request', 'The request could not be read.');
+    }
+    const request = parsed.data;
+    const method = request.requestContext.http.method.toUpperCase();
+    if (request.rawPath !== DECIDE_PATH) {
+      return page(404, 'Not found', 'There is nothing here. Decision links look like /decide?token=...');
+    }
+    if (method !== 'GET' && method !== 'POST') {
+      return { ...page(405, 'Method not allowed', 'Open the link from the notice, then confirm.'), headers: { ...SECURITY_HEADERS, allow: 'GET, POST' } };
+    }
+    const origin = `https://${request.requestContext.domainName ?? request.headers?.host ?? 'localhost'}`;
+    try {
+      const lifecycle = typeof deps.lifecycle === 'function' ? await deps.lifecycle(origin) : deps.lifecycle;
+      return method === 'GET' ? await confirm(lifecycle, request) : await act(lifecycle, request);
+    } catch (error) {
+      if (error instanceof DecisionTokenError) return refused(error.problem, method);
+      logger.error('decision request failed', { method, error: error instanceof Error ? error.message : String(error) });
+      return page(500, 'Something went wrong', 'Nothing was decided. Try the link again in a minute.');
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+
+  async function confirm(lifecycle: DecidePort, request: z.infer<typeof functionUrlEventSchema>): Promise<HttpResponse> {
+    const token = request.queryStringParameters?.token ?? new URLSearchParams(request.rawQueryString ?? '').get('token');
+    if (token === null || token === undefined || token === '') return refused('missing', 'GET');
+    const description = await lifecycle.describeToken(token, clock());
+    const { proposal } = description;
+    const closed =
+      description.consumed
+        ? 'This link was already used. Each link works once.'
+        : proposal.status !== 'open'
+          ? `This proposal is already ${proposal.status}; nothing is left to decide.`
+          : undefined;
+    logger.info('confirmation shown', { modelId: description.modelId, proposalId: description.proposalId, action: description.action, closed: closed !== undefined });
+    const body = renderDecisionPage({
+      modelId: description.modelId,
+      proposalId: description.proposalId,
+      action: description.action,
+      token,
+      expiresAt: description.expiresAt,
+      evidence: evidenceOf(proposal),
+      vetoAt: vetoAtOf(proposal),
+      ...(closed !== undefined ? { error: closed } : {}),
+    });
+    return { statusCode: closed === undefined ? 200 : 409, headers: { ...SECURITY_HEADERS }, body };
+  }
+
+  async function act(lifecycle: DecidePort, request: z.infer<typeof functionUrlEventSchema>): Promise<HttpResponse> {
+    const raw = request.body === undefined ? '' : request.isBase64Encoded === true ? Buffer.from(request.body, 'base64').toString('utf8') : request.body;
+    const fields = Object.fromEntries(new URLSearchParams(raw));
+    if (fields.reason === '') delete fields.reason;
+    if (fields.snoozeSeconds === '') delete fields.snoozeSeconds;
+    const form = decisionFormSchema.safeParse(fields);
+    if (!form.success) {
+      if (fields.token === undefined || fields.token === '') return refused('missing', 'POST');
+      logger.warn('bad decision form', { error: z.prettifyError(form.error) });
+      return page(400, 'Bad request', 'The form was incomplete. Open the link from the email again and confirm.');
+    }
+    const { token, action, reason, snoozeSeconds } = form.data;
+    const http = request.requestContext.http;
+    const actor = `link (${http.sourceIp ?? 'unknown address'})`;
+    const outcome = await lifecycle.decide(token, action, clock(), { actor, reason, snoozeSeconds });
+    recordDecision(metrics, outcome);
+    logger.info('decision', { ...outcome, actor, userAgent: http.userAgent });
+    if (outcome.status === 'decided') {
+      const message =
+        outcome.action === 'approve'
+          ? `The retrain request was sent${outcome.retrainMessageId ? ` (message ${outcome.retrainMessageId})` : ''}.`
+          : outcome.action === 'snooze' && outcome.snoozedUntil
+            ? `No new notice for this model before ${outcome.snoozedUntil}.`
+            : 'No retrain will be requested for this evidence.';
+      const body = renderDecisionResult({ modelId: outcome.modelId, proposalId: outcome.proposalId, action, outcome: 'done', message });
+      return { statusCode: 200, headers: { ...SECURITY_HEADERS }, body };
+    }
+    const body = renderDecisionResult({
+      modelId: outcome.modelId,
+      proposalId: outcome.proposalId,
+      action,
+      outcome: 'already-decided',
+      message: `The proposal is ${outcome.proposalStatus}.`,
+    });
+    return { statusCode: 409, headers: { ...SECURITY_HEADERS }, body };
+  }
+
+  function refused(problem: TokenProblem | 'missing', method: string): HttpResponse {
+    // Logged for the operator; the page itself stays generic.
+    logger.warn('decision link refused', { problem, method });
+    recordFailure(metrics, METRIC.refusedDecisions);
+    const { status, text } = REFUSAL[problem];
+    return page(status, 'This link cannot be used', text);
+  }
+}
+
+/** A plain page for requests that name no trustworthy proposal. */
+function page(statusCode: number, title: string, text: string): HttpResponse {
+  const body = renderPage(
+    `${title} - driftgate`,
+    `<header><h1>${escapeHtml(title)}</h1></header><section class="card error" role="alert"><p>${escapeHtml(text)}</p><p>Nothing was changed.</p></section>`,
+    DECISION_CSP,
+  );
+  return { statusCode, headers: { ...SECURITY_HEADERS }, body };
+}
+
+/** The evidence a proposal carries, in the words of the decision page. */
+export function evidenceOf(proposal: Proposal): DecisionEvidence {
+  const r = proposal.reasons;
+  const drifted = r.driftedFeatures;
+  const headline =
+    r.verdict === 'drift'
+      ? `Drift in ${drifted.length} feature${drifted.length === 1 ? '' : 's'} (drift index ${formatNumber(r.driftIndex, 3)}).`
+      : r.verdict === 'no-drift'
+        ? `No drift, but a retrain is due${r.retrainBy ? ` by ${r.retrainBy}` : ''}.`
+        : 'Too little data to judge drift.';
+  const why = r.triggers.length > 0 ? ` Why now: ${r.triggers.join('; ')}.` : '';
+  return {
+    verdict: r.verdict,
+    headline: headline + why,
+    features: drifted.slice(0, 8).map((f) => ({
+      name: f.name,
+      move: `score ${formatNumber(f.score, 3)} against threshold ${formatNumber(f.threshold, 3)}${f.test ? ` (${f.test})` : ''}`,
+    })),
+  };
+}
+
+function vetoAtOf(proposal: Proposal): string | undefined {
+  if (proposal.mode !== 'veto' || proposal.notice === null) return undefined;
+  return new Date(Date.parse(proposal.notice.sentAt) + proposal.vetoWindowSeconds * 1000).toISOString();
+}
+
+let defaultHandler: ((event: unknown, context?: Context) => Promise<HttpResponse>) | undefined;
+
+/** The Lambda entry point, wired from the environment on first use. */
+export async function handler(event: unknown, context?: Context): Promise<HttpResponse> {
+  if (defaultHandler === undefined) {
+    const env = readFunctionEnv('decide', process.env);
+    const clients = clientsFromEnv(process.env);
+    const telemetry = createTelemetry('driftgate-decide');
+    defaultHandler = makeDecideHandler({
+      lifecycle: (baseUrl) =>
+        awsLifecycle('decide', { env, clients, decideBaseUrl: baseUrl, log: (entry) => telemetry.logger.debug('lifecycle', entry) }),
+      telemetry,
+    });
+  }
+  return defaultHandler(event, context);
+}

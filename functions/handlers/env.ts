@@ -1,0 +1,23 @@
+/**
+ * Names of the environment variables the Lambda handlers read. The CDK stack sets them from the same
+ * constants, so a rename cannot drift between the two sides.
+ */
+export const ENV = {
+  /** Name of the data bucket (batches, references, signatures, state, reports, configs). */
+  bucket: 'BUCKET',
+  /** ARN of the SNS topic for human notices. */
+  noticesTopicArn: 'NOTICES_TOPIC_ARN',
+  /** ARN of the SNS topic retraining systems subscribe to. */
+  retrainTopicArn: 'RETRAIN_TOPIC_ARN',
+  /** Secrets Manager id (name or ARN) of the HMAC key that signs decision links. */
+  secretId: 'SECRET_ID',
+  /** Base URL of the decision endpoint (the decision function's URL). */
+  decideUrl: 'DECIDE_URL',
+  /** Endpoint override for every AWS client (moto server in tests); unset in AWS. */
+  awsEndpoint: 'DRIFTGATE_AWS_ENDPOINT',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/** The `source` of the check schedule's input; the check handler accepts only this value. */
+export const SCHEDULE_SOURCE = 'driftgate.schedule';

@@ -1,0 +1,198 @@
+/**
+ * Ingest handler: S3 ObjectCreated notifications arrive through SQS; each uploaded batch becomes one
+ * signature (the lifecycle reads it through ranged GETs and stores the signature once per upload).
+ * A record that fails is reported in `batchItemFailures`, so SQS redelivers only it and, after
+ * maxReceiveCount, moves it to the dead-letter queue; the other records of the batch succeed.
+ */
+import type { Context, SQSBatchResponse } from 'aws-lambda';
+import { z } from 'zod';
+import { InvalidInputError } from '../core/errors.js';
+import type { IngestOutcome } from '../core/lifecycle/types.js';
+import { parseWith } from '../core/schema-parse.js';
+import { METRIC, createTelemetry, recordFailure, recordIngest, type Telemetry } from '../service/logger.js';
+import { awsLifecycle, clientsFromEnv, readFunctionEnv } from './runtime.js';
+
+/** The lifecycle operation this handler needs. */
+export interface IngestPort {
+  ingest(key: string, now: Date, opts?: { etag?: string }): Promise<IngestOutcome>;
+}
+
+/** What the ingest handler is built from. */
+export interface IngestDeps {
+  /** The lifecycle, built per invocation (cheap) or once. */
+  readonly lifecycle: IngestPort | (() => Promise<IngestPort>);
+  /** The bucket the store reads; notifications for another bucket are refused. */
+  readonly bucket: string;
+  readonly telemetry: Telemetry;
+  /**
+   * The clock.
+   * @default () => new Date()
+   */
+  readonly clock?: () => Date;
+}
+
+const sqsEventSchema = z.object({
+  Records: z.array(
+    z.looseObject({
+      messageId: z.string().min(1),
+      body: z.string(),
+      attributes: z.looseObject({ ApproximateReceiveCount: z.string().optional() }).optional(),
+    }),
+  ),
+});
+
+/** The message S3 sends once when a notification configuration is saved; there is nothing to ingest. */
+const s3TestEventSchema = z.looseObject({ Service: z.literal('Amazon S3'), Event: z.literal('s3:TestEvent') });
+
+const s3EventSchema = z.object({
+  Records: z
+    .array(
+      z.looseObject({
+        eventName: z.string(),
+        s3: z.looseObject({
+          bucket: z.looseObject({ name: z.string().min(1) }),
+          object: z.looseObject({ key: z.string().min(1), eTag: z.string().optional(), size: z.number().optional() }),
+        }),
+      }),
+    )
+    .min(1),
+});
+
+/** One upload named by an S3 notification. */
+export interface UploadRef {
+  readonly bucket: string;
+  readonly key: string;
+  readonly etag?: string;
+  readonly eventName: string;
+}
+
+/**
+ * Parse the body of one SQS message: the uploads it names, or `test-event` for S3's setup message.
+ * Throws InvalidInputError naming the message when the body is neither.
+ */
+export function parseUploadMessage(messageId: string, body: string): UploadRef[] | 'test-event' {
+  const source = `SQS message ${messageId}`;
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (error) {
+    throw new InvalidInputError(source, 'expected a JSON S3 event notification as the message body', { cause: error });
+  }
+  if (s3TestEventSchema.safeParse(json).success) return 'test-event';
+  const parsed = s3EventSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new InvalidInputError(source, `expected an S3 event notification:\n${z.prettifyError(parsed.error)}`, {
+      cause: parsed.error,
+    });
+  }
+  return parsed.data.Records.map((record) => ({
+    bucket: record.s3.bucket.name,
+    // S3 URL-encodes keys in notifications, with spaces as '+'.
+    key: decodeURIComponent(record.s3.object.key.replace(/\+/g, ' ')),
+    etag: record.s3.object.eTag,
+    eventName: record.eventName,
+  }));
+}
+
+/**
+ * Build the SQS-triggered ingest handler over injected dependencies.
+ * @example
+ * const handler = makeIngestHandler({ lifecycle, bucket: 'data', telemetry: createTelemetry('driftgate-ingest') });
+ * const { batchItemFailures } = await handler(sqsEvent);
+ */
+export function makeIngestHandler(deps: IngestDeps): (event: unknown, context?: Context) => Promise<SQSBatchResponse> {
+  const clock = deps.clock ?? (() => new Date());
+  const { logger, metrics } = deps.telemetry;
+  return async (event, context) => {
+    if (context !== undefined) logger.addContext(context);
+    const sqsEvent = parseWith(sqsEventSchema, event, 'ingest event (SQS)');
+    const lifecycle = typeof deps.lifecycle === 'function' ? await deps.lifecycle() : deps.lifecycle;
+    const failures: { itemIdentifier: string }[] = [];
+    try {
+      for (const record of sqsEvent.Records) {
+        const receiveCount = record.attributes?.ApproximateReceiveCount;
+        let uploads: UploadRef[] | 'test-event';
+        try {
+          uploads = parseUploadMessage(record.messageId, record.body);
+        } catch (error) {
+          logger.error('unreadable upload message', { messageId: record.messageId, receiveCount, error: errorText(error) });
+          recordFailure(metrics, METRIC.ingestFailures);
+          failures.push({ itemIdentifier: record.messageId });
+          continue;
+        }
+        if (uploads === 'test-event') {
+          logger.info('ignored the S3 test event', { messageId: record.messageId });
+          continue;
+        }
+        for (const upload of uploads) {
+          const ok = await ingestOne(lifecycle, upload, record.messageId, receiveCount);
+          if (!ok) {
+            failures.push({ itemIdentifier: record.messageId });
+            break;
+          }
+        }
+      }
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+    return { batchItemFailures: failures };
+  };
+
+  async function ingestOne(
+    lifecycle: IngestPort,
+    upload: UploadRef,
+    messageId: string,
+    receiveCount: string | undefined,
+  ): Promise<boolean> {
+    const context = { messageId, receiveCount, bucket: upload.bucket, key: upload.key };
+    if (!upload.eventName.startsWith('ObjectCreated:')) {
+      logger.info('ignored a non-creation event', { ...context, eventName: upload.eventName });
+      return true;
+    }
+    try {
+      if (upload.bucket !== deps.bucket) {
+        throw new InvalidInputError(`s3://${upload.bucket}/${upload.key}`, `expected an upload to bucket ${deps.bucket}`);
+      }
+      const outcome = await lifecycle.ingest(upload.key, clock(), upload.etag ? { etag: upload.etag } : undefined);
+      recordIngest(metrics, outcome);
+      if (outcome.status === 'ignored') {
+        logger.info('upload ignored', { ...context, reason: outcome.reason });
+      } else {
+        logger.info(outcome.status === 'stored' ? 'signature stored' : 'signature already stored', {
+          ...context,
+          ...outcome,
+        });
+      }
+      return true;
+    } catch (error) {
+      // One line that names the object and why; the record is retried, then dead-lettered.
+      logger.error(`could not ingest s3://${upload.bucket}/${upload.key}: ${errorText(error)}`, {
+        ...context,
+        errorName: error instanceof Error ? error.name : typeof error,
+      });
+      recordFailure(metrics, METRIC.ingestFailures);
+      return false;
+    }
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+let defaultHandler: ((event: unknown, context?: Context) => Promise<SQSBatchResponse>) | undefined;
+
+/** The Lambda entry point, wired from the environment on first use. */
+export async function handler(event: unknown, context?: Context): Promise<SQSBatchResponse> {
+  if (defaultHandler === undefined) {
+    const env = readFunctionEnv('ingest', process.env);
+    const clients = clientsFromEnv(process.env);
+    const telemetry = createTelemetry('driftgate-ingest');
+    defaultHandler = makeIngestHandler({
+      lifecycle: () => awsLifecycle('ingest', { env, clients, log: (entry) => telemetry.logger.debug('lifecycle', entry) }),
+      bucket: env.bucket,
+      telemetry,
+    });
+  }
+  return defaultHandler(event, context);
+}

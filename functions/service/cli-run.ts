@@ -1,0 +1,409 @@
+import { mkdir, mkdtemp, open, readFile, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { ColumnRole } from '../core/columns.js';
+import type { DriftResult } from '../core/drift/types.js';
+import { AdapterError, DriftgateError, InvalidInputError } from '../core/errors.js';
+import type { ByteSource } from '../core/ports.js';
+import type { ReportInput } from '../core/report/types.js';
+import type { DatasetSignature } from '../core/signature/types.js';
+import {
+  commandHelp,
+  parseCliArgs,
+  usageText,
+  UsageError,
+  type BaselineArgs,
+  type CheckArgs,
+  type CliArgs,
+  type DemoArgs,
+  type ReportArgs,
+  type UploadConfigArgs,
+  type ValidateConfigArgs,
+} from './cli-args.js';
+import { describeSignature, renderDriftText } from './cli-format.js';
+import { progressLine, type ProgressEvent } from './cli-progress.js';
+
+/**
+ * The CLI's logic (bin/driftgate.ts only wires the process in). Heavy modules (the columnar reader with its
+ * wasm decoder, the AWS SDK, the demo) are imported by the command that needs them, so `validate-config` and
+ * `--help` start fast.
+ */
+
+/** The process around the CLI, injected so the logic never touches `process` directly. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly now: () => Date;
+}
+
+/** Exit codes of the CLI. */
+export const EXIT = { ok: 0, drift: 1, badInput: 2, internal: 3 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Environment variable that adds stack traces to error messages. */
+export const DEBUG_ENV = 'DRIFTGATE_DEBUG' as const;
+
+/**
+ * Run one CLI invocation and return its exit code (0 ok, 1 drift with --fail-on-drift, 2 bad usage/input, 3 internal).
+ *
+ * @example
+ * process.exitCode = await runCli(process.argv.slice(2), processIo());
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCode> {
+  try {
+    const args = parseCliArgs(argv);
+    return await dispatch(args, io);
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+/** The CliIo of the current process. */
+export function processIo(): CliIo {
+  return {
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    env: process.env,
+    now: () => new Date(),
+  };
+}
+
+async function dispatch(args: CliArgs, io: CliIo): Promise<ExitCode> {
+  switch (args.command) {
+    case 'help':
+      io.stdout(`${args.topic ? commandHelp(args.topic) : usageText()}\n`);
+      return EXIT.ok;
+    case 'baseline':
+      return baseline(args, io);
+    case 'check':
+      return check(args, io);
+    case 'report':
+      return report(args, io);
+    case 'validate-config':
+      return validateConfig(args, io);
+    case 'upload-config':
+      return uploadConfig(args, io);
+    case 'demo':
+      return demo(args, io);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- commands
+
+async function baseline(args: BaselineArgs, io: CliIo): Promise<ExitCode> {
+  const progress = progressLine(io.stderr, io.stderrIsTTY && io.stdoutIsTTY);
+  const signature = await signFiles(args.files, { roles: rolesOf(args.categorical), histogramBins: args.bins, onProgress: progress.onProgress }).finally(
+    progress.done,
+  );
+  const { serializeSignature } = await import('../core/signature/index.js');
+  await writeFile(args.out, serializeSignature(signature));
+  io.stdout(`wrote ${describeSignature(args.out, signature)}\n`);
+  return EXIT.ok;
+}
+
+async function check(args: CheckArgs, io: CliIo): Promise<ExitCode> {
+  const progress = progressLine(io.stderr, io.stderrIsTTY && io.stdoutIsTTY && !args.json);
+  const config = args.config === undefined ? undefined : await loadConfig(args.config);
+  const { signatureRoles } = await import('../core/lifecycle/config.js');
+  const userRoles = { ...(config ? signatureRoles(config) : {}), ...rolesOf(args.categorical) };
+  try {
+    const reference = await loadReference(args.reference, { roles: userRoles, histogramBins: args.bins, onProgress: progress.onProgress });
+    // The current files are signed with the reference: its bin edges, and its column kinds (a column must be
+    // signed the same way on both sides to be compared).
+    const current = await signFiles(args.files, { roles: { ...userRoles, ...rolesFromSignature(reference) }, reference, onProgress: progress.onProgress });
+    progress.done();
+    const { compare } = await import('../core/drift/index.js');
+    const result = compare(reference, current, config?.features);
+    if (args.html !== undefined) await writeFile(args.html, await renderHtml(cliReportInput(result, io.now())));
+    io.stdout(args.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderDriftText(result)}\n${args.html ? `\nReport: ${args.html}\n` : ''}`);
+    return args.failOnDrift && result.drift ? EXIT.drift : EXIT.ok;
+  } finally {
+    progress.done();
+  }
+}
+
+async function report(args: ReportArgs, io: CliIo): Promise<ExitCode> {
+  const input = reportInputOf(await readJson(args.in), args.in, io.now());
+  await writeFile(args.out, await renderHtml(input));
+  io.stdout(`wrote ${args.out} (model ${input.modelId}, verdict ${input.result.verdict})\n`);
+  return EXIT.ok;
+}
+
+async function validateConfig(args: ValidateConfigArgs, io: CliIo): Promise<ExitCode> {
+  let failed = false;
+  for (const file of args.files) {
+    try {
+      const config = await loadConfig(file);
+      io.stdout(`ok: ${file} (model ${config.modelId})\n`);
+    } catch (error) {
+      if (!(error instanceof DriftgateError) && !isFsError(error)) throw error;
+      failed = true;
+      reportError(error, io);
+    }
+  }
+  return failed ? EXIT.badInput : EXIT.ok;
+}
+
+async function uploadConfig(args: UploadConfigArgs, io: CliIo): Promise<ExitCode> {
+  const input = await readJson(args.file);
+  // Validate before any client is built: a bad file never reaches the network.
+  const { parseModelConfig } = await import('../core/lifecycle/config.js');
+  parseModelConfig(input, args.file);
+  const [{ createS3Client }, { S3Store }, { uploadModelConfig }] = await Promise.all([
+    import('../adapters/aws-clients.js'),
+    import('../adapters/s3-store.js'),
+    import('./config-upload.js'),
+  ]);
+  const client = createS3Client({ endpoint: args.endpoint, region: args.region });
+  try {
+    const uploaded = await uploadModelConfig(new S3Store(client, args.bucket), input, args.file);
+    io.stdout(`uploaded ${args.file} to s3://${args.bucket}/${uploaded.key} (model ${uploaded.modelId})\n`);
+  } finally {
+    client.destroy();
+  }
+  return EXIT.ok;
+}
+
+async function demo(args: DemoArgs, io: CliIo): Promise<ExitCode> {
+  const dir = args.dir ?? (await mkdtemp(join(tmpdir(), 'driftgate-demo-')));
+  await mkdir(dir, { recursive: true });
+  const { runDemo } = await import('./demo.js');
+  await runDemo({
+    dir,
+    json: args.json,
+    ...(args.days !== undefined ? { days: args.days } : {}),
+    ...(args.seed !== undefined ? { seed: args.seed } : {}),
+    emit: (line: string) => io.stdout(line.endsWith('\n') ? line : `${line}\n`),
+  });
+  // With --json stdout carries only the JSON lines.
+  if (args.json) io.stderr(`demo folder: ${dir}\n`);
+  else io.stdout(`\nDemo folder: ${dir}\n`);
+  return EXIT.ok;
+}
+
+// ---------------------------------------------------------------------------------------------- helpers
+
+interface SignFilesOptions {
+  readonly roles: Readonly<Record<string, ColumnRole>>;
+  readonly histogramBins?: number;
+  readonly reference?: DatasetSignature;
+  readonly onProgress: (p: ProgressEvent) => void;
+}
+
+async function signFiles(files: readonly string[], options: SignFilesOptions): Promise<DatasetSignature> {
+  const sources = await openSources(files);
+  const { signSources } = await import('./sign-files.js');
+  return signSources(sources, {
+    roles: options.roles,
+    onProgress: options.onProgress,
+    ...(options.histogramBins !== undefined ? { histogramBins: options.histogramBins } : {}),
+    ...(options.reference !== undefined ? { reference: options.reference } : {}),
+  });
+}
+
+async function openSources(files: readonly string[]): Promise<ByteSource[]> {
+  // Check every path first, so a typo is reported before minutes of reading the other files.
+  for (const file of files) await assertRegularFile(file);
+  const { fileByteSource } = await import('../adapters/file-byte-source.js');
+  const sources: ByteSource[] = [];
+  for (const file of files) sources.push(await fileByteSource(file));
+  return sources;
+}
+
+async function assertRegularFile(file: string): Promise<void> {
+  const info = await stat(file).catch((error: unknown) => {
+    throw new InvalidInputError(file, fsReason(error));
+  });
+  if (info.isDirectory()) throw new InvalidInputError(file, 'is a directory, expected a file');
+}
+
+/** A signature JSON is used as is; a Parquet/Arrow file is signed on the fly (detected by its first byte). */
+async function loadReference(file: string, options: SignFilesOptions): Promise<DatasetSignature> {
+  await assertRegularFile(file);
+  const head = await firstBytes(file, 64);
+  if (head.length === 0) throw new InvalidInputError(file, 'empty file (0 bytes): expected a signature JSON or a Parquet/Arrow IPC file');
+  const text = new TextDecoder().decode(head).trimStart();
+  if (text.startsWith('{')) {
+    const { parseSignature } = await import('../core/signature/index.js');
+    return parseSignature(await readJson(file), file);
+  }
+  return signFiles([file], options);
+}
+
+async function firstBytes(file: string, n: number): Promise<Uint8Array> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = new Uint8Array(n);
+    const { bytesRead } = await handle.read(buffer, 0, n, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readJson(file: string): Promise<unknown> {
+  const text = await readFile(file, 'utf8').catch((error: unknown) => {
+    throw new InvalidInputError(file, fsReason(error));
+  });
+  if (text.trim().length === 0) throw new InvalidInputError(file, 'empty file: expected a JSON document');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new InvalidInputError(file, `not valid JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+  }
+}
+
+async function loadConfig(file: string) {
+  const { parseModelConfig } = await import('../core/lifecycle/config.js');
+  return parseModelConfig(await readJson(file), file);
+}
+
+function rolesOf(categorical: readonly string[]): Record<string, ColumnRole> {
+  return Object.fromEntries(categorical.map((name) => [name, 'categorical' as const]));
+}
+
+function rolesFromSignature(signature: DatasetSignature): Record<string, ColumnRole> {
+  return Object.fromEntries(Object.entries(signature.columns).map(([name, column]) => [name, column.kind]));
+}
+
+async function renderHtml(input: ReportInput): Promise<string> {
+  const { renderHtmlReport } = await import('../core/report/index.js');
+  return renderHtmlReport(input);
+}
+
+function cliReportInput(result: DriftResult, now: Date): ReportInput {
+  const generatedAt = now.toISOString();
+  return { modelId: 'cli', checkId: `cli-${generatedAt.replace(/[-:.]/g, '')}`, generatedAt, result, history: [], cadence: [], forecast: null };
+}
+
+// A structural check, enough to tell a drift result from any other JSON before rendering it; the shapes are
+// the contracts in functions/core/drift/types.ts and functions/core/report/types.ts.
+const driftResultShape = z.looseObject({
+  schemaVersion: z.literal(1),
+  drift: z.boolean(),
+  verdict: z.enum(['drift', 'no-drift', 'insufficient-data']),
+  rule: z.looseObject({ kind: z.string(), description: z.string() }),
+  features: z.array(
+    z.looseObject({
+      name: z.string(),
+      kind: z.enum(['numeric', 'categorical']),
+      drift: z.boolean(),
+      test: z.string(),
+      score: z.number(),
+      threshold: z.number(),
+      metrics: z.record(z.string(), z.number()),
+      nullShare: z.looseObject({ reference: z.number(), current: z.number() }),
+    }),
+  ),
+  schema: z.looseObject({ missing: z.array(z.string()), added: z.array(z.string()), retyped: z.array(z.unknown()) }),
+  time: z.array(z.unknown()),
+  rowCount: z.looseObject({ reference: z.number(), current: z.number() }),
+  summary: z.string(),
+  score: z.number(),
+  driftIndex: z.number(),
+});
+
+const reportInputShape = z.looseObject({
+  modelId: z.string(),
+  checkId: z.string(),
+  generatedAt: z.string(),
+  result: driftResultShape,
+  history: z.array(z.unknown()),
+  cadence: z.array(z.unknown()),
+  forecast: z.unknown(),
+});
+
+/** A stored report (ReportInput) as is, or a plain DriftResult (`check --json`) wrapped as model "cli". */
+function reportInputOf(input: unknown, file: string, now: Date): ReportInput {
+  const isObject = typeof input === 'object' && input !== null;
+  const wrapped = isObject && 'result' in input;
+  const parsed = (wrapped ? reportInputShape : driftResultShape).safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue.path.length ? ` at ${issue.path.join('.')}` : '';
+    throw new InvalidInputError(
+      file,
+      `expected a stored report (reports/<model>/<id>.json) or a 'driftgate check --json' result: ${issue.message}${where}`,
+    );
+  }
+  // The shapes above were checked; the deeper fields are the renderer's to read.
+  return wrapped ? (input as ReportInput) : cliReportInput(input as DriftResult, now);
+}
+
+// ---------------------------------------------------------------------------------------------- errors
+
+interface FsError extends Error {
+  readonly code: string;
+  readonly path?: string;
+}
+
+function isFsError(error: unknown): error is FsError {
+  return error instanceof Error && typeof (error as Partial<FsError>).code === 'string' && /^E[A-Z]+$/.test((error as FsError).code);
+}
+
+function fsReason(error: unknown): string {
+  if (!isFsError(error)) return error instanceof Error ? error.message : String(error);
+  switch (error.code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory, expected a file';
+    case 'ENOTDIR':
+      return 'a parent of this path is not a directory';
+    default:
+      return `${error.code}: ${error.message}`;
+  }
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/** Print an error the way a user needs it (one line per problem, no stack unless DRIFTGATE_DEBUG=1) and pick the exit code. */
+function reportError(error: unknown, io: CliIo): ExitCode {
+  const debug = io.env[DEBUG_ENV] === '1' || io.env[DEBUG_ENV] === 'true';
+  let code: ExitCode;
+  if (error instanceof UsageError) {
+    io.stderr(`driftgate: ${error.message}\n\n${error.command ? commandHelp(error.command) : usageText()}\n`);
+    return EXIT.badInput;
+  }
+  if (error instanceof InvalidInputError) {
+    io.stderr(`driftgate: ${error.file}: ${oneLine(error.reason)}\n`);
+    code = EXIT.badInput;
+  } else if (error instanceof AdapterError) {
+    io.stderr(`driftgate: ${oneLine(error.message)}\n`);
+    code = EXIT.internal;
+  } else if (error instanceof DriftgateError) {
+    // ConfigError lists one bad field per line: keep its lines.
+    io.stderr(`driftgate: ${error.message}\n`);
+    code = EXIT.badInput;
+  } else if (isFsError(error) && error.path !== undefined) {
+    io.stderr(`driftgate: ${error.path}: ${fsReason(error)}\n`);
+    code = EXIT.badInput;
+  } else {
+    io.stderr(`driftgate: internal error: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);
+    code = EXIT.internal;
+  }
+  if (debug) io.stderr(`${stackOf(error)}\n`);
+  return code;
+}
+
+function stackOf(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 5; depth++) {
+    parts.push(current instanceof Error ? (current.stack ?? current.message) : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+    if (current !== undefined) parts.push('caused by:');
+  }
+  return parts.join('\n');
+}

@@ -1,0 +1,231 @@
+import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { contentTypeFor, S3Store } from '../../functions/adapters/s3-store.js';
+import { AdapterError, InvalidInputError } from '../../functions/core/errors.js';
+import {
+  awsTestClientConfig,
+  countRequests,
+  injectHttpFault,
+  resetMoto,
+  s3ErrorXml,
+  startMoto,
+  type MotoServer,
+} from '../support/moto.js';
+
+const BUCKET = 'driftgate-state';
+const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
+
+let moto: MotoServer;
+let s3: S3Client;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  s3 = new S3Client(awsTestClientConfig(moto.endpoint));
+});
+
+afterAll(async () => {
+  s3?.destroy();
+  await moto?.stop();
+});
+
+beforeEach(async () => {
+  await resetMoto(moto.endpoint);
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+});
+
+describe('Function: S3Store.get / put / list', () => {
+  it('round-trips documents under a prefix and lists them sorted, relative to the prefix', async () => {
+    // Prepare
+    const store = new S3Store(s3, BUCKET, 'prod');
+    // Act
+    await store.put('models/m2/config.json', '{"b":2}');
+    await store.put('models/m1/config.json', new TextEncoder().encode('{"a":1}'));
+    await store.put('other/x.txt', 'x');
+    const got = await store.get('models/m1/config.json');
+    const listed = await store.list('models/');
+    // Assess
+    expect(got && text(got.body)).toBe('{"a":1}');
+    expect(got?.etag).toMatch(/^"[0-9a-f]{32}"$/);
+    expect(listed).toEqual(['models/m1/config.json', 'models/m2/config.json']);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'prod/models/m1/config.json' }));
+    expect(head.ContentType).toBe('application/json');
+  });
+
+  it('returns undefined for a missing key', async () => {
+    // Prepare
+    const store = new S3Store(s3, BUCKET);
+    // Act
+    const got = await store.get('nothing/here.json');
+    // Assess
+    expect(got).toBeUndefined();
+  });
+
+  it('follows ListObjectsV2 pagination to the last page', async () => {
+    // Prepare
+    const client = new S3Client(awsTestClientConfig(moto.endpoint));
+    const pages = countRequests(client, 'ListObjectsV2Command');
+    const store = new S3Store(client, BUCKET, '', { listPageSize: 2 });
+    const keys = ['sig/m1/0003.json', 'sig/m1/0001.json', 'sig/m1/0010.json', 'sig/m1/0002.json', 'sig/m1/0100.json'];
+    await Promise.all(keys.map((key) => store.put(key, '{}')));
+    await store.put('sig/m10/0001.json', '{}');
+    // Act
+    const listed = await store.list('sig/m1/');
+    // Assess
+    expect(listed).toEqual([...keys].sort());
+    expect(pages.count).toBe(3);
+  });
+
+  it('uses the put content type when given, and the extension otherwise', async () => {
+    // Prepare
+    const store = new S3Store(s3, BUCKET);
+    // Act
+    await store.put('reports/r1.html', '<p>hi</p>');
+    await store.put('reports/r1.bin', 'x', 'text/csv');
+    const html = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'reports/r1.html' }));
+    const csv = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'reports/r1.bin' }));
+    // Assess
+    expect(html.ContentType).toBe('text/html; charset=utf-8');
+    expect(csv.ContentType).toBe('text/csv');
+    expect(contentTypeFor('a/b.unknown')).toBe('application/octet-stream');
+  });
+
+  it('rejects keys with empty, "." or ".." segments, naming the key', async () => {
+    // Prepare
+    const store = new S3Store(s3, BUCKET);
+    // Act
+    const attempts = ['/abs.json', 'a//b.json', '../up.json', 'a/./b.json'].map((key) => store.get(key));
+    // Assess
+    for (const attempt of attempts) {
+      await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
+    }
+    await expect(store.get('../up.json')).rejects.toThrow('../up.json: expected a relative object key');
+  });
+
+  it('wraps a missing bucket in an AdapterError naming the s3 URI', async () => {
+    // Prepare
+    const store = new S3Store(s3, 'no-such-bucket');
+    // Act
+    const attempt = store.put('a.json', '{}');
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(AdapterError);
+    await expect(store.put('a.json', '{}')).rejects.toThrow(/^s3 PutObject s3:\/\/no-such-bucket\/a\.json failed: /);
+  });
+});
+
+describe('Function: S3Store.putIfAbsent', () => {
+  it('creates once; the second write to the same key returns false and leaves the first body', async () => {
+    // Prepare
+    const store = new S3Store(s3, BUCKET);
+    // Act
+    const first = await store.putIfAbsent('locks/m1.json', 'first');
+    const second = await store.putIfAbsent('locks/m1.json', 'second');
+    // Assess
+    expect(first).toBe(true);
+    expect(second).toBe(false);
+    const got = await store.get('locks/m1.json');
+    expect(got && text(got.body)).toBe('first');
+  });
+
+  it('lets exactly one of several concurrent writers win', async () => {
+    // Prepare
+    const store = new S3Store(s3, BUCKET);
+    const bodies = Array.from({ length: 8 }, (_, i) => `writer-${i}`);
+    // Act
+    const results = await Promise.all(bodies.map((body) => store.putIfAbsent('proposals/m1/p1.json', body)));
+    // Assess
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = bodies[results.indexOf(true)];
+    const got = await store.get('proposals/m1/p1.json');
+    expect(got && text(got.body)).toBe(winner);
+  });
+
+  // moto never answers 409 ConditionalRequestConflict (it serialises requests), so the 409 is injected.
+  it('retries after a 409 ConditionalRequestConflict and then writes', async () => {
+    // Prepare
+    const client = new S3Client(awsTestClientConfig(moto.endpoint));
+    const fault = injectHttpFault(client, {
+      commandName: 'PutObjectCommand',
+      statusCode: 409,
+      body: s3ErrorXml('ConditionalRequestConflict', 'A conflicting conditional operation is in progress'),
+      times: 2,
+    });
+    const store = new S3Store(client, BUCKET);
+    // Act
+    const written = await store.putIfAbsent('locks/m2.json', 'x');
+    // Assess
+    expect(written).toBe(true);
+    expect(fault).toEqual({ seen: 3, injected: 2 });
+    const got = await store.get('locks/m2.json');
+    expect(got && text(got.body)).toBe('x');
+  });
+
+  // moto never answers 409 ConditionalRequestConflict, so the 409 is injected.
+  it('returns false when the 409 conflict persists past the retries', async () => {
+    // Prepare
+    const client = new S3Client(awsTestClientConfig(moto.endpoint));
+    const fault = injectHttpFault(client, {
+      commandName: 'PutObjectCommand',
+      statusCode: 409,
+      body: s3ErrorXml('ConditionalRequestConflict', 'A conflicting conditional operation is in progress'),
+    });
+    const store = new S3Store(client, BUCKET);
+    // Act
+    const written = await store.putIfAbsent('locks/m3.json', 'x');
+    // Assess
+    expect(written).toBe(false);
+    expect(fault.injected).toBe(4);
+    expect(await store.get('locks/m3.json')).toBeUndefined();
+  });
+
+  // moto cannot be made to fail with a 500, so the 500 is injected.
+  it('wraps a 500 InternalError in an AdapterError that keeps the SDK error as cause', async () => {
+    // Prepare
+    const client = new S3Client(awsTestClientConfig(moto.endpoint));
+    injectHttpFault(client, {
+      commandName: 'PutObjectCommand',
+      statusCode: 500,
+      body: s3ErrorXml('InternalError', 'We encountered an internal error. Please try again.'),
+    });
+    const store = new S3Store(client, BUCKET);
+    // Act
+    const error = await store.putIfAbsent('locks/m4.json', 'x').catch((caught: unknown) => caught);
+    // Assess
+    expect(error).toBeInstanceOf(AdapterError);
+    expect((error as AdapterError).message).toBe(
+      's3 PutObject s3://driftgate-state/locks/m4.json failed: We encountered an internal error. Please try again.',
+    );
+    expect(((error as AdapterError).cause as Error).name).toBe('InternalError');
+  });
+});
+
+describe('Function: S3Store.putIfMatch', () => {
+  it('refuses a stale etag and accepts the fresh one', async () => {
+    // Prepare
+    const store = new S3Store(s3, BUCKET);
+    await store.put('state/m1.json', 'v1');
+    const v1 = await store.get('state/m1.json');
+    const okV2 = await store.putIfMatch('state/m1.json', 'v2', v1!.etag);
+    // Act
+    const stale = await store.putIfMatch('state/m1.json', 'v3-from-stale-reader', v1!.etag);
+    const v2 = await store.get('state/m1.json');
+    const fresh = await store.putIfMatch('state/m1.json', 'v3', v2!.etag);
+    // Assess
+    expect(okV2).toBe(true);
+    expect(stale).toBe(false);
+    expect(text(v2!.body)).toBe('v2');
+    expect(fresh).toBe(true);
+    const v3 = await store.get('state/m1.json');
+    expect(text(v3!.body)).toBe('v3');
+    expect(v3!.etag).not.toBe(v2!.etag);
+  });
+
+  it('returns false when the object was deleted (nothing can match) and does not create it', async () => {
+    // Prepare
+    const store = new S3Store(s3, BUCKET);
+    // Act
+    const written = await store.putIfMatch('state/gone.json', 'v', '"d41d8cd98f00b204e9800998ecf8427e"');
+    // Assess
+    expect(written).toBe(false);
+    expect(await store.get('state/gone.json')).toBeUndefined();
+  });
+});

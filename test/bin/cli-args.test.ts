@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { parseCliArgs, UsageError } from '../../functions/service/cli-args.js';
+import { formatNumber, formatShare } from '../../functions/service/cli-format.js';
+import { progressLine, progressText } from '../../functions/service/cli-progress.js';
+
+describe('Function: parseCliArgs', () => {
+  it('parses check with every option', () => {
+    // Act
+    const args = parseCliArgs([
+      'check',
+      '--reference',
+      'ref.json',
+      '--config',
+      'model.json',
+      '--json',
+      '--fail-on-drift',
+      '--html',
+      'r.html',
+      '--categorical',
+      'zip, store_id',
+      '--bins',
+      '50',
+      'a.parquet',
+      'b.arrow',
+    ]);
+
+    // Assess
+    expect(args).toEqual({
+      command: 'check',
+      reference: 'ref.json',
+      config: 'model.json',
+      json: true,
+      failOnDrift: true,
+      html: 'r.html',
+      categorical: ['zip', 'store_id'],
+      bins: 50,
+      files: ['a.parquet', 'b.arrow'],
+    });
+  });
+
+  it.each([
+    [['frobnicate'], /unknown command 'frobnicate'/],
+    [['--verbose'], /unknown option '--verbose'/],
+    [['check', '--reference', 'r.json', '--colour', 'a.parquet'], /unknown option '--colour'/],
+    [['check', 'a.parquet'], /missing required option --reference/],
+    [['check', '--reference', 'r.json'], /at least one FILE/],
+    [['baseline', '--out', 'r.json', '--bins', '1', 'a.parquet'], /--bins expects a whole number from 2 to 1000, got '1'/],
+    [['baseline', '--out', 'r.json', '--bins', '2.5', 'a.parquet'], /--bins expects a whole number/],
+    [['upload-config', '--bucket', 'b', 'a.json', 'b.json'], /unexpected argument 'b.json'/],
+    [['upload-config', '--bucket', 'b', '--endpoint', 'localhost:5000', 'a.json'], /--endpoint expects an http\(s\) URL/],
+    [['demo', '--days', 'ten'], /--days expects a whole number/],
+    [['report', '--in', 'a.json'], /missing required option --out/],
+    [['help', 'nope'], /unknown command 'nope'/],
+  ])('rejects %j', (argv, message) => {
+    // Act
+    const act = (): unknown => parseCliArgs(argv);
+
+    // Assess
+    expect(act).toThrow(UsageError);
+    expect(act).toThrow(message);
+  });
+
+  it('turns --help anywhere into the command help', () => {
+    // Act
+    const general = parseCliArgs([]);
+    const command = parseCliArgs(['check', '--help']);
+    const topic = parseCliArgs(['help', 'demo']);
+
+    // Assess
+    expect(general).toEqual({ command: 'help' });
+    expect(command).toEqual({ command: 'help', topic: 'check' });
+    expect(topic).toEqual({ command: 'help', topic: 'demo' });
+  });
+});
+
+describe('Function: formatNumber', () => {
+  it('keeps three significant digits and writes tiny p-values in exponent form', () => {
+    // Act
+    const formatted = [0, 0.123456, 12.3456, 0.00001234, 1234567, Number.NaN].map(formatNumber);
+
+    // Assess
+    expect(formatted).toEqual(['0', '0.123', '12.3', '1.2e-5', '1.2e+6', 'NaN']);
+    expect(formatShare(0.0123)).toBe('1.2%');
+  });
+});
+
+describe('Function: progressLine', () => {
+  it('redraws at most every 100 ms, always draws the last update and erases itself', () => {
+    // Prepare
+    const written: string[] = [];
+    let now = 0;
+    const line = progressLine((t) => written.push(t), true, () => now);
+
+    // Act
+    line.onProgress({ file: 'a.parquet', rowsDone: 10, rowsTotal: 100 });
+    now = 50;
+    line.onProgress({ file: 'a.parquet', rowsDone: 20, rowsTotal: 100 });
+    now = 60;
+    line.onProgress({ file: 'a.parquet', rowsDone: 100, rowsTotal: 100 });
+    line.done();
+
+    // Assess
+    expect(written).toEqual([
+      '\r\x1b[Kreading a.parquet: 10 / 100 rows (10%)',
+      '\r\x1b[Kreading a.parquet: 100 / 100 rows (100%)',
+      '\r\x1b[K',
+    ]);
+  });
+
+  it('writes nothing when disabled (not a terminal, or --json)', () => {
+    // Prepare
+    const written: string[] = [];
+    const line = progressLine((t) => written.push(t), false);
+
+    // Act
+    line.onProgress({ file: 'a.parquet', rowsDone: 10, rowsTotal: undefined });
+    line.done();
+
+    // Assess
+    expect(written).toEqual([]);
+    expect(progressText({ file: 'b.arrow', rowsDone: 2_500_000, rowsTotal: undefined })).toBe('reading b.arrow: 2.5M rows');
+  });
+});

@@ -1,0 +1,273 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { GetObjectCommand, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSignature } from '../../functions/core/signature/index.js';
+import { awsTestClientConfig, repoRoot, startMoto, venvPython, type MotoServer } from '../support/moto.js';
+
+/**
+ * The real CLI, spawned as a user runs it (`node bin/driftgate.js …`, through the tsx shim), on Parquet/Arrow
+ * files written by pyarrow (test/bin/make-batches.py). Each spawn costs ~1 s of start-up: 14 spawns in all.
+ */
+
+const run = promisify(execFile);
+
+interface Outcome {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function cli(args: readonly string[], env: Record<string, string> = {}): Promise<Outcome> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [join(repoRoot, 'bin', 'driftgate.js'), ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, DRIFTGATE_DEBUG: '', ...env },
+      maxBuffer: 32 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: unknown; stdout?: string; stderr?: string };
+    if (typeof e.code !== 'number') throw error;
+    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+let dir: string;
+const at = (name: string): string => join(dir, name);
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'driftgate-cli-'));
+  await run(venvPython, [join(repoRoot, 'test', 'bin', 'make-batches.py'), dir]);
+  await writeFile(
+    at('model.json'),
+    JSON.stringify({ schemaVersion: 1, modelId: 'fraud', batchPrefix: 'batches/fraud/', cadence: { minCheckInterval: '1h', maxCheckInterval: '7d' } }),
+  );
+  await writeFile(
+    at('bad-model.json'),
+    JSON.stringify({ schemaVersion: 1, modelId: 'Fraud Model', batchPrefix: 'batches/fraud', cadence: { minCheckInterval: '7d', maxCheckInterval: '1h' } }),
+  );
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('Function: driftgate baseline', () => {
+  it('writes a valid reference signature of the files', async () => {
+    // Prepare
+    const out = at('ref.json');
+
+    // Act
+    const outcome = await cli(['baseline', '--out', out, '--bins', '30', at('reference.parquet')]);
+
+    // Assess
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout).toContain('4000 rows');
+    const signature = parseSignature(JSON.parse(await readFile(out, 'utf8')), out);
+    expect(signature.rowCount).toBe(4000);
+    expect(signature.columns.amount.kind).toBe('numeric');
+    expect(signature.columns.city.kind).toBe('categorical');
+    const amount = signature.columns.amount;
+    if (amount.kind !== 'numeric') throw new Error('amount should be numeric');
+    expect(amount.nulls).toBeGreaterThan(40);
+    expect(amount.nulls).toBeLessThan(130);
+    expect(amount.histogram?.edges.length).toBeGreaterThan(10);
+    expect(amount.histogram?.edges.length).toBeLessThanOrEqual(31);
+  });
+});
+
+describe('Function: driftgate check', () => {
+  it('prints exactly one JSON document without drift for a batch from the same distribution', async () => {
+    // Act
+    const outcome = await cli(['check', '--reference', at('ref.json'), '--json', '--fail-on-drift', at('same.parquet')]);
+
+    // Assess
+    expect(outcome.stderr).toBe('');
+    expect(outcome.code).toBe(0);
+    const result = JSON.parse(outcome.stdout) as Record<string, unknown> & { features: Record<string, unknown>[] };
+    expect(result.drift).toBe(false);
+    expect(result.schema).toEqual({ missing: [], added: [], retyped: [] });
+    expect(result.features.map((f) => f.name).sort()).toEqual(['amount', 'city', 'items', 'wait']);
+    for (const feature of result.features) {
+      expect(feature).toMatchObject({ drift: false, test: expect.any(String), score: expect.any(Number), threshold: expect.any(Number) });
+      expect(feature.nullShare).toEqual({ reference: expect.any(Number), current: expect.any(Number) });
+      const metricKeys = feature.kind === 'numeric' ? ['jsDistance', 'ksPValue', 'ksStat', 'psi', 'wassersteinNorm'] : ['chi2PValue', 'jsDistance', 'psi', 'unseenShare'];
+      expect(['numeric', 'categorical']).toContain(feature.kind);
+      expect(Object.keys(feature.metrics as object).sort()).toEqual(expect.arrayContaining(metricKeys));
+    }
+    const city = result.features.find((f) => f.name === 'city');
+    expect(city?.kind).toBe('categorical');
+  });
+
+  it('finds drift on a shifted batch, exits 1 with --fail-on-drift and writes the HTML report', async () => {
+    // Prepare
+    const html = at('check.html');
+
+    // Act
+    const outcome = await cli(['check', '--reference', at('ref.json'), '--json', '--fail-on-drift', '--html', html, at('shifted.parquet')]);
+
+    // Assess
+    expect(outcome.code).toBe(1);
+    const result = JSON.parse(outcome.stdout) as { drift: boolean; features: { name: string; drift: boolean }[] };
+    expect(result.drift).toBe(true);
+    const drifted = result.features.filter((f) => f.drift).map((f) => f.name);
+    expect(drifted).toEqual(expect.arrayContaining(['amount', 'wait', 'city']));
+    expect(drifted).not.toContain('items');
+    // Ranked: drifted features come first.
+    expect(result.features[0].drift).toBe(true);
+    const page = await readFile(html, 'utf8');
+    expect(page).toMatch(/^<!doctype html>/i);
+    expect(page).toContain(result.features[0].name);
+    await writeFile(at('check.json'), outcome.stdout);
+  });
+
+  it('takes a Parquet file as the reference and prints a readable table ranked by drift', async () => {
+    // Act
+    const outcome = await cli(['check', '--reference', at('reference.parquet'), '--fail-on-drift', at('shifted.parquet'), at('same.arrow')]);
+
+    // Assess
+    expect(outcome.code).toBe(1);
+    const lines = outcome.stdout.split('\n');
+    const header = lines.findIndex((l) => l.startsWith('feature'));
+    expect(header).toBeGreaterThanOrEqual(0);
+    expect(lines[header]).toMatch(/feature\s+kind\s+test\s+score\s+threshold\s+drift\s+nulls before → after\s+explanation/);
+    const rows = lines.slice(header + 2, header + 6);
+    expect(rows.map((r) => r.split(/\s+/)[0]).sort()).toEqual(['amount', 'city', 'items', 'wait']);
+    expect(rows[0]).toContain('DRIFT');
+    expect(rows.at(-1)).not.toContain('DRIFT');
+    expect(outcome.stdout).toMatch(/Current: 8000 rows/);
+    expect(outcome.stdout).toMatch(/Verdict: DRIFT/);
+  });
+
+  it.each([
+    ['empty.parquet', /empty|0 bytes/i],
+    ['random.parquet', /not a Parquet or Arrow/i],
+    ['truncated.parquet', /truncat|footer|magic/i],
+  ])('rejects the bad file %s with one line naming it and no stack trace', async (name, reason) => {
+    // Act
+    const outcome = await cli(['check', '--reference', at('ref.json'), '--json', at(name)]);
+
+    // Assess
+    expect(outcome.code).toBe(2);
+    expect(outcome.stdout).toBe('');
+    const lines = outcome.stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`driftgate: ${at(name)}: `);
+    expect(lines[0]).toMatch(reason);
+    expect(outcome.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('prints the stack of a bad file with DRIFTGATE_DEBUG=1', async () => {
+    // Act
+    const outcome = await cli(['check', '--reference', at('ref.json'), at('random.parquet')], { DRIFTGATE_DEBUG: '1' });
+
+    // Assess
+    expect(outcome.code).toBe(2);
+    expect(outcome.stderr.split('\n')[0]).toContain(at('random.parquet'));
+    expect(outcome.stderr).toMatch(/^\s+at /m);
+  });
+
+  it('rejects an unknown flag with the usage and exit code 2', async () => {
+    // Act
+    const outcome = await cli(['check', '--reference', at('ref.json'), '--colour', at('same.parquet')]);
+
+    // Assess
+    expect(outcome.code).toBe(2);
+    expect(outcome.stdout).toBe('');
+    expect(outcome.stderr).toContain("unknown option '--colour'");
+    expect(outcome.stderr).toContain('Usage: driftgate check');
+  });
+});
+
+describe('Function: driftgate report', () => {
+  it('renders a stored check result as an HTML page', async () => {
+    // Prepare
+    const stored = JSON.parse(await readFile(at('check.json'), 'utf8')) as { features: { name: string }[] };
+    const out = at('report.html');
+
+    // Act
+    const outcome = await cli(['report', '--in', at('check.json'), '--out', out]);
+
+    // Assess
+    expect(outcome.code).toBe(0);
+    const page = await readFile(out, 'utf8');
+    expect(page).toMatch(/^<!doctype html>/i);
+    for (const feature of stored.features) expect(page).toContain(feature.name);
+  });
+});
+
+describe('Function: driftgate validate-config', () => {
+  it('accepts a good config and names every bad field of a bad one', async () => {
+    // Act
+    const good = await cli(['validate-config', at('model.json')]);
+    const bad = await cli(['validate-config', at('model.json'), at('bad-model.json')]);
+
+    // Assess
+    expect(good.code).toBe(0);
+    expect(good.stdout.trim()).toBe(`ok: ${at('model.json')} (model fraud)`);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toContain(`ok: ${at('model.json')}`);
+    expect(bad.stderr).toContain(at('bad-model.json'));
+    for (const path of ['modelId', 'batchPrefix', 'cadence.minCheckInterval']) expect(bad.stderr).toContain(`at ${path}`);
+  });
+});
+
+describe('Function: driftgate upload-config', () => {
+  let moto: MotoServer;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+  });
+
+  afterAll(async () => {
+    await moto.stop();
+  });
+
+  it('validates the config and writes config/<modelId>.json to the bucket', async () => {
+    // Prepare
+    const s3 = new S3Client(awsTestClientConfig(moto.endpoint));
+    await s3.send(new CreateBucketCommand({ Bucket: 'driftgate-test' }));
+    const credentials = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };
+
+    // Act
+    const outcome = await cli(['upload-config', '--bucket', 'driftgate-test', '--endpoint', moto.endpoint, at('model.json')], credentials);
+
+    // Assess
+    expect(outcome.stderr).toBe('');
+    expect(outcome.code).toBe(0);
+    const object = await s3.send(new GetObjectCommand({ Bucket: 'driftgate-test', Key: 'config/fraud.json' }));
+    const stored = JSON.parse(await object.Body!.transformToString()) as { modelId: string; batchPrefix: string };
+    expect(stored).toMatchObject({ modelId: 'fraud', batchPrefix: 'batches/fraud/' });
+    s3.destroy();
+  });
+});
+
+describe('Function: driftgate demo', () => {
+  it('prints JSON lines of every lifecycle step', async () => {
+    // Prepare
+    const demoDir = at('demo');
+
+    // Act
+    const outcome = await cli(['demo', '--json', '--days', '21', '--dir', demoDir]);
+
+    // Assess
+    expect(outcome.code).toBe(0);
+    const lines = outcome.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const types = new Set(lines.map((l) => l.type));
+    for (const type of ['check', 'cadence', 'proposal', 'notice', 'decision', 'retrain', 'adopt']) expect(types).toContain(type);
+    for (const line of lines) {
+      expect(line.modelId).toEqual(expect.any(String));
+      expect(Number.isNaN(Date.parse(String(line.at)))).toBe(false);
+    }
+    for (const line of lines.filter((l) => l.type === 'cadence')) expect(line.checkIntervalSeconds).toEqual(expect.any(Number));
+    for (const line of lines.filter((l) => ['proposal', 'notice', 'decision', 'retrain'].includes(String(l.type)))) {
+      expect(line.proposalId).toEqual(expect.any(String));
+    }
+    expect(lines.filter((l) => l.type === 'decision').map((l) => l.action)).toContain('approve');
+    expect(outcome.stderr).toContain(`demo folder: ${demoDir}`);
+  });
+});

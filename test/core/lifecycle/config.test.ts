@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { durationSeconds, parseModelConfig, signatureRoles } from '../../../functions/core/lifecycle/config.js';
+import { ConfigError } from '../../../functions/core/errors.js';
+
+describe('Function: parseModelConfig', () => {
+  it('applies every default and turns durations into seconds', () => {
+    // Act
+    const config = parseModelConfig({ schemaVersion: 1, modelId: 'fraud', batchPrefix: 'batches/fraud/' }, 'config/fraud.json');
+
+    // Assess
+    expect(config.cadence).toEqual({ minCheckInterval: 3600, maxCheckInterval: 604_800, minRetrainInterval: 86_400, maxRetrainInterval: 7_776_000 });
+    expect(config.approval).toEqual({ mode: 'manual', vetoWindow: 86_400 });
+    expect(config.proposalTtl).toBe(259_200);
+    expect(config.notice).toEqual({ subjectPrefix: '[driftgate]', includeReportLink: true });
+    expect(config.features.exclude).toEqual([]);
+    expect(config.features.datasetRule).toEqual({ share: 0.5, keyFeatures: [] });
+  });
+
+  it('accepts "6h"/"7d" strings and whole seconds', () => {
+    // Act
+    const config = parseModelConfig(
+      { schemaVersion: 1, modelId: 'm1', batchPrefix: 'b/m1/', cadence: { minCheckInterval: '6h', maxCheckInterval: '2w', minRetrainInterval: 600, maxRetrainInterval: '30d' }, proposalTtl: '90m' },
+      'inline',
+    );
+
+    // Assess
+    expect(config.cadence).toEqual({ minCheckInterval: 21_600, maxCheckInterval: 1_209_600, minRetrainInterval: 600, maxRetrainInterval: 2_592_000 });
+    expect(config.proposalTtl).toBe(5400);
+  });
+
+  it('lists the path of every bad field in one ConfigError', () => {
+    // Prepare
+    const bad = {
+      schemaVersion: 2,
+      modelId: 'Fraud Model',
+      batchPrefix: '/abs',
+      cadence: { minCheckInterval: 'soon' },
+      approval: { mode: 'auto' },
+      features: { overrides: { amount: { kind: 'text' } } },
+      surprise: true,
+    };
+
+    // Act
+    let error: unknown;
+    try {
+      parseModelConfig(bad, 'config/fraud.json');
+    } catch (err) {
+      error = err;
+    }
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toMatch(/^config\/fraud\.json: /);
+    for (const path of ['schemaVersion', 'modelId', 'batchPrefix', 'cadence.minCheckInterval', 'approval.mode', 'features.overrides.amount.kind']) {
+      expect(message).toContain(`at ${path}`);
+    }
+    expect(message).toContain('surprise');
+  });
+
+  it('rejects min > max intervals and a veto window not shorter than the TTL', () => {
+    // Prepare
+    const input = {
+      schemaVersion: 1,
+      modelId: 'm',
+      batchPrefix: 'b/m/',
+      cadence: { minCheckInterval: '2d', maxCheckInterval: '1d', minRetrainInterval: '60d', maxRetrainInterval: '30d' },
+      approval: { mode: 'veto', vetoWindow: '4d' },
+      proposalTtl: '3d',
+    };
+
+    // Act / Assess
+    expect(() => parseModelConfig(input, 'x')).toThrow(/cadence\.minCheckInterval[\s\S]*cadence\.minRetrainInterval|cadence\.minRetrainInterval[\s\S]*cadence\.minCheckInterval/);
+    expect(() => parseModelConfig(input, 'x')).toThrow(/at cadence\.minCheckInterval/);
+    const fixedCadence = { ...input, cadence: {} };
+    expect(() => parseModelConfig(fixedCadence, 'x')).toThrow(/at approval\.vetoWindow/);
+  });
+});
+
+describe('Function: durationSeconds', () => {
+  it('parses units and refuses everything else', () => {
+    // Act / Assess
+    expect(durationSeconds('45s')).toBe(45);
+    expect(durationSeconds('6h')).toBe(21_600);
+    expect(durationSeconds('1w')).toBe(604_800);
+    expect(durationSeconds(90)).toBe(90);
+    for (const bad of ['', '6', 'h', '1.5h', '-1h', '0h', 'six hours']) expect(durationSeconds(bad)).toBeUndefined();
+    expect(durationSeconds(0)).toBeUndefined();
+    expect(durationSeconds(1.5)).toBeUndefined();
+  });
+});
+
+describe('Function: signatureRoles', () => {
+  it('hands per-feature kind overrides (integer codes as categorical) to the signature builder', () => {
+    // Prepare
+    const config = parseModelConfig(
+      { schemaVersion: 1, modelId: 'm', batchPrefix: 'b/m/', features: { overrides: { merchant_code: { kind: 'categorical' }, amount: { threshold: 0.2 } } } },
+      'x',
+    );
+
+    // Act / Assess
+    expect(signatureRoles(config)).toEqual({ merchant_code: 'categorical' });
+  });
+});

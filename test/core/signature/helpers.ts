@@ -1,0 +1,80 @@
+/** Test helpers: build ColumnBatch inputs directly (no files needed for the pure signature core). */
+import type { CategoricalChunk, ColumnBatch, ColumnChunk, ColumnField, LogicalType, NumericChunk } from '../../../functions/core/columns.js';
+
+/** A numeric chunk from plain numbers; null = missing. */
+export function numericChunk(values: readonly (number | null)[]): NumericChunk {
+  const data = new Float64Array(values.length);
+  const nulls = new Uint8Array(values.length);
+  let any = false;
+  values.forEach((v, i) => {
+    if (v === null) {
+      nulls[i] = 1;
+      any = true;
+    } else data[i] = v;
+  });
+  return { kind: 'numeric', length: values.length, values: data, nulls: any ? nulls : undefined };
+}
+
+/** A dictionary-encoded chunk from plain strings; null = missing. Dictionary in first-seen order. */
+export function categoricalChunk(values: readonly (string | null)[]): CategoricalChunk {
+  const dictionary: string[] = [];
+  const index = new Map<string, number>();
+  const indices = new Int32Array(values.length);
+  values.forEach((v, i) => {
+    if (v === null) {
+      indices[i] = -1;
+      return;
+    }
+    let idx = index.get(v);
+    if (idx === undefined) {
+      idx = dictionary.length;
+      dictionary.push(v);
+      index.set(v, idx);
+    }
+    indices[i] = idx;
+  });
+  return { kind: 'categorical', length: values.length, dictionary, indices };
+}
+
+/** A batch from named chunks (all the same length). */
+export function batch(columns: Record<string, ColumnChunk>): ColumnBatch {
+  const chunks = Object.values(columns);
+  return { rowCount: chunks.length === 0 ? 0 : chunks[0].length, columns: new Map(Object.entries(columns)) };
+}
+
+/** A schema field. */
+export function field(name: string, type: LogicalType, sourceType = type): ColumnField {
+  return { name, type, sourceType, nullable: true };
+}
+
+/** Deterministic PRNG (mulberry32) so distribution tests do not depend on a seed file. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal draws from a PRNG (Box–Muller). */
+export function normals(rnd: () => number, n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const u = rnd() || 1e-12;
+    out.push(Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rnd()));
+  }
+  return out;
+}
+
+/** Value of 0-based rank floor(q·(n−1)) in sorted data (numpy method="lower"). */
+export function lowerQuantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.floor(q * (sorted.length - 1))];
+}
+
+/** |a − b| <= rel · max(|a|, |b|, floor). */
+export function close(a: number, b: number, rel: number, floor = 0): boolean {
+  return Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b), floor);
+}

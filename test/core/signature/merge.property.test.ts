@@ -1,0 +1,216 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { ColumnBatch, ColumnField } from '../../../functions/core/columns.js';
+import { ConfigError } from '../../../functions/core/errors.js';
+import {
+  mergeAll,
+  mergeSignatures,
+  numericSignatureOf,
+  parseSignature,
+  serializeSignature,
+  signatureOf,
+} from '../../../functions/core/signature/index.js';
+import type { DatasetSignature, NumericColumnSignature, SignatureOptions } from '../../../functions/core/signature/index.js';
+import { batch, categoricalChunk, field, numericChunk } from './helpers.js';
+
+const schema: ColumnField[] = [field('x', 'float'), field('c', 'string'), field('t', 'timestamp')];
+
+// A reference fixes the histogram edges, as in production (every current batch is counted on them).
+const reference: DatasetSignature = {
+  schemaVersion: 1,
+  rowCount: 0,
+  schema,
+  columns: { x: numericSignatureOf(Array.from({ length: 200 }, (_, i) => (i - 100) * 1e4)) },
+  sources: [],
+};
+const options: SignatureOptions = { reference };
+
+interface Rows {
+  readonly x: (number | null)[];
+  readonly c: (string | null)[];
+  readonly t: (number | null)[];
+}
+
+const numberValue = fc.oneof(
+  { weight: 8, arbitrary: fc.double({ min: -1e9, max: 1e9, noNaN: true }) },
+  { weight: 2, arbitrary: fc.integer({ min: -50, max: 50 }) },
+  { weight: 1, arbitrary: fc.constantFrom<number | null>(NaN, Infinity, -Infinity, null, 0, -0, 1e-12) },
+);
+// At most 40 categories, below K = 256, so top-K merges are exact.
+const category = fc.option(fc.constantFrom(...Array.from({ length: 40 }, (_, i) => `cat-${i}`), 'é', ''), { freq: 8 });
+const time = fc.option(fc.integer({ min: 1.6e12, max: 1.8e12 }), { freq: 8 });
+
+const rowsArb: fc.Arbitrary<Rows> = fc.integer({ min: 0, max: 60 }).chain((n) =>
+  fc.record({
+    x: fc.array(numberValue, { minLength: n, maxLength: n }),
+    c: fc.array(category, { minLength: n, maxLength: n }),
+    t: fc.array(time, { minLength: n, maxLength: n }),
+  }),
+);
+
+function toBatch(rows: Rows): ColumnBatch {
+  return batch({ x: numericChunk(rows.x), c: categoricalChunk(rows.c), t: numericChunk(rows.t) });
+}
+
+function sigOf(rows: Rows, source: string): DatasetSignature {
+  return signatureOf(schema, [toBatch(rows)], options, [source]);
+}
+
+function concat(...parts: Rows[]): Rows {
+  return { x: parts.flatMap((p) => p.x), c: parts.flatMap((p) => p.c), t: parts.flatMap((p) => p.t) };
+}
+
+/** The signature without the floating moments, for exact comparison; moments are checked apart. */
+function withoutMoments(sig: DatasetSignature): string {
+  const doc = JSON.parse(serializeSignature(sig));
+  delete doc.columns.x.mean;
+  delete doc.columns.x.m2;
+  return JSON.stringify(doc);
+}
+
+/** Moments agree within floating-point tolerance (relative to the data's scale). */
+function expectMomentsClose(a: NumericColumnSignature, b: NumericColumnSignature): void {
+  const n = Math.max(a.finite, 1);
+  const meanScale = Math.max(Math.abs(b.mean), Math.sqrt(b.m2 / n));
+  expect(Math.abs(a.mean - b.mean)).toBeLessThanOrEqual(1e-9 * meanScale + 1e-300);
+  expect(Math.abs(a.m2 - b.m2)).toBeLessThanOrEqual(1e-9 * b.m2 + 1e-13 * n * b.mean * b.mean + 1e-300);
+}
+
+describe('Function: mergeSignatures (properties)', () => {
+  it('merge(sig(A), sig(B)) equals sig(A ∪ B): counts, sketch, histogram, top-K, HLL exactly; moments within 1e-9', () => {
+    fc.assert(
+      fc.property(rowsArb, rowsArb, (a, b) => {
+        // Prepare
+        const whole = signatureOf(schema, [toBatch(concat(a, b))], options, ['a', 'b']);
+
+        // Act
+        const merged = mergeSignatures(sigOf(a, 'a'), sigOf(b, 'b'));
+
+        // Assess
+        expect(withoutMoments(merged)).toBe(withoutMoments(whole));
+        expectMomentsClose(merged.columns.x as NumericColumnSignature, whole.columns.x as NumericColumnSignature);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('is commutative on the serialized bytes', () => {
+    fc.assert(
+      fc.property(rowsArb, rowsArb, (a, b) => {
+        // Prepare
+        const sa = sigOf(a, 'a');
+        const sb = sigOf(b, 'b');
+
+        // Act
+        const ab = serializeSignature(mergeSignatures(sa, sb));
+        const ba = serializeSignature(mergeSignatures(sb, sa));
+
+        // Assess
+        expect(ab).toBe(ba);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('is associative on the serialized bytes (moments within floating-point tolerance)', () => {
+    fc.assert(
+      fc.property(rowsArb, rowsArb, rowsArb, (a, b, c) => {
+        // Prepare
+        const [sa, sb, sc] = [sigOf(a, 'a'), sigOf(b, 'b'), sigOf(c, 'c')];
+
+        // Act
+        const left = mergeSignatures(mergeSignatures(sa, sb), sc);
+        const right = mergeSignatures(sa, mergeSignatures(sb, sc));
+
+        // Assess
+        expect(withoutMoments(left)).toBe(withoutMoments(right));
+        expectMomentsClose(left.columns.x as NumericColumnSignature, right.columns.x as NumericColumnSignature);
+        expect(withoutMoments(mergeAll([sa, sb, sc]))).toBe(withoutMoments(left));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('serialize → parse → serialize is the identity on bytes, and building twice gives the same bytes', () => {
+    fc.assert(
+      fc.property(rowsArb, rowsArb, (a, b) => {
+        // Prepare
+        const merged = mergeSignatures(sigOf(a, 'a'), sigOf(b, 'b'));
+        const bytes = serializeSignature(merged);
+
+        // Act
+        const again = serializeSignature(parseSignature(bytes, 'prop.json'));
+        const rebuilt = serializeSignature(mergeSignatures(sigOf(a, 'a'), sigOf(b, 'b')));
+
+        // Assess
+        expect(again).toBe(bytes);
+        expect(rebuilt).toBe(bytes);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('builds the same signature from one batch or from the same rows split into batches (moments within 1e-9)', () => {
+    fc.assert(
+      fc.property(rowsArb, rowsArb, (a, b) => {
+        // Prepare
+        const one = signatureOf(schema, [toBatch(concat(a, b))], options, ['f']);
+
+        // Act
+        const split = signatureOf(schema, [toBatch(a), toBatch(b)], options, ['f']);
+
+        // Assess
+        expect(withoutMoments(split)).toBe(withoutMoments(one));
+        expectMomentsClose(split.columns.x as NumericColumnSignature, one.columns.x as NumericColumnSignature);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('Function: mergeSignatures (schemas)', () => {
+  it('takes the union of columns; the first type wins; rows and sources add', () => {
+    // Prepare
+    const a = signatureOf([field('x', 'float'), field('c', 'string')], [batch({ x: numericChunk([1, 2]), c: categoricalChunk(['p', 'q']) })], {}, ['a']);
+    const b = signatureOf([field('x', 'int'), field('y', 'float')], [batch({ x: numericChunk([3]), y: numericChunk([9]) })], {}, ['b', 'a']);
+
+    // Act
+    const merged = mergeSignatures(a, b);
+
+    // Assess
+    expect(merged.schema.map((f) => [f.name, f.type])).toEqual([
+      ['c', 'string'],
+      ['x', 'float'],
+      ['y', 'float'],
+    ]);
+    expect(merged.rowCount).toBe(3);
+    expect(merged.sources).toEqual(['a', 'b']);
+    expect(merged.columns.x).toMatchObject({ count: 3, finite: 3, min: 1, max: 3, mean: 2 });
+    expect(merged.columns.c).toMatchObject({ count: 2 });
+    expect(merged.columns.y).toMatchObject({ count: 1, min: 9 });
+  });
+
+  it('keeps the first side when a column changed kind', () => {
+    // Prepare
+    const a = signatureOf([field('v', 'float')], [batch({ v: numericChunk([1]) })]);
+    const b = signatureOf([field('v', 'string')], [batch({ v: categoricalChunk(['one']) })]);
+
+    // Act
+    const merged = mergeSignatures(a, b);
+
+    // Assess
+    expect(merged.columns.v).toEqual(a.columns.v);
+    expect(merged.schema).toEqual(a.schema);
+  });
+
+  it('mergeAll refuses an empty list', () => {
+    // Prepare
+    const none: DatasetSignature[] = [];
+
+    // Act
+    const act = () => mergeAll(none);
+
+    // Assess
+    expect(act).toThrow(ConfigError);
+  });
+});

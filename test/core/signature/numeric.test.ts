@@ -1,0 +1,193 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  histogramOn,
+  numericSignatureOf,
+  sketchQuantile,
+  variance,
+} from '../../../functions/core/signature/index.js';
+import { NumericAccumulator, combineMoments } from '../../../functions/core/signature/numeric.js';
+import { close, lowerQuantile, normals, numericChunk, prng } from './helpers.js';
+
+interface ExpectedCase {
+  values: number[];
+  mean: number;
+  variance: number;
+  min: number;
+  max: number;
+  quantiles: Record<string, number>;
+  edges: number[];
+  counts: number[];
+}
+
+// Made by fixtures/make-numeric-fixture.py (numpy/scipy).
+const expected = JSON.parse(
+  readFileSync(new URL('./fixtures/numeric-expected.json', import.meta.url), 'utf8'),
+) as Record<string, ExpectedCase>;
+
+function naiveMoments(values: readonly number[]): { mean: number; m2: number } {
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  return { mean, m2: values.reduce((s, v) => s + (v - mean) ** 2, 0) };
+}
+
+function chunked(values: readonly (number | null)[], size: number, edges?: readonly number[]) {
+  const acc = new NumericAccumulator('float', { edges });
+  for (let i = 0; i < values.length; i += size) acc.add(numericChunk(values.slice(i, i + size)));
+  return acc.finish();
+}
+
+describe('Function: numericSignatureOf (against numpy/scipy)', () => {
+  for (const [name, c] of Object.entries(expected)) {
+    it(`matches scipy's moments, numpy's quantiles and histogram: ${name}`, () => {
+      // Prepare
+      const values = c.values;
+
+      // Act
+      const sig = chunked(values, 700, c.edges);
+
+      // Assess
+      expect(sig.finite).toBe(values.length);
+      expect(sig.min).toBe(c.min);
+      expect(sig.max).toBe(c.max);
+      expect(close(sig.mean, c.mean, 1e-12)).toBe(true);
+      // Chunked moments: ~1e-9 relative is the floor when the mean is 1e9 times the spread (large-offset).
+      expect(close(variance(sig), c.variance, name === 'large-offset' ? 1e-8 : 1e-11)).toBe(true);
+      for (const [q, exact] of Object.entries(c.quantiles)) {
+        const estimate = sketchQuantile(sig.sketch, Number(q))!;
+        expect(Math.abs(estimate - exact), `q=${q}`).toBeLessThanOrEqual(0.005 * Math.abs(exact) * (1 + 1e-9) + 1e-9);
+      }
+      expect(sig.histogram).toEqual({ edges: c.edges, counts: c.counts });
+    });
+  }
+});
+
+describe('Function: NumericAccumulator', () => {
+  it('counts nulls, NaN and ±Infinity apart and keeps them out of the moments', () => {
+    // Prepare
+    const values = [1, null, NaN, Infinity, -Infinity, 3, null, Infinity, 5];
+
+    // Act
+    const sig = numericSignatureOf(values);
+
+    // Assess
+    expect(sig).toMatchObject({ count: 9, nulls: 2, nan: 1, posInf: 2, negInf: 1, finite: 3, min: 1, max: 5, mean: 3 });
+    expect(sig.m2).toBeCloseTo(8, 12);
+    expect(variance(sig)).toBeCloseTo(8 / 3, 12);
+  });
+
+  it('matches a naive two-pass computation across chunk sizes', () => {
+    // Prepare
+    const rnd = prng(7);
+    const values = normals(rnd, 10_000).map((x) => 1e6 + 3 * x);
+    const naive = naiveMoments(values);
+
+    // Act
+    const results = [1, 13, 1000, 10_000].map((size) => chunked(values, size));
+
+    // Assess
+    for (const sig of results) {
+      expect(close(sig.mean, naive.mean, 1e-12)).toBe(true);
+      expect(close(sig.m2, naive.m2, 1e-9)).toBe(true);
+    }
+  });
+
+  it('reports an all-missing column with null min/max, zero moments and no histogram', () => {
+    // Prepare
+    const values = [null, NaN, null];
+
+    // Act
+    const sig = numericSignatureOf(values);
+
+    // Assess
+    expect(sig).toMatchObject({ count: 3, nulls: 2, nan: 1, finite: 0, min: null, max: null, mean: 0, m2: 0, histogram: null });
+    expect(variance(sig)).toBe(0);
+    expect(sketchQuantile(sig.sketch, 0.5)).toBeNull();
+  });
+
+  it('does not overflow the mean for values near the largest double', () => {
+    // Prepare
+    const values = [1.5e308, 1.5e308, 1.7e308];
+
+    // Act
+    const sig = numericSignatureOf(values);
+
+    // Assess
+    expect(Number.isFinite(sig.mean)).toBe(true);
+    expect(close(sig.mean, 1.5666666666666667e308, 1e-12)).toBe(true);
+    expect(sig.m2).toBe(Number.MAX_VALUE);
+  });
+
+  it('counts exactly on given edges with bins (−∞, e0], (e0, e1], …, (e_last, ∞)', () => {
+    // Prepare
+    const edges = [0, 1, 2.5];
+    const values = [-3, 0, 0.5, 1, 1.0000001, 2.5, 2.6, 100, NaN, Infinity, null];
+
+    // Act
+    const sig = numericSignatureOf(values, { edges });
+
+    // Assess
+    expect(sig.histogram).toEqual({ edges, counts: [2, 2, 2, 2] });
+  });
+
+  it('chooses reference edges from the sketch when none are given (20 bins, counts sum to finite)', () => {
+    // Prepare
+    const rnd = prng(3);
+    const values = normals(rnd, 5_000);
+    const sorted = [...values].sort((a, b) => a - b);
+
+    // Act
+    const sig = numericSignatureOf(values);
+
+    // Assess
+    const h = sig.histogram!;
+    expect(h.edges).toHaveLength(19);
+    expect(h.counts.reduce((s, c) => s + c, 0)).toBe(5_000);
+    // Each bin holds about 1/20 of the data (approximate to the sketch's bucket width).
+    for (const c of h.counts) expect(Math.abs(c - 250)).toBeLessThanOrEqual(40);
+    // Edges sit at most one bucket above the i/20 quantile.
+    h.edges.forEach((e, i) => {
+      const q = lowerQuantile(sorted, (i + 1) / 20);
+      expect(Math.abs(e - q)).toBeLessThanOrEqual(0.0101 * Math.abs(q) + 1e-9);
+    });
+  });
+});
+
+describe('Function: histogramOn', () => {
+  it('returns the stored counts when the edges match and sketch-derived counts otherwise', () => {
+    // Prepare
+    const rnd = prng(11);
+    const values = normals(rnd, 4_000).map((x) => 10 + x);
+    const edges = [9, 10, 11];
+    const sig = numericSignatureOf(values, { edges });
+    const exact = [0, 0, 0, 0];
+    for (const v of values) exact[v <= 9 ? 0 : v <= 10 ? 1 : v <= 11 ? 2 : 3]++;
+
+    // Act
+    const same = histogramOn(sig, edges);
+    const other = histogramOn(sig, [9.5, 10.5]);
+
+    // Assess
+    expect(same).toEqual(exact);
+    expect(other.reduce((s, c) => s + c, 0)).toBeCloseTo(4_000, 9);
+    const exactOther = [values.filter((v) => v <= 9.5).length, values.filter((v) => v > 9.5 && v <= 10.5).length];
+    // Within the data that falls in the one bucket around each edge (bucket width ≈ 1% of 10).
+    expect(Math.abs(other[0] - exactOther[0])).toBeLessThanOrEqual(40);
+    expect(Math.abs(other[1] - exactOther[1])).toBeLessThanOrEqual(80);
+  });
+});
+
+describe('Function: combineMoments', () => {
+  it('is symmetric bit for bit', () => {
+    // Prepare
+    const a = [3, 1.2345678, 0.5] as const;
+    const b = [7, -4.5, 12.25] as const;
+
+    // Act
+    const ab = combineMoments(...a, ...b);
+    const ba = combineMoments(...b, ...a);
+
+    // Assess
+    expect(ab).toEqual(ba);
+    expect(ab.mean).toBeCloseTo((3 * 1.2345678 + 7 * -4.5) / 10, 12);
+  });
+});

@@ -1,0 +1,447 @@
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Driftgate, KEY_PREFIX, validateDriftgateProps } from '../../lib/driftgate.js';
+import { addNagChecks, nagPacks } from '../../lib/nag.js';
+import { ENV, SCHEDULE_SOURCE } from '../../functions/handlers/env.js';
+import type { DriftgateStack } from '../../lib/driftgate-stack.js';
+import { synthDriftgate } from './synth.js';
+
+type Json = Record<string, unknown>;
+
+/** The logical id CloudFormation gives a construct (never hard-coded: computed from the construct). */
+function logicalId(stack: Stack, construct: IConstruct): string {
+  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+/** Every IAM statement attached to a role (inline policies that list it). */
+function statementsOf(template: Template, roleLogicalId: string): Json[] {
+  const policies = template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: Match.arrayWith([{ Ref: roleLogicalId }]) },
+  });
+  return Object.values(policies).flatMap(
+    (policy) => ((policy as Json).Properties as { PolicyDocument: { Statement: Json[] } }).PolicyDocument.Statement,
+  );
+}
+
+function actionsOf(statements: Json[]): string[] {
+  return statements.flatMap((s) => (Array.isArray(s.Action) ? (s.Action as string[]) : [s.Action as string]));
+}
+
+/** The key patterns (after the bucket ARN) an S3 statement covers, e.g. `/signatures/*`. */
+function s3Patterns(statement: Json): string[] {
+  const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+  return resources.flatMap((r) => {
+    const join = (r as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+    return join ? [String(join[1][1])] : [];
+  });
+}
+
+function patternsFor(statements: Json[], action: string): string[] {
+  return statements.filter((s) => actionsOf([s]).includes(action)).flatMap(s3Patterns).sort();
+}
+
+describe('Function: Driftgate (template)', () => {
+  let stack: DriftgateStack;
+  let template: Template;
+  let dg: Driftgate;
+
+  beforeAll(() => {
+    ({ stack, template } = synthDriftgate({ context: { notifyEmail: 'ml-oncall@example.com' } }));
+    dg = stack.driftgate;
+  });
+
+  it('keeps the data bucket private, versioned, encrypted, logged and expiring old signatures and reports', () => {
+    // Prepare
+    const logsBucket = logicalId(stack, dg.accessLogsBucket);
+
+    // Act
+    const bucket = template.findResources('AWS::S3::Bucket', {
+      Properties: { VersioningConfiguration: { Status: 'Enabled' } },
+    });
+
+    // Assess
+    expect(Object.keys(bucket)).toEqual([logicalId(stack, dg.bucket)]);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      LoggingConfiguration: { DestinationBucketName: { Ref: logsBucket }, LogFilePrefix: 'data/' },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Prefix: KEY_PREFIX.signatures, ExpirationInDays: 400, Status: 'Enabled' }),
+          Match.objectLike({ Prefix: KEY_PREFIX.reports, ExpirationInDays: 400, Status: 'Enabled' }),
+          Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: 'Enabled' }),
+        ]),
+      },
+    });
+    for (const b of [dg.bucket, dg.accessLogsBucket]) {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: logicalId(stack, b) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('sends ObjectCreated events under batches/ to the upload queue, which redrives to a DLQ after 3 receives', () => {
+    // Prepare
+    const queueId = logicalId(stack, dg.uploadQueue);
+    const dlqId = logicalId(stack, dg.uploadDeadLetterQueue);
+
+    // Act
+    const notifications = template.findResources('Custom::S3BucketNotifications');
+
+    // Assess
+    expect(Object.values(notifications)).toHaveLength(1);
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      BucketName: { Ref: logicalId(stack, dg.bucket) },
+      NotificationConfiguration: {
+        QueueConfigurations: [
+          {
+            Events: ['s3:ObjectCreated:*'],
+            Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: KEY_PREFIX.batches }] } },
+            QueueArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+          },
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 720,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: 3 },
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: queueId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 's3.amazonaws.com' },
+            Action: Match.arrayWith(['sqs:SendMessage']),
+            Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [logicalId(stack, dg.bucket), 'Arn'] } } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('feeds the upload queue to the ingest function with partial batch responses', () => {
+    // Act
+    const mappings = template.findResources('AWS::Lambda::EventSourceMapping');
+
+    // Assess
+    expect(Object.values(mappings)).toHaveLength(1);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalId(stack, dg.ingestFunction) },
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(stack, dg.uploadQueue), 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+    });
+  });
+
+  it('runs every function on Node.js 24 / arm64 with tracing, source maps, and its own log group with retention', () => {
+    // Prepare
+    const fns = [dg.ingestFunction, dg.checkFunction, dg.decideFunction];
+
+    // Act
+    const logGroups = template.findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 90 } });
+
+    // Assess
+    expect(Object.keys(logGroups)).toHaveLength(3);
+    for (const fn of fns) {
+      const id = logicalId(stack, fn);
+      const props = (template.toJSON().Resources as Record<string, { Properties: Json }>)[id].Properties;
+      expect(props).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        TracingConfig: { Mode: 'Active' },
+        Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps', [ENV.bucket]: { Ref: logicalId(stack, dg.bucket) } } },
+      });
+      const logGroup = (props.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(Object.keys(logGroups)).toContain(logGroup);
+      expect(props.MemorySize).toBeGreaterThanOrEqual(512);
+    }
+  });
+
+  it('invokes the check function from a scheduler with 2 retries and a dead-letter queue', () => {
+    // Prepare
+    const input = new Capture();
+
+    // Act
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 hour)',
+      State: 'ENABLED',
+      Target: {
+        Arn: { 'Fn::GetAtt': [logicalId(stack, dg.checkFunction), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack, dg.checkDeadLetterQueue), 'Arn'] } },
+        Input: input,
+      },
+    });
+
+    // Assess
+    expect(JSON.parse(input.asString())).toEqual({
+      source: SCHEDULE_SOURCE,
+      scheduledTime: '<aws.scheduler.scheduled-time>',
+      executionId: '<aws.scheduler.execution-id>',
+    });
+    // Failed asynchronous invocations of the check function land in the same queue.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: Match.absent(),
+      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [logicalId(stack, dg.checkDeadLetterQueue), 'Arn'] } },
+    });
+  });
+
+  it('takes the schedule from context', () => {
+    // Act
+    const { template: t } = synthDriftgate({ context: { checkSchedule: 'rate(15 minutes)' } });
+
+    // Assess
+    t.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(15 minutes)' });
+  });
+
+  it('serves decisions from a public function URL whose address reaches the check function', () => {
+    // Prepare
+    const urlId = logicalId(stack, dg.decideUrl);
+
+    // Act
+    const checkEnv = new Capture();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: checkEnv },
+      DeadLetterConfig: Match.anyValue(),
+    });
+
+    // Assess
+    template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'NONE',
+      TargetFunctionArn: { 'Fn::GetAtt': [logicalId(stack, dg.decideFunction), 'Arn'] },
+    });
+    expect(checkEnv.asObject()[ENV.decideUrl]).toEqual({ 'Fn::GetAtt': [urlId, 'FunctionUrl'] });
+    expect(checkEnv.asObject()[ENV.noticesTopicArn]).toEqual({ Ref: logicalId(stack, dg.noticesTopic) });
+    expect(checkEnv.asObject()[ENV.secretId]).toEqual({ Ref: logicalId(stack, dg.secret) });
+  });
+
+  it('encrypts both topics with a rotating customer key that CloudWatch alarms may use, and requires TLS', () => {
+    // Prepare
+    const keyId = logicalId(stack, dg.topicsKey);
+
+    // Act
+    const topics = template.findResources('AWS::SNS::Topic', {
+      Properties: { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } },
+    });
+
+    // Assess
+    expect(Object.keys(topics).sort()).toEqual([logicalId(stack, dg.noticesTopic), logicalId(stack, dg.retrainTopic)].sort());
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
+    for (const topic of [dg.noticesTopic, dg.retrainTopic]) {
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: logicalId(stack, topic) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('subscribes the notify email (with a redrive queue) only when the context gives one', () => {
+    // Act
+    const { template: without } = synthDriftgate();
+
+    // Assess
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ml-oncall@example.com',
+      TopicArn: { Ref: logicalId(stack, dg.noticesTopic) },
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack, dg.subscriptionDeadLetterQueue), 'Arn'] } },
+    });
+    without.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('exposes the retrain topic and documents its filterable attributes', () => {
+    // Act
+    const outputs = template.findOutputs('*');
+    const retrain = Object.values(outputs).find((o) => JSON.stringify(o.Value) === JSON.stringify({ Ref: logicalId(stack, dg.retrainTopic) }));
+
+    // Assess
+    expect(retrain).toBeDefined();
+    expect(retrain?.Description).toContain('modelId');
+    expect(retrain?.Description).toContain('reason');
+    expect(JSON.parse(/Filter example: (\{.*\})/.exec(String(retrain?.Description))?.[1] ?? 'null')).toEqual({
+      modelId: ['churn-v3'],
+      reason: ['approved'],
+    });
+    expect(Object.values(outputs).some((o) => JSON.stringify(o.Value).includes('FunctionUrl'))).toBe(true);
+  });
+
+  it('generates the link-signing secret', () => {
+    // Assess
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
+    });
+  });
+
+  it('alarms on every dead-letter queue and on function errors, notifying the notices topic', () => {
+    // Prepare
+    const action = [{ Ref: logicalId(stack, dg.noticesTopic) }];
+
+    // Act
+    const dlqAlarms = template.findResources('AWS::CloudWatch::Alarm', {
+      Properties: { MetricName: 'ApproximateNumberOfMessagesVisible', AlarmActions: action, Threshold: 1 },
+    });
+    const errorAlarms = template.findResources('AWS::CloudWatch::Alarm', {
+      Properties: { MetricName: 'Errors', Namespace: 'AWS/Lambda', AlarmActions: action, Threshold: 1 },
+    });
+
+    // Assess
+    const queuesAlarmed = Object.values(dlqAlarms).map((a) => JSON.stringify((a as { Properties: Json }).Properties.Dimensions));
+    for (const q of [dg.uploadDeadLetterQueue, dg.checkDeadLetterQueue, dg.subscriptionDeadLetterQueue]) {
+      expect(queuesAlarmed).toContain(JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack, q), 'QueueName'] } }]));
+    }
+    const fnsAlarmed = Object.values(errorAlarms).map((a) => JSON.stringify((a as { Properties: Json }).Properties.Dimensions));
+    for (const fn of [dg.ingestFunction, dg.checkFunction, dg.decideFunction]) {
+      expect(fnsAlarmed).toContain(JSON.stringify([{ Name: 'FunctionName', Value: { Ref: logicalId(stack, fn) } }]));
+    }
+  });
+
+  it('gives the ingest function no way to publish to either topic or read the secret', () => {
+    // Prepare
+    const statements = statementsOf(template, logicalId(stack, dg.ingestFunction.role as IConstruct));
+
+    // Act
+    const actions = actionsOf(statements);
+    const resources = JSON.stringify(statements.map((s) => s.Resource));
+
+    // Assess
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions.filter((a) => a.startsWith('sns:') || a.startsWith('secretsmanager:') || a.startsWith('kms:'))).toEqual([]);
+    for (const forbidden of [dg.noticesTopic, dg.retrainTopic, dg.secret, dg.topicsKey]) {
+      expect(resources).not.toContain(logicalId(stack, forbidden));
+    }
+    expect(patternsFor(statements, 's3:GetObject*')).toEqual(['/batches/*', '/config/*', '/references/*', '/signatures/*', '/state/*']);
+    expect(patternsFor(statements, 's3:PutObject')).toEqual(['/signatures/*']);
+    expect(actions).not.toContain('s3:DeleteObject*');
+    template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] },
+      ManagedPolicyArns: Match.absent(),
+    });
+  });
+
+  it('lets the check function publish notices, read the secret and write only its prefixes', () => {
+    // Prepare
+    const statements = statementsOf(template, logicalId(stack, dg.checkFunction.role as IConstruct));
+
+    // Act
+    const publish = statements.find((s) => s.Action === 'sns:Publish');
+
+    // Assess
+    expect(JSON.stringify(publish?.Resource)).toContain(logicalId(stack, dg.noticesTopic));
+    expect(actionsOf(statements)).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 'kms:GenerateDataKey*']));
+    expect(patternsFor(statements, 's3:PutObject')).toEqual(['/decisions/*', '/proposals/*', '/reports/*', '/state/*']);
+    expect(patternsFor(statements, 's3:GetObject*')).toEqual(
+      ['/config/*', '/decisions/*', '/proposals/*', '/references/*', '/reports/*', '/signatures/*', '/state/*'].sort(),
+    );
+  });
+
+  it('lets the decision function publish retrain requests, read the secret and write proposals, tokens, state and decisions', () => {
+    // Prepare
+    const statements = statementsOf(template, logicalId(stack, dg.decideFunction.role as IConstruct));
+
+    // Act
+    const publish = statements.find((s) => s.Action === 'sns:Publish');
+
+    // Assess
+    expect(publish?.Resource).toEqual({ Ref: logicalId(stack, dg.retrainTopic) });
+    expect(actionsOf(statements)).toContain('secretsmanager:GetSecretValue');
+    expect(patternsFor(statements, 's3:GetObject*')).toEqual(['/decisions/*', '/proposals/*', '/state/*', '/tokens/*']);
+    expect(patternsFor(statements, 's3:PutObject')).toEqual(['/decisions/*', '/proposals/*', '/state/*', '/tokens/*']);
+    expect(patternsFor(statements, 's3:PutObject')).not.toContain('/signatures/*');
+  });
+
+  it('has zero unacknowledged cdk-nag findings (AwsSolutions and Serverless), and synth passes with the packs', () => {
+    // Prepare
+    const { app } = synthDriftgate({ context: { notifyEmail: 'ml-oncall@example.com' } });
+
+    // Act
+    const reports = nagPacks(app).map((pack) => ({ pack: pack.readPackName, report: pack.validateScope(app) }));
+    addNagChecks(app);
+
+    // Assess
+    for (const { pack, report } of reports) {
+      expect(pack).toMatch(/AwsSolutions|Serverless/);
+      expect(report.violations.map((v) => `${v.severity} ${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(',')}`)).toEqual([]);
+    }
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('makes cdk-nag fail on a finding that is not acknowledged', () => {
+    // Prepare
+    const { app, stack: s } = synthDriftgate();
+
+    // Act: the same stack, with an extra wildcard grant nobody acknowledged.
+    s.driftgate.bucket.grantDelete(s.driftgate.ingestFunction);
+    const violations = nagPacks(app).flatMap((pack) => pack.validateScope(app).violations);
+
+    // Assess
+    expect(violations.map((v) => v.ruleName)).toContain('AwsSolutions-IAM5[Action::s3:DeleteObject*]');
+  });
+});
+
+describe('Function: validateDriftgateProps', () => {
+  it('accepts the defaults', () => {
+    // Act
+    const problems = validateDriftgateProps({});
+
+    // Assess
+    expect(problems).toEqual([]);
+  });
+
+  it('names every problem in one message', () => {
+    // Prepare
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Bad');
+
+    // Act
+    const act = (): Driftgate =>
+      new Driftgate(stack, 'Driftgate', {
+        checkSchedule: 'every hour',
+        notifyEmail: 'not-an-email',
+        maxReceiveCount: 0,
+        scheduleRetryAttempts: -1,
+        signatureRetentionDays: 1.5,
+      });
+
+    // Assess
+    expect(act).toThrow(/checkSchedule.*\n.*notifyEmail.*\n.*signatureRetentionDays.*\n.*maxReceiveCount.*\n.*scheduleRetryAttempts/);
+  });
+});
