@@ -38,9 +38,9 @@ export function bufferByteSource(name: string, bytes: Uint8Array): ByteSource {
   return {
     name,
     byteLength: bytes.byteLength,
-    read: (start, end) => {
+    read: async (start, end) => {
       const [from, to] = clamp(name, bytes.byteLength, start, end);
-      return Promise.resolve(bytes.subarray(from, to));
+      return bytes.subarray(from, to);
     },
   };
 }

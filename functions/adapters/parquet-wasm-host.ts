@@ -12,8 +12,13 @@
  * instead of escaping (every other error is rethrown unchanged); (3) a panicked instance is never reused:
  * the CommonJS module is evicted from the require cache and loaded again (a fresh wasm instance), and
  * ParquetFiles opened on the old instance reopen themselves (see `generation`).
+ * The first instance comes from a static import, so bundlers (esbuild for the Lambdas) include it; the
+ * reload needs `parquet-wasm` resolvable at run time (node_modules: the CLI, tests, or a Lambda bundled
+ * with it as a node module). Where it is not, later Parquet reads fail with an AdapterError that says so.
  */
 import { createRequire } from 'node:module';
+import * as bundled from 'parquet-wasm';
+import { AdapterError } from '../core/errors.js';
 
 export type ParquetWasm = typeof import('parquet-wasm');
 
@@ -25,27 +30,35 @@ export class WasmPanicError extends Error {
   }
 }
 
-const require = createRequire(import.meta.url);
-let loaded: { module: ParquetWasm; generation: number } | undefined;
-let generation = 0;
+const nodeRequire = createRequire(import.meta.url);
+let generation = 1;
+let loaded: { module: ParquetWasm; generation: number } | undefined = { module: bundled, generation };
 let tail: Promise<unknown> = Promise.resolve();
 let active: ((error: unknown) => void) | undefined;
 let wrapped = false;
 
 function load(): { module: ParquetWasm; generation: number } {
   if (!loaded) {
-    generation++;
-    loaded = { module: require('parquet-wasm') as ParquetWasm, generation };
+    try {
+      const module = nodeRequire('parquet-wasm') as ParquetWasm;
+      generation++;
+      loaded = { module, generation };
+    } catch (error) {
+      throw new AdapterError('parquet-wasm', 'reload after a panic (restart the process)', { cause: error });
+    }
   }
   return loaded;
 }
 
 function discard(): void {
   if (!loaded) return;
-  // Evict the glue module so the next require instantiates a fresh wasm instance.
-  const entry = require.resolve('parquet-wasm');
-  Reflect.deleteProperty(require.cache, entry);
   loaded = undefined;
+  // Evict the glue module so the next require instantiates a fresh wasm instance.
+  try {
+    Reflect.deleteProperty(nodeRequire.cache, nodeRequire.resolve('parquet-wasm'));
+  } catch {
+    // Not resolvable (bundled build): load() reports it on the next use.
+  }
 }
 
 function isWasmTrap(error: unknown): boolean {

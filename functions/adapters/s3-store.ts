@@ -68,7 +68,8 @@ export class S3Store implements ObjectStore {
       }
       return { body: await response.Body.transformToByteArray(), etag: response.ETag };
     } catch (error) {
-      if (errorNameOf(error) === 'NoSuchKey' || httpStatusOf(error) === 404) return undefined;
+      // Only a missing key is an expected outcome; a missing bucket (also 404) is a deployment error.
+      if (errorNameOf(error) === 'NoSuchKey') return undefined;
       throw new AdapterError('s3', `GetObject ${this.uri(fullKey)}`, { cause: error });
     }
   }

@@ -43,7 +43,7 @@ export function renderDriftText(result: DriftResult): string {
     f.kind,
     f.test,
     formatNumber(f.score),
-    `${f.scoreKind === 'p-value' ? '<' : '>='}${formatNumber(f.threshold)}`,
+    `${f.scoreKind === 'p-value' ? '<' : '≥'}${formatNumber(f.threshold)}`,
     mark(f),
     `${formatShare(f.nullShare.reference)} → ${formatShare(f.nullShare.current)}`,
     f.explanation,

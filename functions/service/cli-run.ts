@@ -1,9 +1,7 @@
 import { mkdir, mkdtemp, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { ColumnRole } from '../core/columns.js';
-import type { DriftResult } from '../core/drift/types.js';
 import { AdapterError, DriftgateError, InvalidInputError } from '../core/errors.js';
 import type { ByteSource } from '../core/ports.js';
 import type { ReportInput } from '../core/report/types.js';
@@ -120,7 +118,10 @@ async function check(args: CheckArgs, io: CliIo): Promise<ExitCode> {
     progress.done();
     const { compare } = await import('../core/drift/index.js');
     const result = compare(reference, current, config?.features);
-    if (args.html !== undefined) await writeFile(args.html, await renderHtml(cliReportInput(result, io.now())));
+    if (args.html !== undefined) {
+      const { cliReportInput } = await import('./cli-report.js');
+      await writeFile(args.html, await renderHtml(cliReportInput(result, io.now())));
+    }
     io.stdout(args.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderDriftText(result)}\n${args.html ? `\nReport: ${args.html}\n` : ''}`);
     return args.failOnDrift && result.drift ? EXIT.drift : EXIT.ok;
   } finally {
@@ -129,6 +130,7 @@ async function check(args: CheckArgs, io: CliIo): Promise<ExitCode> {
 }
 
 async function report(args: ReportArgs, io: CliIo): Promise<ExitCode> {
+  const { reportInputOf } = await import('./cli-report.js');
   const input = reportInputOf(await readJson(args.in), args.in, io.now());
   await writeFile(args.out, await renderHtml(input));
   io.stdout(`wrote ${args.out} (model ${input.modelId}, verdict ${input.result.verdict})\n`);
@@ -275,65 +277,6 @@ function rolesFromSignature(signature: DatasetSignature): Record<string, ColumnR
 async function renderHtml(input: ReportInput): Promise<string> {
   const { renderHtmlReport } = await import('../core/report/index.js');
   return renderHtmlReport(input);
-}
-
-function cliReportInput(result: DriftResult, now: Date): ReportInput {
-  const generatedAt = now.toISOString();
-  return { modelId: 'cli', checkId: `cli-${generatedAt.replace(/[-:.]/g, '')}`, generatedAt, result, history: [], cadence: [], forecast: null };
-}
-
-// A structural check, enough to tell a drift result from any other JSON before rendering it; the shapes are
-// the contracts in functions/core/drift/types.ts and functions/core/report/types.ts.
-const driftResultShape = z.looseObject({
-  schemaVersion: z.literal(1),
-  drift: z.boolean(),
-  verdict: z.enum(['drift', 'no-drift', 'insufficient-data']),
-  rule: z.looseObject({ kind: z.string(), description: z.string() }),
-  features: z.array(
-    z.looseObject({
-      name: z.string(),
-      kind: z.enum(['numeric', 'categorical']),
-      drift: z.boolean(),
-      test: z.string(),
-      score: z.number(),
-      threshold: z.number(),
-      metrics: z.record(z.string(), z.number()),
-      nullShare: z.looseObject({ reference: z.number(), current: z.number() }),
-    }),
-  ),
-  schema: z.looseObject({ missing: z.array(z.string()), added: z.array(z.string()), retyped: z.array(z.unknown()) }),
-  time: z.array(z.unknown()),
-  rowCount: z.looseObject({ reference: z.number(), current: z.number() }),
-  summary: z.string(),
-  score: z.number(),
-  driftIndex: z.number(),
-});
-
-const reportInputShape = z.looseObject({
-  modelId: z.string(),
-  checkId: z.string(),
-  generatedAt: z.string(),
-  result: driftResultShape,
-  history: z.array(z.unknown()),
-  cadence: z.array(z.unknown()),
-  forecast: z.unknown(),
-});
-
-/** A stored report (ReportInput) as is, or a plain DriftResult (`check --json`) wrapped as model "cli". */
-function reportInputOf(input: unknown, file: string, now: Date): ReportInput {
-  const isObject = typeof input === 'object' && input !== null;
-  const wrapped = isObject && 'result' in input;
-  const parsed = (wrapped ? reportInputShape : driftResultShape).safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue.path.length ? ` at ${issue.path.join('.')}` : '';
-    throw new InvalidInputError(
-      file,
-      `expected a stored report (reports/<model>/<id>.json) or a 'driftgate check --json' result: ${issue.message}${where}`,
-    );
-  }
-  // The shapes above were checked; the deeper fields are the renderer's to read.
-  return wrapped ? (input as ReportInput) : cliReportInput(input as DriftResult, now);
 }
 
 // ---------------------------------------------------------------------------------------------- errors

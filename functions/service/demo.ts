@@ -65,6 +65,7 @@ const ROWS = 2000;
 const REFERENCE_PARTS = 3;
 const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'IN', 'BR'] as const;
 const DEVICES = ['ios', 'android', 'web'] as const;
+const MERCHANT_CODES = [5411, 5812, 5999, 4111, 5732, 7011] as const;
 
 interface ModelSpec {
   readonly modelId: string;
@@ -82,7 +83,7 @@ function configOf(spec: ModelSpec): ModelConfigInput {
     modelId: spec.modelId,
     batchPrefix: `batches/${spec.modelId}/`,
     // Integer merchant codes are categories, not quantities.
-    features: { overrides: { merchant_code: { kind: 'categorical' } } },
+    features: { overrides: { merchant_code: { kind: 'categorical' } }, datasetRule: { share: 0.5, keyFeatures: ['amount'] } },
     cadence: { minCheckInterval: '1d', maxCheckInterval: '7d', minRetrainInterval: '3d', maxRetrainInterval: '90d' },
     approval: { mode: 'manual', vetoWindow: '24h' },
     notice: { subjectPrefix: '[driftgate demo]', includeReportLink: true },
@@ -132,7 +133,7 @@ function batchBytes(rand: () => number, drift: number): Uint8Array {
   for (let i = 0; i < ROWS; i++) {
     amount[i] = Math.round(Math.exp(3.5 + 0.35 * drift + 0.6 * normal(rand)) * 100) / 100;
     age[i] = Math.max(18, Math.min(90, Math.round(41 + 12 * normal(rand))));
-    merchant[i] = Math.floor(rand() * rand() * 12);
+    merchant[i] = pick(rand, MERCHANT_CODES, [0.3, 0.2, 0.15, 0.15, 0.1, 0.1]);
     score[i] = rand() ** 2;
     country[i] = pick(rand, COUNTRIES, countryWeights);
     device[i] = pick(rand, DEVICES, [0.45, 0.4, 0.15]);
@@ -141,9 +142,9 @@ function batchBytes(rand: () => number, drift: number): Uint8Array {
   return tableToIPC(table, 'file');
 }
 
-/** How far the drifting model has moved by a day (0 before day 3, then a little more each day). */
+/** How far the drifting model has moved by a day: nothing until day 4, a little more each day, then a new normal from day 12. */
 function driftOn(spec: ModelSpec, day: number): number {
-  return spec.behaviour === 'drifting' ? Math.max(0, day - 3) * 0.03 : 0;
+  return spec.behaviour === 'drifting' ? Math.min(0.4, Math.max(0, day - 4) * 0.05) : 0;
 }
 
 async function prepareDir(dir: string): Promise<void> {
@@ -236,20 +237,22 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       const version = `v${(versions.get(pending.modelId) ?? 1) + 1}`;
       versions.set(pending.modelId, (versions.get(pending.modelId) ?? 1) + 1);
       const trainingData = (uploaded.get(pending.modelId) ?? []).slice(-REFERENCE_PARTS);
+      const previousInterval = (await lifecycle.state(pending.modelId))?.checkIntervalSeconds;
       const adopted = await lifecycle.adopt(pending.modelId, { version, trainingData }, at);
       const s = stats.get(pending.modelId);
-      if (s) {
-        s.adoptions++;
-        s.intervalsSeconds.push(86_400);
-      }
+      const minInterval = (await lifecycle.state(pending.modelId))?.checkIntervalSeconds ?? 86_400;
+      if (s) s.adoptions++;
       out(
         { type: 'adopt', modelId: pending.modelId, at: at.toISOString(), version, rows: adopted.rows, referenceKey: adopted.referenceKey, proposalId: adopted.proposalId, trainingData },
-        `${stamp(at.toISOString())}  ${pending.modelId.padEnd(6)} adopted ${version} (trained on ${trainingData.length} recent batches, ${adopted.rows} rows): new reference, cadence back to 1d`,
+        `${stamp(at.toISOString())}  ${pending.modelId.padEnd(6)} adopted ${version} (trained on ${trainingData.length} recent batches, ${adopted.rows} rows): new reference; cadence restarts at ${human(minInterval)}`,
       );
-      out(
-        { type: 'cadence', modelId: pending.modelId, at: at.toISOString(), checkIntervalSeconds: 86_400, reason: 'new reference: cadence restarts at the minimum interval' },
-        `${stamp(at.toISOString())}  ${pending.modelId.padEnd(6)} cadence reset to 1d (new reference)`,
-      );
+      if (previousInterval !== undefined && previousInterval !== minInterval) {
+        s?.intervalsSeconds.push(minInterval);
+        out(
+          { type: 'cadence', modelId: pending.modelId, at: at.toISOString(), checkIntervalSeconds: minInterval, previousIntervalSeconds: previousInterval, reason: 'new reference: cadence restarts at the minimum interval' },
+          `${stamp(at.toISOString())}  ${pending.modelId.padEnd(6)} cadence ${human(previousInterval)} -> ${human(minInterval)}: new reference, restarting at the minimum interval`,
+        );
+      }
     }
 
     // 08:00 the scheduled run.

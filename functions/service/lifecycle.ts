@@ -38,7 +38,7 @@ import {
   proposalSchema,
 } from '../core/lifecycle/types.js';
 import type { EventSink, Notifier, ObjectStore, RetrainRequested } from '../core/ports.js';
-import { renderHtmlReport, renderNotice } from '../core/report/index.js';
+import { NOTICE_SUBJECT_MAX_CHARS, parseReportJson, renderHtmlReport, renderNotice, renderReportJson } from '../core/report/index.js';
 import type { CadenceChange, HistoryPoint, ReportInput } from '../core/report/types.js';
 import { parseWith } from '../core/schema-parse.js';
 import { mergeAll, parseSignature, serializeSignature } from '../core/signature/index.js';
@@ -126,6 +126,11 @@ export class Lifecycle {
     const config = configs
       .filter((c) => key.startsWith(c.batchPrefix))
       .sort((a, b) => b.batchPrefix.length - a.batchPrefix.length)[0];
+    const base = key.slice(key.lastIndexOf('/') + 1);
+    if (base === '' || base.startsWith('_') || base.startsWith('.')) {
+      // Folder markers and writer side files (_SUCCESS, .crc) are not batches.
+      return { status: 'ignored', key, reason: 'a folder marker or writer side file, not a batch' };
+    }
     if (!config) {
       if (errors.length > 0) throw errors[0];
       return { status: 'ignored', key, reason: 'no model has a batchPrefix containing this key' };
@@ -235,7 +240,7 @@ export class Lifecycle {
         forecast,
         ...(proposal ? { proposal: { proposalId: proposal.proposalId, expiresAt: proposal.expiresAt, retrainBy: proposal.reasons.retrainBy ?? undefined } } : {}),
       };
-      await this.deps.store.put(keys.json, json(reportInput), 'application/json');
+      await this.deps.store.put(keys.json, renderReportJson(reportInput), 'application/json');
       await this.deps.store.put(keys.html, renderHtmlReport(reportInput), 'text/html; charset=utf-8');
 
       const nextState: ModelState = {
@@ -486,9 +491,10 @@ export class Lifecycle {
     const at = now.toISOString();
 
     if (proposal.status === 'open' && !proposal.notice && now.getTime() < Date.parse(proposal.expiresAt)) {
-      const report = await this.deps.store.get(reportKey(modelId, proposal.checkId, 'json'));
+      const key = reportKey(modelId, proposal.checkId, 'json');
+      const report = await this.deps.store.get(key);
       if (report) {
-        const result = (JSON.parse(text(report.body)) as { result: DriftResult }).result;
+        const result = parseReportJson(text(report.body), key).result;
         const sent = await this.sendNotice(config, proposal, result, now);
         events.push(sent.messageId ? { proposalId: active, action: 'notice', noticeMessageId: sent.messageId } : { proposalId: active, action: 'notice-failed', error: sent.error });
         proposal = (await this.loadProposal(modelId, active)) ?? proposal;
@@ -567,7 +573,9 @@ export class Lifecycle {
         ...(proposal.reasons.retrainBy ? { retrainBy: proposal.reasons.retrainBy } : {}),
         ...(proposal.mode === 'veto' ? { vetoAt: addSeconds(now, proposal.vetoWindowSeconds) } : {}),
       });
-      const subject = `${config.notice.subjectPrefix} ${rendered.subject}`.trim();
+      // The renderer tags subjects "[driftgate]"; the model's configured prefix takes its place.
+      const bare = rendered.subject.replace(/^\[driftgate\]\s*/, '');
+      const subject = `${config.notice.subjectPrefix} ${bare}`.trim().slice(0, NOTICE_SUBJECT_MAX_CHARS);
       const { messageId } = await this.deps.notifier.send({ modelId: proposal.modelId, proposalId: proposal.proposalId, subject, text: rendered.text });
       await this.updateProposal(proposal.modelId, proposal.proposalId, (p) => (p.notice ? null : { ...p, notice: { messageId, sentAt: at } }));
       await this.appendLog({ at, modelId: proposal.modelId, actor: AUTOMATIC_ACTOR, action: 'notice', proposalId: proposal.proposalId, evidence: { messageId, subject } });

@@ -121,7 +121,6 @@ describe('Function: s3ByteSource', () => {
     // Act
     const rows = await parquetReadObjects({ file, columns: ['id'] });
     // Assess
-    console.log(`STATS file=${parquetBytes.byteLength} slices=${slices} bytes=${sliceBytes} id=${idColumnBytes}`);
     expect(rows).toHaveLength(ROWS);
     expect(rows.every((row, i) => row.id === BigInt(i))).toBe(true);
     expect(source.stats).toEqual({ requests: slices, bytes: sliceBytes });

@@ -1,7 +1,8 @@
 import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AWS_ENDPOINT_ENV, createS3Client, endpointFromEnv } from '../../functions/adapters/aws-clients.js';
 import { contentTypeFor, S3Store } from '../../functions/adapters/s3-store.js';
-import { AdapterError, InvalidInputError } from '../../functions/core/errors.js';
+import { AdapterError, ConfigError, InvalidInputError } from '../../functions/core/errors.js';
 import {
   awsTestClientConfig,
   countRequests,
@@ -26,6 +27,10 @@ beforeAll(async () => {
 afterAll(async () => {
   s3?.destroy();
   await moto?.stop();
+});
+
+afterEach(() => {
+  vi.unstubAllEnvs();
 });
 
 beforeEach(async () => {
@@ -101,14 +106,18 @@ describe('Function: S3Store.get / put / list', () => {
     await expect(store.get('../up.json')).rejects.toThrow('../up.json: expected a relative object key');
   });
 
-  it('wraps a missing bucket in an AdapterError naming the s3 URI', async () => {
+  it('wraps a missing bucket in an AdapterError naming the s3 URI, for reads too (not "no such key")', async () => {
     // Prepare
     const store = new S3Store(s3, 'no-such-bucket');
     // Act
-    const attempt = store.put('a.json', '{}');
+    const write = store.put('a.json', '{}');
+    const read = store.get('a.json');
     // Assess
-    await expect(attempt).rejects.toBeInstanceOf(AdapterError);
-    await expect(store.put('a.json', '{}')).rejects.toThrow(/^s3 PutObject s3:\/\/no-such-bucket\/a\.json failed: /);
+    await expect(write).rejects.toThrow(/^s3 PutObject s3:\/\/no-such-bucket\/a\.json failed: /);
+    await expect(read).rejects.toBeInstanceOf(AdapterError);
+    await expect(store.get('a.json')).rejects.toThrow(
+      's3 GetObject s3://no-such-bucket/a.json failed: The specified bucket does not exist',
+    );
   });
 });
 
@@ -227,5 +236,37 @@ describe('Function: S3Store.putIfMatch', () => {
     // Assess
     expect(written).toBe(false);
     expect(await store.get('state/gone.json')).toBeUndefined();
+  });
+});
+
+describe('Function: endpointFromEnv / createS3Client', () => {
+  it('builds a path-style S3 client from the endpoint override that works against moto', async () => {
+    // Prepare
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
+    const endpoint = endpointFromEnv({ [AWS_ENDPOINT_ENV]: moto.endpoint });
+    const client = createS3Client({ endpoint, region: 'us-east-1' });
+    const store = new S3Store(client, BUCKET);
+    // Act
+    await store.put('env/check.json', '{"ok":true}');
+    const got = await store.get('env/check.json');
+    // Assess
+    expect(endpoint).toBe(moto.endpoint);
+    expect(got && text(got.body)).toBe('{"ok":true}');
+    client.destroy();
+  });
+
+  it('returns undefined when the variable is unset or empty, and names it when it is not an http(s) URL', () => {
+    // Prepare
+    const bad = { [AWS_ENDPOINT_ENV]: 'ftp://127.0.0.1:21' };
+    // Act
+    const unset = endpointFromEnv({});
+    const empty = endpointFromEnv({ [AWS_ENDPOINT_ENV]: '' });
+    const attempt = (): unknown => endpointFromEnv(bad);
+    // Assess
+    expect(unset).toBeUndefined();
+    expect(empty).toBeUndefined();
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/DRIFTGATE_AWS_ENDPOINT/);
   });
 });

@@ -354,7 +354,7 @@ describe('Function: Lifecycle.checkDue', () => {
 
     // Act
     const actions: string[] = [];
-    for (let h = 12; h <= 24 * 20; h += 12) {
+    for (let h = 12; h <= 24 * 20; h += 24) {
       const due = await lifecycle.checkDue(at(6 + h));
       actions.push(...due.models.flatMap((m) => m.proposals.map((p) => p.action)));
     }

@@ -10,7 +10,7 @@ import type {
 import { OTHER_LABEL, categoryTable, chiSquareFromSignatures, nonNullCount } from './categorical.js';
 import { jensenShannon, psi } from './distances.js';
 import { explainCategorical, explainDataset, explainInsufficient, explainNumeric, formatShare } from './explain.js';
-import { binsOf, ksFromSketches, outOfRangeShare, quantilesOf, wassersteinNorm } from './numeric.js';
+import { binsOf, ksFromSketches, meanShiftPValue, outOfRangeShare, quantilesOf, sketchResolves, wassersteinNorm } from './numeric.js';
 import { compareOptionsSchema, type CompareOptions, type CompareOptionsInput } from './options.js';
 import { driftTests, SIGNIFICANCE_LEVEL, significanceTestByKind, type FeatureKind } from './registry.js';
 import { SELECTION_RULE, assertTestApplies, selectTest, type TestSelection } from './select-test.js';
@@ -47,7 +47,7 @@ const TIME_TYPES: readonly LogicalType[] = ['date', 'timestamp'];
 /** The per-feature rule, as stated in every result. */
 export const FEATURE_RULE =
   `a feature drifts when its distance score reaches its threshold AND the change is significant ` +
-  `(KS p < ${SIGNIFICANCE_LEVEL} numeric, chi-square p < ${SIGNIFICANCE_LEVEL} categorical with sparse categories pooled); ` +
+  `(KS p < ${SIGNIFICANCE_LEVEL} numeric — a test of means where the sketch cannot resolve the column —, chi-square p < ${SIGNIFICANCE_LEVEL} categorical with sparse categories pooled); ` +
   `a p-value test (ks, chi2) decides alone; features with fewer than ${MIN_VALUES} values are not judged`;
 
 interface Evaluated {
@@ -99,7 +99,9 @@ function evaluateNumeric(
     jsDistance: jensenShannon(bins.reference, bins.current),
   };
   const score = driftTests[selection.test].fn(reference, current);
-  const significanceP = significanceOf('numeric', reference, current);
+  // Where the sketch cannot resolve the column (see sketchResolves), KS on it is blind: gate on the exact means.
+  const resolved = sketchResolves(reference);
+  const significanceP = resolved ? significanceOf('numeric', reference, current) : meanShiftPValue(reference, current);
   const insufficient = reference.finite < MIN_VALUES || current.finite < MIN_VALUES;
   const share = (counts: number[]): number[] => {
     const total = counts.reduce((a, b) => a + b, 0);
@@ -124,9 +126,11 @@ function evaluateNumeric(
     bins: { edges: bins.edges, reference: share(bins.reference), current: share(bins.current) },
     mean: { reference: reference.mean, current: current.mean },
   };
-  const explanation = insufficient
-    ? explainInsufficient(name, current.finite, reference.finite, MIN_VALUES)
-    : explainNumeric(base, significanceP);
+  const explanation =
+    (insufficient
+      ? explainInsufficient(name, current.finite, reference.finite, MIN_VALUES)
+      : explainNumeric(base, { pValue: significanceP, label: resolved ? 'KS' : 'means (Welch)' }, resolved)) +
+    kindNote(name, 'numeric', options);
   return {
     feature: { ...base, explanation },
     severity: insufficient ? -1 : severityOf(selection, score, significanceP),
@@ -180,13 +184,25 @@ function evaluateCategorical(
     metrics,
     categories,
   };
-  const explanation = insufficient
-    ? explainInsufficient(name, nCur, nRef, MIN_VALUES)
-    : explainCategorical(base, table.unseen, significanceP);
+  const explanation =
+    (insufficient
+      ? explainInsufficient(name, nCur, nRef, MIN_VALUES)
+      : explainCategorical(base, table.unseen, { pValue: significanceP, label: 'chi²' })) +
+    kindNote(name, 'categorical', options);
   return {
     feature: { ...base, explanation },
     severity: insufficient ? -1 : severityOf(selection, score, significanceP),
   };
+}
+
+/**
+ * A kind override is applied when signatures are built (the column's role); compare can only test the kind
+ * the signatures hold, so a mismatch is said, not hidden.
+ */
+function kindNote(name: string, kind: FeatureKind, options: CompareOptions): string {
+  const wanted = options.overrides[name]?.kind;
+  if (wanted === undefined || wanted === kind) return '';
+  return ` (Override kind '${wanted}' not applied: the signatures summarise '${name}' as ${kind}; rebuild the reference with that role.)`;
 }
 
 function rangeOf(column: ColumnSignature): readonly [number | null, number | null] {

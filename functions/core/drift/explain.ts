@@ -56,15 +56,21 @@ function testClause(f: Described): string {
   const unit = entry?.unit ?? '';
   if (f.scoreKind === 'p-value') {
     const p = formatPValue(f.score).replace(/^p /, `${label} `);
-    return `${p} ${f.score < f.threshold ? '<' : '≥'} ${formatScore(f.threshold)}`;
+    return `${p}, ${f.score < f.threshold ? 'below' : 'not below'} the ${formatScore(f.threshold)} threshold`;
   }
   return `${label} ${formatScore(f.score)}${unit} ${f.score >= f.threshold ? '≥' : '<'} ${formatScore(f.threshold)}`;
 }
 
+/** The significance test that gated a distance test: its p-value and its name for sentences. */
+export interface Significance {
+  readonly pValue: number;
+  readonly label: string;
+}
+
 /** The gating test's clause for a distance test, or "" for a p-value test. */
-function significanceClause(f: Described, significanceP: number): string {
+function significanceClause(f: Described, significance: Significance): string {
   if (f.scoreKind === 'p-value') return '';
-  const label = f.kind === 'numeric' ? 'KS' : 'chi²';
+  const { label, pValue: significanceP } = significance;
   const p = formatPValue(significanceP);
   if (f.score >= f.threshold && significanceP >= SIGNIFICANCE_LEVEL) {
     return `; but ${label} ${p} ≥ ${SIGNIFICANCE_LEVEL} with ${f.count.current} values: not significant, so no drift`;
@@ -72,12 +78,15 @@ function significanceClause(f: Described, significanceP: number): string {
   return `; ${label} ${p}`;
 }
 
+/** Out-of-range shares below this are not worth a clause (tails of a large batch always reach a little further). */
+const OUT_OF_RANGE_MENTION = 0.01;
+
 function qualityClause(f: Described, outOfRange: number): string {
   const parts: string[] = [];
   if (Math.abs(f.nullShare.current - f.nullShare.reference) >= 0.01) {
     parts.push(`nulls ${formatShare(f.nullShare.reference)} → ${formatShare(f.nullShare.current)}`);
   }
-  if (outOfRange > 0) parts.push(`${formatShare(outOfRange)} of values outside the reference range`);
+  if (outOfRange >= OUT_OF_RANGE_MENTION) parts.push(`${formatShare(outOfRange)} of values outside the reference range`);
   return parts.length > 0 ? `; ${parts.join(', ')}` : '';
 }
 
@@ -88,15 +97,16 @@ export function explainInsufficient(name: string, current: number, reference: nu
 }
 
 /** One sentence for a numeric feature: where it moved most, the deciding test and the significance. */
-export function explainNumeric(f: Omit<NumericFeatureDrift, 'explanation'>, significanceP: number): string {
+export function explainNumeric(f: Omit<NumericFeatureDrift, 'explanation'>, significance: Significance, resolved = true): string {
   const moves = f.quantiles.filter((q) => q.p >= 5 && q.p <= 95 && q.reference !== null && q.current !== null);
   const median = moves.find((q) => q.p === 50);
   let where = '';
   if (moves.length > 0 && median !== undefined) {
     const delta = (q: (typeof moves)[number]): number => (q.current as number) - (q.reference as number);
-    // Name the median unless another percentile moved at least twice as much (a change of spread).
+    // A drifted feature names the median unless another percentile moved at least twice as much (a change
+    // of spread); a stable one always names the median (its small moves are noise).
     let pick = median;
-    for (const q of moves) if (Math.abs(delta(q)) > 2 * Math.abs(delta(pick))) pick = q;
+    if (f.drift) for (const q of moves) if (Math.abs(delta(q)) > 2 * Math.abs(delta(pick))) pick = q;
     const at = pick.p === 50 ? 'the median' : `p${pick.p}`;
     where = f.drift
       ? ` moved ${signed(delta(pick))} at ${at} (${formatValue(pick.reference)} → ${formatValue(pick.current)}),`
@@ -104,14 +114,15 @@ export function explainNumeric(f: Omit<NumericFeatureDrift, 'explanation'>, sign
   } else {
     where = f.drift ? ' moved,' : ' is stable,';
   }
-  return `${quoted(f.name)}${where} ${testClause(f)}${significanceClause(f, significanceP)}${qualityClause(f, f.outOfRangeShare)}.`;
+  const coarse = resolved ? '' : ' (values too large for the sketch to resolve their spread: means compared)';
+  return `${quoted(f.name)}${where} ${testClause(f)}${significanceClause(f, significance)}${coarse}${qualityClause(f, f.outOfRangeShare)}.`;
 }
 
 /** One sentence for a categorical feature: new categories or the largest share change, the test and significance. */
 export function explainCategorical(
   f: Omit<CategoricalFeatureDrift, 'explanation'>,
   unseen: readonly (readonly [string, number])[],
-  significanceP: number,
+  significance: Significance,
 ): string {
   let what: string;
   if (f.metrics.unseenShare > 0) {
@@ -129,7 +140,7 @@ export function explainCategorical(
         : `largest change ${quoted(biggest.value)} ${formatShare(biggest.reference)} → ${formatShare(biggest.current)}`;
   }
   const lead = f.drift ? `${quoted(f.name)}: ${what}` : `${quoted(f.name)} is stable: ${what}`;
-  return `${lead}; ${testClause(f)}${significanceClause(f, significanceP)}${qualityClause(f, 0)}.`;
+  return `${lead}; ${testClause(f)}${significanceClause(f, significance)}${qualityClause(f, 0)}.`;
 }
 
 function list(names: readonly string[]): string {

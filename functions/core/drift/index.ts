@@ -14,6 +14,8 @@ export {
   ksFromSketches,
   wassersteinFromSketches,
   wassersteinNorm,
+  sketchResolves,
+  meanShiftPValue,
   outOfRangeShare,
   quantilesOf,
   binsOf,
@@ -26,5 +28,5 @@ export { chiSquareTest, poolSparseColumns, MIN_EXPECTED } from './chi-square.js'
 export type { ChiSquareResult } from './chi-square.js';
 export { categoryTable, chiSquareFromSignatures, unseenShare, OTHER_LABEL } from './categorical.js';
 export type { CategoryTable } from './categorical.js';
-export { kolmogorovSf, chi2Sf, regularizedGammaQ, logGamma } from './special.js';
+export { kolmogorovSf, chi2Sf, regularizedGammaQ, logGamma, normalTwoSidedP } from './special.js';
 export { formatValue, formatScore, formatPValue, formatShare } from './explain.js';

@@ -12,7 +12,7 @@ import {
 } from '../signature/sketch.js';
 import { variance } from '../signature/numeric.js';
 import { jensenShannon, psi } from './distances.js';
-import { kolmogorovSf } from './special.js';
+import { kolmogorovSf, normalTwoSidedP } from './special.js';
 
 /**
  * Numeric statistics computed from two quantile sketches that share one bucket mapping.
@@ -105,12 +105,14 @@ function bucketOf(sketch: QuantileSketchJson, x: number): { lower: number; upper
 
 /**
  * Share of the current column's finite values outside the reference's [min, max]: exactly 0 when the
- * current min and max lie inside; otherwise counted from whole sketch buckets beyond the buckets holding
+ * current min and max lie inside, exactly 1 when the whole current range lies beyond; otherwise counted from whole sketch buckets beyond the buckets holding
  * the reference min/max (values within the sketch's relative accuracy of the range count as inside).
  */
 export function outOfRangeShare(reference: NumericColumnSignature, current: NumericColumnSignature): number {
   if (reference.min === null || reference.max === null || current.min === null || current.max === null) return 0;
   if (current.min >= reference.min && current.max <= reference.max) return 0;
+  // Entirely beyond the range: exact whatever the sketch resolution.
+  if (current.min > reference.max || current.max < reference.min) return 1;
   const total = sketchCount(current.sketch);
   if (total === 0) return 0;
   let outside = 0;
@@ -158,9 +160,42 @@ export function wassersteinScale(reference: NumericColumnSignature): number {
   return Math.abs(reference.mean) > 0 ? Math.abs(reference.mean) : 1;
 }
 
-/** Wasserstein distance between two numeric columns divided by the reference's scale (see `wassersteinScale`). */
+/**
+ * Wasserstein distance between two numeric columns divided by the reference's scale (see `wassersteinScale`).
+ * W1 ≥ |Δmean| always, and the means are exact, so the larger of the sketch estimate and |Δmean| is used:
+ * it keeps location shifts visible where the sketch is too coarse (see `sketchResolves`).
+ */
 export function wassersteinNorm(reference: NumericColumnSignature, current: NumericColumnSignature): number {
-  return wassersteinFromSketches(reference.sketch, current.sketch) / wassersteinScale(reference);
+  const fromSketch = wassersteinFromSketches(reference.sketch, current.sketch);
+  const meanShift = reference.finite > 0 && current.finite > 0 ? Math.abs(current.mean - reference.mean) : 0;
+  return Math.max(fromSketch, meanShift) / wassersteinScale(reference);
+}
+
+/**
+ * Whether the sketch can see this column's spread: a bucket at the reference median is 2α·|median| wide, so
+ * a column far from 0 with a small spread (epoch timestamps, calendar years) fits in a handful of buckets and
+ * sketch-based KS/Wasserstein cannot tell its batches apart. Resolved when that width is at most σ_ref / 2.
+ */
+export function sketchResolves(reference: NumericColumnSignature): boolean {
+  const sd = standardDeviation(reference);
+  const median = sketchQuantile(reference.sketch, 0.5);
+  if (sd === 0 || median === null) return true;
+  return 2 * reference.sketch.relativeAccuracy * Math.abs(median) <= sd / 2;
+}
+
+/**
+ * Two-sided large-sample test of equal means from the exact moments (Welch's statistic against the normal
+ * distribution): the significance gate for columns the sketch cannot resolve.
+ * @example meanShiftPValue(reference, current) // 0.003
+ */
+export function meanShiftPValue(reference: NumericColumnSignature, current: NumericColumnSignature): number {
+  const n = reference.finite;
+  const m = current.finite;
+  if (n < 2 || m < 2) return 1;
+  const se = Math.sqrt(reference.m2 / (n - 1) / n + current.m2 / (m - 1) / m);
+  const diff = current.mean - reference.mean;
+  if (se === 0) return diff === 0 ? 1 : 0;
+  return normalTwoSidedP(diff / se);
 }
 
 /** PSI of two numeric columns on the reference's bins. */

@@ -95,3 +95,12 @@ export function regularizedGammaQ(a: number, x: number): number {
 export function chi2Sf(x: number, dof: number): number {
   return regularizedGammaQ(dof / 2, x / 2);
 }
+
+/**
+ * Two-sided p-value of a standard normal statistic, P(|Z| ≥ |z|) = erfc(|z|/√2), via Q(1/2, z²/2).
+ * @example normalTwoSidedP(1.959964) // ≈ 0.05
+ */
+export function normalTwoSidedP(z: number): number {
+  if (Number.isNaN(z)) return 1;
+  return regularizedGammaQ(0.5, (z * z) / 2);
+}

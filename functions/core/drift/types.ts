@@ -89,6 +89,8 @@ export interface DriftResult {
   /**
    * Continuous drift index for the cadence: the largest score/threshold ratio over tested features whose
    * test is a distance (1 = at the threshold). The cadence forecasts when it crosses 1.
+   * Each feature's ratio is capped by its significance, min(score / threshold, ln p / ln 0.05), so it
+   * reaches 1 exactly when the feature drifts and sampling noise in a small batch cannot push it past 1.
    */
   readonly driftIndex: number;
 }

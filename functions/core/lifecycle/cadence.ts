@@ -9,8 +9,8 @@ import type { CadenceChange, Forecast, HistoryPoint } from '../report/types.js';
  *
  * Next interval, within [minCheckInterval, maxCheckInterval]:
  * - the index is at/above 1 (drift): the minimum;
- * - a crossing is forecast: a third of the time left until it (so at least ~3 checks happen before it),
- *   but never more than twice the previous interval;
+ * - a crossing is forecast (the index is rising): a third of the time left until it (so ~3 checks happen
+ *   before it), and never longer than the previous interval (rising drift never relaxes the cadence);
  * - no crossing and the index below RELAX_BELOW: twice the previous interval (stable data);
  * - otherwise unchanged.
  */
@@ -86,7 +86,7 @@ export function nextCheckInterval(input: {
   }
   if (forecast?.crossingAt) {
     const secondsLeft = (Date.parse(forecast.crossingAt) - now.getTime()) / 1000;
-    const target = Math.min(secondsLeft / 3, previousSeconds * 2);
+    const target = Math.min(secondsLeft / 3, previousSeconds);
     return {
       seconds: clamp(target),
       reason: `drift index ${fmt(driftIndex)} rising ${fmt(forecast.slopePerDay)}/day; forecast to cross 1 at ${forecast.crossingAt}: a third of the time left`,

@@ -59,7 +59,8 @@ code { font-size: 13px; background: #eef1f5; padding: 0 3px; border-radius: 3px;
 export function renderPage(title: string, body: string, csp: string = REPORT_CSP): string {
   return (
     `<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n` +
-    `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">\n` +
+    // The policy is our constant; only '"' could break the attribute, and its quotes must stay readable.
+    `<meta http-equiv="Content-Security-Policy" content="${csp.replace(/["<>&]/g, '')}">\n` +
     `<meta name="viewport" content="width=device-width, initial-scale=1">\n` +
     `<meta name="referrer" content="no-referrer">\n` +
     `<title>${escapeHtml(title)}</title>\n<style>${STYLE}</style>\n</head>\n<body>\n<main>\n${body}\n</main>\n</body>\n</html>\n`

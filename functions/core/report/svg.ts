@@ -34,7 +34,7 @@ export function linearScale(domain: readonly [number, number], range: readonly [
   return Object.assign(scale, { domain: [d0, d1] as const, range: [r0, r1] as const });
 }
 
-/** Return about `count` round tick values (1, 2 or 5 times a power of ten) covering [min, max]. */
+/** Return about `count` round tick values (1, 2 or 5 times a power of ten) within [min, max]. */
 export function niceTicks(min: number, max: number, count = 5): number[] {
   if (!Number.isFinite(min) || !Number.isFinite(max)) return [];
   if (min === max) return [min];
@@ -42,7 +42,9 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   const hi = Math.max(min, max);
   const raw = (hi - lo) / Math.max(1, count);
   const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => raw <= s) ?? 10 * power;
+  const error = raw / power;
+  // The nearest of 1, 2, 5, 10 times the power (thresholds at the geometric means, as d3 does).
+  const step = power * (error >= Math.sqrt(50) ? 10 : error >= Math.sqrt(10) ? 5 : error >= Math.sqrt(2) ? 2 : 1);
   const ticks: number[] = [];
   const first = Math.ceil(lo / step - 1e-9) * step;
   for (let t = first; t <= hi + step * 1e-9; t += step) {
@@ -223,8 +225,9 @@ export function histogramChart(input: HistogramChartInput): string {
   const typical = widths[Math.floor(widths.length / 2)];
   const density = (share: number, b: PlotBin): number => share * (typical / (b.right - b.left));
   const yMax = Math.max(...bins.map((b) => Math.max(density(b.reference, b), density(b.current, b))));
-  const yTicks = niceTicks(0, yMax, 4);
-  const yTop = Math.max(yMax, yTicks[yTicks.length - 1] ?? yMax);
+  // 8% headroom so the tallest bar never touches the legend.
+  const yTicks = niceTicks(0, yMax * 1.08, 4);
+  const yTop = Math.max(yMax * 1.08, yTicks[yTicks.length - 1] ?? yMax);
   const frame = frameOf(width, height);
   const x = linearScale([bins[0].left, bins[bins.length - 1].right], [frame.left, width - frame.right]);
   const y = linearScale([0, yTop], [height - frame.bottom, frame.top]);

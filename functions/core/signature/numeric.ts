@@ -7,6 +7,7 @@ import {
   sketchEdges,
   sketchHistogram,
 } from './sketch.js';
+import { binOf, edgeTable, type EdgeTable } from './edge-table.js';
 import type { HistogramJson, NumericColumnSignature } from './types.js';
 
 /**
@@ -45,7 +46,7 @@ export class NumericAccumulator {
   private mean = 0;
   private m2 = 0;
   private readonly sketch: SketchBuilder;
-  private readonly edges: Float64Array | undefined;
+  private readonly edges: EdgeTable | undefined;
   private readonly hist: Float64Array | undefined;
 
   constructor(
@@ -54,7 +55,7 @@ export class NumericAccumulator {
   ) {
     this.sketch = new SketchBuilder(options.relativeAccuracy ?? DEFAULT_RELATIVE_ACCURACY);
     if (options.edges !== undefined) {
-      this.edges = Float64Array.from(options.edges);
+      this.edges = edgeTable(this.sketch.mapping, options.edges);
       this.hist = new Float64Array(options.edges.length + 1);
     }
     this.bins = options.bins ?? DEFAULT_HISTOGRAM_BINS;
@@ -86,9 +87,21 @@ export class NumericAccumulator {
     let sum = 0;
     let min = this.min;
     let max = this.max;
-    const edges = this.edges;
     const hist = this.hist;
-    const edgeCount = edges === undefined ? 0 : edges.length;
+    const table = this.edges;
+    const counting = hist !== undefined;
+    const h = hist ?? new Float64Array(1);
+    const edges = table?.edges ?? new Float64Array(0);
+    const pTab = table?.positive.bins ?? new Int32Array(0);
+    const pTabOff = table?.positive.offset ?? 0;
+    const pTabLen = pTab.length;
+    const pBelow = table?.positive.below ?? 0;
+    const pAbove = table?.positive.above ?? 0;
+    const nTab = table?.negative.bins ?? new Int32Array(0);
+    const nTabOff = table?.negative.offset ?? 0;
+    const nTabLen = nTab.length;
+    const nBelow = table?.negative.below ?? 0;
+    const nAbove = table?.negative.above ?? 0;
     for (let i = 0; i < n; i++) {
       if (nulls !== undefined && nulls[i] === 1) {
         nullCount++;
@@ -116,6 +129,11 @@ export class NumericAccumulator {
           pOff = pos.offset;
           pLen = pCounts.length;
         }
+        if (counting) {
+          const t = k - pTabOff;
+          const bin = t < 0 ? pBelow : t >= pTabLen ? pAbove : pTab[t];
+          h[bin >= 0 ? bin : binOf(edges, x)]++;
+        }
       } else if (x < -MIN_INDEXABLE) {
         const k = Math.ceil(Math.log(-x) * invLogGamma);
         const j = k - nOff;
@@ -126,17 +144,14 @@ export class NumericAccumulator {
           nOff = neg.offset;
           nLen = nCounts.length;
         }
-      } else zero++;
-      if (hist !== undefined && edges !== undefined) {
-        // First edge >= x: bins are (e[j-1], e[j]].
-        let lo = 0;
-        let hi = edgeCount;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if (edges[mid] < x) lo = mid + 1;
-          else hi = mid;
+        if (counting) {
+          const t = k - nTabOff;
+          const bin = t < 0 ? nBelow : t >= nTabLen ? nAbove : nTab[t];
+          h[bin >= 0 ? bin : binOf(edges, x)]++;
         }
-        hist[lo]++;
+      } else {
+        zero++;
+        if (counting) h[binOf(edges, x)]++;
       }
     }
     sketch.zeroCount += zero;
@@ -174,7 +189,7 @@ export class NumericAccumulator {
     const sketch = this.sketch.toJson();
     let histogram: HistogramJson | null = null;
     if (this.edges !== undefined && this.hist !== undefined) {
-      histogram = { edges: [...this.edges], counts: [...this.hist] };
+      histogram = { edges: [...this.edges.edges], counts: [...this.hist] };
     } else if (this.finite > 0) {
       const edges = sketchEdges(sketch, this.bins);
       histogram = { edges, counts: sketchHistogram(sketch, edges) };

@@ -8,6 +8,7 @@ import {
   jensenShannon,
   kolmogorovSf,
   ksFromSketches,
+  meanShiftPValue,
   outOfRangeShare,
   poolSparseColumns,
   psi,
@@ -30,7 +31,8 @@ import { DEFAULT_RELATIVE_ACCURACY, categoricalSignatureOf, numericSignatureOf }
  * - JS distance and PSI on the same explicit edges: 1e-9 absolute (same counts, same formula).
  * - chi-square on the same table: statistic and p-value 1e-6 relative; pooled table identical.
  * - quantiles: relative error ≤ α (the sketch's guarantee) against numpy's method="lower".
- * - reference σ: 1e-9 relative (moments are exact up to rounding).
+ * - reference σ: 1e-9 relative (moments are exact up to rounding); mean-shift p (Welch statistic against
+ *   the normal distribution) 1e-6 relative.
  */
 
 interface NumericSample {
@@ -54,11 +56,40 @@ interface Chi2Expected {
 
 const fixtures = new URL('../../fixtures/stats/', import.meta.url);
 const samples = JSON.parse(readFileSync(new URL('samples.json', fixtures), 'utf8')) as (NumericSample | CategoricalSample)[];
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- expected.json is scipy's output, shapes per case below
-const expected = JSON.parse(readFileSync(new URL('expected.json', fixtures), 'utf8')) as { cases: any[] };
+/** scipy's answers per case (see generate.py for each field). */
+interface ExpectedCase {
+  name: string;
+  n: number;
+  m: number;
+  ksStat: number;
+  ksPValueScipyAsymp: number;
+  ksPValueKolmogorov: number;
+  meanShiftPValue: number;
+  wasserstein: number;
+  referenceStd: number;
+  meanAbs: { reference: number; current: number };
+  binCounts: { reference: number[]; current: number[] };
+  jsDistance: number;
+  psi: number;
+  outOfRangeShare: number;
+  quantiles: Record<string, { reference: number; current: number }>;
+  categories: string[];
+  counts: { reference: number[]; current: number[] };
+  chi2Raw: Chi2Expected;
+  pooled: { reference: number[]; current: number[] };
+  chi2Pooled: Chi2Expected;
+  unseenShare: number;
+}
+const expected = JSON.parse(readFileSync(new URL('expected.json', fixtures), 'utf8')) as { cases: ExpectedCase[] };
 
-const numericCases = samples.filter((s): s is NumericSample => s.kind === 'numeric').map((s) => ({ ...s, expected: expected.cases.find((c) => c.name === s.name) }));
-const categoricalCases = samples.filter((s): s is CategoricalSample => s.kind === 'categorical').map((s) => ({ ...s, expected: expected.cases.find((c) => c.name === s.name) }));
+function expectedFor(name: string): ExpectedCase {
+  const found = expected.cases.find((c) => c.name === name);
+  if (found === undefined) throw new Error(`expected.json has no case '${name}': rerun generate.py`);
+  return found;
+}
+
+const numericCases = samples.filter((s): s is NumericSample => s.kind === 'numeric').map((s) => ({ ...s, expected: expectedFor(s.name) }));
+const categoricalCases = samples.filter((s): s is CategoricalSample => s.kind === 'categorical').map((s) => ({ ...s, expected: expectedFor(s.name) }));
 
 const KS_TOLERANCE = 0.005;
 
@@ -101,7 +132,7 @@ describe.each(numericCases)('Numeric statistics vs scipy: $name', (sample) => {
     expect(pValue).toBeGreaterThanOrEqual(kolmogorovSf(rootEn * (e.ksStat + KS_TOLERANCE)));
     expect(pValue).toBeLessThanOrEqual(kolmogorovSf(rootEn * (e.ksStat - KS_TOLERANCE)));
     expect(Math.abs(kolmogorovSf(rootEn * e.ksStat) - e.ksPValueKolmogorov)).toBeLessThan(1e-9 * Math.max(e.ksPValueKolmogorov, 1e-300) + 1e-300);
-    const scipy = e.ksPValueScipyAsymp as number;
+    const scipy = e.ksPValueScipyAsymp;
     if (scipy >= 0.01) expect(Math.abs(pValue - scipy)).toBeLessThanOrEqual(0.05);
     else if (scipy >= 1e-20) expect(Math.abs(Math.log(pValue / scipy))).toBeLessThanOrEqual(2);
     else expect(pValue).toBeLessThan(1e-15);
@@ -115,6 +146,14 @@ describe.each(numericCases)('Numeric statistics vs scipy: $name', (sample) => {
     expect(relativeError(w, e.wasserstein)).toBeLessThanOrEqual(0.02);
     expect(Math.abs(w - e.wasserstein)).toBeLessThanOrEqual(DEFAULT_RELATIVE_ACCURACY * (e.meanAbs.reference + e.meanAbs.current));
     expect(relativeError(standardDeviation(reference), e.referenceStd)).toBeLessThan(1e-9);
+  });
+
+  it('mean-shift p-value matches 2·norm.sf(|Welch statistic|) to 1e-6 relative', () => {
+    // Act
+    const p = meanShiftPValue(reference, current);
+
+    // Assess
+    expect(relativeError(Math.max(p, 1e-300), Math.max(e.meanShiftPValue, 1e-300))).toBeLessThan(1e-6);
   });
 
   it('JS distance (base 2) and PSI on the fixture edges match to 1e-9', () => {

@@ -1,4 +1,4 @@
-import type { NoticeInput, ReportInput } from '../../../functions/core/report/types.js';
+import type { DecisionPageInput, NoticeInput, ReportInput } from '../../../functions/core/report/types.js';
 import { driftResultFixture, SCRIPT_CATEGORY } from './drift-result-fixture.js';
 
 export { driftResultFixture, SCRIPT_CATEGORY };
@@ -45,4 +45,22 @@ export const noticeInputFixture: NoticeInput = {
   },
   expiresAt: '2026-11-29T06:00:00Z',
   retrainBy: '2026-11-26T06:00:12Z',
+};
+
+/** The evidence and token a decision Lambda would pass. */
+export const decisionInputFixture: DecisionPageInput = {
+  modelId: 'flight-delay-v3',
+  proposalId: 'prop-7f3a',
+  action: 'approve',
+  token: 'eyJwIjoicHJvcC03ZjNhIn0.sig"><script>window.__driftgatePwned=1</script>',
+  expiresAt: '2026-11-29T06:00:00Z',
+  evidence: {
+    verdict: 'drift',
+    headline: "4 of 12 features drifted; 'delay' moved +14.9 at the median; retrain advised by Thu 26 Nov 2026.",
+    features: [
+      { name: 'delay', move: 'moved +14.9 at the median (15.08 → 29.99)' },
+      { name: '<b>carrier</b>', move: "'<script>' is new at 3% of rows" },
+    ],
+    reportUrl: 'https://reports.example.com/r.html?X-Amz-Signature=abc&x=1',
+  },
 };

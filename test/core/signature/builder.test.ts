@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ColumnField, LogicalType } from '../../../functions/core/columns.js';
+import type { ColumnChunk, ColumnField, LogicalType } from '../../../functions/core/columns.js';
 import { ConfigError, InvalidInputError } from '../../../functions/core/errors.js';
 import {
   SignatureBuilder,
@@ -127,7 +127,8 @@ describe('Function: SignatureBuilder', () => {
 
     // Act
     const missing = () => builder.add(batch({ a: numericChunk([1]) }));
-    const short = () => builder.add({ rowCount: 2, columns: new Map([['a', numericChunk([1])], ['b', categoricalChunk(['x'])]]) });
+    const short = () =>
+      builder.add({ rowCount: 2, columns: new Map<string, ColumnChunk>([['a', numericChunk([1])], ['b', categoricalChunk(['x'])]]) });
     const kind = () => builder.add(batch({ a: categoricalChunk(['1']), b: categoricalChunk(['x']) }));
 
     // Assess

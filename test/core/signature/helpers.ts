@@ -43,7 +43,7 @@ export function batch(columns: Record<string, ColumnChunk>): ColumnBatch {
 }
 
 /** A schema field. */
-export function field(name: string, type: LogicalType, sourceType = type): ColumnField {
+export function field(name: string, type: LogicalType, sourceType: string = type): ColumnField {
   return { name, type, sourceType, nullable: true };
 }
 

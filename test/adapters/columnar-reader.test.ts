@@ -1,0 +1,244 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { openBatchFile } from '../../functions/adapters/columnar-reader.js';
+import { bufferByteSource, fileByteSource } from '../../functions/adapters/file-byte-source.js';
+import type { ColumnBatch } from '../../functions/core/columns.js';
+import { AdapterError, InvalidInputError } from '../../functions/core/errors.js';
+import type { ByteSource } from '../../functions/core/ports.js';
+import {
+  batchExpectations,
+  batchFixture,
+  countingSource,
+  type ExpectedBatchFile,
+} from '../support/fixtures.js';
+
+const expectations = batchExpectations();
+
+interface Found {
+  nulls: number;
+  sum: number;
+  min: number;
+  max: number;
+  counts: Map<string, number>;
+}
+
+/** Fold every batch of a file into per-column totals comparable with expected.json. */
+function fold(batches: readonly ColumnBatch[]): Map<string, Found> {
+  const found = new Map<string, Found>();
+  for (const batch of batches) {
+    for (const [name, chunk] of batch.columns) {
+      expect(chunk.length).toBe(batch.rowCount);
+      let f = found.get(name);
+      if (!f) {
+        f = { nulls: 0, sum: 0, min: Infinity, max: -Infinity, counts: new Map() };
+        found.set(name, f);
+      }
+      if (chunk.kind === 'numeric') {
+        for (let i = 0; i < chunk.length; i++) {
+          if (chunk.nulls?.[i] === 1) {
+            f.nulls++;
+            continue;
+          }
+          const v = chunk.values[i];
+          f.sum += v;
+          f.min = Math.min(f.min, v);
+          f.max = Math.max(f.max, v);
+        }
+      } else {
+        for (let i = 0; i < chunk.length; i++) {
+          const index = chunk.indices[i];
+          if (index < 0) {
+            f.nulls++;
+            continue;
+          }
+          const value = chunk.dictionary[index];
+          f.counts.set(value, (f.counts.get(value) ?? 0) + 1);
+        }
+      }
+    }
+  }
+  return found;
+}
+
+async function readAll(source: ByteSource, columns?: readonly string[]): Promise<ColumnBatch[]> {
+  const file = await openBatchFile(source);
+  const out: ColumnBatch[] = [];
+  for await (const batch of file.batches(columns)) out.push(batch);
+  return out;
+}
+
+function closeTo(actual: number, expected: number): void {
+  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expected)));
+}
+
+describe('Function: openBatchFile', () => {
+  it('finds the fixtures the generator wrote (every codec x encoding, three writers)', () => {
+    // Prepare
+    const names = expectations.files.map((f) => f.file);
+
+    // Act
+    const parquet = names.filter((n) => n.endsWith('.parquet'));
+
+    // Assess
+    expect(parquet).toHaveLength(6 * 3 + 1);
+    expect(names).toEqual(expect.arrayContaining(['pyarrow.arrow', 'pyarrow.arrows', 'apache-arrow-js.arrows', 'duckdb-zstd.parquet']));
+  });
+
+  it.each(expectations.files.map((f) => [f.file, f] as const))(
+    'reads %s with the values pyarrow found',
+    async (_name: string, expected: ExpectedBatchFile) => {
+      // Prepare
+      const source = await fileByteSource(batchFixture(expected.file));
+
+      // Act
+      const file = await openBatchFile(source);
+      const batches: ColumnBatch[] = [];
+      for await (const batch of file.batches()) batches.push(batch);
+      const found = fold(batches);
+
+      // Assess
+      expect(file.format).toBe(expected.format);
+      expect(file.name).toBe(source.name);
+      expect(file.rowCount).toBe(expected.format === 'arrow-stream' ? undefined : expected.rowCount);
+      expect(file.schema.map((f) => ({ name: f.name, type: f.type, nullable: f.nullable }))).toEqual(expected.schema);
+      // One batch per row group / record batch: memory is bounded by a row group, not the file.
+      expect(batches.map((b) => b.rowCount)).toEqual(expected.batchRows);
+      for (const [name, column] of Object.entries(expected.columns)) {
+        const f = found.get(name);
+        if (column.kind === 'other') {
+          expect(f, `column ${name} has type other and is skipped`).toBeUndefined();
+          continue;
+        }
+        expect(f, `column ${name}`).toBeDefined();
+        expect(f!.nulls, `nulls of ${name}`).toBe(column.nulls);
+        if (column.kind === 'numeric') {
+          closeTo(f!.sum, column.sum);
+          expect(f!.min, `min of ${name}`).toBe(column.min);
+          expect(f!.max, `max of ${name}`).toBe(column.max);
+        } else {
+          expect(Object.fromEntries([...f!.counts].sort(([a], [b]) => (a < b ? -1 : 1))), `values of ${name}`).toEqual(
+            column.counts,
+          );
+          expect(f!.counts.size).toBe(column.distinct);
+        }
+      }
+    },
+  );
+
+  it.each(Object.entries(expectations.errors))(
+    'rejects %s with InvalidInputError naming the file and the reason',
+    async (name: string, reason: string) => {
+      // Prepare
+      const path = batchFixture(name);
+      const source = await fileByteSource(path);
+
+      // Act
+      const attempt = readAll(source);
+
+      // Assess
+      const error: unknown = await attempt.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect((error as InvalidInputError).file).toBe(path);
+      expect((error as InvalidInputError).reason).toContain(reason);
+      expect((error as InvalidInputError).message.startsWith(`${path}: `)).toBe(true);
+    },
+  );
+
+  it('keeps working after a corrupt page made the wasm decoder panic', async () => {
+    // Prepare
+    const bad = await fileByteSource(batchFixture('bad-page-data.parquet'));
+    const good = await fileByteSource(batchFixture('zstd-plain.parquet'));
+    const goodFile = await openBatchFile(good);
+    await expect(readAll(bad)).rejects.toBeInstanceOf(InvalidInputError);
+
+    // Act: a file opened before the panic and one opened after both still read.
+    const before: ColumnBatch[] = [];
+    for await (const batch of goodFile.batches(['f64'])) before.push(batch);
+    const after = await readAll(await fileByteSource(batchFixture('snappy-dict.parquet')), ['i32']);
+
+    // Assess
+    expect(before.reduce((n, b) => n + b.rowCount, 0)).toBe(1200);
+    expect(after.reduce((n, b) => n + b.rowCount, 0)).toBe(1200);
+    expect(after[0].columns.get('i32')?.kind).toBe('numeric');
+  });
+
+  it('reads only the requested columns of a Parquet file', async () => {
+    // Prepare
+    const all = countingSource(await fileByteSource(batchFixture('none-plain.parquet')));
+    const one = countingSource(await fileByteSource(batchFixture('none-plain.parquet')));
+
+    // Act
+    const allBatches = await readAll(all);
+    const oneBatches = await readAll(one, ['f64']);
+
+    // Assess
+    expect(oneBatches.every((b) => [...b.columns.keys()].join() === 'f64')).toBe(true);
+    expect(allBatches[0].columns.size).toBe(11);
+    expect(one.stats.bytes).toBeLessThan(one.byteLength / 4);
+    expect(all.stats.bytes).toBeGreaterThan(all.byteLength * 0.9);
+  });
+
+  it('rejects an unknown column name with the columns the file has', async () => {
+    // Prepare
+    const source = await fileByteSource(batchFixture('snappy-dict.parquet'));
+
+    // Act
+    const attempt = readAll(source, ['f64', 'nope']);
+
+    // Assess
+    await expect(attempt).rejects.toThrow(/no column 'nope' \(the file has 'b', 'i32'/);
+  });
+
+  it('reads an Arrow file from memory with the same values as from disk', async () => {
+    // Prepare
+    const path = batchFixture('pyarrow.arrow');
+    const memory = bufferByteSource('memory.arrow', new Uint8Array(await readFile(path)));
+
+    // Act
+    const fromMemory = fold(await readAll(memory, ['i64', 's']));
+    const fromDisk = fold(await readAll(await fileByteSource(path), ['i64', 's']));
+
+    // Assess
+    expect(fromMemory).toEqual(fromDisk);
+    expect(fromMemory.get('i64')?.nulls).toBeGreaterThan(0);
+  });
+
+  it('reads a file twice (a second pass reopens an Arrow stream)', async () => {
+    // Prepare
+    const file = await openBatchFile(await fileByteSource(batchFixture('pyarrow.arrows')));
+
+    // Act
+    const counts: number[] = [];
+    for (let pass = 0; pass < 2; pass++) {
+      let rows = 0;
+      for await (const batch of file.batches(['f64'])) rows += batch.rowCount;
+      counts.push(rows);
+    }
+
+    // Assess
+    expect(counts).toEqual([1200, 1200]);
+  });
+
+  it('passes on the byte source error itself, not a copy stringified by wasm', async () => {
+    // Prepare
+    const inner = await fileByteSource(batchFixture('gzip-dict.parquet'));
+    let reads = 0;
+    const failing: ByteSource = {
+      name: 's3://bucket/batch.parquet',
+      byteLength: inner.byteLength,
+      read: async (start, end) => {
+        reads++;
+        // Simulated outage (no emulator produces a failure after N successful ranged reads).
+        if (reads > 6) throw new AdapterError('s3', 'GetObject s3://bucket/batch.parquet', { cause: new Error('SlowDown') });
+        return inner.read(start, end);
+      },
+    };
+
+    // Act
+    const attempt = readAll(failing);
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(AdapterError);
+    await expect(readAll(failing)).rejects.toThrow(/SlowDown/);
+  });
+});

@@ -1,0 +1,326 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../functions/core/errors.js';
+import { compare, MIN_VALUES, sketchResolves, type CategoricalFeatureDrift, type DriftResult, type NumericFeatureDrift } from '../../../functions/core/drift/index.js';
+import type { NumericColumnSignature } from '../../../functions/core/signature/index.js';
+import { datasetOf, type TestColumn } from './build.js';
+import { seeded } from './random.js';
+
+const START = Date.UTC(2026, 2, 1);
+
+function columns(seed: number, rows: number, shift = { a: 0, b: 0 }, extra: Record<string, TestColumn> = {}): Record<string, TestColumn> {
+  const random = seeded(seed);
+  return {
+    a: { type: 'float', values: random.normals(rows, 10 + shift.a, 2) },
+    b: { type: 'float', values: random.normals(rows, -5 + shift.b, 1) },
+    colour: { type: 'string', values: random.choices(['red', 'green', 'blue'], [5, 3, 2], rows) },
+    at: { type: 'timestamp', values: Array.from({ length: rows }, (_, i) => START + seed * 1e8 + i * 60_000) },
+    ...extra,
+  };
+}
+
+const reference = datasetOf(columns(1, 5000));
+const same = (seed: number, rows = 1000): ReturnType<typeof datasetOf> => datasetOf(columns(seed, rows), { reference });
+
+function feature(result: DriftResult, name: string): NumericFeatureDrift | CategoricalFeatureDrift {
+  const found = result.features.find((f) => f.name === name);
+  if (found === undefined) throw new Error(`no feature ${name}`);
+  return found;
+}
+
+describe('Function: compare', () => {
+  it('finds no drift between samples of the same distribution and explains why', () => {
+    // Act
+    const result = compare(reference, same(2));
+
+    // Assess
+    expect(result).toMatchObject({ schemaVersion: 1, drift: false, verdict: 'no-drift', score: 0 });
+    expect(result.features.map((f) => f.name).sort()).toEqual(['a', 'b', 'colour']);
+    expect(result.rowCount).toEqual({ reference: 5000, current: 1000 });
+    expect(result.summary).toMatch(/^No feature drifted \(0 of 3; closest: '\w+', .+\)\. Verdict: no-drift\. Rule: drift when ≥ 50% of the judged features drift\.$/);
+    expect(feature(result, 'a').explanation).toMatch(/^'a' is stable: median (9\.\d\d|10\.0) → (9\.\d\d|10\.\d), Wasserstein 0\.\d\d σ < 0\.10; KS p = 0\.\d+\.$/);
+    expect(result.rule.kind).toBe('share-or-key-feature');
+    expect(result.rule.description).toContain('AND the change is significant');
+    expect(result.driftIndex).toBeLessThan(1);
+  });
+
+  it('reports a shifted feature with its metrics, plot data and a sentence, sorted first', () => {
+    // Prepare
+    const current = datasetOf(columns(3, 1000, { a: 0, b: 1 }), { reference });
+
+    // Act
+    const result = compare(reference, current);
+
+    // Assess
+    const b = result.features[0] as NumericFeatureDrift;
+    expect(b.name).toBe('b');
+    expect(b).toMatchObject({ kind: 'numeric', drift: true, status: 'ok', test: 'wasserstein', threshold: 0.1, thresholdSource: 'default', scoreKind: 'distance' });
+    expect(b.score).toBeCloseTo(1, 1);
+    expect(b.metrics.ksPValue).toBeLessThan(1e-10);
+    expect(b.metrics.ksStat).toBeGreaterThan(0.3);
+    expect(b.count).toEqual({ reference: 5000, current: 1000 });
+    expect(b.quantiles.map((q) => q.p)).toEqual([1, 5, 25, 50, 75, 95, 99]);
+    expect(b.quantiles[3].current! - b.quantiles[3].reference!).toBeCloseTo(1, 0);
+    expect(b.bins.edges.length).toBeGreaterThan(5);
+    expect(b.bins.reference).toHaveLength(b.bins.edges.length + 1);
+    expect(b.bins.current.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 9);
+    expect(b.mean.current - b.mean.reference).toBeCloseTo(1, 1);
+    expect(b.explanation).toMatch(/^'b' moved \+\d\.\d\d at the median \(-[45]\.\d\d → -[34]\.\d\d\), Wasserstein \d\.\d\d σ ≥ 0\.10; KS p < 0\.001\.$/);
+    // 1 of 3 drifted < 50%: the dataset does not drift, but the index says how far 'b' is past its threshold.
+    expect(result.verdict).toBe('no-drift');
+    expect(result.score).toBeCloseTo(1 / 3, 12);
+    expect(result.driftIndex).toBeCloseTo(b.score / 0.1, 9);
+    expect(result.summary).toMatch(/^1 of 3 features drifted: 'b'\. Verdict: no-drift\./);
+  });
+
+  it('sorts drifted features first, the largest move relative to its threshold first', () => {
+    // Prepare
+    const current = datasetOf(columns(15, 1000, { a: 2, b: 0.5 }), { reference });
+
+    // Act
+    const result = compare(reference, current);
+
+    // Assess: a moved 1σ (σ_a = 2), b moved 0.5σ; colour did not move.
+    expect(result.features.map((f) => [f.name, f.drift])).toEqual([['a', true], ['b', true], ['colour', false]]);
+    expect(result.verdict).toBe('drift');
+    expect(result.summary).toMatch(/^2 of 3 features drifted: 'a', 'b'\. Verdict: drift\./);
+  });
+
+  it('says when a kind override cannot be applied to the stored signatures', () => {
+    // Act
+    const result = compare(reference, same(16), { overrides: { a: { kind: 'categorical' } } });
+
+    // Assess
+    expect(feature(result, 'a').kind).toBe('numeric');
+    expect(feature(result, 'a').explanation).toMatch(/Override kind 'categorical' not applied: the signatures summarise 'a' as numeric/);
+  });
+
+  it('applies the dataset rule: share of drifted features, or any key feature', () => {
+    // Prepare
+    const current = datasetOf(columns(4, 1000, { a: 0, b: 1 }), { reference });
+
+    // Act
+    const byShare = compare(reference, current, { datasetRule: { share: 0.3 } });
+    const notByShare = compare(reference, current, { datasetRule: { share: 0.5 } });
+    const byKey = compare(reference, current, { datasetRule: { share: 0.9, keyFeatures: ['b'] } });
+    const otherKey = compare(reference, current, { datasetRule: { share: 0.9, keyFeatures: ['a'] } });
+
+    // Assess
+    expect(byShare.verdict).toBe('drift');
+    expect(notByShare.verdict).toBe('no-drift');
+    expect(byKey.verdict).toBe('drift');
+    expect(byKey.rule.description).toContain("or a key feature ('b') drifts");
+    expect(otherKey.verdict).toBe('no-drift');
+    expect(byShare.drift).toBe(true);
+  });
+
+  it('records threshold sources: feature override, model default, built-in default', () => {
+    // Act
+    const result = compare(reference, same(5), {
+      overrides: { a: { threshold: 0.5 } },
+      defaults: { numeric: { threshold: 0.2 }, categorical: { test: 'psi' } },
+    });
+
+    // Assess
+    expect(feature(result, 'a')).toMatchObject({ test: 'wasserstein', threshold: 0.5, thresholdSource: 'feature' });
+    expect(feature(result, 'b')).toMatchObject({ test: 'wasserstein', threshold: 0.2, thresholdSource: 'model' });
+    expect(feature(result, 'colour')).toMatchObject({ test: 'psi', threshold: 0.1, thresholdSource: 'default', scoreKind: 'distance' });
+    expect(feature(result, 'colour').score).toBe(feature(result, 'colour').metrics.psi);
+  });
+
+  it('lets a p-value test decide alone when a user picks one: a trivial shift in a huge batch drifts by KS, not by the default rule', () => {
+    // Prepare: 0.05σ shift with 200,000 rows is "significant" but not material.
+    const big = datasetOf(columns(6, 200_000, { a: 0.1, b: 0 }), { reference });
+
+    // Act
+    const byDefault = compare(reference, big);
+    const byKs = compare(reference, big, { overrides: { a: { test: 'ks' } } });
+
+    // Assess
+    expect(feature(byDefault, 'a').drift).toBe(false);
+    expect(feature(byDefault, 'a').score).toBeLessThan(0.1);
+    expect(feature(byKs, 'a')).toMatchObject({ test: 'ks', scoreKind: 'p-value', drift: true, thresholdSource: 'default' });
+    expect(feature(byKs, 'a').score).toBeLessThan(0.05);
+    expect(feature(byKs, 'a').explanation).toMatch(/^'a' moved \+0\.\d+ at the median \(10\.0 → 10\.\d\), KS p (< 0\.001|= 0\.0\d\d), below the 0\.05 threshold\.$/);
+  });
+
+  it('reports missing, added and retyped columns without throwing, and tests the rest', () => {
+    // Prepare
+    const random = seeded(7);
+    const current = datasetOf({
+      a: { type: 'float', values: random.normals(500, 10, 2) },
+      colour: { type: 'float', values: random.normals(500) }, // was a string column
+      fresh: { type: 'string', values: random.choices(['x', 'y'], [1, 1], 500) },
+      at: { type: 'timestamp', values: Array.from({ length: 500 }, (_, i) => START + i) },
+    }, { reference });
+
+    // Act
+    const result = compare(reference, current);
+
+    // Assess
+    expect(result.schema).toEqual({
+      missing: ['b'],
+      added: ['fresh'],
+      retyped: [{ name: 'colour', reference: 'string', current: 'float' }],
+    });
+    expect(result.features.map((f) => f.name)).toEqual(['a']);
+    expect(result.summary).toContain("Schema: missing 'b'; added 'fresh'; retyped 'colour' (string → float).");
+  });
+
+  it('reports time columns as the time axis with their ranges, untested unless testTimeColumns', () => {
+    // Prepare: the same timestamp column, summarised as time and (by role) as numeric.
+    const numericRoles = { roles: { at: 'numeric' as const } };
+    const refNumericTime = datasetOf(columns(1, 2000), numericRoles);
+    const curNumericTime = datasetOf(columns(8, 500), { ...numericRoles, reference: refNumericTime });
+    const current = same(8, 500);
+
+    // Act
+    const asAxis = compare(reference, current);
+    const numericButAxis = compare(refNumericTime, curNumericTime);
+    const tested = compare(refNumericTime, curNumericTime, { testTimeColumns: true });
+
+    // Assess
+    expect(asAxis.time).toEqual([{ name: 'at', reference: [START + 1e8, START + 1e8 + 4999 * 60_000], current: [START + 8e8, START + 8e8 + 499 * 60_000] }]);
+    expect(asAxis.features.some((f) => f.name === 'at')).toBe(false);
+    expect(numericButAxis.time.map((t) => t.name)).toEqual(['at']);
+    expect(numericButAxis.features.some((f) => f.name === 'at')).toBe(false);
+    const at = feature(tested, 'at');
+    expect(at.kind).toBe('numeric');
+    expect(at.drift).toBe(true); // later timestamps: entirely outside the reference range
+    expect((at as NumericFeatureDrift).outOfRangeShare).toBe(1);
+    expect(tested.time).toEqual([]);
+  });
+
+  it(`marks features with fewer than ${MIN_VALUES} current values insufficient, never drift`, () => {
+    // Prepare: 'a' mostly null and far away; 'b' and 'colour' fine.
+    const random = seeded(9);
+    const rows = 400;
+    const current = datasetOf({
+      ...columns(9, rows),
+      a: { type: 'float', values: Array.from({ length: rows }, (_, i) => (i < 20 ? random.normal(100, 1) : null)) },
+    }, { reference });
+
+    // Act
+    const result = compare(reference, current);
+
+    // Assess
+    const a = feature(result, 'a');
+    expect(a).toMatchObject({ status: 'insufficient-data', drift: false, count: { reference: 5000, current: 20 } });
+    expect(a.nullShare.current).toBeCloseTo(380 / 400, 12);
+    expect(a.explanation).toBe(`'a': only 20 current values (need ${MIN_VALUES}); not judged.`);
+    expect(result.features.at(-1)?.name).toBe('a');
+    expect(result.verdict).toBe('no-drift');
+    expect(result.summary).toContain("Not judged (too few values): 'a'.");
+  });
+
+  it('gives the verdict insufficient-data when every feature is insufficient', () => {
+    // Act
+    const result = compare(reference, same(10, 12));
+
+    // Assess
+    expect(result).toMatchObject({ verdict: 'insufficient-data', drift: false, score: 0, driftIndex: 0 });
+    expect(result.features.every((f) => f.status === 'insufficient-data')).toBe(true);
+    expect(result.summary).toMatch(/^Not enough data: every feature has fewer than 30 values to compare\./);
+  });
+
+  it('explains unseen categories and reports the plot categories', () => {
+    // Prepare
+    const random = seeded(11);
+    const current = datasetOf({
+      ...columns(11, 1000),
+      colour: { type: 'string', values: random.choices(['red', 'green', 'blue', 'XX', 'YY'], [4, 3, 1, 1.2, 0.6], 1000) },
+    }, { reference });
+
+    // Act
+    const result = compare(reference, current);
+
+    // Assess
+    const colour = feature(result, 'colour') as CategoricalFeatureDrift;
+    expect(colour.drift).toBe(true);
+    expect(colour.metrics.unseenShare).toBeGreaterThan(0.1);
+    expect(colour.explanation).toMatch(/^'colour': 1\d% of values are new \(unseen: 'XX', 'YY'\); JS distance 0\.\d\d ≥ 0\.10; chi² p < 0\.001\.$/);
+    expect(colour.categories.map((c) => c.value).sort()).toEqual(['XX', 'YY', 'blue', 'green', 'red']);
+    expect(colour.categories.filter((c) => c.unseen).map((c) => c.value).sort()).toEqual(['XX', 'YY']);
+    expect(colour.categories.reduce((s, c) => s + c.current, 0)).toBeCloseTo(1, 12);
+  });
+
+  it('reports null shares and values outside the reference range', () => {
+    // Prepare
+    const random = seeded(12);
+    const rows = 1000;
+    const current = datasetOf({
+      ...columns(12, rows),
+      b: { type: 'float', values: Array.from({ length: rows }, (_, i) => (i % 5 === 0 ? null : i % 10 === 1 ? random.normal(20, 1) : random.normal(-5, 1))) },
+    }, { reference });
+
+    // Act
+    const result = compare(reference, current);
+
+    // Assess
+    const b = feature(result, 'b') as NumericFeatureDrift;
+    expect(b.nullShare).toEqual({ reference: 0, current: 0.2 });
+    expect(b.outOfRangeShare).toBeCloseTo(100 / 800, 2);
+    expect(b.range.current[1]).toBeGreaterThan(15);
+    expect(b.explanation).toContain('nulls 0% → 20%, 13% of values outside the reference range');
+  });
+
+  it('still sees shifts in columns too far from 0 for the sketch (calendar years): compared by exact means', () => {
+    // Prepare: years 2015–2025 fit in two sketch buckets (a bucket at 2020 is ~20 wide).
+    const years = (seed: number, rows: number, shift: number): Record<string, TestColumn> => ({
+      year: { type: 'int', values: seeded(seed).normals(rows, 2020 + shift, 2.5).map(Math.round) },
+    });
+    const ref = datasetOf(years(20, 5000, 0));
+    const sameYears = datasetOf(years(21, 300, 0), { reference: ref });
+    const shifted = datasetOf(years(22, 300, 2.5), { reference: ref });
+
+    // Act
+    const quiet = compare(ref, sameYears);
+    const moved = compare(ref, shifted);
+
+    // Assess
+    expect(feature(quiet, 'year').drift).toBe(false);
+    const year = feature(moved, 'year') as NumericFeatureDrift;
+    expect(year.drift).toBe(true);
+    expect(sketchResolves(ref.columns.year as NumericColumnSignature)).toBe(false);
+    expect(year.score).toBeGreaterThan(0.8);
+    expect(year.explanation).toContain('means (Welch) p < 0.001 (values too large for the sketch to resolve their spread: means compared)');
+  });
+
+  it('honours include and exclude for features and schema', () => {
+    // Act
+    const included = compare(reference, same(13), { include: ['a', 'b'] });
+    const excluded = compare(reference, same(13), { exclude: ['a'] });
+
+    // Assess
+    expect(included.features.map((f) => f.name).sort()).toEqual(['a', 'b']);
+    expect(excluded.features.map((f) => f.name).sort()).toEqual(['b', 'colour']);
+  });
+
+  it('produces plain JSON: no NaN or Infinity, even for constant and empty columns', () => {
+    // Prepare
+    const constantRef = datasetOf({ k: { type: 'int', values: Array(200).fill(7) }, z: { type: 'float', values: Array(200).fill(0) } });
+    const constantCur = datasetOf({ k: { type: 'int', values: Array(100).fill(8) }, z: { type: 'float', values: Array(100).fill(null) } }, { reference: constantRef });
+
+    // Act
+    const result = compare(constantRef, constantCur);
+
+    // Assess
+    expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+    expect(feature(result, 'k')).toMatchObject({ test: 'jensenshannon', drift: true });
+    expect(feature(result, 'z')).toMatchObject({ status: 'insufficient-data', drift: false });
+  });
+
+  it('rejects invalid options with one ConfigError naming every problem', () => {
+    // Act
+    const attempt = (): DriftResult =>
+      compare(reference, same(14), {
+        overrides: { a: { test: 'chi2' }, colour: { test: 'wasserstein' }, gone: { test: 'nope' } },
+        defaults: { numeric: { test: 'jensenshannon' } },
+      });
+
+    // Assess
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/overrides\.a\.test: test 'chi2' does not apply to numeric features.*overrides\.colour\.test: test 'wasserstein'.*overrides\.gone\.test: unknown drift test 'nope'/s);
+    expect(() => compare(reference, same(14), { datasetRule: { share: 0 } } as never)).toThrow(/datasetRule\.share/);
+    expect(() => compare(reference, same(14), { typo: true } as never)).toThrow(ConfigError);
+  });
+});
