@@ -1,7 +1,7 @@
 /**
  * Peer child process: DuckDB (@duckdb/node-api, one thread) computes the profile of bench/profile-sql.ts on a
  * Parquet file. Usage: node --import tsx bench/duckdb-child.ts FILE PLAN.json
- * Prints one JSON line: { seconds, digest, maxRssMB }. Only the query is timed (not the instance start).
+ * Prints one JSON line: { seconds, cpuSeconds, digest, maxRssMB } (wall and CPU time of the query; CPU covers all threads). Only the query is timed (not the instance start).
  */
 import { readFile } from 'node:fs/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -15,12 +15,15 @@ await connection.run('SET threads = 1');
 const sql = profileSql(plan).replace(SOURCE_PLACEHOLDER, `read_parquet('${file.replace(/'/g, "''")}')`);
 
 const start = performance.now();
+const cpuStart = process.cpuUsage();
 const reader = await connection.runAndReadAll(sql);
 const row = reader.getRowObjectsJson()[0];
+const cpu = process.cpuUsage(cpuStart);
 const seconds = (performance.now() - start) / 1000;
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 
 connection.closeSync();
 instance.closeSync();
 process.stdout.write(
-  `${JSON.stringify({ seconds, digest: digestOfPeerRow(plan, row), maxRssMB: process.resourceUsage().maxRSS / 1024 })}\n`,
+  `${JSON.stringify({ seconds, cpuSeconds, digest: digestOfPeerRow(plan, row), maxRssMB: process.resourceUsage().maxRSS / 1024 })}\n`,
 );

@@ -3,7 +3,7 @@
  * `fileByteSource`, exactly as `driftgate check` does.
  *   node --import tsx bench/sign-child.ts check FILE REF.json      sign against a reference (timed)
  *   node --import tsx bench/sign-child.ts baseline FILE OUT.json BINS   build the reference (setup, untimed)
- * Prints one JSON line: { seconds, digest, maxRssMB }. Only signSources is timed (not module loading).
+ * Prints one JSON line: { seconds, cpuSeconds, digest, maxRssMB } (wall and CPU time of the work). Only signSources is timed (not module loading).
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { ColumnRole } from '../functions/core/columns.js';
@@ -23,8 +23,11 @@ if (mode === 'check') {
 }
 
 const start = performance.now();
+const cpuStart = process.cpuUsage();
 const signature = await signSources([await fileByteSource(file)], options);
+const cpu = process.cpuUsage(cpuStart);
 const seconds = (performance.now() - start) / 1000;
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 
 if (mode === 'baseline') await writeFile(refPath, serializeSignature(signature));
-process.stdout.write(`${JSON.stringify({ seconds, digest: digestOfSignature(signature), maxRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);
+process.stdout.write(`${JSON.stringify({ seconds, cpuSeconds, digest: digestOfSignature(signature), maxRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);

@@ -321,7 +321,6 @@ export class Driftgate extends Construct {
       memorySize: 1024,
       timeout: ingestTimeout,
       logRetention,
-      withParquetWasm: true,
       environment: { ...common, POWERTOOLS_SERVICE_NAME: 'driftgate-ingest' },
     });
     this.decideFunction = this.makeFunction('Decide', {
@@ -329,7 +328,6 @@ export class Driftgate extends Construct {
       memorySize: 512,
       timeout: Duration.seconds(15),
       logRetention,
-      withParquetWasm: false,
       environment: {
         ...common,
         POWERTOOLS_SERVICE_NAME: 'driftgate-decide',
@@ -346,7 +344,6 @@ export class Driftgate extends Construct {
       memorySize: 1024,
       timeout: Duration.minutes(5),
       logRetention,
-      withParquetWasm: true,
       deadLetterQueue: this.checkDeadLetterQueue,
       environment: {
         ...common,
@@ -483,7 +480,6 @@ export class Driftgate extends Construct {
       memorySize: number;
       timeout: Duration;
       logRetention: logs.RetentionDays;
-      withParquetWasm: boolean;
       environment: Record<string, string>;
       deadLetterQueue?: sqs.IQueue;
     },
@@ -524,8 +520,8 @@ export class Driftgate extends Construct {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) =>
-            options.withParquetWasm ? [`cp "${inputDir}/${PARQUET_WASM}" "${outputDir}/"`] : [],
+          // Every handler reaches the column reader through the lifecycle, so each bundle needs the wasm.
+          afterBundling: (inputDir: string, outputDir: string) => [`cp "${inputDir}/${PARQUET_WASM}" "${outputDir}/"`],
         },
       },
     });
@@ -567,11 +563,11 @@ export class Driftgate extends Construct {
       findings.add('Action::s3:Abort*');
       findings.add(`Resource::<${bucketId}.Arn>/${prefix}*`);
     }
+    // Read and put, never delete: every write is a create or a conditional replace.
     for (const prefix of grants.readWrite ?? []) {
-      this.bucket.grantReadWrite(fn, `${prefix}*`);
-      for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*']) {
-        findings.add(`Action::${action}`);
-      }
+      this.bucket.grantRead(fn, `${prefix}*`);
+      this.bucket.grantPut(fn, `${prefix}*`);
+      for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*']) findings.add(`Action::${action}`);
       findings.add(`Resource::<${bucketId}.Arn>/${prefix}*`);
     }
     for (const finding of findings) {

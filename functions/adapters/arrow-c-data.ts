@@ -22,13 +22,13 @@ export interface CSchema {
 }
 
 const FLAG_NULLABLE = 2n;
-const latin1 = new TextDecoder('utf-8');
+const utf8 = new TextDecoder('utf-8');
 
 function cString(memory: Uint8Array, pointer: number): string {
   if (pointer === 0) return '';
   let end = pointer;
   while (memory[end] !== 0) end++;
-  return latin1.decode(memory.subarray(pointer, end));
+  return utf8.decode(memory.subarray(pointer, end));
 }
 
 /** Parse the ArrowSchema at `pointer` (recursively). */

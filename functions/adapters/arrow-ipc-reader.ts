@@ -5,9 +5,12 @@
  * way one record batch is in memory at a time; all of its columns are decoded (an IPC record batch body
  * is one contiguous range), then only the requested ones are converted.
  */
+import { decompressZstd } from 'hyparquet-compressors';
 import {
+  CompressionType,
   DataType,
   Message,
+  compressionRegistry,
   RecordBatchReader,
   type Data,
   type Field,
@@ -26,6 +29,26 @@ import { messageOf, selectColumns } from './parquet-reader.js';
 const STREAM_CHUNK_BYTES = 4 * 1024 * 1024;
 /** Parallel metadata reads when counting the rows of an Arrow file. */
 const HEADER_READ_CONCURRENCY = 8;
+
+// IPC body compression: ZSTD is decoded with the pure-JS zstd decoder we already ship for Parquet
+// fallbacks. LZ4_FRAME has no decoder here: such files fail with a message saying so.
+if (!compressionRegistry.get(CompressionType.ZSTD)) {
+  compressionRegistry.set(CompressionType.ZSTD, {
+    decode: (data: Uint8Array) => {
+      const out = decompressZstd(data);
+      // apache-arrow views the result as typed arrays: it must start 8-byte aligned.
+      return out.byteOffset % 8 === 0 ? out : out.slice();
+    },
+  });
+}
+
+/** apache-arrow's message when a body codec is missing, turned into advice. */
+function explain(error: unknown): string {
+  const text = messageOf(error);
+  return /compressed but codec not found/.test(text)
+    ? `${text} (LZ4_FRAME-compressed IPC is not supported; write it uncompressed or with zstd)`
+    : text;
+}
 
 interface Failures {
   first?: unknown;
@@ -161,7 +184,7 @@ class ArrowBatchFile implements BatchFile {
         if (failures.first !== undefined) throw failures.first;
         throw new InvalidInputError(
           this.source.name,
-          `failed to decode Arrow record batch ${index}: ${messageOf(error)}`,
+          `failed to decode Arrow record batch ${index}: ${explain(error)}`,
           { cause: error },
         );
       }

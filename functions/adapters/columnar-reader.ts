@@ -2,23 +2,28 @@
  * The batch reader: Parquet or Arrow IPC (file or stream) over a ByteSource, one row group / record
  * batch at a time, only the columns asked for, converted to the core's ColumnBatch.
  *
- * Decoder choice (measured 2026-11-26 on this 2-core machine, other jobs running, so absolute numbers are
- * noisy; a 2M-row x 12 nullable column pyarrow file, 2 row groups of 1M rows: 5 float64, 3 int64, 2 low-
- * cardinality strings, 1 bool, 1 timestamp[us]; 121 MiB snappy / 109 MiB zstd):
- *   - hyparquet + hyparquet-compressors (parquetRead per row group, onChunk):  10.8 s for all columns,
- *     ~450 ms per 1M values, 747 MB RSS (boxed JS arrays for nullable columns).
+ * Decoder choice, measured 2026-11-26 on this 2-core machine while other jobs ran (load average 2 to 17,
+ * so wall times are noisy; CPU times are steadier). File: 2M rows x 12 nullable columns written by pyarrow
+ * (5 float64, 3 int64, 2 low-cardinality strings, 1 bool, 1 timestamp[us]), 2 row groups of 1M rows,
+ * 121 MiB snappy / 109 MiB zstd:
+ *   - hyparquet + hyparquet-compressors (parquetRead per row group, onChunk): 10.8-15.2 s wall for all
+ *     columns, 450-630 ms per 1M values, 730-750 MB RSS (boxed JS arrays for nullable columns).
  *   - parquet-wasm ParquetFile.read({rowGroups:[g], columns}) + Table.intoIPCStream + apache-arrow
- *     tableFromIPC: 4.5 s (decode 2.1 s + IPC serialisation 1.7 s), 676-758 MB RSS (the IPC copy).
- *   - parquet-wasm ParquetFile.read + Table.intoFFI, columns copied straight out of wasm memory by our
- *     own C-data-interface reader (arrow-c-data.ts) into Float64Array / dictionary indices: decode 1.1-1.8 s
- *     + conversion 0.6 s for the 24M values (~70 ms per 1M values end to end, snappy), 332 MB RSS.
- *   => parquet-wasm + FFI: 4-6x faster than hyparquet and half the memory of the IPC route. parquet-wasm
- *   is opened over a Blob-like window of the ByteSource (it duck-types `size`, `slice`, `arrayBuffer`),
- *   so it reads the footer and then only the requested column chunks: one float64 column of that file
- *   took 15 MiB of reads out of 121 MiB. Its whole-file readParquet and fromUrl are not used (they read
- *   everything). Arrow IPC is read with apache-arrow (already JS arrays; no decoding to speak of).
- * Strings arrive as Arrow Utf8 (unless the writer stored a dictionary type): they are dictionary-encoded by
- * hashing their bytes, so each distinct value becomes a JS string once per batch.
+ *     tableFromIPC: 4.5 s wall (decode 2.1 s + IPC serialisation 1.7 s), 680-760 MB RSS (the IPC copy).
+ *   - parquet-wasm ParquetFile.read + Table.intoFFI, columns copied straight out of wasm memory by our own
+ *     C-data-interface reader (arrow-c-data.ts) into Float64Array / dictionary indices (what this reader
+ *     does): decode 1.1 s + conversion 0.6 s at load 2; through openBatchFile at load 15: 2.2 s CPU
+ *     (snappy) / 3.8 s CPU (zstd) for all 24M values, ~90 ms CPU per 1M values, peak RSS 490 MB (one
+ *     1M-row group of 12 columns); signSources on the same file: 3.0 s CPU. One float64 column of that
+ *     file: 15 MiB read of 121 MiB, 1.1 s wall.
+ *   => parquet-wasm + FFI: 4-6x faster than hyparquet with about half its memory. parquet-wasm is opened
+ *   over a Blob-like window of the ByteSource (its glue duck-types `size`, `slice`, `arrayBuffer`), so it
+ *   reads the footer, then only the requested column chunks. Its whole-file readParquet and fromUrl are
+ *   not used (they read everything). hyparquet is still used, on error paths only: to name the column
+ *   and cause when parquet-wasm fails on a row group (parquet-wasm-host.ts contains its panics).
+ * Strings arrive as Arrow Utf8 (unless the writer stored a dictionary type, then the dictionary is reused):
+ * they are dictionary-encoded by hashing their bytes, so each distinct value becomes a JS string once per
+ * batch. Arrow IPC is read with apache-arrow (zstd-compressed bodies too; LZ4_FRAME is refused).
  */
 import type { ColumnBatch, ColumnField } from '../core/columns.js';
 import { InvalidInputError } from '../core/errors.js';
@@ -53,8 +58,32 @@ const ARROW_MAGIC = 'ARROW1';
  * for await (const batch of file.batches(['age', 'country'])) signatureBuilder.add(batch);
  */
 export async function openBatchFile(source: ByteSource): Promise<BatchFile> {
-  const format = await detectFormat(source);
-  return format === 'parquet' ? openParquet(source) : openArrowIpc(source, format);
+  if (source.byteLength === 0) throw new InvalidInputError(source.name, 'empty file (0 bytes)');
+  // One read of the file's end serves the magic check and (usually) the whole footer the decoders read
+  // next: two fewer round trips per file on S3.
+  const tailStart = Math.max(0, source.byteLength - TAIL_BYTES);
+  const cached = withCachedRange(source, tailStart, await source.read(tailStart, source.byteLength));
+  const format = await detectFormat(cached);
+  return format === 'parquet' ? openParquet(cached) : openArrowIpc(cached, format);
+}
+
+/** Bytes read from the end of each file up front. */
+const TAIL_BYTES = 64 * 1024;
+
+/** A ByteSource that answers reads inside [start, start + bytes.length) from memory. */
+function withCachedRange(source: ByteSource, start: number, bytes: Uint8Array): ByteSource {
+  const end = start + bytes.byteLength;
+  return {
+    name: source.name,
+    byteLength: source.byteLength,
+    read: (from, to) => {
+      const clampedTo = Math.min(to, source.byteLength);
+      if (from >= start && clampedTo <= end && from <= clampedTo) {
+        return Promise.resolve(bytes.subarray(from - start, clampedTo - start));
+      }
+      return source.read(from, to);
+    },
+  };
 }
 
 /** Check magic bytes and the footer length; the reason of each failure says what was expected. */

@@ -9,7 +9,7 @@ import { parquetMetadataAsync, parquetRead } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import type { ParquetFile } from 'parquet-wasm';
 import type { ColumnBatch, ColumnChunk, ColumnField } from '../core/columns.js';
-import { InvalidInputError } from '../core/errors.js';
+import { AdapterError, InvalidInputError } from '../core/errors.js';
 import type { ByteSource } from '../core/ports.js';
 import { columnFieldOf, toColumnChunk } from './arrow-columns.js';
 import { readCRecordBatch, readCSchema, type CSchema } from './arrow-c-data.js';
@@ -73,6 +73,7 @@ export async function openParquet(source: ByteSource): Promise<BatchFile> {
     return new ParquetBatchFile(source, blob, opened.file, opened.generation, fields, opened.rowCount, opened.rowGroupRows, failures);
   } catch (error) {
     if (failures.first !== undefined) throw failures.first;
+    if (error instanceof AdapterError) throw error;
     throw new InvalidInputError(source.name, `unreadable Parquet footer: ${messageOf(error)}`, { cause: error });
   }
 }
@@ -137,6 +138,7 @@ class ParquetBatchFile implements BatchFile {
   }
 
   private async readRowGroup(group: number, rows: number, wanted: readonly string[]): Promise<ColumnBatch[]> {
+    this.failures.first = undefined;
     try {
       return await withParquetWasm(async (module, generation) => {
         if (generation !== this.generation) {
@@ -167,6 +169,7 @@ class ParquetBatchFile implements BatchFile {
       });
     } catch (error) {
       if (this.failures.first !== undefined) throw this.failures.first;
+      if (error instanceof AdapterError) throw error;
       throw await this.describeFailure(group, wanted, error);
     }
   }

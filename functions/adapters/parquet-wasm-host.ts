@@ -36,6 +36,7 @@ let loaded: { module: ParquetWasm; generation: number } | undefined = { module: 
 let tail: Promise<unknown> = Promise.resolve();
 let active: ((error: unknown) => void) | undefined;
 let wrapped = false;
+let panicked = false;
 
 function load(): { module: ParquetWasm; generation: number } {
   if (!loaded) {
@@ -74,7 +75,10 @@ function wrapQueueMicrotask(): void {
       try {
         callback();
       } catch (error) {
-        if (!isWasmTrap(error) || !String((error as Error).stack).includes('parquet_wasm')) throw error;
+        // A trap during a parquet-wasm call is that call's panic; after one panic, tasks still queued by
+        // the retired instance may trap too. Anything else is not ours and escapes as before.
+        if (!isWasmTrap(error) || (active === undefined && !panicked)) throw error;
+        panicked = true;
         discard();
         active?.(error);
       }
@@ -112,6 +116,7 @@ export function withParquetWasm<T>(work: (module: ParquetWasm, generation: numbe
           (value) => finish(undefined, value),
           (error: unknown) => {
             if (isWasmTrap(error)) {
+              panicked = true;
               discard();
               finish(new WasmPanicError(error));
             } else {

@@ -93,12 +93,14 @@ export function makeCheckHandler(deps: CheckDeps): (event: unknown, context?: Co
       if (failed.length > 0) throw new CheckRunError(failed);
       return { kind: 'due', outcome };
     } finally {
-      metrics.publishStoredMetrics();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 
   function logCheck(outcome: CheckOutcome): void {
-    recordCheck(metrics, outcome);
+    // Forward-compatible: the outcome may carry the drifted-feature count; the metric is recorded when it does.
+    const drifted = 'driftedFeatures' in outcome && typeof outcome.driftedFeatures === 'number' ? outcome.driftedFeatures : undefined;
+    recordCheck(metrics, outcome, drifted);
     if (outcome.status !== 'checked') {
       logger.info('model not checked', { ...outcome });
       return;

@@ -137,7 +137,7 @@ export function makeDecideHandler(deps: DecideDeps): (event: unknown, context?: 
       logger.error('decision request failed', { method, error: error instanceof Error ? error.message : String(error) });
       return page(500, 'Something went wrong', 'Nothing was decided. Try the link again in a minute.');
     } finally {
-      metrics.publishStoredMetrics();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   };
 

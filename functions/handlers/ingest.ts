@@ -133,7 +133,7 @@ export function makeIngestHandler(deps: IngestDeps): (event: unknown, context?: 
         }
       }
     } finally {
-      metrics.publishStoredMetrics();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
     return { batchItemFailures: failures };
   };

@@ -47,6 +47,10 @@ beforeAll(async () => {
     JSON.stringify({ schemaVersion: 1, modelId: 'fraud', batchPrefix: 'batches/fraud/', cadence: { minCheckInterval: '1h', maxCheckInterval: '7d' } }),
   );
   await writeFile(
+    at('items-categorical.json'),
+    JSON.stringify({ schemaVersion: 1, modelId: 'shop', batchPrefix: 'batches/shop/', features: { overrides: { items: { kind: 'categorical' } } } }),
+  );
+  await writeFile(
     at('bad-model.json'),
     JSON.stringify({ schemaVersion: 1, modelId: 'Fraud Model', batchPrefix: 'batches/fraud', cadence: { minCheckInterval: '7d', maxCheckInterval: '1h' } }),
   );
@@ -125,9 +129,18 @@ describe('Function: driftgate check', () => {
     await writeFile(at('check.json'), outcome.stdout);
   });
 
-  it('takes a Parquet file as the reference and prints a readable table ranked by drift', async () => {
+  it('takes a Parquet file as the reference, applies a model config and prints a readable table ranked by drift', async () => {
     // Act
-    const outcome = await cli(['check', '--reference', at('reference.parquet'), '--fail-on-drift', at('shifted.parquet'), at('same.arrow')]);
+    const outcome = await cli([
+      'check',
+      '--reference',
+      at('reference.parquet'),
+      '--config',
+      at('items-categorical.json'),
+      '--fail-on-drift',
+      at('shifted.parquet'),
+      at('same.arrow'),
+    ]);
 
     // Assess
     expect(outcome.code).toBe(1);
@@ -139,6 +152,8 @@ describe('Function: driftgate check', () => {
     expect(rows.map((r) => r.split(/\s+/)[0]).sort()).toEqual(['amount', 'city', 'items', 'wait']);
     expect(rows[0]).toContain('DRIFT');
     expect(rows.at(-1)).not.toContain('DRIFT');
+    // The config's kind override reaches both signatures: integer counts compared as categories.
+    expect(rows.find((r) => r.startsWith('items'))).toMatch(/^items\s+categorical\s/);
     expect(outcome.stdout).toMatch(/Current: 8000 rows/);
     expect(outcome.stdout).toMatch(/Verdict: DRIFT/);
   });

@@ -58,6 +58,7 @@ describe('Function: driftgate end to end on moto server', () => {
   let dataDir: string;
   let clock: Date;
   let envRecord: Record<string, string>;
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const telemetry = createTelemetry('driftgate-e2e', { logLevel: 'ERROR' });
 
   const lifecycleFor = (role: FunctionRole, decideBaseUrl?: string) => () =>
@@ -139,6 +140,15 @@ describe('Function: driftgate end to end on moto server', () => {
     await upload(`elsewhere/not-a-batch.parquet`, 'drift-1.parquet');
     const handler = ingest();
     const errors = vi.spyOn(telemetry.logger, 'error');
+    const batchReads: { key: string; range?: string }[] = [];
+    world.s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Key?: string; Range?: string };
+        if (context.commandName === 'GetObjectCommand' && input.Key?.startsWith('batches/')) batchReads.push({ key: input.Key, range: input.Range });
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordBatchReads' },
+    );
 
     // Act: poll like the event source mapping until the upload queue is empty.
     const deliveries: { received: Message[]; failed: string[] }[] = [];
@@ -159,6 +169,10 @@ describe('Function: driftgate end to end on moto server', () => {
     expect([...delivered].sort()).toEqual([`batches/${MODEL}/2026-03-02.parquet`, `batches/${MODEL}/2026-03-03.parquet`, `batches/${MODEL}/broken.parquet`]);
     const logged = errors.mock.calls.map((c) => String(c[0]));
     expect(logged.filter((line) => line.includes(`s3://${world.bucket}/batches/${MODEL}/broken.parquet`))).toHaveLength(settings.maxReceiveCount);
+    // Batches are read through ranged GETs only (footer, then column chunks), never downloaded whole.
+    expect(batchReads.length).toBeGreaterThan(0);
+    expect(batchReads.filter((r) => r.range === undefined)).toEqual([]);
+    world.s3.middlewareStack.remove('recordBatchReads');
     errors.mockRestore();
   });
 

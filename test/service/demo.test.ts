@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,19 @@ describe('Function: runDemo', () => {
     const firstProposal = lines.findIndex((l) => l.type === 'proposal');
     const tightenedBefore = lines.slice(0, firstProposal).some((l) => l.modelId === 'fraud' && l.type === 'cadence' && typeof l.previousIntervalSeconds === 'number' && !up(l));
     expect(tightenedBefore).toBe(true);
+  });
+
+  it('hands the integer merchant codes configured as categorical to the signature builder', async () => {
+    // Prepare
+    const dirOf = path.join(dir, 'signatures', 'fraud');
+    const first = (await readdir(dirOf))[0];
+
+    // Act
+    const signature = JSON.parse(await readFile(path.join(dirOf, first), 'utf8')) as { columns: Record<string, { kind: string }> };
+
+    // Assess
+    expect(signature.columns.merchant_code.kind).toBe('categorical');
+    expect(signature.columns.age.kind).toBe('numeric');
   });
 
   it('refuses a folder it did not make', async () => {

@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileByteSource } from '../../functions/adapters/file-byte-source.js';
 import { ConfigError, InvalidInputError } from '../../functions/core/errors.js';
 import { signSources, type SignProgress } from '../../functions/service/sign-files.js';
-import { batchExpectations, batchFixture, countingSource } from '../support/fixtures.js';
+import { batchExpectations, batchFixture, countingSource, tempDir, writeWideParquet } from '../support/fixtures.js';
 
 const expected = new Map(batchExpectations().files.map((f) => [f.file, f]));
 
@@ -45,18 +46,28 @@ describe('Function: signSources', () => {
   });
 
   it('reads only the columns the signature needs', async () => {
-    // Prepare: every column but one ignored.
-    const all = countingSource(await fileByteSource(batchFixture('none-plain.parquet')));
-    const one = countingSource(await fileByteSource(batchFixture('none-plain.parquet')));
-    const roles = Object.fromEntries(expected.get('none-plain.parquet')!.schema.map((f) => [f.name, 'ignored' as const]));
+    // Prepare: every column but one ignored, on a ~8 MiB DuckDB file.
+    const { dir, cleanup } = await tempDir('sign-columns-');
+    try {
+      const path = join(dir, 'wide.parquet');
+      await writeWideParquet(path, 200_000, 50_000);
+      const all = countingSource(await fileByteSource(path));
+      const one = countingSource(await fileByteSource(path));
+      const names = ['f0', 'f1', 'f2', 'f3', 'i0', 'i1', 'i2', 'i3', 's0', 's1', 'b', 't'];
+      const roles = Object.fromEntries(names.map((n) => [n, 'ignored' as const]));
 
-    // Act
-    await signSources([all]);
-    const signature = await signSources([one], { roles: { ...roles, i64: 'numeric' } });
+      // Act
+      const full = await signSources([all]);
+      const signature = await signSources([one], { roles: { ...roles, i1: 'numeric' } });
 
-    // Assess
-    expect(Object.keys(signature.columns)).toEqual(['i64']);
-    expect(one.stats.bytes).toBeLessThan(all.stats.bytes / 4);
+      // Assess
+      expect(Object.keys(full.columns).sort()).toEqual(names.sort());
+      expect(Object.keys(signature.columns)).toEqual(['i1']);
+      expect(signature.columns.i1).toMatchObject({ count: 200_000, nulls: 0, min: 0, max: 999 });
+      expect(one.stats.bytes).toBeLessThan(all.stats.bytes / 8);
+    } finally {
+      await cleanup();
+    }
   });
 
   it('names the bad file when one of several sources is not a batch file', async () => {

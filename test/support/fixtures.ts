@@ -12,6 +12,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
 import type { LogicalType } from '../../functions/core/columns.js';
 import type { ByteSource } from '../../functions/core/ports.js';
 
@@ -83,4 +84,31 @@ export async function writeTempFile(dir: string, name: string, bytes: Uint8Array
   const path = join(dir, name);
   await writeFile(path, bytes);
   return path;
+}
+
+/**
+ * Write a 12-column Parquet file with DuckDB (a real writer; zstd): 4 float columns, 4 integer columns, 2
+ * string columns, a boolean and a timestamp, some nulls. Large enough that reading one column is a small
+ * fraction of the file (the reader fetches the last 64 KiB up front).
+ */
+export async function writeWideParquet(path: string, rows: number, rowGroupSize: number): Promise<void> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    await connection.run(`
+      COPY (
+        SELECT
+          CASE WHEN i % 17 = 0 THEN NULL ELSE sin(i) * 100 END AS f0,
+          cos(i * 0.7) AS f1, (i * 7919 % 10007) / 3.0 AS f2, sqrt(i) AS f3,
+          i::BIGINT AS i0, (i * 31 % 1000)::INTEGER AS i1,
+          CASE WHEN i % 5 = 0 THEN NULL ELSE (i % 97)::BIGINT END AS i2, (i * 2654435761 % 4294967296)::BIGINT AS i3,
+          'k' || (i % 13)::VARCHAR AS s0, CASE WHEN i % 3 = 0 THEN NULL ELSE md5(i::VARCHAR) END AS s1,
+          (i % 4 = 0) AS b, TIMESTAMP '2025-01-01' + to_seconds(i) AS t
+        FROM range(${rows}) r(i)
+      ) TO '${path.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroupSize})
+    `);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
 }

@@ -54,9 +54,12 @@ export function chiSquareTest(reference: readonly number[], current: readonly nu
 }
 
 /**
- * Pool sparse columns of a 2×k table so that chi-square is valid: every column whose smallest expected
- * count is below MIN_EXPECTED goes into one pooled column; if that pooled column is still sparse it is
- * merged into the smallest remaining column, repeatedly. Returns the pooled reference and current rows.
+ * Pool sparse columns of a 2×k table so that chi-square is valid. A column is sparse when its expected
+ * count in the smaller row is below MIN_EXPECTED. Sparse columns the reference never saw (reference count 0)
+ * go into one "new" pool, the other sparse columns into one "rare" pool, so new values are not diluted among
+ * rare old ones (which pool a column joins depends on the reference alone). A "new" pool that is itself sparse
+ * joins the "rare" pool; a "rare" pool that is still sparse absorbs the smallest remaining column, repeatedly.
+ * Returns the pooled rows: kept columns in their order, then the rare pool, then the new pool.
  */
 export function poolSparseColumns(
   reference: readonly number[],
@@ -67,23 +70,30 @@ export function poolSparseColumns(
   const total = refTotal + curTotal;
   const smallRow = Math.min(refTotal, curTotal);
   // Expected count of a column in the smaller row: colTotal · smallRow / total.
-  const isSparse = (colTotal: number): boolean => total === 0 || (colTotal * smallRow) / total < MIN_EXPECTED;
+  const isSparse = (col: readonly [number, number]): boolean => total === 0 || ((col[0] + col[1]) * smallRow) / total < MIN_EXPECTED;
   const kept: [number, number][] = [];
-  let pooled: [number, number] = [0, 0];
+  let rare: [number, number] = [0, 0];
+  let fresh: [number, number] = [0, 0];
   for (let j = 0; j < reference.length; j += 1) {
     const col: [number, number] = [reference[j], current[j]];
     if (col[0] + col[1] === 0) continue;
-    if (isSparse(col[0] + col[1])) pooled = [pooled[0] + col[0], pooled[1] + col[1]];
-    else kept.push(col);
+    if (!isSparse(col)) kept.push(col);
+    else if (col[0] === 0) fresh = [fresh[0], fresh[1] + col[1]];
+    else rare = [rare[0] + col[0], rare[1] + col[1]];
   }
-  while (pooled[0] + pooled[1] > 0 && isSparse(pooled[0] + pooled[1]) && kept.length > 0) {
+  if (fresh[1] > 0 && isSparse(fresh)) {
+    rare = [rare[0] + fresh[0], rare[1] + fresh[1]];
+    fresh = [0, 0];
+  }
+  while (rare[0] + rare[1] > 0 && isSparse(rare) && kept.length > 0) {
     let smallest = 0;
     for (let j = 1; j < kept.length; j += 1) {
       if (kept[j][0] + kept[j][1] < kept[smallest][0] + kept[smallest][1]) smallest = j;
     }
     const [col] = kept.splice(smallest, 1);
-    pooled = [pooled[0] + col[0], pooled[1] + col[1]];
+    rare = [rare[0] + col[0], rare[1] + col[1]];
   }
-  if (pooled[0] + pooled[1] > 0) kept.push(pooled);
+  if (rare[0] + rare[1] > 0) kept.push(rare);
+  if (fresh[1] > 0) kept.push(fresh);
   return { reference: kept.map((c) => c[0]), current: kept.map((c) => c[1]) };
 }

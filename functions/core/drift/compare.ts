@@ -12,7 +12,7 @@ import { jensenShannon, psi } from './distances.js';
 import { explainCategorical, explainDataset, explainInsufficient, explainNumeric, formatShare } from './explain.js';
 import { binsOf, ksFromSketches, meanShiftPValue, outOfRangeShare, quantilesOf, sketchResolves, wassersteinNorm } from './numeric.js';
 import { compareOptionsSchema, type CompareOptions, type CompareOptionsInput } from './options.js';
-import { driftTests, SIGNIFICANCE_LEVEL, significanceTestByKind, type FeatureKind } from './registry.js';
+import { driftTests, SIGNIFICANCE_LEVEL, significanceTestByKind, type FeatureKind, type TestedColumn } from './registry.js';
 import { SELECTION_RULE, assertTestApplies, selectTest, type TestSelection } from './select-test.js';
 import type {
   CategoricalFeatureDrift,
@@ -32,6 +32,8 @@ import type {
  * - the change is significant for the current sample size: KS p < 0.05 (numeric) or chi-square p < 0.05
  *   (categorical, categories with expected count < 5 pooled so the test is valid), so a small batch cannot
  *   flag sampling noise (300 rows over 200 categories always look "far" by Jensen–Shannon).
+ * Numeric columns far from 0 with a small spread (epoch timestamps, years) fit in a few sketch buckets;
+ * for them the gate is a test of means on the exact moments instead of KS (see `sketchResolves`).
  * When a user picks a p-value test (ks, chi2), the p-value alone decides. Fewer than MIN_VALUES non-null
  * values (current or reference) make a feature `insufficient-data`, never drift.
  */
@@ -47,7 +49,8 @@ const TIME_TYPES: readonly LogicalType[] = ['date', 'timestamp'];
 /** The per-feature rule, as stated in every result. */
 export const FEATURE_RULE =
   `a feature drifts when its distance score reaches its threshold AND the change is significant ` +
-  `(KS p < ${SIGNIFICANCE_LEVEL} numeric — a test of means where the sketch cannot resolve the column —, chi-square p < ${SIGNIFICANCE_LEVEL} categorical with sparse categories pooled); ` +
+  `(numeric: KS p < ${SIGNIFICANCE_LEVEL}, or a test of means where the sketch cannot resolve the column; ` +
+  `categorical: chi-square p < ${SIGNIFICANCE_LEVEL}, sparse categories pooled); ` +
   `a p-value test (ks, chi2) decides alone; features with fewer than ${MIN_VALUES} values are not judged`;
 
 interface Evaluated {
@@ -77,9 +80,9 @@ function nullShare(column: { count: number; nulls: number }): number {
   return column.count > 0 ? column.nulls / column.count : 0;
 }
 
-function significanceOf(kind: FeatureKind, reference: ColumnSignature, current: ColumnSignature): number {
-  const test = driftTests[significanceTestByKind[kind]];
-  return test.fn(reference as NumericColumnSignature | CategoricalColumnSignature, current as NumericColumnSignature | CategoricalColumnSignature);
+/** The p-value of the kind's gating test (registry entry named by `significanceTestByKind`). */
+function significanceOf(kind: FeatureKind, reference: TestedColumn, current: TestedColumn): number {
+  return driftTests[significanceTestByKind[kind]].fn(reference, current);
 }
 
 function evaluateNumeric(

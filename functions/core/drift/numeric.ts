@@ -2,7 +2,6 @@ import type { NumericColumnSignature, QuantileSketchJson } from '../signature/ty
 import {
   MIN_INDEXABLE,
   bucketUpper,
-  sketchBoundaries,
   sketchCount,
   sketchEdges,
   sketchHistogram,
@@ -10,6 +9,7 @@ import {
   sketchQuantile,
   sketchRankAt,
 } from '../signature/sketch.js';
+import { ConfigError } from '../errors.js';
 import { variance } from '../signature/numeric.js';
 import { jensenShannon, psi } from './distances.js';
 import { kolmogorovSf, normalTwoSidedP } from './special.js';
@@ -32,10 +32,63 @@ export interface KsResult {
   readonly m: number;
 }
 
-/** Fraction of values <= x, and its left limit at 0 where the zero bucket is a point mass. */
-function cdfOf(sketch: QuantileSketchJson, total: number): (x: number, leftLimit?: boolean) => number {
-  return (x, leftLimit = false) =>
-    total === 0 ? 0 : sketchRankAt(sketch, leftLimit && x === 0 ? -MIN_INDEXABLE : x) / total;
+/**
+ * Walk both sketches' buckets in value order (the union of their non-empty buckets; the mapping is shared so
+ * buckets coincide or are disjoint) and call `visit` once per segment of the real line: a bucket, where both
+ * CDFs rise linearly from `before` to `after` (as `sketchRankAt` interpolates), or a gap, where they are flat.
+ * Fractions, not counts. The zero bucket is a point mass: a zero-width segment at 0.
+ */
+function walkCdfs(
+  a: QuantileSketchJson,
+  b: QuantileSketchJson,
+  visit: (width: number, beforeA: number, beforeB: number, afterA: number, afterB: number) => void,
+): void {
+  if (a.relativeAccuracy !== b.relativeAccuracy) {
+    throw new ConfigError('drift', `cannot compare sketches with relative accuracy ${a.relativeAccuracy} and ${b.relativeAccuracy}`);
+  }
+  const n = sketchCount(a);
+  const m = sketchCount(b);
+  const { gamma } = sketchMapping(a.relativeAccuracy);
+  let fa = 0;
+  let fb = 0;
+  let position: number | null = null;
+  const step = (lo: number, hi: number, countA: number, countB: number): void => {
+    if (countA === 0 && countB === 0) return;
+    // The flat gap since the previous segment.
+    if (position !== null && lo > position) visit(lo - position, fa, fb, fa, fb);
+    const na = fa + countA / n;
+    const nb = fb + countB / m;
+    visit(hi - lo, fa, fb, na, nb);
+    fa = na;
+    fb = nb;
+    position = hi;
+  };
+  const countAt = (store: QuantileSketchJson['positive'], key: number): number => {
+    const i = key - store.offset;
+    return i >= 0 && i < store.counts.length ? store.counts[i] : 0;
+  };
+  const keyRange = (s1: QuantileSketchJson['positive'], s2: QuantileSketchJson['positive']): [number, number] => {
+    const lows: number[] = [];
+    const highs: number[] = [];
+    for (const s of [s1, s2]) {
+      if (s.counts.length > 0) {
+        lows.push(s.offset);
+        highs.push(s.offset + s.counts.length - 1);
+      }
+    }
+    return lows.length === 0 ? [0, -1] : [Math.min(...lows), Math.max(...highs)];
+  };
+  // Negative buckets, most negative first: bucket k holds [−γ^k, −γ^(k−1)).
+  const [negLow, negHigh] = keyRange(a.negative, b.negative);
+  for (let k = negHigh; k >= negLow; k -= 1) {
+    step(-bucketUpper(gamma, k), -bucketUpper(gamma, k - 1), countAt(a.negative, k), countAt(b.negative, k));
+  }
+  step(0, 0, a.zeroCount, b.zeroCount);
+  // Positive buckets: bucket k holds (γ^(k−1), γ^k].
+  const [posLow, posHigh] = keyRange(a.positive, b.positive);
+  for (let k = posLow; k <= posHigh; k += 1) {
+    step(bucketUpper(gamma, k - 1), bucketUpper(gamma, k), countAt(a.positive, k), countAt(b.positive, k));
+  }
 }
 
 /**
@@ -48,13 +101,11 @@ export function ksFromSketches(reference: QuantileSketchJson, current: QuantileS
   const n = sketchCount(reference);
   const m = sketchCount(current);
   if (n === 0 || m === 0) return { statistic: 0, pValue: 1, n, m };
-  const f = cdfOf(reference, n);
-  const g = cdfOf(current, m);
   let statistic = 0;
-  for (const b of sketchBoundaries(reference, current)) {
-    statistic = Math.max(statistic, Math.abs(f(b) - g(b)));
-    if (b === 0) statistic = Math.max(statistic, Math.abs(f(0, true) - g(0, true)));
-  }
+  // The gap is linear inside a segment, so its maximum is at a boundary.
+  walkCdfs(reference, current, (_w, beforeA, beforeB, afterA, afterB) => {
+    statistic = Math.max(statistic, Math.abs(beforeA - beforeB), Math.abs(afterA - afterB));
+  });
   const en = (n * m) / (n + m);
   return { statistic, pValue: kolmogorovSf(Math.sqrt(en) * statistic), n, m };
 }
@@ -65,21 +116,11 @@ export function ksFromSketches(reference: QuantileSketchJson, current: QuantileS
  * @example wassersteinFromSketches(reference.sketch, current.sketch) / referenceStd
  */
 export function wassersteinFromSketches(reference: QuantileSketchJson, current: QuantileSketchJson): number {
-  const n = sketchCount(reference);
-  const m = sketchCount(current);
-  if (n === 0 || m === 0) return 0;
-  const f = cdfOf(reference, n);
-  const g = cdfOf(current, m);
-  const points = sketchBoundaries(reference, current);
+  if (sketchCount(reference) === 0 || sketchCount(current) === 0) return 0;
   let total = 0;
-  for (let j = 0; j + 1 < points.length; j += 1) {
-    const a = points[j];
-    const b = points[j + 1];
-    // Both CDFs are linear on (a, b); at b = 0 use the left limit (the zero bucket jumps at 0).
-    const d0 = f(a) - g(a);
-    const d1 = f(b, true) - g(b, true);
-    total += integrateAbsLinear(d0, d1, b - a);
-  }
+  walkCdfs(reference, current, (w, beforeA, beforeB, afterA, afterB) => {
+    if (w > 0) total += integrateAbsLinear(beforeA - beforeB, afterA - afterB, w);
+  });
   return total;
 }
 

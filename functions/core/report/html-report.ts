@@ -5,7 +5,7 @@ import type { CategoricalFeatureDrift, DriftResult, FeatureDrift, NumericFeature
 import { escapeHtml } from './escape.js';
 import { formatDelta, formatInterval, formatNumber, formatShare, formatUtcDateTime, formatUtcDay, MISSING } from './format.js';
 import { renderPage, REPORT_CSP } from './page.js';
-import { describeMove, featureSeverity, headline, rankFeatures } from './summary.js';
+import { describeMove, featureSeverity, headline, quantileLabels, rankFeatures } from './summary.js';
 import { categoryChart, histogramChart, historyChart } from './svg.js';
 import type { ReportInput } from './types.js';
 
@@ -80,11 +80,11 @@ function rankingTable(ranked: readonly FeatureDrift[]): string {
 }
 
 function quantileTable(f: NumericFeatureDrift): string {
+  const labels = quantileLabels(f.quantiles);
   const rows = f.quantiles
-    .map((q) => {
-      const p = q.p <= 1 ? q.p * 100 : q.p;
+    .map((q, i) => {
       const delta = q.reference !== null && q.current !== null ? formatDelta(q.current - q.reference) : MISSING;
-      return `<tr><th scope="row">p${formatNumber(p, 3)}</th><td class="num">${formatNumber(q.reference)}</td><td class="num">${formatNumber(q.current)}</td><td class="num">${delta}</td></tr>`;
+      return `<tr><th scope="row">${labels[i]}</th><td class="num">${formatNumber(q.reference)}</td><td class="num">${formatNumber(q.current)}</td><td class="num">${delta}</td></tr>`;
     })
     .join('');
   return (

@@ -30,6 +30,15 @@ export function rankFeatures(features: readonly FeatureDrift[]): FeatureDrift[] 
   });
 }
 
+/**
+ * Label each quantile "p1" … "p99": the drift module gives `p` in percent (1…99); fractions (0.01…0.99)
+ * are accepted too, recognised per list since p = 1 alone would be ambiguous.
+ */
+export function quantileLabels(quantiles: readonly { readonly p: number }[]): string[] {
+  const fractions = quantiles.length > 0 && quantiles.every((q) => q.p < 1);
+  return quantiles.map((q) => `p${formatNumber(fractions ? q.p * 100 : q.p, 3)}`);
+}
+
 function median(f: NumericFeatureDrift): { readonly reference: number | null; readonly current: number | null } {
   const q = f.quantiles.find((x) => x.p === 0.5 || x.p === 50);
   return q === undefined ? { reference: null, current: null } : q;
@@ -37,13 +46,14 @@ function median(f: NumericFeatureDrift): { readonly reference: number | null; re
 
 function biggestQuantileMove(f: NumericFeatureDrift): { readonly label: string; readonly delta: number; readonly reference: number; readonly current: number } | null {
   let best: { label: string; delta: number; reference: number; current: number } | null = null;
-  for (const q of f.quantiles) {
-    if (q.reference === null || q.current === null) continue;
+  const labels = quantileLabels(f.quantiles);
+  f.quantiles.forEach((q, i) => {
+    if (q.reference === null || q.current === null) return;
     const delta = q.current - q.reference;
     if (best === null || Math.abs(delta) > Math.abs(best.delta)) {
-      best = { label: `p${formatNumber(q.p <= 1 ? q.p * 100 : q.p, 3)}`, delta, reference: q.reference, current: q.current };
+      best = { label: labels[i], delta, reference: q.reference, current: q.current };
     }
-  }
+  });
   return best;
 }
 

@@ -212,15 +212,15 @@ export interface HistogramChartInput {
 export function histogramChart(input: HistogramChartInput): string {
   const width = input.width ?? 640;
   const height = input.height ?? 230;
+  const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
+  if (sum(input.reference) === 0 && sum(input.current) === 0) {
+    return emptyChart(input.id, input.title, 'No non-null values to plot.', width);
+  }
   const bins = toPlotBins(input.edges, input.reference, input.current);
   if (bins === null) {
     return emptyChart(input.id, input.title, 'No plot: the bin counts do not match the bin edges.', width);
   }
-  const refTotal = bins.reduce((a, b) => a + b.reference, 0);
   const curTotal = bins.reduce((a, b) => a + b.current, 0);
-  if (refTotal === 0 && curTotal === 0) {
-    return emptyChart(input.id, input.title, 'No non-null values to plot.', width);
-  }
   const widths = bins.map((b) => b.right - b.left).sort((a, b) => a - b);
   const typical = widths[Math.floor(widths.length / 2)];
   const density = (share: number, b: PlotBin): number => share * (typical / (b.right - b.left));

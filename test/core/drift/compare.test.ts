@@ -166,6 +166,18 @@ describe('Function: compare', () => {
     expect(result.summary).toContain("Schema: missing 'b'; added 'fresh'; retyped 'colour' (string → float).");
   });
 
+  it('reports a column summarised as another kind (its role changed) as retyped, untested', () => {
+    // Prepare: 'b' read as categorical codes in the current batch only.
+    const current = datasetOf(columns(17, 500), { reference, roles: { b: 'categorical' } });
+
+    // Act
+    const result = compare(reference, current);
+
+    // Assess
+    expect(result.schema.retyped).toEqual([{ name: 'b', reference: 'float (numeric)', current: 'float (categorical)' }]);
+    expect(result.features.map((f) => f.name).sort()).toEqual(['a', 'colour']);
+  });
+
   it('reports time columns as the time axis with their ranges, untested unless testTimeColumns', () => {
     // Prepare: the same timestamp column, summarised as time and (by role) as numeric.
     const numericRoles = { roles: { at: 'numeric' as const } };

@@ -95,6 +95,20 @@ describe('Function: poolSparseColumns', () => {
     expect(pooled).toEqual({ reference: [20_000], current: [300] });
     expect(chiSquareTest(pooled.reference, pooled.current).pValue).toBe(1);
   });
+
+  it('keeps sparse new categories (reference count 0) in their own pool so they are not diluted', () => {
+    // Prepare: 100 old categories (200 reference rows, 2 current rows each) and 10 new ones (25 current rows each).
+    const reference = [...Array.from({ length: 100 }, () => 200), ...Array.from({ length: 10 }, () => 0)];
+    const current = [...Array.from({ length: 100 }, () => 2), ...Array.from({ length: 10 }, () => 25)];
+
+    // Act
+    const pooled = poolSparseColumns(reference, current);
+
+    // Assess: each column alone is sparse (old: 202·450/20450 ≈ 4.4; new: 25·450/20450 ≈ 0.55), but the
+    // new pool is valid on its own (250·450/20450 ≈ 5.5), so the new values stay visible.
+    expect(pooled).toEqual({ reference: [20_000, 0], current: [200, 250] });
+    expect(chiSquareTest(pooled.reference, pooled.current).pValue).toBeLessThan(1e-10);
+  });
 });
 
 describe('Function: chiSquareTest', () => {

@@ -53,37 +53,37 @@ export const driftResultFixture: DriftResult = {
       },
       "quantiles": [
         {
-          "p": 0.01,
+          "p": 1,
           "reference": -3.22393,
           "current": 11.7814
         },
         {
-          "p": 0.05,
+          "p": 5,
           "reference": -0.727923,
           "current": 14.5418
         },
         {
-          "p": 0.25,
+          "p": 25,
           "reference": 6.54829,
           "current": 21.6231
         },
         {
-          "p": 0.5,
+          "p": 50,
           "reference": 15.0831,
           "current": 29.9895
         },
         {
-          "p": 0.75,
+          "p": 75,
           "reference": 27.1413,
           "current": 42.3111
         },
         {
-          "p": 0.95,
+          "p": 95,
           "reference": 51.8976,
           "current": 67.8756
         },
         {
-          "p": 0.99,
+          "p": 99,
           "reference": 75.5152,
           "current": 90.7459
         }
@@ -275,37 +275,37 @@ export const driftResultFixture: DriftResult = {
       },
       "quantiles": [
         {
-          "p": 0.01,
+          "p": 1,
           "reference": 58.3317,
           "current": 53.8421
         },
         {
-          "p": 0.05,
+          "p": 5,
           "reference": 76.6858,
           "current": 72.5825
         },
         {
-          "p": 0.25,
+          "p": 25,
           "reference": 113.182,
           "current": 118.472
         },
         {
-          "p": 0.5,
+          "p": 50,
           "reference": 148.281,
           "current": 167.58
         },
         {
-          "p": 0.75,
+          "p": 75,
           "reference": 194.531,
           "current": 236.062
         },
         {
-          "p": 0.95,
+          "p": 95,
           "reference": 286.897,
           "current": 387.468
         },
         {
-          "p": 0.99,
+          "p": 99,
           "reference": 375.559,
           "current": 550.968
         }
@@ -427,37 +427,37 @@ export const driftResultFixture: DriftResult = {
       },
       "quantiles": [
         {
-          "p": 0.01,
+          "p": 1,
           "reference": 1.21665,
           "current": 1.0248
         },
         {
-          "p": 0.05,
+          "p": 5,
           "reference": 2.74957,
           "current": 2.4476
         },
         {
-          "p": 0.25,
+          "p": 25,
           "reference": 6.49226,
           "current": 6.20106
         },
         {
-          "p": 0.5,
+          "p": 50,
           "reference": 9.99644,
           "current": 10.0361
         },
         {
-          "p": 0.75,
+          "p": 75,
           "reference": 14.1757,
           "current": 14.5676
         },
         {
-          "p": 0.95,
+          "p": 95,
           "reference": 20.8867,
           "current": 22.0451
         },
         {
-          "p": 0.99,
+          "p": 99,
           "reference": 25.6672,
           "current": 27.7573
         }
@@ -643,37 +643,37 @@ export const driftResultFixture: DriftResult = {
       },
       "quantiles": [
         {
-          "p": 0.01,
+          "p": 1,
           "reference": -4.78254,
           "current": -3.9873
         },
         {
-          "p": 0.05,
+          "p": 5,
           "reference": 0.863496,
           "current": 1.68204
         },
         {
-          "p": 0.25,
+          "p": 25,
           "reference": 8.67155,
           "current": 9.40893
         },
         {
-          "p": 0.5,
+          "p": 50,
           "reference": 14.0463,
           "current": 14.6353
         },
         {
-          "p": 0.75,
+          "p": 75,
           "reference": 19.3905,
           "current": 19.9894
         },
         {
-          "p": 0.95,
+          "p": 95,
           "reference": 27.1699,
           "current": 27.6227
         },
         {
-          "p": 0.99,
+          "p": 99,
           "reference": 32.611,
           "current": 32.9638
         }
@@ -795,37 +795,37 @@ export const driftResultFixture: DriftResult = {
       },
       "quantiles": [
         {
-          "p": 0.01,
+          "p": 1,
           "reference": 113.0,
           "current": 114.0
         },
         {
-          "p": 0.05,
+          "p": 5,
           "reference": 121.0,
           "current": 122.0
         },
         {
-          "p": 0.25,
+          "p": 25,
           "reference": 132.0,
           "current": 133.0
         },
         {
-          "p": 0.5,
+          "p": 50,
           "reference": 140.0,
           "current": 141.0
         },
         {
-          "p": 0.75,
+          "p": 75,
           "reference": 148.0,
           "current": 149.0
         },
         {
-          "p": 0.95,
+          "p": 95,
           "reference": 160.0,
           "current": 161.0
         },
         {
-          "p": 0.99,
+          "p": 99,
           "reference": 168.0,
           "current": 169.0
         }
@@ -947,37 +947,37 @@ export const driftResultFixture: DriftResult = {
       },
       "quantiles": [
         {
-          "p": 0.01,
+          "p": 1,
           "reference": 26.9385,
           "current": 29.3817
         },
         {
-          "p": 0.05,
+          "p": 5,
           "reference": 37.1439,
           "current": 38.5138
         },
         {
-          "p": 0.25,
+          "p": 25,
           "reference": 51.8865,
           "current": 52.9702
         },
         {
-          "p": 0.5,
+          "p": 50,
           "reference": 62.1595,
           "current": 62.792
         },
         {
-          "p": 0.75,
+          "p": 75,
           "reference": 72.1113,
           "current": 73.2479
         },
         {
-          "p": 0.95,
+          "p": 95,
           "reference": 86.7431,
           "current": 87.4888
         },
         {
-          "p": 0.99,
+          "p": 99,
           "reference": 97.1838,
           "current": 97.2161
         }
@@ -1099,37 +1099,37 @@ export const driftResultFixture: DriftResult = {
       },
       "quantiles": [
         {
-          "p": 0.01,
+          "p": 1,
           "reference": 165.686,
           "current": 166.434
         },
         {
-          "p": 0.05,
+          "p": 5,
           "reference": 246.158,
           "current": 248.039
         },
         {
-          "p": 0.25,
+          "p": 25,
           "reference": 444.524,
           "current": 442.331
         },
         {
-          "p": 0.5,
+          "p": 50,
           "reference": 662.264,
           "current": 664.259
         },
         {
-          "p": 0.75,
+          "p": 75,
           "reference": 995.772,
           "current": 1013.44
         },
         {
-          "p": 0.95,
+          "p": 95,
           "reference": 1788.24,
           "current": 1807.98
         },
         {
-          "p": 0.99,
+          "p": 99,
           "reference": 2724.05,
           "current": 2847.87
         }
@@ -1251,37 +1251,37 @@ export const driftResultFixture: DriftResult = {
       },
       "quantiles": [
         {
-          "p": 0.01,
+          "p": 1,
           "reference": 5.0,
           "current": 5.0
         },
         {
-          "p": 0.05,
+          "p": 5,
           "reference": 5.0,
           "current": 5.0
         },
         {
-          "p": 0.25,
+          "p": 25,
           "reference": 9.0,
           "current": 9.0
         },
         {
-          "p": 0.5,
+          "p": 50,
           "reference": 13.0,
           "current": 14.0
         },
         {
-          "p": 0.75,
+          "p": 75,
           "reference": 18.0,
           "current": 18.0
         },
         {
-          "p": 0.95,
+          "p": 95,
           "reference": 22.0,
           "current": 22.0
         },
         {
-          "p": 0.99,
+          "p": 99,
           "reference": 22.0,
           "current": 22.0
         }

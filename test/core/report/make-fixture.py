@@ -51,7 +51,7 @@ def numeric(name, ref, cur, test, threshold, source, null_ref=0.0, null_cur=0.0,
         "explanation": explanation,
         "metrics": metrics, "outOfRangeShare": r(out_of_range),
         "range": {"reference": [r(ref.min()), r(ref.max())], "current": [r(cur.min()), r(cur.max())]},
-        "quantiles": [{"p": p_, "reference": r(a), "current": r(b)} for p_, a, b in zip(QS, np.quantile(ref, QS), np.quantile(cur, QS))],
+        "quantiles": [{"p": round(p_ * 100), "reference": r(a), "current": r(b)} for p_, a, b in zip(QS, np.quantile(ref, QS), np.quantile(cur, QS))],
         "bins": {"edges": [r(e) for e in edges], "reference": rc, "current": cc},
         "mean": {"reference": r(ref.mean()), "current": r(cur.mean())},
     }

@@ -9,6 +9,7 @@ import {
   toPlotBins,
   truncateLabel,
 } from '../../../functions/core/report/svg.js';
+import { quantileLabels } from '../../../functions/core/report/summary.js';
 import type { HistoryPoint } from '../../../functions/core/report/types.js';
 
 /** Count drawn data marks (legend swatches carry no `mark` class). */
@@ -106,6 +107,14 @@ describe('Function: toPlotBins', () => {
   });
 });
 
+describe('Function: quantileLabels', () => {
+  it('labels percent (the drift module) and fraction quantiles alike', () => {
+    // Assess
+    expect(quantileLabels([1, 5, 50, 99].map((p) => ({ p })))).toEqual(['p1', 'p5', 'p50', 'p99']);
+    expect(quantileLabels([0.01, 0.5, 0.99].map((p) => ({ p })))).toEqual(['p1', 'p50', 'p99']);
+  });
+});
+
 describe('Function: histogramChart', () => {
   it('draws one bar per non-empty reference bin and one step line for the current batch', () => {
     // Act
@@ -136,9 +145,18 @@ describe('Function: histogramChart', () => {
     expect(svg).toContain('<title id="n-title">nulls</title>');
   });
 
-  it('says the bins are unusable instead of drawing garbage for empty edges', () => {
+  it('treats an all-null reference from a sketch (no edges, one empty count) as nothing to plot', () => {
     // Act
-    const svg = histogramChart({ id: 'e', title: 'empty', edges: [], reference: [], current: [] });
+    const svg = histogramChart({ id: 's', title: 'sketch', edges: [], reference: [0], current: [0] });
+
+    // Assess
+    expect(marks(svg)).toBe(0);
+    expect(svg).toContain('No non-null values to plot.');
+  });
+
+  it('says the bins are unusable instead of drawing garbage when counts do not fit the edges', () => {
+    // Act
+    const svg = histogramChart({ id: 'e', title: 'bad', edges: [0, 1, 2], reference: [1, 2, 3, 4, 5], current: [1, 2, 3, 4, 5] });
 
     // Assess
     expect(marks(svg)).toBe(0);

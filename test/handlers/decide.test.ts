@@ -1,0 +1,160 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { signToken } from '../../functions/core/lifecycle/token.js';
+import type { Proposal } from '../../functions/core/lifecycle/types.js';
+import { evidenceOf, makeDecideHandler, SECURITY_HEADERS, type HttpResponse } from '../../functions/handlers/decide.js';
+import { localWorld, quietTelemetry, type LocalWorld } from './support.js';
+
+const NOW = new Date('2026-02-01T12:00:00Z');
+const EXP = Math.floor(NOW.getTime() / 1000) + 3600;
+
+const proposal: Proposal = {
+  schemaVersion: 1,
+  proposalId: 'p-1',
+  modelId: 'fraud',
+  createdAt: '2026-02-01T10:00:00.000Z',
+  expiresAt: '2026-02-04T10:00:00.000Z',
+  mode: 'manual',
+  vetoWindowSeconds: 86_400,
+  status: 'open',
+  checkId: 'c-1',
+  reportKey: 'reports/fraud/c-1.html',
+  reasons: {
+    verdict: 'drift',
+    driftIndex: 0.42,
+    triggers: ['2 of 3 features drifted'],
+    driftedFeatures: [{ name: 'amount', score: 0.31, threshold: 0.1, test: 'wasserstein' }, { name: '<script>', score: 0.2, threshold: 0.1 }],
+    forecast: null,
+    retrainBy: null,
+  },
+  fingerprint: 'amount,<script>',
+  notice: { messageId: 'n-1', sentAt: '2026-02-01T10:00:01.000Z' },
+  decision: null,
+  retrainEvent: null,
+  adoptedVersion: null,
+};
+
+function urlEvent(method: string, options: { path?: string; query?: Record<string, string>; body?: string; base64?: boolean } = {}): unknown {
+  const body = options.body === undefined ? undefined : options.base64 === false ? options.body : Buffer.from(options.body).toString('base64');
+  return {
+    version: '2.0',
+    rawPath: options.path ?? '/decide',
+    rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
+    headers: { host: 'abc.lambda-url.eu-west-1.on.aws' },
+    ...(options.query ? { queryStringParameters: options.query } : {}),
+    ...(body === undefined ? {} : { body, isBase64Encoded: options.base64 !== false }),
+    requestContext: { domainName: 'abc.lambda-url.eu-west-1.on.aws', http: { method, sourceIp: '203.0.113.9', userAgent: 'test' } },
+  };
+}
+
+describe('Function: makeDecideHandler', () => {
+  let world: LocalWorld;
+  let handler: (event: unknown) => Promise<HttpResponse>;
+  const token = (action: 'approve' | 'reject' | 'snooze', secret?: string, exp = EXP): string =>
+    signToken({ proposalId: 'p-1', modelId: 'fraud', action, exp, nonce: 'nonce-123456' }, secret ?? world.secret);
+
+  beforeEach(async () => {
+    world = localWorld();
+    await world.store.put('proposals/fraud/p-1.json', JSON.stringify(proposal));
+    handler = makeDecideHandler({ lifecycle: world.lifecycle, telemetry: quietTelemetry('decide-test'), clock: () => NOW });
+  });
+
+  afterEach(() => world.cleanup());
+
+  it('shows the evidence and a confirmation form on GET, and changes nothing', async () => {
+    // Act
+    const response = await handler(urlEvent('GET', { query: { token: token('approve') } }));
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(response.headers).toEqual(SECURITY_HEADERS);
+    expect(response.body).toContain('<form method="post">');
+    expect(response.body).toContain('amount');
+    expect(response.body).toContain('&lt;script&gt;');
+    expect(response.body).not.toContain('<script>');
+    expect(await world.store.list('tokens/')).toEqual([]);
+    expect(world.events).toEqual([]);
+  });
+
+  it('acts only on POST: an approval emits one retrain event; the same form again changes nothing', async () => {
+    // Prepare
+    const form = new URLSearchParams({ token: token('approve'), action: 'approve', reason: 'looks real' }).toString();
+
+    // Act
+    const first = await handler(urlEvent('POST', { body: form }));
+    const again = await handler(urlEvent('POST', { body: form, base64: false }));
+
+    // Assess
+    expect(first.statusCode).toBe(200);
+    expect(first.body).toContain('Done');
+    expect(again.statusCode).toBe(409);
+    expect(world.events).toHaveLength(1);
+    expect(world.events[0]).toMatchObject({ modelId: 'fraud', proposalId: 'p-1', reason: 'approved', decidedBy: 'link (203.0.113.9)' });
+  });
+
+  it('snoozes for the posted duration', async () => {
+    // Act
+    const response = await handler(urlEvent('POST', { body: new URLSearchParams({ token: token('snooze'), action: 'snooze', snoozeSeconds: '7200' }).toString() }));
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('2026-02-01T14:00:00.000Z');
+    expect(world.events).toEqual([]);
+  });
+
+  it.each([
+    ['a token signed with another key', () => urlEvent('GET', { query: { token: signToken({ proposalId: 'p-1', modelId: 'fraud', action: 'approve', exp: EXP, nonce: 'nonce-123456' }, 'other-key') } }), 403],
+    ['a forged POST', () => urlEvent('POST', { body: `token=${signToken({ proposalId: 'p-1', modelId: 'fraud', action: 'approve', exp: EXP, nonce: 'nonce-123456' }, 'other-key')}&action=approve` }), 403],
+    ['an expired token', () => urlEvent('GET', { query: { token: signToken({ proposalId: 'p-1', modelId: 'fraud', action: 'approve', exp: EXP - 7200, nonce: 'nonce-123456' }, 'unit-test-secret-0123456789abcdef') } }), 410],
+    ['a damaged token', () => urlEvent('GET', { query: { token: 'abc' } }), 400],
+    ['no token', () => urlEvent('GET'), 400],
+    ['a POST without token', () => urlEvent('POST', { body: 'action=approve' }), 400],
+  ])('refuses %s with a generic page', async (_name, event, status) => {
+    // Act
+    const response = await handler(event());
+
+    // Assess
+    expect(response.statusCode).toBe(status);
+    expect(response.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(response.body).toContain('This link cannot be used');
+    expect(response.body.toLowerCase()).not.toMatch(/signature|hmac|secret/);
+    expect(world.events).toEqual([]);
+  });
+
+  it('refuses a reject link posted as an approval', async () => {
+    // Act
+    const response = await handler(urlEvent('POST', { body: new URLSearchParams({ token: token('reject'), action: 'approve' }).toString() }));
+
+    // Assess
+    expect(response.statusCode).toBe(400);
+    expect(world.events).toEqual([]);
+  });
+
+  it('answers 405 with Allow for other methods, 404 for other paths, 400 for a non-URL event', async () => {
+    // Act
+    const put = await handler(urlEvent('PUT'));
+    const other = await handler(urlEvent('GET', { path: '/admin' }));
+    const bad = await handler({ hello: 'world' });
+
+    // Assess
+    expect(put.statusCode).toBe(405);
+    expect(put.headers.allow).toBe('GET, POST');
+    expect(other.statusCode).toBe(404);
+    expect(bad.statusCode).toBe(400);
+    for (const r of [put, other, bad]) expect(r.headers['cache-control']).toBe('no-store');
+  });
+});
+
+describe('Function: evidenceOf', () => {
+  it('summarises the drifted features of a proposal', () => {
+    // Act
+    const evidence = evidenceOf(proposal);
+
+    // Assess
+    expect(evidence.verdict).toBe('drift');
+    expect(evidence.headline).toBe('Drift in 2 features (drift index 0.42). Why now: 2 of 3 features drifted.');
+    expect(evidence.features).toEqual([
+      { name: 'amount', move: 'score 0.31 against threshold 0.1 (wasserstein)' },
+      { name: '<script>', move: 'score 0.2 against threshold 0.1' },
+    ]);
+  });
+});

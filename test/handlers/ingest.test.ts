@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ConfigError, InvalidInputError } from '../../functions/core/errors.js';
+import { makeIngestHandler, parseUploadMessage } from '../../functions/handlers/ingest.js';
+import { FIXTURES, localWorld, quietTelemetry, type LocalWorld } from './support.js';
+
+const BUCKET = 'data-bucket';
+
+function s3Body(key: string, eventName = 'ObjectCreated:Put', bucket = BUCKET): string {
+  return JSON.stringify({
+    Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventName, s3: { bucket: { name: bucket }, object: { key, eTag: '0123abcd', size: 1 } } }],
+  });
+}
+
+describe('Function: parseUploadMessage', () => {
+  it('recognises the S3 test event', () => {
+    // Act
+    const parsed = parseUploadMessage('m1', JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: 'x', Bucket: BUCKET }));
+
+    // Assess
+    expect(parsed).toBe('test-event');
+  });
+
+  it('decodes URL-encoded keys, with "+" as a space and encoded slashes', () => {
+    // Act
+    const parsed = parseUploadMessage('m1', s3Body('batches%2Ffraud%2Fday+1%3Dok.parquet'));
+
+    // Assess
+    expect(parsed).toEqual([{ bucket: BUCKET, key: 'batches/fraud/day 1=ok.parquet', etag: '0123abcd', eventName: 'ObjectCreated:Put' }]);
+  });
+
+  it('names the message when the body is not JSON or not an S3 event', () => {
+    // Act
+    const notJson = (): unknown => parseUploadMessage('msg-7', 'hello');
+    const notS3 = (): unknown => parseUploadMessage('msg-8', '{"Records":[{"eventName":"x"}]}');
+
+    // Assess
+    expect(notJson).toThrow(InvalidInputError);
+    expect(notJson).toThrow(/SQS message msg-7: expected a JSON S3 event notification/);
+    expect(notS3).toThrow(/SQS message msg-8: expected an S3 event notification[\s\S]*Records\[0\]\.s3/);
+  });
+});
+
+describe('Function: makeIngestHandler', () => {
+  let world: LocalWorld;
+
+  beforeEach(async () => {
+    world = localWorld();
+    await world.store.put('config/fraud.json', JSON.stringify({ schemaVersion: 1, modelId: 'fraud', batchPrefix: 'batches/fraud/' }));
+    await world.store.put('batches/fraud/good.parquet', readFileSync(join(FIXTURES, 'gzip-plain.parquet')));
+    await world.store.put('batches/fraud/bad.parquet', readFileSync(join(FIXTURES, 'bad-truncated.parquet')));
+  });
+
+  afterEach(() => world.cleanup());
+
+  it('fails only the record whose file is corrupt, logging its key and reason; the others succeed', async () => {
+    // Prepare
+    const telemetry = quietTelemetry('ingest-test');
+    const errors = vi.spyOn(telemetry.logger, 'error');
+    const handler = makeIngestHandler({ lifecycle: world.lifecycle, bucket: BUCKET, telemetry, clock: () => new Date('2026-01-01T00:00:00Z') });
+
+    // Act
+    const response = await handler({
+      Records: [
+        { messageId: 'test', body: JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' }) },
+        { messageId: 'good', body: s3Body('batches/fraud/good.parquet') },
+        { messageId: 'bad', body: s3Body('batches/fraud/bad.parquet'), attributes: { ApproximateReceiveCount: '2' } },
+        { messageId: 'other-model', body: s3Body('batches/nobody/x.parquet') },
+        { messageId: 'removed', body: s3Body('batches/fraud/good.parquet', 'ObjectRemoved:Delete') },
+      ],
+    });
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });
+    expect(await world.store.list('signatures/fraud/')).toHaveLength(1);
+    expect(errors).toHaveBeenCalledTimes(1);
+    const [line, context] = errors.mock.calls[0] as [string, Record<string, unknown>];
+    expect(line).toMatch(/^could not ingest s3:\/\/data-bucket\/batches\/fraud\/bad\.parquet: .*truncated/);
+    expect(context).toMatchObject({ messageId: 'bad', key: 'batches/fraud/bad.parquet', receiveCount: '2' });
+  });
+
+  it('refuses uploads to another bucket and unreadable messages, record by record', async () => {
+    // Prepare
+    const handler = makeIngestHandler({ lifecycle: world.lifecycle, bucket: BUCKET, telemetry: quietTelemetry('ingest-test') });
+
+    // Act
+    const response = await handler({
+      Records: [
+        { messageId: 'elsewhere', body: s3Body('batches/fraud/good.parquet', 'ObjectCreated:Put', 'other-bucket') },
+        { messageId: 'garbage', body: 'not json' },
+        { messageId: 'good', body: s3Body('batches/fraud/good.parquet') },
+      ],
+    });
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'elsewhere' }, { itemIdentifier: 'garbage' }]);
+    expect(await world.store.list('signatures/fraud/')).toHaveLength(1);
+  });
+
+  it('stores a re-delivered notification once', async () => {
+    // Prepare
+    const handler = makeIngestHandler({ lifecycle: world.lifecycle, bucket: BUCKET, telemetry: quietTelemetry('ingest-test') });
+    const record = { messageId: 'a', body: s3Body('batches/fraud/good.parquet') };
+
+    // Act
+    await handler({ Records: [record] });
+    const again = await handler({ Records: [{ ...record, messageId: 'b' }] });
+
+    // Assess
+    expect(again.batchItemFailures).toEqual([]);
+    expect(await world.store.list('signatures/fraud/')).toHaveLength(1);
+  });
+
+  it('rejects an event that is not an SQS event as a whole', async () => {
+    // Prepare
+    const handler = makeIngestHandler({ lifecycle: world.lifecycle, bucket: BUCKET, telemetry: quietTelemetry('ingest-test') });
+
+    // Act
+    const act = handler({ detail: {} });
+
+    // Assess
+    await expect(act).rejects.toThrow(ConfigError);
+    await expect(handler({ detail: {} })).rejects.toThrow(/ingest event \(SQS\)[\s\S]*Records/);
+  });
+});

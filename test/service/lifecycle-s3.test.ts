@@ -1,0 +1,25 @@
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll } from 'vitest';
+import { S3Store } from '../../functions/adapters/s3-store.js';
+import { type MotoServer, awsTestClientConfig, startMoto } from '../support/moto.js';
+import { lifecycleConformance } from './lifecycle-conformance.js';
+
+// The same lifecycle behaviour over S3 conditional writes (If-None-Match / If-Match), emulated by moto.
+let moto: MotoServer;
+let s3: S3Client;
+let bucketNumber = 0;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  s3 = new S3Client(awsTestClientConfig(moto.endpoint));
+});
+afterAll(async () => {
+  s3?.destroy();
+  await moto?.stop();
+});
+
+lifecycleConformance('S3Store on moto', async () => {
+  const bucket = `driftgate-lifecycle-${++bucketNumber}`;
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  return { store: new S3Store(s3, bucket, 'prod'), another: () => new S3Store(new S3Client(awsTestClientConfig(moto.endpoint)), bucket, 'prod') };
+});
