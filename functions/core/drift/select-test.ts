@@ -95,5 +95,9 @@ export function selectTest(
     threshold = modelDefault.threshold;
     thresholdSource = 'model';
   }
+  if (entry.scoreKind === 'p-value' && !(threshold < 1)) {
+    const where = thresholdSource === 'feature' ? `overrides.${feature}.threshold` : `defaults.${kind}.threshold`;
+    throw new ConfigError('compare options', `${where}: test '${test}' gives a p-value, so its threshold must be below 1, got ${threshold}`);
+  }
   return { test, threshold, thresholdSource, scoreKind: entry.scoreKind, reason };
 }

@@ -55,6 +55,12 @@ describe('Function: selectTest', () => {
     expect(() => selectTest(reference, override, undefined, 'x')).toThrow(message);
   });
 
+  it('rejects a p-value threshold of 1 or more, naming the option', () => {
+    // Act / Assess
+    expect(() => selectTest(spread, { test: 'ks', threshold: 1 }, undefined, 'x')).toThrow(/overrides\.x\.threshold: test 'ks' gives a p-value, so its threshold must be below 1, got 1/);
+    expect(() => selectTest(categorical, undefined, { test: 'chi2', threshold: 5 })).toThrow(/defaults\.categorical\.threshold/);
+  });
+
   it('rejects a model default test of the wrong kind, naming the option', () => {
     // Act / Assess
     expect(() => selectTest(categorical, undefined, { test: 'ks' })).toThrow(/defaults\.categorical\.test: test 'ks'/);
