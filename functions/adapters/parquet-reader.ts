@@ -127,14 +127,26 @@ class ParquetBatchFile implements BatchFile {
     // `other` columns (lists, structs, binary) have no chunk form: never decode them.
     const convertible = new Set(this.schema.filter((f) => f.type !== 'other').map((f) => f.name));
     const wanted = selectColumns(this.source.name, this.schema, columns).filter((c) => convertible.has(c));
-    for (let g = 0; g < this.rowGroupRows.length; g++) {
-      const rows = this.rowGroupRows[g];
-      if (wanted.length === 0) {
-        yield { rowCount: rows, columns: new Map() };
-        continue;
-      }
-      yield* await this.readRowGroup(g, rows, wanted);
+    if (wanted.length === 0) {
+      for (const rows of this.rowGroupRows) yield { rowCount: rows, columns: new Map() };
+      return;
     }
+    // Read ahead one row group: its ranged reads (S3 GETs) are in flight while the caller works on the
+    // current one. At most two row groups are held: the one being consumed and the next.
+    let next = this.startRowGroup(0, wanted);
+    for (let g = 0; g < this.rowGroupRows.length; g++) {
+      const current = await next;
+      next = this.startRowGroup(g + 1, wanted);
+      yield* current;
+    }
+  }
+
+  private startRowGroup(group: number, wanted: readonly string[]): Promise<ColumnBatch[]> {
+    if (group >= this.rowGroupRows.length) return Promise.resolve([]);
+    const pending = this.readRowGroup(group, this.rowGroupRows[group], wanted);
+    // Observed now so a failure while the caller is busy is not an unhandled rejection; awaited later.
+    pending.catch(() => undefined);
+    return pending;
   }
 
   private async readRowGroup(group: number, rows: number, wanted: readonly string[]): Promise<ColumnBatch[]> {
@@ -149,11 +161,13 @@ class ParquetBatchFile implements BatchFile {
         const table = await this.file.read({ rowGroups: [group], columns: [...wanted], batchSize: Math.max(1, rows) });
         const stream = table.intoFFI();
         try {
-          const memory = module.wasmMemory().buffer;
-          const schema = readCSchema(memory, stream.schemaAddr());
+          const schema = readCSchema(module.wasmMemory().buffer, stream.schemaAddr());
           const out: ColumnBatch[] = [];
-          for (let b = 0; b < stream.numArrays(); b++) {
-            const batch = readCRecordBatch(memory, stream.arrayAddr(b), schema);
+          const count = stream.numArrays();
+          for (let b = 0; b < count; b++) {
+            const pointer = stream.arrayAddr(b);
+            // Take the memory after the last wasm call: a memory.grow would detach an older buffer.
+            const batch = readCRecordBatch(module.wasmMemory().buffer, pointer, schema);
             const chunks = new Map<string, ColumnChunk>();
             for (const name of wanted) {
               const raw = batch.columns.get(name);

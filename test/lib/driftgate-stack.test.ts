@@ -210,12 +210,21 @@ describe('Function: Driftgate (template)', () => {
     });
   });
 
-  it('takes the schedule from context', () => {
+  it('takes the schedule and the receive count from context (strings, as `cdk -c` passes them)', () => {
     // Act
-    const { template: t } = synthDriftgate({ context: { checkSchedule: 'rate(15 minutes)' } });
+    const { template: t } = synthDriftgate({ context: { checkSchedule: 'rate(15 minutes)', maxReceiveCount: '5' } });
 
     // Assess
     t.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(15 minutes)' });
+    t.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }) });
+  });
+
+  it('rejects a bad context value with the props message', () => {
+    // Act
+    const act = (): unknown => synthDriftgate({ context: { maxReceiveCount: 'three' } });
+
+    // Assess
+    expect(act).toThrow(/maxReceiveCount must be an integer from 1 to 1000, got NaN/);
   });
 
   it('serves decisions from a public function URL whose address reaches the check function', () => {

@@ -8,7 +8,7 @@ import {
   sketchEdges,
   sketchHistogram,
 } from './sketch.js';
-import { binOf, edgeTable, type EdgeTable } from './edge-table.js';
+import { binOf, binOfKey, edgeTable, type EdgeTable, type SignTable } from './edge-table.js';
 import type { HistogramJson, NumericColumnSignature } from './types.js';
 
 /**
@@ -61,7 +61,10 @@ export class NumericAccumulator {
     }
     this.bins = options.bins ?? DEFAULT_HISTOGRAM_BINS;
     this.scan = newScanState(this.sketch, this.edges, this.hist);
+    this.plainScan = newScanState(this.sketch, undefined, undefined);
   }
+
+  private readonly plainScan: ScanState;
 
   private readonly bins: number;
   private readonly scan: ScanState;
@@ -75,7 +78,26 @@ export class NumericAccumulator {
     const scan = this.scan;
     scan.min = this.min;
     scan.max = this.max;
-    scanChunk(scan, values, nulls, n);
+    const table = this.edges;
+    const hist = this.hist;
+    const pos = this.sketch.positive;
+    const neg = this.sketch.negative;
+    // Bucket-aligned edges (a reference's own): bin by bucket-count deltas after the loop, not per value.
+    // Worth it when the chunk is large next to the bucket arrays it has to snapshot.
+    const byDelta =
+      table !== undefined && hist !== undefined && table.bucketAligned && n >= 2 * (pos.counts.length + neg.counts.length) + 1024;
+    if (byDelta) {
+      const before = { pos: snapshot(pos), neg: snapshot(neg), zero: this.sketch.zeroCount };
+      scanChunk(this.plainScan, values, nulls, n, scan);
+      if (pos.collapses === before.pos.collapses && neg.collapses === before.neg.collapses) {
+        addDeltas(hist, table.positive, pos, before.pos);
+        addDeltas(hist, table.negative, neg, before.neg);
+        hist[table.zero] += scan.zero;
+      } else {
+        // A store collapsed during the chunk (data spanning > 4096 buckets): bin every value exactly.
+        binValues(hist, table.edges, values, nulls, n);
+      }
+    } else scanChunk(scan, values, nulls, n, scan);
     this.sketch.zeroCount += scan.zero;
     this.count += n;
     this.nulls += scan.nulls;
@@ -172,7 +194,7 @@ function newScanState(sketch: SketchBuilder, table: EdgeTable | undefined, hist:
  * loop sat inside `add`, the on-stack-replaced loop code soft-deoptimised on the un-profiled code after it,
  * every chunk, and the second pass ran in the interpreter: ~2x slower).
  */
-function scanChunk(s: ScanState, values: Float64Array, nulls: Uint8Array | undefined, n: number): void {
+function scanChunk(s: ScanState, values: Float64Array, nulls: Uint8Array | undefined, n: number, out: ScanState): void {
   const invLogGamma = s.invLogGamma;
   const pos = s.pos;
   const neg = s.neg;
@@ -189,8 +211,8 @@ function scanChunk(s: ScanState, values: Float64Array, nulls: Uint8Array | undef
   let negInf = 0;
   let finite = 0;
   let sum = 0;
-  let min = s.min;
-  let max = s.max;
+  let min = out.min;
+  let max = out.max;
   const hist = s.hist;
   const table = s.table;
   const counting = hist !== undefined;
@@ -258,15 +280,46 @@ function scanChunk(s: ScanState, values: Float64Array, nulls: Uint8Array | undef
       if (counting) h[binOf(edges, x)]++;
     }
   }
-  s.zero = zero;
-  s.nulls = nullCount;
-  s.nan = nan;
-  s.posInf = posInf;
-  s.negInf = negInf;
-  s.finite = finite;
-  s.sum = sum;
-  s.min = min;
-  s.max = max;
+  out.zero = zero;
+  out.nulls = nullCount;
+  out.nan = nan;
+  out.posInf = posInf;
+  out.negInf = negInf;
+  out.finite = finite;
+  out.sum = sum;
+  out.min = min;
+  out.max = max;
+}
+
+interface StoreSnapshot {
+  readonly offset: number;
+  readonly counts: Float64Array;
+  readonly collapses: number;
+}
+
+function snapshot(store: DenseStore): StoreSnapshot {
+  return { offset: store.offset, counts: store.counts.slice(), collapses: store.collapses };
+}
+
+/** Add each bucket's count gained since `before` to its bin (no bucket is cut: see EdgeTable.bucketAligned). */
+function addDeltas(hist: Float64Array, table: SignTable, store: DenseStore, before: StoreSnapshot): void {
+  const counts = store.counts;
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i];
+    if (c === 0) continue;
+    const j = store.offset + i - before.offset;
+    const delta = j >= 0 && j < before.counts.length ? c - before.counts[j] : c;
+    if (delta !== 0) hist[binOfKey(table, store.offset + i)] += delta;
+  }
+}
+
+/** Exact bins of every finite value of one chunk (the fallback when a store collapsed mid-chunk). */
+function binValues(hist: Float64Array, edges: Float64Array, values: Float64Array, nulls: Uint8Array | undefined, n: number): void {
+  for (let i = 0; i < n; i++) {
+    if (nulls !== undefined && nulls[i] === 1) continue;
+    const x = values[i];
+    if (x - x === 0) hist[binOf(edges, x)]++;
+  }
 }
 
 /** Σ(x − mean) and Σ(x − mean)² over the finite values of one chunk. */

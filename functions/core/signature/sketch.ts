@@ -72,6 +72,8 @@ function exactKey(mapping: SketchMapping, a: number): number {
 export class DenseStore {
   counts: Float64Array = new Float64Array(0);
   offset = 0;
+  /** Times buckets were folded into the lowest kept one (lets callers know bucket identity was lost). */
+  collapses = 0;
 
   /** Add `n` to bucket `key`, growing or collapsing as needed (the slow path). */
   add(key: number, n: number): void {
@@ -83,6 +85,7 @@ export class DenseStore {
     if (key < this.offset && this.counts.length === MAX_BUCKETS && this.counts[MAX_BUCKETS - 1] !== 0) {
       // Already collapsing (the array spans MAX_BUCKETS up to the highest used key): fold into the lowest bucket.
       this.counts[0] += n;
+      this.collapses++;
       return;
     }
     if (key > this.offset + MAX_BUCKETS - 1 && this.counts.length === MAX_BUCKETS) {
@@ -95,6 +98,7 @@ export class DenseStore {
       c.copyWithin(0, cut);
       c.fill(0, MAX_BUCKETS - cut);
       c[0] = folded;
+      this.collapses++;
       if (shift > cut) {
         // Shifted by the whole window: everything folds into the new lowest bucket.
         c.fill(0, 1);
@@ -106,7 +110,10 @@ export class DenseStore {
     const [minKey, maxKey] = this.usedRange();
     let lo = minKey === undefined ? key : Math.min(minKey, key);
     const hi = maxKey === undefined ? key : Math.max(maxKey, key);
-    if (hi - lo + 1 > MAX_BUCKETS) lo = hi - MAX_BUCKETS + 1;
+    if (hi - lo + 1 > MAX_BUCKETS) {
+      lo = hi - MAX_BUCKETS + 1;
+      this.collapses++;
+    }
     const span = hi - lo + 1;
     // Grow geometrically (with slack on the side that grew) so a stream of new keys stays amortised O(1).
     const len = Math.min(MAX_BUCKETS, Math.max(span, 2 * this.counts.length, 64));

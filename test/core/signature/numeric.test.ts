@@ -152,6 +152,42 @@ describe('Function: NumericAccumulator', () => {
   });
 });
 
+describe('Function: NumericAccumulator (histogram on a reference\'s edges)', () => {
+  function naiveCounts(values: readonly number[], edges: readonly number[]): number[] {
+    const counts = new Array(edges.length + 1).fill(0);
+    for (const v of values) if (Number.isFinite(v)) counts[edges.filter((e) => e < v).length]++;
+    return counts;
+  }
+
+  it('gives the same exact counts per value (small chunks) and by bucket deltas (large chunks)', () => {
+    // Prepare: a reference's edges are bucket boundaries, so large chunks take the bucket-delta path.
+    const rnd = prng(21);
+    const edges = numericSignatureOf(normals(rnd, 5_000).map((x) => 3 * x)).histogram!.edges;
+    const values = [...normals(rnd, 30_000).map((x) => 3 * x + 0.5), 0, 1e-12, -1e-12, NaN, Infinity, ...edges];
+
+    // Act
+    const small = chunked(values, 500, edges);
+    const large = chunked(values, values.length, edges);
+
+    // Assess
+    expect(small.histogram!.counts).toEqual(naiveCounts(values, edges));
+    expect(large.histogram).toEqual(small.histogram);
+  });
+
+  it('falls back to exact per-value bins when a store collapses inside a large chunk', () => {
+    // Prepare: magnitudes over 300 decades force the collapsing store.
+    const edges = numericSignatureOf([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]).histogram!.edges;
+    const values = Array.from({ length: 20_000 }, (_, i) => 10 ** (-8 + (300 * ((i * 7919) % 20_000)) / 20_000));
+
+    // Act
+    const large = chunked(values, values.length, edges);
+
+    // Assess
+    expect(large.sketch.positive.counts.length).toBe(4096);
+    expect(large.histogram!.counts).toEqual(naiveCounts(values, edges));
+  });
+});
+
 describe('Function: histogramOn', () => {
   it('returns the stored counts when the edges match and sketch-derived counts otherwise', () => {
     // Prepare
