@@ -1,6 +1,6 @@
 /**
  * Where the time goes in a V8 CPU profile (from `npm run bench -- --cpu-prof`, written to bench/data/profiles/):
- * self time per function and per source file, top N.
+ * self time per function and per source file, top N, idle samples excluded.
  *   npx tsx bench/profile-summary.ts bench/data/profiles/CPU.….cpuprofile [N]
  */
 import { readFile } from 'node:fs/promises';
@@ -26,7 +26,8 @@ let total = 0;
 profile.samples.forEach((id, i) => {
   const dt = profile.timeDeltas[i] ?? 0;
   const node = byId.get(id);
-  if (!node) return;
+  // Idle samples are waits (I/O, or the CPU given to other processes): not work.
+  if (!node || node.callFrame.functionName === '(idle)') return;
   total += dt;
   const file = node.callFrame.url.replace(/^file:\/\//, '').replace(/^.*\/(node_modules|functions)\//, '$1/') || '(native)';
   const fn = `${node.callFrame.functionName || '(anonymous)'}  ${file}:${node.callFrame.lineNumber + 1}`;
@@ -41,6 +42,6 @@ function print(title: string, map: Map<string, number>): void {
   }
 }
 
-console.log(`total sampled: ${(total / 1e6).toFixed(2)} s`);
+console.log(`busy samples: ${(total / 1e6).toFixed(2)} s (idle excluded)`);
 print('self time by file', selfByFile);
 print('self time by function', selfByFunction);

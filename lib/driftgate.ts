@@ -380,6 +380,8 @@ export class Driftgate extends Construct {
       readWrite: [p.state, p.reports, p.proposals, p.decisions],
     });
     this.grantPrefixes(this.decideFunction, {
+      // reports/: served through signed links, so the bucket stays private.
+      read: [p.reports],
       readWrite: [p.proposals, p.tokens, p.state, p.decisions],
     });
     this.noticesTopic.grantPublish(this.checkFunction);

@@ -28,7 +28,7 @@ export interface ColumnField {
 
 /**
  * Values of one numeric column in one chunk. `values[i]` is meaningless where `nulls?.[i] === 1`.
- * Integers, decimals, floats, dates (days since epoch) and timestamps (milliseconds since epoch) all
+ * Integers, decimals, floats, dates (milliseconds since epoch at midnight UTC) and timestamps (milliseconds since epoch) all
  * arrive as Float64Array: the conversion from bigint happens once, in the reader.
  */
 export interface NumericChunk {

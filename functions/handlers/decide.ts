@@ -14,12 +14,13 @@ import {
   type Proposal,
   type TokenDescription,
 } from '../core/lifecycle/types.js';
-import { DECISION_CSP, renderDecisionPage, renderDecisionResult, type DecisionEvidence } from '../core/report/index.js';
+import { DECISION_CSP, REPORT_CSP, renderDecisionPage, renderDecisionResult, type DecisionEvidence } from '../core/report/index.js';
 import { escapeHtml } from '../core/report/escape.js';
 import { formatNumber } from '../core/report/format.js';
 import { renderPage } from '../core/report/page.js';
 import { METRIC, createTelemetry, recordDecision, recordFailure, type Telemetry } from '../service/logger.js';
-import { awsLifecycle, clientsFromEnv, readFunctionEnv } from './runtime.js';
+import { REPORT_PATH } from './report-link.js';
+import { awsLifecycle, awsReportReader, clientsFromEnv, readFunctionEnv, type ReportReader } from './runtime.js';
 
 /** The lifecycle operations this handler needs. */
 export interface DecidePort {
@@ -37,6 +38,11 @@ export interface DecideDeps {
   /** The lifecycle; `baseUrl` is this endpoint's own origin (for any link it renders). */
   readonly lifecycle: DecidePort | ((baseUrl: string) => Promise<DecidePort>);
   readonly telemetry: Telemetry;
+  /**
+   * Serves `GET /report?key&exp&sig` (signed links from notices).
+   * @default undefined — the route answers 404
+   */
+  readonly reports?: ReportReader;
   /**
    * The clock.
    * @default () => new Date()
@@ -122,6 +128,12 @@ export function makeDecideHandler(deps: DecideDeps): (event: unknown, context?: 
     }
     const request = parsed.data;
     const method = request.requestContext.http.method.toUpperCase();
+    if (request.rawPath === REPORT_PATH && deps.reports !== undefined) {
+      if (method !== 'GET') {
+        return { ...page(405, 'Method not allowed', 'Open the report link from the notice.'), headers: { ...SECURITY_HEADERS, allow: 'GET' } };
+      }
+      return report(deps.reports, request);
+    }
     if (request.rawPath !== DECIDE_PATH) {
       return page(404, 'Not found', 'There is nothing here. Decision links look like /decide?token=...');
     }
@@ -203,6 +215,22 @@ export function makeDecideHandler(deps: DecideDeps): (event: unknown, context?: 
     return { statusCode: 409, headers: { ...SECURITY_HEADERS }, body };
   }
 
+  async function report(reports: ReportReader, request: z.infer<typeof functionUrlEventSchema>): Promise<HttpResponse> {
+    const query = request.queryStringParameters ?? Object.fromEntries(new URLSearchParams(request.rawQueryString ?? ''));
+    try {
+      const html = await reports(query, clock());
+      if (html === undefined) return page(404, 'Report not found', 'This report is no longer stored.');
+      logger.info('report shown', { key: query.key });
+      return { statusCode: 200, headers: { ...SECURITY_HEADERS, 'content-security-policy': `${REPORT_CSP}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'` }, body: html };
+    } catch (error) {
+      if (error instanceof DecisionTokenError) return refused(error.problem, 'GET');
+      logger.error('report request failed', { error: error instanceof Error ? error.message : String(error) });
+      return page(500, 'Something went wrong', 'Try the link again in a minute.');
+    } finally {
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    }
+  }
+
   function refused(problem: TokenProblem | 'missing', method: string): HttpResponse {
     // Logged for the operator; the page itself stays generic.
     logger.warn('decision link refused', { problem, method });
@@ -259,6 +287,7 @@ export async function handler(event: unknown, context?: Context): Promise<HttpRe
     defaultHandler = makeDecideHandler({
       lifecycle: (baseUrl) =>
         awsLifecycle('decide', { env, clients, decideBaseUrl: baseUrl, log: (entry) => telemetry.logger.debug('lifecycle', entry) }),
+      reports: awsReportReader({ env, clients }),
       telemetry,
     });
   }

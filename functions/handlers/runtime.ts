@@ -17,6 +17,7 @@ import type { EventSink, Notifier } from '../core/ports.js';
 import { parseWith } from '../core/schema-parse.js';
 import { Lifecycle } from '../service/lifecycle.js';
 import { ENV } from './env.js';
+import { REPORT_LINK_TTL_SECONDS, signReportLink, verifyReportLink } from './report-link.js';
 
 /** Which function is being wired: each gets only what it needs. */
 export type FunctionRole = 'ingest' | 'check' | 'decide';
@@ -101,6 +102,11 @@ export interface AwsLifecycleOptions {
   readonly decideBaseUrl?: string;
   /** Structured log sink for the lifecycle's steps. */
   readonly log?: (entry: Record<string, unknown>) => void;
+  /**
+   * The clock report links expire by.
+   * @default () => new Date()
+   */
+  readonly clock?: () => Date;
 }
 
 /** A port the function is not allowed to use: fails loudly instead of needing IAM to refuse it. */
@@ -133,5 +139,30 @@ export async function awsLifecycle(role: FunctionRole, options: AwsLifecycleOpti
   // The ingest function has no access to the secret; nothing it does signs or verifies a link.
   const secret = env.secretId !== undefined ? await loadSecret(clients.secrets, env.secretId) : new Uint8Array(0);
   const decideBaseUrl = options.decideBaseUrl ?? env.decideUrl ?? '';
-  return new Lifecycle({ store, notifier, events, secret, decideBaseUrl, log: options.log });
+  const clock = options.clock ?? (() => new Date());
+  // Notices link the report through the decision function: the bucket itself stays private.
+  const reportUrl =
+    role === 'check' && env.decideUrl !== undefined
+      ? async (key: string) => signReportLink(decideBaseUrl, key, Math.floor(clock().getTime() / 1000) + REPORT_LINK_TTL_SECONDS, secret)
+      : undefined;
+  return new Lifecycle({ store, notifier, events, secret, decideBaseUrl, log: options.log, ...(reportUrl ? { reportUrl } : {}) });
+}
+
+/** Reads the report a signed link names: undefined when it is no longer stored; DecisionTokenError when the link is bad. */
+export type ReportReader = (query: Readonly<Record<string, string | undefined>>, now: Date) => Promise<string | undefined>;
+
+/**
+ * The decision function's report reader over S3 (verifies the link with the link-signing secret).
+ * @example
+ * const html = await awsReportReader({ env, clients })({ key, exp, sig }, new Date());
+ */
+export function awsReportReader(options: { env: FunctionEnv; clients: HandlerClients }): ReportReader {
+  const { env, clients } = options;
+  const store = new S3Store(clients.s3, env.bucket);
+  return async (query, now) => {
+    if (env.secretId === undefined) throw new ConfigError('report reader', 'has no secret to verify links with');
+    const key = verifyReportLink(query, await loadSecret(clients.secrets, env.secretId), now);
+    const stored = await store.get(key);
+    return stored === undefined ? undefined : Buffer.from(stored.body).toString('utf8');
+  };
 }

