@@ -150,10 +150,16 @@ async function main(): Promise<void> {
   // The reference (setup, untimed): 100-bin histograms from the first 1M rows.
   const refFiles = await generate(REFERENCE_ROWS, ['parquet-zstd']);
   const reference = join(DATA, `reference-${REFERENCE_ROWS}-b${HISTOGRAM_BINS}.json`);
-  if (!existsSync(reference)) {
-    await spawnMeasured([...nodeTs('sign-child.ts'), 'baseline', refFiles.get('parquet-zstd') ?? '', reference, String(HISTOGRAM_BINS)]);
-  }
-  const plan = profilePlan(parseSignature(JSON.parse(await readFile(reference, 'utf8')), reference));
+  const buildReference = (): Promise<unknown> =>
+    spawnMeasured([...nodeTs('sign-child.ts'), 'baseline', refFiles.get('parquet-zstd') ?? '', reference, String(HISTOGRAM_BINS)]);
+  const loadReference = async () => parseSignature(JSON.parse(await readFile(reference, 'utf8')), reference);
+  if (!existsSync(reference)) await buildReference();
+  // A reference cached by an older signature version is rebuilt rather than trusted.
+  const referenceSignature = await loadReference().catch(async () => {
+    await buildReference();
+    return loadReference();
+  });
+  const plan = profilePlan(referenceSignature);
   const planPath = join(DATA, 'profile-plan.json');
   const sqlPath = join(DATA, 'profile.sql');
   await writeFile(planPath, JSON.stringify(plan));

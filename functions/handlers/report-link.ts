@@ -12,8 +12,8 @@ export const REPORT_PATH = '/report';
 /** How long a report link in a notice works. */
 export const REPORT_LINK_TTL_SECONDS = 30 * 86_400;
 
-/** Only rendered HTML reports can be linked: `reports/<modelId>/<checkId>.html`. */
-const REPORT_KEY = /^reports\/[A-Za-z0-9_-]+\/[A-Za-z0-9_.-]+\.html$/;
+/** Only rendered HTML reports can be linked: `reports/<modelId>/<checkId>.html` (no `.`/`..` segments). */
+const REPORT_KEY = /^reports\/(?:(?!\.{1,2}\/)[^/]+\/)+(?!\.{1,2}$)[^/]+\.html$/;
 
 function mac(secret: Uint8Array | string, key: string, exp: number): Buffer {
   return createHmac('sha256', secret).update(`driftgate-report\n${key}\n${exp}`).digest();

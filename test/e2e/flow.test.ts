@@ -12,7 +12,7 @@ import { makeCheckHandler } from '../../functions/handlers/check.js';
 import { makeDecideHandler } from '../../functions/handlers/decide.js';
 import { ENV } from '../../functions/handlers/env.js';
 import { makeIngestHandler } from '../../functions/handlers/ingest.js';
-import { awsLifecycle, readFunctionEnv, type FunctionRole } from '../../functions/handlers/runtime.js';
+import { awsLifecycle, awsReportReader, readFunctionEnv, type FunctionRole } from '../../functions/handlers/runtime.js';
 import { uploadModelConfig } from '../../functions/service/config-upload.js';
 import { createTelemetry } from '../../functions/service/logger.js';
 import { RETRAIN_FILTER_POLICY_EXAMPLE } from '../../lib/driftgate.js';
@@ -66,6 +66,7 @@ describe('Function: driftgate end to end on moto server', () => {
       env: readFunctionEnv(role, envRecord),
       clients: { s3: world.s3, sns: world.sns, secrets: world.secrets },
       decideBaseUrl,
+      clock: () => clock,
     });
   const ingest = () =>
     makeIngestHandler({ lifecycle: lifecycleFor('ingest'), bucket: world.bucket, telemetry, clock: () => clock });
@@ -86,6 +87,8 @@ describe('Function: driftgate end to end on moto server', () => {
     });
     const decide = makeDecideHandler({
       lifecycle: (baseUrl) => lifecycleFor('decide', baseUrl)(),
+      reports: (query, now) =>
+        awsReportReader({ env: readFunctionEnv('decide', envRecord), clients: { s3: world.s3, sns: world.sns, secrets: world.secrets } })(query, now),
       telemetry,
       clock: () => clock,
     });
@@ -219,6 +222,17 @@ describe('Function: driftgate end to end on moto server', () => {
     const approve = links.find((l) => peekToken(l[2])?.action === 'approve');
     expect(approve?.[1].startsWith(`${server.url}/decide?token=`)).toBe(true);
     const token = String(approve?.[2]);
+    const reportLink = /Report: (\S+)/.exec(notice.Message)?.[1];
+    expect(reportLink?.startsWith(`${server.url}/report?`)).toBe(true);
+
+    // Act: the report link in the notice (the bucket stays private; the decision function serves it).
+    const reportPage = await fetch(String(reportLink));
+    const reportHtml = await reportPage.text();
+
+    // Assess
+    expect(reportPage.status).toBe(200);
+    expect(reportHtml).toContain(MODEL);
+    expect(reportHtml).toContain('amount');
 
     // Act: a human opens the link (GET).
     clock = at(26);

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signToken } from '../../functions/core/lifecycle/token.js';
 import type { Proposal } from '../../functions/core/lifecycle/types.js';
 import { evidenceOf, makeDecideHandler, SECURITY_HEADERS, type HttpResponse } from '../../functions/handlers/decide.js';
+import { signReportLink, verifyReportLink } from '../../functions/handlers/report-link.js';
 import { localWorld, quietTelemetry, type LocalWorld } from './support.js';
 
 const NOW = new Date('2026-02-01T12:00:00Z');
@@ -141,6 +142,58 @@ describe('Function: makeDecideHandler', () => {
     expect(other.statusCode).toBe(404);
     expect(bad.statusCode).toBe(400);
     for (const r of [put, other, bad]) expect(r.headers['cache-control']).toBe('no-store');
+  });
+});
+
+describe('Function: makeDecideHandler (reports)', () => {
+  let world: LocalWorld;
+  let handler: (event: unknown) => Promise<HttpResponse>;
+  const key = 'reports/fraud/c-1.html';
+
+  beforeEach(async () => {
+    world = localWorld();
+    await world.store.put(key, '<!doctype html><h1>Drift report: fraud</h1>');
+    handler = makeDecideHandler({
+      lifecycle: world.lifecycle,
+      reports: async (query, now) => {
+        const verified = verifyReportLink(query, world.secret, now);
+        const stored = await world.store.get(verified);
+        return stored === undefined ? undefined : Buffer.from(stored.body).toString('utf8');
+      },
+      telemetry: quietTelemetry('decide-test'),
+      clock: () => NOW,
+    });
+  });
+
+  afterEach(() => world.cleanup());
+
+  const get = (link: string): unknown => {
+    const url = new URL(link);
+    return urlEvent('GET', { path: url.pathname, query: Object.fromEntries(url.searchParams) });
+  };
+
+  it('serves a stored report for a signed link, with a CSP that allows no form', async () => {
+    // Act
+    const response = await handler(get(signReportLink('https://x', key, EXP, world.secret)));
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('Drift report: fraud');
+    expect(response.headers['content-security-policy']).toContain("form-action 'none'");
+    expect(response.headers['cache-control']).toBe('no-store');
+  });
+
+  it('refuses a forged link, answers 404 for a report no longer stored and 405 for a POST', async () => {
+    // Act
+    const forged = await handler(get(signReportLink('https://x', key, EXP, 'other-secret')));
+    const gone = await handler(get(signReportLink('https://x', 'reports/fraud/gone.html', EXP, world.secret)));
+    const post = await handler(urlEvent('POST', { path: '/report' }));
+
+    // Assess
+    expect(forged.statusCode).toBe(403);
+    expect(forged.body).not.toContain('Drift report');
+    expect(gone.statusCode).toBe(404);
+    expect(post.statusCode).toBe(405);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { ColumnChunk, LogicalType } from '../columns.js';
+import { ConfigError } from '../errors.js';
 import { HLL_P, hllAdd, hllDecode, hllEncode, hllEstimate, hllMergeInto, hllRegisters } from './hll.js';
 import type { CategoricalColumnSignature } from './types.js';
 
@@ -14,7 +15,8 @@ import type { CategoricalColumnSignature } from './types.js';
  * hashed).
  *
  * Merging top-K lists is exact when each side has at most K distinct values (its `other` is 0); otherwise a
- * value's merged count misses what either side had folded into `other`, so it is a lower bound.
+ * value's merged count misses what a side had folded into `other`, so it is a lower bound, short by at most
+ * min(that side's `other`, the smallest count in that side's top list) for each side whose list lacks it.
  */
 
 /** Default K of the top-K list (200-category columns exist; keep them whole). */
@@ -32,6 +34,7 @@ export function numberKey(x: number): string {
   return x === 0 ? '0' : String(x);
 }
 
+/** Streams chunks of one categorical column (dictionary-encoded, or numbers given the role) into its signature. */
 export class CategoricalAccumulator {
   private count = 0;
   private nulls = 0;
@@ -43,7 +46,9 @@ export class CategoricalAccumulator {
   constructor(
     private readonly type: LogicalType,
     private readonly k: number = DEFAULT_TOP_K,
-  ) {}
+  ) {
+    if (!(Number.isInteger(k) && k >= 1)) throw new ConfigError('signature options', `topK must be an integer >= 1, got ${k}`);
+  }
 
   /** Accumulate one chunk (dictionary-encoded, or numeric values treated as categories). */
   add(chunk: ColumnChunk): void {

@@ -16,6 +16,8 @@ import type { ColumnSignature, DatasetSignature } from './types.js';
  *   seen). When both sides have it with the same kind, the stats merge (see mergeNumeric/mergeCategorical);
  *   with different kinds (the column changed from numbers to strings), the first side's stats are kept.
  *
+ * Throws ConfigError when a numeric column's sketches use different relative accuracies (they cannot add).
+ *
  * Commutative bit for bit when the two schemas agree (moments use a symmetric formula, lists are sorted);
  * associative exactly for counts, sketches, HLL and top-K (when every side has at most K distinct values) and
  * within floating-point rounding (~1e-15 relative) for mean and m2.

@@ -23,11 +23,18 @@ import type { HistogramJson, NumericColumnSignature } from './types.js';
  * sketch's bucket sums: exact except for values within rounding of an edge, and for values in the zero
  * bucket (|x| <= 1e-9), which count as 0.
  *
- * Measured hot loop (5M lognormal doubles with some negatives, 64k-row chunks, Node 20 on this 2-core box,
- * throwaway script): see HOT_LOOP_NOTE below.
+ * Counting on a reference's edges: those edges are bucket boundaries, so for large chunks the histogram follows
+ * from the chunk's bucket-count deltas with no per-value work (see edge-table.ts); otherwise a key → bin table
+ * with a binary-search fallback for buckets an edge cuts. Either way a value within ~1e-13 (relative) of an
+ * edge that lies on a bucket boundary is binned by its bucket, exactly as the reference's own counts were.
+ *
+ * Measured (throwaway script, 5M lognormal doubles, 10% negative, 64k-row chunks, Node 20, CPU time, best of
+ * 7, on this 2-core machine while other jobs kept its load average at 9–18, so absolute figures are noisy):
+ * NumericAccumulator ≈ 35–50 ns/value without edges and ≈ 45–50 ns/value with 19 reference edges, against
+ * 33–36 ns/value for a minimal inline peer loop (log + bucket + min/max + sum) in the same run and 13–17
+ * ns/value for Math.log + ceil alone. In a quieter moment the accumulator measured 26 ns/value. Math.log
+ * dominates; a faster (interpolated) log mapping would change bucket boundaries, so it is not used.
  */
-export const HOT_LOOP_NOTE =
-  'sketch+moments+min/max+specials: ~13 ns/value; with 19 reference edges (binary search): ~19 ns/value';
 
 /** Default number of histogram bins for a reference. */
 export const DEFAULT_HISTOGRAM_BINS = 20;
@@ -35,6 +42,7 @@ export const DEFAULT_HISTOGRAM_BINS = 20;
 /** Largest finite double: m2 saturates there instead of overflowing to Infinity (not JSON-serialisable). */
 const MAX = Number.MAX_VALUE;
 
+/** Streams numeric chunks of one column into its NumericColumnSignature. */
 export class NumericAccumulator {
   private count = 0;
   private nulls = 0;

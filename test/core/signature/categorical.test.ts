@@ -23,6 +23,17 @@ describe('Function: categoricalSignatureOf', () => {
     expect(sig.nulls + sig.other + sig.top.reduce((s, [, c]) => s + c, 0)).toBe(sig.count);
   });
 
+  it('rejects a topK below 1', () => {
+    // Prepare
+    const values = ['a'];
+
+    // Act
+    const act = () => categoricalSignatureOf(values, { topK: 0 });
+
+    // Assess
+    expect(act).toThrow(/topK must be an integer >= 1, got 0/);
+  });
+
   it('keeps a 200-category column whole with the default K', () => {
     // Prepare
     const values = Array.from({ length: 10_000 }, (_, i) => `cat-${i % 200}`);

@@ -6,7 +6,7 @@ import {
   sketchQuantile,
   variance,
 } from '../../../functions/core/signature/index.js';
-import { NumericAccumulator, combineMoments } from '../../../functions/core/signature/numeric.js';
+import { NumericAccumulator, combineMoments, mergeNumeric } from '../../../functions/core/signature/numeric.js';
 import { close, lowerQuantile, normals, numericChunk, prng } from './helpers.js';
 
 interface ExpectedCase {
@@ -216,6 +216,27 @@ describe('Function: histogramOn', () => {
     // Within the data that falls in the one bucket around each edge (bucket width ≈ 1% of 10).
     expect(Math.abs(other[0] - exactOther[0])).toBeLessThanOrEqual(40);
     expect(Math.abs(other[1] - exactOther[1])).toBeLessThanOrEqual(80);
+  });
+});
+
+describe('Function: mergeNumeric', () => {
+  it('adds histograms with equal edges and recounts the merged sketch on the first edges otherwise', () => {
+    // Prepare
+    const a = numericSignatureOf([1, 2, 3, 4], { edges: [2, 3] });
+    const b = numericSignatureOf([2.5, 10], { edges: [2, 3] });
+    const c = numericSignatureOf([2.5, 10], { edges: [5] });
+
+    // Act
+    const same = mergeNumeric(a, b);
+    const different = mergeNumeric(a, c);
+
+    // Assess
+    expect(same.histogram).toEqual({ edges: [2, 3], counts: [2, 2, 2] });
+    expect(different.histogram!.edges).toEqual([2, 3]);
+    expect(different.histogram!.counts.reduce((s, x) => s + x, 0)).toBeCloseTo(6, 9);
+    expect(different.sketch).toEqual(same.sketch);
+    expect(same).toMatchObject({ count: 6, finite: 6, min: 1, max: 10 });
+    expect(same.mean).toBeCloseTo(22.5 / 6, 12);
   });
 });
 

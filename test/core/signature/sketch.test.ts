@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   MAX_BUCKETS,
@@ -8,6 +9,9 @@ import {
 } from '../../../functions/core/signature/index.js';
 import { SketchBuilder, mergeSketches, sketchEdges, sketchHistogram } from '../../../functions/core/signature/sketch.js';
 import { lowerQuantile, normals, prng } from './helpers.js';
+
+// A fixed seed keeps the property runs deterministic (fast-check prints it on failure anyway).
+fc.configureGlobal({ seed: 20_261_126 });
 
 const ALPHA = 0.005;
 const QS = [0, 0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1];
@@ -113,6 +117,28 @@ describe('Function: SketchBuilder (collapsing store)', () => {
     // Assess
     expect(backward).toEqual(forward);
     expect(merged).toEqual(forward);
+  });
+});
+
+describe('Function: mergeSketches (property)', () => {
+  it('merge(sk(A), sk(B)) equals sk(A ∪ B) bit for bit over the whole double range, collapsing included', () => {
+    const finite = fc.double({ noNaN: true, noDefaultInfinity: true });
+    fc.assert(
+      fc.property(fc.array(finite, { maxLength: 300 }), fc.array(finite, { maxLength: 300 }), (a, b) => {
+        // Prepare
+        const whole = sketchOf([...a, ...b]);
+
+        // Act
+        const merged = mergeSketches(sketchOf(a), sketchOf(b));
+
+        // Assess
+        expect(merged).toEqual(whole);
+        expect(sketchCount(merged)).toBe(a.length + b.length);
+        expect(merged.positive.counts.length).toBeLessThanOrEqual(MAX_BUCKETS);
+        expect(merged.negative.counts.length).toBeLessThanOrEqual(MAX_BUCKETS);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
