@@ -40,6 +40,62 @@ export interface SketchMapping {
   readonly relativeAccuracy: number;
   readonly gamma: number;
   readonly invLogGamma: number;
+  /**
+   * Half-width of the band around an integer inside which `fastBucketKey`'s approximate scaled log defers
+   * to Math.log (see KEY_TABLES): wider than the approximation's worst error, so keys stay bit-identical.
+   */
+  readonly keyMargin: number;
+}
+
+/**
+ * Tables for `fastBucketKey`: log(x) = e·ln 2 + log(c_j) + log1p(m/c_j − 1), where e is the float's exponent,
+ * m ∈ [1, 2) its mantissa and c_j the centre of the mantissa's 1/128 cell (top 7 mantissa bits), so
+ * |m/c_j − 1| < 2^-8 and a degree-5 series for log1p is accurate to ~1e-16. Three table reads and a few
+ * multiply-adds instead of Math.log (a call into V8's C library, the hot loop's main cost).
+ */
+const MANTISSA_BITS = 7;
+const CELLS = 1 << MANTISSA_BITS;
+const INV_CENTRE = new Float64Array(CELLS);
+const LOG_CENTRE = new Float64Array(CELLS);
+for (let j = 0; j < CELLS; j++) {
+  const centre = 1 + (j + 0.5) / CELLS;
+  INV_CENTRE[j] = 1 / centre;
+  LOG_CENTRE[j] = Math.log(centre);
+}
+/** 2^−e for each biased exponent (normal floats only: callers pass |x| > MIN_INDEXABLE). */
+const INV_POW2 = new Float64Array(2047);
+const EXP_LN2 = new Float64Array(2047);
+for (let b = 1; b < 2047; b++) {
+  INV_POW2[b] = Math.pow(2, 1023 - b);
+  EXP_LN2[b] = (b - 1023) * Math.LN2;
+}
+/** Index of the high (sign/exponent) 32-bit word of a float64 in an Int32Array view: 1 on little-endian. */
+export const HIGH_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+const SCRATCH = new Float64Array(1);
+const SCRATCH_WORDS = new Int32Array(SCRATCH.buffer);
+
+/**
+ * log(a) for a normal positive double `a` whose high word is `hi`, to within ~3e-16 relative plus
+ * ~1e-16·|e|·ln 2 absolute rounding (see INV_CENTRE); the caller inlines the same steps in its hot loop.
+ */
+export function fastLog(a: number, hi: number): number {
+  const biased = hi >>> 20;
+  const j = (hi >>> (20 - MANTISSA_BITS)) & (CELLS - 1);
+  const r = a * INV_POW2[biased] * INV_CENTRE[j] - 1;
+  const r2 = r * r;
+  return EXP_LN2[biased] + LOG_CENTRE[j] + (r - r2 * 0.5 + r2 * r * (1 / 3 - r * 0.25 + r2 * 0.2));
+}
+
+/**
+ * Bucket key of a magnitude a > MIN_INDEXABLE, bit-identical to Math.ceil(Math.log(a) * invLogGamma) (the
+ * mapping's definition) but computed from the float's bits; within `keyMargin` of a boundary it takes that
+ * expression itself.
+ */
+export function fastBucketKey(mapping: SketchMapping, a: number): number {
+  SCRATCH[0] = a;
+  const t = fastLog(a, SCRATCH_WORDS[HIGH_WORD]) * mapping.invLogGamma;
+  const k = Math.ceil(t);
+  return k - t < mapping.keyMargin || t - k + 1 < mapping.keyMargin ? Math.ceil(Math.log(a) * mapping.invLogGamma) : k;
 }
 
 /** The bucket mapping for a relative accuracy α (0 < α < 1). */
@@ -48,7 +104,10 @@ export function sketchMapping(relativeAccuracy: number): SketchMapping {
     throw new ConfigError('signature options', `relativeAccuracy must be in (0, 1), got ${relativeAccuracy}`);
   }
   const gamma = (1 + relativeAccuracy) / (1 - relativeAccuracy);
-  return { relativeAccuracy, gamma, invLogGamma: 1 / Math.log(gamma) };
+  const invLogGamma = 1 / Math.log(gamma);
+  // The approximation's error (≲1e-15·|log a|, |log a| <= 710) and Math.log's (<= 1 ulp) scaled by
+  // 1/log γ, plus the product's rounding: 1e-12·invLogGamma bounds them all with a wide safety factor.
+  return { relativeAccuracy, gamma, invLogGamma, keyMargin: 1e-9 + 1e-12 * invLogGamma };
 }
 
 /** Upper bound γ^k of bucket k (the same function everywhere, so boundaries compare exactly). */
