@@ -49,8 +49,8 @@ const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HANDLERS_DIR = fileURLToPath(new URL('../functions/handlers/', import.meta.url));
 
 /**
- * ESM bundles still contain CommonJS dependencies (parquet-wasm's node build reads its .wasm with
- * `require('fs')` relative to `__dirname`), so the bundle defines both for them.
+ * ESM bundles still contain CommonJS dependencies, which may use `require`, `__filename` and `__dirname`,
+ * so the bundle defines them.
  */
 const ESM_BANNER = [
   "import { createRequire as __dgCreateRequire } from 'node:module';",
@@ -61,7 +61,33 @@ const ESM_BANNER = [
   'const __dirname = __dgDirname(__filename);',
 ].join(' ');
 
-const PARQUET_WASM = 'node_modules/parquet-wasm/node/parquet_wasm_bg.wasm';
+/**
+ * parquet-wasm stays out of the bundle and ships as a node module beside it: after a wasm panic the
+ * reader reloads it with `require('parquet-wasm')` (functions/adapters/parquet-wasm-host.ts), which
+ * only works when the package resolves from the bundle's directory. Only its Node build is copied
+ * (package.json, node/, licences), from this repo's node_modules: no install, no network.
+ */
+export const PARQUET_WASM_MODULE = {
+  name: 'parquet-wasm',
+  files: [
+    'package.json',
+    'LICENSE_MIT',
+    'LICENSE_APACHE',
+    'node/package.json',
+    'node/parquet_wasm.js',
+    'node/parquet_wasm_bg.wasm',
+  ],
+} as const;
+
+/** Shell commands that copy parquet-wasm's Node build into `<outputDir>/node_modules/parquet-wasm`. */
+function copyParquetWasm(inputDir: string, outputDir: string): string[] {
+  const from = `${inputDir}/node_modules/${PARQUET_WASM_MODULE.name}`;
+  const to = `${outputDir}/node_modules/${PARQUET_WASM_MODULE.name}`;
+  return [
+    `mkdir -p "${to}/node"`,
+    ...PARQUET_WASM_MODULE.files.map((file) => `cp "${from}/${file}" "${to}/${file}"`),
+  ];
+}
 
 /** Properties of the driftgate app construct. */
 export interface DriftgateProps {
@@ -518,12 +544,13 @@ export class Driftgate extends Construct {
         mainFields: ['module', 'main'],
         banner: ESM_BANNER,
         bundleAwsSDK: true,
+        externalModules: [PARQUET_WASM_MODULE.name],
         forceDockerBundling: false,
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          // Every handler reaches the column reader through the lifecycle, so each bundle needs the wasm.
-          afterBundling: (inputDir: string, outputDir: string) => [`cp "${inputDir}/${PARQUET_WASM}" "${outputDir}/"`],
+          // Every handler reaches the column reader through the lifecycle, so each bundle needs the module.
+          afterBundling: copyParquetWasm,
         },
       },
     });

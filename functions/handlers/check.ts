@@ -13,7 +13,6 @@ import { METRIC, createTelemetry, recordCheck, recordFailure, type Telemetry } f
 import { SCHEDULE_SOURCE } from './env.js';
 import { awsLifecycle, clientsFromEnv, readFunctionEnv } from './runtime.js';
 
-
 /** The lifecycle operations this handler needs. */
 export interface CheckPort {
   checkDue(now: Date): Promise<CheckDueOutcome>;
@@ -98,9 +97,7 @@ export function makeCheckHandler(deps: CheckDeps): (event: unknown, context?: Co
   };
 
   function logCheck(outcome: CheckOutcome): void {
-    // Forward-compatible: the outcome may carry the drifted-feature count; the metric is recorded when it does.
-    const drifted = 'driftedFeatures' in outcome && typeof outcome.driftedFeatures === 'number' ? outcome.driftedFeatures : undefined;
-    recordCheck(metrics, outcome, drifted);
+    recordCheck(metrics, outcome, outcome.status === 'checked' ? outcome.driftedFeatures : undefined);
     if (outcome.status !== 'checked') {
       logger.info('model not checked', { ...outcome });
       return;
@@ -112,6 +109,7 @@ export function makeCheckHandler(deps: CheckDeps): (event: unknown, context?: Co
       score: outcome.score,
       driftIndex: outcome.driftIndex,
       signatures: outcome.signatures,
+      driftedFeatures: outcome.driftedFeatureNames,
       nextCheckAt: outcome.nextCheckAt,
       cadenceChange: outcome.cadenceChange,
       proposal: outcome.proposal,

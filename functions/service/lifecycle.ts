@@ -272,6 +272,7 @@ export class Lifecycle {
         opened = { proposalId: proposal.proposalId, expiresAt: proposal.expiresAt, triggers: rule.triggers, noticeMessageId: sent.messageId, ...(sent.error ? { noticeError: sent.error } : {}) };
       }
       this.log({ step: 'check', modelId, checkId, verdict: result.verdict, driftIndex: result.driftIndex, nextCheckAt, proposalId: proposal?.proposalId, at });
+      const driftedNames = result.features.filter((f) => f.drift).map((f) => f.name).sort();
       return {
         status: 'checked',
         modelId,
@@ -280,6 +281,8 @@ export class Lifecycle {
         driftIndex: result.driftIndex,
         score: result.score,
         signatures: fresh.length,
+        driftedFeatures: driftedNames.length,
+        driftedFeatureNames: driftedNames,
         reportKeys: keys,
         forecast,
         cadenceChange: change,

@@ -41,6 +41,8 @@ describe('Function: record metrics (EMF)', () => {
         driftIndex: 1.7,
         score: 0.31,
         signatures: 2,
+        driftedFeatures: 3,
+        driftedFeatureNames: ['amount', 'country', 'device'],
         reportKeys: { json: 'r.json', html: 'r.html' },
         forecast: null,
         cadenceChange: null,

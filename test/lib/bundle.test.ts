@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,22 +17,50 @@ import { awsTestClientConfig, startMoto, venvPython, type MotoServer } from '../
 import { synthDriftgate } from './synth.js';
 
 const run = promisify(execFile);
+const BATCH_FIXTURES = fileURLToPath(new URL('../fixtures/batches/', import.meta.url));
 
 /**
  * Invoke `handler` of a bundled function in a fresh Node process (this Node: 20), the way the Lambda
- * runtime imports `index.mjs`, and return what it resolved to.
+ * runtime imports `index.mjs`, once per event in order (one warm instance), and return what each resolved to.
  */
-async function invokeBundle(assetDir: string, event: unknown, env: Record<string, string>): Promise<unknown> {
+async function invokeBundleWarm(assetDir: string, events: readonly unknown[], env: Record<string, string>): Promise<unknown[]> {
   const entry = pathToFileURL(join(assetDir, 'index.mjs')).href;
-  const script = `const m = await import(${JSON.stringify(entry)}); const r = await m.handler(JSON.parse(process.env.EVENT)); process.stdout.write('\\nRESULT ' + JSON.stringify(r) + '\\n');`;
+  const script = [
+    `const m = await import(${JSON.stringify(entry)});`,
+    'for (const event of JSON.parse(process.env.EVENTS)) {',
+    "  const r = await m.handler(event); process.stdout.write('\\nRESULT ' + JSON.stringify(r) + '\\n');",
+    '}',
+  ].join('\n');
   const { stdout } = await run(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
     cwd: tmpdir(),
-    env: { PATH: process.env.PATH ?? '', ...env, EVENT: JSON.stringify(event), POWERTOOLS_METRICS_DISABLED: 'true' },
+    env: { PATH: process.env.PATH ?? '', ...env, EVENTS: JSON.stringify(events), POWERTOOLS_METRICS_DISABLED: 'true' },
     maxBuffer: 16 * 1024 * 1024,
   });
-  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  if (line === undefined) throw new Error(`no result from the bundle:\n${stdout}`);
-  return JSON.parse(line.slice('RESULT '.length)) as unknown;
+  const results = stdout
+    .split('\n')
+    .filter((l) => l.startsWith('RESULT '))
+    .map((l) => JSON.parse(l.slice('RESULT '.length)) as unknown);
+  if (results.length !== events.length) throw new Error(`expected ${events.length} results from the bundle:\n${stdout}`);
+  return results;
+}
+
+/** One cold invocation of a bundled handler (see invokeBundleWarm). */
+async function invokeBundle(assetDir: string, event: unknown, env: Record<string, string>): Promise<unknown> {
+  const [result] = await invokeBundleWarm(assetDir, [event], env);
+  return result;
+}
+
+/** The SQS message S3 sends for one upload (keys URL-encoded, spaces as '+'). */
+function uploadMessage(messageId: string, bucket: string, key: string): { messageId: string; body: string } {
+  const notification = {
+    Records: [
+      {
+        eventName: 'ObjectCreated:Put',
+        s3: { bucket: { name: bucket }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+') } },
+      },
+    ],
+  };
+  return { messageId, body: JSON.stringify(notification) };
 }
 
 describe('Function: Driftgate bundles (real esbuild bundling)', () => {
@@ -77,19 +105,29 @@ describe('Function: Driftgate bundles (real esbuild bundling)', () => {
     for (const dir of [outdir, dataDir]) if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('bundles each function as one minified ESM file with a source map and parquet-wasm beside it', () => {
+  it('bundles each function as one minified ESM file with a source map, and parquet-wasm as a node module beside it', () => {
     // Prepare
     const dg = stack.driftgate;
+    const wasm = readFileSync(fileURLToPath(new URL('../../node_modules/parquet-wasm/node/parquet_wasm_bg.wasm', import.meta.url)));
 
     // Act
     const dirs = [dg.ingestFunction, dg.checkFunction, dg.decideFunction].map(assetDir);
 
     // Assess
     for (const dir of dirs) {
-      expect(existsSync(join(dir, 'index.mjs'))).toBe(true);
+      const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
       expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
-      expect(readFileSync(join(dir, 'index.mjs'), 'utf8')).toContain('createRequire');
-      expect(statSync(join(dir, 'parquet_wasm_bg.wasm')).size).toBeGreaterThan(100_000);
+      expect(code).toContain('createRequire');
+      // Imported at run time, not inlined: the reload after a panic must find the same package.
+      expect(code).toMatch(/from\s*"parquet-wasm"/);
+      expect(code).not.toContain('parquet_wasm_bg.wasm');
+      const module = join(dir, 'node_modules', 'parquet-wasm');
+      const manifest = JSON.parse(readFileSync(join(module, 'package.json'), 'utf8')) as { name: string; exports: Record<string, unknown> };
+      expect(manifest.name).toBe('parquet-wasm');
+      expect(readFileSync(join(module, 'node', 'parquet_wasm_bg.wasm')).equals(wasm)).toBe(true);
+      expect(existsSync(join(module, 'node', 'parquet_wasm.js'))).toBe(true);
+      // Only the Node build ships: the browser builds would double the asset.
+      expect(readdirSync(module).sort()).toEqual(['LICENSE_APACHE', 'LICENSE_MIT', 'node', 'package.json']);
     }
   });
 
@@ -100,18 +138,10 @@ describe('Function: Driftgate bundles (real esbuild bundling)', () => {
     await store.put('config/bundled.json', JSON.stringify({ schemaVersion: 1, modelId: 'bundled', batchPrefix: 'batches/bundled/' }));
     const key = 'batches/bundled/part 1.parquet';
     await s3.send(new PutObjectCommand({ Bucket: 'bundle-data', Key: key, Body: readFileSync(join(dataDir, 'drift-1.parquet')) }));
-    const notification = {
-      Records: [
-        {
-          eventName: 'ObjectCreated:Put',
-          s3: { bucket: { name: 'bundle-data' }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+') } },
-        },
-      ],
-    };
     const event = {
       Records: [
         { messageId: 'm-test', body: JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: 'bundle-data' }) },
-        { messageId: 'm-good', body: JSON.stringify(notification) },
+        uploadMessage('m-good', 'bundle-data', key),
         { messageId: 'm-bad', body: '{"Records": "nope"}' },
       ],
     };
@@ -127,6 +157,35 @@ describe('Function: Driftgate bundles (real esbuild bundling)', () => {
     expect(signature.rowCount).toBe(1500);
   });
 
+  it('keeps reading Parquet in a warm bundled ingest function after a corrupt page made parquet-wasm panic', async () => {
+    // Prepare: the damaged-page fixture panics the wasm decoder (see test/adapters/columnar-reader.test.ts).
+    const s3 = new S3Client(awsTestClientConfig(moto.endpoint));
+    const store = new S3Store(s3, 'bundle-data');
+    await store.put('config/warm.json', JSON.stringify({ schemaVersion: 1, modelId: 'warm', batchPrefix: 'batches/warm/' }));
+    const corrupt = 'batches/warm/corrupt.parquet';
+    const goods = ['batches/warm/good-1.parquet', 'batches/warm/good-2.parquet'];
+    await s3.send(new PutObjectCommand({ Bucket: 'bundle-data', Key: corrupt, Body: readFileSync(join(BATCH_FIXTURES, 'bad-page-data.parquet')) }));
+    for (const [i, key] of goods.entries()) {
+      await s3.send(new PutObjectCommand({ Bucket: 'bundle-data', Key: key, Body: readFileSync(join(dataDir, `drift-${i + 1}.parquet`)) }));
+    }
+    const events = [
+      { Records: [uploadMessage('m-corrupt', 'bundle-data', corrupt), uploadMessage('m-good-1', 'bundle-data', goods[0])] },
+      { Records: [uploadMessage('m-good-2', 'bundle-data', goods[1])] },
+    ];
+
+    // Act: both invocations in one process, as in one warm Lambda instance.
+    const results = await invokeBundleWarm(assetDir(stack.driftgate.ingestFunction), events, baseEnv);
+
+    // Assess
+    expect(results).toEqual([{ batchItemFailures: [{ itemIdentifier: 'm-corrupt' }] }, { batchItemFailures: [] }]);
+    const signatures = await store.list('signatures/warm/');
+    expect(signatures).toHaveLength(2);
+    for (const sigKey of signatures) {
+      const signature = JSON.parse(Buffer.from((await store.get(sigKey))!.body).toString()) as { rowCount: number };
+      expect(signature.rowCount).toBe(1500);
+    }
+  });
+
   it('runs the bundled check and decision handlers in Node 20', async () => {
     // Prepare
     const config = awsTestClientConfig(moto.endpoint);
@@ -140,7 +199,7 @@ describe('Function: Driftgate bundles (real esbuild bundling)', () => {
     const page = (await invokeBundle(assetDir(stack.driftgate.decideFunction), urlEvent, env)) as { statusCode: number; headers: Record<string, string>; body: string };
 
     // Assess
-    expect(checked).toMatchObject({ kind: 'due', outcome: { models: [expect.objectContaining({ modelId: 'bundled' })] } });
+    expect(checked).toMatchObject({ kind: 'due', outcome: { models: expect.arrayContaining([expect.objectContaining({ modelId: 'bundled' })]) } });
     expect(page.statusCode).toBe(400);
     expect(page.headers['content-security-policy']).toContain("form-action 'self'");
     expect(page.body).toContain('This link cannot be used');

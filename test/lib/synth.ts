@@ -16,7 +16,10 @@ export function cdkJsonContext(): Record<string, unknown> {
 export interface SynthOptions {
   /** Extra context (e.g. notifyEmail); merged over cdk.json's. */
   readonly context?: Record<string, unknown>;
-  /** Run real esbuild bundling (slow); by default bundling is skipped. */
+  /**
+   * Run real esbuild bundling (slow: one test file does it, test/lib/bundle.test.ts).
+   * @default false - bundling is skipped (`aws:cdk:bundling-stacks: []`)
+   */
   readonly bundle?: boolean;
   /** Props passed to the construct, overriding context-derived ones. */
   readonly props?: DriftgateProps;
@@ -24,12 +27,18 @@ export interface SynthOptions {
   readonly outdir?: string;
 }
 
-/** Builds the driftgate stack the way bin/app.ts does and returns the app, stack and template. */
-export function synthDriftgate(options: SynthOptions = {}): {
-  app: App;
-  stack: DriftgateStack;
-  template: Template;
-} {
+/** The app and stack of one synthesis; `template` synthesizes on first access (the tree is final then). */
+export interface Synthesized {
+  readonly app: App;
+  readonly stack: DriftgateStack;
+  readonly template: Template;
+}
+
+/**
+ * Builds the driftgate stack the way bin/app.ts does. The app is synthesized only when `template` is
+ * first read, so a test may still add validation plugins or change the tree before that.
+ */
+export function synthDriftgate(options: SynthOptions = {}): Synthesized {
   const app = new App({
     outdir: options.outdir,
     context: {
@@ -41,5 +50,13 @@ export function synthDriftgate(options: SynthOptions = {}): {
   const stack = new DriftgateStack(app, 'Driftgate', {
     driftgate: { ...driftgatePropsFromContext(app), ...options.props },
   });
-  return { app, stack, template: Template.fromStack(stack) };
+  let template: Template | undefined;
+  return {
+    app,
+    stack,
+    get template(): Template {
+      template ??= Template.fromStack(stack);
+      return template;
+    },
+  };
 }

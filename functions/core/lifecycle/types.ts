@@ -147,6 +147,10 @@ export type CheckOutcome =
       readonly driftIndex: number;
       readonly score: number;
       readonly signatures: number;
+      /** How many features this check found drifted (every one, not only the top ones a proposal lists). */
+      readonly driftedFeatures: number;
+      /** The drifted feature names, sorted (the same list a rejection's fingerprint remembers). */
+      readonly driftedFeatureNames: readonly string[];
       readonly reportKeys: { readonly json: string; readonly html: string };
       readonly forecast: Forecast | null;
       /** Set when the interval changed. */

@@ -4,6 +4,8 @@ import {
   MIN_INDEXABLE,
   SketchBuilder,
   type DenseStore,
+  HIGH_WORD,
+  fastLog,
   mergeSketches,
   sketchEdges,
   sketchHistogram,
@@ -162,6 +164,7 @@ export class NumericAccumulator {
 /** Per-chunk scan state: the sketch stores and histogram it writes into, and the chunk's counts it returns. */
 interface ScanState {
   readonly invLogGamma: number;
+  readonly keyMargin: number;
   readonly pos: DenseStore;
   readonly neg: DenseStore;
   readonly hist: Float64Array | undefined;
@@ -180,6 +183,7 @@ interface ScanState {
 function newScanState(sketch: SketchBuilder, table: EdgeTable | undefined, hist: Float64Array | undefined): ScanState {
   return {
     invLogGamma: sketch.mapping.invLogGamma,
+    keyMargin: sketch.mapping.keyMargin,
     pos: sketch.positive,
     neg: sketch.negative,
     hist,
@@ -204,6 +208,9 @@ function newScanState(sketch: SketchBuilder, table: EdgeTable | undefined, hist:
  */
 function scanChunk(s: ScanState, values: Float64Array, nulls: Uint8Array | undefined, n: number, out: ScanState): void {
   const invLogGamma = s.invLogGamma;
+  const margin = s.keyMargin;
+  // The values' bits, for the exponent and top mantissa bits fastLog reads (a Float64Array is 8-aligned).
+  const words = new Int32Array(values.buffer, values.byteOffset, 2 * n);
   const pos = s.pos;
   const neg = s.neg;
   let pCounts = pos.counts;
@@ -254,7 +261,9 @@ function scanChunk(s: ScanState, values: Float64Array, nulls: Uint8Array | undef
     if (x < min) min = x;
     if (x > max) max = x;
     if (x > MIN_INDEXABLE) {
-      const k = Math.ceil(Math.log(x) * invLogGamma);
+      const t = fastLog(x, words[2 * i + HIGH_WORD]) * invLogGamma;
+      let k = Math.ceil(t);
+      if (k - t < margin || t - k + 1 < margin) k = Math.ceil(Math.log(x) * invLogGamma);
       const j = k - pOff;
       if (j >= 0 && j < pLen) pCounts[j]++;
       else {
@@ -269,7 +278,9 @@ function scanChunk(s: ScanState, values: Float64Array, nulls: Uint8Array | undef
         h[bin >= 0 ? bin : binOf(edges, x)]++;
       }
     } else if (x < -MIN_INDEXABLE) {
-      const k = Math.ceil(Math.log(-x) * invLogGamma);
+      const t = fastLog(-x, words[2 * i + HIGH_WORD] & 0x7fffffff) * invLogGamma;
+      let k = Math.ceil(t);
+      if (k - t < margin || t - k + 1 < margin) k = Math.ceil(Math.log(-x) * invLogGamma);
       const j = k - nOff;
       if (j >= 0 && j < nLen) nCounts[j]++;
       else {

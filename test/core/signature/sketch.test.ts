@@ -7,7 +7,16 @@ import {
   sketchCount,
   sketchQuantile,
 } from '../../../functions/core/signature/index.js';
-import { SketchBuilder, mergeSketches, sketchEdges, sketchHistogram } from '../../../functions/core/signature/sketch.js';
+import {
+  MIN_INDEXABLE,
+  SketchBuilder,
+  bucketUpper,
+  fastBucketKey,
+  mergeSketches,
+  sketchEdges,
+  sketchHistogram,
+  sketchMapping,
+} from '../../../functions/core/signature/sketch.js';
 import { lowerQuantile, normals, prng } from './helpers.js';
 
 // A fixed seed keeps the property runs deterministic (fast-check prints it on failure anyway).
@@ -249,3 +258,53 @@ function countAtMost(sorted: readonly number[], x: number): number {
   }
   return lo;
 }
+
+describe('Function: fastBucketKey', () => {
+  const definition = (alpha: number, a: number): number => Math.ceil(Math.log(a) * sketchMapping(alpha).invLogGamma);
+
+  it('equals ceil(log(a) / log γ) for any magnitude above MIN_INDEXABLE (property)', () => {
+    // Prepare
+    const magnitude = fc.double({ min: MIN_INDEXABLE, max: Number.MAX_VALUE, noNaN: true, noDefaultInfinity: true });
+    const alpha = fc.constantFrom(0.005, 0.01, 0.05, 0.001, 1e-4, 0.3);
+
+    // Act + Assess
+    fc.assert(
+      fc.property(alpha, magnitude, (a, x) => {
+        fc.pre(x > MIN_INDEXABLE);
+        expect(fastBucketKey(sketchMapping(a), x)).toBe(definition(a, x));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('equals the definition on and next to every bucket boundary from 1e-9 to 1e300', () => {
+    // Prepare
+    const mismatches: string[] = [];
+    const bits = new Float64Array(1);
+    const words = new BigInt64Array(bits.buffer);
+    const neighbour = (x: number, step: bigint): number => {
+      bits[0] = x;
+      words[0] += step;
+      return bits[0];
+    };
+
+    // Act
+    for (const alpha of [0.005, 0.01, 1e-4]) {
+      const mapping = sketchMapping(alpha);
+      const first = definition(alpha, 2 * MIN_INDEXABLE);
+      const last = definition(alpha, 1e300);
+      const stride = Math.max(1, Math.floor((last - first) / 20_000));
+      for (let k = first; k <= last; k += stride) {
+        const boundary = bucketUpper(mapping.gamma, k);
+        for (const step of [-3n, -2n, -1n, 0n, 1n, 2n, 3n]) {
+          const x = neighbour(boundary, step);
+          const key = fastBucketKey(mapping, x);
+          if (key !== definition(alpha, x)) mismatches.push(`α=${alpha} x=${x}: ${key}`);
+        }
+      }
+    }
+
+    // Assess
+    expect(mismatches).toEqual([]);
+  });
+});
