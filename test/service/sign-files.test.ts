@@ -8,6 +8,20 @@ import { batchExpectations, batchFixture, countingSource, tempDir, writeWideParq
 const expected = new Map(batchExpectations().files.map((f) => [f.file, f]));
 
 describe('Function: signSources', () => {
+  it('keeps date and timestamp columns as the time axis in ms since epoch, as pyarrow reads them', async () => {
+    // Prepare: a regression guard — the reader delivers dates in ms, so the signature must not rescale them.
+    const file = expected.get('zstd-plain.parquet')!;
+    const d = file.columns.d;
+    if (d.kind !== 'numeric') throw new Error('fixture kinds changed');
+
+    // Act
+    const signature = await signSources([await fileByteSource(batchFixture('zstd-plain.parquet'))]);
+
+    // Assess
+    expect(signature.columns.d).toMatchObject({ kind: 'time', type: 'date', min: d.min, max: d.max, nulls: d.nulls });
+    expect(new Date(signature.columns.d.kind === 'time' ? signature.columns.d.max! : NaN).getUTCFullYear()).toBeLessThan(2100);
+  });
+
   it('signs two files of different formats into one merged signature matching pyarrow', async () => {
     // Prepare: the same table written as Parquet (zstd, delta) and as an Arrow stream.
     const parquet = await fileByteSource(batchFixture('zstd-delta.parquet'));

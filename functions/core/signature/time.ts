@@ -1,23 +1,17 @@
 import type { LogicalType, NumericChunk } from '../columns.js';
 import type { TimeColumnSignature } from './types.js';
 
-const MS_PER_DAY = 86_400_000;
-
 /**
- * Time-axis column statistics: count, nulls, min, max in ms since epoch. Date chunks arrive as days since
- * epoch and are converted (midnight UTC); anything else (timestamps, integers given the `time` role) is taken
- * as milliseconds. NaN/±Inf values are not a time: they count as rows but not in min/max.
+ * Time-axis column statistics: count, nulls, min, max in ms since epoch. Readers deliver dates and timestamps
+ * alike as milliseconds since epoch (dates at midnight UTC; see columns.ts), so no conversion happens here.
+ * NaN/±Inf values are not a time: they count as rows but not in min/max.
  */
 export class TimeAccumulator {
   private count = 0;
   private nulls = 0;
   private min = Infinity;
   private max = -Infinity;
-  private readonly scale: number;
-
-  constructor(private readonly type: LogicalType) {
-    this.scale = type === 'date' ? MS_PER_DAY : 1;
-  }
+  constructor(private readonly type: LogicalType) {}
 
   /** Accumulate one chunk. */
   add(chunk: NumericChunk): void {
@@ -49,8 +43,8 @@ export class TimeAccumulator {
       type: this.type,
       count: this.count,
       nulls: this.nulls,
-      min: seen ? this.min * this.scale : null,
-      max: seen ? this.max * this.scale : null,
+      min: seen ? this.min : null,
+      max: seen ? this.max : null,
     };
   }
 }

@@ -48,7 +48,8 @@ function sampleBatch(offset: number) {
     price: numericChunk([1.5 + offset, null, 3]),
     city: categoricalChunk(['Oslo', 'Lima', null]),
     zip: numericChunk([1000, 1000, 2000]),
-    day: numericChunk([19_000 + offset, null, 19_002]),
+    // Dates arrive from the reader in ms since epoch (midnight UTC), like timestamps.
+    day: numericChunk([19_000 + offset, null, 19_002].map((d) => (d === null ? null : d * 86_400_000))),
     at: numericChunk([1.7e12 + offset, 1.7e12 - 5, null]),
   });
 }
