@@ -17,7 +17,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENV, SCHEDULE_SOURCE } from '../functions/handlers/env.js';
+import { DECISION_ERRORS_METRIC, ENV, SCHEDULE_SOURCE, SERVICE_NAME } from '../functions/handlers/env.js';
+import { METRICS_NAMESPACE } from '../functions/service/logger.js';
 
 /** Key prefixes of the data bucket; the IAM grants and the lifecycle rules are scoped by them. */
 export const KEY_PREFIX = {
@@ -339,7 +340,7 @@ export class Driftgate extends Construct {
     // ---- functions -----------------------------------------------------------------------------
     const common = {
       BUCKET: this.bucket.bucketName,
-      POWERTOOLS_METRICS_NAMESPACE: 'Driftgate',
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
     };
     this.ingestFunction = this.makeFunction('Ingest', {
@@ -347,7 +348,7 @@ export class Driftgate extends Construct {
       memorySize: 1024,
       timeout: ingestTimeout,
       logRetention,
-      environment: { ...common, POWERTOOLS_SERVICE_NAME: 'driftgate-ingest' },
+      environment: { ...common, POWERTOOLS_SERVICE_NAME: SERVICE_NAME.ingest },
     });
     this.decideFunction = this.makeFunction('Decide', {
       entry: 'decide.ts',
@@ -356,7 +357,7 @@ export class Driftgate extends Construct {
       logRetention,
       environment: {
         ...common,
-        POWERTOOLS_SERVICE_NAME: 'driftgate-decide',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME.decide,
         [ENV.retrainTopicArn]: this.retrainTopic.topicArn,
         [ENV.secretId]: this.secret.secretArn,
       },
@@ -373,7 +374,7 @@ export class Driftgate extends Construct {
       deadLetterQueue: this.checkDeadLetterQueue,
       environment: {
         ...common,
-        POWERTOOLS_SERVICE_NAME: 'driftgate-check',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME.check,
         [ENV.noticesTopicArn]: this.noticesTopic.topicArn,
         [ENV.retrainTopicArn]: this.retrainTopic.topicArn,
         [ENV.secretId]: this.secret.secretArn,
@@ -486,6 +487,23 @@ export class Driftgate extends Construct {
       alarm.addAlarmAction(alarmAction);
       this.alarms.push(alarm);
     }
+
+    // A failed decision request still answers (a 500 page), so the function's Errors metric misses it.
+    const decisionErrors = new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: DECISION_ERRORS_METRIC,
+      dimensionsMap: { service: SERVICE_NAME.decide },
+      period: Duration.minutes(5),
+      statistic: 'Sum',
+    }).createAlarm(this, 'DecisionErrors', {
+      alarmDescription: 'driftgate: the decide function answered a request with an error page',
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    decisionErrors.addAlarmAction(alarmAction);
+    this.alarms.push(decisionErrors);
 
     // ---- outputs -------------------------------------------------------------------------------
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'Data bucket' });

@@ -11,9 +11,9 @@ import type { ParquetFile } from 'parquet-wasm';
 import type { ColumnBatch, ColumnChunk, ColumnField } from '../core/columns.js';
 import { AdapterError, InvalidInputError } from '../core/errors.js';
 import type { ByteSource } from '../core/ports.js';
-import { columnFieldOf, toColumnChunk } from './arrow-columns.js';
+import { ChunkBuffers, columnFieldOf, toColumnChunk } from './arrow-columns.js';
 import { readCRecordBatch, readCSchema, type CSchema } from './arrow-c-data.js';
-import type { BatchFile } from './columnar-reader.js';
+import type { BatchFile, BatchOptions } from './columnar-reader.js';
 import { withParquetWasm, type ParquetWasm } from './parquet-wasm-host.js';
 
 /** What parquet-wasm needs from a Blob: its size and ranged slices. */
@@ -129,7 +129,7 @@ class ParquetBatchFile implements BatchFile {
     this.name = source.name;
   }
 
-  async *batches(columns?: readonly string[]): AsyncIterable<ColumnBatch> {
+  async *batches(columns?: readonly string[], options: BatchOptions = {}): AsyncIterable<ColumnBatch> {
     // `other` columns (lists, structs, binary) have no chunk form: never decode them.
     const convertible = new Set(this.schema.filter((f) => f.type !== 'other').map((f) => f.name));
     const wanted = selectColumns(this.source.name, this.schema, columns).filter((c) => convertible.has(c));
@@ -139,23 +139,31 @@ class ParquetBatchFile implements BatchFile {
     }
     // Read ahead one row group: its ranged reads (S3 GETs) are in flight while the caller works on the
     // current one. At most two row groups are held: the one being consumed and the next.
-    let next = this.startRowGroup(0, wanted);
+    // With reuseBuffers, two sets of arrays alternate: group g+1 is converted into one while the caller
+    // consumes group g from the other, and g+2 reuses g's only after the caller asked for g+1.
+    const pools = options.reuseBuffers ? [new Map<string, ChunkBuffers>(), new Map<string, ChunkBuffers>()] : undefined;
+    let next = this.startRowGroup(0, wanted, pools?.[0]);
     for (let g = 0; g < this.rowGroupRows.length; g++) {
       const current = await next;
-      next = this.startRowGroup(g + 1, wanted);
+      next = this.startRowGroup(g + 1, wanted, pools?.[(g + 1) % 2]);
       yield* current;
     }
   }
 
-  private startRowGroup(group: number, wanted: readonly string[]): Promise<ColumnBatch[]> {
+  private startRowGroup(group: number, wanted: readonly string[], pool: Map<string, ChunkBuffers> | undefined): Promise<ColumnBatch[]> {
     if (group >= this.rowGroupRows.length) return Promise.resolve([]);
-    const pending = this.readRowGroup(group, this.rowGroupRows[group], wanted);
+    const pending = this.readRowGroup(group, this.rowGroupRows[group], wanted, pool);
     // Observed now so a failure while the caller is busy is not an unhandled rejection; awaited later.
     pending.catch(() => undefined);
     return pending;
   }
 
-  private async readRowGroup(group: number, rows: number, wanted: readonly string[]): Promise<ColumnBatch[]> {
+  private async readRowGroup(
+    group: number,
+    rows: number,
+    wanted: readonly string[],
+    pool: Map<string, ChunkBuffers> | undefined,
+  ): Promise<ColumnBatch[]> {
     this.failures.first = undefined;
     try {
       return await withParquetWasm(async (module, generation) => {
@@ -169,7 +177,7 @@ class ParquetBatchFile implements BatchFile {
         const out: { rowCount: number; columns: Map<string, ColumnChunk> }[] = [];
         for (let first = 0; first < wanted.length; first += COLUMNS_PER_DECODE) {
           const subset = wanted.slice(first, first + COLUMNS_PER_DECODE);
-          await this.decodeInto(module, group, rows, subset, out);
+          await this.decodeInto(module, group, rows, subset, out, pool);
         }
         return out;
       });
@@ -187,6 +195,7 @@ class ParquetBatchFile implements BatchFile {
     rows: number,
     subset: readonly string[],
     out: { rowCount: number; columns: Map<string, ColumnChunk> }[],
+    pool: Map<string, ChunkBuffers> | undefined,
   ): Promise<void> {
     const table = await this.file.read({ rowGroups: [group], columns: [...subset], batchSize: Math.max(1, rows) });
     const stream = table.intoFFI();
@@ -209,7 +218,8 @@ class ParquetBatchFile implements BatchFile {
         }
         for (const name of subset) {
           const raw = batch.columns.get(name);
-          const chunk = raw && toColumnChunk(raw);
+          // Reused arrays only for a row group's single batch (parquet-wasm returns one: batchSize = rows).
+          const chunk = raw && toColumnChunk(raw, pool && count === 1 ? buffersFor(pool, name) : undefined);
           if (chunk) target.columns.set(name, chunk);
         }
       }
@@ -248,6 +258,15 @@ class ParquetBatchFile implements BatchFile {
     const label = wanted.length === 1 ? `column '${wanted[0]}'` : `columns ${wanted.map((w) => `'${w}'`).join(', ')}`;
     return new InvalidInputError(this.source.name, `${label}: ${where}: ${messageOf(error)}`, { cause: error });
   }
+}
+
+function buffersFor(pool: Map<string, ChunkBuffers>, column: string): ChunkBuffers {
+  let buffers = pool.get(column);
+  if (buffers === undefined) {
+    buffers = new ChunkBuffers();
+    pool.set(column, buffers);
+  }
+  return buffers;
 }
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {

@@ -10,7 +10,7 @@ import { DriftgateError } from '../core/errors.js';
 import type { CheckDueOutcome, CheckOutcome } from '../core/lifecycle/types.js';
 import { parseWith } from '../core/schema-parse.js';
 import { METRIC, createTelemetry, recordCheck, recordFailure, type Telemetry } from '../service/logger.js';
-import { SCHEDULE_SOURCE } from './env.js';
+import { SCHEDULE_SOURCE, SERVICE_NAME } from './env.js';
 import { awsLifecycle, clientsFromEnv, readFunctionEnv } from './runtime.js';
 
 /** The lifecycle operations this handler needs. */
@@ -125,7 +125,7 @@ export async function handler(event: unknown, context?: Context): Promise<CheckR
   if (defaultHandler === undefined) {
     const env = readFunctionEnv('check', process.env);
     const clients = clientsFromEnv(process.env);
-    const telemetry = createTelemetry('driftgate-check');
+    const telemetry = createTelemetry(SERVICE_NAME.check);
     defaultHandler = makeCheckHandler({
       lifecycle: () => awsLifecycle('check', { env, clients, log: (entry) => telemetry.logger.debug('lifecycle', entry) }),
       telemetry,

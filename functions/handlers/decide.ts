@@ -4,6 +4,7 @@
  * (token + action, optional reason and snooze) decides. The signed, single-use token is the only
  * credential, so a refused token gets a page that says what to do, never why the signature failed.
  */
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { DecisionTokenError, type TokenProblem } from '../core/lifecycle/token.js';
@@ -19,6 +20,7 @@ import { escapeHtml } from '../core/report/escape.js';
 import { formatNumber } from '../core/report/format.js';
 import { renderPage } from '../core/report/page.js';
 import { METRIC, createTelemetry, recordDecision, recordFailure, type Telemetry } from '../service/logger.js';
+import { DECISION_ERRORS_METRIC, SERVICE_NAME } from './env.js';
 import { REPORT_PATH } from './report-link.js';
 import { awsLifecycle, awsReportReader, clientsFromEnv, readFunctionEnv, type ReportReader } from './runtime.js';
 
@@ -147,6 +149,7 @@ export function makeDecideHandler(deps: DecideDeps): (event: unknown, context?: 
     } catch (error) {
       if (error instanceof DecisionTokenError) return refused(error.problem, method);
       logger.error('decision request failed', { method, error: error instanceof Error ? error.message : String(error) });
+      recordDecisionError(metrics);
       return page(500, 'Something went wrong', 'Nothing was decided. Try the link again in a minute.');
     } finally {
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
@@ -225,6 +228,7 @@ export function makeDecideHandler(deps: DecideDeps): (event: unknown, context?: 
     } catch (error) {
       if (error instanceof DecisionTokenError) return refused(error.problem, 'GET');
       logger.error('report request failed', { error: error instanceof Error ? error.message : String(error) });
+      recordDecisionError(metrics);
       return page(500, 'Something went wrong', 'Try the link again in a minute.');
     } finally {
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
@@ -238,6 +242,11 @@ export function makeDecideHandler(deps: DecideDeps): (event: unknown, context?: 
     const { status, text } = REFUSAL[problem];
     return page(status, 'This link cannot be used', text);
   }
+}
+
+/** Count one request answered with a 500 page (the function did not fail, so only this metric sees it). */
+export function recordDecisionError(metrics: Metrics): void {
+  metrics.singleMetric().addMetric(DECISION_ERRORS_METRIC, MetricUnit.Count, 1);
 }
 
 /** A plain page for requests that name no trustworthy proposal. */
@@ -283,7 +292,7 @@ export async function handler(event: unknown, context?: Context): Promise<HttpRe
   if (defaultHandler === undefined) {
     const env = readFunctionEnv('decide', process.env);
     const clients = clientsFromEnv(process.env);
-    const telemetry = createTelemetry('driftgate-decide');
+    const telemetry = createTelemetry(SERVICE_NAME.decide);
     defaultHandler = makeDecideHandler({
       lifecycle: (baseUrl) =>
         awsLifecycle('decide', { env, clients, decideBaseUrl: baseUrl, log: (entry) => telemetry.logger.debug('lifecycle', entry) }),

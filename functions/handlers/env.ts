@@ -21,3 +21,17 @@ export type EnvName = (typeof ENV)[keyof typeof ENV];
 
 /** The `source` of the check schedule's input; the check handler accepts only this value. */
 export const SCHEDULE_SOURCE = 'driftgate.schedule';
+
+/** Powertools service name of each function: the `service` dimension of the metrics it emits. */
+export const SERVICE_NAME = {
+  ingest: 'driftgate-ingest',
+  check: 'driftgate-check',
+  decide: 'driftgate-decide',
+} as const;
+
+/**
+ * Metric the decision function emits for each request it answers with a 500 page. Such a request does
+ * not fail the invocation (the person gets a page), so Lambda's Errors metric never counts it; an alarm
+ * on this metric does.
+ */
+export const DECISION_ERRORS_METRIC = 'DecisionErrors';

@@ -10,6 +10,7 @@ import { InvalidInputError } from '../core/errors.js';
 import type { IngestOutcome } from '../core/lifecycle/types.js';
 import { parseWith } from '../core/schema-parse.js';
 import { METRIC, createTelemetry, recordFailure, recordIngest, type Telemetry } from '../service/logger.js';
+import { SERVICE_NAME } from './env.js';
 import { awsLifecycle, clientsFromEnv, readFunctionEnv } from './runtime.js';
 
 /** The lifecycle operation this handler needs. */
@@ -187,7 +188,7 @@ export async function handler(event: unknown, context?: Context): Promise<SQSBat
   if (defaultHandler === undefined) {
     const env = readFunctionEnv('ingest', process.env);
     const clients = clientsFromEnv(process.env);
-    const telemetry = createTelemetry('driftgate-ingest');
+    const telemetry = createTelemetry(SERVICE_NAME.ingest);
     defaultHandler = makeIngestHandler({
       lifecycle: () => awsLifecycle('ingest', { env, clients, log: (entry) => telemetry.logger.debug('lifecycle', entry) }),
       bucket: env.bucket,

@@ -38,7 +38,8 @@ export async function signSources(
     const builder = new SignatureBuilder(file.schema, signatureOptions);
     let rowsDone = 0;
     onProgress?.({ file: source.name, rowsDone, rowsTotal: file.rowCount });
-    for await (const batch of file.batches(builder.columns)) {
+    // Each batch is folded into the builder before the next is requested: its arrays can be reused.
+    for await (const batch of file.batches(builder.columns, { reuseBuffers: true })) {
       builder.add(batch);
       rowsDone += batch.rowCount;
       onProgress?.({ file: source.name, rowsDone, rowsTotal: file.rowCount });

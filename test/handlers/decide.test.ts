@@ -1,7 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signToken } from '../../functions/core/lifecycle/token.js';
 import type { Proposal } from '../../functions/core/lifecycle/types.js';
 import { evidenceOf, makeDecideHandler, SECURITY_HEADERS, type HttpResponse } from '../../functions/handlers/decide.js';
+import { DECISION_ERRORS_METRIC, SERVICE_NAME } from '../../functions/handlers/env.js';
+import { createTelemetry, METRICS_NAMESPACE } from '../../functions/service/logger.js';
 import { signReportLink, verifyReportLink } from '../../functions/handlers/report-link.js';
 import { localWorld, quietTelemetry, type LocalWorld } from './support.js';
 
@@ -142,6 +144,89 @@ describe('Function: makeDecideHandler', () => {
     expect(other.statusCode).toBe(404);
     expect(bad.statusCode).toBe(400);
     for (const r of [put, other, bad]) expect(r.headers['cache-control']).toBe('no-store');
+  });
+});
+
+describe('Function: makeDecideHandler (error metric)', () => {
+  let world: LocalWorld;
+  let lines: string[];
+
+  interface Emf {
+    _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+    [key: string]: unknown;
+  }
+
+  beforeEach(() => {
+    world = localWorld();
+    // Dev mode makes Powertools write EMF through the global console, which the test reads.
+    vi.stubEnv('POWERTOOLS_DEV', 'true');
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    lines = [];
+    vi.spyOn(console, 'log').mockImplementation((line: unknown) => {
+      lines.push(String(line));
+    });
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.unstubAllEnvs();
+    world.cleanup();
+  });
+
+  const errorBlobs = (): Emf[] =>
+    lines
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l) as Emf)
+      .filter((b) => b._aws.CloudWatchMetrics[0].Metrics.some((m) => m.Name === DECISION_ERRORS_METRIC));
+
+  it('counts each 500 page in DecisionErrors (the invocation itself succeeds), and nothing for a refused link', async () => {
+    // Prepare: a stored proposal that is no longer a proposal document.
+    await world.store.put('proposals/fraud/p-1.json', '{"schemaVersion": 1, "proposalId": "p-1"');
+    const handler = makeDecideHandler({ lifecycle: world.lifecycle, telemetry: createTelemetry(SERVICE_NAME.decide, { logLevel: 'SILENT' }), clock: () => NOW });
+    const sign = (action: 'approve' | 'reject', secret: string): string =>
+      signToken({ proposalId: 'p-1', modelId: 'fraud', action, exp: EXP, nonce: 'nonce-123456' }, secret);
+
+    // Act
+    const shown = await handler(urlEvent('GET', { query: { token: sign('approve', world.secret) } }));
+    const posted = await handler(urlEvent('POST', { body: new URLSearchParams({ token: sign('reject', world.secret), action: 'reject' }).toString() }));
+    const forged = await handler(urlEvent('GET', { query: { token: sign('approve', 'another-secret') } }));
+
+    // Assess
+    expect([shown.statusCode, posted.statusCode, forged.statusCode]).toEqual([500, 500, 403]);
+    const blobs = errorBlobs();
+    expect(blobs).toHaveLength(2);
+    for (const blob of blobs) {
+      expect(blob).toMatchObject({ service: SERVICE_NAME.decide, [DECISION_ERRORS_METRIC]: 1 });
+      expect(blob._aws.CloudWatchMetrics[0]).toEqual({
+        Namespace: METRICS_NAMESPACE,
+        Dimensions: [['service']],
+        Metrics: [{ Name: DECISION_ERRORS_METRIC, Unit: 'Count' }],
+      });
+    }
+    expect(world.events).toEqual([]);
+  });
+
+  it('counts a report request the store failed in DecisionErrors', async () => {
+    // Prepare: the report's path is a folder, so reading it fails (EISDIR) after the link verified.
+    const key = 'reports/fraud/c-1.html';
+    await world.store.put(`${key}/stray.txt`, 'not a report');
+    const handler = makeDecideHandler({
+      lifecycle: world.lifecycle,
+      reports: async (query, now) => {
+        const stored = await world.store.get(verifyReportLink(query, world.secret, now));
+        return stored === undefined ? undefined : Buffer.from(stored.body).toString('utf8');
+      },
+      telemetry: createTelemetry(SERVICE_NAME.decide, { logLevel: 'SILENT' }),
+      clock: () => NOW,
+    });
+    const url = new URL(signReportLink('https://x', key, EXP, world.secret));
+
+    // Act
+    const response = await handler(urlEvent('GET', { path: url.pathname, query: Object.fromEntries(url.searchParams) }));
+
+    // Assess
+    expect(response.statusCode).toBe(500);
+    expect(errorBlobs()).toHaveLength(1);
   });
 });
 

@@ -4,7 +4,8 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Driftgate, KEY_PREFIX, validateDriftgateProps } from '../../lib/driftgate.js';
 import { addNagChecks, nagPacks } from '../../lib/nag.js';
-import { ENV, SCHEDULE_SOURCE } from '../../functions/handlers/env.js';
+import { DECISION_ERRORS_METRIC, ENV, SCHEDULE_SOURCE, SERVICE_NAME } from '../../functions/handlers/env.js';
+import { METRICS_NAMESPACE } from '../../functions/service/logger.js';
 import type { DriftgateStack } from '../../lib/driftgate-stack.js';
 import { synthDriftgate } from './synth.js';
 
@@ -46,10 +47,14 @@ describe('Function: Driftgate (template)', () => {
   let stack: DriftgateStack;
   let template: Template;
   let dg: Driftgate;
+  /** Synthesized from `cdk -c` style context: custom schedule and receive count, no notify email. */
+  let fromContext: Template;
 
+  // Synthesized once for the whole file (each synthesis takes seconds on a loaded machine).
   beforeAll(() => {
     ({ stack, template } = synthDriftgate({ context: { notifyEmail: 'ml-oncall@example.com' } }));
     dg = stack.driftgate;
+    fromContext = synthDriftgate({ context: { checkSchedule: 'rate(15 minutes)', maxReceiveCount: '5' } }).template;
   });
 
   it('keeps the data bucket private, versioned, encrypted, logged and expiring old signatures and reports', () => {
@@ -212,11 +217,13 @@ describe('Function: Driftgate (template)', () => {
 
   it('takes the schedule and the receive count from context (strings, as `cdk -c` passes them)', () => {
     // Act
-    const { template: t } = synthDriftgate({ context: { checkSchedule: 'rate(15 minutes)', maxReceiveCount: '5' } });
+    const schedules = fromContext.findResources('AWS::Scheduler::Schedule');
 
     // Assess
-    t.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(15 minutes)' });
-    t.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }) });
+    expect(Object.values(schedules)).toHaveLength(1);
+    fromContext.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(15 minutes)' });
+    fromContext.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }) });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 hour)' });
   });
 
   it('rejects a bad context value with the props message', () => {
@@ -284,7 +291,7 @@ describe('Function: Driftgate (template)', () => {
 
   it('subscribes the notify email (with a redrive queue) only when the context gives one', () => {
     // Act
-    const { template: without } = synthDriftgate();
+    const without = fromContext;
 
     // Assess
     template.hasResourceProperties('AWS::SNS::Subscription', {
@@ -340,6 +347,39 @@ describe('Function: Driftgate (template)', () => {
     for (const fn of [dg.ingestFunction, dg.checkFunction, dg.decideFunction]) {
       expect(fnsAlarmed).toContain(JSON.stringify([{ Name: 'FunctionName', Value: { Ref: logicalId(stack, fn) } }]));
     }
+  });
+
+  it('alarms on DecisionErrors, the 500 pages the decision function answers without failing', () => {
+    // Prepare
+    const noticesTopic = logicalId(stack, dg.noticesTopic);
+
+    // Act
+    const alarms = template.findResources('AWS::CloudWatch::Alarm', {
+      Properties: { MetricName: DECISION_ERRORS_METRIC },
+    });
+
+    // Assess
+    expect(Object.values(alarms)).toHaveLength(1);
+    const alarm = (Object.values(alarms)[0] as { Properties: Json }).Properties;
+    expect(alarm).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAME.decide }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: noticesTopic }],
+    });
+    // The function's metrics carry the same namespace and service the alarm watches.
+    const decide = template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: SERVICE_NAME.decide } } },
+    });
+    expect(Object.keys(decide)).toEqual([logicalId(stack, dg.decideFunction)]);
+    const env = (Object.values(decide)[0] as { Properties: { Environment: { Variables: Json } } }).Properties.Environment.Variables;
+    expect(env.POWERTOOLS_METRICS_NAMESPACE).toBe(METRICS_NAMESPACE);
+    expect(dg.alarms.map((a) => logicalId(stack, a))).toContain(Object.keys(alarms)[0]);
   });
 
   it('gives the ingest function no way to publish to either topic or read the secret', () => {
@@ -400,7 +440,7 @@ describe('Function: Driftgate (template)', () => {
   });
 
   it('has zero unacknowledged cdk-nag findings (AwsSolutions and Serverless), and synth passes with the packs', () => {
-    // Prepare
+    // Prepare: a fresh app, not yet synthesized, so app.synth() below runs the packs as validation plugins.
     const { app } = synthDriftgate({ context: { notifyEmail: 'ml-oncall@example.com' } });
 
     // Act
@@ -416,7 +456,7 @@ describe('Function: Driftgate (template)', () => {
   });
 
   it('makes cdk-nag fail on a finding that is not acknowledged', () => {
-    // Prepare
+    // Prepare: the packs read the construct tree, so this app is never synthesized.
     const { app, stack: s } = synthDriftgate();
 
     // Act: the same stack, with an extra wildcard grant nobody acknowledged.

@@ -1,0 +1,241 @@
+/**
+ * Adopt handler: a retraining system (or `driftgate adopt`) uploads an adoption manifest to
+ * `adoptions/<modelId>/<version>.json`; S3 invokes this function asynchronously with the plain S3 event.
+ * It validates the manifest, then installs the training data's signature as the model's reference:
+ * `adopt` when the model already has one (closing its active proposal), else `setReference`.
+ *
+ * Idempotent: the lifecycle answers `already-adopted` when the version is already the reference, and a
+ * late re-delivery of an older manifest (its version was installed at or after the manifest's upload, and
+ * another version has been adopted since) is skipped as `superseded`, so it never rolls the model back.
+ * A record that fails is logged with its key; the invocation then throws so Lambda retries it and finally
+ * sends it to the on-failure destination (whose depth raises an alarm).
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { createS3Client, endpointFromEnv } from '../adapters/aws-clients.js';
+import { DriftgateError, InvalidInputError } from '../core/errors.js';
+import { ADOPTIONS_PREFIX, parseStoredAdoptionManifest } from '../core/lifecycle/adoption.js';
+import type { AdoptOutcome, DecisionLogEntry, ModelState } from '../core/lifecycle/types.js';
+import type { ObjectStore } from '../core/ports.js';
+import { parseWith } from '../core/schema-parse.js';
+import { createTelemetry, type Telemetry } from '../service/logger.js';
+import { adoptRuntime, readAdoptEnv } from './adopt-runtime.js';
+
+/** Powertools service name of the adopt function (the `service` dimension of its metrics). */
+export const ADOPT_SERVICE_NAME = 'driftgate-adopt';
+
+/** Metrics the adopt function emits (namespace Driftgate, dimension modelId where known). */
+export const ADOPT_METRIC = {
+  adoptions: 'Adoptions',
+  adoptFailures: 'AdoptFailures',
+} as const;
+
+/** The lifecycle operations this handler needs. */
+export interface AdoptPort {
+  adopt(modelId: string, input: { version: string; trainingData: string[] }, now: Date): Promise<AdoptOutcome>;
+  setReference(modelId: string, keys: string[], now: Date, version?: string): Promise<AdoptOutcome>;
+  state(modelId: string): Promise<ModelState | undefined>;
+  decisionLog(modelId: string): Promise<DecisionLogEntry[]>;
+}
+
+/** What the adopt handler is built from. */
+export interface AdoptDeps {
+  /** The lifecycle, built per invocation (cheap) or once. */
+  readonly lifecycle: AdoptPort | (() => Promise<AdoptPort>);
+  /** Reads the manifests (the same bucket as the lifecycle's store). */
+  readonly manifests: Pick<ObjectStore, 'get'>;
+  /** The bucket manifests are uploaded to; notifications for another bucket are refused. */
+  readonly bucket: string;
+  readonly telemetry: Telemetry;
+  /**
+   * The clock.
+   * @default () => new Date()
+   */
+  readonly clock?: () => Date;
+}
+
+/** S3 sends this once when a notification configuration is saved (to queues and topics); nothing to adopt. */
+const s3TestEventSchema = z.looseObject({ Service: z.literal('Amazon S3'), Event: z.literal('s3:TestEvent') });
+
+const s3EventSchema = z.object({
+  Records: z
+    .array(
+      z.looseObject({
+        eventName: z.string(),
+        eventTime: z.iso.datetime({ offset: true }).optional(),
+        s3: z.looseObject({
+          bucket: z.looseObject({ name: z.string().min(1) }),
+          object: z.looseObject({ key: z.string().min(1), eTag: z.string().optional() }),
+        }),
+      }),
+    )
+    .min(1),
+});
+
+/** What happened to one manifest. */
+export type AdoptRecordResult =
+  | (AdoptOutcome & { readonly key: string; readonly action: 'adopt' | 'set-reference' })
+  | {
+      readonly status: 'superseded';
+      readonly key: string;
+      readonly modelId: string;
+      readonly version: string;
+      /** The reference version that stays current. */
+      readonly currentVersion: string;
+    }
+  | { readonly status: 'ignored'; readonly key: string; readonly reason: string };
+
+/** What one invocation did, one entry per S3 record. */
+export interface AdoptRunResult {
+  readonly results: readonly AdoptRecordResult[];
+}
+
+/** One or more manifests failed; the message names each key and why. */
+export class AdoptRunError extends DriftgateError {
+  constructor(readonly failed: readonly { key: string; error: string }[]) {
+    super(`adoption failed for ${failed.map((f) => `${f.key} (${f.error})`).join('; ')}`);
+  }
+}
+
+/** One manifest upload named by the S3 event. */
+interface ManifestRef {
+  readonly bucket: string;
+  readonly key: string;
+  readonly eventName: string;
+  readonly eventTime?: string;
+}
+
+/**
+ * Build the S3-triggered adopt handler over injected dependencies.
+ * @example
+ * const handler = makeAdoptHandler({ lifecycle, manifests: store, bucket: 'data', telemetry: createTelemetry('driftgate-adopt') });
+ * const { results } = await handler(s3Event);
+ */
+export function makeAdoptHandler(deps: AdoptDeps): (event: unknown, context?: Context) => Promise<AdoptRunResult> {
+  const clock = deps.clock ?? (() => new Date());
+  const { logger, metrics } = deps.telemetry;
+  return async (event, context) => {
+    if (context !== undefined) logger.addContext(context);
+    if (s3TestEventSchema.safeParse(event).success) {
+      logger.info('ignored the S3 test event');
+      return { results: [] };
+    }
+    const s3Event = parseWith(s3EventSchema, event, 'adopt event (S3 notification)');
+    const lifecycle = typeof deps.lifecycle === 'function' ? await deps.lifecycle() : deps.lifecycle;
+    const results: AdoptRecordResult[] = [];
+    const failed: { key: string; error: string }[] = [];
+    try {
+      for (const record of s3Event.Records) {
+        const ref: ManifestRef = {
+          bucket: record.s3.bucket.name,
+          // S3 URL-encodes keys in notifications, with spaces as '+'.
+          key: decodeURIComponent(record.s3.object.key.replace(/\+/g, ' ')),
+          eventName: record.eventName,
+          ...(record.eventTime !== undefined ? { eventTime: record.eventTime } : {}),
+        };
+        try {
+          const result = await adoptOne(lifecycle, ref);
+          results.push(result);
+          logResult(result);
+        } catch (error) {
+          const text = errorText(error);
+          // One line that names the manifest and why; the invocation is retried, then sent to the on-failure destination.
+          logger.error(`could not adopt s3://${ref.bucket}/${ref.key}: ${text}`, {
+            bucket: ref.bucket,
+            key: ref.key,
+            errorName: error instanceof Error ? error.name : typeof error,
+          });
+          metrics.singleMetric().addMetric(ADOPT_METRIC.adoptFailures, MetricUnit.Count, 1);
+          failed.push({ key: ref.key, error: text });
+        }
+      }
+    } finally {
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    }
+    if (failed.length > 0) throw new AdoptRunError(failed);
+    return { results };
+  };
+
+  async function adoptOne(lifecycle: AdoptPort, ref: ManifestRef): Promise<AdoptRecordResult> {
+    if (!ref.eventName.startsWith('ObjectCreated:')) {
+      return { status: 'ignored', key: ref.key, reason: `not a creation event (${ref.eventName})` };
+    }
+    if (ref.bucket !== deps.bucket) {
+      throw new InvalidInputError(`s3://${ref.bucket}/${ref.key}`, `expected a manifest uploaded to bucket ${deps.bucket}`);
+    }
+    if (!ref.key.startsWith(ADOPTIONS_PREFIX)) {
+      return { status: 'ignored', key: ref.key, reason: `not under ${ADOPTIONS_PREFIX}` };
+    }
+    const stored = await deps.manifests.get(ref.key);
+    if (stored === undefined) {
+      throw new InvalidInputError(ref.key, 'the manifest no longer exists (deleted before it was read?)');
+    }
+    const manifest = parseStoredAdoptionManifest(ref.key, Buffer.from(stored.body).toString('utf8'));
+    const { modelId, version, trainingData } = manifest;
+    const state = await lifecycle.state(modelId);
+    if (state !== undefined && state.reference.version !== version && ref.eventTime !== undefined) {
+      const uploadedAt = Date.parse(ref.eventTime);
+      const installedSince = (await lifecycle.decisionLog(modelId)).some(
+        (entry) =>
+          (entry.action === 'adopt' || entry.action === 'set-reference') &&
+          entry.evidence.version === version &&
+          Date.parse(entry.at) >= uploadedAt,
+      );
+      if (installedSince) {
+        return { status: 'superseded', key: ref.key, modelId, version, currentVersion: state.reference.version };
+      }
+    }
+    const now = clock();
+    if (state === undefined) {
+      const outcome = await lifecycle.setReference(modelId, [...trainingData], now, version);
+      return { ...outcome, key: ref.key, action: 'set-reference' };
+    }
+    if (manifest.proposalId !== undefined && manifest.proposalId !== state.activeProposalId) {
+      logger.warn('the manifest names a proposal that is not the active one; adopting anyway', {
+        key: ref.key,
+        modelId,
+        proposalId: manifest.proposalId,
+        activeProposalId: state.activeProposalId,
+      });
+    }
+    const outcome = await lifecycle.adopt(modelId, { version, trainingData: [...trainingData] }, now);
+    return { ...outcome, key: ref.key, action: 'adopt' };
+  }
+
+  function logResult(result: AdoptRecordResult): void {
+    if (result.status === 'ignored') {
+      logger.info('manifest ignored', { ...result });
+      return;
+    }
+    if (result.status === 'superseded') {
+      logger.info('manifest superseded: a later version is the reference', { ...result });
+      return;
+    }
+    if (result.status === 'adopted') {
+      metrics.singleMetric().addDimension('modelId', result.modelId).addMetric(ADOPT_METRIC.adoptions, MetricUnit.Count, 1);
+    }
+    logger.info(result.status === 'adopted' ? 'reference installed' : 'reference already installed', { ...result });
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+let defaultHandler: ((event: unknown, context?: Context) => Promise<AdoptRunResult>) | undefined;
+
+/** The Lambda entry point, wired from the environment on first use. */
+export async function handler(event: unknown, context?: Context): Promise<AdoptRunResult> {
+  if (defaultHandler === undefined) {
+    const env = readAdoptEnv(process.env);
+    const telemetry = createTelemetry(ADOPT_SERVICE_NAME);
+    const runtime = adoptRuntime({
+      bucket: env.bucket,
+      s3: createS3Client({ endpoint: endpointFromEnv(process.env) }),
+      log: (entry) => telemetry.logger.debug('lifecycle', entry),
+    });
+    defaultHandler = makeAdoptHandler({ lifecycle: runtime.lifecycle, manifests: runtime.store, bucket: env.bucket, telemetry });
+  }
+  return defaultHandler(event, context);
+}
