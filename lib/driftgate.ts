@@ -81,7 +81,7 @@ export const PARQUET_WASM_MODULE = {
 } as const;
 
 /** Shell commands that copy parquet-wasm's Node build into `<outputDir>/node_modules/parquet-wasm`. */
-function copyParquetWasm(inputDir: string, outputDir: string): string[] {
+export function copyParquetWasm(inputDir: string, outputDir: string): string[] {
   const from = `${inputDir}/node_modules/${PARQUET_WASM_MODULE.name}`;
   const to = `${outputDir}/node_modules/${PARQUET_WASM_MODULE.name}`;
   return [

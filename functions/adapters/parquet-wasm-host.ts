@@ -12,9 +12,10 @@
  * instead of escaping (every other error is rethrown unchanged); (3) a panicked instance is never reused:
  * the CommonJS module is evicted from the require cache and loaded again (a fresh wasm instance), and
  * ParquetFiles opened on the old instance reopen themselves (see `generation`).
- * The first instance comes from a static import, so bundlers (esbuild for the Lambdas) include it; the
- * reload needs `parquet-wasm` resolvable at run time (node_modules: the CLI, tests, or a Lambda bundled
- * with it as a node module). Where it is not, later Parquet reads fail with an AdapterError that says so.
+ * The first instance comes from a static import; the reload needs `parquet-wasm` resolvable at run time
+ * (node_modules: the CLI and tests; the Lambda bundles keep it external and ship its Node build in their
+ * own node_modules, see lib/driftgate.ts). Where it is not, later Parquet reads fail with an AdapterError
+ * that says so.
  */
 import { createRequire } from 'node:module';
 import * as bundled from 'parquet-wasm';

@@ -17,7 +17,7 @@ export class UsageError extends Error {
   }
 }
 
-export const COMMAND_NAMES = ['baseline', 'check', 'report', 'validate-config', 'upload-config', 'demo', 'help'] as const;
+export const COMMAND_NAMES = ['baseline', 'check', 'report', 'validate-config', 'upload-config', 'adopt', 'demo', 'help'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 interface CommandHelp {
@@ -67,6 +67,22 @@ const HELP: Readonly<Record<CommandName, CommandHelp>> = {
       '--bucket BUCKET       the driftgate bucket (required)',
       '--endpoint URL        an S3-compatible endpoint (moto, LocalStack); default: AWS',
       '--region REGION       AWS region; default: the SDK resolution (AWS_REGION, profile)',
+    ],
+  },
+  adopt: {
+    synopsis:
+      'driftgate adopt --bucket BUCKET [--endpoint URL] [--region REGION] --model MODEL --version VERSION [--proposal ID] [--force] KEY...',
+    summary:
+      'Report a new model version: check its training data (keys under training/) and upload its adoption manifest to s3://BUCKET/adoptions/MODEL/VERSION.json.',
+    details: [
+      '--bucket BUCKET       the driftgate bucket (required)',
+      '--model MODEL         the model id (its config must be uploaded; required)',
+      '--version VERSION     the new model version, e.g. v2 (required)',
+      '--proposal ID         the retrain proposal this version answers (recorded)',
+      '--force               upload the manifest again even if it exists (re-adopts this version: a rollback)',
+      '--endpoint URL        an S3-compatible endpoint (moto, LocalStack); default: AWS',
+      '--region REGION       AWS region; default: the SDK resolution (AWS_REGION, profile)',
+      'KEY...                training data object keys in the bucket, under training/',
     ],
   },
   demo: {
@@ -140,6 +156,19 @@ export interface UploadConfigArgs {
   readonly file: string;
 }
 
+export interface AdoptArgs {
+  readonly command: 'adopt';
+  readonly bucket: string;
+  readonly endpoint?: string;
+  readonly region?: string;
+  readonly model: string;
+  readonly version: string;
+  readonly proposal?: string;
+  readonly force: boolean;
+  /** Training data keys in the bucket. */
+  readonly keys: readonly string[];
+}
+
 export interface DemoArgs {
   readonly command: 'demo';
   readonly dir?: string;
@@ -154,7 +183,7 @@ export interface HelpArgs {
   readonly topic?: CommandName;
 }
 
-export type CliArgs = BaselineArgs | CheckArgs | ReportArgs | ValidateConfigArgs | UploadConfigArgs | DemoArgs | HelpArgs;
+export type CliArgs = BaselineArgs | CheckArgs | ReportArgs | ValidateConfigArgs | UploadConfigArgs | AdoptArgs | DemoArgs | HelpArgs;
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
 
@@ -172,6 +201,15 @@ const OPTIONS: Readonly<Record<CommandName, OptionSpec>> = {
   report: { in: { type: 'string' }, out: { type: 'string' } },
   'validate-config': {},
   'upload-config': { bucket: { type: 'string' }, endpoint: { type: 'string' }, region: { type: 'string' } },
+  adopt: {
+    bucket: { type: 'string' },
+    endpoint: { type: 'string' },
+    region: { type: 'string' },
+    model: { type: 'string' },
+    version: { type: 'string' },
+    proposal: { type: 'string' },
+    force: { type: 'boolean' },
+  },
   demo: { dir: { type: 'string' }, json: { type: 'boolean' }, days: { type: 'string' }, seed: { type: 'string' } },
   help: {},
 };
@@ -236,6 +274,13 @@ function build(command: Exclude<CommandName, 'help'>, v: Record<string, string |
     }
     return value;
   };
+  const endpoint = (): string | undefined => {
+    const value = str('endpoint');
+    if (value !== undefined && !/^https?:\/\/[^\s]+$/.test(value)) {
+      throw new UsageError(`--endpoint expects an http(s) URL, got '${value}'`, command);
+    }
+    return value;
+  };
   const list = (name: string): string[] =>
     (str(name) ?? '')
       .split(',')
@@ -262,12 +307,22 @@ function build(command: Exclude<CommandName, 'help'>, v: Record<string, string |
       return { command, in: required('in'), out: required('out') };
     case 'validate-config':
       return { command, files: files(1) };
-    case 'upload-config': {
-      const endpoint = str('endpoint');
-      if (endpoint !== undefined && !/^https?:\/\/[^\s]+$/.test(endpoint)) {
-        throw new UsageError(`--endpoint expects an http(s) URL, got '${endpoint}'`, command);
-      }
-      return { command, bucket: required('bucket'), endpoint, region: str('region'), file: files(1, 1)[0] };
+    case 'upload-config':
+      return { command, bucket: required('bucket'), endpoint: endpoint(), region: str('region'), file: files(1, 1)[0] };
+    case 'adopt': {
+      const proposal = str('proposal');
+      if (positionals.length === 0) throw new UsageError('expected at least one training data KEY', command);
+      return {
+        command,
+        bucket: required('bucket'),
+        endpoint: endpoint(),
+        region: str('region'),
+        model: required('model'),
+        version: required('version'),
+        ...(proposal !== undefined ? { proposal } : {}),
+        force: bool('force'),
+        keys: positionals,
+      };
     }
     case 'demo':
       files(0, 0);

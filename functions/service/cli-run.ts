@@ -7,6 +7,7 @@ import type { ByteSource } from '../core/ports.js';
 import type { ReportInput } from '../core/report/types.js';
 import type { DatasetSignature } from '../core/signature/types.js';
 import {
+  type AdoptArgs,
   commandHelp,
   parseCliArgs,
   usageText,
@@ -87,6 +88,8 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<ExitCode> {
       return validateConfig(args, io);
     case 'upload-config':
       return uploadConfig(args, io);
+    case 'adopt':
+      return adopt(args, io);
     case 'demo':
       return demo(args, io);
   }
@@ -166,6 +169,33 @@ async function uploadConfig(args: UploadConfigArgs, io: CliIo): Promise<ExitCode
   try {
     const uploaded = await uploadModelConfig(new S3Store(client, args.bucket), input, args.file);
     io.stdout(`uploaded ${args.file} to s3://${args.bucket}/${uploaded.key} (model ${uploaded.modelId})\n`);
+  } finally {
+    client.destroy();
+  }
+  return EXIT.ok;
+}
+
+async function adopt(args: AdoptArgs, io: CliIo): Promise<ExitCode> {
+  // Validate before any client is built: a bad manifest never reaches the network.
+  const { buildAdoptionManifest } = await import('../core/lifecycle/adoption.js');
+  const input = { modelId: args.model, version: args.version, trainingData: args.keys, ...(args.proposal !== undefined ? { proposalId: args.proposal } : {}) };
+  buildAdoptionManifest(input);
+  const [{ createS3Client }, { S3Store }, { uploadAdoptionManifest }] = await Promise.all([
+    import('../adapters/aws-clients.js'),
+    import('../adapters/s3-store.js'),
+    import('./adoption-upload.js'),
+  ]);
+  const client = createS3Client({ endpoint: args.endpoint, region: args.region });
+  try {
+    const store = new S3Store(client, args.bucket);
+    const uploaded = await uploadAdoptionManifest(store, input, { force: args.force, storeName: `s3://${args.bucket}` });
+    const target = `s3://${args.bucket}/${uploaded.key}`;
+    const files = `${uploaded.manifest.trainingData.length} training file${uploaded.manifest.trainingData.length === 1 ? '' : 's'}`;
+    if (uploaded.status === 'unchanged') {
+      io.stdout(`${target} already holds this manifest (model ${args.model}, version ${args.version}); nothing uploaded (--force uploads it again)\n`);
+    } else {
+      io.stdout(`${uploaded.status} ${target} (model ${args.model}, version ${args.version}, ${files}); the adopt function installs the reference\n`);
+    }
   } finally {
     client.destroy();
   }

@@ -18,7 +18,7 @@ import {
   tokenKey,
 } from '../core/lifecycle/keys.js';
 import { decideProposal, driftedFeatures, evidenceFingerprint } from '../core/lifecycle/proposal-rules.js';
-import { DecisionTokenError, signToken, tokenHash, verifyToken } from '../core/lifecycle/token.js';
+import { DecisionTokenError, signToken, tokenUseId, verifyToken } from '../core/lifecycle/token.js';
 import {
   type AdoptOutcome,
   type CheckDueOutcome,
@@ -91,6 +91,19 @@ function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 
+/**
+ * The JSON of a state document, validated first: a value JSON cannot hold (Infinity, NaN become null) would
+ * make every later read fail, so it fails this one write instead, naming the field.
+ */
+function stateJson(state: ModelState): string {
+  return json(parseWith(modelStateSchema, state, `${stateKey(state.modelId)} (refused before writing)`));
+}
+
+/** The JSON of a proposal document, validated first (see `stateJson`). */
+function proposalJson(proposal: Proposal): string {
+  return json(parseWith(proposalSchema, proposal, `${proposalKey(proposal.modelId, proposal.proposalId)} (refused before writing)`));
+}
+
 function text(body: Uint8Array): string {
   return Buffer.from(body).toString('utf8');
 }
@@ -122,17 +135,21 @@ export class Lifecycle {
 
   /** Sign one uploaded batch and store its signature once (a re-delivered upload is a duplicate). */
   async ingest(key: string, now: Date, opts: { etag?: string } = {}): Promise<IngestOutcome> {
-    const { configs, errors } = await this.loadConfigs();
+    const { configs, errors, broken } = await this.loadConfigs();
     const config = configs
       .filter((c) => key.startsWith(c.batchPrefix))
       .sort((a, b) => b.batchPrefix.length - a.batchPrefix.length)[0];
+    // A broken config only fails the keys that may be its batches (under its raw batchPrefix, or under
+    // batches/<modelId>/ when even that is unreadable) and at least as specific as a working match.
+    const owner = broken.find((b) => key.startsWith(b.prefix) && (!config || b.prefix.length >= config.batchPrefix.length));
     const base = key.slice(key.lastIndexOf('/') + 1);
     if (base === '' || base.startsWith('_') || base.startsWith('.')) {
       // Folder markers and writer side files (_SUCCESS, .crc) are not batches.
       return { status: 'ignored', key, reason: 'a folder marker or writer side file, not a batch' };
     }
+    if (owner) throw owner.error;
     if (!config) {
-      if (errors.length > 0) throw errors[0];
+      if (errors.length > 0) this.log({ step: 'ingest', key, skippedConfigs: errors.map((e) => ({ source: e.source, error: e.message })), at: now.toISOString() });
       return { status: 'ignored', key, reason: 'no model has a batchPrefix containing this key' };
     }
     const modelId = config.modelId;
@@ -171,7 +188,7 @@ export class Lifecycle {
       if (fresh.length === 0) {
         const nextCheckAt = addSeconds(now, state.checkIntervalSeconds);
         const next: ModelState = { ...state, lastCheckAt: at, nextCheckAt };
-        if (!(await this.deps.store.putIfMatch(stateKey(modelId), json(next), etag))) continue;
+        if (!(await this.deps.store.putIfMatch(stateKey(modelId), stateJson(next), etag))) continue;
         await this.appendLog({ at, modelId, actor: AUTOMATIC_ACTOR, action: 'check', evidence: { outcome: 'no-data', nextCheckAt } });
         return { status: 'no-data', modelId, nextCheckAt, checkIntervalSeconds: state.checkIntervalSeconds };
       }
@@ -227,7 +244,7 @@ export class Lifecycle {
           retrainEvent: null,
           adoptedVersion: null,
         };
-        await this.deps.store.putIfAbsent(proposalKey(modelId, proposalId), json(proposal));
+        await this.deps.store.putIfAbsent(proposalKey(modelId, proposalId), proposalJson(proposal));
       }
 
       const reportInput: ReportInput = {
@@ -255,7 +272,7 @@ export class Lifecycle {
         activeProposalId: proposal ? proposal.proposalId : state.activeProposalId,
       };
       // The commit point: only the check that wins it logs, notifies and reports the proposal.
-      if (!(await this.deps.store.putIfMatch(stateKey(modelId), json(nextState), etag))) continue;
+      if (!(await this.deps.store.putIfMatch(stateKey(modelId), stateJson(nextState), etag))) continue;
 
       await this.appendLog({
         at,
@@ -318,7 +335,12 @@ export class Lifecycle {
     return { at: now.toISOString(), models };
   }
 
-  /** Take a decision from a signed link: verify, consume the token once, transition the proposal once. */
+  /**
+   * Take a decision from a signed link: verify, transition the proposal once, recording the link's use
+   * (`tokenUseId`) in that same conditional write, then mark the link used. A failure before the transition
+   * leaves the link usable; a failure after it is finished by a retry of the same link. An approval whose
+   * event cannot be published is still reported as decided (`retrainPending`): checkDue republishes it.
+   */
   async decide(
     token: string,
     action: DecisionAction,
@@ -329,48 +351,67 @@ export class Lifecycle {
     const { modelId, proposalId } = payload;
     const actor = opts.actor ?? 'decision-link';
     const at = now.toISOString();
-    const first = await this.deps.store.putIfAbsent(tokenKey(tokenHash(token)), json({ at, modelId, proposalId, action, actor }));
-    if (!first) throw new DecisionTokenError('replayed', 'this link was already used');
-    const snoozeUntil = action === 'snooze' ? addSeconds(now, opts.snoozeSeconds ?? DEFAULT_SNOOZE_SECONDS) : undefined;
+    const useId = tokenUseId(payload);
+    const marker = tokenKey(useId);
+    if (await this.deps.store.get(marker)) throw new DecisionTokenError('replayed', 'this link was already used');
+    const snoozeFor = action === 'snooze' ? addSeconds(now, opts.snoozeSeconds ?? DEFAULT_SNOOZE_SECONDS) : undefined;
     const moved = await this.updateProposal(modelId, proposalId, (p) =>
       p.status !== 'open'
         ? null
         : {
             ...p,
             status: ACTION_STATUS[action],
-            decision: { action, at, actor, ...(opts.reason ? { reason: opts.reason } : {}), ...(snoozeUntil ? { snoozeUntil } : {}) },
+            decision: { action, at, actor, ...(opts.reason ? { reason: opts.reason } : {}), ...(snoozeFor ? { snoozeUntil: snoozeFor } : {}), tokenId: useId },
           },
     );
-    if (!moved.changed) {
-      return { status: 'already-decided', modelId, proposalId, proposalStatus: moved.proposal.status };
-    }
     const proposal = moved.proposal;
-    await this.appendLog({
-      at,
-      modelId,
-      actor,
-      action,
-      proposalId,
-      evidence: { fingerprint: proposal.fingerprint, driftIndex: proposal.reasons.driftIndex, ...(opts.reason ? { reason: opts.reason } : {}), ...(snoozeUntil ? { snoozeUntil } : {}) },
-    });
-    if (action === 'approve') {
-      const retrainMessageId = await this.publishRetrain(proposal, 'approved', actor, now);
-      return { status: 'decided', modelId, proposalId, action, retrainMessageId };
+    const decision = proposal.decision;
+    if (!moved.changed && decision?.tokenId !== useId) {
+      return { status: 'already-decided', modelId, proposalId, proposalStatus: proposal.status };
     }
-    await this.updateState(modelId, (s) => {
-      const release = s.activeProposalId === proposalId ? { activeProposalId: null } : {};
-      if (action === 'reject') return { ...s, ...release, rejected: { fingerprint: proposal.fingerprint, driftIndex: proposal.reasons.driftIndex, at } };
-      return { ...s, ...release, snoozedUntil: snoozeUntil ?? null };
-    });
+    if (!decision) throw new AdapterError('lifecycle', `decide ${proposalId}`, { cause: new Error('the decided proposal has no decision') });
+    const snoozeUntil = decision.snoozeUntil;
+    if (moved.changed) {
+      await this.appendLog({
+        at,
+        modelId,
+        actor,
+        action,
+        proposalId,
+        evidence: { fingerprint: proposal.fingerprint, driftIndex: proposal.reasons.driftIndex, ...(opts.reason ? { reason: opts.reason } : {}), ...(snoozeUntil ? { snoozeUntil } : {}) },
+      });
+    }
+    // Else this same link made the decision and its first request failed before finishing: finish it now.
+    if (action !== 'approve') {
+      await this.updateState(modelId, (s) => {
+        if (!moved.changed && s.activeProposalId !== proposalId) return null;
+        const release = s.activeProposalId === proposalId ? { activeProposalId: null } : {};
+        if (action === 'reject') return { ...s, ...release, rejected: { fingerprint: proposal.fingerprint, driftIndex: proposal.reasons.driftIndex, at: decision.at } };
+        return { ...s, ...release, snoozedUntil: snoozeUntil ?? null };
+      });
+    }
+    // The proposal already records the use; this marker only makes a later click answer "already used".
+    await this.deps.store.putIfAbsent(marker, json({ at, modelId, proposalId, action, actor }));
+    if (action === 'approve') {
+      if (proposal.retrainEvent) return { status: 'decided', modelId, proposalId, action, retrainMessageId: proposal.retrainEvent.messageId };
+      try {
+        const retrainMessageId = await this.publishRetrain(proposal, 'approved', decision.actor, now);
+        return { status: 'decided', modelId, proposalId, action, retrainMessageId };
+      } catch (err) {
+        this.log({ step: 'decide', modelId, proposalId, action, retrainPending: true, error: message(err), at });
+        return { status: 'decided', modelId, proposalId, action, retrainPending: { error: message(err) } };
+      }
+    }
     return { status: 'decided', modelId, proposalId, action, ...(snoozeUntil ? { snoozedUntil: snoozeUntil } : {}) };
   }
 
   /** Verify a token without consuming it, for the confirmation page (GET). */
   async describeToken(token: string, now: Date): Promise<TokenDescription> {
     const payload = verifyToken(token, this.deps.secret, now);
-    const consumed = (await this.deps.store.get(tokenKey(tokenHash(token)))) !== undefined;
+    const useId = tokenUseId(payload);
     const proposal = await this.loadProposal(payload.modelId, payload.proposalId);
     if (!proposal) throw new DecisionTokenError('forged', `proposal ${payload.proposalId} does not exist`);
+    const consumed = proposal.decision?.tokenId === useId || (await this.deps.store.get(tokenKey(useId))) !== undefined;
     return { modelId: payload.modelId, proposalId: payload.proposalId, action: payload.action, expiresAt: new Date(payload.exp * 1000).toISOString(), consumed, proposal };
   }
 
@@ -462,8 +503,8 @@ export class Lifecycle {
         snoozedUntil: null,
       };
       const written = loaded
-        ? await this.deps.store.putIfMatch(stateKey(modelId), json(state), loaded.etag)
-        : await this.deps.store.putIfAbsent(stateKey(modelId), json(state));
+        ? await this.deps.store.putIfMatch(stateKey(modelId), stateJson(state), loaded.etag)
+        : await this.deps.store.putIfAbsent(stateKey(modelId), stateJson(state));
       if (!written) continue;
 
       let proposalId: string | null = null;
@@ -617,18 +658,35 @@ export class Lifecycle {
     this.deps.log?.(entry);
   }
 
-  private async loadConfigs(): Promise<{ configs: ModelConfig[]; errors: ConfigError[] }> {
+  private async loadConfigs(): Promise<{ configs: ModelConfig[]; errors: ConfigError[]; broken: { prefix: string; error: ConfigError }[] }> {
     const configs: ModelConfig[] = [];
     const errors: ConfigError[] = [];
+    const broken: { prefix: string; error: ConfigError }[] = [];
     for (const key of await this.deps.store.list(CONFIG_PREFIX)) {
-      if (!modelIdOfConfigKey(key)) continue;
+      const modelId = modelIdOfConfigKey(key);
+      if (!modelId) continue;
       try {
-        configs.push(await this.loadConfig(modelIdOfConfigKey(key) as string));
+        configs.push(await this.loadConfig(modelId));
       } catch (err) {
-        errors.push(err instanceof ConfigError ? err : new ConfigError(key, message(err), { cause: err }));
+        const error = err instanceof ConfigError ? err : new ConfigError(key, message(err), { cause: err });
+        errors.push(error);
+        broken.push({ prefix: await this.rawBatchPrefix(key, modelId), error });
       }
     }
-    return { configs, errors };
+    return { configs, errors, broken };
+  }
+
+  /** The batchPrefix a config file names even when it is invalid; `batches/<modelId>/` when it names none. */
+  private async rawBatchPrefix(key: string, modelId: string): Promise<string> {
+    try {
+      const obj = await this.deps.store.get(key);
+      const raw: unknown = obj ? JSON.parse(text(obj.body)) : undefined;
+      const prefix = raw !== null && typeof raw === 'object' ? (raw as { batchPrefix?: unknown }).batchPrefix : undefined;
+      if (typeof prefix === 'string' && prefix.length > 0) return prefix;
+    } catch {
+      // Unreadable: fall back to the conventional prefix below.
+    }
+    return `batches/${modelId}/`;
   }
 
   private async loadConfig(modelId: string): Promise<ModelConfig> {
@@ -683,7 +741,7 @@ export class Lifecycle {
       if (!loaded) throw new DecisionTokenError('forged', `proposal ${proposalId} of model ${modelId} does not exist`);
       const next = change(loaded.proposal);
       if (!next) return { proposal: loaded.proposal, changed: false };
-      if (await this.deps.store.putIfMatch(proposalKey(modelId, proposalId), json(next), loaded.etag)) return { proposal: next, changed: true };
+      if (await this.deps.store.putIfMatch(proposalKey(modelId, proposalId), proposalJson(next), loaded.etag)) return { proposal: next, changed: true };
     }
     throw new AdapterError('lifecycle', `update proposal ${proposalId}`, { cause: new Error(`changed under ${MAX_TRIES} attempts`) });
   }
@@ -695,7 +753,7 @@ export class Lifecycle {
       if (!loaded) return;
       const next = change(loaded.state);
       if (!next) return;
-      if (await this.deps.store.putIfMatch(stateKey(modelId), json(next), loaded.etag)) return;
+      if (await this.deps.store.putIfMatch(stateKey(modelId), stateJson(next), loaded.etag)) return;
     }
     throw new AdapterError('lifecycle', `update state ${modelId}`, { cause: new Error(`changed under ${MAX_TRIES} attempts`) });
   }

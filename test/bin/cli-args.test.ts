@@ -38,6 +38,68 @@ describe('Function: parseCliArgs', () => {
     });
   });
 
+  it('parses adopt with every option, and without the optional ones', () => {
+    // Act
+    const full = parseCliArgs([
+      'adopt',
+      '--bucket',
+      'data',
+      '--endpoint',
+      'http://127.0.0.1:5000',
+      '--region',
+      'eu-west-1',
+      '--model',
+      'fraud',
+      '--version',
+      'v2',
+      '--proposal',
+      '20260101T000000Z-abc',
+      '--force',
+      'training/fraud/v2/a.parquet',
+      'training/fraud/v2/b.parquet',
+    ]);
+    const bare = parseCliArgs(['adopt', '--bucket', 'data', '--model', 'fraud', '--version', 'v2', 'training/fraud/v2/a.parquet']);
+
+    // Assess
+    expect(full).toEqual({
+      command: 'adopt',
+      bucket: 'data',
+      endpoint: 'http://127.0.0.1:5000',
+      region: 'eu-west-1',
+      model: 'fraud',
+      version: 'v2',
+      proposal: '20260101T000000Z-abc',
+      force: true,
+      keys: ['training/fraud/v2/a.parquet', 'training/fraud/v2/b.parquet'],
+    });
+    expect(bare).toEqual({
+      command: 'adopt',
+      bucket: 'data',
+      endpoint: undefined,
+      region: undefined,
+      model: 'fraud',
+      version: 'v2',
+      force: false,
+      keys: ['training/fraud/v2/a.parquet'],
+    });
+  });
+
+  it.each([
+    [['adopt', '--model', 'fraud', '--version', 'v2', 'training/a.parquet'], /missing required option --bucket/],
+    [['adopt', '--bucket', 'b', '--version', 'v2', 'training/a.parquet'], /missing required option --model/],
+    [['adopt', '--bucket', 'b', '--model', 'fraud', 'training/a.parquet'], /missing required option --version/],
+    [['adopt', '--bucket', 'b', '--model', 'fraud', '--version', 'v2'], /expected at least one training data KEY/],
+    [['adopt', '--bucket', 'b', '--model', 'fraud', '--version', '', 'training/a.parquet'], /--version needs a non-empty value/],
+    [['adopt', '--bucket', 'b', '--endpoint', 'localhost', '--model', 'm', '--version', 'v', 'k'], /--endpoint expects an http\(s\) URL/],
+  ])('rejects adopt %j', (argv, message) => {
+    // Act
+    const act = (): unknown => parseCliArgs(argv);
+
+    // Assess
+    expect(act).toThrow(UsageError);
+    expect(act).toThrow(message);
+  });
+
   it.each([
     [['frobnicate'], /unknown command 'frobnicate'/],
     [['--verbose'], /unknown option '--verbose'/],

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { GetObjectCommand, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSignature } from '../../functions/core/signature/index.js';
 import { awsTestClientConfig, repoRoot, startMoto, venvPython, type MotoServer } from '../support/moto.js';
@@ -259,6 +259,39 @@ describe('Function: driftgate upload-config', () => {
     const object = await s3.send(new GetObjectCommand({ Bucket: 'driftgate-test', Key: 'config/fraud.json' }));
     const stored = JSON.parse(await object.Body!.transformToString()) as { modelId: string; batchPrefix: string };
     expect(stored).toMatchObject({ modelId: 'fraud', batchPrefix: 'batches/fraud/' });
+    s3.destroy();
+  });
+
+  it('adopt checks the training data and uploads the adoption manifest; a missing file exits 2 naming it', async () => {
+    // Prepare
+    const s3 = new S3Client(awsTestClientConfig(moto.endpoint));
+    const bucket = 'driftgate-adopt';
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'config/fraud.json', Body: await readFile(at('model.json')) }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'training/fraud/v2/part-0.parquet', Body: await readFile(at('reference.parquet')) }));
+    const credentials = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };
+    const base = ['adopt', '--bucket', bucket, '--endpoint', moto.endpoint, '--model', 'fraud'];
+
+    // Act
+    const ok = await cli([...base, '--version', 'v2', '--proposal', '20260101T000000Z-abc', 'training/fraud/v2/part-0.parquet'], credentials);
+    const missing = await cli([...base, '--version', 'v3', 'training/fraud/v3/part-0.parquet'], credentials);
+
+    // Assess
+    expect(ok.stderr).not.toContain('driftgate:');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout.trim()).toBe(
+      `uploaded s3://${bucket}/adoptions/fraud/v2.json (model fraud, version v2, 1 training file); the adopt function installs the reference`,
+    );
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'adoptions/fraud/v2.json' }));
+    expect(JSON.parse(await object.Body!.transformToString())).toEqual({
+      schemaVersion: 1,
+      modelId: 'fraud',
+      version: 'v2',
+      trainingData: ['training/fraud/v2/part-0.parquet'],
+      proposalId: '20260101T000000Z-abc',
+    });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`driftgate: training/fraud/v3/part-0.parquet: training data not found in s3://${bucket}`);
     s3.destroy();
   });
 });

@@ -1,8 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Message } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -74,12 +75,13 @@ describe('Function: driftgate end to end on moto server', () => {
   beforeAll(async () => {
     // Prepare: the stack's settings, moto, the Parquet files (pyarrow), the local function URL.
     // moto boots in its own process while this one synthesizes the stack.
+    // So does pyarrow, writing the batches.
     const motoStarting = startMoto();
-    settings = settingsFromTemplate(synthDriftgate().template.toJSON() as Record<string, unknown>);
     dataDir = mkdtempSync(join(tmpdir(), 'driftgate-e2e-'));
     const script = fileURLToPath(new URL('./make-batches.py', import.meta.url));
-    const made = spawnSync(venvPython, [script, dataDir], { encoding: 'utf8' });
-    if (made.status !== 0) throw new Error(`make-batches.py failed: ${made.stderr}`);
+    const making = promisify(execFile)(venvPython, [script, dataDir], { encoding: 'utf8' });
+    settings = settingsFromTemplate(synthDriftgate().template.toJSON() as Record<string, unknown>);
+    await making;
     moto = await motoStarting;
     world = await provisionMoto(moto.endpoint, settings, {
       visibilityTimeoutSeconds: 1,

@@ -169,12 +169,12 @@ describe('Function: makeAdoptHandler', () => {
     const handler = handlerOf();
 
     // Act
-    const elsewhere = handler(s3Event('adoptions/fraud/v1.json', { eventTime: minutes(0), bucket: 'other-bucket' }));
-    const gone = handler(s3Event('adoptions/fraud/v7.json', { eventTime: minutes(0) }));
+    const elsewhere = (): Promise<unknown> => handler(s3Event('adoptions/fraud/v1.json', { eventTime: minutes(0), bucket: 'other-bucket' }));
+    const gone = (): Promise<unknown> => handler(s3Event('adoptions/fraud/v7.json', { eventTime: minutes(0) }));
 
     // Assess
-    await expect(elsewhere).rejects.toThrow(/s3:\/\/other-bucket\/adoptions\/fraud\/v1\.json: expected a manifest uploaded to bucket data-bucket/);
-    await expect(gone).rejects.toThrow(/adoptions\/fraud\/v7\.json: the manifest no longer exists/);
+    await expect(elsewhere()).rejects.toThrow(/s3:\/\/other-bucket\/adoptions\/fraud\/v1\.json: expected a manifest uploaded to bucket data-bucket/);
+    await expect(gone()).rejects.toThrow(/adoptions\/fraud\/v7\.json: the manifest no longer exists/);
   });
 
   it('ignores removals, keys outside adoptions/ and the S3 test event; rejects an event that is not an S3 notification', async () => {

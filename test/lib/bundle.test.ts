@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import type { CfnElement } from 'aws-cdk-lib';
+import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Store } from '../../functions/adapters/s3-store.js';
@@ -70,23 +70,19 @@ describe('Function: Driftgate bundles (real esbuild bundling)', () => {
   let moto: MotoServer;
   let baseEnv: Record<string, string>;
 
-  const assetDir = (fn: NodejsFunction): string => {
-    const id = stack.getLogicalId(fn.node.defaultChild as CfnElement);
-    const resources = (templateJson as { Resources: Record<string, { Properties: { Code: { S3Key: string } } }> }).Resources;
-    const hash = resources[id].Properties.Code.S3Key.replace(/\.zip$/, '');
-    return join(outdir, `asset.${hash}`);
-  };
-  let templateJson: unknown;
+  /** The staged bundle of a function (its code asset), read from the construct: no synthesis needed. */
+  const assetDir = (fn: NodejsFunction): string => join(outdir, (fn.node.findChild('Code') as Asset).assetPath);
 
   beforeAll(async () => {
     const motoStarting = startMoto();
-    outdir = mkdtempSync(join(tmpdir(), 'driftgate-cdkout-'));
-    const synthesized = synthDriftgate({ bundle: true, outdir });
-    stack = synthesized.stack;
-    templateJson = synthesized.template.toJSON();
     dataDir = mkdtempSync(join(tmpdir(), 'driftgate-bundle-'));
-    const made = spawnSync(venvPython, [fileURLToPath(new URL('../e2e/make-batches.py', import.meta.url)), dataDir], { encoding: 'utf8' });
-    if (made.status !== 0) throw new Error(`make-batches.py failed: ${made.stderr}`);
+    const script = fileURLToPath(new URL('../e2e/make-batches.py', import.meta.url));
+    const making = run(venvPython, [script, dataDir]);
+    outdir = mkdtempSync(join(tmpdir(), 'driftgate-cdkout-'));
+    // The only test file that bundles for real: esbuild runs while the stack is built (staging), so
+    // the bundles are on disk without synthesizing the template.
+    stack = synthDriftgate({ bundle: true, outdir }).stack;
+    await making;
     moto = await motoStarting;
     const config = awsTestClientConfig(moto.endpoint);
     await new S3Client(config).send(new CreateBucketCommand({ Bucket: 'bundle-data' }));

@@ -10,6 +10,8 @@ import type {
 import { OTHER_LABEL, categoryTable, chiSquareFromSignatures, nonNullCount } from './categorical.js';
 import { jensenShannon, psi } from './distances.js';
 import { explainCategorical, explainDataset, explainInsufficient, explainNumeric, formatShare } from './explain.js';
+import { clampFinite, finiteScore } from './finite.js';
+import { normalTwoSidedP } from './special.js';
 import { binsOf, ksFromSketches, meanShiftPValue, outOfRangeShare, quantilesOf, sketchResolves, wassersteinNorm } from './numeric.js';
 import { compareOptionsSchema, type CompareOptions, type CompareOptionsInput } from './options.js';
 import { driftTests, SIGNIFICANCE_LEVEL, significanceTestByKind, type FeatureKind, type TestedColumn } from './registry.js';
@@ -65,9 +67,10 @@ interface Evaluated {
  * a p-value test gives ln p / ln threshold.
  */
 function severityOf(selection: TestSelection, score: number, significanceP: number): number {
-  const logRatio = (p: number, level: number): number => (p <= 0 ? Number.POSITIVE_INFINITY : p >= 1 ? 0 : Math.log(p) / Math.log(level));
-  if (selection.scoreKind === 'p-value') return logRatio(score, selection.threshold);
-  return Math.min(score / selection.threshold, logRatio(significanceP, SIGNIFICANCE_LEVEL));
+  // p = 0 (underflow) is read as the smallest positive double, so the ratio stays finite for JSON.
+  const logRatio = (p: number, level: number): number => (p >= 1 ? 0 : Math.log(Math.max(p, Number.MIN_VALUE)) / Math.log(level));
+  if (selection.scoreKind === 'p-value') return finiteScore(logRatio(score, selection.threshold), 'distance');
+  return finiteScore(Math.min(score / selection.threshold, logRatio(significanceP, SIGNIFICANCE_LEVEL)), 'distance');
 }
 
 /** The shared decision: reads only the score kind, never the test's name. */
@@ -95,16 +98,16 @@ function evaluateNumeric(
   const ks = ksFromSketches(reference.sketch, current.sketch);
   const bins = binsOf(reference, current);
   const metrics = {
-    ksStat: ks.statistic,
-    ksPValue: ks.pValue,
-    wassersteinNorm: wassersteinNorm(reference, current),
-    psi: psi(bins.reference, bins.current),
-    jsDistance: jensenShannon(bins.reference, bins.current),
+    ksStat: finiteScore(ks.statistic, 'distance'),
+    ksPValue: finiteScore(ks.pValue, 'p-value'),
+    wassersteinNorm: finiteScore(wassersteinNorm(reference, current), 'distance'),
+    psi: finiteScore(psi(bins.reference, bins.current), 'distance'),
+    jsDistance: finiteScore(jensenShannon(bins.reference, bins.current), 'distance'),
   };
-  const score = driftTests[selection.test].fn(reference, current);
+  const score = finiteScore(driftTests[selection.test].fn(reference, current), selection.scoreKind);
   // Where the sketch cannot resolve the column (see sketchResolves), KS on it is blind: gate on the exact means.
   const resolved = sketchResolves(reference);
-  const significanceP = resolved ? significanceOf('numeric', reference, current) : meanShiftPValue(reference, current);
+  const significanceP = finiteScore(resolved ? significanceOf('numeric', reference, current) : meanShiftPValue(reference, current), 'p-value');
   const insufficient = reference.finite < MIN_VALUES || current.finite < MIN_VALUES;
   const share = (counts: number[]): number[] => {
     const total = counts.reduce((a, b) => a + b, 0);
@@ -124,10 +127,10 @@ function evaluateNumeric(
     count: { reference: reference.finite, current: current.finite },
     metrics,
     outOfRangeShare: outOfRangeShare(reference, current),
-    range: { reference: [reference.min, reference.max], current: [current.min, current.max] },
+    range: { reference: finiteRange(reference.min, reference.max), current: finiteRange(current.min, current.max) },
     quantiles: quantilesOf(reference, current),
-    bins: { edges: bins.edges, reference: share(bins.reference), current: share(bins.current) },
-    mean: { reference: reference.mean, current: current.mean },
+    bins: { edges: bins.edges.map(clampFinite), reference: share(bins.reference), current: share(bins.current) },
+    mean: { reference: clampFinite(reference.mean), current: clampFinite(current.mean) },
   };
   const explanation =
     (insufficient
@@ -152,13 +155,13 @@ function evaluateCategorical(
   const nCur = nonNullCount(current);
   const unseenCount = table.unseen.reduce((sum, [, c]) => sum + c, 0);
   const metrics = {
-    jsDistance: jensenShannon(table.reference, table.current),
-    psi: psi(table.reference, table.current),
-    chi2PValue: chiSquareFromSignatures(reference, current).pValue,
+    jsDistance: finiteScore(jensenShannon(table.reference, table.current), 'distance'),
+    psi: finiteScore(psi(table.reference, table.current), 'distance'),
+    chi2PValue: finiteScore(chiSquareFromSignatures(reference, current).pValue, 'p-value'),
     unseenShare: nCur > 0 ? unseenCount / nCur : 0,
   };
-  const score = driftTests[selection.test].fn(reference, current);
-  const significanceP = significanceOf('categorical', reference, current);
+  const score = finiteScore(driftTests[selection.test].fn(reference, current), selection.scoreKind);
+  const significanceP = finiteScore(significanceOf('categorical', reference, current), 'p-value');
   const insufficient = nRef < MIN_VALUES || nCur < MIN_VALUES;
   const rows = table.labels.map((value, i) => ({
     value,
@@ -209,7 +212,60 @@ function kindNote(name: string, kind: FeatureKind, options: CompareOptions): str
 }
 
 function rangeOf(column: ColumnSignature): readonly [number | null, number | null] {
-  return column.kind === 'categorical' ? [null, null] : [column.min, column.max];
+  return column.kind === 'categorical' ? [null, null] : finiteRange(column.min, column.max);
+}
+
+function finiteRange(min: number | null, max: number | null): readonly [number | null, number | null] {
+  return [min === null ? null : clampFinite(min), max === null ? null : clampFinite(max)];
+}
+
+/** Absolute rise of the null share at which a feature counts as drifted by the data-quality rule. */
+export const NULL_SHARE_RISE = 0.2;
+
+/** The data-quality rule, as stated in every result. */
+export const NULL_SHARE_RULE =
+  `a feature also drifts (test 'null-share') when its null share rises by ≥ ${NULL_SHARE_RISE} absolute and ` +
+  `significantly (two-proportion z-test p < ${SIGNIFICANCE_LEVEL}), when it becomes all-null, or when it goes missing ` +
+  `(a missing key feature makes the dataset drift)`;
+
+/** Two-sided p-value of a two-proportion z-test (pooled), 1 when it cannot be computed. */
+export function twoProportionPValue(x1: number, n1: number, x2: number, n2: number): number {
+  if (n1 <= 0 || n2 <= 0) return 1;
+  const pooled = (x1 + x2) / (n1 + n2);
+  const se = Math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2));
+  const diff = x2 / n2 - x1 / n1;
+  if (se === 0) return diff === 0 ? 1 : 0;
+  return finiteScore(normalTwoSidedP(diff / se), 'p-value');
+}
+
+/**
+ * Apply the data-quality rule to an evaluated feature: a null share that rose by ≥ NULL_SHARE_RISE and
+ * significantly, or a column that became all-null, makes the feature drifted with test `null-share`
+ * (score = the rise, threshold = NULL_SHARE_RISE); otherwise the feature is returned unchanged.
+ */
+function applyNullShareRule(evaluated: Evaluated, reference: ColumnSignature, current: ColumnSignature): Evaluated {
+  const before = nullShare(reference);
+  const after = nullShare(current);
+  const rise = after - before;
+  const allNull = current.count > 0 && current.nulls === current.count && reference.nulls < reference.count;
+  const significant = twoProportionPValue(reference.nulls, reference.count, current.nulls, current.count) < SIGNIFICANCE_LEVEL;
+  if (!allNull && !(rise >= NULL_SHARE_RISE && significant)) return evaluated;
+  const f = evaluated.feature;
+  const why = allNull
+    ? `'${f.name}' is now entirely null (was ${formatShare(before)} null).`
+    : `'${f.name}' null share rose from ${formatShare(before)} to ${formatShare(after)} (≥ ${NULL_SHARE_RISE} absolute, two-proportion z-test p < ${SIGNIFICANCE_LEVEL}).`;
+  const feature: FeatureDrift = {
+    ...f,
+    drift: true,
+    status: 'ok',
+    test: 'null-share',
+    score: rise,
+    threshold: NULL_SHARE_RISE,
+    thresholdSource: 'default',
+    scoreKind: 'distance',
+    explanation: `${why} Data quality: counted as drift. ${f.explanation}`,
+  };
+  return { feature, severity: Math.max(1, rise / NULL_SHARE_RISE, evaluated.severity) };
 }
 
 /** Every problem with the tests named in the options, as one ConfigError. */
@@ -290,8 +346,10 @@ export function compare(reference: DatasetSignature, current: DatasetSignature, 
       time.push({ name, reference: rangeOf(refCol), current: rangeOf(curCol) });
       continue;
     }
-    if (refCol.kind === 'numeric' && curCol.kind === 'numeric') evaluated.push(evaluateNumeric(name, refCol, curCol, opts));
-    else if (refCol.kind === 'categorical' && curCol.kind === 'categorical') evaluated.push(evaluateCategorical(name, refCol, curCol, opts));
+    if (refCol.kind === 'numeric' && curCol.kind === 'numeric') evaluated.push(applyNullShareRule(evaluateNumeric(name, refCol, curCol, opts), refCol, curCol));
+    else if (refCol.kind === 'categorical' && curCol.kind === 'categorical') {
+      evaluated.push(applyNullShareRule(evaluateCategorical(name, refCol, curCol, opts), refCol, curCol));
+    }
     else if (!retyped.some((r) => r.name === name)) {
       retyped.push({ name, reference: `${field.type} (${refCol.kind})`, current: `${curField.type} (${curCol.kind})` });
     }
@@ -306,12 +364,18 @@ export function compare(reference: DatasetSignature, current: DatasetSignature, 
   const features = evaluated.map((e) => e.feature);
   const judged = evaluated.filter((e) => e.feature.status === 'ok');
   const drifted = judged.filter((e) => e.feature.drift);
-  const share = judged.length > 0 ? drifted.length / judged.length : 0;
-  const keyDrifted = drifted.some((e) => opts.datasetRule.keyFeatures.includes(e.feature.name));
+  // A missing feature counts as judged and drifted (data-quality rule), a missing key feature decides alone.
+  const judgedCount = judged.length + missing.length;
+  const share = judgedCount > 0 ? (drifted.length + missing.length) / judgedCount : 0;
+  const keyDrifted =
+    drifted.some((e) => opts.datasetRule.keyFeatures.includes(e.feature.name)) || missing.some((n) => opts.datasetRule.keyFeatures.includes(n));
   const verdict: DriftResult['verdict'] =
-    judged.length === 0 ? 'insufficient-data' : share >= opts.datasetRule.share || keyDrifted ? 'drift' : 'no-drift';
-  const distanceSeverities = judged.filter((e) => e.feature.scoreKind === 'distance').map((e) => e.severity);
-  const driftIndex = distanceSeverities.length > 0 ? Math.max(...distanceSeverities) : 0;
+    judgedCount === 0 ? 'insufficient-data' : share >= opts.datasetRule.share || keyDrifted ? 'drift' : 'no-drift';
+  const distanceSeverities = [
+    ...judged.filter((e) => e.feature.scoreKind === 'distance').map((e) => e.severity),
+    ...(missing.length > 0 ? [1] : []),
+  ];
+  const driftIndex = finiteScore(distanceSeverities.length > 0 ? Math.max(...distanceSeverities) : 0, 'distance');
   const schema: SchemaChanges = { missing, added, retyped };
   const sentence = ruleSentence(opts);
   return {
@@ -320,7 +384,7 @@ export function compare(reference: DatasetSignature, current: DatasetSignature, 
     verdict,
     rule: {
       kind: 'share-or-key-feature',
-      description: `Dataset: ${sentence} Feature: ${FEATURE_RULE}. Tests by default: ${SELECTION_RULE}.`,
+      description: `Dataset: ${sentence} Feature: ${FEATURE_RULE}; ${NULL_SHARE_RULE}. Tests by default: ${SELECTION_RULE}.`,
     },
     features,
     schema,

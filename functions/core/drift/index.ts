@@ -5,7 +5,8 @@
  */
 export * from './types.js';
 export * from './options.js';
-export { compare, MIN_VALUES, FEATURE_RULE, PLOT_CATEGORIES } from './compare.js';
+export { compare, MIN_VALUES, FEATURE_RULE, PLOT_CATEGORIES, NULL_SHARE_RISE, NULL_SHARE_RULE, twoProportionPValue } from './compare.js';
+export { MAX_SCORE, finiteScore, clampFinite } from './finite.js';
 export { selectTest, assertTestApplies, testsFor, SELECTION_RULE } from './select-test.js';
 export type { TestSelection, KindDefault } from './select-test.js';
 export { driftTests, significanceTestByKind, SIGNIFICANCE_LEVEL, featureKinds } from './registry.js';

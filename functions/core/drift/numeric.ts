@@ -12,6 +12,7 @@ import {
 import { ConfigError } from '../errors.js';
 import { variance } from '../signature/numeric.js';
 import { jensenShannon, psi } from './distances.js';
+import { clampFinite, finiteScore } from './finite.js';
 import { kolmogorovSf, normalTwoSidedP } from './special.js';
 
 /**
@@ -42,6 +43,7 @@ function walkCdfs(
   a: QuantileSketchJson,
   b: QuantileSketchJson,
   visit: (width: number, beforeA: number, beforeB: number, afterA: number, afterB: number) => void,
+  unit = 1,
 ): void {
   if (a.relativeAccuracy !== b.relativeAccuracy) {
     throw new ConfigError('drift', `cannot compare sketches with relative accuracy ${a.relativeAccuracy} and ${b.relativeAccuracy}`);
@@ -52,13 +54,16 @@ function walkCdfs(
   let fa = 0;
   let fb = 0;
   let position: number | null = null;
+  // Widths in units of `unit`, each end clamped to the largest double: the top bucket's upper bound can
+  // overflow to Infinity and a gap from -1e308 to 1e308 overflows, so values are scaled before subtracting.
+  const scaled = (x: number): number => Math.max(-Number.MAX_VALUE, Math.min(Number.MAX_VALUE, x)) / unit;
   const step = (lo: number, hi: number, countA: number, countB: number): void => {
     if (countA === 0 && countB === 0) return;
     // The flat gap since the previous segment.
-    if (position !== null && lo > position) visit(lo - position, fa, fb, fa, fb);
+    if (position !== null && lo > position) visit(scaled(lo) - scaled(position), fa, fb, fa, fb);
     const na = fa + countA / n;
     const nb = fb + countB / m;
-    visit(hi - lo, fa, fb, na, nb);
+    visit(scaled(hi) - scaled(lo), fa, fb, na, nb);
     fa = na;
     fb = nb;
     position = hi;
@@ -112,16 +117,22 @@ export function ksFromSketches(reference: QuantileSketchJson, current: QuantileS
 
 /**
  * Wasserstein-1 distance between two sketches' distributions (∫|F − G| dx over piecewise-linear CDFs),
- * in the data's units; 0 when either sketch is empty.
+ * in units of `unit` (the data's units by default; pass σ_ref to integrate in a scaled space that cannot
+ * overflow for |x| near the largest double); 0 when either sketch is empty, at most MAX_SCORE.
  * @example wassersteinFromSketches(reference.sketch, current.sketch) / referenceStd
  */
-export function wassersteinFromSketches(reference: QuantileSketchJson, current: QuantileSketchJson): number {
+export function wassersteinFromSketches(reference: QuantileSketchJson, current: QuantileSketchJson, unit = 1): number {
   if (sketchCount(reference) === 0 || sketchCount(current) === 0) return 0;
   let total = 0;
-  walkCdfs(reference, current, (w, beforeA, beforeB, afterA, afterB) => {
-    if (w > 0) total += integrateAbsLinear(beforeA - beforeB, afterA - afterB, w);
-  });
-  return total;
+  walkCdfs(
+    reference,
+    current,
+    (w, beforeA, beforeB, afterA, afterB) => {
+      if (w > 0) total += integrateAbsLinear(beforeA - beforeB, afterA - afterB, w);
+    },
+    unit,
+  );
+  return finiteScore(total, 'distance');
 }
 
 /** ∫ |linear function from d0 to d1| over an interval of width w. */
@@ -186,9 +197,36 @@ export function binsOf(
   return { edges, reference: refCounts, current: curCounts };
 }
 
-/** Population standard deviation of a numeric column's finite values (0 when fewer than one). */
+/**
+ * Population standard deviation of a numeric column's finite values (0 when fewer than one). The exact
+ * moments overflow for |x| ≳ 1e154 (the stored m2 saturates at the largest double); then σ is estimated
+ * from the sketch in a space scaled by the column's largest magnitude, within the sketch's accuracy.
+ */
 export function standardDeviation(column: NumericColumnSignature): number {
-  return Math.sqrt(Math.max(0, variance(column)));
+  if (Number.isFinite(column.m2) && column.m2 < Number.MAX_VALUE) return Math.sqrt(Math.max(0, variance(column)));
+  return sketchStandardDeviation(column);
+}
+
+/** σ from the sketch's bucket representatives, computed in units of max(|min|, |max|) so nothing overflows. */
+function sketchStandardDeviation(column: NumericColumnSignature): number {
+  const sketch = column.sketch;
+  const n = sketchCount(sketch);
+  if (n === 0 || column.min === null || column.max === null) return 0;
+  const unit = Math.max(Math.abs(clampFinite(column.min)), Math.abs(clampFinite(column.max)));
+  if (!(unit > 0)) return 0;
+  const { gamma } = sketchMapping(sketch.relativeAccuracy);
+  const logGamma = Math.log(gamma);
+  const logUnit = Math.log(unit);
+  // Bucket k's representative 2γ^k/(γ+1), divided by the unit in log space.
+  const representative = (k: number): number => (2 / (gamma + 1)) * Math.exp(k * logGamma - logUnit);
+  const points: [number, number][] = [[0, sketch.zeroCount]];
+  sketch.positive.counts.forEach((c, i) => c > 0 && points.push([representative(sketch.positive.offset + i), c]));
+  sketch.negative.counts.forEach((c, i) => c > 0 && points.push([-representative(sketch.negative.offset + i), c]));
+  let mean = 0;
+  for (const [v, c] of points) mean += (v * c) / n;
+  let m2 = 0;
+  for (const [v, c] of points) m2 += c * (v - mean) * (v - mean);
+  return clampFinite(Math.sqrt(m2 / n) * unit);
 }
 
 /**
@@ -207,18 +245,25 @@ export function wassersteinScale(reference: NumericColumnSignature): number {
  * it keeps location shifts visible where the sketch is too coarse (see `sketchResolves`).
  */
 export function wassersteinNorm(reference: NumericColumnSignature, current: NumericColumnSignature): number {
-  const fromSketch = wassersteinFromSketches(reference.sketch, current.sketch);
-  const meanShift = reference.finite > 0 && current.finite > 0 ? Math.abs(current.mean - reference.mean) : 0;
-  return Math.max(fromSketch, meanShift) / wassersteinScale(reference);
+  // Computed in units of the scale (not divided at the end) so huge values cannot overflow to Infinity/NaN.
+  const scale = wassersteinScale(reference);
+  const fromSketch = wassersteinFromSketches(reference.sketch, current.sketch, scale);
+  const meanShift = reference.finite > 0 && current.finite > 0 ? Math.abs(current.mean / scale - reference.mean / scale) : 0;
+  return finiteScore(Math.max(fromSketch, meanShift), 'distance');
 }
 
 /**
  * Whether the sketch can see this column's spread: a bucket at the reference median is 2α·|median| wide, so
  * a column far from 0 with a small spread (epoch timestamps, calendar years) fits in a handful of buckets and
  * sketch-based KS/Wasserstein cannot tell its batches apart. Resolved when that width is at most σ_ref / 2.
+ * Not resolved either when most of the reference's mass sits in the zero bucket (|x| ≤ MIN_INDEXABLE, where
+ * every value looks alike) or its spread is below that bucket's width (tiny-scale features).
  */
 export function sketchResolves(reference: NumericColumnSignature): boolean {
   const sd = standardDeviation(reference);
+  const total = sketchCount(reference.sketch);
+  if (total > 0 && reference.sketch.zeroCount * 2 > total) return false;
+  if (sd > 0 && sd < MIN_INDEXABLE) return false;
   const median = sketchQuantile(reference.sketch, 0.5);
   if (sd === 0 || median === null) return true;
   return 2 * reference.sketch.relativeAccuracy * Math.abs(median) <= sd / 2;
@@ -233,10 +278,14 @@ export function meanShiftPValue(reference: NumericColumnSignature, current: Nume
   const n = reference.finite;
   const m = current.finite;
   if (n < 2 || m < 2) return 1;
-  const se = Math.sqrt(reference.m2 / (n - 1) / n + current.m2 / (m - 1) / m);
-  const diff = current.mean - reference.mean;
+  // In units of the larger |mean| or σ (at least 1), so neither the difference nor the variances overflow.
+  const sdRef = standardDeviation(reference);
+  const sdCur = standardDeviation(current);
+  const unit = Math.max(Math.abs(reference.mean), Math.abs(current.mean), sdRef, sdCur, 1);
+  const se = Math.sqrt((sdRef / unit) ** 2 / (n - 1) + (sdCur / unit) ** 2 / (m - 1));
+  const diff = current.mean / unit - reference.mean / unit;
   if (se === 0) return diff === 0 ? 1 : 0;
-  return normalTwoSidedP(diff / se);
+  return finiteScore(normalTwoSidedP(diff / se), 'p-value');
 }
 
 /** PSI of two numeric columns on the reference's bins. */
@@ -259,9 +308,9 @@ export function quantilesOf(
   reference: NumericColumnSignature,
   current: NumericColumnSignature,
 ): { p: number; reference: number | null; current: number | null }[] {
-  return REPORTED_PERCENTILES.map((p) => ({
-    p,
-    reference: sketchQuantile(reference.sketch, p / 100),
-    current: sketchQuantile(current.sketch, p / 100),
-  }));
+  const at = (sketch: QuantileSketchJson, q: number): number | null => {
+    const value = sketchQuantile(sketch, q);
+    return value === null ? null : clampFinite(value);
+  };
+  return REPORTED_PERCENTILES.map((p) => ({ p, reference: at(reference.sketch, p / 100), current: at(current.sketch, p / 100) }));
 }

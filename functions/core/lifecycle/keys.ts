@@ -9,7 +9,7 @@
  * - `state/<modelId>.json`                   the model's state (ModelState), updated only with putIfMatch
  * - `reports/<modelId>/<checkId>.json|.html` one report per check
  * - `proposals/<modelId>/<proposalId>.json`  retrain proposals (Proposal), created with putIfAbsent
- * - `tokens/<sha256(token)>`                 consumed decision tokens (single use, putIfAbsent)
+ * - `tokens/<tokenUseId>`                    consumed decision tokens (written after the proposal's transition)
  * - `decisions/<modelId>.jsonl`              the decision log, one JSON object a line
  *
  * Pure functions: hashes are computed by the caller and passed in.
@@ -64,7 +64,7 @@ export function proposalPrefix(modelId: string): string {
   return `proposals/${modelId}/`;
 }
 
-/** Key marking a decision token as consumed (tokenHash = sha256 of the token, hex). */
+/** Key marking a decision token as consumed (`tokenUseId`: sha256 of model, proposal, action and nonce, hex). */
 export function tokenKey(tokenHash: string): string {
   return `tokens/${tokenHash}`;
 }

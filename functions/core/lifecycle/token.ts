@@ -7,8 +7,10 @@ import { DECISION_ACTIONS, type DecisionAction } from './types.js';
  * Signed decision tokens (pure: the nonce and the time come in as arguments).
  *
  * token = base64url(JSON payload) + "." + base64url(HMAC-SHA256(secret, base64url(JSON payload)))
- * The payload names one proposal and one action, so a reject link cannot approve. Single use is enforced
- * by the service (putIfAbsent on `tokens/<sha256(token)>`).
+ * The payload names one proposal and one action, so a reject link cannot approve. Only the canonical
+ * base64url spelling verifies (the last character of a base64url string has spare bits, so several
+ * spellings decode to the same bytes). Single use is keyed on the decision (`tokenUseId`: proposal, action,
+ * nonce), never on the raw string: the service records it in the proposal's own conditional transition.
  */
 
 export const tokenPayloadSchema = z.strictObject({
@@ -55,6 +57,9 @@ export function verifyToken(token: string, secret: Uint8Array | string, now: Dat
     throw new DecisionTokenError('malformed', 'expected <payload>.<signature> in base64url');
   }
   const [body, sig] = parts;
+  if (Buffer.from(body, 'base64url').toString('base64url') !== body || Buffer.from(sig, 'base64url').toString('base64url') !== sig) {
+    throw new DecisionTokenError('malformed', 'not the canonical base64url spelling of a decision token');
+  }
   const given = Buffer.from(sig, 'base64url');
   const expected = mac(secret, body);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
@@ -75,9 +80,14 @@ export function verifyToken(token: string, secret: Uint8Array | string, now: Dat
   return payload;
 }
 
-/** sha256 of a token, hex: the key under which its use is recorded. */
+/** sha256 of a token, hex. */
 export function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('hex');
+}
+
+/** The id under which a token's single use is recorded: sha256 of its model, proposal, action and nonce, hex. */
+export function tokenUseId(payload: Pick<TokenPayload, 'modelId' | 'proposalId' | 'action' | 'nonce'>): string {
+  return createHash('sha256').update(`${payload.modelId}\n${payload.proposalId}\n${payload.action}\n${payload.nonce}`).digest('hex');
 }
 
 /** Decode a token's payload without verifying it (for picking the right link out of a notice). */

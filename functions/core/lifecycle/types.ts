@@ -114,7 +114,15 @@ export const proposalSchema = z.object({
   /** Proof of delivery (the notifier's message id); veto mode needs it. */
   notice: z.object({ messageId: z.string(), sentAt: isoTime }).nullable(),
   decision: z
-    .object({ action: z.string(), at: isoTime, actor: z.string(), reason: z.string().optional(), snoozeUntil: isoTime.optional() })
+    .object({
+      action: z.string(),
+      at: isoTime,
+      actor: z.string(),
+      reason: z.string().optional(),
+      snoozeUntil: isoTime.optional(),
+      /** The decision link that made this decision (`tokenUseId`): its single use is part of this transition. */
+      tokenId: z.string().optional(),
+    })
     .nullable(),
   /** The RetrainRequested event published for this proposal. */
   retrainEvent: z.object({ messageId: z.string(), at: isoTime }).nullable(),
@@ -182,6 +190,8 @@ export type DecideOutcome =
       readonly action: DecisionAction;
       /** The RetrainRequested event's message id (approve only). */
       readonly retrainMessageId?: string;
+      /** Approve only: the decision is recorded but publishing the event failed; checkDue republishes it. */
+      readonly retrainPending?: { readonly error: string };
       readonly snoozedUntil?: string;
     }
   | { readonly status: 'already-decided'; readonly modelId: string; readonly proposalId: string; readonly proposalStatus: ProposalStatus };

@@ -214,14 +214,17 @@ describe('Function: compare', () => {
     // Act
     const result = compare(reference, current);
 
-    // Assess
+    // Assess: too few values for a distribution test, but a null share from 0 to 95% is a data-quality drift
+    // (this test used to expect 'insufficient-data, no drift', which hid exactly that regression).
     const a = feature(result, 'a');
-    expect(a).toMatchObject({ status: 'insufficient-data', drift: false, count: { reference: 5000, current: 20 } });
+    expect(a).toMatchObject({ status: 'ok', drift: true, test: 'null-share', threshold: 0.2, count: { reference: 5000, current: 20 } });
     expect(a.nullShare.current).toBeCloseTo(380 / 400, 12);
-    expect(a.explanation).toBe(`'a': only 20 current values (need ${MIN_VALUES}); not judged.`);
-    expect(result.features.at(-1)?.name).toBe('a');
+    expect(a.score).toBeCloseTo(380 / 400, 12);
+    expect(a.explanation).toContain(`'a': only 20 current values (need ${MIN_VALUES}); not judged.`);
+    expect(a.explanation).toContain("'a' null share rose from 0% to 95%");
+    expect(result.features[0]?.name).toBe('a');
     expect(result.verdict).toBe('no-drift');
-    expect(result.summary).toContain("Not judged (too few values): 'a'.");
+    expect(result.score).toBeCloseTo(1 / 3, 12);
   });
 
   it('gives the verdict insufficient-data when every feature is insufficient', () => {
@@ -318,7 +321,8 @@ describe('Function: compare', () => {
     // Assess
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);
     expect(feature(result, 'k')).toMatchObject({ test: 'jensenshannon', drift: true });
-    expect(feature(result, 'z')).toMatchObject({ status: 'insufficient-data', drift: false });
+    // z became all-null: the data-quality rule counts it (it used to be 'insufficient-data', never drift).
+    expect(feature(result, 'z')).toMatchObject({ status: 'ok', drift: true, test: 'null-share', score: 1 });
   });
 
   it('rejects invalid options with one ConfigError naming every problem', () => {

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { ChunkBuffers, toColumnChunk, type RawArray } from '../../functions/adapters/arrow-columns.js';
+import type { ColumnChunk } from '../../functions/core/columns.js';
+
+/** A utf8 RawArray built by hand: `underNulls` are the bytes a writer left under null rows. */
+function utf8Array(values: readonly (string | null)[], underNulls: string): RawArray {
+  const encoder = new TextEncoder();
+  const offsets = new Int32Array(values.length + 1);
+  const parts: Uint8Array[] = [];
+  let position = 0;
+  const validity = new Uint8Array((values.length + 7) >> 3);
+  values.forEach((value, i) => {
+    if (value !== null) validity[i >> 3] |= 1 << (i & 7);
+    const bytes = encoder.encode(value ?? underNulls);
+    parts.push(bytes);
+    offsets[i] = position;
+    position += bytes.length;
+  });
+  offsets[values.length] = position;
+  const data = new Uint8Array(position);
+  parts.forEach((bytes, i) => data.set(bytes, offsets[i]));
+  return {
+    type: { kind: 'utf8', large: false },
+    length: values.length,
+    nullCount: values.filter((v) => v === null).length,
+    valueOffset: 0,
+    bitOffset: 0,
+    validity,
+    values: new Uint8Array(offsets.buffer),
+    data,
+    dictionary: undefined,
+  };
+}
+
+function float64Array(values: readonly (number | null)[]): RawArray {
+  const validity = new Uint8Array((values.length + 7) >> 3);
+  values.forEach((v, i) => {
+    if (v !== null) validity[i >> 3] |= 1 << (i & 7);
+  });
+  return {
+    type: { kind: 'float', bits: 64 },
+    length: values.length,
+    nullCount: values.filter((v) => v === null).length,
+    valueOffset: 0,
+    bitOffset: 0,
+    validity,
+    values: new Uint8Array(Float64Array.from(values, (v) => v ?? 123).buffer),
+    data: undefined,
+    dictionary: undefined,
+  };
+}
+
+function strings(chunk: ColumnChunk | undefined): (string | null)[] {
+  if (chunk?.kind !== 'categorical') throw new Error(`expected a categorical chunk, got ${chunk?.kind}`);
+  return Array.from(chunk.indices, (i) => (i < 0 ? null : chunk.dictionary[i]));
+}
+
+function numbers(chunk: ColumnChunk | undefined): (number | null)[] {
+  if (chunk?.kind !== 'numeric') throw new Error(`expected a numeric chunk, got ${chunk?.kind}`);
+  return Array.from(chunk.values, (v, i) => (chunk.nulls?.[i] === 1 ? null : v));
+}
+
+describe('Function: toColumnChunk', () => {
+  it('dictionary-encodes strings, listing only values that non-null rows use, in order of first use', () => {
+    // Prepare: the bytes under the null rows ("ghost") appear in no non-null row; "b" appears under one too.
+    const values = [null, 'b', 'a', null, 'b', 'ä€', 'a', '', null];
+    const array = utf8Array(values, 'ghost');
+
+    // Act
+    const chunk = toColumnChunk(array);
+
+    // Assess
+    expect(strings(chunk)).toEqual(values);
+    expect(chunk?.kind === 'categorical' && chunk.dictionary).toEqual(['b', 'a', 'ä€', '']);
+  });
+
+  it('keeps distinct values apart when many share a length and a hash slot (table growth)', () => {
+    // Prepare: 5000 distinct 6-byte values, each twice, forcing several rehashes.
+    const values = Array.from({ length: 10_000 }, (_, i) => `v${String(i % 5000).padStart(5, '0')}`);
+
+    // Act
+    const chunk = toColumnChunk(utf8Array(values, ''));
+
+    // Assess
+    expect(strings(chunk)).toEqual(values);
+    expect(chunk?.kind === 'categorical' && chunk.dictionary.length).toBe(5000);
+  });
+
+  it('with ChunkBuffers, reuses one buffer per column and converts each chunk like a fresh conversion', () => {
+    // Prepare
+    const buffers = new ChunkBuffers();
+    const first = float64Array([1.5, null, -3, 4]);
+    const second = float64Array([null, 7, 8, null]);
+    const third = utf8Array(['x', null, 'y'], '');
+    const fourth = utf8Array(['z', 'z', null], '');
+
+    // Act
+    const a = toColumnChunk(first, buffers);
+    const aValues = numbers(a);
+    const b = toColumnChunk(second, buffers);
+    const c = toColumnChunk(third, buffers);
+    const cStrings = strings(c);
+    const d = toColumnChunk(fourth, buffers);
+
+    // Assess
+    expect(aValues).toEqual(numbers(toColumnChunk(first)));
+    expect(numbers(b)).toEqual(numbers(toColumnChunk(second)));
+    expect(cStrings).toEqual(['x', null, 'y']);
+    expect(strings(d)).toEqual(['z', 'z', null]);
+    expect(a?.kind === 'numeric' && b?.kind === 'numeric' && a.values.buffer === b.values.buffer).toBe(true);
+    expect(a?.kind === 'numeric' && b?.kind === 'numeric' && a.nulls?.buffer === b.nulls?.buffer).toBe(true);
+    expect(c?.kind === 'categorical' && d?.kind === 'categorical' && c.indices.buffer === d.indices.buffer).toBe(true);
+  });
+});
