@@ -5,7 +5,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination as LambdaSqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
@@ -14,9 +14,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ADOPTIONS_PREFIX, TRAINING_PREFIX } from '../functions/core/lifecycle/adoption.js';
 import { ENV } from '../functions/handlers/env.js';
-// driftgate.ts may import this file (it adds the construct): PARQUET_WASM_MODULE is only read inside
-// functions and constructors here, never at module load, so the import cycle is safe in either load order.
-import { PARQUET_WASM_MODULE } from './driftgate.js';
+import { functionBundling } from './bundling.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HANDLER_ENTRY = fileURLToPath(new URL('../functions/handlers/adopt.ts', import.meta.url));
@@ -30,14 +28,6 @@ export const ADOPTION_ACCESS = {
 } as const;
 
 /** The same banner as the other functions (lib/driftgate.ts): ESM bundles define require/__filename/__dirname. */
-const ESM_BANNER = [
-  "import { createRequire as __dgCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __dgFileURLToPath } from 'node:url';",
-  "import { dirname as __dgDirname } from 'node:path';",
-  'const require = __dgCreateRequire(import.meta.url);',
-  'const __filename = __dgFileURLToPath(import.meta.url);',
-  'const __dirname = __dgDirname(__filename);',
-].join(' ');
 
 /** Properties of the adoption path. */
 export interface DriftgateAdoptionProps {
@@ -158,23 +148,7 @@ export class DriftgateAdoption extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: 'Driftgate',
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: ESM_BANNER,
-        bundleAwsSDK: true,
-        externalModules: [PARQUET_WASM_MODULE.name],
-        forceDockerBundling: false,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          // Setting a reference reads the training data with the column reader, which needs parquet-wasm beside the bundle.
-          afterBundling: copyParquetWasm,
-        },
-      },
+      bundling: functionBundling(),
     });
     Validations.of(this.function).acknowledge({
       id: 'Serverless-LambdaDLQ',
@@ -241,12 +215,6 @@ export class DriftgateAdoption extends Construct {
   }
 }
 
-/** Shell commands that copy parquet-wasm's Node build into `<outputDir>/node_modules/parquet-wasm` (as lib/driftgate.ts does). */
-function copyParquetWasm(inputDir: string, outputDir: string): string[] {
-  const from = `${inputDir}/node_modules/${PARQUET_WASM_MODULE.name}`;
-  const to = `${outputDir}/node_modules/${PARQUET_WASM_MODULE.name}`;
-  return [`mkdir -p "${to}/node"`, ...PARQUET_WASM_MODULE.files.map((file) => `cp "${from}/${file}" "${to}/${file}"`)];
-}
 
 /** Acknowledges findings on the CDK-managed custom resource that configures bucket notifications. */
 function acknowledgeNotificationsHandler(stack: Stack): void {

@@ -6,7 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { SqsDestination } from 'aws-cdk-lib/aws-s3-notifications';
@@ -17,6 +17,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DriftgateAdoption } from './adoption.js';
+import { functionBundling } from './bundling.js';
 import { DECISION_ERRORS_METRIC, ENV, SCHEDULE_SOURCE, SERVICE_NAME } from '../functions/handlers/env.js';
 import { METRICS_NAMESPACE } from '../functions/service/logger.js';
 
@@ -49,46 +51,6 @@ export const RETRAIN_FILTER_POLICY_EXAMPLE = {
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HANDLERS_DIR = fileURLToPath(new URL('../functions/handlers/', import.meta.url));
 
-/**
- * ESM bundles still contain CommonJS dependencies, which may use `require`, `__filename` and `__dirname`,
- * so the bundle defines them.
- */
-const ESM_BANNER = [
-  "import { createRequire as __dgCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __dgFileURLToPath } from 'node:url';",
-  "import { dirname as __dgDirname } from 'node:path';",
-  'const require = __dgCreateRequire(import.meta.url);',
-  'const __filename = __dgFileURLToPath(import.meta.url);',
-  'const __dirname = __dgDirname(__filename);',
-].join(' ');
-
-/**
- * parquet-wasm stays out of the bundle and ships as a node module beside it: after a wasm panic the
- * reader reloads it with `require('parquet-wasm')` (functions/adapters/parquet-wasm-host.ts), which
- * only works when the package resolves from the bundle's directory. Only its Node build is copied
- * (package.json, node/, licences), from this repo's node_modules: no install, no network.
- */
-export const PARQUET_WASM_MODULE = {
-  name: 'parquet-wasm',
-  files: [
-    'package.json',
-    'LICENSE_MIT',
-    'LICENSE_APACHE',
-    'node/package.json',
-    'node/parquet_wasm.js',
-    'node/parquet_wasm_bg.wasm',
-  ],
-} as const;
-
-/** Shell commands that copy parquet-wasm's Node build into `<outputDir>/node_modules/parquet-wasm`. */
-export function copyParquetWasm(inputDir: string, outputDir: string): string[] {
-  const from = `${inputDir}/node_modules/${PARQUET_WASM_MODULE.name}`;
-  const to = `${outputDir}/node_modules/${PARQUET_WASM_MODULE.name}`;
-  return [
-    `mkdir -p "${to}/node"`,
-    ...PARQUET_WASM_MODULE.files.map((file) => `cp "${from}/${file}" "${to}/${file}"`),
-  ];
-}
 
 /** Properties of the driftgate app construct. */
 export interface DriftgateProps {
@@ -204,6 +166,8 @@ export class Driftgate extends Construct {
   public readonly decideUrl: lambda.FunctionUrl;
   public readonly checkSchedule: scheduler.Schedule;
   public readonly alarms: cloudwatch.Alarm[] = [];
+  /** The adoption path: manifests under `adoptions/` install a model's (new) reference. */
+  public readonly adoption: DriftgateAdoption;
 
   constructor(scope: Construct, id: string, props: DriftgateProps = {}) {
     super(scope, id);
@@ -306,6 +270,8 @@ export class Driftgate extends Construct {
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        // Only this account's alarms (confused-deputy guard).
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
     );
     this.noticesTopic = new sns.Topic(this, 'NoticesTopic', {
@@ -412,6 +378,10 @@ export class Driftgate extends Construct {
       readWrite: [p.proposals, p.tokens, p.state, p.decisions],
     });
     this.noticesTopic.grantPublish(this.checkFunction);
+    // Veto mode needs proof that a notice can reach a person: the notifier checks for a confirmed subscription.
+    this.checkFunction.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['sns:ListSubscriptionsByTopic'], resources: [this.noticesTopic.topicArn] }),
+    );
     // The veto window can elapse during a scheduled check, which then emits the retrain event itself.
     this.retrainTopic.grantPublish(this.checkFunction);
     this.retrainTopic.grantPublish(this.decideFunction);
@@ -515,6 +485,8 @@ export class Driftgate extends Construct {
         'RetrainRequested events; attributes modelId, reason. Filter example: {"modelId":["churn-v3"],"reason":["approved"]}',
     });
 
+    this.adoption = new DriftgateAdoption(this, 'Adoption', { bucket: this.bucket, alarmTopic: this.noticesTopic, logRetention });
+    this.alarms.push(...this.adoption.alarms);
     this.acknowledgeFrameworkFindings();
   }
 
@@ -554,23 +526,7 @@ export class Driftgate extends Construct {
       tracing: lambda.Tracing.ACTIVE,
       deadLetterQueue: options.deadLetterQueue,
       environment: options.environment,
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: ESM_BANNER,
-        bundleAwsSDK: true,
-        externalModules: [PARQUET_WASM_MODULE.name],
-        forceDockerBundling: false,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          // Every handler reaches the column reader through the lifecycle, so each bundle needs the module.
-          afterBundling: copyParquetWasm,
-        },
-      },
+      bundling: functionBundling(),
     });
     if (options.deadLetterQueue === undefined) {
       Validations.of(fn).acknowledge({

@@ -190,14 +190,12 @@ describe('Function: DriftgateAdoption (template)', () => {
 
 describe('Function: DriftgateAdoption (wired into the driftgate stack)', () => {
   it('adds a second bucket notification beside the upload queue, with zero cdk-nag findings', () => {
-    // Prepare: the one line the stack adds, applied to the synthesized stack before its template is read.
-    // (Destructuring `template` would synthesize at once: read it only after the construct is added.)
+    // Prepare: the stack builds the adoption path itself.
     const synthesized = synthDriftgate({ context: { notifyEmail: 'ml-oncall@example.com' } });
     const { app, stack } = synthesized;
-    const dg = stack.driftgate;
+    const adoption = stack.driftgate.adoption;
 
     // Act
-    const adoption = new DriftgateAdoption(dg, 'Adoption', { bucket: dg.bucket, alarmTopic: dg.noticesTopic, logRetention: logs.RetentionDays.THREE_MONTHS });
     const template = synthesized.template;
     const violations = nagPacks(app).flatMap((pack) => pack.validateScope(app).violations);
 

@@ -163,13 +163,13 @@ describe('Function: Driftgate (template)', () => {
 
   it('runs every function on Node.js 24 / arm64 with tracing, source maps, and its own log group with retention', () => {
     // Prepare
-    const fns = [dg.ingestFunction, dg.checkFunction, dg.decideFunction];
+    const fns = [dg.ingestFunction, dg.checkFunction, dg.decideFunction, dg.adoption.function];
 
     // Act
     const logGroups = template.findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 90 } });
 
     // Assess
-    expect(Object.keys(logGroups)).toHaveLength(3);
+    expect(Object.keys(logGroups)).toHaveLength(4);
     for (const fn of fns) {
       const id = logicalId(stack, fn);
       const props = (template.toJSON().Resources as Record<string, { Properties: Json }>)[id].Properties;
@@ -273,6 +273,7 @@ describe('Function: Driftgate (template)', () => {
           Match.objectLike({
             Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Condition: { StringEquals: { 'aws:SourceAccount': Match.anyValue() } },
           }),
         ]),
       },
@@ -411,10 +412,14 @@ describe('Function: Driftgate (template)', () => {
     const statements = statementsOf(template, logicalId(stack, dg.checkFunction.role as IConstruct));
 
     // Act
-    const publish = statements.find((s) => s.Action === 'sns:Publish');
+    const allows = (s: { Action: unknown }, action: string): boolean => ([] as unknown[]).concat(s.Action).includes(action);
+    const publish = statements.filter((s) => allows(s, 'sns:Publish'));
 
     // Assess
-    expect(JSON.stringify(publish?.Resource)).toContain(logicalId(stack, dg.noticesTopic));
+    expect(JSON.stringify(publish.map((s) => s.Resource))).toContain(logicalId(stack, dg.noticesTopic));
+    const listSubscriptions = statements.filter((s) => allows(s, 'sns:ListSubscriptionsByTopic'));
+    expect(JSON.stringify(listSubscriptions.map((s) => s.Resource))).toContain(logicalId(stack, dg.noticesTopic));
+    expect(JSON.stringify(listSubscriptions.map((s) => s.Resource))).not.toContain(logicalId(stack, dg.retrainTopic));
     expect(actionsOf(statements)).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 'kms:GenerateDataKey*']));
     expect(patternsFor(statements, 's3:PutObject')).toEqual(['/decisions/*', '/proposals/*', '/reports/*', '/state/*']);
     expect(actionsOf(statements)).not.toContain('s3:DeleteObject*');
