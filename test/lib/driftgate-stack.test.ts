@@ -412,7 +412,7 @@ describe('Function: Driftgate (template)', () => {
     const statements = statementsOf(template, logicalId(stack, dg.checkFunction.role as IConstruct));
 
     // Act
-    const allows = (s: { Action: unknown }, action: string): boolean => ([] as unknown[]).concat(s.Action).includes(action);
+    const allows = (s: Json, action: string): boolean => ([] as unknown[]).concat(s.Action).includes(action);
     const publish = statements.filter((s) => allows(s, 'sns:Publish'));
 
     // Assess
