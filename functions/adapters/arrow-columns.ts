@@ -182,13 +182,40 @@ function numericChunk(array: RawArray, values: Float64Array, arrays: ChunkArrays
   return nulls ? { kind: 'numeric', length: array.length, values, nulls } : { kind: 'numeric', length: array.length, values };
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** For each validity byte: its eight mask bytes (1 = null) as two little-endian words, and its null count. */
+const MASK_WORDS = new Uint32Array(512);
+const NULL_BITS = new Uint8Array(256);
+for (let v = 0; v < 256; v++) {
+  const bytes = new Uint8Array(8);
+  for (let bit = 0; bit < 8; bit++) bytes[bit] = ((v >> bit) & 1) ^ 1;
+  const words = new Uint32Array(bytes.buffer);
+  MASK_WORDS[2 * v] = words[0];
+  MASK_WORDS[2 * v + 1] = words[1];
+  NULL_BITS[v] = bytes.reduce((a, b) => a + b, 0);
+}
+
 /** 1 = null per row, or undefined when the array has no nulls. */
 function nullMask(array: RawArray, arrays: ChunkArrays = FRESH): Uint8Array | undefined {
   const { validity, length, bitOffset } = array;
   if (!validity || array.nullCount === 0) return undefined;
   const mask = arrays.uint8(length);
   let nulls = 0;
-  for (let i = 0; i < length; i++) {
+  let i = 0;
+  if ((bitOffset & 7) === 0 && (mask.byteOffset & 3) === 0 && LITTLE_ENDIAN) {
+    // Whole validity bytes: eight mask bytes (two words) and the byte's null count from tables.
+    const words = new Uint32Array(mask.buffer, mask.byteOffset, length >> 2);
+    const first = bitOffset >> 3;
+    const whole = length >> 3;
+    for (let b = 0; b < whole; b++) {
+      const v = validity[first + b];
+      words[2 * b] = MASK_WORDS[2 * v];
+      words[2 * b + 1] = MASK_WORDS[2 * v + 1];
+      nulls += NULL_BITS[v];
+    }
+    i = whole * 8;
+  }
+  for (; i < length; i++) {
     const bit = i + bitOffset;
     const isNull = ((validity[bit >> 3] >> (bit & 7)) & 1) ^ 1;
     mask[i] = isNull;

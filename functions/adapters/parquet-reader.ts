@@ -1,9 +1,11 @@
 /**
  * Parquet through parquet-wasm's async ParquetFile over a Blob-like view of the ByteSource: it reads the
  * footer, then for each row group only the column chunks asked for (one ranged read per chunk or run of
- * adjacent chunks). Each row group is decoded to Arrow arrays in wasm memory and copied straight out of
- * that memory through the Arrow C data interface (no IPC serialisation), then freed: memory stays bounded
- * by one row group of the requested columns. See columnar-reader.ts for why parquet-wasm.
+ * adjacent chunks). Each row group is decoded a few columns at a time (COLUMNS_PER_DECODE) to Arrow arrays
+ * in wasm memory and copied straight out of that memory through the Arrow C data interface (no IPC
+ * serialisation), then freed: the wasm heap, which never shrinks, stays bounded by a few decoded columns of
+ * one row group, and the converted chunks by two row groups (the one consumed and the one read ahead). See
+ * columnar-reader.ts for why parquet-wasm.
  */
 import { parquetMetadataAsync, parquetRead } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
@@ -107,8 +109,9 @@ function readFileInfo(
 }
 
 /**
- * Columns decoded per parquet-wasm call. Measured on the 5M-row bench file (12 columns, 1M-row groups):
- * see the module note in columnar-reader.ts.
+ * Columns decoded per parquet-wasm call. Measured 2026-11-26 with bench/sign-child.ts on the 5M-row bench
+ * files (12 columns, 1M-row groups; load average 5–8, so ±15%): peak RSS 575–587 MB with all 12 per call;
+ * 1 → 400–420 MB, 2 → 420–434, 3 → 436–448, 4 → 470–494; CPU time showed no trend above the noise.
  */
 const COLUMNS_PER_DECODE = 2;
 

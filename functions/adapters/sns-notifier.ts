@@ -1,8 +1,13 @@
 /**
  * Notifier over an SNS topic: the notice text is the message body (e-mail subscribers read it as is),
  * the subject is made SNS-safe, and the model and proposal ids ride along as message attributes.
+ *
+ * SNS accepts a publish (and returns a MessageId) even when nobody will receive it, and veto mode treats a
+ * sent notice as delivered; so a notice is only published once the topic has at least one confirmed
+ * subscription (needs `sns:ListSubscriptionsByTopic` on the topic). A positive answer is cached for
+ * SUBSCRIPTION_CACHE_MS.
  */
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { ListSubscriptionsByTopicCommand, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { AdapterError } from '../core/errors.js';
 import type { Notice, Notifier } from '../core/ports.js';
 
@@ -12,6 +17,10 @@ export const MAX_SUBJECT_LENGTH = 100;
 export const MAX_MESSAGE_BYTES = 250 * 1024;
 
 const FALLBACK_SUBJECT = 'driftgate notice';
+/** How long a "the topic has a confirmed subscription" answer is trusted. */
+export const SUBSCRIPTION_CACHE_MS = 5 * 60 * 1000;
+/** The SubscriptionArn SNS lists for a subscription not confirmed yet. */
+const PENDING = 'PendingConfirmation';
 const TRUNCATION_MARK = '\n\n[message truncated: it exceeded the SNS size limit]';
 
 /**
@@ -21,13 +30,30 @@ const TRUNCATION_MARK = '\n\n[message truncated: it exceeded the SNS size limit]
  * const { messageId } = await notifier.send(notice);
  */
 export class SnsNotifier implements Notifier {
+  private confirmedUntil = Number.NEGATIVE_INFINITY;
+
   constructor(
     private readonly client: SNSClient,
     readonly topicArn: string,
+    /** Milliseconds since epoch, for the subscription cache. @default Date.now */
+    private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Publish the notice; resolves with the SNS message id once SNS accepted it. */
+  /**
+   * Publish the notice; resolves with the SNS message id once SNS accepted it. Throws AdapterError when the
+   * topic has no confirmed subscription (nobody would read it, so it must not count as delivered).
+   */
   async send(notice: Notice): Promise<{ messageId: string }> {
+    const operation = `Publish notice ${notice.proposalId} to ${this.topicArn}`;
+    let confirmed: boolean;
+    try {
+      confirmed = await this.hasConfirmedSubscription();
+    } catch (error) {
+      throw new AdapterError('sns', operation, { cause: error });
+    }
+    if (!confirmed) {
+      throw new AdapterError('sns', operation, { cause: new Error(`no confirmed subscription on topic ${this.topicArn}`) });
+    }
     try {
       const response = await this.client.send(
         new PublishCommand({
@@ -43,8 +69,23 @@ export class SnsNotifier implements Notifier {
       if (response.MessageId === undefined) throw new Error('response has no MessageId');
       return { messageId: response.MessageId };
     } catch (error) {
-      throw new AdapterError('sns', `Publish notice ${notice.proposalId} to ${this.topicArn}`, { cause: error });
+      throw new AdapterError('sns', operation, { cause: error });
     }
+  }
+
+  /** Whether any subscription of the topic is confirmed (every page read; a yes is cached). */
+  private async hasConfirmedSubscription(): Promise<boolean> {
+    if (this.clock() < this.confirmedUntil) return true;
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client.send(new ListSubscriptionsByTopicCommand({ TopicArn: this.topicArn, NextToken: nextToken }));
+      if ((page.Subscriptions ?? []).some((s) => s.SubscriptionArn !== undefined && s.SubscriptionArn !== PENDING && s.SubscriptionArn.startsWith('arn:'))) {
+        this.confirmedUntil = this.clock() + SUBSCRIPTION_CACHE_MS;
+        return true;
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return false;
   }
 }
 

@@ -213,6 +213,7 @@ export class Lifecycle {
         state,
         activeBlocks: await this.activeBlocks(state, config, now),
         maxRetrainIntervalSeconds: config.cadence.maxRetrainInterval,
+        minRetrainIntervalSeconds: config.cadence.minRetrainInterval,
         now,
       });
       let proposal: Proposal | null = null;
@@ -367,6 +368,10 @@ export class Lifecycle {
     const proposal = moved.proposal;
     const decision = proposal.decision;
     if (!moved.changed && decision?.tokenId !== useId) {
+      // This link decided nothing, but it is still single use; a false from putIfAbsent (a conflict the
+      // store gave up on) is only "replayed" if the marker really exists.
+      const first = await this.deps.store.putIfAbsent(marker, json({ at, modelId, proposalId, action, actor, outcome: 'already-decided' }));
+      if (!first && (await this.deps.store.get(marker))) throw new DecisionTokenError('replayed', 'this link was already used');
       return { status: 'already-decided', modelId, proposalId, proposalStatus: proposal.status };
     }
     if (!decision) throw new AdapterError('lifecycle', `decide ${proposalId}`, { cause: new Error('the decided proposal has no decision') });

@@ -86,6 +86,23 @@ describe('Function: toColumnChunk', () => {
     expect(chunk?.kind === 'categorical' && chunk.dictionary.length).toBe(5000);
   });
 
+  it('marks null rows exactly for any length and bit offset (whole validity bytes and the tail)', () => {
+    // Prepare: 37 rows, every third and the 8th..15th null; then the same rows seen through an offset of 5.
+    const values = Array.from({ length: 37 }, (_, i) => (i % 3 === 0 || (i >= 8 && i < 16) ? null : i + 0.5));
+    const padded = [1, null, 2, null, 3, ...values];
+    const plain = float64Array(values);
+    const offset: RawArray = { ...float64Array(padded), length: values.length, valueOffset: 5, bitOffset: 5 };
+
+    // Act
+    const fromPlain = toColumnChunk(plain);
+    const fromOffset = toColumnChunk({ ...offset, nullCount: -1 });
+
+    // Assess
+    expect(numbers(fromPlain)).toEqual(values);
+    expect(numbers(fromOffset)).toEqual(values);
+    expect(fromPlain?.kind === 'numeric' && Array.from(fromPlain.nulls ?? [])).toEqual(values.map((v) => (v === null ? 1 : 0)));
+  });
+
   it('with ChunkBuffers, reuses one buffer per column and converts each chunk like a fresh conversion', () => {
     // Prepare
     const buffers = new ChunkBuffers();

@@ -1,11 +1,12 @@
-import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand, type ListSubscriptionsByTopicCommandOutput } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fitMessage, MAX_MESSAGE_BYTES, snsSubject, SnsNotifier } from '../../functions/adapters/sns-notifier.js';
+import { fitMessage, MAX_MESSAGE_BYTES, snsSubject, SnsNotifier, SUBSCRIPTION_CACHE_MS } from '../../functions/adapters/sns-notifier.js';
 import { AdapterError } from '../../functions/core/errors.js';
 import type { Notice } from '../../functions/core/ports.js';
 import {
   awsTestClientConfig,
+  countRequests,
   receiveEnvelopes,
   startMoto,
   subscribeQueue,
@@ -85,6 +86,86 @@ describe('Function: SnsNotifier.send', () => {
     // Assess
     expect(error).toBeInstanceOf(AdapterError);
     expect((error as Error).message).toMatch(new RegExp(`^sns Publish notice p9 to ${missing} failed: `));
+  });
+});
+
+describe('Function: SnsNotifier.send (confirmed subscriptions)', () => {
+  const notice: Notice = { modelId: 'm1', proposalId: 'p-sub', subject: 's', text: 't' };
+
+  /**
+   * Moto confirms every subscription at once, so a pending one cannot be produced there: this rewrites the
+   * listed SubscriptionArns of the pages `pending` selects to 'PendingConfirmation' (the real SNS value).
+   */
+  function pendingPages(client: SNSClient, pending: (page: ListSubscriptionsByTopicCommandOutput) => boolean): void {
+    const stack = client.middlewareStack as unknown as { addRelativeTo(middleware: unknown, options: { name: string; relation: 'before'; toMiddleware: string }): void };
+    stack.addRelativeTo(
+      (next: (args: unknown) => Promise<{ output: unknown }>, context: { commandName?: string }) => async (args: unknown) => {
+        const result = await next(args);
+        if (context.commandName !== 'ListSubscriptionsByTopicCommand') return result;
+        const output = result.output as ListSubscriptionsByTopicCommandOutput;
+        if (pending(output)) for (const sub of output.Subscriptions ?? []) sub.SubscriptionArn = 'PendingConfirmation';
+        return result;
+      },
+      { name: 'pendingPages', relation: 'before', toMiddleware: 'deserializerMiddleware' },
+    );
+  }
+
+  it('refuses to publish to a topic without any subscription: no MessageId, so veto mode never fires', async () => {
+    // Prepare
+    const client = new SNSClient(awsTestClientConfig(moto.endpoint));
+    const lonely = (await client.send(new CreateTopicCommand({ Name: 'nobody-listens' }))).TopicArn!;
+    const publishes = countRequests(client, 'PublishCommand');
+
+    // Act
+    const error = await new SnsNotifier(client, lonely).send(notice).catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toBeInstanceOf(AdapterError);
+    expect((error as Error).message).toBe(`sns Publish notice p-sub to ${lonely} failed: no confirmed subscription on topic ${lonely}`);
+    expect(publishes.count).toBe(0);
+    client.destroy();
+  });
+
+  it('refuses when every subscription is still pending confirmation', async () => {
+    // Prepare
+    const client = new SNSClient(awsTestClientConfig(moto.endpoint));
+    const topic = (await client.send(new CreateTopicCommand({ Name: 'pending-only' }))).TopicArn!;
+    await client.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'email', Endpoint: 'owner@example.com' }));
+    pendingPages(client, () => true);
+
+    // Act
+    const error = await new SnsNotifier(client, topic).send(notice).catch((caught: unknown) => caught);
+
+    // Assess
+    expect((error as Error).message).toMatch(/no confirmed subscription on topic/);
+    client.destroy();
+  });
+
+  it('reads every page of subscriptions, and trusts a confirmed one for 5 minutes', async () => {
+    // Prepare: 100 pending subscriptions fill the first page; the confirmed ones are on the second.
+    const client = new SNSClient(awsTestClientConfig(moto.endpoint));
+    const topic = (await client.send(new CreateTopicCommand({ Name: 'paged' }))).TopicArn!;
+    for (let i = 0; i < 101; i++) await client.send(new SubscribeCommand({ TopicArn: topic, Protocol: 'email', Endpoint: `u${i}@example.com` }));
+    pendingPages(client, (page) => page.NextToken !== undefined);
+    const lists = countRequests(client, 'ListSubscriptionsByTopicCommand');
+    let now = 1_000_000;
+    const notifier = new SnsNotifier(client, topic, () => now);
+
+    // Act
+    const first = await notifier.send(notice);
+    const listsAfterFirst = lists.count;
+    now += SUBSCRIPTION_CACHE_MS - 1;
+    await notifier.send(notice);
+    const listsWithinCache = lists.count;
+    now += 2;
+    await notifier.send(notice);
+
+    // Assess
+    expect(first.messageId).toMatch(/\S/);
+    expect(listsAfterFirst).toBe(2);
+    expect(listsWithinCache).toBe(2);
+    expect(lists.count).toBe(4);
+    client.destroy();
   });
 });
 

@@ -1,5 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -7,6 +11,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +27,8 @@ import { FIXTURES } from '../handlers/support.js';
 import { adoptionTestStack } from '../lib/adoption-stack.js';
 import { awsTestClientConfig, startMoto, type MotoServer } from '../support/moto.js';
 import { drain } from './harness.js';
+
+const run = promisify(execFile);
 
 /**
  * The adoption path on moto server. moto cannot run the Lambda (no Docker), so the bucket notification the
@@ -203,5 +210,51 @@ describe('Function: adopt handler end to end on moto server', () => {
     expect(messages[1]).toMatch(/adoptions\/fraud\/v3\.json: invalid adoption manifest:[\s\S]*at trainingData\[0\]/);
     expect((await state()).reference.version).toBe('v2');
     expect(await log()).toEqual(before);
+  });
+
+  it('runs the really bundled adopt function in a fresh Node 20 process (parquet-wasm beside the bundle)', async () => {
+    // Prepare: esbuild bundles the function while the construct is built.
+    const outdir = mkdtempSync(join(tmpdir(), 'driftgate-adopt-cdkout-'));
+    try {
+      const { adoption } = adoptionTestStack({ bundle: true, outdir });
+      const assetDir = join(outdir, (adoption.function.node.findChild('Code') as Asset).assetPath);
+      await put(
+        'adoptions/fraud/v4.json',
+        JSON.stringify({ schemaVersion: 1, modelId: MODEL, version: 'v4', trainingData: ['training/fraud/v1/part-0.parquet', 'training/fraud/v1/part-1.parquet'] }),
+      );
+      const [event] = await deliveries();
+      const config = awsTestClientConfig(moto.endpoint);
+      const script = [
+        `const m = await import(${JSON.stringify(pathToFileURL(join(assetDir, 'index.mjs')).href)});`,
+        "const r = await m.handler(JSON.parse(process.env.EVENT)); process.stdout.write('\\nRESULT ' + JSON.stringify(r) + '\\n');",
+      ].join('\n');
+
+      // Act
+      const { stdout } = await run(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
+        cwd: tmpdir(),
+        env: {
+          PATH: process.env.PATH ?? '',
+          BUCKET,
+          DRIFTGATE_AWS_ENDPOINT: moto.endpoint,
+          AWS_REGION: config.region,
+          AWS_ACCESS_KEY_ID: config.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: config.credentials.secretAccessKey,
+          POWERTOOLS_LOG_LEVEL: 'ERROR',
+          POWERTOOLS_METRICS_DISABLED: 'true',
+          EVENT: JSON.stringify(event),
+        },
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+
+      // Assess
+      expect(existsSync(join(assetDir, 'node_modules', 'parquet-wasm', 'node', 'parquet_wasm_bg.wasm'))).toBe(true);
+      expect(line).toBeDefined();
+      const result = JSON.parse(String(line).slice('RESULT '.length)) as AdoptRunResult;
+      expect(result.results).toEqual([expect.objectContaining({ status: 'adopted', action: 'adopt', version: 'v4', rows: 4200 })]);
+      expect((await state()).reference.version).toBe('v4');
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
   });
 });

@@ -270,14 +270,17 @@ describe(`Function: Lifecycle.decide (${label})`, () => {
     const proposalId = await proposeAt(lifecycle, 6);
 
     // Act
-    const failed = await lifecycle.decide(tokenFor(sent[0], 'approve'), 'approve', at(7)).then(() => 'ok', (e: unknown) => String(e));
+    const failed = await lifecycle.decide(tokenFor(sent[0], 'approve'), 'approve', at(7));
     await lifecycle.checkDue(at(7));
     const eventsRightAfter = (await readEventFile(eventsFile)).length;
     await lifecycle.checkDue(at(8));
     await lifecycle.checkDue(at(9));
 
     // Assess
-    expect(failed).toMatch(/bus down/);
+    // The approval is recorded: the outcome says so, with the event pending (it used to throw 'bus down',
+    // which told the approver nothing was decided while the proposal was already approved).
+    expect(failed).toMatchObject({ status: 'decided', action: 'approve', proposalId, retrainPending: { error: expect.stringMatching(/bus down/) } });
+    expect((await lifecycle.proposal('fraud', proposalId))?.status).toBe('approved');
     expect(eventsRightAfter).toBe(0);
     const events = await readEventFile(eventsFile);
     expect(events).toHaveLength(1);
@@ -462,6 +465,129 @@ describe(`Function: Lifecycle.adopt (${label})`, () => {
     expect((await lifecycle.decisionLog('fraud')).map((e) => e.action)).toEqual(
       expect.arrayContaining(['set-reference', 'check', 'propose', 'notice', 'approve', 'retrain', 'adopt']),
     );
+  });
+});
+
+describe(`Function: Lifecycle (reviewer regressions, ${label})`, () => {
+  /** The store, except that the next conditional write of a proposal fails once (a transient outage no emulator produces on demand). */
+  function failingOnce(): { store: ObjectStore; arm: () => void } {
+    let armed = false;
+    const wrapped: ObjectStore = Object.create(store) as ObjectStore;
+    wrapped.putIfMatch = async (key, body, etag) => {
+      if (armed && key.startsWith('proposals/')) {
+        armed = false;
+        throw new Error('transient S3 500');
+      }
+      return store.putIfMatch(key, body, etag);
+    };
+    return { store: wrapped, arm: () => (armed = true) };
+  }
+
+  it('a transient failure of the proposal write does not burn the link: its retry decides', async () => {
+    // Prepare
+    const failing = failingOnce();
+    const lifecycle = new Lifecycle(deps({ store: failing.store }));
+    await setUpModel(lifecycle);
+    const proposalId = await proposeAt(lifecycle, 6);
+    const reject = tokenFor(sent[0], 'reject');
+
+    // Act
+    failing.arm();
+    const first = await refused(lifecycle.decide(reject, 'reject', at(7)));
+    const describedBetween = await lifecycle.describeToken(reject, at(7));
+    const retry = await lifecycle.decide(reject, 'reject', at(7));
+    const again = await refused(lifecycle.decide(reject, 'reject', at(8)));
+
+    // Assess
+    expect(first).toMatch(/transient S3 500/);
+    expect(describedBetween.consumed).toBe(false);
+    expect(retry).toMatchObject({ status: 'decided', action: 'reject', proposalId });
+    expect((await lifecycle.proposal('fraud', proposalId))?.status).toBe('rejected');
+    expect((await lifecycle.state('fraud'))?.activeProposalId).toBeNull();
+    expect(again).toBe('replayed');
+  });
+
+  it('a store that gives up on the link marker (409 after retries -> false) is not reported as a replay', async () => {
+    // Prepare: putIfAbsent on tokens/ answers false without writing (S3Store's answer after repeated 409s, which moto does not produce).
+    const wrapped: ObjectStore = Object.create(store) as ObjectStore;
+    wrapped.putIfAbsent = async (key, body) => (key.startsWith('tokens/') ? false : store.putIfAbsent(key, body));
+    const lifecycle = new Lifecycle(deps({ store: wrapped }));
+    await setUpModel(lifecycle);
+    const proposalId = await proposeAt(lifecycle, 6);
+    const other = signToken({ proposalId, modelId: 'fraud', action: 'reject', exp: T0 / 1000 + 10 * 86_400, nonce: 'other-nonce' }, SECRET);
+
+    // Act
+    const approved = await lifecycle.decide(tokenFor(sent[0], 'approve'), 'approve', at(7));
+    const late = await lifecycle.decide(other, 'reject', at(8));
+
+    // Assess
+    expect(approved).toMatchObject({ status: 'decided', action: 'approve', proposalId });
+    expect(late).toMatchObject({ status: 'already-decided', proposalStatus: 'approved' });
+    expect(await readEventFile(eventsFile)).toHaveLength(1);
+  });
+
+  it('refuses another spelling of a valid link (base64url spare bits) and keeps single use per decision', async () => {
+    // Prepare
+    const lifecycle = new Lifecycle(deps());
+    await setUpModel(lifecycle);
+    await proposeAt(lifecycle, 6);
+    const approve = tokenFor(sent[0], 'approve');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const variant = approve.slice(0, -1) + alphabet[alphabet.indexOf(approve.slice(-1)) ^ 1];
+
+    // Act
+    const spelled = await refused(lifecycle.decide(variant, 'approve', at(7)));
+    const decided = await lifecycle.decide(approve, 'approve', at(7));
+
+    // Assess
+    expect(spelled).toBe('malformed');
+    expect(decided).toMatchObject({ status: 'decided', action: 'approve' });
+  });
+
+  it('a batch holding Number.MAX_VALUE is checked with a finite drift index and does not brick the model', async () => {
+    // Prepare
+    const lifecycle = new Lifecycle(deps());
+    await setUpModel(lifecycle);
+    const rows = 1500;
+    const amount = Float64Array.from({ length: rows }, (_, i) => (i % 10 === 0 ? Number.MAX_VALUE : 100 + (i % 30)));
+    const country = Array.from({ length: rows }, (_, i) => (i % 3 === 0 ? 'DE' : 'US'));
+    await store.put('batches/fraud/sentinel.arrow', tableToIPC(tableFromArrays({ amount, country }), 'file'));
+    await lifecycle.ingest('batches/fraud/sentinel.arrow', at(7));
+
+    // Act
+    const first = await lifecycle.check('fraud', at(7));
+    await upload(lifecycle, 'after', 3, 0, at(13));
+    const second = await lifecycle.check('fraud', at(14));
+
+    // Assess
+    expect(first).toMatchObject({ status: 'checked', verdict: 'drift' });
+    expect(first.status === 'checked' && Number.isFinite(first.driftIndex)).toBe(true);
+    expect(second).toMatchObject({ status: 'checked' });
+    expect((await lifecycle.state('fraud'))?.history.every((h) => Number.isFinite(h.driftIndex))).toBe(true);
+  });
+
+  it('one broken config fails only the uploads under its prefix, naming it', async () => {
+    // Prepare
+    const lifecycle = new Lifecycle(deps());
+    await setUpModel(lifecycle);
+    await store.put('config/other.json', JSON.stringify({ schemaVersion: 1, modelId: 'other', batchPrefix: 'batches/other/', cadence: { minCheckInterval: 'soon' } }));
+    await store.put('batches/fraud/ok.arrow', batch(2));
+    await store.put('batches/other/b.arrow', batch(2));
+    await store.put('uploads/stray.arrow', batch(2));
+
+    // Act
+    const own = await lifecycle.ingest('batches/fraud/ok.arrow', at(1));
+    const stray = await lifecycle.ingest('uploads/stray.arrow', at(1));
+    const broken = await lifecycle.ingest('batches/other/b.arrow', at(1)).then(
+      () => 'ok',
+      (e: unknown) => String(e),
+    );
+
+    // Assess
+    expect(own.status).toBe('stored');
+    expect(stray.status).toBe('ignored');
+    expect(broken).toMatch(/config\/other\.json/);
+    expect(broken).toMatch(/minCheckInterval/);
   });
 });
 }

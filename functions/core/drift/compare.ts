@@ -1,4 +1,5 @@
-import type { LogicalType } from '../columns.js';
+import type { ColumnField, LogicalType } from '../columns.js';
+import { MIXED_TYPES_SEPARATOR } from '../signature/merge.js';
 import { ConfigError } from '../errors.js';
 import { parseWith } from '../schema-parse.js';
 import type {
@@ -215,6 +216,11 @@ function rangeOf(column: ColumnSignature): readonly [number | null, number | nul
   return column.kind === 'categorical' ? [null, null] : finiteRange(column.min, column.max);
 }
 
+/** A field's type for the schema report: a window whose batches disagree lists every type seen. */
+function typeLabel(field: ColumnField): string {
+  return field.type === 'other' && field.sourceType.includes(MIXED_TYPES_SEPARATOR) ? `mixed: ${field.sourceType}` : field.type;
+}
+
 function finiteRange(min: number | null, max: number | null): readonly [number | null, number | null] {
   return [min === null ? null : clampFinite(min), max === null ? null : clampFinite(max)];
 }
@@ -320,7 +326,7 @@ export function compare(reference: DatasetSignature, current: DatasetSignature, 
   const retyped: { name: string; reference: string; current: string }[] = [];
   for (const [name, field] of refFields) {
     const other = curFields.get(name);
-    if (other !== undefined && other.type !== field.type) retyped.push({ name, reference: field.type, current: other.type });
+    if (other !== undefined && other.type !== field.type) retyped.push({ name, reference: field.type, current: typeLabel(other) });
   }
 
   const evaluated: Evaluated[] = [];

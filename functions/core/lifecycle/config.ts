@@ -71,8 +71,13 @@ export const modelConfigSchema = z
     schemaVersion: z.literal(1),
     /** The model's id: lowercase slug (a-z, 0-9, `-`, `_`), 1-64 characters. */
     modelId: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected a lowercase slug: a-z, 0-9, "-", "_", at most 64 characters'),
-    /** Where this model's batches land, e.g. "batches/fraud/" (must end with "/"). */
-    batchPrefix: z.string().min(2).regex(/^[^/].*\/$/, 'expected a relative key prefix ending with "/", e.g. "batches/fraud/"'),
+    /**
+     * Where this model's batches land, e.g. "batches/fraud/": must start with "batches/" (the deployed upload
+     * notification and the ingest function's read permission cover only that prefix) and end with "/".
+     */
+    batchPrefix: z
+      .string()
+      .regex(/^batches\/[^/].*\/$/, 'expected a key prefix under "batches/" ending with "/", e.g. "batches/fraud/" (the deployed upload notification and permissions cover only batches/)'),
     /** How the drift comparison is configured (features, tests, thresholds, dataset rule). @default {} */
     features: compareOptionsSchema.default(compareOptionsSchema.parse({})),
     /** Bounds of the adaptive check cadence and of the retrain date. @default {} */

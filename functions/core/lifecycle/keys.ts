@@ -2,7 +2,7 @@
  * Key layout of the store (the same in S3 and in a local folder):
  *
  * - `config/<modelId>.json`                  model configuration (ModelConfig)
- * - `batches/<modelId>/...`                  uploads (the model's configured `batchPrefix`; any prefix works)
+ * - `batches/<modelId>/...`                  uploads (the model's configured `batchPrefix`, always under batches/)
  * - `signatures/<modelId>/<batchId>.json`    one signature per upload; batchId = sha256(source key + etag),
  *                                            so a re-delivered upload maps to the same key (stored once)
  * - `references/<modelId>/<version>.json`    reference signatures; the current version is in the state

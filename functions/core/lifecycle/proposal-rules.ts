@@ -9,7 +9,13 @@ import type { ModelState } from './types.js';
  * or the maximum retrain interval has elapsed since the last retrain/adoption.
  * Suppressed by: an active proposal (open, or approved and awaiting adoption), a snooze still running,
  * and a rejection of the same evidence (the same drifted features, not STRONGER_FACTOR times stronger).
+ * After any rejection the max-retrain-interval trigger is suppressed for minRetrainInterval (counted from
+ * the rejection): otherwise a rejected "retrain, it has been too long" proposal would come back at the
+ * very next check. Once that time has passed the trigger fires again, whatever was rejected.
  */
+
+/** minRetrainInterval when the caller does not pass one (the config's default). */
+export const DEFAULT_MIN_RETRAIN_INTERVAL_SECONDS = 86_400;
 
 /** A rejected set of features re-notifies only when the index grew by this factor or new features drifted. */
 export const STRONGER_FACTOR = 1.5;
@@ -55,9 +61,12 @@ export function decideProposal(input: {
   state: Pick<ModelState, 'activeProposalId' | 'snoozedUntil' | 'rejected' | 'lastRetrainAt'>;
   activeBlocks: boolean;
   maxRetrainIntervalSeconds: number;
+  /** How long a rejection suppresses the max-retrain-interval trigger. @default 1 day */
+  minRetrainIntervalSeconds?: number;
   now: Date;
 }): ProposalDecision {
   const { result, forecast, state, now } = input;
+  const minRetrain = input.minRetrainIntervalSeconds ?? DEFAULT_MIN_RETRAIN_INTERVAL_SECONDS;
   const triggers: string[] = [];
   if (result.verdict === 'drift') triggers.push('drift');
   if (forecast?.crossingAt && Date.parse(forecast.crossingAt) <= Date.parse(input.nextCheckAt)) {
@@ -72,6 +81,14 @@ export function decideProposal(input: {
   }
   if (state.snoozedUntil && now.getTime() < Date.parse(state.snoozedUntil)) {
     return { propose: false, triggers, suppressed: `snoozed until ${state.snoozedUntil}` };
+  }
+  if (state.rejected && triggers.includes('max-retrain-interval') && now.getTime() - Date.parse(state.rejected.at) < minRetrain * 1000) {
+    const until = new Date(Date.parse(state.rejected.at) + minRetrain * 1000).toISOString();
+    const others = triggers.filter((t) => t !== 'max-retrain-interval');
+    const suppressed = `a proposal was rejected at ${state.rejected.at}: max-retrain-interval is suppressed until ${until} (minRetrainInterval)`;
+    if (others.length === 0) return { propose: false, triggers, suppressed };
+    // The other triggers (drift, forecast) still go through the rejected-evidence rule.
+    return decideProposal({ ...input, state: { ...state, lastRetrainAt: now.toISOString() } });
   }
   if (state.rejected && !triggers.includes('max-retrain-interval')) {
     const fingerprint = evidenceFingerprint(result);

@@ -57,13 +57,14 @@ export function verifyToken(token: string, secret: Uint8Array | string, now: Dat
     throw new DecisionTokenError('malformed', 'expected <payload>.<signature> in base64url');
   }
   const [body, sig] = parts;
-  if (Buffer.from(body, 'base64url').toString('base64url') !== body || Buffer.from(sig, 'base64url').toString('base64url') !== sig) {
-    throw new DecisionTokenError('malformed', 'not the canonical base64url spelling of a decision token');
-  }
   const given = Buffer.from(sig, 'base64url');
   const expected = mac(secret, body);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new DecisionTokenError('forged', 'the signature does not match');
+  }
+  // The spare low bits of a base64url string's last character let several spellings decode to these bytes.
+  if (given.toString('base64url') !== sig || Buffer.from(body, 'base64url').toString('base64url') !== body) {
+    throw new DecisionTokenError('malformed', 'not the canonical base64url spelling of the decision token');
   }
   let payload: TokenPayload;
   try {

@@ -19,7 +19,7 @@ describe('Function: parseModelConfig', () => {
   it('accepts "6h"/"7d" strings and whole seconds', () => {
     // Act
     const config = parseModelConfig(
-      { schemaVersion: 1, modelId: 'm1', batchPrefix: 'b/m1/', cadence: { minCheckInterval: '6h', maxCheckInterval: '2w', minRetrainInterval: 600, maxRetrainInterval: '30d' }, proposalTtl: '90m' },
+      { schemaVersion: 1, modelId: 'm1', batchPrefix: 'batches/m1/', cadence: { minCheckInterval: '6h', maxCheckInterval: '2w', minRetrainInterval: 600, maxRetrainInterval: '30d' }, proposalTtl: '90m' },
       'inline',
     );
 
@@ -63,7 +63,7 @@ describe('Function: parseModelConfig', () => {
     const input = {
       schemaVersion: 1,
       modelId: 'm',
-      batchPrefix: 'b/m/',
+      batchPrefix: 'batches/m/',
       cadence: { minCheckInterval: '2d', maxCheckInterval: '1d', minRetrainInterval: '60d', maxRetrainInterval: '30d' },
       approval: { mode: 'veto', vetoWindow: '4d' },
       proposalTtl: '3d',
@@ -74,6 +74,20 @@ describe('Function: parseModelConfig', () => {
     expect(() => parseModelConfig(input, 'x')).toThrow(/at cadence\.minCheckInterval/);
     const fixedCadence = { ...input, cadence: {} };
     expect(() => parseModelConfig(fixedCadence, 'x')).toThrow(/at approval\.vetoWindow/);
+  });
+});
+
+describe('Function: parseModelConfig (batchPrefix)', () => {
+  it('requires a prefix under batches/ (the deployed notification and permissions cover only that), ending with "/"', () => {
+    // Prepare
+    const withPrefix = (batchPrefix: string) => ({ schemaVersion: 1, modelId: 'm', batchPrefix });
+
+    // Act / Assess
+    expect(parseModelConfig(withPrefix('batches/m/'), 'x').batchPrefix).toBe('batches/m/');
+    expect(parseModelConfig(withPrefix('batches/team/m/'), 'x').batchPrefix).toBe('batches/team/m/');
+    for (const bad of ['uploads/m/', 'b/m/', 'batches/', 'batches/m', 'batches//m/', 'x']) {
+      expect(() => parseModelConfig(withPrefix(bad), 'config/m.json')).toThrow(/under "batches\/"[\s\S]*at batchPrefix/);
+    }
   });
 });
 
@@ -94,7 +108,7 @@ describe('Function: signatureRoles', () => {
   it('hands per-feature kind overrides (integer codes as categorical) to the signature builder', () => {
     // Prepare
     const config = parseModelConfig(
-      { schemaVersion: 1, modelId: 'm', batchPrefix: 'b/m/', features: { overrides: { merchant_code: { kind: 'categorical' }, amount: { threshold: 0.2 } } } },
+      { schemaVersion: 1, modelId: 'm', batchPrefix: 'batches/m/', features: { overrides: { merchant_code: { kind: 'categorical' }, amount: { threshold: 0.2 } } } },
       'x',
     );
 

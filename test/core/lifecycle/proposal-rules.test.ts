@@ -109,6 +109,28 @@ describe('Function: decideProposal', () => {
     // Assess
     expect(d).toEqual({ propose: true, triggers: ['max-retrain-interval'], suppressed: null });
   });
+
+  it('after a rejection, suppresses the max-retrain-interval trigger for minRetrainInterval, then fires again', () => {
+    // Prepare: the interval elapsed long ago; a proposal was rejected 1 hour before NOW.
+    const rejectedAt = new Date(NOW.getTime() - 3_600_000).toISOString();
+    const state = { ...base, rejected: { fingerprint: '', driftIndex: 0.1, at: rejectedAt } };
+    const input = { ...common, maxRetrainIntervalSeconds: 86_400, result: result([], ['a'], 0.1), state };
+
+    // Act
+    const soon = decideProposal({ ...input, minRetrainIntervalSeconds: 2 * 86_400 });
+    const byDefault = decideProposal(input);
+    const later = decideProposal({ ...input, minRetrainIntervalSeconds: 1800 });
+    const withDrift = decideProposal({ ...input, minRetrainIntervalSeconds: 2 * 86_400, result: result([['b', 0.3]], ['a'], 2) });
+
+    // Assess
+    expect(soon.propose).toBe(false);
+    expect(soon.triggers).toEqual(['max-retrain-interval']);
+    expect(soon.suppressed).toMatch(/max-retrain-interval is suppressed until .*minRetrainInterval/);
+    expect(byDefault.propose).toBe(false);
+    expect(later).toEqual({ propose: true, triggers: ['max-retrain-interval'], suppressed: null });
+    // A new drifted feature is still proposed (through the rejected-evidence rule).
+    expect(withDrift).toEqual({ propose: true, triggers: ['drift'], suppressed: null });
+  });
 });
 
 describe('Function: evidenceFingerprint', () => {

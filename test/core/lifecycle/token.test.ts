@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DecisionTokenError, peekToken, signToken, tokenHash, verifyToken } from '../../../functions/core/lifecycle/token.js';
+import { DecisionTokenError, peekToken, signToken, tokenHash, tokenUseId, verifyToken } from '../../../functions/core/lifecycle/token.js';
 
 const SECRET = 'test-secret-not-used-anywhere-else';
 const NOW = new Date('2026-03-01T12:00:00Z');
@@ -42,6 +42,31 @@ describe('Function: verifyToken', () => {
     expect(problemOf(() => verifyToken(token, SECRET, NOW, 'reject'))).toBe('wrong-action');
     expect(problemOf(() => verifyToken('nonsense', SECRET, NOW))).toBe('malformed');
     expect(problemOf(() => verifyToken('a.b.c', SECRET, NOW))).toBe('malformed');
+  });
+
+  it('accepts only the canonical spelling: the spare bits of the last base64url character are refused', () => {
+    // Prepare: the 43-character signature has 2 spare bits, so 4 spellings decode to the same bytes.
+    const token = signToken(payload, SECRET);
+    const [body, sig] = token.split('.');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const spellings = [...alphabet].map((c) => `${body}.${sig.slice(0, -1)}${c}`);
+
+    // Act
+    const accepted = spellings.filter((t) => problemOf(() => verifyToken(t, SECRET, NOW)) === undefined);
+    const sameBytes = spellings.filter((t) => Buffer.from(t.split('.')[1], 'base64url').equals(Buffer.from(sig, 'base64url')));
+
+    // Assess
+    expect(sameBytes).toHaveLength(4);
+    expect(accepted).toEqual([token]);
+    for (const t of sameBytes.filter((x) => x !== token)) expect(problemOf(() => verifyToken(t, SECRET, NOW))).toBe('malformed');
+  });
+
+  it('keys single use on the decision (model, proposal, action, nonce), not on the raw string', () => {
+    // Act / Assess
+    expect(tokenUseId(payload)).toMatch(/^[0-9a-f]{64}$/);
+    expect(tokenUseId(payload)).toBe(tokenUseId({ ...payload }));
+    expect(tokenUseId({ ...payload, nonce: 'another-nonce' })).not.toBe(tokenUseId(payload));
+    expect(tokenUseId({ ...payload, action: 'reject' })).not.toBe(tokenUseId(payload));
   });
 
   it('accepts a Uint8Array secret equal to the string one', () => {

@@ -11,6 +11,7 @@ import {
   signatureOf,
 } from '../../../functions/core/signature/index.js';
 import type { DatasetSignature, NumericColumnSignature, SignatureOptions } from '../../../functions/core/signature/index.js';
+import { compare } from '../../../functions/core/drift/index.js';
 import { batch, categoricalChunk, field, numericChunk } from './helpers.js';
 
 // A fixed seed keeps the property runs deterministic (fast-check prints it on failure anyway).
@@ -172,7 +173,9 @@ describe('Function: mergeSignatures (properties)', () => {
 });
 
 describe('Function: mergeSignatures (schemas)', () => {
-  it('takes the union of columns; the first type wins; rows and sources add', () => {
+  // These two tests used to expect "the first type wins" and "absent rows are not counted": both hid a
+  // retype or a dropped column depending on the order of the batches (reviewer finding 4).
+  it('takes the union of columns; keeps every type seen; counts absent rows as nulls; rows and sources add', () => {
     // Prepare
     const a = signatureOf([field('x', 'float'), field('c', 'string')], [batch({ x: numericChunk([1, 2]), c: categoricalChunk(['p', 'q']) })], {}, ['a']);
     const b = signatureOf([field('x', 'int'), field('y', 'float')], [batch({ x: numericChunk([3]), y: numericChunk([9]) })], {}, ['b', 'a']);
@@ -181,29 +184,77 @@ describe('Function: mergeSignatures (schemas)', () => {
     const merged = mergeSignatures(a, b);
 
     // Assess
-    expect(merged.schema.map((f) => [f.name, f.type])).toEqual([
-      ['c', 'string'],
-      ['x', 'float'],
-      ['y', 'float'],
+    expect(merged.schema.map((f) => [f.name, f.type, f.sourceType])).toEqual([
+      ['c', 'string', 'string'],
+      ['x', 'other', 'float (float) | int (int)'],
+      ['y', 'float', 'float'],
     ]);
     expect(merged.rowCount).toBe(3);
     expect(merged.sources).toEqual(['a', 'b']);
     expect(merged.columns.x).toMatchObject({ count: 3, finite: 3, min: 1, max: 3, mean: 2 });
-    expect(merged.columns.c).toMatchObject({ count: 2 });
-    expect(merged.columns.y).toMatchObject({ count: 1, min: 9 });
+    expect(merged.columns.c).toMatchObject({ count: 3, nulls: 1 });
+    expect(merged.columns.y).toMatchObject({ count: 3, nulls: 2, finite: 1, min: 9 });
+    // (Histogram edges of batches signed without a shared reference are not compared: production signs on the reference's edges.)
+    const reversed = mergeSignatures(b, a);
+    expect(reversed.schema).toEqual(merged.schema);
+    expect(reversed.columns.c).toEqual(merged.columns.c);
+    expect(reversed.columns.y).toEqual(merged.columns.y);
   });
 
-  it('keeps the first side when a column changed kind', () => {
+  it('keeps no stats for a column that changed kind, and a retype is reported in either order', () => {
     // Prepare
     const a = signatureOf([field('v', 'float')], [batch({ v: numericChunk([1]) })]);
     const b = signatureOf([field('v', 'string')], [batch({ v: categoricalChunk(['one']) })]);
 
     // Act
-    const merged = mergeSignatures(a, b);
+    const ab = mergeSignatures(a, b);
+    const ba = mergeSignatures(b, a);
 
     // Assess
-    expect(merged.columns.v).toEqual(a.columns.v);
-    expect(merged.schema).toEqual(a.schema);
+    expect(Object.hasOwn(ab.columns, 'v')).toBe(false);
+    expect(ab.schema).toEqual([{ name: 'v', type: 'other', sourceType: 'float (float) | string (string)', nullable: true }]);
+    expect(serializeSignature(ba)).toBe(serializeSignature(ab));
+    expect(compare(a, ab).schema.retyped).toEqual([{ name: 'v', reference: 'float', current: 'mixed: float (float) | string (string)' }]);
+    expect(compare(a, ba).schema.retyped).toEqual(compare(a, ab).schema.retyped);
+  });
+
+  it('is commutative when the schemas differ (columns dropped, added or retyped), and null shares count absent rows', () => {
+    const shape = fc.record({ x: fc.constantFrom<'float' | 'int' | 'string' | null>('float', 'int', 'string', null), c: fc.boolean() });
+    fc.assert(
+      fc.property(rowsArb, rowsArb, shape, shape, (a, b, shapeA, shapeB) => {
+        // Prepare: each side drops or retypes columns.
+        const build = (rows: Rows, shape: { x: 'float' | 'int' | 'string' | null; c: boolean }, source: string): DatasetSignature => {
+          const fields: ColumnField[] = [];
+          const columns: Record<string, ReturnType<typeof numericChunk> | ReturnType<typeof categoricalChunk>> = {};
+          if (shape.x === 'string') {
+            fields.push(field('x', 'string'));
+            columns.x = categoricalChunk(rows.x.map((v) => (v === null ? null : String(v))));
+          } else if (shape.x !== null) {
+            fields.push(field('x', shape.x));
+            columns.x = numericChunk(rows.x);
+          }
+          if (shape.c) {
+            fields.push(field('c', 'string'));
+            columns.c = categoricalChunk(rows.c);
+          }
+          return signatureOf(fields, [{ ...batch(columns), rowCount: rows.x.length }], options, [source]);
+        };
+        const sa = build(a, shapeA, 'a');
+        const sb = build(b, shapeB, 'b');
+
+        // Act
+        const ab = mergeSignatures(sa, sb);
+        const ba = mergeSignatures(sb, sa);
+
+        // Assess
+        expect(serializeSignature(ab)).toBe(serializeSignature(ba));
+        if (Object.hasOwn(ab.columns, 'c')) {
+          const nullsOf = (rows: Rows, present: boolean) => (present ? rows.c.filter((v) => v === null).length : rows.c.length);
+          expect(ab.columns.c).toMatchObject({ count: a.c.length + b.c.length, nulls: nullsOf(a, shapeA.c) + nullsOf(b, shapeB.c) });
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('mergeAll refuses an empty list', () => {

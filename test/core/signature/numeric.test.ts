@@ -91,6 +91,24 @@ describe('Function: NumericAccumulator', () => {
     }
   });
 
+  it('keeps m2 accurate when a chunk lies far from the running mean or starts with an outlier', () => {
+    // Prepare: chunk 1 near 0, chunk 2 at 1e9 ± 1 (far from the running mean), chunk 3 led by an outlier.
+    const rnd = prng(11);
+    const near = normals(rnd, 5000);
+    const far = normals(rnd, 5000).map((x) => 1e9 + x);
+    const outlier = [1e12, ...normals(rnd, 4999).map((x) => 1e9 + x)];
+    const cases = [far, [...near, ...far], [...far, ...near], outlier, [...outlier, ...far]];
+
+    // Act
+    const results = cases.map((values) => ({ naive: naiveMoments(values), sig: chunked(values, 5000) }));
+
+    // Assess
+    for (const { naive, sig } of results) {
+      expect(close(sig.mean, naive.mean, 1e-12)).toBe(true);
+      expect(close(sig.m2, naive.m2, 1e-9)).toBe(true);
+    }
+  });
+
   it('reports an all-missing column with null min/max, zero moments and no histogram', () => {
     // Prepare
     const values = [null, NaN, null];
