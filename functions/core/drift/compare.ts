@@ -38,7 +38,10 @@ import type {
  * Numeric columns far from 0 with a small spread (epoch timestamps, years) fit in a few sketch buckets;
  * for them the gate is a test of means on the exact moments instead of KS (see `sketchResolves`).
  * When a user picks a p-value test (ks, chi2), the p-value alone decides. Fewer than MIN_VALUES non-null
- * values (current or reference) make a feature `insufficient-data`, never drift.
+ * values (current or reference) make a feature `insufficient-data`, never drift by distribution; but the
+ * data-quality rule (NULL_SHARE_RULE) still applies: a null share that rises by ≥ 0.2 absolute and
+ * significantly, an all-null column, or a missing column counts as drifted (test `null-share`).
+ * Every score, metric and the drift index is finite (see finite.ts), so results survive JSON.
  */
 
 /** Fewest non-null values on each side for a feature to be judged. */

@@ -166,8 +166,11 @@ export function explainDataset(input: {
         ? 'No features to compare.'
         : `Not enough data: every feature has fewer than ${input.minimum} values to compare.`,
     );
-  } else if (drifted.length > 0) {
-    parts.push(`${drifted.length} of ${tested.length} features drifted: ${list(drifted.map((f) => f.name))}.`);
+  } else if (drifted.length > 0 || schema.missing.length > 0) {
+    // Missing features count as drifted (data-quality rule), so they are counted and named here too.
+    const names = [...drifted.map((f) => f.name), ...schema.missing.map((n) => `${n}`)];
+    const missingNote = schema.missing.length > 0 ? ` (missing: ${list(schema.missing)})` : '';
+    parts.push(`${names.length} of ${tested.length + schema.missing.length} features drifted: ${list(names)}${missingNote}.`);
   } else {
     const top = tested[0];
     parts.push(`No feature drifted (0 of ${tested.length}${top ? `; closest: ${quoted(top.name)}, ${testClause(top)}` : ''}).`);

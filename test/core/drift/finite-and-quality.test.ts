@@ -161,6 +161,7 @@ describe('Function: compare (null-share rule)', () => {
     expect(plain.schema.missing).toEqual(['y']);
     expect(plain.score).toBe(0.5);
     expect(plain.verdict).toBe('drift');
+    expect(plain.summary).toContain("1 of 2 features drifted: 'y' (missing: 'y').");
     expect(keyed.verdict).toBe('drift');
     expectAllFinite(keyed);
   });
