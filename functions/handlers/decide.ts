@@ -201,7 +201,9 @@ export function makeDecideHandler(deps: DecideDeps): (event: unknown, context?: 
     if (outcome.status === 'decided') {
       const message =
         outcome.action === 'approve'
-          ? `The retrain request was sent${outcome.retrainMessageId ? ` (message ${outcome.retrainMessageId})` : ''}.`
+          ? outcome.retrainPending
+            ? 'Approved. The retrain request could not be sent yet; the next scheduled run sends it (once).'
+            : `The retrain request was sent${outcome.retrainMessageId ? ` (message ${outcome.retrainMessageId})` : ''}.`
           : outcome.action === 'snooze' && outcome.snoozedUntil
             ? `No new notice for this model before ${outcome.snoozedUntil}.`
             : 'No retrain will be requested for this evidence.';

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signToken } from '../../functions/core/lifecycle/token.js';
+import { Lifecycle } from '../../functions/service/lifecycle.js';
 import type { Proposal } from '../../functions/core/lifecycle/types.js';
 import { evidenceOf, makeDecideHandler, SECURITY_HEADERS, type HttpResponse } from '../../functions/handlers/decide.js';
 import { DECISION_ERRORS_METRIC, SERVICE_NAME } from '../../functions/handlers/env.js';
@@ -92,6 +93,29 @@ describe('Function: makeDecideHandler', () => {
     expect(again.statusCode).toBe(409);
     expect(world.events).toHaveLength(1);
     expect(world.events[0]).toMatchObject({ modelId: 'fraud', proposalId: 'p-1', reason: 'approved', decidedBy: 'link (203.0.113.9)' });
+  });
+
+  it('tells the approver the approval stands when the retrain event could not be sent yet', async () => {
+    // Prepare: a retrain topic that is down (the lifecycle keeps the approval; checkDue sends the event later).
+    const down = new Lifecycle({
+      store: world.store,
+      notifier: { send: () => Promise.reject(new Error('not used')) },
+      events: { publish: () => Promise.reject(new Error('retrain topic down')) },
+      secret: world.secret,
+      decideBaseUrl: 'https://decide.example',
+    });
+    const downHandler = makeDecideHandler({ lifecycle: down, telemetry: quietTelemetry('decide-test'), clock: () => NOW });
+    const form = new URLSearchParams({ token: token('approve'), action: 'approve' }).toString();
+
+    // Act
+    const response = await downHandler(urlEvent('POST', { body: form }));
+
+    // Assess
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toContain('could not be sent yet');
+    expect(response.body).not.toContain('was sent');
+    const stored = await world.store.get('proposals/fraud/p-1.json');
+    expect(JSON.parse(Buffer.from(stored!.body).toString('utf8'))).toMatchObject({ status: 'approved' });
   });
 
   it('snoozes for the posted duration', async () => {
