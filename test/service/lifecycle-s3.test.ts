@@ -9,9 +9,13 @@ let moto: MotoServer;
 let s3: S3Client;
 let bucketNumber = 0;
 
+// Production clients retry transient failures (the SDK's default: 3 attempts); so do these. Under
+// concurrent writes moto now and then answers with a body the SDK cannot parse, which a retry absorbs.
+const clientConfig = (endpoint: string) => ({ ...awsTestClientConfig(endpoint), maxAttempts: 3 });
+
 beforeAll(async () => {
   moto = await startMoto();
-  s3 = new S3Client(awsTestClientConfig(moto.endpoint));
+  s3 = new S3Client(clientConfig(moto.endpoint));
 });
 afterAll(async () => {
   s3?.destroy();
@@ -21,5 +25,5 @@ afterAll(async () => {
 lifecycleConformance('S3Store on moto', async () => {
   const bucket = `driftgate-lifecycle-${++bucketNumber}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  return { store: new S3Store(s3, bucket, 'prod'), another: () => new S3Store(new S3Client(awsTestClientConfig(moto.endpoint)), bucket, 'prod') };
+  return { store: new S3Store(s3, bucket, 'prod'), another: () => new S3Store(new S3Client(clientConfig(moto.endpoint)), bucket, 'prod') };
 });
