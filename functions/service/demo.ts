@@ -12,6 +12,7 @@ import { peekToken } from '../core/lifecycle/token.js';
 import type { CheckOutcome } from '../core/lifecycle/types.js';
 import type { Notice } from '../core/ports.js';
 import { Lifecycle } from './lifecycle.js';
+import { mulberry32 } from '../core/random.js';
 
 /**
  * `driftgate demo`: the whole lifecycle on the embedded default (a local folder store, notices in
@@ -91,17 +92,6 @@ function configOf(spec: ModelSpec): ModelConfigInput {
   };
 }
 
-/** mulberry32: a small deterministic PRNG, so a seed replays the same demo. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function normal(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);
@@ -184,7 +174,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     decideBaseUrl: 'http://127.0.0.1:8787',
     reportUrl: async (key) => pathToFileURL(path.join(dir, ...key.split('/'))).href,
   });
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
 
   const stats = new Map(
     MODELS.map((m) => [m.modelId, { checks: 0, proposals: [] as string[], approvals: 0, retrains: 0, adoptions: 0, intervalsSeconds: [] as number[] }]),

@@ -2,18 +2,9 @@
  * A tiny seeded PRNG for tests: mulberry32 for uniforms, Box–Muller for normals, inverse-CDF sampling for
  * categories. Deterministic across platforms (32-bit integer arithmetic only).
  */
+import { mulberry32 } from '../../../functions/core/random.js';
 
-/** A uniform [0, 1) generator from a 32-bit seed (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** Seeded samplers built on one mulberry32 stream. */
 export interface Random {

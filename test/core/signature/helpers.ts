@@ -1,5 +1,6 @@
 /** Test helpers: build ColumnBatch inputs directly (no files needed for the pure signature core). */
 import type { CategoricalChunk, ColumnBatch, ColumnChunk, ColumnField, LogicalType, NumericChunk } from '../../../functions/core/columns.js';
+import { mulberry32 } from '../../../functions/core/random.js';
 
 /** A numeric chunk from plain numbers; null = missing. */
 export function numericChunk(values: readonly (number | null)[]): NumericChunk {
@@ -47,17 +48,9 @@ export function field(name: string, type: LogicalType, sourceType: string = type
   return { name, type, sourceType, nullable: true };
 }
 
+
 /** Deterministic PRNG (mulberry32) so distribution tests do not depend on a seed file. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 /** Standard normal draws from a PRNG (Box–Muller). */
 export function normals(rnd: () => number, n: number): number[] {
