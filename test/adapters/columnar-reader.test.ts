@@ -1,5 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Table, Utf8, makeVector, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { openBatchFile } from '../../functions/adapters/columnar-reader.js';
 import { bufferByteSource, fileByteSource } from '../../functions/adapters/file-byte-source.js';
@@ -14,6 +16,7 @@ import {
   writeWideParquet,
   type ExpectedBatchFile,
 } from '../support/fixtures.js';
+import { venvPython } from '../support/moto.js';
 
 const expectations = batchExpectations();
 
@@ -68,6 +71,24 @@ async function readAll(source: ByteSource, columns?: readonly string[]): Promise
   const out: ColumnBatch[] = [];
   for await (const batch of file.batches(columns)) out.push(batch);
   return out;
+}
+
+/**
+ * Write an Arrow IPC file or stream with apache-arrow's writer: 8 float64 columns and a utf8 column with
+ * nulls, `batches` record batches of `rows` rows.
+ */
+async function writeWideArrow(path: string, format: 'file' | 'stream', batches: number, rows: number): Promise<void> {
+  const tables = Array.from({ length: batches }, (_, b) => {
+    const columns: Record<string, Vector> = {};
+    for (let c = 0; c < 8; c++) columns[`f${c}`] = makeVector(Float64Array.from({ length: rows }, (_, i) => b * rows + i + c / 8));
+    columns.label = vectorFromArray(
+      Array.from({ length: rows }, (_, i) => (i % 7 === 0 ? null : `v${(b + i) % 5}`)),
+      new Utf8(),
+    );
+    return new Table(columns);
+  });
+  const table = tables.slice(1).reduce((all, t) => all.concat(t), tables[0]);
+  await writeFile(path, tableToIPC(table, format));
 }
 
 function closeTo(actual: number, expected: number): void {
@@ -259,6 +280,120 @@ describe('Function: openBatchFile', () => {
 
     // Assess
     await expect(attempt).rejects.toThrow(/no column 'nope' \(the file has 'b', 'i32'/);
+  });
+
+  it.each(expectations.files.filter((f) => f.format !== 'parquet').map((f) => [f.file, f] as const))(
+    'reads each column of %s alone with the values of a full read',
+    async (_name: string, expected: ExpectedBatchFile) => {
+      // Prepare
+      const source = await fileByteSource(batchFixture(expected.file));
+      const all = fold(await readAll(source));
+
+      // Act
+      const alone = new Map<string, Found | undefined>();
+      for (const name of all.keys()) alone.set(name, fold(await readAll(source, [name])).get(name));
+
+      // Assess
+      expect(all.size).toBeGreaterThan(0);
+      expect(alone).toEqual(all);
+    },
+  );
+
+  it.each(['file', 'stream'] as const)(
+    'reads only the requested column of an Arrow %s, far fewer bytes than the file',
+    async (format: 'file' | 'stream') => {
+      // Prepare
+      const { dir, cleanup } = await tempDir();
+      try {
+        const path = join(dir, `wide.${format === 'file' ? 'arrow' : 'arrows'}`);
+        await writeWideArrow(path, format, 3, 40_000);
+        const source = countingSource(await fileByteSource(path));
+
+        // Act
+        const batches = await readAll(source, ['f3']);
+
+        // Assess: 1 of 9 columns (8 float64 + a short utf8 column) is under 1/8 of the bytes.
+        expect(batches.map((b) => [b.rowCount, [...b.columns.keys()]])).toEqual([
+          [40_000, ['f3']],
+          [40_000, ['f3']],
+          [40_000, ['f3']],
+        ]);
+        const f3 = fold(batches).get('f3');
+        expect(f3?.nulls).toBe(0);
+        expect(f3?.min).toBe(0.375);
+        expect(f3?.max).toBe(119_999.375);
+        closeTo(f3?.sum ?? 0, (119_999 * 120_000) / 2 + 120_000 * 0.375);
+        expect(source.stats.bytes).toBeLessThan(source.byteLength / 6);
+      } finally {
+        await cleanup();
+      }
+    },
+  );
+
+  it('with reuseBuffers, hands out Arrow batches with the same values as fresh arrays, in reused arrays', async () => {
+    // Prepare
+    const { dir, cleanup } = await tempDir();
+    try {
+      const path = join(dir, 'wide.arrow');
+      await writeWideArrow(path, 'file', 3, 10_000);
+      const file = await openBatchFile(await fileByteSource(path));
+      const expected: Map<string, Found>[] = [];
+      for await (const batch of file.batches()) expected.push(fold([batch]));
+
+      // Act
+      const found: Map<string, Found>[] = [];
+      const arrays = new Set<ArrayBufferLike>();
+      for await (const batch of file.batches(undefined, { reuseBuffers: true })) {
+        found.push(fold([batch]));
+        const f1 = batch.columns.get('f1');
+        if (f1?.kind === 'numeric') arrays.add(f1.values.buffer);
+      }
+
+      // Assess: the same per-batch totals (label included), and one buffer reused for f1 over 3 batches.
+      expect(found).toEqual(expected);
+      expect(found).toHaveLength(3);
+      expect(found[0].get('label')?.nulls).toBe(Math.ceil(10_000 / 7));
+      expect(arrays.size).toBe(1);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('reads a dictionary column of an Arrow stream whose dictionary grows by delta batches (pyarrow)', async () => {
+    // Prepare: pyarrow writes batch 2's new dictionary value ('c') as a delta dictionary batch.
+    const { dir, cleanup } = await tempDir();
+    try {
+      const path = join(dir, 'delta.arrows');
+      const script = [
+        'import sys, pyarrow as pa, pyarrow.ipc as ipc',
+        "t = pa.dictionary(pa.int32(), pa.utf8())",
+        "b1 = pa.record_batch([pa.DictionaryArray.from_arrays(pa.array([0, 1, 1, None], pa.int32()), pa.array(['a', 'b'])), pa.array([1.0, 2.0, 3.0, 4.0])], names=['d', 'x'])",
+        "b2 = pa.record_batch([pa.DictionaryArray.from_arrays(pa.array([2, 0, 2], pa.int32()), pa.array(['a', 'b', 'c'])), pa.array([5.0, 6.0, 7.0])], names=['d', 'x'])",
+        "opts = ipc.IpcWriteOptions(emit_dictionary_deltas=True)",
+        "with ipc.new_stream(sys.argv[1], b1.schema, options=opts) as w:",
+        '    w.write_batch(b1)',
+        '    w.write_batch(b2)',
+      ].join('\n');
+      execFileSync(venvPython, ['-c', script, path]);
+      const bytes = new Uint8Array(await readFile(path));
+      const source = bufferByteSource('delta.arrows', bytes);
+
+      // Act
+      const batches = await readAll(source, ['d']);
+
+      // Assess: values through the merged dictionary, nulls kept.
+      const values = batches.map((b) => {
+        const chunk = b.columns.get('d');
+        if (chunk?.kind !== 'categorical') throw new Error('d is not categorical');
+        return Array.from(chunk.indices, (i) => (i < 0 ? null : chunk.dictionary[i]));
+      });
+      expect(values).toEqual([
+        ['a', 'b', 'b', null],
+        ['c', 'a', 'c'],
+      ]);
+    } finally {
+      await cleanup();
+    }
   });
 
   it('reads an Arrow file from memory with the same values as from disk', async () => {

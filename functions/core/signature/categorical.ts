@@ -1,4 +1,4 @@
-import type { ColumnChunk, LogicalType } from '../columns.js';
+import type { CategoricalChunk, ColumnChunk, LogicalType } from '../columns.js';
 import { ConfigError } from '../errors.js';
 import { HLL_P, hllAdd, hllDecode, hllEncode, hllEstimate, hllMergeInto, hllRegisters } from './hll.js';
 import type { CategoricalColumnSignature } from './types.js';
@@ -166,6 +166,13 @@ export function categoricalSignatureOf(
   values: ArrayLike<string | null>,
   options: { topK?: number } = {},
 ): CategoricalColumnSignature {
+  const acc = new CategoricalAccumulator('string', options.topK ?? DEFAULT_TOP_K);
+  acc.add(categoricalChunkOf(values));
+  return acc.finish();
+}
+
+/** Dictionary-encode plain values (null = missing) into the chunk shape readers deliver. */
+export function categoricalChunkOf(values: ArrayLike<string | null>): CategoricalChunk {
   const dictionary: string[] = [];
   const index = new Map<string, number>();
   const indices = new Int32Array(values.length);
@@ -183,7 +190,5 @@ export function categoricalSignatureOf(
     }
     indices[i] = idx;
   }
-  const acc = new CategoricalAccumulator('string', options.topK ?? DEFAULT_TOP_K);
-  acc.add({ kind: 'categorical', length: values.length, dictionary, indices });
-  return acc.finish();
+  return { kind: 'categorical', length: values.length, dictionary, indices };
 }

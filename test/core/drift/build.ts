@@ -1,5 +1,6 @@
-import type { CategoricalChunk, ColumnBatch, ColumnChunk, ColumnField, LogicalType, NumericChunk } from '../../../functions/core/columns.js';
+import type { ColumnBatch, ColumnChunk, ColumnField, LogicalType, NumericChunk } from '../../../functions/core/columns.js';
 import { signatureOf, type DatasetSignature, type SignatureOptions } from '../../../functions/core/signature/index.js';
+import { categoricalChunkOf } from '../../../functions/core/signature/categorical.js';
 
 /** One column of test data: its logical type and its values (numbers for numeric/time, strings for categorical). */
 export type TestColumn =
@@ -19,25 +20,7 @@ function numericChunk(values: readonly (number | null)[]): NumericChunk {
   return { kind: 'numeric', length: values.length, values: data, nulls: anyNull ? nulls : undefined };
 }
 
-function categoricalChunk(values: readonly (string | null)[]): CategoricalChunk {
-  const dictionary: string[] = [];
-  const index = new Map<string, number>();
-  const indices = new Int32Array(values.length);
-  values.forEach((v, i) => {
-    if (v === null) {
-      indices[i] = -1;
-      return;
-    }
-    let idx = index.get(v);
-    if (idx === undefined) {
-      idx = dictionary.length;
-      dictionary.push(v);
-      index.set(v, idx);
-    }
-    indices[i] = idx;
-  });
-  return { kind: 'categorical', length: values.length, dictionary, indices };
-}
+const categoricalChunk = categoricalChunkOf;
 
 const SOURCE_TYPES: Record<LogicalType, string> = {
   boolean: 'Bool',

@@ -1,6 +1,7 @@
 /** Test helpers: build ColumnBatch inputs directly (no files needed for the pure signature core). */
-import type { CategoricalChunk, ColumnBatch, ColumnChunk, ColumnField, LogicalType, NumericChunk } from '../../../functions/core/columns.js';
+import type { ColumnBatch, ColumnChunk, ColumnField, LogicalType, NumericChunk } from '../../../functions/core/columns.js';
 import { mulberry32 } from '../../../functions/core/random.js';
+import { categoricalChunkOf } from '../../../functions/core/signature/categorical.js';
 
 /** A numeric chunk from plain numbers; null = missing. */
 export function numericChunk(values: readonly (number | null)[]): NumericChunk {
@@ -17,25 +18,7 @@ export function numericChunk(values: readonly (number | null)[]): NumericChunk {
 }
 
 /** A dictionary-encoded chunk from plain strings; null = missing. Dictionary in first-seen order. */
-export function categoricalChunk(values: readonly (string | null)[]): CategoricalChunk {
-  const dictionary: string[] = [];
-  const index = new Map<string, number>();
-  const indices = new Int32Array(values.length);
-  values.forEach((v, i) => {
-    if (v === null) {
-      indices[i] = -1;
-      return;
-    }
-    let idx = index.get(v);
-    if (idx === undefined) {
-      idx = dictionary.length;
-      dictionary.push(v);
-      index.set(v, idx);
-    }
-    indices[i] = idx;
-  });
-  return { kind: 'categorical', length: values.length, dictionary, indices };
-}
+export const categoricalChunk = categoricalChunkOf;
 
 /** A batch from named chunks (all the same length). */
 export function batch(columns: Record<string, ColumnChunk>): ColumnBatch {
