@@ -87,6 +87,30 @@ function nullShare(column: { count: number; nulls: number }): number {
   return column.count > 0 ? column.nulls / column.count : 0;
 }
 
+/** The fields every judged feature shares: the decision, the test and where its threshold came from. */
+function judgement(
+  name: string,
+  selection: TestSelection,
+  score: number,
+  significanceP: number,
+  insufficient: boolean,
+  columns: { reference: { count: number; nulls: number }; current: { count: number; nulls: number } },
+  count: { reference: number; current: number },
+) {
+  return {
+    name,
+    drift: !insufficient && decide(selection, score, significanceP),
+    status: insufficient ? ('insufficient-data' as const) : ('ok' as const),
+    test: selection.test,
+    score,
+    threshold: selection.threshold,
+    thresholdSource: selection.thresholdSource,
+    scoreKind: selection.scoreKind,
+    nullShare: { reference: nullShare(columns.reference), current: nullShare(columns.current) },
+    count,
+  };
+}
+
 /** The p-value of the kind's gating test (registry entry named by `significanceTestByKind`). */
 function significanceOf(kind: FeatureKind, reference: TestedColumn, current: TestedColumn): number {
   return driftTests[significanceTestByKind[kind]].fn(reference, current);
@@ -119,16 +143,7 @@ function evaluateNumeric(
   };
   const base: Omit<NumericFeatureDrift, 'explanation'> = {
     kind: 'numeric',
-    name,
-    drift: !insufficient && decide(selection, score, significanceP),
-    status: insufficient ? 'insufficient-data' : 'ok',
-    test: selection.test,
-    score,
-    threshold: selection.threshold,
-    thresholdSource: selection.thresholdSource,
-    scoreKind: selection.scoreKind,
-    nullShare: { reference: nullShare(reference), current: nullShare(current) },
-    count: { reference: reference.finite, current: current.finite },
+    ...judgement(name, selection, score, significanceP, insufficient, { reference, current }, { reference: reference.finite, current: current.finite }),
     metrics,
     outOfRangeShare: outOfRangeShare(reference, current),
     range: { reference: finiteRange(reference.min, reference.max), current: finiteRange(current.min, current.max) },
@@ -181,16 +196,7 @@ function evaluateCategorical(
   const categories = other !== undefined && (other.reference > 0 || other.current > 0) ? [...named, other] : named;
   const base: Omit<CategoricalFeatureDrift, 'explanation'> = {
     kind: 'categorical',
-    name,
-    drift: !insufficient && decide(selection, score, significanceP),
-    status: insufficient ? 'insufficient-data' : 'ok',
-    test: selection.test,
-    score,
-    threshold: selection.threshold,
-    thresholdSource: selection.thresholdSource,
-    scoreKind: selection.scoreKind,
-    nullShare: { reference: nullShare(reference), current: nullShare(current) },
-    count: { reference: nRef, current: nCur },
+    ...judgement(name, selection, score, significanceP, insufficient, { reference, current }, { reference: nRef, current: nCur }),
     metrics,
     categories,
   };
