@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { ADOPTIONS_PREFIX, TRAINING_PREFIX } from '../functions/core/lifecycle/adoption.js';
 import { ENV } from '../functions/handlers/env.js';
 import { functionBundling } from './bundling.js';
+import { grantPrefixes } from './grants.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HANDLER_ENTRY = fileURLToPath(new URL('../functions/handlers/adopt.ts', import.meta.url));
@@ -160,7 +161,7 @@ export class DriftgateAdoption extends Construct {
       reason: 'X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions.',
     });
 
-    this.grantPrefixes(bucket, role);
+    grantPrefixes(bucket, role, ADOPTION_ACCESS);
 
     bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new LambdaDestination(this.function), {
       prefix: ADOPTIONS_PREFIX,
@@ -188,29 +189,6 @@ export class DriftgateAdoption extends Construct {
     for (const alarm of [errors, depth]) {
       alarm.addAlarmAction(alarmAction);
       this.alarms.push(alarm);
-    }
-  }
-
-  /** Read and put grants scoped to key prefixes (never delete), with the wildcard findings they produce acknowledged. */
-  private grantPrefixes(bucket: s3.Bucket, role: iam.IRole): void {
-    const bucketId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
-    const findings = new Set<string>();
-    for (const prefix of ADOPTION_ACCESS.read) {
-      bucket.grantRead(role, `${prefix}*`);
-      for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*']) findings.add(`Action::${action}`);
-      findings.add(`Resource::<${bucketId}.Arn>/${prefix}*`);
-    }
-    for (const prefix of ADOPTION_ACCESS.readWrite) {
-      bucket.grantRead(role, `${prefix}*`);
-      bucket.grantPut(role, `${prefix}*`);
-      for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*']) findings.add(`Action::${action}`);
-      findings.add(`Resource::<${bucketId}.Arn>/${prefix}*`);
-    }
-    for (const finding of findings) {
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[${finding}]`,
-        reason: 'S3 grant scoped to one driftgate key prefix of the data bucket (grant method wildcards).',
-      });
     }
   }
 }

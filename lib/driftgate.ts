@@ -19,6 +19,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DriftgateAdoption } from './adoption.js';
 import { functionBundling } from './bundling.js';
+import { grantPrefixes } from './grants.js';
 import { DECISION_ERRORS_METRIC, ENV, SCHEDULE_SOURCE, SERVICE_NAME } from '../functions/handlers/env.js';
 import { METRICS_NAMESPACE } from '../functions/service/logger.js';
 
@@ -364,15 +365,15 @@ export class Driftgate extends Construct {
 
     // ---- least-privilege access ----------------------------------------------------------------
     const p = KEY_PREFIX;
-    this.grantPrefixes(this.ingestFunction, {
+    grantPrefixes(this.bucket, roleOf(this.ingestFunction), {
       read: [p.batches, p.config, p.references, p.state, p.signatures],
       put: [p.signatures],
     });
-    this.grantPrefixes(this.checkFunction, {
+    grantPrefixes(this.bucket, roleOf(this.checkFunction), {
       read: [p.config, p.references, p.signatures],
       readWrite: [p.state, p.reports, p.proposals, p.decisions],
     });
-    this.grantPrefixes(this.decideFunction, {
+    grantPrefixes(this.bucket, roleOf(this.decideFunction), {
       // reports/: served through signed links, so the bucket stays private.
       read: [p.reports],
       readWrite: [p.proposals, p.tokens, p.state, p.decisions],
@@ -544,43 +545,6 @@ export class Driftgate extends Construct {
     return fn;
   }
 
-  /**
-   * Grants a function access to key prefixes with the bucket's grant methods, and acknowledges the
-   * wildcard findings those grants produce (each one scoped to a prefix, never the whole bucket).
-   */
-  private grantPrefixes(
-    fn: NodejsFunction,
-    grants: { read?: readonly string[]; put?: readonly string[]; readWrite?: readonly string[] },
-  ): void {
-    const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
-    const role = fn.role;
-    if (role === undefined) throw new Error(`${fn.node.path} has no role`);
-    const findings = new Set<string>();
-    for (const prefix of grants.read ?? []) {
-      this.bucket.grantRead(fn, `${prefix}*`);
-      for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*']) findings.add(`Action::${action}`);
-      findings.add(`Resource::<${bucketId}.Arn>/${prefix}*`);
-    }
-    for (const prefix of grants.put ?? []) {
-      this.bucket.grantPut(fn, `${prefix}*`);
-      findings.add('Action::s3:Abort*');
-      findings.add(`Resource::<${bucketId}.Arn>/${prefix}*`);
-    }
-    // Read and put, never delete: every write is a create or a conditional replace.
-    for (const prefix of grants.readWrite ?? []) {
-      this.bucket.grantRead(fn, `${prefix}*`);
-      this.bucket.grantPut(fn, `${prefix}*`);
-      for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*']) findings.add(`Action::${action}`);
-      findings.add(`Resource::<${bucketId}.Arn>/${prefix}*`);
-    }
-    for (const finding of findings) {
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[${finding}]`,
-        reason: 'S3 grant scoped to one driftgate key prefix of the data bucket (grant method wildcards).',
-      });
-    }
-  }
-
   /** Acknowledges findings on resources CDK itself creates (custom resources, scheduler role). */
   private acknowledgeFrameworkFindings(): void {
     const stack = Stack.of(this);
@@ -598,4 +562,9 @@ export class Driftgate extends Construct {
       );
     }
   }
+}
+
+function roleOf(fn: NodejsFunction): iam.IRole {
+  if (fn.role === undefined) throw new Error(`${fn.node.path} has no role`);
+  return fn.role;
 }
