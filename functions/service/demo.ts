@@ -272,7 +272,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       );
       out(
         { type: 'retrain', modelId: notice.modelId, at: at.toISOString(), proposalId, messageId: decided.retrainMessageId, eventsFile },
-        `${stamp(at.toISOString())}  ${notice.modelId.padEnd(6)} RetrainRequested published (${path.relative(process.cwd(), eventsFile) || eventsFile})`,
+        `${stamp(at.toISOString())}  ${notice.modelId.padEnd(6)} RetrainRequested published (${eventsFile})`,
       );
       pendingAdoptions.push({ modelId: notice.modelId, dueAt: at.getTime() + DAY, proposalId });
     }
