@@ -166,7 +166,7 @@ export function toColumnChunk(array: RawArray, arrays: ChunkArrays = FRESH): Col
     case 'utf8':
       return utf8Chunk(array, type.large, arrays);
     case 'dictionary':
-      return dictionaryChunk(array, type);
+      return dictionaryChunk(array, type, arrays);
     case 'other':
       return undefined;
     default: {
@@ -490,15 +490,30 @@ function sameBytes(data: Uint8Array, a: number, b: number, length: number): bool
 }
 
 /** Dictionary arrays: reuse the writer's dictionary (utf8) or gather numbers through it. */
-function dictionaryChunk(array: RawArray, type: Extract<RawType, { kind: 'dictionary' }>): ColumnChunk | undefined {
+function dictionaryChunk(
+  array: RawArray,
+  type: Extract<RawType, { kind: 'dictionary' }>,
+  arrays: ChunkArrays = FRESH,
+): ColumnChunk | undefined {
   const dict = array.dictionary;
   if (!dict) return undefined;
   const n = array.length;
+  if (type.value.kind === 'utf8' && type.index.bits === 32 && type.index.signed && array.values) {
+    // int32 keys (parquet-wasm's and pyarrow's choice): read them in place, no float64 copy.
+    const values = utf8Chunk(dict, type.value.large);
+    const map = values.indices;
+    const keys = view(array.values, Int32Array);
+    const o = array.valueOffset;
+    const indices = arrays.int32(n);
+    for (let i = 0; i < n; i++) indices[i] = map[keys[i + o]] ?? -1;
+    applyNulls(array, indices);
+    return { kind: 'categorical', length: n, dictionary: values.dictionary, indices };
+  }
   const keys = new Float64Array(n);
   if (!writeNumbers({ ...array, type: type.index }, type.index, keys)) return undefined;
   if (type.value.kind === 'utf8') {
     const values = utf8Chunk(dict, type.value.large);
-    const indices = new Int32Array(n);
+    const indices = arrays.int32(n);
     for (let i = 0; i < n; i++) indices[i] = values.indices[keys[i]] ?? -1;
     applyNulls(array, indices);
     return { kind: 'categorical', length: n, dictionary: values.dictionary, indices };

@@ -5,7 +5,8 @@
  * in wasm memory and copied straight out of that memory through the Arrow C data interface (no IPC
  * serialisation), then freed: the wasm heap, which never shrinks, stays bounded by a few decoded columns of
  * one row group, and the converted chunks by two row groups (the one consumed and the one read ahead). See
- * columnar-reader.ts for why parquet-wasm.
+ * columnar-reader.ts for why parquet-wasm. parquet-wasm sees the footer through dictionaryFooter
+ * (parquet-dictionary-footer.ts): dictionary-encoded string columns come out as dictionary arrays.
  */
 import { parquetMetadataAsync, parquetRead } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
@@ -16,6 +17,7 @@ import type { ByteSource } from '../core/ports.js';
 import { ChunkBuffers, columnFieldOf, toColumnChunk } from './arrow-columns.js';
 import { readCRecordBatch, readCSchema, type CSchema } from './arrow-c-data.js';
 import type { BatchFile, BatchOptions } from './columnar-reader.js';
+import { dictionaryFooter } from './parquet-dictionary-footer.js';
 import { withParquetWasm, type ParquetWasm } from './parquet-wasm-host.js';
 
 /** What parquet-wasm needs from a Blob: its size and ranged slices. */
@@ -64,7 +66,8 @@ function clampIndex(index: number, size: number): number {
 /** Open a Parquet file whose magic bytes were already checked; reads and parses the footer. */
 export async function openParquet(source: ByteSource): Promise<BatchFile> {
   const failures: { first?: unknown } = {};
-  const blob = new SourceBlob(source, 0, source.byteLength, failures);
+  const decoded = await withDictionaryFooter(source);
+  const blob = new SourceBlob(decoded, 0, decoded.byteLength, failures);
   try {
     const opened = await withParquetWasm(async (module, generation) => {
       const file = await module.ParquetFile.fromFile(blob as unknown as Blob);
@@ -77,6 +80,61 @@ export async function openParquet(source: ByteSource): Promise<BatchFile> {
     if (failures.first !== undefined) throw failures.first;
     if (error instanceof AdapterError) throw error;
     throw new InvalidInputError(source.name, `unreadable Parquet footer: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+/**
+ * The source as parquet-wasm should see it: the same bytes, but with the footer from dictionaryFooter when it
+ * has one (string columns read as dictionaries; see parquet-dictionary-footer.ts). Errors reading the tail
+ * are left to parquet-wasm's own footer read, which reports them.
+ */
+async function withDictionaryFooter(source: ByteSource): Promise<ByteSource> {
+  const size = source.byteLength;
+  if (size < 12) return source;
+  let patched: Uint8Array | undefined;
+  let footerStart: number;
+  try {
+    const tail = await source.read(size - 8, size);
+    const footerLength = new DataView(tail.buffer, tail.byteOffset, tail.byteLength).getUint32(0, true);
+    footerStart = size - 8 - footerLength;
+    if (footerStart < 4) return source;
+    patched = dictionaryFooter(await source.read(footerStart, size - 8));
+  } catch {
+    return source;
+  }
+  if (patched === undefined) return source;
+  const end = new Uint8Array(patched.length + 8);
+  end.set(patched);
+  new DataView(end.buffer).setUint32(patched.length, patched.length, true);
+  end.set(PARQUET_MAGIC, patched.length + 4);
+  return new PatchedSource(source, footerStart, end);
+}
+
+const PARQUET_MAGIC = Uint8Array.from([0x50, 0x41, 0x52, 0x31]);
+
+/** The original bytes up to `cut`, then `end` in place of the original footer. */
+class PatchedSource implements ByteSource {
+  readonly name: string;
+  readonly byteLength: number;
+
+  constructor(
+    private readonly source: ByteSource,
+    private readonly cut: number,
+    private readonly end: Uint8Array,
+  ) {
+    this.name = source.name;
+    this.byteLength = cut + end.length;
+  }
+
+  async read(start: number, end: number): Promise<Uint8Array> {
+    const to = Math.min(end, this.byteLength);
+    if (to <= this.cut) return this.source.read(start, to);
+    if (start >= this.cut) return this.end.slice(start - this.cut, to - this.cut);
+    const head = await this.source.read(start, this.cut);
+    const out = new Uint8Array(to - start);
+    out.set(head);
+    out.set(this.end.subarray(0, to - this.cut), head.length);
+    return out;
   }
 }
 
