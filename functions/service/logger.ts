@@ -7,8 +7,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { CheckOutcome, DecideOutcome, IngestOutcome } from '../core/lifecycle/types.js';
 
-/** CloudWatch namespace of every driftgate metric. */
-export const METRICS_NAMESPACE = 'Driftgate';
+import { METRICS_NAMESPACE } from '../core/constants.js';
+
+export { METRICS_NAMESPACE };
 
 /** Metric names, so dashboards and alarms can refer to them. */
 export const METRIC = {

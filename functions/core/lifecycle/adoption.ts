@@ -10,16 +10,17 @@
  */
 import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
+import { KEY_PREFIX } from '../constants.js';
 import { modelConfigSchema } from './config.js';
 
 /** Where adoption manifests are uploaded; the bucket notification of the adopt function filters on it. */
-export const ADOPTIONS_PREFIX = 'adoptions/';
+export const ADOPTIONS_PREFIX = KEY_PREFIX.adoptions;
 
 /**
  * The only prefix training data may live under: the deployed adopt function is granted read access to
  * `training/*` and nothing else a manifest could name (never `batches/`, which other models' batches share).
  */
-export const TRAINING_PREFIX = 'training/';
+export const TRAINING_PREFIX = KEY_PREFIX.training;
 
 /** A model version: key-safe, since it names both the manifest and the reference signature. */
 const versionSchema = z

@@ -12,64 +12,67 @@
  * - `tokens/<tokenUseId>`                    consumed decision tokens (written after the proposal's transition)
  * - `decisions/<modelId>.jsonl`              the decision log, one JSON object a line
  *
- * Pure functions: hashes are computed by the caller and passed in.
+ * Pure functions: hashes are computed by the caller and passed in. The top-level prefixes are in
+ * `core/constants.ts` (KEY_PREFIX), which the CDK app's IAM grants read too.
  */
+import { KEY_PREFIX as P } from '../constants.js';
 
 /** Key of a model's configuration. */
 export function configKey(modelId: string): string {
-  return `config/${modelId}.json`;
+  return `${P.config}${modelId}.json`;
 }
 
 /** The prefix listing every model configuration. */
-export const CONFIG_PREFIX = 'config/';
+export const CONFIG_PREFIX = P.config;
 
 /** Model id of a config key, or undefined when the key is not one. */
 export function modelIdOfConfigKey(key: string): string | undefined {
-  const match = /^config\/([^/]+)\.json$/.exec(key);
+  if (!key.startsWith(P.config)) return undefined;
+  const match = /^([^/]+)\.json$/.exec(key.slice(P.config.length));
   return match ? match[1] : undefined;
 }
 
 /** Key of a batch's signature (batchId = sha256 of source key + etag, hex). */
 export function signatureKey(modelId: string, batchId: string): string {
-  return `signatures/${modelId}/${batchId}.json`;
+  return `${P.signatures}${modelId}/${batchId}.json`;
 }
 
 /** Prefix of a model's batch signatures. */
 export function signaturePrefix(modelId: string): string {
-  return `signatures/${modelId}/`;
+  return `${P.signatures}${modelId}/`;
 }
 
 /** Key of a reference signature version. */
 export function referenceKey(modelId: string, version: string): string {
-  return `references/${modelId}/${encodeURIComponent(version)}.json`;
+  return `${P.references}${modelId}/${encodeURIComponent(version)}.json`;
 }
 
 /** Key of a model's state document. */
 export function stateKey(modelId: string): string {
-  return `state/${modelId}.json`;
+  return `${P.state}${modelId}.json`;
 }
 
 /** Key of one check's report (`json` or `html`). */
 export function reportKey(modelId: string, checkId: string, ext: 'json' | 'html'): string {
-  return `reports/${modelId}/${checkId}.${ext}`;
+  return `${P.reports}${modelId}/${checkId}.${ext}`;
 }
 
 /** Key of a retrain proposal. */
 export function proposalKey(modelId: string, proposalId: string): string {
-  return `proposals/${modelId}/${proposalId}.json`;
+  return `${P.proposals}${modelId}/${proposalId}.json`;
 }
 
 /** Prefix of a model's proposals. */
 export function proposalPrefix(modelId: string): string {
-  return `proposals/${modelId}/`;
+  return `${P.proposals}${modelId}/`;
 }
 
 /** Key marking a decision token as consumed (`tokenUseId`: sha256 of model, proposal, action and nonce, hex). */
 export function tokenKey(tokenHash: string): string {
-  return `tokens/${tokenHash}`;
+  return `${P.tokens}${tokenHash}`;
 }
 
 /** Key of a model's decision log (JSON lines). */
 export function decisionLogKey(modelId: string): string {
-  return `decisions/${modelId}.jsonl`;
+  return `${P.decisions}${modelId}.jsonl`;
 }

@@ -1,0 +1,62 @@
+/**
+ * Constants shared by the runtime code and the CDK app: environment variable names, service names,
+ * metric names and the store's key prefixes. Constants only: `lib/` imports this module and nothing
+ * else from `functions/`, so `cdk synth` loads no runtime code (no Powertools, no SDK).
+ */
+
+/** Names of the environment variables the Lambda handlers read; the stack sets them from the same constants. */
+export const ENV = {
+  /** Name of the data bucket (batches, references, signatures, state, reports, configs). */
+  bucket: 'BUCKET',
+  /** ARN of the SNS topic for human notices. */
+  noticesTopicArn: 'NOTICES_TOPIC_ARN',
+  /** ARN of the SNS topic retraining systems subscribe to. */
+  retrainTopicArn: 'RETRAIN_TOPIC_ARN',
+  /** Secrets Manager id (name or ARN) of the HMAC key that signs decision links. */
+  secretId: 'SECRET_ID',
+  /** Base URL of the decision endpoint (the decision function's URL). */
+  decideUrl: 'DECIDE_URL',
+  /** Endpoint override for every AWS client (moto server in tests); unset in AWS. */
+  awsEndpoint: 'DRIFTGATE_AWS_ENDPOINT',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/** The `source` of the check schedule's input; the check handler accepts only this value. */
+export const SCHEDULE_SOURCE = 'driftgate.schedule';
+
+/** Powertools service name of each function: the `service` dimension of the metrics it emits. */
+export const SERVICE_NAME = {
+  ingest: 'driftgate-ingest',
+  check: 'driftgate-check',
+  decide: 'driftgate-decide',
+  adopt: 'driftgate-adopt',
+} as const;
+
+/** CloudWatch namespace of every driftgate metric. */
+export const METRICS_NAMESPACE = 'Driftgate';
+
+/**
+ * Metric the decision function emits for each request it answers with a 500 page. Such a request does
+ * not fail the invocation (the person gets a page), so Lambda's Errors metric never counts it; an alarm
+ * on this metric does.
+ */
+export const DECISION_ERRORS_METRIC = 'DecisionErrors';
+
+/**
+ * Top-level key prefixes of the store (the same in S3 and in a local folder). The full layout, with the
+ * keys under each prefix, is in `core/lifecycle/keys.ts`; IAM grants in `lib/` are written per prefix.
+ */
+export const KEY_PREFIX = {
+  batches: 'batches/',
+  config: 'config/',
+  references: 'references/',
+  signatures: 'signatures/',
+  state: 'state/',
+  reports: 'reports/',
+  proposals: 'proposals/',
+  decisions: 'decisions/',
+  tokens: 'tokens/',
+  adoptions: 'adoptions/',
+  training: 'training/',
+} as const;
