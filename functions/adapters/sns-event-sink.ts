@@ -36,6 +36,7 @@ export class SnsEventSink implements EventSink {
           Message: JSON.stringify(event),
           MessageAttributes: {
             type: { DataType: 'String', StringValue: event.type },
+            eventId: { DataType: 'String', StringValue: event.eventId },
             modelId: { DataType: 'String', StringValue: event.modelId },
             reason: { DataType: 'String', StringValue: event.reason },
           },

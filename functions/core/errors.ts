@@ -49,3 +49,17 @@ export class AdapterError extends DriftgateError {
 function errorMessage(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
+
+/** A stored document that a step needs does not exist (a proposal named by a link, a model's state). */
+export class NotFoundError extends DriftgateError {
+  constructor(readonly key: string, what: string) {
+    super(`${key}: ${what} does not exist`);
+  }
+}
+
+/** A conditional write kept losing to other writers: the store is too contended (retryable). */
+export class ConflictError extends DriftgateError {
+  constructor(readonly key: string, readonly attempts: number) {
+    super(`${key}: changed under ${attempts} attempts (concurrent writers)`);
+  }
+}

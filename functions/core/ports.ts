@@ -56,6 +56,8 @@ export interface Notifier {
 export interface RetrainRequested {
   readonly type: 'RetrainRequested';
   readonly schemaVersion: 1;
+  /** Stable id of this proposal's one retrain request: the same on every retry, for consumers to deduplicate. */
+  readonly eventId: string;
   readonly modelId: string;
   readonly proposalId: string;
   /** `approved` or `veto-window-elapsed`. */
@@ -71,3 +73,6 @@ export interface RetrainRequested {
 export interface EventSink {
   publish(event: RetrainRequested): Promise<{ messageId: string }>;
 }
+
+/** Structured log sink: one object per step (the handlers route it to the Powertools logger). */
+export type Log = (entry: Record<string, unknown>) => void;

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { ColumnRole } from '../columns.js';
 import { compareOptionsSchema } from '../drift/options.js';
 import { parseWith } from '../schema-parse.js';
+import type { SignatureOptions } from '../signature/builder.js';
+import type { DatasetSignature } from '../signature/types.js';
 
 /**
  * A model's configuration (stored at `config/<modelId>.json`).
@@ -117,4 +119,20 @@ export function signatureRoles(config: ModelConfig): Record<string, ColumnRole> 
     if (override.kind) roles[name] = override.kind;
   }
   return roles;
+}
+
+/**
+ * What every signature of a model is built with, in the CLI and the Lambdas alike: the config's roles
+ * (plus any given on the command line) and, for a batch, the model's reference (its bin edges and column
+ * kinds; `roleOf` in signature/builder.ts is the rule that applies them).
+ * @example
+ * const signature = await signSources(sources, signingOptions(config, reference));
+ */
+export function signingOptions(
+  config: ModelConfig | undefined,
+  reference?: DatasetSignature,
+  extraRoles: Readonly<Record<string, ColumnRole>> = {},
+): Pick<SignatureOptions, 'roles' | 'reference'> {
+  const roles = { ...(config ? signatureRoles(config) : {}), ...extraRoles };
+  return { roles, ...(reference !== undefined ? { reference } : {}) };
 }

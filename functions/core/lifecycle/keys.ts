@@ -76,3 +76,8 @@ export function tokenKey(tokenHash: string): string {
 export function decisionLogKey(modelId: string): string {
   return `${P.decisions}${modelId}.jsonl`;
 }
+
+/** A time as `20260101T120000Z`: sortable and key-safe, the leading part of check and proposal ids. */
+export function compactTime(at: Date): string {
+  return at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}

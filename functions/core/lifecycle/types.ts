@@ -88,9 +88,16 @@ export type ModelState = z.infer<typeof modelStateSchema>;
 export const PROPOSAL_STATUSES = ['open', 'approved', 'rejected', 'snoozed', 'expired', 'adopted'] as const;
 export type ProposalStatus = (typeof PROPOSAL_STATUSES)[number];
 
-/** A retrain proposal (`proposals/<modelId>/<proposalId>.json`). */
-export const proposalSchema = z.object({
-  schemaVersion: z.literal(1),
+/** Version of the stored proposal document; version 1 documents are upgraded on read. */
+export const PROPOSAL_SCHEMA_VERSION = 2;
+
+/** The stable id of a proposal's one RetrainRequested event: the same on every retry, for consumers to deduplicate. */
+export function retrainEventId(proposalId: string): string {
+  return `retrain-${proposalId}`;
+}
+
+const proposalV2Schema = z.object({
+  schemaVersion: z.literal(PROPOSAL_SCHEMA_VERSION),
   proposalId: z.string(),
   modelId: z.string(),
   createdAt: isoTime,
@@ -113,6 +120,8 @@ export const proposalSchema = z.object({
   fingerprint: z.string(),
   /** Proof of delivery (the notifier's message id); veto mode needs it. */
   notice: z.object({ messageId: z.string(), sentAt: isoTime }).nullable(),
+  /** A sender holds the right to send the one notice (a lease: a crashed sender's claim lapses). */
+  noticeClaim: z.object({ at: isoTime }).nullable(),
   decision: z
     .object({
       action: z.string(),
@@ -124,11 +133,42 @@ export const proposalSchema = z.object({
       tokenId: z.string().optional(),
     })
     .nullable(),
-  /** The RetrainRequested event published for this proposal. */
-  retrainEvent: z.object({ messageId: z.string(), at: isoTime }).nullable(),
+  /**
+   * The one RetrainRequested event of an approved proposal: claimed in the approving write, so exactly one
+   * caller publishes; `messageId` is set once it was published. A claim whose publish failed (or whose
+   * publisher died) is taken again by the scheduled run, with the same `eventId`.
+   */
+  retrainEvent: z
+    .object({
+      eventId: z.string(),
+      claimedAt: isoTime.nullable(),
+      messageId: z.string().nullable(),
+      at: isoTime.nullable(),
+      error: z.string().optional(),
+    })
+    .nullable(),
   adoptedVersion: z.string().nullable(),
 });
-export type Proposal = z.infer<typeof proposalSchema>;
+
+/** A version 1 proposal (wave 1) as version 2: no notice claim; a published event gets its stable id. */
+function upgradeProposal(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || (raw as { schemaVersion?: unknown }).schemaVersion !== 1) return raw;
+  const v1 = raw as Record<string, unknown> & { proposalId?: unknown; retrainEvent?: { messageId?: unknown; at?: unknown } | null };
+  const published = v1.retrainEvent ?? null;
+  return {
+    ...v1,
+    schemaVersion: PROPOSAL_SCHEMA_VERSION,
+    noticeClaim: null,
+    retrainEvent:
+      published === null
+        ? null
+        : { eventId: retrainEventId(String(v1.proposalId)), claimedAt: null, messageId: published.messageId, at: published.at },
+  };
+}
+
+/** A retrain proposal (`proposals/<modelId>/<proposalId>.json`); its status moves only by `transition` (proposal.ts). */
+export const proposalSchema = z.preprocess(upgradeProposal, proposalV2Schema);
+export type Proposal = z.infer<typeof proposalV2Schema>;
 
 export type { CadenceChange, Forecast, HistoryPoint };
 
@@ -188,6 +228,8 @@ export type DecideOutcome =
       readonly modelId: string;
       readonly proposalId: string;
       readonly action: DecisionAction;
+      /** The RetrainRequested event's stable id (approve only): the same on every retry of its publish. */
+      readonly eventId?: string;
       /** The RetrainRequested event's message id (approve only). */
       readonly retrainMessageId?: string;
       /** Approve only: the decision is recorded but publishing the event failed; checkDue republishes it. */
@@ -218,10 +260,10 @@ export interface AdoptOutcome {
   readonly nextCheckAt: string;
 }
 
-/** What happened to a proposal during `checkDue` (expiry, veto, notice retry). */
-export interface ProposalEvent {
+/** What happened to a proposal during `checkDue` (expiry, veto, notice retry, a pending publish completed). */
+export interface ProposalActivity {
   readonly proposalId: string;
-  readonly action: 'expire' | 'veto-window-elapsed' | 'notice' | 'notice-failed';
+  readonly action: 'expire' | 'veto-window-elapsed' | 'notice' | 'notice-failed' | 'retrain' | 'retrain-failed' | 'released';
   readonly retrainMessageId?: string;
   readonly noticeMessageId?: string;
   readonly error?: string;
@@ -232,7 +274,7 @@ export interface CheckDueOutcome {
   readonly at: string;
   readonly models: readonly {
     readonly modelId: string;
-    readonly proposals: readonly ProposalEvent[];
+    readonly proposals: readonly ProposalActivity[];
     readonly check?: CheckOutcome;
     readonly error?: string;
   }[];

@@ -59,14 +59,37 @@ function checkOptions(options: SignatureOptions): void {
   if (problems.length > 0) throw new ConfigError(OPTIONS_SOURCE, problems.join('; '));
 }
 
-function checkRole(field: ColumnField, role: ColumnRole): void {
+/** Whether a role can summarise a column of this type (strings and booleans are never numbers or times). */
+function roleFits(field: ColumnField, role: ColumnRole): boolean {
+  if (field.type === 'other') return role === 'ignored';
   const categoricalSource = field.type === 'string' || field.type === 'boolean';
-  if (categoricalSource && (role === 'numeric' || role === 'time')) {
-    throw new ConfigError(OPTIONS_SOURCE, `roles.${field.name}: a ${field.type} column can only be categorical or ignored, got ${role}`);
+  return !(categoricalSource && (role === 'numeric' || role === 'time'));
+}
+
+function misfit(field: ColumnField, role: ColumnRole): ConfigError {
+  return field.type === 'other'
+    ? new ConfigError(OPTIONS_SOURCE, `roles.${field.name}: column type ${field.sourceType} is not supported, only ignored`)
+    : new ConfigError(OPTIONS_SOURCE, `roles.${field.name}: a ${field.type} column can only be categorical or ignored, got ${role}`);
+}
+
+/**
+ * The one signing rule, for the CLI and the Lambdas alike: a column's role is the configured role, else
+ * the kind the reference summarised it as, else the default for its type. Building a reference, a role
+ * that cannot fit the column is a configuration error. Signing a batch against a reference, a role that no
+ * longer fits (a column retyped from int to string) is not applied: the column is signed by its type, and
+ * compare reports it under `schema.retyped` instead of the batch failing.
+ */
+export function roleOf(field: ColumnField, options: Pick<SignatureOptions, 'roles' | 'reference'>): ColumnRole {
+  const configured = options.roles !== undefined && Object.hasOwn(options.roles, field.name) ? options.roles[field.name] : undefined;
+  const refColumn = options.reference !== undefined && Object.hasOwn(options.reference.columns, field.name) ? options.reference.columns[field.name] : undefined;
+  const fromReference: ColumnRole | undefined = options.reference === undefined ? undefined : (refColumn?.kind ?? 'ignored');
+  const candidates: (ColumnRole | undefined)[] = [configured, fromReference];
+  for (const role of candidates) {
+    if (role === undefined) continue;
+    if (roleFits(field, role)) return role;
+    if (options.reference === undefined) throw misfit(field, role);
   }
-  if (field.type === 'other' && role !== 'ignored') {
-    throw new ConfigError(OPTIONS_SOURCE, `roles.${field.name}: column type ${field.sourceType} is not supported, only ignored`);
-  }
+  return defaultRole(field);
 }
 
 /**
@@ -88,8 +111,7 @@ export class SignatureBuilder {
     this.schema = schema;
     const names: string[] = [];
     for (const field of schema) {
-      const role = options.roles?.[field.name] ?? defaultRole(field);
-      checkRole(field, role);
+      const role = roleOf(field, options);
       if (role === 'ignored') continue;
       if (this.accumulators.has(field.name)) {
         throw new InvalidInputError('<schema>', `column "${field.name}" appears twice in the schema`);

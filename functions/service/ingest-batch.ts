@@ -1,0 +1,80 @@
+/**
+ * Ingest a batch: sign one uploaded file and store its signature once. The signature's key derives from
+ * the upload's key and ETag, so a re-delivered notification is a duplicate, never a second signature.
+ */
+import { createHash } from 'node:crypto';
+import { AdapterError, DriftgateError, InvalidInputError } from '../core/errors.js';
+import { signingOptions } from '../core/lifecycle/config.js';
+import { signatureKey } from '../core/lifecycle/keys.js';
+import type { IngestOutcome } from '../core/lifecycle/types.js';
+import type { Log } from '../core/ports.js';
+import type { ModelRepository } from './model-repository.js';
+import { signSources } from './sign-files.js';
+
+/** What ingesting needs: the repository only (no topic, no secret). */
+export interface IngestDeps {
+  readonly repo: ModelRepository;
+  readonly log?: Log;
+}
+
+/** Ingests one stored upload. */
+export type IngestBatch = (key: string, now: Date, opts?: { etag?: string }) => Promise<IngestOutcome>;
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A failure to read a batch becomes an InvalidInputError naming the store key (adapter failures stay retryable). */
+export function asInputError(key: string, err: unknown): Error {
+  if (err instanceof InvalidInputError) return err.file === key ? err : new InvalidInputError(key, err.reason, { cause: err });
+  if (err instanceof AdapterError) return err;
+  if (err instanceof DriftgateError) return new InvalidInputError(key, err.message, { cause: err });
+  return new InvalidInputError(key, `cannot read the batch: ${message(err)}`, { cause: err });
+}
+
+/**
+ * Build the ingest use case.
+ * @example
+ * const ingest = ingestBatch({ repo });
+ * await ingest('batches/fraud/2026-01-01.parquet', new Date());
+ */
+export function ingestBatch(deps: IngestDeps): IngestBatch {
+  const { repo } = deps;
+  return async (key, now, opts = {}) => {
+    const base = key.slice(key.lastIndexOf('/') + 1);
+    if (base === '' || base.startsWith('_') || base.startsWith('.')) {
+      // Folder markers and writer side files (_SUCCESS, .crc) are not batches.
+      return { status: 'ignored', key, reason: 'a folder marker or writer side file, not a batch' };
+    }
+    const { configs, broken } = await repo.configs();
+    const config = configs.filter((c) => key.startsWith(c.batchPrefix)).sort((a, b) => b.batchPrefix.length - a.batchPrefix.length)[0];
+    // A broken config only fails the keys that may be its batches (under its raw batchPrefix, or under
+    // batches/<modelId>/ when even that is unreadable) and at least as specific as a working match.
+    const owner = broken.find((b) => key.startsWith(b.prefix) && (!config || b.prefix.length >= config.batchPrefix.length));
+    if (owner) throw owner.error;
+    if (!config) {
+      if (broken.length > 0) deps.log?.({ step: 'ingest', key, skippedConfigs: broken.map((b) => ({ source: b.error.source, error: b.error.message })), at: now.toISOString() });
+      return { status: 'ignored', key, reason: 'no model has a batchPrefix containing this key' };
+    }
+    const modelId = config.modelId;
+    const etag = opts.etag ?? (await repo.store.get(key))?.etag;
+    if (etag === undefined) throw new InvalidInputError(key, 'the uploaded object does not exist (deleted before it was read?)');
+    const sigKey = signatureKey(modelId, sha256(`${key}\n${etag}`));
+    if (await repo.has(sigKey)) return { status: 'duplicate', modelId, signatureKey: sigKey };
+    const state = await repo.state(modelId);
+    const reference = state ? await repo.signature(state.value.reference.key, `reference ${state.value.reference.version} of model ${modelId}`) : undefined;
+    let signature;
+    try {
+      signature = await signSources([await repo.store.open(key)], signingOptions(config, reference));
+    } catch (err) {
+      throw asInputError(key, err);
+    }
+    const stored = await repo.putSignature(sigKey, signature);
+    deps.log?.({ step: 'ingest', modelId, key, signatureKey: sigKey, stored, rows: signature.rowCount, at: now.toISOString() });
+    return stored ? { status: 'stored', modelId, signatureKey: sigKey, rows: signature.rowCount } : { status: 'duplicate', modelId, signatureKey: sigKey };
+  };
+}

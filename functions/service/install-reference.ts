@@ -1,0 +1,120 @@
+/**
+ * Install a reference: the signature of a model version's training data becomes the model's reference
+ * (`adopt`, closing its active proposal as adopted) or its first one (`setReference`). The cadence
+ * restarts at the minimum interval; batches stored before are never compared with the new reference.
+ */
+import { InvalidInputError, NotFoundError } from '../core/errors.js';
+import { signingOptions } from '../core/lifecycle/config.js';
+import { compactTime, referenceKey } from '../core/lifecycle/keys.js';
+import { AUTOMATIC_ACTOR } from '../core/lifecycle/proposal.js';
+import type { AdoptOutcome, CadenceChange, ModelState } from '../core/lifecycle/types.js';
+import type { Log } from '../core/ports.js';
+import { asInputError } from './ingest-batch.js';
+import type { ModelRepository } from './model-repository.js';
+import { signSources } from './sign-files.js';
+
+/** What installing a reference needs: the repository only. */
+export interface InstallReferenceDeps {
+  readonly repo: ModelRepository;
+  readonly log?: Log;
+}
+
+/** The two ways to install a reference. */
+export interface InstallReference {
+  /** The retraining system reports a new model version: its training data becomes the reference. */
+  adopt(modelId: string, input: { version: string; trainingData: string[] }, now: Date): Promise<AdoptOutcome>;
+  /** Set the initial reference of a model from stored data files (adopt without a proposal). */
+  setReference(modelId: string, keys: string[], now: Date, version?: string): Promise<AdoptOutcome>;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Build the use case.
+ * @example
+ * const { adopt } = installReference({ repo });
+ * await adopt('fraud', { version: 'v2', trainingData: ['training/fraud/v2/part-0.parquet'] }, new Date());
+ */
+export function installReference(deps: InstallReferenceDeps): InstallReference {
+  const { repo } = deps;
+
+  async function install(modelId: string, version: string, keys: string[], now: Date, action: 'adopt' | 'set-reference'): Promise<AdoptOutcome> {
+    if (keys.length === 0) throw new InvalidInputError(`${modelId} ${version}`, 'expected at least one training data key');
+    const config = await repo.config(modelId);
+    const at = now.toISOString();
+    const refKey = referenceKey(modelId, version);
+    let rows: number;
+    if (await repo.has(refKey)) {
+      rows = (await repo.signature(refKey, 'reference')).rowCount;
+    } else {
+      const sources = await Promise.all(
+        keys.map(async (k) => {
+          try {
+            return await repo.store.open(k);
+          } catch (err) {
+            throw new InvalidInputError(k, `training data not found in the store: ${message(err)}`, { cause: err });
+          }
+        }),
+      );
+      let signature;
+      try {
+        signature = await signSources(sources, signingOptions(config));
+      } catch (err) {
+        throw asInputError(keys.length === 1 ? keys[0] : `${modelId} ${version} training data`, err);
+      }
+      rows = signature.rowCount;
+      await repo.putSignature(refKey, signature);
+    }
+
+    const min = config.cadence.minCheckInterval;
+    let previous: ModelState | undefined;
+    const written = await repo.upsertState(modelId, async (current) => {
+      previous = current;
+      if (current?.reference.version === version) return null;
+      // Batches stored before this reference were signed on the old bin edges: never compare them with it.
+      const consumed = await repo.signatureKeys(modelId);
+      return {
+        schemaVersion: 1,
+        modelId,
+        reference: { version, key: refKey, at },
+        lastRetrainAt: at,
+        checkIntervalSeconds: min,
+        nextCheckAt: new Date(now.getTime() + min * 1000).toISOString(),
+        lastCheckAt: current?.lastCheckAt ?? null,
+        consumed,
+        history: [],
+        cadence: [{ at, checkIntervalSeconds: min, previousIntervalSeconds: current?.checkIntervalSeconds ?? min, reason: `new reference ${version}: cadence restarts at the minimum interval` }],
+        forecast: null,
+        activeProposalId: null,
+        rejected: null,
+        snoozedUntil: null,
+      };
+    });
+    const state = written?.value;
+    if (state === undefined || !written?.changed) {
+      return { status: 'already-adopted', modelId, version, referenceKey: refKey, rows, proposalId: null, nextCheckAt: state?.nextCheckAt ?? at };
+    }
+    let proposalId: string | null = null;
+    const active = previous?.activeProposalId;
+    if (action === 'adopt' && active) {
+      // The state named a proposal whose document never appeared (its writer died): nothing to close.
+      const closed = await repo.apply(modelId, active, { type: 'adopt', version }).catch((err: unknown) => {
+        if (err instanceof NotFoundError) return undefined;
+        throw err;
+      });
+      if (closed?.changed) proposalId = active;
+    }
+    await repo.appendLog({ at, modelId, actor: AUTOMATIC_ACTOR, action, ...(proposalId ? { proposalId } : {}), evidence: { version, referenceKey: refKey, trainingData: keys, rows } });
+    const reset: CadenceChange = state.cadence[0];
+    if (reset.previousIntervalSeconds !== min) await repo.appendLog({ at, modelId, actor: AUTOMATIC_ACTOR, action: 'cadence', evidence: { ...reset } });
+    deps.log?.({ step: action, modelId, version, referenceKey: refKey, rows, at });
+    return { status: 'adopted', modelId, version, referenceKey: refKey, rows, proposalId, nextCheckAt: state.nextCheckAt };
+  }
+
+  return {
+    adopt: (modelId, input, now) => install(modelId, input.version, input.trainingData, now, 'adopt'),
+    setReference: (modelId, keys, now, version = `baseline-${compactTime(now)}`) => install(modelId, version, keys, now, 'set-reference'),
+  };
+}

@@ -1,0 +1,268 @@
+/**
+ * The model repository: typed, validated stored documents over the `ObjectStore` port, and the ONE
+ * read–change–conditional-write loop every state change goes through (LocalStore and S3Store implement
+ * only the primitives, so both behave the same and share one conformance suite).
+ */
+import { ConfigError, ConflictError, NotFoundError } from '../core/errors.js';
+import { type ModelConfig, type ModelConfigInput, parseModelConfig } from '../core/lifecycle/config.js';
+import {
+  CONFIG_PREFIX,
+  configKey,
+  decisionLogKey,
+  modelIdOfConfigKey,
+  proposalKey,
+  proposalPrefix,
+  signaturePrefix,
+  stateKey,
+  tokenKey,
+} from '../core/lifecycle/keys.js';
+import { type ProposalEvent, transition } from '../core/lifecycle/proposal.js';
+import { type DecisionLogEntry, type ModelState, type Proposal, modelStateSchema, proposalSchema } from '../core/lifecycle/types.js';
+import type { ObjectStore } from '../core/ports.js';
+import { parseWith } from '../core/schema-parse.js';
+import { parseSignature, serializeSignature } from '../core/signature/index.js';
+import type { DatasetSignature } from '../core/signature/types.js';
+
+/** A stored document with the version its conditional update is made against. */
+export interface Stored<T> {
+  readonly value: T;
+  readonly etag: string;
+}
+
+/** The outcome of `update`: the document as it now is, and whether this call changed it. */
+export interface Updated<T> {
+  readonly value: T;
+  readonly changed: boolean;
+}
+
+/** How one kind of document is read and written. */
+interface Codec<T> {
+  decode(body: Uint8Array, key: string): T;
+  encode(value: T, key: string): string | Uint8Array;
+}
+
+/** A change: the next value, or null for "nothing to do". May be async (a check computes inside it). */
+export type Change<T> = (current: T, etag: string) => T | null | Promise<T | null>;
+
+/** Attempts of the conditional-write loop before a ConflictError (each loses only to a real writer). */
+export const MAX_ATTEMPTS = 20;
+
+function text(body: Uint8Array): string {
+  return Buffer.from(body).toString('utf8');
+}
+
+function jsonCodec<T>(schema: { safeParse(v: unknown): unknown } & Parameters<typeof parseWith>[0], what: string): Codec<T> {
+  return {
+    decode: (body, key) => {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(text(body));
+      } catch (error) {
+        throw new ConfigError(key, `not JSON (${what}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+      return parseWith(schema, raw, key) as T;
+    },
+    // Validated before writing: a value JSON cannot hold (NaN becomes null) fails this write, naming the
+    // field, instead of every later read.
+    encode: (value, key) => `${JSON.stringify(parseWith(schema, value, `${key} (refused before writing)`), null, 2)}\n`,
+  };
+}
+
+const stateCodec = jsonCodec<ModelState>(modelStateSchema, 'model state');
+const proposalCodec = jsonCodec<Proposal>(proposalSchema, 'proposal');
+const logCodec: Codec<string> = { decode: (body) => text(body), encode: (value) => value };
+
+/** Configs of every model, and the ones that failed with the batch prefix they claim (so only their uploads fail). */
+export interface LoadedConfigs {
+  readonly configs: readonly ModelConfig[];
+  readonly broken: readonly { readonly modelId: string; readonly prefix: string; readonly error: ConfigError }[];
+}
+
+/**
+ * Typed documents of every model over one store.
+ * @example
+ * const repo = new ModelRepository(new LocalStore('.driftgate'));
+ * const { value } = await repo.updateProposal('fraud', id, (p) => transition(p, { type: 'expire', at }));
+ */
+export class ModelRepository {
+  constructor(readonly store: ObjectStore) {}
+
+  /**
+   * The one read–change–conditional-write loop: read the document (absent = `undefined`), apply
+   * `change`, write it back only if nobody wrote in between (putIfMatch, or putIfAbsent to create),
+   * and retry on a conflict. Returns undefined when the document is absent and `change` does not create it.
+   */
+  async update<T>(key: string, codec: Codec<T>, change: (current: T | undefined, etag: string | undefined) => T | null | Promise<T | null>): Promise<Updated<T> | undefined> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const stored = await this.store.get(key);
+      const current = stored === undefined ? undefined : codec.decode(stored.body, key);
+      const next = await change(current, stored?.etag);
+      if (next === null) return current === undefined ? undefined : { value: current, changed: false };
+      const body = codec.encode(next, key);
+      const written = stored === undefined ? await this.store.putIfAbsent(key, body) : await this.store.putIfMatch(key, body, stored.etag);
+      if (written) return { value: next, changed: true };
+    }
+    throw new ConflictError(key, MAX_ATTEMPTS);
+  }
+
+  // ---------------------------------------------------------------------------------------------- configs
+
+  /** Validate and store a model configuration (`config/<modelId>.json`). */
+  async putConfig(config: ModelConfig | ModelConfigInput): Promise<ModelConfig> {
+    const parsed = parseModelConfig(config, `config for ${String((config as { modelId?: unknown }).modelId)}`);
+    await this.store.put(configKey(parsed.modelId), `${JSON.stringify(config, null, 2)}\n`, 'application/json');
+    return parsed;
+  }
+
+  /** One model's configuration; ConfigError naming the file when it is missing or invalid. */
+  async config(modelId: string): Promise<ModelConfig> {
+    const key = configKey(modelId);
+    const obj = await this.store.get(key);
+    if (!obj) throw new ConfigError(key, `no configuration for model ${modelId}`);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text(obj.body));
+    } catch (err) {
+      throw new ConfigError(key, `not JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    const config = parseModelConfig(raw, key);
+    if (config.modelId !== modelId) throw new ConfigError(key, `modelId "${config.modelId}" does not match the file name`);
+    return config;
+  }
+
+  /** Every model's configuration; a broken one is returned apart, with the batch prefix it claims. */
+  async configs(): Promise<LoadedConfigs> {
+    const configs: ModelConfig[] = [];
+    const broken: { modelId: string; prefix: string; error: ConfigError }[] = [];
+    for (const key of await this.store.list(CONFIG_PREFIX)) {
+      const modelId = modelIdOfConfigKey(key);
+      if (!modelId) continue;
+      try {
+        configs.push(await this.config(modelId));
+      } catch (err) {
+        const error = err instanceof ConfigError ? err : new ConfigError(key, err instanceof Error ? err.message : String(err), { cause: err });
+        broken.push({ modelId, prefix: await this.rawBatchPrefix(key, modelId), error });
+      }
+    }
+    return { configs, broken };
+  }
+
+  /** The batchPrefix a config file names even when it is invalid; `batches/<modelId>/` when it names none. */
+  private async rawBatchPrefix(key: string, modelId: string): Promise<string> {
+    try {
+      const obj = await this.store.get(key);
+      const raw: unknown = obj ? JSON.parse(text(obj.body)) : undefined;
+      const prefix = raw !== null && typeof raw === 'object' ? (raw as { batchPrefix?: unknown }).batchPrefix : undefined;
+      if (typeof prefix === 'string' && prefix.length > 0) return prefix;
+    } catch {
+      // Unreadable: fall back to the conventional prefix below.
+    }
+    return `batches/${modelId}/`;
+  }
+
+  // ---------------------------------------------------------------------------------------------- state
+
+  /** The model's state, or undefined before its first reference. */
+  async state(modelId: string): Promise<Stored<ModelState> | undefined> {
+    const key = stateKey(modelId);
+    const obj = await this.store.get(key);
+    return obj === undefined ? undefined : { value: stateCodec.decode(obj.body, key), etag: obj.etag };
+  }
+
+  /** Change an existing state (undefined when the model has none). */
+  updateState(modelId: string, change: Change<ModelState>): Promise<Updated<ModelState> | undefined> {
+    return this.update(stateKey(modelId), stateCodec, (current, etag) => (current === undefined || etag === undefined ? null : change(current, etag)));
+  }
+
+  /** Create the state or change it: `change` gets undefined when there is none yet. */
+  upsertState(modelId: string, change: (current: ModelState | undefined) => ModelState | null | Promise<ModelState | null>): Promise<Updated<ModelState> | undefined> {
+    return this.update(stateKey(modelId), stateCodec, change);
+  }
+
+  // ---------------------------------------------------------------------------------------------- proposals
+
+  /** One proposal, or undefined. */
+  async proposal(modelId: string, proposalId: string): Promise<Proposal | undefined> {
+    const key = proposalKey(modelId, proposalId);
+    const obj = await this.store.get(key);
+    return obj === undefined ? undefined : proposalCodec.decode(obj.body, key);
+  }
+
+  /** Every proposal of a model (for listings and the no-orphan checks). */
+  async proposals(modelId: string): Promise<Proposal[]> {
+    const keys = await this.store.list(proposalPrefix(modelId));
+    const found = await Promise.all(keys.map(async (key) => {
+      const obj = await this.store.get(key);
+      return obj === undefined ? undefined : proposalCodec.decode(obj.body, key);
+    }));
+    return found.filter((p): p is Proposal => p !== undefined);
+  }
+
+  /** Create a proposal; false when one with its id exists already. */
+  async createProposal(proposal: Proposal): Promise<boolean> {
+    const key = proposalKey(proposal.modelId, proposal.proposalId);
+    return this.store.putIfAbsent(key, proposalCodec.encode(proposal, key));
+  }
+
+  /** Apply one state-machine event to a stored proposal; NotFoundError when it does not exist. */
+  async apply(modelId: string, proposalId: string, event: ProposalEvent): Promise<Updated<Proposal>> {
+    const key = proposalKey(modelId, proposalId);
+    const updated = await this.update(key, proposalCodec, (p) => (p === undefined ? null : transition(p, event)));
+    if (updated === undefined) throw new NotFoundError(key, `proposal ${proposalId} of model ${modelId}`);
+    return updated;
+  }
+
+  // ---------------------------------------------------------------------------------------------- signatures
+
+  /** A stored signature (reference or batch); ConfigError when it is gone. */
+  async signature(key: string, what = 'signature'): Promise<DatasetSignature> {
+    const obj = await this.store.get(key);
+    if (!obj) throw new ConfigError(key, `the ${what} is missing from the store`);
+    return parseSignature(text(obj.body), key);
+  }
+
+  /** Store a signature once; false when the key exists already (a re-delivered upload). */
+  putSignature(key: string, signature: DatasetSignature): Promise<boolean> {
+    return this.store.putIfAbsent(key, serializeSignature(signature));
+  }
+
+  /** Whether a document exists. */
+  async has(key: string): Promise<boolean> {
+    return (await this.store.get(key)) !== undefined;
+  }
+
+  /** Keys of a model's batch signatures. */
+  signatureKeys(modelId: string): Promise<string[]> {
+    return this.store.list(signaturePrefix(modelId));
+  }
+
+  // ---------------------------------------------------------------------------------------------- decision links
+
+  /** Whether a decision link's use was recorded. */
+  tokenUsed(useId: string): Promise<boolean> {
+    return this.has(tokenKey(useId));
+  }
+
+  /** Record a decision link's use; false when it was recorded already. */
+  markTokenUsed(useId: string, record: Record<string, unknown>): Promise<boolean> {
+    return this.store.putIfAbsent(tokenKey(useId), `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  // ---------------------------------------------------------------------------------------------- decision log
+
+  /** Append one line to the model's decision log. */
+  async appendLog(entry: DecisionLogEntry): Promise<void> {
+    const line = `${JSON.stringify(entry)}\n`;
+    await this.update(decisionLogKey(entry.modelId), logCodec, (current) => (current ?? '') + line);
+  }
+
+  /** The decision log of a model, oldest first. */
+  async decisionLog(modelId: string): Promise<DecisionLogEntry[]> {
+    const obj = await this.store.get(decisionLogKey(modelId));
+    if (!obj) return [];
+    return text(obj.body)
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as DecisionLogEntry);
+  }
+}
