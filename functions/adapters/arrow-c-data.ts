@@ -9,7 +9,7 @@
  *   ArrowArray:  length@0 null_count@8 offset@16 n_buffers@24 n_children@32 (all i64) buffers@40
  *                children@44 dictionary@48
  */
-import type { RawArray, RawType, TimeUnit } from './arrow-columns.js';
+import type { RawArray, RawType, TimeUnit } from './arrow-types.js';
 
 /** One field of an ArrowSchema tree. */
 export interface CSchema {

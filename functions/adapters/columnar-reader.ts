@@ -17,46 +17,22 @@
  *     1M-row group of 12 columns); signSources on the same file: 3.0 s CPU. One float64 column of that
  *     file: 15 MiB read of 121 MiB, 1.1 s wall.
  *   => parquet-wasm + FFI: 4-6x faster than hyparquet with about half its memory. parquet-wasm is opened
- *   over a Blob-like window of the ByteSource (its glue duck-types `size`, `slice`, `arrayBuffer`), so it
- *   reads the footer, then only the requested column chunks. Its whole-file readParquet and fromUrl are
+ *   over a Blob view of the ByteSource (byte-views.ts; its glue duck-types `size`, `slice`, `arrayBuffer`),
+ *   so it reads the footer, then only the requested column chunks. Its whole-file readParquet and fromUrl are
  *   not used (they read everything). hyparquet is still used, on error paths only: to name the column
  *   and cause when parquet-wasm fails on a row group (parquet-wasm-host.ts contains its panics).
  * Strings arrive as Arrow Utf8 (unless the writer stored a dictionary type, then the dictionary is reused):
  * they are dictionary-encoded by hashing their bytes, so each distinct value becomes a JS string once per
  * batch. Arrow IPC is read with apache-arrow (zstd-compressed bodies too; LZ4_FRAME is refused).
  */
-import type { ColumnBatch, ColumnField } from '../core/columns.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { ByteSource } from '../core/ports.js';
 import { openArrowIpc } from './arrow-ipc-reader.js';
+import type { BatchFile, BatchFormat } from './batch-file.js';
 import { openParquet } from './parquet-reader.js';
 
-export type BatchFormat = 'parquet' | 'arrow-file' | 'arrow-stream';
-
-/** An opened batch file: its schema up front, then its batches on demand. */
-export interface BatchFile {
-  readonly name: string;
-  readonly format: BatchFormat;
-  readonly schema: readonly ColumnField[];
-  /** Known up front for Parquet and the Arrow file format; undefined for Arrow streams. */
-  readonly rowCount: number | undefined;
-  /**
-   * One ColumnBatch per Parquet row group / Arrow record batch, with only `columns` (default: every
-   * column whose type is not `other`). Unknown column names throw InvalidInputError.
-   */
-  batches(columns?: readonly string[], options?: BatchOptions): AsyncIterable<ColumnBatch>;
-}
-
-/** How `BatchFile.batches` hands out its chunks. */
-export interface BatchOptions {
-  /**
-   * Reuse the chunks' arrays from batch to batch (Parquet and Arrow IPC): a batch's chunks are then valid only until
-   * the next batch is requested, so consume each batch before asking for the next (as SignatureBuilder
-   * does). Saves allocating, zeroing and collecting ~8 MB per 1M-row column per row group.
-   * @default false
-   */
-  readonly reuseBuffers?: boolean;
-}
+// The reader's types live below both readers (batch-file.ts); re-exported for the callers of openBatchFile.
+export type { BatchFile, BatchFormat, BatchOptions } from './batch-file.js';
 
 const PARQUET_MAGIC = 'PAR1';
 const ARROW_MAGIC = 'ARROW1';

@@ -10,10 +10,69 @@
  * Only columns whose every data page is dictionary-encoded (per the footer's encoding_stats) are declared
  * so; a column that fell back to plain pages keeps its type (arrow-rs would otherwise build a dictionary by
  * hashing, possibly a huge one). The data pages are untouched: only the footer bytes served to the decoder
- * change. Anything unexpected (no Arrow schema, unknown thrift layout) returns undefined: read as before.
+ * change (withDictionaryFooter serves them). Anything unexpected (no Arrow schema, unknown thrift layout)
+ * returns undefined: read as before.
  */
 import { parquetMetadata } from 'hyparquet';
 import { Dictionary, DataType, Field, Int32, MessageReader, Schema, Table, tableToIPC, Utf8 } from 'apache-arrow';
+import type { ByteSource } from '../core/ports.js';
+
+/**
+ * The source as parquet-wasm should see it: the same bytes, but with the footer from dictionaryFooter when it
+ * has one. Errors reading the tail are left to parquet-wasm's own footer read, which reports them.
+ */
+export async function withDictionaryFooter(source: ByteSource): Promise<ByteSource> {
+  const size = source.byteLength;
+  if (size < 12) return source;
+  let patched: Uint8Array | undefined;
+  let footerStart: number;
+  try {
+    const tail = await source.read(size - 8, size);
+    const footerLength = new DataView(tail.buffer, tail.byteOffset, tail.byteLength).getUint32(0, true);
+    footerStart = size - 8 - footerLength;
+    if (footerStart < 4) return source;
+    patched = dictionaryFooter(await source.read(footerStart, size - 8));
+  } catch {
+    return source;
+  }
+  if (patched === undefined) return source;
+  return new PatchedSource(source, footerStart, framedFooter(patched));
+}
+
+/** The original bytes up to `cut`, then `end` in place of the original footer. */
+class PatchedSource implements ByteSource {
+  readonly name: string;
+  readonly byteLength: number;
+
+  constructor(
+    private readonly source: ByteSource,
+    private readonly cut: number,
+    private readonly end: Uint8Array,
+  ) {
+    this.name = source.name;
+    this.byteLength = cut + end.length;
+  }
+
+  async read(start: number, end: number): Promise<Uint8Array> {
+    const to = Math.min(end, this.byteLength);
+    if (to <= this.cut) return this.source.read(start, to);
+    if (start >= this.cut) return this.end.slice(start - this.cut, to - this.cut);
+    const head = await this.source.read(start, this.cut);
+    const out = new Uint8Array(to - start);
+    out.set(head);
+    out.set(this.end.subarray(0, to - this.cut), head.length);
+    return out;
+  }
+}
+
+/** A file's tail: the footer, its length (uint32 little-endian), then the magic PAR1. */
+function framedFooter(footer: Uint8Array): Uint8Array<ArrayBuffer> {
+  const tail = new Uint8Array(footer.length + 8);
+  tail.set(footer);
+  new DataView(tail.buffer).setUint32(footer.length, footer.length, true);
+  tail.set([0x50, 0x41, 0x52, 0x31], footer.length + 4);
+  return tail;
+}
 
 /** The file's footer (thrift FileMetaData) with its ARROW:schema rewritten, or undefined to keep the original. */
 export function dictionaryFooter(footer: Uint8Array): Uint8Array | undefined {
@@ -26,11 +85,7 @@ export function dictionaryFooter(footer: Uint8Array): Uint8Array | undefined {
 
 function patchFooter(footer: Uint8Array): Uint8Array | undefined {
   // hyparquet's parser wants the whole tail: footer + length + magic.
-  const tail = new Uint8Array(footer.length + 8);
-  tail.set(footer);
-  new DataView(tail.buffer).setUint32(footer.length, footer.length, true);
-  tail.set([0x50, 0x41, 0x52, 0x31], footer.length + 4);
-  const metadata = parquetMetadata(tail.buffer);
+  const metadata = parquetMetadata(framedFooter(footer).buffer);
   const entries = metadata.key_value_metadata ?? [];
   const arrowEntry = entries.find((kv) => kv.key === 'ARROW:schema');
   if (arrowEntry?.value === undefined || metadata.row_groups.length === 0) return undefined;

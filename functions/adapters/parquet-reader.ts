@@ -1,11 +1,11 @@
 /**
- * Parquet through parquet-wasm's async ParquetFile over a Blob-like view of the ByteSource: it reads the
+ * Parquet through parquet-wasm's async ParquetFile over a Blob view of the ByteSource (asBlob): it reads the
  * footer, then for each row group only the column chunks asked for (one ranged read per chunk or run of
  * adjacent chunks). Each row group is decoded a few columns at a time (COLUMNS_PER_DECODE) to Arrow arrays
  * in wasm memory and copied straight out of that memory through the Arrow C data interface (no IPC
  * serialisation), then freed: the wasm heap, which never shrinks, stays bounded by a few decoded columns of
  * one row group, and the converted chunks by two row groups (the one consumed and the one read ahead). See
- * columnar-reader.ts for why parquet-wasm. parquet-wasm sees the footer through dictionaryFooter
+ * columnar-reader.ts for why parquet-wasm. parquet-wasm sees the footer through withDictionaryFooter
  * (parquet-dictionary-footer.ts): dictionary-encoded string columns come out as dictionary arrays.
  */
 import { parquetMetadataAsync, parquetRead } from 'hyparquet';
@@ -14,63 +14,22 @@ import type { ParquetFile } from 'parquet-wasm';
 import type { ColumnBatch, ColumnChunk, ColumnField } from '../core/columns.js';
 import { AdapterError, InvalidInputError } from '../core/errors.js';
 import type { ByteSource } from '../core/ports.js';
-import { ChunkBuffers, columnFieldOf, toColumnChunk } from './arrow-columns.js';
 import { readCRecordBatch, readCSchema, type CSchema } from './arrow-c-data.js';
-import type { BatchFile, BatchOptions } from './columnar-reader.js';
-import { dictionaryFooter } from './parquet-dictionary-footer.js';
+import { toColumnChunk } from './arrow-columns.js';
+import { columnFieldOf } from './arrow-types.js';
+import { messageOf, selectColumns, type BatchFile, type BatchOptions } from './batch-file.js';
+import { asAsyncBuffer, asBlob, recordFailures, type ReadFailures } from './byte-views.js';
+import { buffersFor, type ChunkBuffers } from './chunk-buffers.js';
+import { withDictionaryFooter } from './parquet-dictionary-footer.js';
 import { withParquetWasm, type ParquetWasm } from './parquet-wasm-host.js';
-
-/** What parquet-wasm needs from a Blob: its size and ranged slices. */
-interface BlobLike {
-  readonly size: number;
-  slice(start?: number, end?: number): BlobLike;
-  arrayBuffer(): Promise<ArrayBuffer>;
-}
-
-/**
- * A Blob-like window over a ByteSource. The first failure of the source (an S3 error, a vanished file) is
- * kept so the caller can rethrow the original error instead of wasm's stringified copy of it.
- */
-class SourceBlob implements BlobLike {
-  constructor(
-    private readonly source: ByteSource,
-    private readonly start: number,
-    private readonly end: number,
-    private readonly failures: { first?: unknown },
-  ) {}
-
-  get size(): number {
-    return this.end - this.start;
-  }
-
-  slice(start = 0, end = this.size): BlobLike {
-    const from = this.start + clampIndex(start, this.size);
-    const to = this.start + clampIndex(end, this.size);
-    return new SourceBlob(this.source, from, Math.max(from, to), this.failures);
-  }
-
-  async arrayBuffer(): Promise<ArrayBuffer> {
-    try {
-      return toArrayBuffer(await this.source.read(this.start, this.end));
-    } catch (error) {
-      this.failures.first ??= error;
-      throw error;
-    }
-  }
-}
-
-function clampIndex(index: number, size: number): number {
-  return index < 0 ? Math.max(0, size + index) : Math.min(index, size);
-}
 
 /** Open a Parquet file whose magic bytes were already checked; reads and parses the footer. */
 export async function openParquet(source: ByteSource): Promise<BatchFile> {
-  const failures: { first?: unknown } = {};
-  const decoded = await withDictionaryFooter(source);
-  const blob = new SourceBlob(decoded, 0, decoded.byteLength, failures);
+  const failures: ReadFailures = {};
+  const blob = asBlob(recordFailures(await withDictionaryFooter(source), failures));
   try {
     const opened = await withParquetWasm(async (module, generation) => {
-      const file = await module.ParquetFile.fromFile(blob as unknown as Blob);
+      const file = await module.ParquetFile.fromFile(blob);
       const info = readFileInfo(module, file);
       return { file, generation, ...info };
     });
@@ -80,61 +39,6 @@ export async function openParquet(source: ByteSource): Promise<BatchFile> {
     if (failures.first !== undefined) throw failures.first;
     if (error instanceof AdapterError) throw error;
     throw new InvalidInputError(source.name, `unreadable Parquet footer: ${messageOf(error)}`, { cause: error });
-  }
-}
-
-/**
- * The source as parquet-wasm should see it: the same bytes, but with the footer from dictionaryFooter when it
- * has one (string columns read as dictionaries; see parquet-dictionary-footer.ts). Errors reading the tail
- * are left to parquet-wasm's own footer read, which reports them.
- */
-async function withDictionaryFooter(source: ByteSource): Promise<ByteSource> {
-  const size = source.byteLength;
-  if (size < 12) return source;
-  let patched: Uint8Array | undefined;
-  let footerStart: number;
-  try {
-    const tail = await source.read(size - 8, size);
-    const footerLength = new DataView(tail.buffer, tail.byteOffset, tail.byteLength).getUint32(0, true);
-    footerStart = size - 8 - footerLength;
-    if (footerStart < 4) return source;
-    patched = dictionaryFooter(await source.read(footerStart, size - 8));
-  } catch {
-    return source;
-  }
-  if (patched === undefined) return source;
-  const end = new Uint8Array(patched.length + 8);
-  end.set(patched);
-  new DataView(end.buffer).setUint32(patched.length, patched.length, true);
-  end.set(PARQUET_MAGIC, patched.length + 4);
-  return new PatchedSource(source, footerStart, end);
-}
-
-const PARQUET_MAGIC = Uint8Array.from([0x50, 0x41, 0x52, 0x31]);
-
-/** The original bytes up to `cut`, then `end` in place of the original footer. */
-class PatchedSource implements ByteSource {
-  readonly name: string;
-  readonly byteLength: number;
-
-  constructor(
-    private readonly source: ByteSource,
-    private readonly cut: number,
-    private readonly end: Uint8Array,
-  ) {
-    this.name = source.name;
-    this.byteLength = cut + end.length;
-  }
-
-  async read(start: number, end: number): Promise<Uint8Array> {
-    const to = Math.min(end, this.byteLength);
-    if (to <= this.cut) return this.source.read(start, to);
-    if (start >= this.cut) return this.end.slice(start - this.cut, to - this.cut);
-    const head = await this.source.read(start, this.cut);
-    const out = new Uint8Array(to - start);
-    out.set(head);
-    out.set(this.end.subarray(0, to - this.cut), head.length);
-    return out;
   }
 }
 
@@ -179,13 +83,13 @@ class ParquetBatchFile implements BatchFile {
 
   constructor(
     private readonly source: ByteSource,
-    private readonly blob: SourceBlob,
+    private readonly blob: Blob,
     private file: ParquetFile,
     private generation: number,
     readonly schema: readonly ColumnField[],
     readonly rowCount: number,
     private readonly rowGroupRows: readonly number[],
-    private readonly failures: { first?: unknown },
+    private readonly failures: ReadFailures,
   ) {
     this.name = source.name;
   }
@@ -230,7 +134,7 @@ class ParquetBatchFile implements BatchFile {
       return await withParquetWasm(async (module, generation) => {
         if (generation !== this.generation) {
           // The instance this file was opened on panicked and was replaced: reopen on the new one.
-          this.file = await module.ParquetFile.fromFile(this.blob as unknown as Blob);
+          this.file = await module.ParquetFile.fromFile(this.blob);
           this.generation = generation;
         }
         // A few columns per decode: the wasm heap (which never shrinks) then holds a few decoded columns,
@@ -297,11 +201,7 @@ class ParquetBatchFile implements BatchFile {
     const where = `failed to decode row group ${group}`;
     const rowStart = this.rowGroupRows.slice(0, group).reduce((a, b) => a + b, 0);
     const rowEnd = rowStart + this.rowGroupRows[group];
-    const file = {
-      byteLength: this.source.byteLength,
-      slice: async (start: number, end?: number): Promise<ArrayBuffer> =>
-        toArrayBuffer(await this.source.read(start, end ?? this.source.byteLength)),
-    };
+    const file = asAsyncBuffer(this.source);
     try {
       const metadata = await parquetMetadataAsync(file);
       for (const name of wanted) {
@@ -319,39 +219,4 @@ class ParquetBatchFile implements BatchFile {
     const label = wanted.length === 1 ? `column '${wanted[0]}'` : `columns ${wanted.map((w) => `'${w}'`).join(', ')}`;
     return new InvalidInputError(this.source.name, `${label}: ${where}: ${messageOf(error)}`, { cause: error });
   }
-}
-
-function buffersFor(pool: Map<string, ChunkBuffers>, column: string): ChunkBuffers {
-  let buffers = pool.get(column);
-  if (buffers === undefined) {
-    buffers = new ChunkBuffers();
-    pool.set(column, buffers);
-  }
-  return buffers;
-}
-
-function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
-    ? bytes.buffer
-    : (bytes.slice().buffer as ArrayBuffer);
-}
-
-/** Requested columns (default: every column the reader can convert), validated against the schema. */
-export function selectColumns(file: string, schema: readonly ColumnField[], columns: readonly string[] | undefined): string[] {
-  if (columns === undefined) return schema.filter((f) => f.type !== 'other').map((f) => f.name);
-  const known = new Set(schema.map((f) => f.name));
-  const missing = columns.filter((c) => !known.has(c));
-  if (missing.length > 0) {
-    throw new InvalidInputError(
-      file,
-      `no column ${missing.map((m) => `'${m}'`).join(', ')} (the file has ${schema.map((f) => `'${f.name}'`).join(', ')})`,
-    );
-  }
-  return [...new Set(columns)];
-}
-
-/** wasm errors arrive as Error, string or JsValue-ish objects; keep one readable line. */
-export function messageOf(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return text.split('\n')[0].trim() || 'unknown error';
 }

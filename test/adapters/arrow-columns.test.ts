@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ChunkBuffers, toColumnChunk, type RawArray } from '../../functions/adapters/arrow-columns.js';
+import { toColumnChunk } from '../../functions/adapters/arrow-columns.js';
+import type { RawArray } from '../../functions/adapters/arrow-types.js';
+import { ChunkBuffers } from '../../functions/adapters/chunk-buffers.js';
 import type { ColumnChunk } from '../../functions/core/columns.js';
 
 /** A utf8 RawArray built by hand: `underNulls` are the bytes a writer left under null rows. */

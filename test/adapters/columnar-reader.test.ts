@@ -450,3 +450,28 @@ describe('Function: openBatchFile', () => {
     await expect(readAll(failing)).rejects.toThrow(/SlowDown/);
   });
 });
+
+describe('Rule: each reader imports only what sits below it', () => {
+  const adapters = join(import.meta.dirname, '..', '..', 'functions', 'adapters');
+  // [file, modules it must not import]: the dispatcher imports the readers, never the reverse, and neither
+  // reader imports the other (what they share lives in batch-file, byte-views, chunk-buffers, arrow-*).
+  const rules: [string, RegExp][] = [
+    ['parquet-reader.ts', /from '\.\/(columnar-reader|arrow-ipc-[a-z]+)\.js'/],
+    ['arrow-ipc-reader.ts', /from '\.\/(columnar-reader|parquet-[a-z-]+)\.js'/],
+    ['arrow-ipc-body.ts', /from '\.\/(columnar-reader|arrow-ipc-reader|parquet-[a-z-]+)\.js'/],
+    ['arrow-ipc-messages.ts', /from '\.\/(columnar-reader|arrow-ipc-reader|arrow-ipc-body|parquet-[a-z-]+)\.js'/],
+    ['batch-file.ts', /from '\.\/[a-z-]+\.js'/],
+    ['byte-views.ts', /from '\.\/[a-z-]+\.js'/],
+  ];
+
+  it.each(rules)('%s', async (file, forbidden) => {
+    // Prepare
+    const text = await readFile(join(adapters, file), 'utf8');
+
+    // Act
+    const imports = text.match(/from '\.\/[a-z0-9-]+\.js'/g) ?? [];
+
+    // Assess
+    expect(imports.filter((i) => forbidden.test(i))).toEqual([]);
+  });
+});

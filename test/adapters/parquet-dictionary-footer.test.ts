@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { MessageReader } from 'apache-arrow';
 import { parquetMetadata } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
-import { dictionaryFooter } from '../../functions/adapters/parquet-dictionary-footer.js';
+import { bufferByteSource } from '../../functions/adapters/file-byte-source.js';
+import { dictionaryFooter, withDictionaryFooter } from '../../functions/adapters/parquet-dictionary-footer.js';
 
 const BATCHES = join(import.meta.dirname, '..', 'fixtures', 'batches');
 
@@ -74,5 +75,40 @@ describe('Function: dictionaryFooter', () => {
 
     // Assess
     expect(patched).toBeUndefined();
+  });
+});
+
+describe('Function: withDictionaryFooter', () => {
+  it('serves the original bytes up to the footer, then the patched footer with its length and magic', async () => {
+    // Prepare
+    const bytes = new Uint8Array(await readFile(join(BATCHES, 'zstd-dict.parquet')));
+    const footer = await footerOf('zstd-dict.parquet');
+    const cut = bytes.length - 8 - footer.length;
+    const patched = dictionaryFooter(footer) ?? new Uint8Array();
+
+    // Act
+    const source = await withDictionaryFooter(bufferByteSource('zstd-dict.parquet', bytes));
+    const whole = await source.read(0, source.byteLength);
+    const across = await source.read(cut - 3, cut + 3);
+
+    // Assess
+    expect(source.name).toBe('zstd-dict.parquet');
+    expect(source.byteLength).toBe(cut + patched.length + 8);
+    expect(Buffer.compare(whole.subarray(0, cut), bytes.subarray(0, cut))).toBe(0); // byte for byte, fast
+    expect(whole.subarray(cut, cut + patched.length)).toEqual(patched);
+    expect(new DataView(whole.buffer, whole.byteOffset).getUint32(cut + patched.length, true)).toBe(patched.length);
+    expect(Buffer.from(whole.subarray(whole.length - 4)).toString('latin1')).toBe('PAR1');
+    expect(across).toEqual(whole.subarray(cut - 3, cut + 3));
+  });
+
+  it('returns the source itself when the footer needs no patch', async () => {
+    // Prepare
+    const original = bufferByteSource('zstd-plain.parquet', new Uint8Array(await readFile(join(BATCHES, 'zstd-plain.parquet'))));
+
+    // Act
+    const source = await withDictionaryFooter(original);
+
+    // Assess
+    expect(source).toBe(original);
   });
 });

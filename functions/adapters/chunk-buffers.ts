@@ -1,0 +1,60 @@
+/**
+ * Where a chunk's arrays come from: a fresh allocation per chunk by default, or one reused set per column
+ * (ChunkBuffers) when the caller asked for `reuseBuffers`. A 1M-row float64 column is 8 MB: allocating,
+ * zeroing and collecting those per row group cost more than converting them.
+ */
+
+/** Allocates a chunk's arrays (see FRESH_ARRAYS and ChunkBuffers). */
+export interface ChunkArrays {
+  /** A Float64Array of length n (contents unspecified: the converter writes every element). */
+  float64(n: number): Float64Array;
+  /** A Uint8Array of length n (contents unspecified). */
+  uint8(n: number): Uint8Array;
+  /** An Int32Array of length n (contents unspecified). */
+  int32(n: number): Int32Array;
+}
+
+/** A new array per call. */
+export const FRESH_ARRAYS: ChunkArrays = {
+  float64: (n) => new Float64Array(n),
+  uint8: (n) => new Uint8Array(n),
+  int32: (n) => new Int32Array(n),
+};
+
+/**
+ * Reused arrays for one column's chunks: each call returns a view of the same growing buffer, so a chunk
+ * built from it is valid only until the next chunk of that column is converted with it.
+ */
+export class ChunkBuffers implements ChunkArrays {
+  private f64 = new Float64Array(0);
+  private u8 = new Uint8Array(0);
+  private i32 = new Int32Array(0);
+
+  /** A reused Float64Array view of length n. */
+  float64(n: number): Float64Array {
+    if (this.f64.length < n) this.f64 = new Float64Array(n);
+    return this.f64.length === n ? this.f64 : this.f64.subarray(0, n);
+  }
+
+  /** A reused Uint8Array view of length n. */
+  uint8(n: number): Uint8Array {
+    if (this.u8.length < n) this.u8 = new Uint8Array(n);
+    return this.u8.length === n ? this.u8 : this.u8.subarray(0, n);
+  }
+
+  /** A reused Int32Array view of length n. */
+  int32(n: number): Int32Array {
+    if (this.i32.length < n) this.i32 = new Int32Array(n);
+    return this.i32.length === n ? this.i32 : this.i32.subarray(0, n);
+  }
+}
+
+/** The ChunkBuffers of `column` in `pool`, created on first use. */
+export function buffersFor(pool: Map<string, ChunkBuffers>, column: string): ChunkBuffers {
+  let buffers = pool.get(column);
+  if (buffers === undefined) {
+    buffers = new ChunkBuffers();
+    pool.set(column, buffers);
+  }
+  return buffers;
+}
