@@ -14,16 +14,18 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { createS3Client, endpointFromEnv } from '../adapters/aws-clients.js';
+import { SERVICE_NAME } from '../core/constants.js';
 import { DriftgateError, InvalidInputError } from '../core/errors.js';
 import { ADOPTIONS_PREFIX, parseStoredAdoptionManifest } from '../core/lifecycle/adoption.js';
 import type { AdoptOutcome, DecisionLogEntry, ModelState } from '../core/lifecycle/types.js';
 import type { ObjectStore } from '../core/ports.js';
 import { parseWith } from '../core/schema-parse.js';
 import { createTelemetry, type Telemetry } from '../service/logger.js';
-import { adoptRuntime, readAdoptEnv } from './adopt-runtime.js';
+import { type Handler, type PortOrFactory, lambdaEntry, portOf, withTelemetry } from './lambda-entry.js';
+import { awsAdopt, readFunctionEnv } from './runtime.js';
 
 /** Powertools service name of the adopt function (the `service` dimension of its metrics). */
-export const ADOPT_SERVICE_NAME = 'driftgate-adopt';
+export const ADOPT_SERVICE_NAME = SERVICE_NAME.adopt;
 
 /** Metrics the adopt function emits (namespace Driftgate, dimension modelId where known). */
 export const ADOPT_METRIC = {
@@ -31,7 +33,7 @@ export const ADOPT_METRIC = {
   adoptFailures: 'AdoptFailures',
 } as const;
 
-/** The lifecycle operations this handler needs. */
+/** The use case this handler needs (service/install-reference.ts) and the two reads it checks manifests against. */
 export interface AdoptPort {
   adopt(modelId: string, input: { version: string; trainingData: string[] }, now: Date): Promise<AdoptOutcome>;
   setReference(modelId: string, keys: string[], now: Date, version?: string): Promise<AdoptOutcome>;
@@ -41,8 +43,8 @@ export interface AdoptPort {
 
 /** What the adopt handler is built from. */
 export interface AdoptDeps {
-  /** The lifecycle, built per invocation (cheap) or once. */
-  readonly lifecycle: AdoptPort | (() => Promise<AdoptPort>);
+  /** The use case, built per invocation (cheap) or once. */
+  readonly references: PortOrFactory<AdoptPort>;
   /** Reads the manifests (the same bucket as the lifecycle's store). */
   readonly manifests: Pick<ObjectStore, 'get'>;
   /** The bucket manifests are uploaded to; notifications for another bucket are refused. */
@@ -109,53 +111,48 @@ interface ManifestRef {
 /**
  * Build the S3-triggered adopt handler over injected dependencies.
  * @example
- * const handler = makeAdoptHandler({ lifecycle, manifests: store, bucket: 'data', telemetry: createTelemetry('driftgate-adopt') });
+ * const handler = makeAdoptHandler({ references: port, manifests: store, bucket: 'data', telemetry: createTelemetry('driftgate-adopt') });
  * const { results } = await handler(s3Event);
  */
-export function makeAdoptHandler(deps: AdoptDeps): (event: unknown, context?: Context) => Promise<AdoptRunResult> {
+export function makeAdoptHandler(deps: AdoptDeps): Handler<AdoptRunResult> {
   const clock = deps.clock ?? (() => new Date());
   const { logger, metrics } = deps.telemetry;
-  return async (event, context) => {
-    if (context !== undefined) logger.addContext(context);
+  return withTelemetry(deps.telemetry, async (event) => {
     if (s3TestEventSchema.safeParse(event).success) {
       logger.info('ignored the S3 test event');
       return { results: [] };
     }
     const s3Event = parseWith(s3EventSchema, event, 'adopt event (S3 notification)');
-    const lifecycle = typeof deps.lifecycle === 'function' ? await deps.lifecycle() : deps.lifecycle;
+    const references = await portOf(deps.references);
     const results: AdoptRecordResult[] = [];
     const failed: { key: string; error: string }[] = [];
-    try {
-      for (const record of s3Event.Records) {
-        const ref: ManifestRef = {
-          bucket: record.s3.bucket.name,
-          // S3 URL-encodes keys in notifications, with spaces as '+'.
-          key: decodeURIComponent(record.s3.object.key.replace(/\+/g, ' ')),
-          eventName: record.eventName,
-          ...(record.eventTime !== undefined ? { eventTime: record.eventTime } : {}),
-        };
-        try {
-          const result = await adoptOne(lifecycle, ref);
-          results.push(result);
-          logResult(result);
-        } catch (error) {
-          const text = errorText(error);
-          // One line that names the manifest and why; the invocation is retried, then sent to the on-failure destination.
-          logger.error(`could not adopt s3://${ref.bucket}/${ref.key}: ${text}`, {
-            bucket: ref.bucket,
-            key: ref.key,
-            errorName: error instanceof Error ? error.name : typeof error,
-          });
-          metrics.singleMetric().addMetric(ADOPT_METRIC.adoptFailures, MetricUnit.Count, 1);
-          failed.push({ key: ref.key, error: text });
-        }
+    for (const record of s3Event.Records) {
+      const ref: ManifestRef = {
+        bucket: record.s3.bucket.name,
+        // S3 URL-encodes keys in notifications, with spaces as '+'.
+        key: decodeURIComponent(record.s3.object.key.replace(/\+/g, ' ')),
+        eventName: record.eventName,
+        ...(record.eventTime !== undefined ? { eventTime: record.eventTime } : {}),
+      };
+      try {
+        const result = await adoptOne(references, ref);
+        results.push(result);
+        logResult(result);
+      } catch (error) {
+        const text = errorText(error);
+        // One line that names the manifest and why; the invocation is retried, then sent to the on-failure destination.
+        logger.error(`could not adopt s3://${ref.bucket}/${ref.key}: ${text}`, {
+          bucket: ref.bucket,
+          key: ref.key,
+          errorName: error instanceof Error ? error.name : typeof error,
+        });
+        metrics.singleMetric().addMetric(ADOPT_METRIC.adoptFailures, MetricUnit.Count, 1);
+        failed.push({ key: ref.key, error: text });
       }
-    } finally {
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
     if (failed.length > 0) throw new AdoptRunError(failed);
     return { results };
-  };
+  });
 
   async function adoptOne(lifecycle: AdoptPort, ref: ManifestRef): Promise<AdoptRecordResult> {
     if (!ref.eventName.startsWith('ObjectCreated:')) {
@@ -223,19 +220,10 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-let defaultHandler: ((event: unknown, context?: Context) => Promise<AdoptRunResult>) | undefined;
-
 /** The Lambda entry point, wired from the environment on first use. */
-export async function handler(event: unknown, context?: Context): Promise<AdoptRunResult> {
-  if (defaultHandler === undefined) {
-    const env = readAdoptEnv(process.env);
-    const telemetry = createTelemetry(ADOPT_SERVICE_NAME);
-    const runtime = adoptRuntime({
-      bucket: env.bucket,
-      s3: createS3Client({ endpoint: endpointFromEnv(process.env) }),
-      log: (entry) => telemetry.logger.debug('lifecycle', entry),
-    });
-    defaultHandler = makeAdoptHandler({ lifecycle: runtime.lifecycle, manifests: runtime.store, bucket: env.bucket, telemetry });
-  }
-  return defaultHandler(event, context);
-}
+export const handler: Handler<AdoptRunResult> = lambdaEntry(() => {
+  const env = readFunctionEnv('adopt', process.env);
+  const telemetry = createTelemetry(ADOPT_SERVICE_NAME);
+  const { port, store } = awsAdopt({ env, clients: { s3: createS3Client({ endpoint: endpointFromEnv(process.env) }) }, log: (entry) => telemetry.logger.debug('use case', entry) });
+  return makeAdoptHandler({ references: port, manifests: store, bucket: env.bucket, telemetry });
+});

@@ -11,9 +11,10 @@ import type { CheckDueOutcome, CheckOutcome } from '../core/lifecycle/types.js';
 import { parseWith } from '../core/schema-parse.js';
 import { METRIC, createTelemetry, recordCheck, recordFailure, type Telemetry } from '../service/logger.js';
 import { SCHEDULE_SOURCE, SERVICE_NAME } from './env.js';
-import { awsLifecycle, clientsFromEnv, readFunctionEnv } from './runtime.js';
+import { type Handler, type PortOrFactory, lambdaEntry, portOf, withTelemetry } from './lambda-entry.js';
+import { awsCheck, clientsFromEnv, readFunctionEnv } from './runtime.js';
 
-/** The lifecycle operations this handler needs. */
+/** The use cases this handler needs. */
 export interface CheckPort {
   checkDue(now: Date): Promise<CheckDueOutcome>;
   check(modelId: string, now: Date): Promise<CheckOutcome>;
@@ -21,7 +22,8 @@ export interface CheckPort {
 
 /** What the check handler is built from. */
 export interface CheckDeps {
-  readonly lifecycle: CheckPort | (() => Promise<CheckPort>);
+  /** The use cases, built per invocation (the secret comes from its cache) or once. */
+  readonly checks: PortOrFactory<CheckPort>;
   readonly telemetry: Telemetry;
   /**
    * The clock.
@@ -57,44 +59,39 @@ export class CheckRunError extends DriftgateError {
 /**
  * Build the scheduled check handler over injected dependencies.
  * @example
- * const handler = makeCheckHandler({ lifecycle, telemetry: createTelemetry('driftgate-check') });
+ * const handler = makeCheckHandler({ checks: lifecycle, telemetry: createTelemetry('driftgate-check') });
  * await handler({ source: 'driftgate.schedule', scheduledTime: '2026-01-01T00:00:00Z' });
  */
-export function makeCheckHandler(deps: CheckDeps): (event: unknown, context?: Context) => Promise<CheckRunResult> {
+export function makeCheckHandler(deps: CheckDeps): Handler<CheckRunResult> {
   const clock = deps.clock ?? (() => new Date());
   const { logger, metrics } = deps.telemetry;
-  return async (event, context) => {
-    if (context !== undefined) logger.addContext(context);
+  return withTelemetry(deps.telemetry, async (event) => {
     const input = parseWith(checkEventSchema, event, 'check event');
-    const lifecycle = typeof deps.lifecycle === 'function' ? await deps.lifecycle() : deps.lifecycle;
+    const checks = await portOf(deps.checks);
     const now = clock();
-    try {
-      if (!('source' in input)) {
-        const outcome = await lifecycle.check(input.modelId, now);
-        logCheck(outcome);
-        return { kind: 'single', outcome };
-      }
-      logger.info('scheduled run', { scheduledTime: input.scheduledTime, executionId: input.executionId, now: now.toISOString() });
-      const outcome = await lifecycle.checkDue(now);
-      const failed: { modelId: string; error: string }[] = [];
-      for (const model of outcome.models) {
-        for (const event of model.proposals) {
-          logger.info('proposal event', { modelId: model.modelId, ...event });
-        }
-        if (model.check !== undefined) logCheck(model.check);
-        if (model.error !== undefined) {
-          logger.error('model check failed', { modelId: model.modelId, error: model.error });
-          recordFailure(metrics, METRIC.checkFailures);
-          failed.push({ modelId: model.modelId, error: model.error });
-        }
-      }
-      logger.info('run finished', { models: outcome.models.length, failed: failed.length });
-      if (failed.length > 0) throw new CheckRunError(failed);
-      return { kind: 'due', outcome };
-    } finally {
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    if (!('source' in input)) {
+      const outcome = await checks.check(input.modelId, now);
+      logCheck(outcome);
+      return { kind: 'single', outcome };
     }
-  };
+    logger.info('scheduled run', { scheduledTime: input.scheduledTime, executionId: input.executionId, now: now.toISOString() });
+    const outcome = await checks.checkDue(now);
+    const failed: { modelId: string; error: string }[] = [];
+    for (const model of outcome.models) {
+      for (const event of model.proposals) {
+        logger.info('proposal event', { modelId: model.modelId, ...event });
+      }
+      if (model.check !== undefined) logCheck(model.check);
+      if (model.error !== undefined) {
+        logger.error('model check failed', { modelId: model.modelId, error: model.error });
+        recordFailure(metrics, METRIC.checkFailures);
+        failed.push({ modelId: model.modelId, error: model.error });
+      }
+    }
+    logger.info('run finished', { models: outcome.models.length, failed: failed.length });
+    if (failed.length > 0) throw new CheckRunError(failed);
+    return { kind: 'due', outcome };
+  });
 
   function logCheck(outcome: CheckOutcome): void {
     recordCheck(metrics, outcome, outcome.status === 'checked' ? outcome.driftedFeatures : undefined);
@@ -118,18 +115,10 @@ export function makeCheckHandler(deps: CheckDeps): (event: unknown, context?: Co
   }
 }
 
-let defaultHandler: ((event: unknown, context?: Context) => Promise<CheckRunResult>) | undefined;
-
 /** The Lambda entry point, wired from the environment on first use. */
-export async function handler(event: unknown, context?: Context): Promise<CheckRunResult> {
-  if (defaultHandler === undefined) {
-    const env = readFunctionEnv('check', process.env);
-    const clients = clientsFromEnv(process.env);
-    const telemetry = createTelemetry(SERVICE_NAME.check);
-    defaultHandler = makeCheckHandler({
-      lifecycle: () => awsLifecycle('check', { env, clients, log: (entry) => telemetry.logger.debug('lifecycle', entry) }),
-      telemetry,
-    });
-  }
-  return defaultHandler(event, context);
-}
+export const handler: Handler<CheckRunResult> = lambdaEntry(() => {
+  const env = readFunctionEnv('check', process.env);
+  const clients = clientsFromEnv(process.env);
+  const telemetry = createTelemetry(SERVICE_NAME.check);
+  return makeCheckHandler({ checks: () => awsCheck({ env, clients, log: (entry) => telemetry.logger.debug('use case', entry) }), telemetry });
+});

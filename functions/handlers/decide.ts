@@ -7,6 +7,7 @@
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { vetoAt } from '../core/lifecycle/proposal.js';
 import { DecisionTokenError, type TokenProblem } from '../core/lifecycle/token.js';
 import {
   DECISION_ACTIONS,
@@ -22,9 +23,10 @@ import { renderPage } from '../core/report/page.js';
 import { METRIC, createTelemetry, recordDecision, recordFailure, type Telemetry } from '../service/logger.js';
 import { DECISION_ERRORS_METRIC, SERVICE_NAME } from './env.js';
 import { REPORT_PATH } from './report-link.js';
-import { awsLifecycle, awsReportReader, clientsFromEnv, readFunctionEnv, type ReportReader } from './runtime.js';
+import { type Handler, type PortOrFactory, lambdaEntry, portOf, withTelemetry } from './lambda-entry.js';
+import { awsDecide, awsReportReader, clientsFromEnv, readFunctionEnv, type ReportReader } from './runtime.js';
 
-/** The lifecycle operations this handler needs. */
+/** The use case this handler needs (the decision path of service/decide.ts). */
 export interface DecidePort {
   describeToken(token: string, now: Date): Promise<TokenDescription>;
   decide(
@@ -37,8 +39,8 @@ export interface DecidePort {
 
 /** What the decision handler is built from. */
 export interface DecideDeps {
-  /** The lifecycle; `baseUrl` is this endpoint's own origin (for any link it renders). */
-  readonly lifecycle: DecidePort | ((baseUrl: string) => Promise<DecidePort>);
+  /** The decision path, built per invocation (the secret comes from its cache) or once. */
+  readonly decisions: PortOrFactory<DecidePort>;
   readonly telemetry: Telemetry;
   /**
    * Serves `GET /report?key&exp&sig` (signed links from notices).
@@ -114,15 +116,14 @@ const REFUSAL: Readonly<Record<TokenProblem | 'missing', { status: number; text:
 /**
  * Build the function-URL handler over injected dependencies.
  * @example
- * const handler = makeDecideHandler({ lifecycle, telemetry: createTelemetry('driftgate-decide') });
+ * const handler = makeDecideHandler({ decisions: decider({ repo, events, secret }), telemetry: createTelemetry('driftgate-decide') });
  * const response = await handler(functionUrlEvent);
  */
-export function makeDecideHandler(deps: DecideDeps): (event: unknown, context?: Context) => Promise<HttpResponse> {
+export function makeDecideHandler(deps: DecideDeps): Handler<HttpResponse> {
   const clock = deps.clock ?? (() => new Date());
   const { logger, metrics } = deps.telemetry;
 
-  return async (event, context) => {
-    if (context !== undefined) logger.addContext(context);
+  return withTelemetry(deps.telemetry, async (event) => {
     const parsed = functionUrlEventSchema.safeParse(event);
     if (!parsed.success) {
       logger.error('not a function URL event', { error: z.prettifyError(parsed.error) });
@@ -142,24 +143,21 @@ export function makeDecideHandler(deps: DecideDeps): (event: unknown, context?: 
     if (method !== 'GET' && method !== 'POST') {
       return { ...page(405, 'Method not allowed', 'Open the link from the notice, then confirm.'), headers: { ...SECURITY_HEADERS, allow: 'GET, POST' } };
     }
-    const origin = `https://${request.requestContext.domainName ?? request.headers?.host ?? 'localhost'}`;
     try {
-      const lifecycle = typeof deps.lifecycle === 'function' ? await deps.lifecycle(origin) : deps.lifecycle;
-      return method === 'GET' ? await confirm(lifecycle, request) : await act(lifecycle, request);
+      const decisions = await portOf(deps.decisions);
+      return method === 'GET' ? await confirm(decisions, request) : await act(decisions, request);
     } catch (error) {
       if (error instanceof DecisionTokenError) return refused(error.problem, method);
       logger.error('decision request failed', { method, error: error instanceof Error ? error.message : String(error) });
       recordDecisionError(metrics);
       return page(500, 'Something went wrong', 'Nothing was decided. Try the link again in a minute.');
-    } finally {
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
-  };
+  });
 
-  async function confirm(lifecycle: DecidePort, request: z.infer<typeof functionUrlEventSchema>): Promise<HttpResponse> {
+  async function confirm(decisions: DecidePort, request: z.infer<typeof functionUrlEventSchema>): Promise<HttpResponse> {
     const token = request.queryStringParameters?.token ?? new URLSearchParams(request.rawQueryString ?? '').get('token');
     if (token === null || token === undefined || token === '') return refused('missing', 'GET');
-    const description = await lifecycle.describeToken(token, clock());
+    const description = await decisions.describeToken(token, clock());
     const { proposal } = description;
     const closed =
       description.consumed
@@ -175,13 +173,13 @@ export function makeDecideHandler(deps: DecideDeps): (event: unknown, context?: 
       token,
       expiresAt: description.expiresAt,
       evidence: evidenceOf(proposal),
-      vetoAt: vetoAtOf(proposal),
+      vetoAt: vetoAt(proposal) ?? undefined,
       ...(closed !== undefined ? { error: closed } : {}),
     });
     return { statusCode: closed === undefined ? 200 : 409, headers: { ...SECURITY_HEADERS }, body };
   }
 
-  async function act(lifecycle: DecidePort, request: z.infer<typeof functionUrlEventSchema>): Promise<HttpResponse> {
+  async function act(decisions: DecidePort, request: z.infer<typeof functionUrlEventSchema>): Promise<HttpResponse> {
     const raw = request.body === undefined ? '' : request.isBase64Encoded === true ? Buffer.from(request.body, 'base64').toString('utf8') : request.body;
     const fields = Object.fromEntries(new URLSearchParams(raw));
     if (fields.reason === '') delete fields.reason;
@@ -195,7 +193,7 @@ export function makeDecideHandler(deps: DecideDeps): (event: unknown, context?: 
     const { token, action, reason, snoozeSeconds } = form.data;
     const http = request.requestContext.http;
     const actor = `link (${http.sourceIp ?? 'unknown address'})`;
-    const outcome = await lifecycle.decide(token, action, clock(), { actor, reason, snoozeSeconds });
+    const outcome = await decisions.decide(token, action, clock(), { actor, reason, snoozeSeconds });
     recordDecision(metrics, outcome);
     logger.info('decision', { ...outcome, actor, userAgent: http.userAgent });
     if (outcome.status === 'decided') {
@@ -232,8 +230,6 @@ export function makeDecideHandler(deps: DecideDeps): (event: unknown, context?: 
       logger.error('report request failed', { error: error instanceof Error ? error.message : String(error) });
       recordDecisionError(metrics);
       return page(500, 'Something went wrong', 'Try the link again in a minute.');
-    } finally {
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
   }
 
@@ -282,25 +278,15 @@ export function evidenceOf(proposal: Proposal): DecisionEvidence {
   };
 }
 
-function vetoAtOf(proposal: Proposal): string | undefined {
-  if (proposal.mode !== 'veto' || proposal.notice === null) return undefined;
-  return new Date(Date.parse(proposal.notice.sentAt) + proposal.vetoWindowSeconds * 1000).toISOString();
-}
-
-let defaultHandler: ((event: unknown, context?: Context) => Promise<HttpResponse>) | undefined;
 
 /** The Lambda entry point, wired from the environment on first use. */
-export async function handler(event: unknown, context?: Context): Promise<HttpResponse> {
-  if (defaultHandler === undefined) {
-    const env = readFunctionEnv('decide', process.env);
-    const clients = clientsFromEnv(process.env);
-    const telemetry = createTelemetry(SERVICE_NAME.decide);
-    defaultHandler = makeDecideHandler({
-      lifecycle: (baseUrl) =>
-        awsLifecycle('decide', { env, clients, decideBaseUrl: baseUrl, log: (entry) => telemetry.logger.debug('lifecycle', entry) }),
-      reports: awsReportReader({ env, clients }),
-      telemetry,
-    });
-  }
-  return defaultHandler(event, context);
-}
+export const handler: Handler<HttpResponse> = lambdaEntry(() => {
+  const env = readFunctionEnv('decide', process.env);
+  const clients = clientsFromEnv(process.env);
+  const telemetry = createTelemetry(SERVICE_NAME.decide);
+  return makeDecideHandler({
+    decisions: () => awsDecide({ env, clients, log: (entry) => telemetry.logger.debug('use case', entry) }),
+    reports: awsReportReader({ env, clients }),
+    telemetry,
+  });
+});

@@ -11,17 +11,18 @@ import type { IngestOutcome } from '../core/lifecycle/types.js';
 import { parseWith } from '../core/schema-parse.js';
 import { METRIC, createTelemetry, recordFailure, recordIngest, type Telemetry } from '../service/logger.js';
 import { SERVICE_NAME } from './env.js';
-import { awsLifecycle, clientsFromEnv, readFunctionEnv } from './runtime.js';
+import { type Handler, type PortOrFactory, lambdaEntry, portOf, withTelemetry } from './lambda-entry.js';
+import { awsIngest, clientsFromEnv, readFunctionEnv } from './runtime.js';
 
-/** The lifecycle operation this handler needs. */
+/** The use case this handler needs. */
 export interface IngestPort {
   ingest(key: string, now: Date, opts?: { etag?: string }): Promise<IngestOutcome>;
 }
 
 /** What the ingest handler is built from. */
 export interface IngestDeps {
-  /** The lifecycle, built per invocation (cheap) or once. */
-  readonly lifecycle: IngestPort | (() => Promise<IngestPort>);
+  /** The use case, built per invocation (cheap) or once. */
+  readonly ingest: PortOrFactory<IngestPort>;
   /** The bucket the store reads; notifications for another bucket are refused. */
   readonly bucket: string;
   readonly telemetry: Telemetry;
@@ -98,49 +99,44 @@ export function parseUploadMessage(messageId: string, body: string): UploadRef[]
 /**
  * Build the SQS-triggered ingest handler over injected dependencies.
  * @example
- * const handler = makeIngestHandler({ lifecycle, bucket: 'data', telemetry: createTelemetry('driftgate-ingest') });
+ * const handler = makeIngestHandler({ ingest: ingestBatch({ repo }), bucket: 'data', telemetry: createTelemetry('driftgate-ingest') });
  * const { batchItemFailures } = await handler(sqsEvent);
  */
-export function makeIngestHandler(deps: IngestDeps): (event: unknown, context?: Context) => Promise<SQSBatchResponse> {
+export function makeIngestHandler(deps: IngestDeps): Handler<SQSBatchResponse> {
   const clock = deps.clock ?? (() => new Date());
   const { logger, metrics } = deps.telemetry;
-  return async (event, context) => {
-    if (context !== undefined) logger.addContext(context);
+  return withTelemetry(deps.telemetry, async (event) => {
     const sqsEvent = parseWith(sqsEventSchema, event, 'ingest event (SQS)');
-    const lifecycle = typeof deps.lifecycle === 'function' ? await deps.lifecycle() : deps.lifecycle;
+    const port = await portOf(deps.ingest);
     const failures: { itemIdentifier: string }[] = [];
-    try {
-      for (const record of sqsEvent.Records) {
-        const receiveCount = record.attributes?.ApproximateReceiveCount;
-        let uploads: UploadRef[] | 'test-event';
-        try {
-          uploads = parseUploadMessage(record.messageId, record.body);
-        } catch (error) {
-          logger.error('unreadable upload message', { messageId: record.messageId, receiveCount, error: errorText(error) });
-          recordFailure(metrics, METRIC.ingestFailures);
+    for (const record of sqsEvent.Records) {
+      const receiveCount = record.attributes?.ApproximateReceiveCount;
+      let uploads: UploadRef[] | 'test-event';
+      try {
+        uploads = parseUploadMessage(record.messageId, record.body);
+      } catch (error) {
+        logger.error('unreadable upload message', { messageId: record.messageId, receiveCount, error: errorText(error) });
+        recordFailure(metrics, METRIC.ingestFailures);
+        failures.push({ itemIdentifier: record.messageId });
+        continue;
+      }
+      if (uploads === 'test-event') {
+        logger.info('ignored the S3 test event', { messageId: record.messageId });
+        continue;
+      }
+      for (const upload of uploads) {
+        const ok = await ingestOne(port, upload, record.messageId, receiveCount);
+        if (!ok) {
           failures.push({ itemIdentifier: record.messageId });
-          continue;
-        }
-        if (uploads === 'test-event') {
-          logger.info('ignored the S3 test event', { messageId: record.messageId });
-          continue;
-        }
-        for (const upload of uploads) {
-          const ok = await ingestOne(lifecycle, upload, record.messageId, receiveCount);
-          if (!ok) {
-            failures.push({ itemIdentifier: record.messageId });
-            break;
-          }
+          break;
         }
       }
-    } finally {
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
     return { batchItemFailures: failures };
-  };
+  });
 
   async function ingestOne(
-    lifecycle: IngestPort,
+    port: IngestPort,
     upload: UploadRef,
     messageId: string,
     receiveCount: string | undefined,
@@ -154,7 +150,7 @@ export function makeIngestHandler(deps: IngestDeps): (event: unknown, context?: 
       if (upload.bucket !== deps.bucket) {
         throw new InvalidInputError(`s3://${upload.bucket}/${upload.key}`, `expected an upload to bucket ${deps.bucket}`);
       }
-      const outcome = await lifecycle.ingest(upload.key, clock(), upload.etag ? { etag: upload.etag } : undefined);
+      const outcome = await port.ingest(upload.key, clock(), upload.etag ? { etag: upload.etag } : undefined);
       recordIngest(metrics, outcome);
       if (outcome.status === 'ignored') {
         logger.info('upload ignored', { ...context, reason: outcome.reason });
@@ -181,19 +177,11 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-let defaultHandler: ((event: unknown, context?: Context) => Promise<SQSBatchResponse>) | undefined;
-
 /** The Lambda entry point, wired from the environment on first use. */
-export async function handler(event: unknown, context?: Context): Promise<SQSBatchResponse> {
-  if (defaultHandler === undefined) {
-    const env = readFunctionEnv('ingest', process.env);
-    const clients = clientsFromEnv(process.env);
-    const telemetry = createTelemetry(SERVICE_NAME.ingest);
-    defaultHandler = makeIngestHandler({
-      lifecycle: () => awsLifecycle('ingest', { env, clients, log: (entry) => telemetry.logger.debug('lifecycle', entry) }),
-      bucket: env.bucket,
-      telemetry,
-    });
-  }
-  return defaultHandler(event, context);
-}
+export const handler: Handler<SQSBatchResponse> = lambdaEntry(() => {
+  const env = readFunctionEnv('ingest', process.env);
+  const clients = clientsFromEnv(process.env);
+  const telemetry = createTelemetry(SERVICE_NAME.ingest);
+  const port = awsIngest({ env, clients, log: (entry) => telemetry.logger.debug('use case', entry) });
+  return makeIngestHandler({ ingest: port, bucket: env.bucket, telemetry });
+});

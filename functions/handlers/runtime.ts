@@ -1,7 +1,8 @@
 /**
- * Wiring shared by the Lambda handlers: the environment each function needs (validated once, with zod),
- * and the Lifecycle built over the AWS adapters from it. Tests call `awsLifecycle` with clients pointed
- * at moto server, so the production wiring is what they exercise.
+ * Wiring of the Lambda handlers: the environment each function needs (validated once, with zod), and
+ * each function's use case built over the AWS adapters with only the ports it uses (the ingest and adopt
+ * functions get no topic and no secret). Tests call these with clients pointed at moto server, so the
+ * production wiring is what they exercise.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -13,14 +14,21 @@ import { loadSecret } from '../adapters/secret.js';
 import { SnsEventSink } from '../adapters/sns-event-sink.js';
 import { SnsNotifier } from '../adapters/sns-notifier.js';
 import { ConfigError } from '../core/errors.js';
-import type { EventSink, Notifier } from '../core/ports.js';
+import type { ModelState } from '../core/lifecycle/types.js';
+import type { Log } from '../core/ports.js';
 import { parseWith } from '../core/schema-parse.js';
-import { Lifecycle } from '../service/lifecycle.js';
+import { type CheckModel, checkModel } from '../service/check-model.js';
+import { type Decider, decider } from '../service/decide.js';
+import { type IngestBatch, ingestBatch } from '../service/ingest-batch.js';
+import { type InstallReference, installReference } from '../service/install-reference.js';
+import { ModelRepository } from '../service/model-repository.js';
+import { hmacLinks, noticeSender } from '../service/notify.js';
+import { type RunDueChecks, runDueChecks } from '../service/run-due-checks.js';
 import { ENV } from './env.js';
 import { REPORT_LINK_TTL_SECONDS, signReportLink, verifyReportLink } from './report-link.js';
 
 /** Which function is being wired: each gets only what it needs. */
-export type FunctionRole = 'ingest' | 'check' | 'decide';
+export type FunctionRole = 'ingest' | 'check' | 'decide' | 'adopt';
 
 const bucket = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name');
 const topicArn = z.string().regex(/^arn:[a-z-]+:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'expected an SNS topic ARN');
@@ -57,7 +65,7 @@ export interface FunctionEnv {
  */
 export function readFunctionEnv(role: FunctionRole, env: Readonly<Record<string, string | undefined>>): FunctionEnv {
   const source = `environment of the ${role} function`;
-  if (role === 'ingest') {
+  if (role === 'ingest' || role === 'adopt') {
     const parsed = parseWith(ingestEnv, env, source);
     return { bucket: parsed[ENV.bucket] };
   }
@@ -91,17 +99,12 @@ export function clientsFromEnv(env: Readonly<Record<string, string | undefined>>
   return createAwsClients({ endpoint: endpointFromEnv(env) });
 }
 
-/** Options of awsLifecycle. */
-export interface AwsLifecycleOptions {
+/** Options of the AWS wiring of one function. */
+export interface AwsWiringOptions {
   readonly env: FunctionEnv;
   readonly clients: HandlerClients;
-  /**
-   * Base of decision links; the decision function passes its own URL (from the request).
-   * @default env.decideUrl
-   */
-  readonly decideBaseUrl?: string;
-  /** Structured log sink for the lifecycle's steps. */
-  readonly log?: (entry: Record<string, unknown>) => void;
+  /** Structured log sink for the use cases' steps. @default none */
+  readonly log?: Log;
   /**
    * The clock report links expire by.
    * @default () => new Date()
@@ -109,43 +112,73 @@ export interface AwsLifecycleOptions {
   readonly clock?: () => Date;
 }
 
-/** A port the function is not allowed to use: fails loudly instead of needing IAM to refuse it. */
-function refusingNotifier(role: FunctionRole): Notifier {
-  return {
-    send: () => Promise.reject(new ConfigError(`${role} function`, 'has no notices topic: it must not send notices')),
-  };
+function required<T>(value: T | undefined, role: FunctionRole, what: string): T {
+  if (value === undefined) throw new ConfigError(`${role} function`, `has no ${what}`);
+  return value;
 }
 
-function refusingEvents(role: FunctionRole): EventSink {
-  return {
-    publish: () =>
-      Promise.reject(new ConfigError(`${role} function`, 'has no retrain topic: it must not emit retrain events')),
-  };
+function repository(options: AwsWiringOptions): ModelRepository {
+  return new ModelRepository(new S3Store(options.clients.s3, options.env.bucket));
 }
 
 /**
- * Build the Lifecycle over S3, SNS and Secrets Manager for one function (the secret comes from its
- * five-minute cache, so a rotation is picked up without a cold start).
+ * The ingest function's use case: the repository only (no topic, no secret: IAM grants it none either).
  * @example
- * const lifecycle = await awsLifecycle('check', { env: readFunctionEnv('check', process.env), clients });
+ * const port = awsIngest({ env: readFunctionEnv('ingest', process.env), clients });
  */
-export async function awsLifecycle(role: FunctionRole, options: AwsLifecycleOptions): Promise<Lifecycle> {
-  const { env, clients } = options;
-  const store = new S3Store(clients.s3, env.bucket);
-  const notifier =
-    env.noticesTopicArn !== undefined ? new SnsNotifier(clients.sns, env.noticesTopicArn) : refusingNotifier(role);
-  const events =
-    env.retrainTopicArn !== undefined ? new SnsEventSink(clients.sns, env.retrainTopicArn) : refusingEvents(role);
-  // The ingest function has no access to the secret; nothing it does signs or verifies a link.
-  const secret = env.secretId !== undefined ? await loadSecret(clients.secrets, env.secretId) : new Uint8Array(0);
-  const decideBaseUrl = options.decideBaseUrl ?? env.decideUrl ?? '';
+export function awsIngest(options: AwsWiringOptions): { ingest: IngestBatch } {
+  return { ingest: ingestBatch({ repo: repository(options), log: options.log }) };
+}
+
+/**
+ * The check function's use cases: checks, notices (links signed with the secret from its five-minute
+ * cache) and, for veto mode and lapsed publishes, the retrain topic.
+ * @example
+ * const port = await awsCheck({ env: readFunctionEnv('check', process.env), clients });
+ */
+export async function awsCheck(options: AwsWiringOptions): Promise<{ check: CheckModel; checkDue: RunDueChecks }> {
+  const { env, clients, log } = options;
+  const repo = repository(options);
+  const secret = await loadSecret(clients.secrets, required(env.secretId, 'check', 'secret'));
+  const baseUrl = required(env.decideUrl, 'check', 'decision URL');
   const clock = options.clock ?? (() => new Date());
   // Notices link the report through the decision function: the bucket itself stays private.
-  const reportUrl =
-    role === 'check' && env.decideUrl !== undefined
-      ? async (key: string) => signReportLink(decideBaseUrl, key, Math.floor(clock().getTime() / 1000) + REPORT_LINK_TTL_SECONDS, secret)
-      : undefined;
-  return new Lifecycle({ store, notifier, events, secret, decideBaseUrl, log: options.log, ...(reportUrl ? { reportUrl } : {}) });
+  const reportLink = async (key: string) => signReportLink(baseUrl, key, Math.floor(clock().getTime() / 1000) + REPORT_LINK_TTL_SECONDS, secret);
+  const sendNotice = noticeSender({ repo, notifier: new SnsNotifier(clients.sns, required(env.noticesTopicArn, 'check', 'notices topic')), links: hmacLinks({ secret, baseUrl, reportLink }), log });
+  const check = checkModel({ repo, sendNotice, log });
+  const events = new SnsEventSink(clients.sns, required(env.retrainTopicArn, 'check', 'retrain topic'));
+  return { check, checkDue: runDueChecks({ repo, check, sendNotice, events, log }) };
+}
+
+/**
+ * The decision function's use case: verify links and decide, with the retrain topic.
+ * @example
+ * const port = await awsDecide({ env: readFunctionEnv('decide', process.env), clients });
+ */
+export async function awsDecide(options: AwsWiringOptions): Promise<Decider> {
+  const { env, clients, log } = options;
+  const secret = await loadSecret(clients.secrets, required(env.secretId, 'decide', 'secret'));
+  const events = new SnsEventSink(clients.sns, required(env.retrainTopicArn, 'decide', 'retrain topic'));
+  return decider({ repo: repository(options), events, secret, log });
+}
+
+/**
+ * The adopt function's use case and the store it reads manifests from: no topic, no secret.
+ * @example
+ * const { port, store } = awsAdopt({ env: readFunctionEnv('adopt', process.env), clients });
+ */
+export function awsAdopt(options: Pick<AwsWiringOptions, 'env' | 'log'> & { readonly clients: Pick<HandlerClients, 's3'> }): { port: InstallReference & Pick<ModelRepository, 'decisionLog'> & { state(modelId: string): Promise<ModelState | undefined> }; store: S3Store } {
+  const store = new S3Store(options.clients.s3, options.env.bucket);
+  const repo = new ModelRepository(store);
+  const references = installReference({ repo, log: options.log });
+  return {
+    port: {
+      ...references,
+      decisionLog: (modelId) => repo.decisionLog(modelId),
+      state: async (modelId) => (await repo.state(modelId))?.value,
+    },
+    store,
+  };
 }
 
 /** Reads the report a signed link names: undefined when it is no longer stored; DecisionTokenError when the link is bad. */

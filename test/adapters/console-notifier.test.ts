@@ -45,6 +45,7 @@ describe('Function: FileEventSink', () => {
     const event = (i: number): RetrainRequested => ({
       type: 'RetrainRequested',
       schemaVersion: 1,
+      eventId: `retrain-p${i}`,
       modelId: 'fraud',
       proposalId: `p${i}`,
       reason: 'approved',

@@ -31,6 +31,7 @@ function retrainEvent(modelId: string, proposalId: string, reason: string): Retr
   return {
     type: 'RetrainRequested',
     schemaVersion: 1,
+    eventId: `retrain-${proposalId}`,
     modelId,
     proposalId,
     reason,
@@ -64,6 +65,7 @@ describe('Function: SnsEventSink.publish', () => {
     expect(received[0].Subject).toBe('RetrainRequested churn-v3');
     expect(received[0].MessageAttributes).toEqual({
       type: { Type: 'String', Value: 'RetrainRequested' },
+      eventId: { Type: 'String', Value: 'retrain-p1' },
       modelId: { Type: 'String', Value: 'churn-v3' },
       reason: { Type: 'String', Value: 'approved' },
     });

@@ -19,7 +19,7 @@ import { S3Store } from '../../functions/adapters/s3-store.js';
 import { modelStateSchema, type DecisionLogEntry } from '../../functions/core/lifecycle/types.js';
 import { parseSignature } from '../../functions/core/signature/index.js';
 import { AdoptRunError, makeAdoptHandler, type AdoptRunResult } from '../../functions/handlers/adopt.js';
-import { adoptRuntime } from '../../functions/handlers/adopt-runtime.js';
+import { awsAdopt, readFunctionEnv } from '../../functions/handlers/runtime.js';
 import { uploadAdoptionManifest } from '../../functions/service/adoption-upload.js';
 import { uploadModelConfig } from '../../functions/service/config-upload.js';
 import { createTelemetry } from '../../functions/service/logger.js';
@@ -35,7 +35,7 @@ const run = promisify(execFile);
  * synthesized construct configures (events and key filter, read from its template) targets an SQS queue
  * instead: moto builds the very same S3 event for Lambda and SQS targets (moto/s3/notifications.py), and the
  * handler receives that event as S3's asynchronous Lambda invocation delivers it — the plain `{Records:[...]}`.
- * The handler runs on the production wiring (adoptRuntime over an S3 client pointed at moto).
+ * The handler runs on the production wiring (awsAdopt over an S3 client pointed at moto).
  */
 
 type Json = Record<string, unknown>;
@@ -88,8 +88,8 @@ describe('Function: adopt handler end to end on moto server', () => {
     setupEvents = (await drain(sqs, queueUrl)).map((m) => JSON.parse(String(m.Body)) as unknown);
     store = new S3Store(s3, BUCKET);
     await uploadModelConfig(store, { schemaVersion: 1, modelId: MODEL, batchPrefix: 'batches/fraud/', cadence: { minCheckInterval: '1h' } }, 'fraud.json');
-    const runtime = adoptRuntime({ bucket: BUCKET, s3 });
-    handler = makeAdoptHandler({ lifecycle: runtime.lifecycle, manifests: runtime.store, bucket: BUCKET, telemetry });
+    const runtime = awsAdopt({ env: readFunctionEnv('adopt', { BUCKET }), clients: { s3 } });
+    handler = makeAdoptHandler({ references: runtime.port, manifests: runtime.store, bucket: BUCKET, telemetry });
   });
 
   afterAll(async () => {

@@ -13,7 +13,7 @@ import { makeCheckHandler } from '../../functions/handlers/check.js';
 import { makeDecideHandler } from '../../functions/handlers/decide.js';
 import { ENV } from '../../functions/handlers/env.js';
 import { makeIngestHandler } from '../../functions/handlers/ingest.js';
-import { awsLifecycle, awsReportReader, readFunctionEnv, type FunctionRole } from '../../functions/handlers/runtime.js';
+import { awsAdopt, awsCheck, awsDecide, awsIngest, awsReportReader, readFunctionEnv, type FunctionRole } from '../../functions/handlers/runtime.js';
 import { uploadModelConfig } from '../../functions/service/config-upload.js';
 import { createTelemetry } from '../../functions/service/logger.js';
 import { RETRAIN_FILTER_POLICY_EXAMPLE } from '../../lib/driftgate.js';
@@ -62,15 +62,13 @@ describe('Function: driftgate end to end on moto server', () => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const telemetry = createTelemetry('driftgate-e2e', { logLevel: 'ERROR' });
 
-  const lifecycleFor = (role: FunctionRole, decideBaseUrl?: string) => () =>
-    awsLifecycle(role, {
-      env: readFunctionEnv(role, envRecord),
-      clients: { s3: world.s3, sns: world.sns, secrets: world.secrets },
-      decideBaseUrl,
-      clock: () => clock,
-    });
+  const wiring = (role: FunctionRole) => ({
+    env: readFunctionEnv(role, envRecord),
+    clients: { s3: world.s3, sns: world.sns, secrets: world.secrets },
+    clock: () => clock,
+  });
   const ingest = () =>
-    makeIngestHandler({ lifecycle: lifecycleFor('ingest'), bucket: world.bucket, telemetry, clock: () => clock });
+    makeIngestHandler({ ingest: async () => awsIngest(wiring('ingest')), bucket: world.bucket, telemetry, clock: () => clock });
 
   beforeAll(async () => {
     // Prepare: the stack's settings, moto, the Parquet files (pyarrow), the local function URL.
@@ -88,7 +86,7 @@ describe('Function: driftgate end to end on moto server', () => {
       retrainFilterPolicy: { modelId: [MODEL], reason: [RETRAIN_FILTER_POLICY_EXAMPLE.reason[0]] },
     });
     const decide = makeDecideHandler({
-      lifecycle: (baseUrl) => lifecycleFor('decide', baseUrl)(),
+      decisions: () => awsDecide(wiring('decide')),
       reports: (query, now) =>
         awsReportReader({ env: readFunctionEnv('decide', envRecord), clients: { s3: world.s3, sns: world.sns, secrets: world.secrets } })(query, now),
       telemetry,
@@ -137,7 +135,7 @@ describe('Function: driftgate end to end on moto server', () => {
       'e2e config',
     );
     await upload(`reference-data/${MODEL}/train.parquet`, 'reference.parquet');
-    await (await lifecycleFor('check')()).setReference(MODEL, [`reference-data/${MODEL}/train.parquet`], T0, 'v1');
+    await awsAdopt(wiring('adopt')).port.setReference(MODEL, [`reference-data/${MODEL}/train.parquet`], T0, 'v1');
     clock = at(1);
     await upload(`batches/${MODEL}/2026-03-02.parquet`, 'drift-1.parquet');
     await upload(`batches/${MODEL}/2026-03-03.parquet`, 'drift-2.parquet');
@@ -203,7 +201,7 @@ describe('Function: driftgate end to end on moto server', () => {
   it('checks on schedule, notifies with signed links, shows evidence on GET, refuses a forgery, retrains once on approval', async () => {
     // Prepare
     clock = at(25);
-    const check = makeCheckHandler({ lifecycle: lifecycleFor('check'), telemetry, clock: () => clock });
+    const check = makeCheckHandler({ checks: () => awsCheck(wiring('check')), telemetry, clock: () => clock });
     const scheduleEvent = { ...settings.scheduleInput, scheduledTime: clock.toISOString(), executionId: 'e2e-1' };
 
     // Act: the scheduled check.

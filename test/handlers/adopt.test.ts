@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../../functions/core/errors.js';
 import { AdoptRunError, makeAdoptHandler, type AdoptRunResult } from '../../functions/handlers/adopt.js';
-import { ADOPT_PLACEHOLDER_DECIDE_URL, adoptRuntime, readAdoptEnv } from '../../functions/handlers/adopt-runtime.js';
+import { awsAdopt, readFunctionEnv } from '../../functions/handlers/runtime.js';
 import { ENV } from '../../functions/handlers/env.js';
 import { FIXTURES, localWorld, quietTelemetry, type LocalWorld } from './support.js';
 
@@ -53,7 +53,7 @@ describe('Function: makeAdoptHandler', () => {
   afterEach(() => world.cleanup());
 
   const handlerOf = (telemetry = quietTelemetry('adopt-test')) =>
-    makeAdoptHandler({ lifecycle: world.lifecycle, manifests: world.store, bucket: BUCKET, telemetry, clock: () => now });
+    makeAdoptHandler({ references: world.lifecycle, manifests: world.store, bucket: BUCKET, telemetry, clock: () => now });
 
   it('sets the first reference of a model that has none, then adopts the next version', async () => {
     // Prepare
@@ -197,11 +197,11 @@ describe('Function: makeAdoptHandler', () => {
   });
 });
 
-describe('Function: readAdoptEnv', () => {
+describe('Function: readFunctionEnv (adopt)', () => {
   it('needs only the bucket, and names a bad one', () => {
     // Act
-    const env = readAdoptEnv({ [ENV.bucket]: 'my-data-bucket', [ENV.noticesTopicArn]: 'ignored' });
-    const act = (): unknown => readAdoptEnv({ [ENV.bucket]: 'Bad_Bucket' });
+    const env = readFunctionEnv('adopt', { [ENV.bucket]: 'my-data-bucket', [ENV.noticesTopicArn]: 'ignored' });
+    const act = (): unknown => readFunctionEnv('adopt', { [ENV.bucket]: 'Bad_Bucket' });
 
     // Assess
     expect(env).toEqual({ bucket: 'my-data-bucket' });
@@ -209,21 +209,18 @@ describe('Function: readAdoptEnv', () => {
   });
 });
 
-describe('Function: adoptRuntime', () => {
-  it('builds a lifecycle whose notifier and event sink refuse', async () => {
+describe('Function: awsAdopt', () => {
+  it('wires only the reference use case: no notices, no retrain events, no links to sign', async () => {
     // Prepare
     const { S3Client } = await import('@aws-sdk/client-s3');
     const s3 = new S3Client({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
 
     // Act
-    const runtime = adoptRuntime({ bucket: 'my-data-bucket', s3 });
-    const deps = (runtime.lifecycle as unknown as { deps: { notifier: { send: (n: unknown) => Promise<unknown> }; events: { publish: (e: unknown) => Promise<unknown> }; decideBaseUrl: string } }).deps;
+    const { port, store } = awsAdopt({ env: readFunctionEnv('adopt', { BUCKET: 'my-data-bucket' }), clients: { s3 } });
 
     // Assess
-    expect(runtime.store.bucket).toBe('my-data-bucket');
-    expect(deps.decideBaseUrl).toBe(ADOPT_PLACEHOLDER_DECIDE_URL);
-    await expect(deps.notifier.send({})).rejects.toThrow(/adopt function: has no notices topic/);
-    await expect(deps.events.publish({})).rejects.toThrow(/adopt function: has no retrain topic/);
+    expect(store.bucket).toBe('my-data-bucket');
+    expect(Object.keys(port).sort()).toEqual(['adopt', 'decisionLog', 'setReference', 'state']);
     s3.destroy();
   });
 });

@@ -46,7 +46,7 @@ describe('Function: makeCheckHandler', () => {
   it('runs the due checks for the schedule event', async () => {
     // Prepare
     await world.store.put('config/fraud.json', JSON.stringify({ schemaVersion: 1, modelId: 'fraud', batchPrefix: 'batches/fraud/' }));
-    const handler = makeCheckHandler({ lifecycle: world.lifecycle, telemetry: quietTelemetry('check-test'), clock: () => now });
+    const handler = makeCheckHandler({ checks: world.lifecycle, telemetry: quietTelemetry('check-test'), clock: () => now });
 
     // Act
     const result = await handler({ source: SCHEDULE_SOURCE, scheduledTime: '2026-02-01T00:00:00Z', executionId: 'e-1' });
@@ -58,7 +58,7 @@ describe('Function: makeCheckHandler', () => {
   it('checks one model now for a manual invocation', async () => {
     // Prepare
     await world.store.put('config/fraud.json', JSON.stringify({ schemaVersion: 1, modelId: 'fraud', batchPrefix: 'batches/fraud/' }));
-    const handler = makeCheckHandler({ lifecycle: world.lifecycle, telemetry: quietTelemetry('check-test'), clock: () => now });
+    const handler = makeCheckHandler({ checks: world.lifecycle, telemetry: quietTelemetry('check-test'), clock: () => now });
 
     // Act
     const result = await handler({ modelId: 'fraud' });
@@ -73,7 +73,7 @@ describe('Function: makeCheckHandler', () => {
     await world.store.put('config/broken.json', '{"schemaVersion": 1, "modelId": "broken"}');
     const telemetry = quietTelemetry('check-test');
     const errors = vi.spyOn(telemetry.logger, 'error');
-    const handler = makeCheckHandler({ lifecycle: world.lifecycle, telemetry, clock: () => now });
+    const handler = makeCheckHandler({ checks: world.lifecycle, telemetry, clock: () => now });
 
     // Act
     const act = handler({ source: SCHEDULE_SOURCE });
@@ -86,7 +86,7 @@ describe('Function: makeCheckHandler', () => {
 
   it('rejects an event that is neither the schedule nor a manual run', async () => {
     // Prepare
-    const handler = makeCheckHandler({ lifecycle: world.lifecycle, telemetry: quietTelemetry('check-test'), clock: () => now });
+    const handler = makeCheckHandler({ checks: world.lifecycle, telemetry: quietTelemetry('check-test'), clock: () => now });
 
     // Act
     const act = handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' });
@@ -110,7 +110,7 @@ describe('Function: makeCheckHandler', () => {
       await world.lifecycle.setReference('fraud', ['training/fraud/v1.arrow'], new Date('2026-01-31T00:00:00Z'), 'v1');
       await world.store.put('batches/fraud/b1.arrow', arrowBatch(7, 2));
       await world.lifecycle.ingest('batches/fraud/b1.arrow', new Date('2026-01-31T12:00:00Z'));
-      const handler = makeCheckHandler({ lifecycle: world.lifecycle, telemetry: createTelemetry('driftgate-check', { logLevel: 'SILENT' }), clock: () => now });
+      const handler = makeCheckHandler({ checks: world.lifecycle, telemetry: createTelemetry('driftgate-check', { logLevel: 'SILENT' }), clock: () => now });
 
       // Act
       const result = await handler({ modelId: 'fraud' });

@@ -12,7 +12,7 @@ const NOW = new Date('2026-02-01T12:00:00Z');
 const EXP = Math.floor(NOW.getTime() / 1000) + 3600;
 
 const proposal: Proposal = {
-  schemaVersion: 1,
+  schemaVersion: 2,
   proposalId: 'p-1',
   modelId: 'fraud',
   createdAt: '2026-02-01T10:00:00.000Z',
@@ -32,6 +32,7 @@ const proposal: Proposal = {
   },
   fingerprint: 'amount,<script>',
   notice: { messageId: 'n-1', sentAt: '2026-02-01T10:00:01.000Z' },
+  noticeClaim: null,
   decision: null,
   retrainEvent: null,
   adoptedVersion: null,
@@ -59,7 +60,7 @@ describe('Function: makeDecideHandler', () => {
   beforeEach(async () => {
     world = localWorld();
     await world.store.put('proposals/fraud/p-1.json', JSON.stringify(proposal));
-    handler = makeDecideHandler({ lifecycle: world.lifecycle, telemetry: quietTelemetry('decide-test'), clock: () => NOW });
+    handler = makeDecideHandler({ decisions: world.lifecycle, telemetry: quietTelemetry('decide-test'), clock: () => NOW });
   });
 
   afterEach(() => world.cleanup());
@@ -104,7 +105,7 @@ describe('Function: makeDecideHandler', () => {
       secret: world.secret,
       decideBaseUrl: 'https://decide.example',
     });
-    const downHandler = makeDecideHandler({ lifecycle: down, telemetry: quietTelemetry('decide-test'), clock: () => NOW });
+    const downHandler = makeDecideHandler({ decisions: down, telemetry: quietTelemetry('decide-test'), clock: () => NOW });
     const form = new URLSearchParams({ token: token('approve'), action: 'approve' }).toString();
 
     // Act
@@ -206,7 +207,7 @@ describe('Function: makeDecideHandler (error metric)', () => {
   it('counts each 500 page in DecisionErrors (the invocation itself succeeds), and nothing for a refused link', async () => {
     // Prepare: a stored proposal that is no longer a proposal document.
     await world.store.put('proposals/fraud/p-1.json', '{"schemaVersion": 1, "proposalId": "p-1"');
-    const handler = makeDecideHandler({ lifecycle: world.lifecycle, telemetry: createTelemetry(SERVICE_NAME.decide, { logLevel: 'SILENT' }), clock: () => NOW });
+    const handler = makeDecideHandler({ decisions: world.lifecycle, telemetry: createTelemetry(SERVICE_NAME.decide, { logLevel: 'SILENT' }), clock: () => NOW });
     const sign = (action: 'approve' | 'reject', secret: string): string =>
       signToken({ proposalId: 'p-1', modelId: 'fraud', action, exp: EXP, nonce: 'nonce-123456' }, secret);
 
@@ -235,7 +236,7 @@ describe('Function: makeDecideHandler (error metric)', () => {
     const key = 'reports/fraud/c-1.html';
     await world.store.put(`${key}/stray.txt`, 'not a report');
     const handler = makeDecideHandler({
-      lifecycle: world.lifecycle,
+      decisions: world.lifecycle,
       reports: async (query, now) => {
         const stored = await world.store.get(verifyReportLink(query, world.secret, now));
         return stored === undefined ? undefined : Buffer.from(stored.body).toString('utf8');
@@ -263,7 +264,7 @@ describe('Function: makeDecideHandler (reports)', () => {
     world = localWorld();
     await world.store.put(key, '<!doctype html><h1>Drift report: fraud</h1>');
     handler = makeDecideHandler({
-      lifecycle: world.lifecycle,
+      decisions: world.lifecycle,
       reports: async (query, now) => {
         const verified = verifyReportLink(query, world.secret, now);
         const stored = await world.store.get(verified);

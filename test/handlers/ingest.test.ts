@@ -58,7 +58,7 @@ describe('Function: makeIngestHandler', () => {
     // Prepare
     const telemetry = quietTelemetry('ingest-test');
     const errors = vi.spyOn(telemetry.logger, 'error');
-    const handler = makeIngestHandler({ lifecycle: world.lifecycle, bucket: BUCKET, telemetry, clock: () => new Date('2026-01-01T00:00:00Z') });
+    const handler = makeIngestHandler({ ingest: world.lifecycle, bucket: BUCKET, telemetry, clock: () => new Date('2026-01-01T00:00:00Z') });
 
     // Act
     const response = await handler({
@@ -82,7 +82,7 @@ describe('Function: makeIngestHandler', () => {
 
   it('refuses uploads to another bucket and unreadable messages, record by record', async () => {
     // Prepare
-    const handler = makeIngestHandler({ lifecycle: world.lifecycle, bucket: BUCKET, telemetry: quietTelemetry('ingest-test') });
+    const handler = makeIngestHandler({ ingest: world.lifecycle, bucket: BUCKET, telemetry: quietTelemetry('ingest-test') });
 
     // Act
     const response = await handler({
@@ -100,7 +100,7 @@ describe('Function: makeIngestHandler', () => {
 
   it('stores a re-delivered notification once', async () => {
     // Prepare
-    const handler = makeIngestHandler({ lifecycle: world.lifecycle, bucket: BUCKET, telemetry: quietTelemetry('ingest-test') });
+    const handler = makeIngestHandler({ ingest: world.lifecycle, bucket: BUCKET, telemetry: quietTelemetry('ingest-test') });
     const record = { messageId: 'a', body: s3Body('batches/fraud/good.parquet') };
 
     // Act
@@ -114,7 +114,7 @@ describe('Function: makeIngestHandler', () => {
 
   it('rejects an event that is not an SQS event as a whole', async () => {
     // Prepare
-    const handler = makeIngestHandler({ lifecycle: world.lifecycle, bucket: BUCKET, telemetry: quietTelemetry('ingest-test') });
+    const handler = makeIngestHandler({ ingest: world.lifecycle, bucket: BUCKET, telemetry: quietTelemetry('ingest-test') });
 
     // Act
     const act = handler({ detail: {} });

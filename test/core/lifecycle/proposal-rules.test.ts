@@ -14,6 +14,7 @@ function feature(name: string, drift: boolean, score: number): FeatureDrift {
     status: 'ok',
     test: 'jensenshannon',
     score,
+    severity: score / 0.1,
     threshold: 0.1,
     thresholdSource: 'default',
     scoreKind: 'distance',
