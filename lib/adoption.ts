@@ -1,34 +1,27 @@
-import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Duration, Token } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SqsDestination as LambdaSqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ADOPTIONS_PREFIX, TRAINING_PREFIX } from '../functions/core/lifecycle/adoption.js';
-import { ENV } from '../functions/handlers/env.js';
-import { functionBundling } from './bundling.js';
+import { KEY_PREFIX } from '../functions/core/constants.js';
+import { notifyObjectCreated } from './bucket-notifications.js';
+import { deadLetterQueue } from './dead-letter-queue.js';
+import { DriftgateFunction } from './driftgate-function.js';
 import { grantPrefixes } from './grants.js';
-
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const HANDLER_ENTRY = fileURLToPath(new URL('../functions/handlers/adopt.ts', import.meta.url));
+import { acknowledgeNoDeadLetterQueue } from './nag.js';
 
 /** Key prefixes the adopt function reads and writes, and why. */
 export const ADOPTION_ACCESS = {
   /** Manifests, the model configs, the training data (only `training/`) and the stored signatures (listed to mark them consumed). */
-  read: [ADOPTIONS_PREFIX, 'config/', TRAINING_PREFIX, 'signatures/'],
+  read: [KEY_PREFIX.adoptions, KEY_PREFIX.config, KEY_PREFIX.training, KEY_PREFIX.signatures],
   /** The reference signatures it creates, the state it replaces, the proposal it closes, the log it appends to. */
-  readWrite: ['references/', 'state/', 'proposals/', 'decisions/'],
+  readWrite: [KEY_PREFIX.references, KEY_PREFIX.state, KEY_PREFIX.proposals, KEY_PREFIX.decisions],
 } as const;
-
-/** The same banner as the other functions (lib/driftgate.ts): ESM bundles define require/__filename/__dirname. */
 
 /** Properties of the adoption path. */
 export interface DriftgateAdoptionProps {
@@ -97,7 +90,7 @@ export class DriftgateAdoption extends Construct {
   public readonly function: NodejsFunction;
   /** Adoption events that failed every attempt (the on-failure destination: the event, the error, the attempts). */
   public readonly failureQueue: sqs.Queue;
-  public readonly alarms: cloudwatch.Alarm[] = [];
+  public readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: DriftgateAdoptionProps) {
     super(scope, id);
@@ -107,105 +100,29 @@ export class DriftgateAdoption extends Construct {
     }
     const { bucket } = props;
 
-    this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    const failures = deadLetterQueue(this, 'FailureQueue', {
+      topic: props.alarmTopic,
+      description: 'driftgate: an adoption manifest failed every attempt; see the adopt failure queue',
     });
-    Validations.of(this.failureQueue).acknowledge(
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the dead-letter (on-failure) queue of the adopt function.' },
-      { id: 'Serverless-SQSRedrivePolicy', reason: 'This queue is itself a dead-letter queue; its depth raises an alarm instead.' },
-    );
+    this.failureQueue = failures.queue;
 
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    // An own role instead of the AWSLambdaBasicExecutionRole managed policy: logs only to its group.
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'driftgate adopt function',
-    });
-    logGroup.grantWrite(role);
-
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: HANDLER_ENTRY,
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: `${REPO_ROOT}package-lock.json`,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+    const adopt = new DriftgateFunction(this, 'Function', {
+      handler: 'adopt',
+      bucket,
+      alarmTopic: props.alarmTopic,
       memorySize: props.memorySize ?? 1024,
       timeout: props.timeout ?? Duration.minutes(10),
-      role,
-      logGroup,
-      tracing: lambda.Tracing.ACTIVE,
+      logRetention: props.logRetention,
       retryAttempts: props.retryAttempts ?? 2,
       maxEventAge: props.maxEventAge ?? Duration.hours(6),
       onFailure: new LambdaSqsDestination(this.failureQueue),
-      environment: {
-        [ENV.bucket]: bucket.bucketName,
-        POWERTOOLS_SERVICE_NAME: 'driftgate-adopt',
-        POWERTOOLS_METRICS_NAMESPACE: 'Driftgate',
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: functionBundling(),
+      errorsAlarmDescription: 'driftgate: the adopt function failed (a bad manifest or unreadable training data; it is retried)',
     });
-    Validations.of(this.function).acknowledge({
-      id: 'Serverless-LambdaDLQ',
-      reason:
-        'Invoked asynchronously by S3; failed events go to the on-failure destination (an SQS queue), which records the event, the error and the attempts, unlike a classic DLQ.',
-    });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions.',
-    });
+    this.function = adopt.function;
+    acknowledgeNoDeadLetterQueue(this.function, 'onFailureDestination');
+    grantPrefixes(bucket, adopt.role, ADOPTION_ACCESS);
 
-    grantPrefixes(bucket, role, ADOPTION_ACCESS);
-
-    bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new LambdaDestination(this.function), {
-      prefix: ADOPTIONS_PREFIX,
-      suffix: '.json',
-    });
-    acknowledgeNotificationsHandler(Stack.of(this));
-
-    const alarmAction = new SnsAction(props.alarmTopic);
-    const errors = this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }).createAlarm(this, 'Errors', {
-      alarmDescription: 'driftgate: the adopt function failed (a bad manifest or unreadable training data; it is retried)',
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    const depth = this.failureQueue
-      .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' })
-      .createAlarm(this, 'FailureQueueDepth', {
-        alarmDescription: 'driftgate: an adoption manifest failed every attempt; see the adopt failure queue',
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-    for (const alarm of [errors, depth]) {
-      alarm.addAlarmAction(alarmAction);
-      this.alarms.push(alarm);
-    }
+    notifyObjectCreated(bucket, new LambdaDestination(this.function), { prefix: KEY_PREFIX.adoptions, suffix: '.json' });
+    this.alarms = [adopt.errorsAlarm, failures.depthAlarm];
   }
-}
-
-
-/** Acknowledges findings on the CDK-managed custom resource that configures bucket notifications. */
-function acknowledgeNotificationsHandler(stack: Stack): void {
-  const handler = stack.node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
-  if (handler === undefined) return;
-  Validations.of(handler).acknowledge(
-    {
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'CDK-managed custom resource that configures the bucket notification (not our code).',
-    },
-    {
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'CDK-managed custom resource: s3:PutBucketNotification needs the bucket set at deploy time.',
-    },
-  );
 }

@@ -1,0 +1,134 @@
+import { fileURLToPath } from 'node:url';
+import { RemovalPolicy, type Duration } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/core/constants.js';
+import { driftgateAlarm, functionErrors } from './alarms.js';
+import { functionBundling } from './bundling.js';
+import { acknowledgeTracing } from './nag.js';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** A driftgate handler: `functions/handlers/<name>.ts` exports `handler`; its Powertools service is `SERVICE_NAME[name]`. */
+export type DriftgateHandler = keyof typeof SERVICE_NAME;
+
+/** Properties of one driftgate function. */
+export interface DriftgateFunctionProps {
+  /** The handler the function runs. */
+  readonly handler: DriftgateHandler;
+  /** The data bucket; its name is the function's `BUCKET` variable (grants are the caller's). */
+  readonly bucket: s3.IBucket;
+  /** Where the errors alarm notifies (the notices topic). */
+  readonly alarmTopic: sns.ITopic;
+  /** Memory in MB. */
+  readonly memorySize: number;
+  /** Timeout of one invocation. */
+  readonly timeout: Duration;
+  /**
+   * Retention of the function's log group.
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Variables beside the common ones (bucket, Powertools service and namespace, source maps).
+   * @default - none
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * Queue for asynchronous invocations that failed every attempt.
+   * @default - none; say why with an acknowledgement in lib/nag.ts
+   */
+  readonly deadLetterQueue?: sqs.IQueue;
+  /**
+   * Destination of asynchronous invocations that failed every attempt.
+   * @default - none
+   */
+  readonly onFailure?: lambda.IDestination;
+  /**
+   * Retries of a failed asynchronous invocation.
+   * @default 2 (Lambda's default)
+   */
+  readonly retryAttempts?: number;
+  /**
+   * How long Lambda keeps trying an asynchronous event.
+   * @default Duration.hours(6) (Lambda's default)
+   */
+  readonly maxEventAge?: Duration;
+  /**
+   * Description of the errors alarm.
+   * @default 'driftgate: the <handler> function failed'
+   */
+  readonly errorsAlarmDescription?: string;
+}
+
+/**
+ * One driftgate Lambda function: the handler bundled locally with esbuild (never Docker), Node.js 24 on
+ * arm64, traced, with its own role, its own log group with retention, the common environment, and an
+ * alarm on its errors.
+ *
+ * @example
+ * const ingest = new DriftgateFunction(this, 'Ingest', { handler: 'ingest', bucket, alarmTopic, memorySize: 1024, timeout: Duration.minutes(2) });
+ */
+export class DriftgateFunction extends Construct {
+  public readonly function: NodejsFunction;
+  /** The function's role: it may write to its log group and X-Ray; every other grant is the caller's. */
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+  /** Fires when an invocation fails. */
+  public readonly errorsAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: DriftgateFunctionProps) {
+    super(scope, id);
+    const { handler } = props;
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // An own role instead of the AWSLambdaBasicExecutionRole managed policy: logs only to its group.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `driftgate ${handler} function`,
+    });
+    this.logGroup.grantWrite(this.role);
+    acknowledgeTracing(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: fileURLToPath(new URL(`../functions/handlers/${handler}.ts`, import.meta.url)),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      deadLetterQueue: props.deadLetterQueue,
+      onFailure: props.onFailure,
+      retryAttempts: props.retryAttempts,
+      maxEventAge: props.maxEventAge,
+      environment: {
+        [ENV.bucket]: props.bucket.bucketName,
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME[handler],
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: functionBundling(),
+    });
+
+    this.errorsAlarm = driftgateAlarm(this, 'Errors', {
+      metric: functionErrors(this.function),
+      description: props.errorsAlarmDescription ?? `driftgate: the ${handler} function failed`,
+      topic: props.alarmTopic,
+    });
+  }
+}
