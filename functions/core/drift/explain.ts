@@ -1,9 +1,10 @@
+import { formatShare } from '../format.js';
 import type { CategoricalFeatureDrift, FeatureDrift, NumericFeatureDrift, SchemaChanges } from './types.js';
 import { driftTests, SIGNIFICANCE_LEVEL } from './registry.js';
 
 /**
  * Plain sentences for a feature and for the dataset. Pure text from the computed result: nothing here
- * decides anything.
+ * decides anything. Shares are formatted by the core's one `formatShare` (functions/core/format.ts).
  */
 
 /** A value in the data's units: three significant digits, no exponent for everyday magnitudes. */
@@ -28,14 +29,6 @@ export function formatScore(x: number): string {
 export function formatPValue(p: number): string {
   if (p < 0.001) return 'p < 0.001';
   return `p = ${p < 0.1 ? p.toFixed(3) : p.toFixed(2)}`;
-}
-
-/** A share as a percentage: "18%", "0.4%", "< 0.1%". */
-export function formatShare(x: number): string {
-  if (x === 0) return '0%';
-  if (x < 0.001) return '< 0.1%';
-  if (x < 0.1) return `${Number((x * 100).toFixed(1))}%`;
-  return `${Math.round(x * 100)}%`;
 }
 
 function signed(x: number): string {

@@ -5,7 +5,12 @@
  */
 export * from './types.js';
 export * from './options.js';
-export { compare, MIN_VALUES, FEATURE_RULE, PLOT_CATEGORIES, NULL_SHARE_RISE, NULL_SHARE_RULE, twoProportionPValue } from './compare.js';
+export { compare } from './compare.js';
+export { MIN_VALUES, FEATURE_RULE, PLOT_CATEGORIES } from './judge-feature.js';
+export { NULL_SHARE_RISE, NULL_SHARE_RULE, twoProportionPValue } from './null-share.js';
+export { rankFeatures, byDriftThenSeverity } from './rank.js';
+export { jsonNumberSchema, encodeNumber, NON_FINITE_TOKENS } from './json-number.js';
+export type { DeepReadonly } from './json-number.js';
 export { MAX_SCORE, finiteScore, clampFinite } from './finite.js';
 export { selectTest, assertTestApplies, testsFor, SELECTION_RULE } from './select-test.js';
 export type { TestSelection, KindDefault } from './select-test.js';
@@ -30,4 +35,4 @@ export type { ChiSquareResult } from './chi-square.js';
 export { categoryTable, chiSquareFromSignatures, unseenShare, OTHER_LABEL } from './categorical.js';
 export type { CategoryTable } from './categorical.js';
 export { kolmogorovSf, chi2Sf, regularizedGammaQ, logGamma, normalTwoSidedP } from './special.js';
-export { formatValue, formatScore, formatPValue, formatShare } from './explain.js';
+export { formatValue, formatScore, formatPValue } from './explain.js';

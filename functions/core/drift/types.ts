@@ -1,96 +1,127 @@
 /**
  * CONTRACT (owned by the drift module; consumers: lifecycle, report, CLI, handlers).
- * The result of comparing a current signature with a reference signature.
+ * The result of comparing a current signature with a reference signature: one zod schema, the types
+ * inferred from it. compare builds it, stored documents (report JSON) parse it back.
  */
+import { z } from 'zod';
+import { jsonNumberSchema as num, type DeepReadonly } from './json-number.js';
+
+const nullableNum = num.nullable();
+/** [min, max] of a column's finite values, null when it had none. */
+const rangeSchema = z.tuple([nullableNum, nullableNum]);
+const beforeAfter = z.object({ reference: num, current: num });
+
+/** The dataset verdict. */
+export const driftVerdictSchema = z.enum(['drift', 'no-drift', 'insufficient-data']);
+export type DriftVerdict = z.output<typeof driftVerdictSchema>;
 
 /** Where a feature's threshold came from. */
-export type ThresholdSource = 'feature' | 'model' | 'default';
+export const thresholdSourceSchema = z.enum(['feature', 'model', 'default']);
+export type ThresholdSource = z.output<typeof thresholdSourceSchema>;
 
-export interface NumericMetrics {
-  readonly ksStat: number;
-  readonly ksPValue: number;
+export const numericMetricsSchema = z.object({
+  ksStat: num,
+  ksPValue: num,
   /** Wasserstein-1 distance divided by the reference standard deviation. */
-  readonly wassersteinNorm: number;
-  readonly psi: number;
+  wassersteinNorm: num,
+  psi: num,
   /** Jensen–Shannon distance, base 2, on the reference's bins. */
-  readonly jsDistance: number;
-}
+  jsDistance: num,
+});
+export type NumericMetrics = DeepReadonly<z.output<typeof numericMetricsSchema>>;
 
-export interface CategoricalMetrics {
-  readonly jsDistance: number;
-  readonly psi: number;
-  readonly chi2PValue: number;
+export const categoricalMetricsSchema = z.object({
+  jsDistance: num,
+  psi: num,
+  chi2PValue: num,
   /** Share of current non-null values never seen in the reference. */
-  readonly unseenShare: number;
-}
+  unseenShare: num,
+});
+export type CategoricalMetrics = DeepReadonly<z.output<typeof categoricalMetricsSchema>>;
 
-interface FeatureDriftBase {
-  readonly name: string;
-  readonly drift: boolean;
+const featureDriftBase = {
+  name: z.string(),
+  drift: z.boolean(),
   /** `ok`, or `insufficient-data` when the current sample is too small to judge (never drift then). */
-  readonly status: 'ok' | 'insufficient-data';
-  /** Name of the registry test that decided (e.g. "wasserstein", "jensenshannon"). */
-  readonly test: string;
-  readonly score: number;
-  readonly threshold: number;
-  readonly thresholdSource: ThresholdSource;
+  status: z.enum(['ok', 'insufficient-data']),
+  /** Name of the registry test that decided (e.g. "wasserstein", "jensenshannon", "null-share"). */
+  test: z.string(),
+  score: num,
+  threshold: num,
+  thresholdSource: thresholdSourceSchema,
   /** Whether drift means score >= threshold (distance) or score < threshold (p-value). */
-  readonly scoreKind: 'distance' | 'p-value';
-  readonly nullShare: { readonly reference: number; readonly current: number };
-  readonly count: { readonly reference: number; readonly current: number };
+  scoreKind: z.enum(['distance', 'p-value']),
+  /**
+   * How far past its decision the feature is, 1 = at the boundary: ≥ 1 exactly when it drifts, -1 when not
+   * judged. Computed once, with the verdict (compare's `severityOf`); reports, notices and ranking read it.
+   */
+  severity: num,
+  nullShare: beforeAfter,
+  count: beforeAfter,
   /** One plain sentence: what moved and by how much. */
-  readonly explanation: string;
-}
+  explanation: z.string(),
+};
 
-export interface NumericFeatureDrift extends FeatureDriftBase {
-  readonly kind: 'numeric';
-  readonly metrics: NumericMetrics;
+export const numericFeatureDriftSchema = z.object({
+  ...featureDriftBase,
+  kind: z.literal('numeric'),
+  metrics: numericMetricsSchema,
   /** Share of current finite values outside the reference [min, max]. */
-  readonly outOfRangeShare: number;
-  readonly range: { readonly reference: readonly [number | null, number | null]; readonly current: readonly [number | null, number | null] };
+  outOfRangeShare: num,
+  range: z.object({ reference: rangeSchema, current: rangeSchema }),
   /** p1, p5, p25, p50, p75, p95, p99 before -> after. */
-  readonly quantiles: readonly { readonly p: number; readonly reference: number | null; readonly current: number | null }[];
+  quantiles: z.array(z.object({ p: num, reference: nullableNum, current: nullableNum })),
   /** Reference bins and both distributions on them, for plots. */
-  readonly bins: { readonly edges: readonly number[]; readonly reference: readonly number[]; readonly current: readonly number[] };
-  readonly mean: { readonly reference: number; readonly current: number };
-}
+  bins: z.object({ edges: z.array(num), reference: z.array(num), current: z.array(num) }),
+  mean: beforeAfter,
+});
+export type NumericFeatureDrift = DeepReadonly<z.output<typeof numericFeatureDriftSchema>>;
 
-export interface CategoricalFeatureDrift extends FeatureDriftBase {
-  readonly kind: 'categorical';
-  readonly metrics: CategoricalMetrics;
+export const categoricalFeatureDriftSchema = z.object({
+  ...featureDriftBase,
+  kind: z.literal('categorical'),
+  metrics: categoricalMetricsSchema,
   /** Top categories with their shares before and after; `unseen` marks values absent from the reference. */
-  readonly categories: readonly { readonly value: string; readonly reference: number; readonly current: number; readonly unseen: boolean }[];
-}
+  categories: z.array(z.object({ value: z.string(), reference: num, current: num, unseen: z.boolean() })),
+});
+export type CategoricalFeatureDrift = DeepReadonly<z.output<typeof categoricalFeatureDriftSchema>>;
 
+export const featureDriftSchema = z.discriminatedUnion('kind', [numericFeatureDriftSchema, categoricalFeatureDriftSchema]);
 export type FeatureDrift = NumericFeatureDrift | CategoricalFeatureDrift;
 
-export interface SchemaChanges {
-  readonly missing: readonly string[];
-  readonly added: readonly string[];
-  readonly retyped: readonly { readonly name: string; readonly reference: string; readonly current: string }[];
-}
+export const schemaChangesSchema = z.object({
+  missing: z.array(z.string()),
+  added: z.array(z.string()),
+  retyped: z.array(z.object({ name: z.string(), reference: z.string(), current: z.string() })),
+});
+export type SchemaChanges = DeepReadonly<z.output<typeof schemaChangesSchema>>;
 
-export interface DriftResult {
-  readonly schemaVersion: 1;
-  readonly drift: boolean;
-  readonly verdict: 'drift' | 'no-drift' | 'insufficient-data';
+/** A time-axis column: its range, not tested. */
+export const timeRangeSchema = z.object({ name: z.string(), reference: rangeSchema, current: rangeSchema });
+export type TimeRange = DeepReadonly<z.output<typeof timeRangeSchema>>;
+
+export const driftResultSchema = z.object({
+  schemaVersion: z.literal(1),
+  drift: z.boolean(),
+  verdict: driftVerdictSchema,
   /** The dataset rule applied and the sentence that explains the verdict. */
-  readonly rule: { readonly kind: string; readonly description: string };
-  /** Sorted by drift first, then by score relative to threshold, descending. */
-  readonly features: readonly FeatureDrift[];
-  readonly schema: SchemaChanges;
+  rule: z.object({ kind: z.string(), description: z.string() }),
+  /** Ranked by `rankFeatures` (drift first, then severity descending, then name). */
+  features: z.array(featureDriftSchema),
+  schema: schemaChangesSchema,
   /** Time-axis columns: their range, not tested. */
-  readonly time: readonly { readonly name: string; readonly reference: readonly [number | null, number | null]; readonly current: readonly [number | null, number | null] }[];
-  readonly rowCount: { readonly reference: number; readonly current: number };
+  time: z.array(timeRangeSchema),
+  rowCount: beforeAfter,
   /** Plain-language summary of what moved and by how much. */
-  readonly summary: string;
+  summary: z.string(),
   /** Dataset-level drift score in [0, 1] (share of features drifted, weighted as the rule says), for the cadence. */
-  readonly score: number;
+  score: num,
   /**
-   * Continuous drift index for the cadence: the largest score/threshold ratio over tested features whose
-   * test is a distance (1 = at the threshold). The cadence forecasts when it crosses 1.
-   * Each feature's ratio is capped by its significance, min(score / threshold, ln p / ln 0.05), so it
+   * Continuous drift index for the cadence: the largest severity over tested features whose test is a
+   * distance (1 = at the threshold). The cadence forecasts when it crosses 1.
+   * Each feature's severity is capped by its significance, min(score / threshold, ln p / ln 0.05), so it
    * reaches 1 exactly when the feature drifts and sampling noise in a small batch cannot push it past 1.
    */
-  readonly driftIndex: number;
-}
+  driftIndex: num,
+});
+export type DriftResult = DeepReadonly<z.output<typeof driftResultSchema>>;

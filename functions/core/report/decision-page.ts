@@ -3,7 +3,7 @@
  * since mail scanners prefetch links) and a result page after the POST.
  */
 import { escapeHtml, safeHref } from './escape.js';
-import { formatInterval, formatUtcDateTime } from './format.js';
+import { formatInterval, formatUtcDateTime } from '../format.js';
 import { DECISION_CSP, renderPage } from './page.js';
 import type { DecisionAction, DecisionPageInput, DecisionResultInput } from './types.js';
 

@@ -1,11 +1,13 @@
 /**
  * The drift report: one self-contained HTML page that explains a verdict.
  */
+import { rankFeatures } from '../drift/rank.js';
+import { SIGNIFICANCE_LEVEL } from '../drift/registry.js';
 import type { CategoricalFeatureDrift, DriftResult, FeatureDrift, NumericFeatureDrift } from '../drift/types.js';
+import { formatDelta, formatInterval, formatNumber, formatShare, formatUtcDateTime, formatUtcDay, MISSING } from '../format.js';
 import { escapeHtml } from './escape.js';
-import { formatDelta, formatInterval, formatNumber, formatShare, formatUtcDateTime, formatUtcDay, MISSING } from './format.js';
 import { renderPage, REPORT_CSP } from './page.js';
-import { describeMove, featureSeverity, headline, quantileLabels, rankFeatures } from './summary.js';
+import { describeMove, headline, quantileLabels } from './summary.js';
 import { categoryChart, histogramChart, historyChart } from './svg.js';
 import type { ReportInput } from './types.js';
 
@@ -66,12 +68,14 @@ function rankingTable(ranked: readonly FeatureDrift[]): string {
       `<td class="num">${formatNumber(f.score, 3)}</td>` +
       `<td class="num">${cmp} ${formatNumber(f.threshold, 3)}</td>` +
       `<td>${SOURCE_LABEL[f.thresholdSource]}</td>` +
-      `<td class="num">${f.status === 'insufficient-data' ? MISSING : formatNumber(featureSeverity(f), 3)}</td>` +
+      `<td class="num">${f.status === 'insufficient-data' ? MISSING : formatNumber(f.severity, 3)}</td>` +
       `<td>${e(describeMove(f))}</td></tr>`;
   });
   return (
     `<section id="ranking" aria-labelledby="ranking-h"><h2 id="ranking-h">Features ranked by drift</h2>` +
-    `<p class="meta">Severity is score ÷ threshold for distances and log(p) ÷ log(threshold) for p-values: above 1 means drift.</p>` +
+    `<p class="meta">Severity is how far a feature is past its decision (1 = at the boundary; 1 or more exactly when it drifts): ` +
+    `for a distance test, the smaller of score ÷ threshold and log(p) ÷ log(${SIGNIFICANCE_LEVEL}) of its significance test; ` +
+    `for a p-value test, log(p) ÷ log(threshold); a null-share drift counts at least 1.</p>` +
     `<table><caption>Per-feature tests</caption><thead><tr><th scope="col" class="num">#</th><th scope="col">Feature</th><th scope="col">Result</th>` +
     `<th scope="col">Kind</th><th scope="col">Test</th><th scope="col" class="num">Score</th><th scope="col" class="num">Drift when</th>` +
     `<th scope="col">Threshold from</th><th scope="col" class="num">Severity</th><th scope="col">What moved</th></tr></thead>` +

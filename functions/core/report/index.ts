@@ -2,7 +2,10 @@
 export { renderHtmlReport } from './html-report.js';
 export { renderReportJson, parseReportJson, reportJsonSchema, stableJson, REPORT_JSON_SCHEMA_VERSION } from './report-json.js';
 export { renderNotice, utf8Bytes, NOTICE_MAX_BYTES, NOTICE_SUBJECT_MAX_CHARS } from './notice.js';
+export { noticeSubject, toSubjectAscii, NOTICE_SUBJECT_MAX_BYTES, DEFAULT_SUBJECT_PREFIX } from './notice-subject.js';
+export type { SubjectParts } from './notice-subject.js';
 export { renderDecisionPage, renderDecisionResult } from './decision-page.js';
-export { headline, describeMove, rankFeatures, featureSeverity } from './summary.js';
+export { headline, describeMove } from './summary.js';
+export { rankFeatures } from '../drift/rank.js';
 export { REPORT_CSP, DECISION_CSP } from './page.js';
 export * from './types.js';

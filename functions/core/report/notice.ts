@@ -2,16 +2,18 @@
  * The notice sent to humans (SNS email / chat): a plain sentence first, then the evidence and the links.
  */
 import { ConfigError } from '../errors.js';
+import { rankFeatures } from '../drift/rank.js';
 import type { DriftResult } from '../drift/types.js';
-import { formatDelta, formatNumber, formatUtcDateTime, formatUtcDay } from './format.js';
-import { describeMove, headline, quote, rankFeatures } from './summary.js';
+import { formatDelta, formatNumber, formatUtcDateTime, formatUtcDay } from '../format.js';
+import { DEFAULT_SUBJECT_PREFIX, NOTICE_SUBJECT_MAX_BYTES, noticeSubject } from './notice-subject.js';
+import { describeMove, headline, quote } from './summary.js';
 import type { NoticeInput, RenderedNotice } from './types.js';
 
 /** Most bytes (UTF-8) of notice text: fits an SNS SMS-less message, a chat post and an email preview. */
 export const NOTICE_MAX_BYTES = 2048;
 
-/** SNS requires a subject of ASCII printable characters, shorter than 100 characters. */
-export const NOTICE_SUBJECT_MAX_CHARS = 99;
+/** @deprecated The subject is final as rendered; use NOTICE_SUBJECT_MAX_BYTES (notice-subject.ts) for the limit. */
+export const NOTICE_SUBJECT_MAX_CHARS = NOTICE_SUBJECT_MAX_BYTES;
 
 /** Longest column or category name quoted in a notice (the report shows the full names). */
 const NAME_MAX = 48;
@@ -23,31 +25,17 @@ export function utf8Bytes(text: string): number {
   return encoder.encode(text).length;
 }
 
-function asciiSubject(text: string): string {
-  // SNS rejects non-ASCII and control characters in a subject; replace rather than fail the notice.
-  const ascii = text
-    .replace(/[—–]/g, '-')
-    .replace(/→/g, '->')
-    // eslint-disable-next-line no-control-regex
-    .replace(/[^\x20-\x7e]/g, '?');
-  return ascii.length <= NOTICE_SUBJECT_MAX_CHARS ? ascii : `${ascii.slice(0, NOTICE_SUBJECT_MAX_CHARS - 3)}...`;
-}
-
 function subjectOf(input: NoticeInput): string {
   const r = input.result;
   const drifted = r.features.filter((f) => f.drift).length;
-  const what =
+  const verdict =
     r.verdict === 'drift'
       ? `drift in ${drifted} of ${r.features.length} features`
       : r.verdict === 'no-drift'
         ? 'no drift'
         : 'too little data to judge';
-  const tail = input.vetoAt === undefined ? ` - decide by ${formatUtcDay(input.expiresAt)}` : ` - retrain ${formatUtcDay(input.vetoAt)} unless rejected`;
-  // The model id is the part we shorten: the verdict and the deadline must survive.
-  const fixed = `[driftgate] : ${what}${tail}`;
-  const room = Math.max(8, NOTICE_SUBJECT_MAX_CHARS - fixed.length);
-  const model = input.modelId.length <= room ? input.modelId : `${input.modelId.slice(0, room - 3)}...`;
-  return asciiSubject(`[driftgate] ${model}: ${what}${tail}`);
+  const deadline = input.vetoAt === undefined ? `decide by ${formatUtcDay(input.expiresAt)}` : `retrain ${formatUtcDay(input.vetoAt)} unless rejected`;
+  return noticeSubject({ prefix: input.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX, modelId: input.modelId, verdict, deadline });
 }
 
 function featureLines(result: DriftResult, limit: number): string[] {
@@ -112,7 +100,8 @@ function compose(blocks: readonly (readonly string[])[]): string {
 }
 
 /**
- * Render the notice: a subject (ASCII, < 100 chars) and a text of at most 2048 UTF-8 bytes that starts
+ * Render the notice: its final subject (`noticeSubject`: the prefix, the model, the verdict and the deadline
+ * in printable ASCII within 99 bytes) and a text of at most 2048 UTF-8 bytes that starts
  * with one plain sentence; when too long it drops features beyond the top few, then the forecast and
  * schema lines, never the links.
  * @example

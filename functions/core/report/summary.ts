@@ -1,34 +1,10 @@
 /**
- * Plain-language pieces shared by the HTML report and the notice: ranking, "what moved", the headline.
+ * Plain-language pieces shared by the HTML report and the notice: "what moved" and the headline. The
+ * ranking and the severity are the drift result's own (drift/rank.ts, `FeatureDrift.severity`).
  */
+import { rankFeatures } from '../drift/rank.js';
 import type { CategoricalFeatureDrift, DriftResult, FeatureDrift, NumericFeatureDrift } from '../drift/types.js';
-import { formatDelta, formatNumber, formatShare, formatUtcDay } from './format.js';
-
-/**
- * How far past its threshold a feature is, on one scale for both kinds of test (1 = at the threshold):
- * a distance gives score / threshold; a p-value gives log(p) / log(threshold), so smaller p ranks higher.
- * A feature with insufficient data ranks below every tested one.
- */
-export function featureSeverity(feature: FeatureDrift): number {
-  if (feature.status === 'insufficient-data') return -1;
-  if (feature.scoreKind === 'distance') {
-    return feature.threshold > 0 ? feature.score / feature.threshold : Number.POSITIVE_INFINITY;
-  }
-  const p = Math.min(Math.max(feature.score, 1e-300), 1);
-  const t = Math.min(Math.max(feature.threshold, 1e-300), 1 - 1e-12);
-  return Math.log(p) / Math.log(t);
-}
-
-/** Rank features: drifted first, then by severity descending, then by name (a stable, total order). */
-export function rankFeatures(features: readonly FeatureDrift[]): FeatureDrift[] {
-  return [...features].sort((a, b) => {
-    if (a.drift !== b.drift) return a.drift ? -1 : 1;
-    const sa = featureSeverity(a);
-    const sb = featureSeverity(b);
-    if (sa !== sb) return sb - sa;
-    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-  });
-}
+import { formatDelta, formatNumber, formatShare, formatUtcDay } from '../format.js';
 
 /**
  * Label each quantile "p1" … "p99": the drift module gives `p` in percent (1…99); fractions (0.01…0.99)

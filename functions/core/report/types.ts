@@ -1,48 +1,60 @@
-import type { DriftResult } from '../drift/types.js';
+import { z } from 'zod';
+import { jsonNumberSchema as num, type DeepReadonly } from '../drift/json-number.js';
+import { driftResultSchema, driftVerdictSchema, type DriftResult } from '../drift/types.js';
 
 /**
  * CONTRACT (owned by the report module; produced by the lifecycle, rendered by the report module).
+ * Documents that are stored (history, cadence, forecast, the report input) are zod schemas with their types
+ * inferred; the lifecycle's state document reuses these schemas.
  */
 
+/** An ISO time as stored (parsed where it is read: formatting leaves an unparsable one as it is). */
+export const isoTimeSchema = z.string().min(1);
+
 /** One past check of a model. */
-export interface HistoryPoint {
-  readonly at: string;
-  readonly checkId: string;
-  readonly verdict: DriftResult['verdict'];
-  readonly score: number;
-  readonly driftIndex: number;
-}
+export const historyPointSchema = z.object({
+  at: isoTimeSchema,
+  checkId: z.string(),
+  verdict: driftVerdictSchema,
+  score: num,
+  driftIndex: num,
+});
+export type HistoryPoint = DeepReadonly<z.output<typeof historyPointSchema>>;
 
 /** A change of a model's check interval, with its reason. */
-export interface CadenceChange {
-  readonly at: string;
-  readonly checkIntervalSeconds: number;
-  readonly previousIntervalSeconds: number;
-  readonly reason: string;
-}
+export const cadenceChangeSchema = z.object({
+  at: isoTimeSchema,
+  checkIntervalSeconds: num,
+  previousIntervalSeconds: num,
+  reason: z.string(),
+});
+export type CadenceChange = DeepReadonly<z.output<typeof cadenceChangeSchema>>;
 
 /** When the drift index is expected to cross 1 (its threshold). */
-export interface Forecast {
+export const forecastSchema = z.object({
   /** ISO time of the crossing, or null when the index is flat/falling or already above. */
-  readonly crossingAt: string | null;
+  crossingAt: isoTimeSchema.nullable(),
   /** Estimated change of the drift index per day (Theil–Sen slope). */
-  readonly slopePerDay: number;
+  slopePerDay: num,
   /** Number of history points used. */
-  readonly points: number;
-  readonly method: string;
-}
+  points: num,
+  method: z.string(),
+});
+export type Forecast = DeepReadonly<z.output<typeof forecastSchema>>;
 
-export interface ReportInput {
-  readonly modelId: string;
-  readonly checkId: string;
-  readonly generatedAt: string;
-  readonly result: DriftResult;
-  readonly history: readonly HistoryPoint[];
-  readonly cadence: readonly CadenceChange[];
-  readonly forecast: Forecast | null;
+/** Everything the HTML report shows; stored beside it as JSON (report-json.ts) and read back by `driftgate report`. */
+export const reportInputSchema = z.object({
+  modelId: z.string().min(1),
+  checkId: z.string().min(1),
+  generatedAt: isoTimeSchema,
+  result: driftResultSchema,
+  history: z.array(historyPointSchema),
+  cadence: z.array(cadenceChangeSchema),
+  forecast: forecastSchema.nullable(),
   /** The open proposal this check raised, if any. */
-  readonly proposal?: { readonly proposalId: string; readonly expiresAt: string; readonly retrainBy?: string };
-}
+  proposal: z.object({ proposalId: z.string(), expiresAt: isoTimeSchema, retrainBy: isoTimeSchema.optional() }).optional(),
+});
+export type ReportInput = DeepReadonly<z.output<typeof reportInputSchema>>;
 
 export interface NoticeInput {
   readonly modelId: string;
@@ -55,10 +67,13 @@ export interface NoticeInput {
   readonly retrainBy?: string;
   /** `veto` mode: the retrain happens at this time unless rejected. */
   readonly vetoAt?: string;
+  /** Start of the subject (the model's configured prefix). @default "[driftgate]" */
+  readonly subjectPrefix?: string;
 }
 
 /** The SNS message: friendly to email and chat, at most 2 KB of text. */
 export interface RenderedNotice {
+  /** The final subject: printable ASCII, at most NOTICE_SUBJECT_MAX_BYTES, verdict and deadline complete. */
   readonly subject: string;
   readonly text: string;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../functions/core/errors.js';
-import { compare, MIN_VALUES, sketchResolves, type CategoricalFeatureDrift, type DriftResult, type NumericFeatureDrift } from '../../../functions/core/drift/index.js';
+import { compare, driftResultSchema, MIN_VALUES, rankFeatures, sketchResolves, type CategoricalFeatureDrift, type DriftResult, type NumericFeatureDrift } from '../../../functions/core/drift/index.js';
 import type { NumericColumnSignature } from '../../../functions/core/signature/index.js';
 import { datasetOf, type TestColumn } from './build.js';
 import { seeded } from './random.js';
@@ -83,6 +83,47 @@ describe('Function: compare', () => {
     expect(result.features.map((f) => [f.name, f.drift])).toEqual([['a', true], ['b', true], ['colour', false]]);
     expect(result.verdict).toBe('drift');
     expect(result.summary).toMatch(/^2 of 3 features drifted: 'a', 'b'\. Verdict: drift\./);
+  });
+
+  it('stores the severity of each feature: ≥ 1 exactly when it drifts, -1 when not judged; features and drift index follow it', () => {
+    // Prepare: no drift, two shifts, a data-quality drift (nulls 0 → 95%), a p-value test, and too little data.
+    const random = seeded(9);
+    const mostlyNull = { a: { type: 'float' as const, values: Array.from({ length: 400 }, (_, i) => (i < 20 ? random.normal(100, 1) : null)) } };
+    const currents = [
+      [same(2), {}],
+      [datasetOf(columns(15, 1000, { a: 2, b: 0.5 }), { reference }), {}],
+      [datasetOf({ ...columns(9, 400), ...mostlyNull }, { reference }), {}],
+      [datasetOf(columns(6, 20_000, { a: 0.1, b: 0 }), { reference }), { overrides: { a: { test: 'ks' as const } } }],
+      [same(10, 12), {}],
+    ] as const;
+
+    for (const [current, options] of currents) {
+      // Act
+      const result = compare(reference, current, options);
+
+      // Assess
+      for (const f of result.features) {
+        if (f.status === 'insufficient-data') expect(f.severity).toBe(-1);
+        else expect([f.name, f.severity >= 1]).toEqual([f.name, f.drift]);
+        expect(Number.isFinite(f.severity)).toBe(true);
+      }
+      expect(result.features).toEqual(rankFeatures(result.features));
+      const distance = result.features.filter((f) => f.status === 'ok' && f.scoreKind === 'distance').map((f) => f.severity);
+      expect(result.driftIndex).toBe(distance.length > 0 ? Math.max(...distance) : 0);
+    }
+  });
+
+  it('produces exactly what the DriftResult schema describes (the schema strips nothing, rejects nothing)', () => {
+    // Prepare
+    const results = [compare(reference, same(2)), compare(reference, datasetOf(columns(15, 1000, { a: 2, b: 0.5 }), { reference })), compare(reference, same(10, 12))];
+
+    for (const result of results) {
+      // Act
+      const parsed = driftResultSchema.parse(JSON.parse(JSON.stringify(result)));
+
+      // Assess
+      expect(parsed).toEqual(result);
+    }
   });
 
   it('says when a kind override cannot be applied to the stored signatures', () => {

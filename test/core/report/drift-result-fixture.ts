@@ -24,6 +24,7 @@ export const driftResultFixture: DriftResult = {
       "threshold": 0.25,
       "thresholdSource": "feature",
       "scoreKind": "distance",
+      "severity": 3.55019,
       "nullShare": {
         "reference": 0.0,
         "current": 0.0
@@ -176,6 +177,7 @@ export const driftResultFixture: DriftResult = {
       "threshold": 0.1,
       "thresholdSource": "default",
       "scoreKind": "distance",
+      "severity": 2.89138,
       "nullShare": {
         "reference": 0.0,
         "current": 0.0
@@ -246,6 +248,7 @@ export const driftResultFixture: DriftResult = {
       "threshold": 0.1,
       "thresholdSource": "feature",
       "scoreKind": "distance",
+      "severity": 1.8553,
       "nullShare": {
         "reference": 0.0,
         "current": 0.0
@@ -398,6 +401,7 @@ export const driftResultFixture: DriftResult = {
       "threshold": 0.001,
       "thresholdSource": "feature",
       "scoreKind": "p-value",
+      "severity": 1.09246,
       "nullShare": {
         "reference": 0.0,
         "current": 0.0
@@ -550,6 +554,7 @@ export const driftResultFixture: DriftResult = {
       "threshold": 0.1,
       "thresholdSource": "default",
       "scoreKind": "distance",
+      "severity": 0.245299,
       "nullShare": {
         "reference": 0.0,
         "current": 0.0
@@ -614,6 +619,7 @@ export const driftResultFixture: DriftResult = {
       "threshold": 0.4,
       "thresholdSource": "model",
       "scoreKind": "distance",
+      "severity": 0.188537,
       "nullShare": {
         "reference": 0.0,
         "current": 0.0
@@ -766,6 +772,7 @@ export const driftResultFixture: DriftResult = {
       "threshold": 0.4,
       "thresholdSource": "model",
       "scoreKind": "distance",
+      "severity": 0.177431,
       "nullShare": {
         "reference": 0.0,
         "current": 0.0
@@ -918,6 +925,7 @@ export const driftResultFixture: DriftResult = {
       "threshold": 0.4,
       "thresholdSource": "model",
       "scoreKind": "distance",
+      "severity": 0.158758,
       "nullShare": {
         "reference": 0.01,
         "current": 0.09
@@ -1070,6 +1078,7 @@ export const driftResultFixture: DriftResult = {
       "threshold": 0.4,
       "thresholdSource": "model",
       "scoreKind": "distance",
+      "severity": 0.047627,
       "nullShare": {
         "reference": 0.0,
         "current": 0.0
@@ -1222,6 +1231,7 @@ export const driftResultFixture: DriftResult = {
       "threshold": 0.4,
       "thresholdSource": "model",
       "scoreKind": "distance",
+      "severity": 0.0265197,
       "nullShare": {
         "reference": 0.0,
         "current": 0.0
@@ -1374,6 +1384,7 @@ export const driftResultFixture: DriftResult = {
       "threshold": 0.001,
       "thresholdSource": "model",
       "scoreKind": "p-value",
+      "severity": 0.0223666,
       "nullShare": {
         "reference": 0.0,
         "current": 0.0
@@ -1420,6 +1431,7 @@ export const driftResultFixture: DriftResult = {
       "threshold": 0.1,
       "thresholdSource": "default",
       "scoreKind": "distance",
+      "severity": -1,
       "nullShare": {
         "reference": 0.2,
         "current": 0.995

@@ -6,7 +6,7 @@ import {
   formatShare,
   formatUtcDateTime,
   formatUtcDay,
-} from '../../../functions/core/report/format.js';
+} from '../../../functions/core/format.js';
 
 describe('Function: formatUtcDateTime', () => {
   it('formats in UTC whatever the offset of the input', () => {

@@ -3,8 +3,12 @@ import type { CategoricalFeatureDrift, DriftResult } from '../../../functions/co
 import { ConfigError } from '../../../functions/core/errors.js';
 import { renderHtmlReport } from '../../../functions/core/report/html-report.js';
 import { parseReportJson, renderReportJson } from '../../../functions/core/report/report-json.js';
-import { rankFeatures } from '../../../functions/core/report/summary.js';
+import { compare } from '../../../functions/core/drift/compare.js';
+import { rankFeatures } from '../../../functions/core/drift/rank.js';
+import { formatNumber } from '../../../functions/core/format.js';
 import type { ReportInput } from '../../../functions/core/report/types.js';
+import { datasetOf } from '../drift/build.js';
+import { seeded } from '../drift/random.js';
 import { reportInputFixture, SCRIPT_CATEGORY } from './fixture.js';
 
 const EXPECTED_RANKING = [
@@ -120,6 +124,31 @@ describe('Function: renderHtmlReport', () => {
     expect(html).toContain('No schema changes.');
     expect(html).toContain('No forecast yet');
     expect(html).not.toContain('NaN');
+  });
+
+  it('shows the severity compare stored: below 1 for a feature that moved far but not significantly', () => {
+    // Prepare: 40 rows of N(0, 1) against N(0.35, 1); seed 9 gives Wasserstein 0.41 σ (4.1 times its
+    // threshold) but KS p = 0.26, so the feature does not drift. The old report divided score by threshold
+    // and showed 4.1 beside "above 1 means drift".
+    const random = seeded(9);
+    const reference = datasetOf({ x: { type: 'float', values: random.normals(40, 0, 1) } });
+    const current = datasetOf({ x: { type: 'float', values: random.normals(40, 0.35, 1) } }, { reference });
+    const result = compare(reference, current);
+    const x = result.features[0];
+
+    // Act
+    const html = renderHtmlReport({ ...reportInputFixture, result, history: [], cadence: [], forecast: null });
+
+    // Assess
+    expect(x).toMatchObject({ name: 'x', drift: false, status: 'ok', test: 'wasserstein' });
+    expect(x.kind === 'numeric' && x.metrics.ksPValue).toBeGreaterThan(0.05);
+    expect(x.score / x.threshold).toBeGreaterThan(4);
+    const row = html.match(/<tr class="" data-rank="1">(.*?)<\/tr>/)?.[1] ?? '';
+    const cells = [...row.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((m) => m[1]);
+    const severityCell = cells[8];
+    expect(Number(severityCell)).toBeLessThan(1);
+    expect(severityCell).toBe(formatNumber(x.severity, 3));
+    expect(x.severity).toBeCloseTo(result.driftIndex, 12);
   });
 
   it('is deterministic: the same input gives the same bytes', () => {

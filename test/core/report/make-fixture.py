@@ -24,6 +24,20 @@ def psi(p, q, eps=1e-4):
     return float(np.sum((q - p) * np.log(q / p)))
 
 
+SIGNIFICANCE_LEVEL = 0.05
+
+
+def severity(score, threshold, kind, significance_p, status):
+    """compare's severityOf (functions/core/drift/judge-feature.ts): 1 = at the decision, -1 = not judged."""
+    if status != "ok":
+        return -1
+    def log_ratio(p, level):
+        return 0.0 if p >= 1 else float(np.log(max(p, 5e-324)) / np.log(level))
+    if kind == "p-value":
+        return r(log_ratio(score, threshold))
+    return r(min(score / threshold, log_ratio(significance_p, SIGNIFICANCE_LEVEL)))
+
+
 def numeric(name, ref, cur, test, threshold, source, null_ref=0.0, null_cur=0.0, explanation=""):
     lo, hi = np.quantile(ref, [0.005, 0.995])
     edges = np.linspace(lo, hi, 21)
@@ -46,6 +60,7 @@ def numeric(name, ref, cur, test, threshold, source, null_ref=0.0, null_cur=0.0,
     return {
         "name": name, "kind": "numeric", "drift": bool(drift), "status": "ok", "test": test,
         "score": score, "threshold": threshold, "thresholdSource": source, "scoreKind": kind,
+        "severity": severity(score, threshold, kind, metrics["ksPValue"], "ok"),
         "nullShare": {"reference": null_ref, "current": null_cur},
         "count": {"reference": int(len(ref)), "current": int(len(cur))},
         "explanation": explanation,
@@ -74,6 +89,7 @@ def categorical(name, ref_vals, ref_p, cur_vals, cur_p, test, threshold, source,
     return {
         "name": name, "kind": "categorical", "drift": bool(drift), "status": status, "test": test,
         "score": score, "threshold": threshold, "thresholdSource": source, "scoreKind": kind,
+        "severity": severity(score, threshold, kind, metrics["chi2PValue"], status),
         "nullShare": {"reference": null_ref, "current": null_cur},
         "count": {"reference": N_REF, "current": int(n_cur)},
         "explanation": explanation, "metrics": metrics,
@@ -113,18 +129,11 @@ features = [
 ]
 
 
-def severity(f):
-    if f["status"] != "ok":
-        return -1
-    if f["scoreKind"] == "distance":
-        return f["score"] / f["threshold"]
-    return np.log(max(f["score"], 1e-300)) / np.log(f["threshold"])
-
-
-features.sort(key=lambda f: (not f["drift"], -severity(f), f["name"]))
+features.sort(key=lambda f: (not f["drift"], -f["severity"], f["name"]))
 tested = [f for f in features if f["status"] == "ok"]
 drifted = [f for f in tested if f["drift"]]
-drift_index = max(f["score"] / f["threshold"] for f in tested if f["scoreKind"] == "distance")
+assert all((f["severity"] >= 1) == f["drift"] for f in tested), "severity >= 1 exactly when a feature drifts"
+drift_index = max(f["severity"] for f in tested if f["scoreKind"] == "distance")
 result = {
     "schemaVersion": 1,
     "drift": True,

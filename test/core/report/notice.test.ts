@@ -13,7 +13,11 @@ function linksOf(input: NoticeInput): string[] {
 function manyDrifted(count: number): FeatureDrift[] {
   const base = driftResultFixture.features.find((f): f is NumericFeatureDrift => f.kind === 'numeric' && f.drift);
   if (base === undefined) throw new Error('fixture has no drifted numeric feature');
-  return Array.from({ length: count }, (_, i) => ({ ...base, name: `température_capteur_${String(i).padStart(2, '0')}_moyenne_glissante_sur_sept_jours`, score: base.score + i / 100 }));
+  return Array.from({ length: count }, (_, i) => {
+    // The severity is stored with the score (the ranking reads it): the delay feature's is score / threshold.
+    const score = base.score + i / 100;
+    return { ...base, name: `température_capteur_${String(i).padStart(2, '0')}_moyenne_glissante_sur_sept_jours`, score, severity: score / base.threshold };
+  });
 }
 
 describe('Function: renderNotice', () => {

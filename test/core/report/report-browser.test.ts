@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderDecisionPage, renderDecisionResult } from '../../../functions/core/report/decision-page.js';
 import { renderHtmlReport } from '../../../functions/core/report/html-report.js';
 import { REPORT_CSP } from '../../../functions/core/report/page.js';
-import { rankFeatures } from '../../../functions/core/report/summary.js';
+import { rankFeatures } from '../../../functions/core/drift/rank.js';
 import { launchBrowser } from '../../support/browser.js';
 import { decisionInputFixture, reportInputFixture, SCRIPT_CATEGORY } from './fixture.js';
 

@@ -1,0 +1,185 @@
+/**
+ * One feature judged: its test, score, significance, verdict and severity, with the figures and the
+ * sentence that explain them. compare.ts applies this to every tested column and decides the dataset.
+ */
+import type { CategoricalColumnSignature, NumericColumnSignature } from '../signature/types.js';
+import { OTHER_LABEL, categoryTable, chiSquareFromSignatures, nonNullCount } from './categorical.js';
+import { jensenShannon, psi } from './distances.js';
+import { explainCategorical, explainInsufficient, explainNumeric } from './explain.js';
+import { clampFinite, finiteScore } from './finite.js';
+import { nullShare } from './null-share.js';
+import { binsOf, ksFromSketches, meanShiftPValue, outOfRangeShare, quantilesOf, sketchResolves, wassersteinNorm } from './numeric.js';
+import type { CompareOptions } from './options.js';
+import { driftTests, SIGNIFICANCE_LEVEL, significanceTestByKind, type FeatureKind, type TestedColumn } from './registry.js';
+import { selectTest, type TestSelection } from './select-test.js';
+import type { CategoricalFeatureDrift, NumericFeatureDrift } from './types.js';
+
+/** Fewest non-null values on each side for a feature to be judged. */
+export const MIN_VALUES = 30;
+
+/** Number of categories kept for plots. */
+export const PLOT_CATEGORIES = 20;
+
+/** The per-feature rule, as stated in every result. */
+export const FEATURE_RULE =
+  `a feature drifts when its distance score reaches its threshold AND the change is significant ` +
+  `(numeric: KS p < ${SIGNIFICANCE_LEVEL}, or a test of means where the sketch cannot resolve the column; ` +
+  `categorical: chi-square p < ${SIGNIFICANCE_LEVEL}, sparse categories pooled); ` +
+  `a p-value test (ks, chi2) decides alone; features with fewer than ${MIN_VALUES} values are not judged`;
+
+/** Severity of a feature that was not judged: below every judged one. */
+const NOT_JUDGED = -1;
+
+/**
+ * How far a feature is past its decision, 1 = at the boundary: a distance test gives
+ * min(score / threshold, ln p / ln 0.05) so that it reaches 1 exactly when both conditions of the rule hold;
+ * a p-value test gives ln p / ln threshold.
+ */
+function severityOf(selection: TestSelection, score: number, significanceP: number): number {
+  // p = 0 (underflow) is read as the smallest positive double, so the ratio stays finite for JSON.
+  const logRatio = (p: number, level: number): number => (p >= 1 ? 0 : Math.log(Math.max(p, Number.MIN_VALUE)) / Math.log(level));
+  if (selection.scoreKind === 'p-value') return finiteScore(logRatio(score, selection.threshold), 'distance');
+  return finiteScore(Math.min(score / selection.threshold, logRatio(significanceP, SIGNIFICANCE_LEVEL)), 'distance');
+}
+
+/** The shared decision: reads only the score kind, never the test's name. */
+function decide(selection: TestSelection, score: number, significanceP: number): boolean {
+  if (selection.scoreKind === 'p-value') return score < selection.threshold;
+  return score >= selection.threshold && significanceP < SIGNIFICANCE_LEVEL;
+}
+
+/** The fields every judged feature shares: the decision, its severity, the test and where its threshold came from. */
+function judgement(
+  name: string,
+  selection: TestSelection,
+  score: number,
+  significanceP: number,
+  insufficient: boolean,
+  columns: { reference: { count: number; nulls: number }; current: { count: number; nulls: number } },
+  count: { reference: number; current: number },
+) {
+  return {
+    name,
+    drift: !insufficient && decide(selection, score, significanceP),
+    status: insufficient ? ('insufficient-data' as const) : ('ok' as const),
+    test: selection.test,
+    score,
+    threshold: selection.threshold,
+    thresholdSource: selection.thresholdSource,
+    scoreKind: selection.scoreKind,
+    severity: insufficient ? NOT_JUDGED : severityOf(selection, score, significanceP),
+    nullShare: { reference: nullShare(columns.reference), current: nullShare(columns.current) },
+    count,
+  };
+}
+
+/** The p-value of the kind's gating test (registry entry named by `significanceTestByKind`). */
+function significanceOf(kind: FeatureKind, reference: TestedColumn, current: TestedColumn): number {
+  return driftTests[significanceTestByKind[kind]].fn(reference, current);
+}
+
+/**
+ * A kind override is applied when signatures are built (the column's role); compare can only test the kind
+ * the signatures hold, so a mismatch is said, not hidden.
+ */
+function kindNote(name: string, kind: FeatureKind, options: CompareOptions): string {
+  const wanted = options.overrides[name]?.kind;
+  if (wanted === undefined || wanted === kind) return '';
+  return ` (Override kind '${wanted}' not applied: the signatures summarise '${name}' as ${kind}; rebuild the reference with that role.)`;
+}
+
+/** [min, max] made finite for JSON, null kept for a column without finite values. */
+export function finiteRange(min: number | null, max: number | null): [number | null, number | null] {
+  return [min === null ? null : clampFinite(min), max === null ? null : clampFinite(max)];
+}
+
+/** Judge a numeric feature (the data-quality rule is applied after, by compare). */
+export function judgeNumeric(
+  name: string,
+  reference: NumericColumnSignature,
+  current: NumericColumnSignature,
+  options: CompareOptions,
+): NumericFeatureDrift {
+  const selection = selectTest(reference, options.overrides[name], options.defaults.numeric, name);
+  const ks = ksFromSketches(reference.sketch, current.sketch);
+  const bins = binsOf(reference, current);
+  const metrics = {
+    ksStat: finiteScore(ks.statistic, 'distance'),
+    ksPValue: finiteScore(ks.pValue, 'p-value'),
+    wassersteinNorm: finiteScore(wassersteinNorm(reference, current), 'distance'),
+    psi: finiteScore(psi(bins.reference, bins.current), 'distance'),
+    jsDistance: finiteScore(jensenShannon(bins.reference, bins.current), 'distance'),
+  };
+  const score = finiteScore(driftTests[selection.test].fn(reference, current), selection.scoreKind);
+  // Where the sketch cannot resolve the column (see sketchResolves), KS on it is blind: gate on the exact means.
+  const resolved = sketchResolves(reference);
+  const significanceP = finiteScore(resolved ? significanceOf('numeric', reference, current) : meanShiftPValue(reference, current), 'p-value');
+  const insufficient = reference.finite < MIN_VALUES || current.finite < MIN_VALUES;
+  const share = (counts: number[]): number[] => {
+    const total = counts.reduce((a, b) => a + b, 0);
+    return counts.map((c) => (total > 0 ? c / total : 0));
+  };
+  const base: Omit<NumericFeatureDrift, 'explanation'> = {
+    kind: 'numeric',
+    ...judgement(name, selection, score, significanceP, insufficient, { reference, current }, { reference: reference.finite, current: current.finite }),
+    metrics,
+    outOfRangeShare: outOfRangeShare(reference, current),
+    range: { reference: finiteRange(reference.min, reference.max), current: finiteRange(current.min, current.max) },
+    quantiles: quantilesOf(reference, current),
+    bins: { edges: bins.edges.map(clampFinite), reference: share(bins.reference), current: share(bins.current) },
+    mean: { reference: clampFinite(reference.mean), current: clampFinite(current.mean) },
+  };
+  const explanation =
+    (insufficient
+      ? explainInsufficient(name, current.finite, reference.finite, MIN_VALUES)
+      : explainNumeric(base, { pValue: significanceP, label: resolved ? 'KS' : 'means (Welch)' }, resolved)) +
+    kindNote(name, 'numeric', options);
+  return { ...base, explanation };
+}
+
+/** Judge a categorical feature (the data-quality rule is applied after, by compare). */
+export function judgeCategorical(
+  name: string,
+  reference: CategoricalColumnSignature,
+  current: CategoricalColumnSignature,
+  options: CompareOptions,
+): CategoricalFeatureDrift {
+  const selection = selectTest(reference, options.overrides[name], options.defaults.categorical, name);
+  const table = categoryTable(reference, current);
+  const nRef = nonNullCount(reference);
+  const nCur = nonNullCount(current);
+  const unseenCount = table.unseen.reduce((sum, [, c]) => sum + c, 0);
+  const metrics = {
+    jsDistance: finiteScore(jensenShannon(table.reference, table.current), 'distance'),
+    psi: finiteScore(psi(table.reference, table.current), 'distance'),
+    chi2PValue: finiteScore(chiSquareFromSignatures(reference, current).pValue, 'p-value'),
+    unseenShare: nCur > 0 ? unseenCount / nCur : 0,
+  };
+  const score = finiteScore(driftTests[selection.test].fn(reference, current), selection.scoreKind);
+  const significanceP = finiteScore(significanceOf('categorical', reference, current), 'p-value');
+  const insufficient = nRef < MIN_VALUES || nCur < MIN_VALUES;
+  const rows = table.labels.map((value, i) => ({
+    value,
+    reference: nRef > 0 ? table.reference[i] / nRef : 0,
+    current: nCur > 0 ? table.current[i] / nCur : 0,
+    unseen: value !== OTHER_LABEL && table.reference[i] === 0 && table.current[i] > 0,
+  }));
+  const named = rows
+    .filter((r) => r.value !== OTHER_LABEL)
+    .sort((a, b) => Math.max(b.reference, b.current) - Math.max(a.reference, a.current) || (a.value < b.value ? -1 : 1))
+    .slice(0, PLOT_CATEGORIES);
+  const other = rows.find((r) => r.value === OTHER_LABEL);
+  const categories = other !== undefined && (other.reference > 0 || other.current > 0) ? [...named, other] : named;
+  const base: Omit<CategoricalFeatureDrift, 'explanation'> = {
+    kind: 'categorical',
+    ...judgement(name, selection, score, significanceP, insufficient, { reference, current }, { reference: nRef, current: nCur }),
+    metrics,
+    categories,
+  };
+  const explanation =
+    (insufficient
+      ? explainInsufficient(name, nCur, nRef, MIN_VALUES)
+      : explainCategorical(base, table.unseen, { pValue: significanceP, label: 'chi²' })) +
+    kindNote(name, 'categorical', options);
+  return { ...base, explanation };
+}
