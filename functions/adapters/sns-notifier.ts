@@ -10,9 +10,10 @@
 import { ListSubscriptionsByTopicCommand, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { AdapterError } from '../core/errors.js';
 import type { Notice, Notifier } from '../core/ports.js';
+import { NOTICE_SUBJECT_MAX_BYTES, toSubjectAscii } from '../core/report/notice-subject.js';
 
-/** SNS rejects subjects longer than this. */
-export const MAX_SUBJECT_LENGTH = 100;
+/** SNS accepts subjects shorter than 100 characters (the notice subject's own budget). */
+export const MAX_SUBJECT_LENGTH = NOTICE_SUBJECT_MAX_BYTES;
 /** SNS rejects messages larger than 256 KiB; keep headroom for the attributes. */
 export const MAX_MESSAGE_BYTES = 250 * 1024;
 
@@ -94,15 +95,9 @@ export class SnsNotifier implements Notifier {
  * at most 100 characters, never empty.
  */
 export function snsSubject(subject: string): string {
-  const ascii = subject
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[\u2013\u2014]/g, '-')
-    .replace(/[\u2018\u2019]/g, "'")
-    .replace(/[\u201c\u201d]/g, '"')
-    .replace(/\s+/g, ' ')
-    .replace(/[^\x20-\x7e]/gu, '?')
-    .trim();
+  // The notice's subject is already final (noticeSubject); this is the same ASCII rule, as a safety net
+  // for any other caller, cut to the SNS limit.
+  const ascii = toSubjectAscii(subject);
   if (ascii === '') return FALLBACK_SUBJECT;
   return ascii.length <= MAX_SUBJECT_LENGTH ? ascii : `${ascii.slice(0, MAX_SUBJECT_LENGTH - 3).trimEnd()}...`;
 }

@@ -18,7 +18,7 @@ import {
 } from '../core/lifecycle/types.js';
 import { DECISION_CSP, REPORT_CSP, renderDecisionPage, renderDecisionResult, type DecisionEvidence } from '../core/report/index.js';
 import { escapeHtml } from '../core/report/escape.js';
-import { formatNumber } from '../core/report/format.js';
+import { formatNumber } from '../core/format.js';
 import { renderPage } from '../core/report/page.js';
 import { METRIC, createTelemetry, recordDecision, recordFailure, type Telemetry } from '../service/logger.js';
 import { DECISION_ERRORS_METRIC, SERVICE_NAME } from './env.js';

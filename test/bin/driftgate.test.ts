@@ -85,6 +85,30 @@ describe('Function: driftgate baseline', () => {
 });
 
 describe('Function: driftgate check', () => {
+  it('reports a column retyped from int to string under schema.retyped, with the same signing rule as the Lambdas (it used to exit 2)', async () => {
+    // Prepare: apache-arrow writes a reference whose `code` is int32 and a batch where it became a string.
+    const { tableFromArrays, tableToIPC } = await import('apache-arrow');
+    const n = 400;
+    const amount = Float64Array.from({ length: n }, (_, i) => 100 + (i % 37));
+    await writeFile(at('retype-ref.arrow'), tableToIPC(tableFromArrays({ amount, code: Int32Array.from({ length: n }, (_, i) => i % 9) }), 'file'));
+    await writeFile(at('retype-cur.arrow'), tableToIPC(tableFromArrays({ amount, code: Array.from({ length: n }, (_, i) => `C${i % 9}`) }), 'file'));
+    await writeFile(at('retype-model.json'), JSON.stringify({ schemaVersion: 1, modelId: 'retype', batchPrefix: 'batches/retype/', features: { overrides: { code: { kind: 'numeric' } } } }));
+
+    // Act
+    const plain = await cli(['check', '--reference', at('retype-ref.arrow'), '--json', at('retype-cur.arrow')]);
+    const configured = await cli(['check', '--reference', at('retype-ref.arrow'), '--config', at('retype-model.json'), '--json', at('retype-cur.arrow')]);
+
+    // Assess
+    for (const outcome of [plain, configured]) {
+      expect(outcome.stderr).toBe('');
+      expect(outcome.code).toBe(0);
+      const result = JSON.parse(outcome.stdout) as { schema: { retyped: { name: string; reference: string; current: string }[] }; features: { name: string; severity: number }[] };
+      expect(result.schema.retyped).toEqual([{ name: 'code', reference: 'int', current: 'string' }]);
+      expect(result.features.map((f) => f.name)).toEqual(['amount']);
+      expect(result.features[0].severity).toEqual(expect.any(Number));
+    }
+  });
+
   it('prints exactly one JSON document without drift for a batch from the same distribution', async () => {
     // Act
     const outcome = await cli(['check', '--reference', at('ref.json'), '--json', '--fail-on-drift', at('same.parquet')]);
@@ -147,7 +171,7 @@ describe('Function: driftgate check', () => {
     const lines = outcome.stdout.split('\n');
     const header = lines.findIndex((l) => l.startsWith('feature'));
     expect(header).toBeGreaterThanOrEqual(0);
-    expect(lines[header]).toMatch(/feature\s+kind\s+test\s+score\s+threshold\s+drift\s+nulls before → after\s+explanation/);
+    expect(lines[header]).toMatch(/feature\s+kind\s+test\s+score\s+threshold\s+severity\s+drift\s+nulls before → after\s+explanation/);
     const rows = lines.slice(header + 2, header + 6);
     expect(rows.map((r) => r.split(/\s+/)[0]).sort()).toEqual(['amount', 'city', 'items', 'wait']);
     expect(rows[0]).toContain('DRIFT');

@@ -36,7 +36,7 @@ function deps(overrides: Partial<LifecycleDeps> = {}): LifecycleDeps {
   };
 }
 
-function config(extra: Partial<ModelConfigInput> = {}): ModelConfigInput {
+export function config(extra: Partial<ModelConfigInput> = {}): ModelConfigInput {
   return {
     schemaVersion: 1,
     modelId: 'fraud',
@@ -48,7 +48,7 @@ function config(extra: Partial<ModelConfigInput> = {}): ModelConfigInput {
 }
 
 /** Deterministic batch as Arrow IPC: `shift` moves the amount mean (in sds) and the country mix. */
-function batch(seed: number, shift = 0, rows = 1500): Uint8Array {
+export function batch(seed: number, shift = 0, rows = 1500): Uint8Array {
   let s = seed >>> 0;
   const rand = (): number => {
     s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0;
@@ -76,7 +76,7 @@ async function upload(lifecycle: Lifecycle, name: string, seed: number, shift: n
   await lifecycle.ingest(key, when);
 }
 
-function tokenFor(notice: Notice, action: DecisionAction): string {
+export function tokenFor(notice: Notice, action: DecisionAction): string {
   const token = [...notice.text.matchAll(/[?&]token=([A-Za-z0-9_.-]+)/g)].map((m) => m[1]).find((t) => peekToken(t)?.action === action);
   if (!token) throw new Error(`no ${action} link in the notice`);
   return token;

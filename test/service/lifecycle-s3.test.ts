@@ -2,7 +2,8 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll } from 'vitest';
 import { S3Store } from '../../functions/adapters/s3-store.js';
 import { type MotoServer, awsTestClientConfig, startMoto } from '../support/moto.js';
-import { lifecycleConformance } from './lifecycle-conformance.js';
+import { type ConformanceStore, lifecycleConformance } from './lifecycle-conformance.js';
+import { lifecycleRaces } from './lifecycle-races.js';
 
 // The same lifecycle behaviour over S3 conditional writes (If-None-Match / If-Match), emulated by moto.
 let moto: MotoServer;
@@ -22,8 +23,17 @@ afterAll(async () => {
   await moto?.stop();
 });
 
-lifecycleConformance('S3Store on moto', async () => {
+async function openS3(): Promise<ConformanceStore> {
   const bucket = `driftgate-lifecycle-${++bucketNumber}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  return { store: new S3Store(s3, bucket, 'prod'), another: () => new S3Store(new S3Client(clientConfig(moto.endpoint)), bucket, 'prod') };
-});
+  const clients: S3Client[] = [];
+  const another = (): S3Store => {
+    const client = new S3Client(clientConfig(moto.endpoint));
+    clients.push(client);
+    return new S3Store(client, bucket, 'prod');
+  };
+  return { store: new S3Store(s3, bucket, 'prod'), another, cleanup: async () => clients.forEach((c) => c.destroy()) };
+}
+
+lifecycleConformance('S3Store on moto', openS3);
+lifecycleRaces('S3Store on moto', openS3);

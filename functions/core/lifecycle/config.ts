@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ColumnRole } from '../columns.js';
 import { compareOptionsSchema } from '../drift/options.js';
+import { DEFAULT_SUBJECT_PREFIX } from '../report/notice-subject.js';
 import { parseWith } from '../schema-parse.js';
 import type { SignatureOptions } from '../signature/builder.js';
 import type { DatasetSignature } from '../signature/types.js';
@@ -62,7 +63,7 @@ export const approvalConfigSchema = z.strictObject({
 
 export const noticeConfigSchema = z.strictObject({
   /** Prefix of every notice subject. @default "[driftgate]" */
-  subjectPrefix: z.string().max(40).default('[driftgate]'),
+  subjectPrefix: z.string().max(40).default(DEFAULT_SUBJECT_PREFIX),
   /** Put a link to the HTML report in the notice (needs a report URL signer in the deployment). @default true */
   includeReportLink: z.boolean().default(true),
 });

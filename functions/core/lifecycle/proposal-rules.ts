@@ -27,6 +27,8 @@ export interface DriftedFeature {
   readonly score: number;
   readonly threshold: number;
   readonly test: string;
+  /** The feature's stored severity (≥ 1 exactly when it drifts): the order the notice and report use. */
+  readonly severity: number;
 }
 
 /** The drifted features, strongest first (at most TOP_FEATURES). */
@@ -34,7 +36,7 @@ export function driftedFeatures(result: DriftResult): DriftedFeature[] {
   return result.features
     .filter((f) => f.drift)
     .slice(0, TOP_FEATURES)
-    .map((f) => ({ name: f.name, score: f.score, threshold: f.threshold, test: f.test }));
+    .map((f) => ({ name: f.name, score: f.score, threshold: f.threshold, test: f.test, severity: f.severity }));
 }
 
 /** The evidence a rejection remembers: every drifted feature name, sorted, joined with commas. */

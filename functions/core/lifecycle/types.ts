@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { CadenceChange, Forecast, HistoryPoint } from '../report/types.js';
+import { driftVerdictSchema } from '../drift/types.js';
+import { type CadenceChange, type Forecast, type HistoryPoint, cadenceChangeSchema, forecastSchema, historyPointSchema, isoTimeSchema } from '../report/types.js';
 
 /** What a decision link can do. */
 export const DECISION_ACTIONS = ['approve', 'reject', 'snooze'] as const;
@@ -34,31 +35,9 @@ export interface DecisionLogEntry {
   readonly evidence: Record<string, unknown>;
 }
 
-const isoTime = z.string().min(1);
+const isoTime = isoTimeSchema;
 
-const historyPointSchema = z.object({
-  at: isoTime,
-  checkId: z.string(),
-  verdict: z.enum(['drift', 'no-drift', 'insufficient-data']),
-  score: z.number(),
-  driftIndex: z.number(),
-});
-
-const cadenceChangeSchema = z.object({
-  at: isoTime,
-  checkIntervalSeconds: z.number(),
-  previousIntervalSeconds: z.number(),
-  reason: z.string(),
-});
-
-const forecastSchema = z.object({
-  crossingAt: z.string().nullable(),
-  slopePerDay: z.number(),
-  points: z.number(),
-  method: z.string(),
-});
-
-const drifted = z.object({ name: z.string(), score: z.number(), threshold: z.number(), test: z.string().optional() });
+const drifted = z.object({ name: z.string(), score: z.number(), threshold: z.number(), test: z.string().optional(), severity: z.number().optional() });
 
 /** The model's state document (`state/<modelId>.json`); every update is conditional on its etag. */
 export const modelStateSchema = z.object({
@@ -109,7 +88,7 @@ const proposalV2Schema = z.object({
   reportKey: z.string(),
   /** Why: the verdict, the drift index, the top drifted features, the forecast. */
   reasons: z.object({
-    verdict: z.enum(['drift', 'no-drift', 'insufficient-data']),
+    verdict: driftVerdictSchema,
     driftIndex: z.number(),
     triggers: z.array(z.string()),
     driftedFeatures: z.array(drifted),

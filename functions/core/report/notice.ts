@@ -12,8 +12,6 @@ import type { NoticeInput, RenderedNotice } from './types.js';
 /** Most bytes (UTF-8) of notice text: fits an SNS SMS-less message, a chat post and an email preview. */
 export const NOTICE_MAX_BYTES = 2048;
 
-/** @deprecated The subject is final as rendered; use NOTICE_SUBJECT_MAX_BYTES (notice-subject.ts) for the limit. */
-export const NOTICE_SUBJECT_MAX_CHARS = NOTICE_SUBJECT_MAX_BYTES;
 
 /** Longest column or category name quoted in a notice (the report shows the full names). */
 const NAME_MAX = 48;

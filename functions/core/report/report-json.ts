@@ -9,7 +9,7 @@ import { parseWith } from '../schema-parse.js';
 import { reportInputSchema, type ReportInput } from './types.js';
 
 /** Version of the stored report document. */
-export const REPORT_JSON_SCHEMA_VERSION = 1 as const;
+export const REPORT_JSON_SCHEMA_VERSION = 2 as const;
 
 function stable(value: unknown): unknown {
   if (typeof value === 'number') return encodeNumber(value);
@@ -39,8 +39,21 @@ export function renderReportJson(input: ReportInput): string {
   return stableJson({ schemaVersion: REPORT_JSON_SCHEMA_VERSION, ...input });
 }
 
-/** Schema of a stored report document (the output of `renderReportJson`): the report input and its version. */
-export const reportJsonSchema = reportInputSchema.extend({ schemaVersion: z.literal(REPORT_JSON_SCHEMA_VERSION) });
+/**
+ * A version 1 report (before severity was stored on each feature) as version 2: its severity is not known,
+ * so the decision boundary stands in (1 for a drifted feature, 0 for a judged one, -1 when not judged).
+ */
+function upgradeReport(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || (raw as { schemaVersion?: unknown }).schemaVersion !== 1) return raw;
+  const v1 = raw as { result?: { features?: unknown } };
+  const features = Array.isArray(v1.result?.features) ? (v1.result.features as Record<string, unknown>[]) : undefined;
+  if (features === undefined) return raw;
+  const severity = (f: Record<string, unknown>): number => (f.status === 'insufficient-data' ? -1 : f.drift === true ? 1 : 0);
+  return { ...v1, schemaVersion: REPORT_JSON_SCHEMA_VERSION, result: { ...v1.result, features: features.map((f) => ('severity' in f ? f : { ...f, severity: severity(f) })) } };
+}
+
+/** Schema of a stored report document (the output of `renderReportJson`): the report input and its version; version 1 is upgraded on read. */
+export const reportJsonSchema = z.preprocess(upgradeReport, reportInputSchema.extend({ schemaVersion: z.literal(REPORT_JSON_SCHEMA_VERSION) }));
 
 /**
  * Parse a stored report JSON back into a ReportInput; a bad document throws a ConfigError naming `source` and each bad field.

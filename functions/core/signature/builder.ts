@@ -74,15 +74,18 @@ function misfit(field: ColumnField, role: ColumnRole): ConfigError {
 
 /**
  * The one signing rule, for the CLI and the Lambdas alike: a column's role is the configured role, else
- * the kind the reference summarised it as, else the default for its type. Building a reference, a role
+ * the kind the reference summarised it as (when the column kept its type), else the default for its type. Building a reference, a role
  * that cannot fit the column is a configuration error. Signing a batch against a reference, a role that no
  * longer fits (a column retyped from int to string) is not applied: the column is signed by its type, and
  * compare reports it under `schema.retyped` instead of the batch failing.
  */
 export function roleOf(field: ColumnField, options: Pick<SignatureOptions, 'roles' | 'reference'>): ColumnRole {
   const configured = options.roles !== undefined && Object.hasOwn(options.roles, field.name) ? options.roles[field.name] : undefined;
-  const refColumn = options.reference !== undefined && Object.hasOwn(options.reference.columns, field.name) ? options.reference.columns[field.name] : undefined;
-  const fromReference: ColumnRole | undefined = options.reference === undefined ? undefined : (refColumn?.kind ?? 'ignored');
+  // The reference's kind carries over only to a column of the same type; a retyped column is signed by its type.
+  const refField = options.reference?.schema.find((f) => f.name === field.name);
+  const sameType = refField !== undefined && refField.type === field.type;
+  const refColumn = sameType && Object.hasOwn(options.reference?.columns ?? {}, field.name) ? options.reference?.columns[field.name] : undefined;
+  const fromReference: ColumnRole | undefined = sameType ? (refColumn?.kind ?? 'ignored') : undefined;
   const candidates: (ColumnRole | undefined)[] = [configured, fromReference];
   for (const role of candidates) {
     if (role === undefined) continue;

@@ -135,15 +135,15 @@ describe('Function: decideProposal', () => {
 });
 
 describe('Function: evidenceFingerprint', () => {
-  it('is the sorted drifted feature names, and driftedFeatures keeps scores and thresholds', () => {
+  it('is the sorted drifted feature names, and driftedFeatures keeps scores, thresholds and severities', () => {
     // Prepare
     const r = result([['zeta', 0.5], ['alpha', 0.2]], ['beta']);
 
     // Act / Assess
     expect(evidenceFingerprint(r)).toBe('alpha,zeta');
     expect(driftedFeatures(r)).toEqual([
-      { name: 'zeta', score: 0.5, threshold: 0.1, test: 'jensenshannon' },
-      { name: 'alpha', score: 0.2, threshold: 0.1, test: 'jensenshannon' },
+      { name: 'zeta', score: 0.5, threshold: 0.1, test: 'jensenshannon', severity: 5 },
+      { name: 'alpha', score: 0.2, threshold: 0.1, test: 'jensenshannon', severity: 2 },
     ]);
   });
 });

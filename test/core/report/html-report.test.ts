@@ -166,7 +166,21 @@ describe('Function: renderReportJson', () => {
     // Assess
     expect(parsed).toEqual(reportInputFixture);
     expect(renderHtmlReport(parsed)).toBe(renderHtmlReport(reportInputFixture));
-    expect(JSON.parse(json).schemaVersion).toBe(1);
+    expect(JSON.parse(json).schemaVersion).toBe(2);
+  });
+
+  it('reads a version 1 report (no stored severity): the decision boundary stands in for it', () => {
+    // Prepare: a wave-1 document, as stored before severity was part of each feature.
+    const v2 = JSON.parse(renderReportJson(reportInputFixture)) as { schemaVersion: number; result: { features: Record<string, unknown>[] } };
+    const v1 = { ...v2, schemaVersion: 1, result: { ...v2.result, features: v2.result.features.map(({ severity: _s, ...f }) => f) } };
+
+    // Act
+    const parsed = parseReportJson(JSON.stringify(v1), 'reports/old.json');
+
+    // Assess
+    expect(parsed.result.features.map((f) => f.severity)).toEqual(
+      reportInputFixture.result.features.map((f) => (f.status === 'insufficient-data' ? -1 : f.drift ? 1 : 0)),
+    );
   });
 
   it('is stable: key order of the input does not change the bytes', () => {

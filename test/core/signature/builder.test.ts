@@ -7,6 +7,8 @@ import {
   numericSignatureOf,
   signatureOf,
 } from '../../../functions/core/signature/index.js';
+import { roleOf } from '../../../functions/core/signature/builder.js';
+import type { DatasetSignature } from '../../../functions/core/signature/types.js';
 import { batch, categoricalChunk, field, numericChunk } from './helpers.js';
 
 describe('Function: defaultRole', () => {
@@ -53,6 +55,40 @@ function sampleBatch(offset: number) {
     at: numericChunk([1.7e12 + offset, 1.7e12 - 5, null]),
   });
 }
+
+describe('Function: roleOf (the one signing rule)', () => {
+  const ref = (type: LogicalType, kind: 'numeric' | 'categorical' | 'time' | undefined): DatasetSignature =>
+    ({ schema: [field('c', type)], columns: kind === undefined ? {} : { c: { kind } } }) as unknown as DatasetSignature;
+
+  it.each([
+    // [case, current type, configured role, reference (type, kind), expected]
+    ['default by type', 'int', undefined, undefined, 'numeric'],
+    ['configured role', 'int', 'categorical', undefined, 'categorical'],
+    ['the reference kind carries over to the same type', 'int', undefined, ['int', 'categorical'], 'categorical'],
+    ['a column ignored in the reference stays ignored', 'int', undefined, ['int', undefined], 'ignored'],
+    ['retyped int -> string: signed by its type', 'string', undefined, ['int', 'numeric'], 'categorical'],
+    ['retyped, with a configured role that no longer fits', 'string', 'numeric', ['int', 'numeric'], 'categorical'],
+    ['retyped string -> float: the reference kind is not carried over', 'float', undefined, ['string', 'categorical'], 'numeric'],
+  ] as const)('%s', (_case, type, configured, reference, expected) => {
+    // Act
+    const role = roleOf(field('c', type), {
+      ...(configured ? { roles: { c: configured } } : {}),
+      ...(reference ? { reference: ref(reference[0], reference[1]) } : {}),
+    });
+
+    // Assess
+    expect(role).toBe(expected);
+  });
+
+  it('refuses, naming the column, a configured role that cannot fit while building a reference', () => {
+    // Act
+    const act = () => roleOf(field('c', 'string'), { roles: { c: 'numeric' } });
+
+    // Assess
+    expect(act).toThrow(ConfigError);
+    expect(act).toThrow(/roles\.c: a string column can only be categorical or ignored, got numeric/);
+  });
+});
 
 describe('Function: SignatureBuilder', () => {
   it('reads only non-ignored columns and applies role overrides', () => {

@@ -11,7 +11,7 @@ import type { ModelConfigInput } from '../core/lifecycle/config.js';
 import { peekToken } from '../core/lifecycle/token.js';
 import type { CheckOutcome } from '../core/lifecycle/types.js';
 import type { Notice } from '../core/ports.js';
-import { Lifecycle } from './lifecycle.js';
+import { Lifecycle } from '../service/lifecycle.js';
 import { mulberry32 } from '../core/random.js';
 
 /**

@@ -19,9 +19,9 @@ import {
   type ReportArgs,
   type UploadConfigArgs,
   type ValidateConfigArgs,
-} from './cli-args.js';
-import { describeSignature, renderDriftText } from './cli-format.js';
-import { progressLine, type ProgressEvent } from './cli-progress.js';
+} from './args.js';
+import { describeSignature, renderDriftText } from './format.js';
+import { progressLine, type ProgressEvent } from './progress.js';
 
 /**
  * The CLI's logic (bin/driftgate.ts only wires the process in). Heavy modules (the columnar reader with its
@@ -111,18 +111,16 @@ async function baseline(args: BaselineArgs, io: CliIo): Promise<ExitCode> {
 async function check(args: CheckArgs, io: CliIo): Promise<ExitCode> {
   const progress = progressLine(io.stderr, io.stderrIsTTY && io.stdoutIsTTY && !args.json);
   const config = args.config === undefined ? undefined : await loadConfig(args.config);
-  const { signatureRoles } = await import('../core/lifecycle/config.js');
-  const userRoles = { ...(config ? signatureRoles(config) : {}), ...rolesOf(args.categorical) };
+  const { signingOptions } = await import('../core/lifecycle/config.js');
   try {
-    const reference = await loadReference(args.reference, { roles: userRoles, histogramBins: args.bins, onProgress: progress.onProgress });
-    // The current files are signed with the reference: its bin edges, and its column kinds (a column must be
-    // signed the same way on both sides to be compared).
-    const current = await signFiles(args.files, { roles: { ...userRoles, ...rolesFromSignature(reference) }, reference, onProgress: progress.onProgress });
+    // The one signing rule (core/lifecycle/config.ts, signature/builder.ts roleOf), as the Lambdas apply it.
+    const reference = await loadReference(args.reference, { ...signingOptions(config, undefined, rolesOf(args.categorical)), histogramBins: args.bins, onProgress: progress.onProgress });
+    const current = await signFiles(args.files, { ...signingOptions(config, reference, rolesOf(args.categorical)), onProgress: progress.onProgress });
     progress.done();
     const { compare } = await import('../core/drift/index.js');
     const result = compare(reference, current, config?.features);
     if (args.html !== undefined) {
-      const { cliReportInput } = await import('./cli-report.js');
+      const { cliReportInput } = await import('./report.js');
       await writeFile(args.html, await renderHtml(cliReportInput(result, io.now())));
     }
     io.stdout(args.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderDriftText(result)}\n${args.html ? `\nReport: ${args.html}\n` : ''}`);
@@ -133,7 +131,7 @@ async function check(args: CheckArgs, io: CliIo): Promise<ExitCode> {
 }
 
 async function report(args: ReportArgs, io: CliIo): Promise<ExitCode> {
-  const { reportInputOf } = await import('./cli-report.js');
+  const { reportInputOf } = await import('./report.js');
   const input = reportInputOf(await readJson(args.in), args.in, io.now());
   await writeFile(args.out, await renderHtml(input));
   io.stdout(`wrote ${args.out} (model ${input.modelId}, verdict ${input.result.verdict})\n`);
@@ -163,7 +161,7 @@ async function uploadConfig(args: UploadConfigArgs, io: CliIo): Promise<ExitCode
   const [{ createS3Client }, { S3Store }, { uploadModelConfig }] = await Promise.all([
     import('../adapters/aws-clients.js'),
     import('../adapters/s3-store.js'),
-    import('./config-upload.js'),
+    import('../service/config-upload.js'),
   ]);
   const client = createS3Client({ endpoint: args.endpoint, region: args.region });
   try {
@@ -183,7 +181,7 @@ async function adopt(args: AdoptArgs, io: CliIo): Promise<ExitCode> {
   const [{ createS3Client }, { S3Store }, { uploadAdoptionManifest }] = await Promise.all([
     import('../adapters/aws-clients.js'),
     import('../adapters/s3-store.js'),
-    import('./adoption-upload.js'),
+    import('../service/adoption-upload.js'),
   ]);
   const client = createS3Client({ endpoint: args.endpoint, region: args.region });
   try {
@@ -222,7 +220,7 @@ async function demo(args: DemoArgs, io: CliIo): Promise<ExitCode> {
 // ---------------------------------------------------------------------------------------------- helpers
 
 interface SignFilesOptions {
-  readonly roles: Readonly<Record<string, ColumnRole>>;
+  readonly roles?: Readonly<Record<string, ColumnRole>>;
   readonly histogramBins?: number;
   readonly reference?: DatasetSignature;
   readonly onProgress: (p: ProgressEvent) => void;
@@ -230,7 +228,7 @@ interface SignFilesOptions {
 
 async function signFiles(files: readonly string[], options: SignFilesOptions): Promise<DatasetSignature> {
   const sources = await openSources(files);
-  const { signSources } = await import('./sign-files.js');
+  const { signSources } = await import('../service/sign-files.js');
   return signSources(sources, {
     roles: options.roles,
     onProgress: options.onProgress,
@@ -300,9 +298,6 @@ function rolesOf(categorical: readonly string[]): Record<string, ColumnRole> {
   return Object.fromEntries(categorical.map((name) => [name, 'categorical' as const]));
 }
 
-function rolesFromSignature(signature: DatasetSignature): Record<string, ColumnRole> {
-  return Object.fromEntries(Object.entries(signature.columns).map(([name, column]) => [name, column.kind]));
-}
 
 async function renderHtml(input: ReportInput): Promise<string> {
   const { renderHtmlReport } = await import('../core/report/index.js');

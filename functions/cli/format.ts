@@ -1,21 +1,13 @@
 import type { DatasetSignature } from '../core/signature/types.js';
 import type { DriftResult, FeatureDrift } from '../core/drift/types.js';
+import { formatNumber as formatDigits, formatShare } from '../core/format.js';
+
+/** Scores in the table: three significant digits (the one number rule, core/format.ts). */
+function formatNumber(x: number): string {
+  return formatDigits(x, 3);
+}
 
 /** Plain-text rendering of CLI results (pure: strings in, string out). */
-
-/** Format a score or threshold compactly: p-values near zero in exponent form, others with 3 significant digits. */
-export function formatNumber(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  if (value === 0) return '0';
-  const abs = Math.abs(value);
-  if (abs < 1e-3 || abs >= 1e6) return value.toExponential(1);
-  return Number(value.toPrecision(3)).toString();
-}
-
-/** A share as a percentage with one decimal, e.g. 0.0123 → "1.2%". */
-export function formatShare(share: number): string {
-  return Number.isFinite(share) ? `${(share * 100).toFixed(1)}%` : '-';
-}
 
 function mark(feature: FeatureDrift): string {
   if (feature.status === 'insufficient-data') return 'n/a';
@@ -44,6 +36,7 @@ export function renderDriftText(result: DriftResult): string {
     f.test,
     formatNumber(f.score),
     `${f.scoreKind === 'p-value' ? '<' : '≥'}${formatNumber(f.threshold)}`,
+    f.severity < 0 ? 'n/a' : formatNumber(f.severity),
     mark(f),
     `${formatShare(f.nullShare.reference)} → ${formatShare(f.nullShare.current)}`,
     f.explanation,
@@ -52,7 +45,7 @@ export function renderDriftText(result: DriftResult): string {
     `Reference: ${result.rowCount.reference} rows   Current: ${result.rowCount.current} rows`,
     '',
     ...(rows.length
-      ? table(['feature', 'kind', 'test', 'score', 'threshold', 'drift', 'nulls before → after', 'explanation'], rows)
+      ? table(['feature', 'kind', 'test', 'score', 'threshold', 'severity', 'drift', 'nulls before → after', 'explanation'], rows)
       : ['(no features to compare)']),
   ];
   const { missing, added, retyped } = result.schema;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCliArgs, UsageError } from '../../functions/service/cli-args.js';
-import { formatNumber, formatShare } from '../../functions/service/cli-format.js';
-import { progressLine, progressText } from '../../functions/service/cli-progress.js';
+import { parseCliArgs, UsageError } from '../../functions/cli/args.js';
+import { progressLine, progressText } from '../../functions/cli/progress.js';
 
 describe('Function: parseCliArgs', () => {
   it('parses check with every option', () => {
@@ -132,17 +131,6 @@ describe('Function: parseCliArgs', () => {
     expect(general).toEqual({ command: 'help' });
     expect(command).toEqual({ command: 'help', topic: 'check' });
     expect(topic).toEqual({ command: 'help', topic: 'demo' });
-  });
-});
-
-describe('Function: formatNumber', () => {
-  it('keeps three significant digits and writes tiny p-values in exponent form', () => {
-    // Act
-    const formatted = [0, 0.123456, 12.3456, 0.00001234, 1234567, Number.NaN].map(formatNumber);
-
-    // Assess
-    expect(formatted).toEqual(['0', '0.123', '12.3', '1.2e-5', '1.2e+6', 'NaN']);
-    expect(formatShare(0.0123)).toBe('1.2%');
   });
 });
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEventFile } from '../../functions/adapters/file-event-sink.js';
 import { ConfigError } from '../../functions/core/errors.js';
-import { type DemoSummary, runDemo } from '../../functions/service/demo.js';
+import { type DemoSummary, runDemo } from '../../functions/cli/demo.js';
 
 type Line = { type: string; modelId?: string; at: string; [k: string]: unknown };
 
