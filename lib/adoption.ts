@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import { KEY_PREFIX } from '../functions/core/constants.js';
 import { notifyObjectCreated } from './bucket-notifications.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
-import { DriftgateFunction } from './driftgate-function.js';
+import { buildDriftgateFunction } from './driftgate-function.js';
 import { grantPrefixes } from './grants.js';
 import { acknowledgeNoDeadLetterQueue } from './nag.js';
 
@@ -106,7 +106,8 @@ export class DriftgateAdoption extends Construct {
     });
     this.failureQueue = failures.queue;
 
-    const adopt = new DriftgateFunction(this, 'Function', {
+    // Logs, Role, Function and Errors directly in this construct: the ids of deployed stacks.
+    const adopt = buildDriftgateFunction(this, '', {
       handler: 'adopt',
       bucket,
       alarmTopic: props.alarmTopic,

@@ -4,7 +4,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { SCHEDULE_SOURCE } from '../functions/core/constants.js';
 
 /** Properties of the check schedule. */
@@ -25,42 +25,45 @@ export interface DriftgateCheckScheduleProps {
   readonly retryAttempts?: number;
 }
 
+/** The check schedule and the role it assumes. */
+export interface DriftgateCheckSchedule {
+  readonly schedule: scheduler.Schedule;
+  /** The role the scheduler assumes: it may invoke the check function and send to the dead-letter queue. */
+  readonly role: iam.Role;
+}
+
 /**
- * The EventBridge schedule that runs the drift check, with its own role (assumable by the scheduler of
- * this account only), retries, a maximum event age of one hour and a dead-letter queue.
+ * Adds the EventBridge schedule `CheckSchedule` that runs the drift check to `scope`, with its own role
+ * `SchedulerRole` (assumable by the scheduler of this account only), retries, a maximum event age of one
+ * hour and a dead-letter queue. Created in the caller's scope so the schedule keeps the logical id of
+ * deployed stacks.
  *
  * @example
- * new DriftgateCheckSchedule(this, 'CheckSchedule', { checkFunction, deadLetterQueue, schedule: 'rate(30 minutes)' });
+ * buildCheckSchedule(this, { checkFunction, deadLetterQueue, schedule: 'rate(30 minutes)' });
  */
-export class DriftgateCheckSchedule extends Construct {
-  public readonly schedule: scheduler.Schedule;
-  /** The role the scheduler assumes: it may invoke the check function and send to the dead-letter queue. */
-  public readonly role: iam.Role;
-
-  constructor(scope: Construct, id: string, props: DriftgateCheckScheduleProps) {
-    super(scope, id);
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+export function buildCheckSchedule(scope: Construct, props: DriftgateCheckScheduleProps): DriftgateCheckSchedule {
+  const role = new iam.Role(scope, 'SchedulerRole', {
+    assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(scope).account } },
+    }),
+    description: 'driftgate: lets EventBridge Scheduler invoke the check function',
+  });
+  const schedule = new scheduler.Schedule(scope, 'CheckSchedule', {
+    description: 'driftgate: run the drift check for the models that are due',
+    schedule: scheduler.ScheduleExpression.expression(props.schedule ?? 'rate(1 hour)'),
+    target: new UnqualifiedLambdaInvoke(props.checkFunction, {
+      role,
+      retryAttempts: props.retryAttempts ?? 2,
+      maxEventAge: Duration.hours(1),
+      deadLetterQueue: props.deadLetterQueue,
+      input: scheduler.ScheduleTargetInput.fromObject({
+        source: SCHEDULE_SOURCE,
+        scheduledTime: scheduler.ContextAttribute.scheduledTime,
+        executionId: scheduler.ContextAttribute.executionId,
       }),
-      description: 'driftgate: lets EventBridge Scheduler invoke the check function',
-    });
-    this.schedule = new scheduler.Schedule(this, 'Schedule', {
-      description: 'driftgate: run the drift check for the models that are due',
-      schedule: scheduler.ScheduleExpression.expression(props.schedule ?? 'rate(1 hour)'),
-      target: new UnqualifiedLambdaInvoke(props.checkFunction, {
-        role: this.role,
-        retryAttempts: props.retryAttempts ?? 2,
-        maxEventAge: Duration.hours(1),
-        deadLetterQueue: props.deadLetterQueue,
-        input: scheduler.ScheduleTargetInput.fromObject({
-          source: SCHEDULE_SOURCE,
-          scheduledTime: scheduler.ContextAttribute.scheduledTime,
-          executionId: scheduler.ContextAttribute.executionId,
-        }),
-      }),
-    });
-  }
+    }),
+  });
+  return { schedule, role };
 }
 
 /**

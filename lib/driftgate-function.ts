@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { ENV, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/core/constants.js';
 import { driftgateAlarm, functionErrors } from './alarms.js';
 import { functionBundling } from './bundling.js';
@@ -68,67 +68,71 @@ export interface DriftgateFunctionProps {
   readonly errorsAlarmDescription?: string;
 }
 
+/** One driftgate function and what comes with it. */
+export interface DriftgateFunction {
+  readonly function: NodejsFunction;
+  /** The function's role: it may write to its log group and X-Ray; every other grant is the caller's. */
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  /** Fires when an invocation fails. */
+  readonly errorsAlarm: cloudwatch.Alarm;
+}
+
 /**
- * One driftgate Lambda function: the handler bundled locally with esbuild (never Docker), Node.js 24 on
- * arm64, traced, with its own role, its own log group with retention, the common environment, and an
- * alarm on its errors.
+ * Adds one driftgate Lambda function to `scope`: the handler bundled locally with esbuild (never Docker),
+ * Node.js 24 on arm64, traced, with its own role, its own log group with retention, the common
+ * environment, and an alarm on its errors. Their ids are `<idPrefix>Function`, `<idPrefix>Role`,
+ * `<idPrefix>Logs` and `<idPrefix>Errors`, side by side in `scope` rather than in a construct of their own,
+ * so the log group and the function (and its URL) keep the logical ids of deployed stacks; an empty
+ * `idPrefix` suits a scope that holds one function (the adoption path's `Adoption/Function`).
  *
  * @example
- * const ingest = new DriftgateFunction(this, 'Ingest', { handler: 'ingest', bucket, alarmTopic, memorySize: 1024, timeout: Duration.minutes(2) });
+ * const ingest = buildDriftgateFunction(this, 'Ingest', { handler: 'ingest', bucket, alarmTopic, memorySize: 1024, timeout: Duration.minutes(2) });
  */
-export class DriftgateFunction extends Construct {
-  public readonly function: NodejsFunction;
-  /** The function's role: it may write to its log group and X-Ray; every other grant is the caller's. */
-  public readonly role: iam.Role;
-  public readonly logGroup: logs.LogGroup;
-  /** Fires when an invocation fails. */
-  public readonly errorsAlarm: cloudwatch.Alarm;
+export function buildDriftgateFunction(scope: Construct, idPrefix: string, props: DriftgateFunctionProps): DriftgateFunction {
+  const { handler } = props;
+  const logGroup = new logs.LogGroup(scope, `${idPrefix}Logs`, {
+    retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  // An own role instead of the AWSLambdaBasicExecutionRole managed policy: logs only to its group.
+  const role = new iam.Role(scope, `${idPrefix}Role`, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: `driftgate ${handler} function`,
+  });
+  logGroup.grantWrite(role);
+  acknowledgeTracing(role);
 
-  constructor(scope: Construct, id: string, props: DriftgateFunctionProps) {
-    super(scope, id);
-    const { handler } = props;
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    // An own role instead of the AWSLambdaBasicExecutionRole managed policy: logs only to its group.
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `driftgate ${handler} function`,
-    });
-    this.logGroup.grantWrite(this.role);
-    acknowledgeTracing(this.role);
+  const fn = new NodejsFunction(scope, `${idPrefix}Function`, {
+    entry: fileURLToPath(new URL(`../functions/handlers/${handler}.ts`, import.meta.url)),
+    handler: 'handler',
+    projectRoot: REPO_ROOT,
+    depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+    runtime: lambda.Runtime.NODEJS_24_X,
+    architecture: lambda.Architecture.ARM_64,
+    memorySize: props.memorySize,
+    timeout: props.timeout,
+    role,
+    logGroup,
+    tracing: lambda.Tracing.ACTIVE,
+    deadLetterQueue: props.deadLetterQueue,
+    onFailure: props.onFailure,
+    retryAttempts: props.retryAttempts,
+    maxEventAge: props.maxEventAge,
+    environment: {
+      [ENV.bucket]: props.bucket.bucketName,
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME[handler],
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      NODE_OPTIONS: '--enable-source-maps',
+      ...props.environment,
+    },
+    bundling: functionBundling(),
+  });
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: fileURLToPath(new URL(`../functions/handlers/${handler}.ts`, import.meta.url)),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: `${REPO_ROOT}package-lock.json`,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize,
-      timeout: props.timeout,
-      role: this.role,
-      logGroup: this.logGroup,
-      tracing: lambda.Tracing.ACTIVE,
-      deadLetterQueue: props.deadLetterQueue,
-      onFailure: props.onFailure,
-      retryAttempts: props.retryAttempts,
-      maxEventAge: props.maxEventAge,
-      environment: {
-        [ENV.bucket]: props.bucket.bucketName,
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME[handler],
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
-        ...props.environment,
-      },
-      bundling: functionBundling(),
-    });
-
-    this.errorsAlarm = driftgateAlarm(this, 'Errors', {
-      metric: functionErrors(this.function),
-      description: props.errorsAlarmDescription ?? `driftgate: the ${handler} function failed`,
-      topic: props.alarmTopic,
-    });
-  }
+  const errorsAlarm = driftgateAlarm(scope, `${idPrefix}Errors`, {
+    metric: functionErrors(fn),
+    description: props.errorsAlarmDescription ?? `driftgate: the ${handler} function failed`,
+    topic: props.alarmTopic,
+  });
+  return { function: fn, role, logGroup, errorsAlarm };
 }

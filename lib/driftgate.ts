@@ -14,20 +14,23 @@ import { Construct } from 'constructs';
 import { DECISION_ERRORS_METRIC, ENV, KEY_PREFIX, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/core/constants.js';
 import { DriftgateAdoption } from './adoption.js';
 import { driftgateAlarm } from './alarms.js';
-import { DriftgateCheckSchedule } from './check-schedule.js';
+import { buildCheckSchedule } from './check-schedule.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
-import { DriftgateFunction } from './driftgate-function.js';
+import { buildDriftgateFunction } from './driftgate-function.js';
 import { grantPrefixes } from './grants.js';
-import { DriftgateIngest } from './ingest.js';
+import { buildIngest } from './ingest.js';
 import { acknowledgeEncryptedTopicPublish, acknowledgeLinkSigningSecret, acknowledgeNoDeadLetterQueue } from './nag.js';
-import { DriftgateStorage } from './storage.js';
-import { DriftgateTopics } from './topics.js';
+import { buildStorage } from './storage.js';
+import { buildTopics } from './topics.js';
 
 /** Key prefixes of the data bucket (from functions/core/constants.ts); the IAM grants and lifecycle rules are scoped by them. */
 export { KEY_PREFIX };
 
-/** Message attributes every retrain-requests message carries, for subscription filter policies. */
-export const RETRAIN_MESSAGE_ATTRIBUTES = ['type', 'modelId', 'reason'] as const;
+/**
+ * Message attributes every retrain-requests message carries, for subscription filter policies (the ones
+ * functions/adapters/sns-event-sink.ts publishes; `eventId` is the same on every retry of one request).
+ */
+export const RETRAIN_MESSAGE_ATTRIBUTES = ['type', 'eventId', 'modelId', 'reason'] as const;
 
 /**
  * An example SNS filter policy for a retraining system that only wants approved retrains of one model.
@@ -119,9 +122,14 @@ export function validateDriftgateProps(props: DriftgateProps): string[] {
 
 /**
  * The whole driftgate app on AWS: data bucket, upload queue and ingest function, scheduled check,
- * approval endpoint, notice and retrain topics, HMAC secret, alarms. It composes the small constructs
- * (DriftgateStorage, DriftgateTopics, DriftgateIngest, DriftgateFunction, DriftgateCheckSchedule,
- * DriftgateAdoption) and wires the grants between them.
+ * approval endpoint, notice and retrain topics, HMAC secret, alarms. It composes the small builders
+ * (buildStorage, buildTopics, buildIngest, buildDriftgateFunction, buildCheckSchedule) and the
+ * DriftgateAdoption construct, and wires the grants between them.
+ *
+ * The builders add their resources to this construct itself, not to a construct of their own: a
+ * resource's construct path is its logical id, and the buckets, key, secret, topics, subscriptions,
+ * queues, log groups, function URL and schedule keep the ids of stacks already deployed (a new id is a
+ * replacement: orphaned data, new ARNs, a lost URL). test/lib/logical-ids.test.ts holds those paths.
  *
  * @example
  * new Driftgate(stack, 'Driftgate', { notifyEmail: 'ml-oncall@example.com', checkSchedule: 'rate(30 minutes)' });
@@ -143,7 +151,7 @@ export class Driftgate extends Construct {
   public readonly topicsKey: kms.Key;
   /** Notices for humans (proposals with approve/reject/snooze links, alarms). */
   public readonly noticesTopic: sns.Topic;
-  /** `RetrainRequested` events, with `modelId` and `reason` message attributes for filter policies. */
+  /** `RetrainRequested` events, with the RETRAIN_MESSAGE_ATTRIBUTES message attributes for filter policies. */
   public readonly retrainTopic: sns.Topic;
   /** HMAC key that signs decision links. */
   public readonly secret: secretsmanager.Secret;
@@ -166,7 +174,7 @@ export class Driftgate extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
 
-    const storage = new DriftgateStorage(this, 'Storage', {
+    const storage = buildStorage(this, {
       signatureRetentionDays: props.signatureRetentionDays,
       reportRetentionDays: props.reportRetentionDays,
       noncurrentVersionRetentionDays: props.noncurrentVersionRetentionDays,
@@ -175,7 +183,7 @@ export class Driftgate extends Construct {
     this.bucket = storage.bucket;
     this.accessLogsBucket = storage.accessLogsBucket;
 
-    const topics = new DriftgateTopics(this, 'Topics', { notifyEmail: props.notifyEmail, removalPolicy });
+    const topics = buildTopics(this, { notifyEmail: props.notifyEmail, removalPolicy });
     this.topicsKey = topics.key;
     this.noticesTopic = topics.noticesTopic;
     this.retrainTopic = topics.retrainTopic;
@@ -190,7 +198,7 @@ export class Driftgate extends Construct {
     acknowledgeLinkSigningSecret(this.secret);
 
     // ---- ingest: uploads under batches/ -> upload queue -> ingest function ----------------------
-    const ingest = new DriftgateIngest(this, 'Ingest', {
+    const ingest = buildIngest(this, {
       bucket: this.bucket,
       alarmTopic,
       maxReceiveCount: props.maxReceiveCount,
@@ -201,7 +209,7 @@ export class Driftgate extends Construct {
     this.ingestFunction = ingest.function;
 
     // ---- decide: the approval endpoint -----------------------------------------------------------
-    const decide = new DriftgateFunction(this, 'Decide', {
+    const decide = buildDriftgateFunction(this, 'Decide', {
       handler: 'decide',
       bucket: this.bucket,
       alarmTopic,
@@ -226,7 +234,7 @@ export class Driftgate extends Construct {
       description: 'driftgate: messages waiting in CheckDeadLetterQueue',
     });
     this.checkDeadLetterQueue = checkDlq.queue;
-    const check = new DriftgateFunction(this, 'Check', {
+    const check = buildDriftgateFunction(this, 'Check', {
       handler: 'check',
       bucket: this.bucket,
       alarmTopic,
@@ -243,7 +251,7 @@ export class Driftgate extends Construct {
       },
     });
     this.checkFunction = check.function;
-    this.checkSchedule = new DriftgateCheckSchedule(this, 'CheckSchedule', {
+    this.checkSchedule = buildCheckSchedule(this, {
       checkFunction: this.checkFunction,
       deadLetterQueue: this.checkDeadLetterQueue,
       schedule: props.checkSchedule,
@@ -293,7 +301,7 @@ export class Driftgate extends Construct {
     new CfnOutput(this, 'NoticesTopicArn', { value: this.noticesTopic.topicArn, description: 'Notices for humans' });
     new CfnOutput(this, 'RetrainTopicArn', {
       value: this.retrainTopic.topicArn,
-      description: `RetrainRequested events; attributes modelId, reason. Filter example: ${JSON.stringify(RETRAIN_FILTER_POLICY_EXAMPLE)}`,
+      description: `RetrainRequested events; attributes ${RETRAIN_MESSAGE_ATTRIBUTES.join(', ')}. Filter example: ${JSON.stringify(RETRAIN_FILTER_POLICY_EXAMPLE)}`,
     });
 
     this.adoption = new DriftgateAdoption(this, 'Adoption', { bucket: this.bucket, alarmTopic, logRetention });

@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { deadLetterQueue } from './dead-letter-queue.js';
 
 /** Properties of the driftgate topics. */
@@ -22,65 +22,72 @@ export interface DriftgateTopicsProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** The two topics of driftgate, their key, and the dead-letter queue of their subscriptions. */
+export interface DriftgateTopics {
+  /** Customer-managed key of both topics. */
+  readonly key: kms.Key;
+  /** Notices for humans (proposals with approve/reject/snooze links, alarms). */
+  readonly noticesTopic: sns.Topic;
+  /** `RetrainRequested` events, with `type`, `eventId`, `modelId` and `reason` message attributes for filter policies. */
+  readonly retrainTopic: sns.Topic;
+  /** Failed deliveries from the SNS subscriptions created here. */
+  readonly subscriptionDeadLetterQueue: sqs.Queue;
+  /** Fires when a failed delivery waits in the subscription dead-letter queue. */
+  readonly subscriptionDeadLetterAlarm: cloudwatch.Alarm;
+}
+
 /**
- * The notices and retrain-requests topics, TLS only and encrypted with one rotating customer key that
- * CloudWatch alarms of this account may use; the optional email subscription redrives failed
- * deliveries to a dead-letter queue, whose depth raises an alarm on the notices topic.
+ * Adds the notices and retrain-requests topics (`NoticesTopic`, `RetrainTopic`) to `scope`, TLS only and
+ * encrypted with one rotating customer key (`TopicsKey`) that CloudWatch alarms of this account may use;
+ * the optional email subscription redrives failed deliveries to `SubscriptionDeadLetterQueue`, whose
+ * depth raises an alarm on the notices topic. They are created in the caller's scope so their logical
+ * ids stay those of deployed stacks: a new topic has a new ARN and every subscriber must confirm again.
  *
  * @example
- * const topics = new DriftgateTopics(this, 'Topics', { notifyEmail: 'ml-oncall@example.com' });
+ * const topics = buildTopics(this, { notifyEmail: 'ml-oncall@example.com' });
  */
-export class DriftgateTopics extends Construct {
-  /** Customer-managed key of both topics. */
-  public readonly key: kms.Key;
-  /** Notices for humans (proposals with approve/reject/snooze links, alarms). */
-  public readonly noticesTopic: sns.Topic;
-  /** `RetrainRequested` events, with `modelId` and `reason` message attributes for filter policies. */
-  public readonly retrainTopic: sns.Topic;
-  /** Failed deliveries from the SNS subscriptions this construct creates. */
-  public readonly subscriptionDeadLetterQueue: sqs.Queue;
-  /** Fires when a failed delivery waits in the subscription dead-letter queue. */
-  public readonly subscriptionDeadLetterAlarm: cloudwatch.Alarm;
+export function buildTopics(scope: Construct, props: DriftgateTopicsProps = {}): DriftgateTopics {
+  const key = new kms.Key(scope, 'TopicsKey', {
+    description: 'driftgate: encrypts the notices and retrain-requests topics',
+    enableKeyRotation: true,
+    removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+  });
+  // CloudWatch alarm actions publish to the encrypted notices topic.
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AllowCloudWatchAlarmsToPublish',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      // Only this account's alarms (confused-deputy guard).
+      conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(scope).account } },
+    }),
+  );
+  const noticesTopic = new sns.Topic(scope, 'NoticesTopic', {
+    displayName: 'driftgate notices',
+    masterKey: key,
+    enforceSSL: true,
+  });
+  const retrainTopic = new sns.Topic(scope, 'RetrainTopic', {
+    displayName: 'driftgate retrain requests',
+    masterKey: key,
+    enforceSSL: true,
+  });
 
-  constructor(scope: Construct, id: string, props: DriftgateTopicsProps = {}) {
-    super(scope, id);
-    this.key = new kms.Key(this, 'Key', {
-      description: 'driftgate: encrypts the notices and retrain-requests topics',
-      enableKeyRotation: true,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
-    // CloudWatch alarm actions publish to the encrypted notices topic.
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        // Only this account's alarms (confused-deputy guard).
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
+  const subscriptionDlq = deadLetterQueue(scope, 'SubscriptionDeadLetterQueue', {
+    topic: noticesTopic,
+    description: 'driftgate: messages waiting in SubscriptionDeadLetterQueue',
+  });
+  if (props.notifyEmail !== undefined) {
+    noticesTopic.addSubscription(
+      new subscriptions.EmailSubscription(props.notifyEmail, { deadLetterQueue: subscriptionDlq.queue }),
     );
-    this.noticesTopic = new sns.Topic(this, 'Notices', {
-      displayName: 'driftgate notices',
-      masterKey: this.key,
-      enforceSSL: true,
-    });
-    this.retrainTopic = new sns.Topic(this, 'Retrain', {
-      displayName: 'driftgate retrain requests',
-      masterKey: this.key,
-      enforceSSL: true,
-    });
-
-    const subscriptionDlq = deadLetterQueue(this, 'SubscriptionDeadLetterQueue', {
-      topic: this.noticesTopic,
-      description: 'driftgate: messages waiting in SubscriptionDeadLetterQueue',
-    });
-    this.subscriptionDeadLetterQueue = subscriptionDlq.queue;
-    this.subscriptionDeadLetterAlarm = subscriptionDlq.depthAlarm;
-    if (props.notifyEmail !== undefined) {
-      this.noticesTopic.addSubscription(
-        new subscriptions.EmailSubscription(props.notifyEmail, { deadLetterQueue: this.subscriptionDeadLetterQueue }),
-      );
-    }
   }
+  return {
+    key,
+    noticesTopic,
+    retrainTopic,
+    subscriptionDeadLetterQueue: subscriptionDlq.queue,
+    subscriptionDeadLetterAlarm: subscriptionDlq.depthAlarm,
+  };
 }

@@ -1,11 +1,13 @@
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
+import type { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Driftgate, KEY_PREFIX, validateDriftgateProps } from '../../lib/driftgate.js';
+import { Driftgate, KEY_PREFIX, RETRAIN_MESSAGE_ATTRIBUTES, validateDriftgateProps } from '../../lib/driftgate.js';
 import { addNagChecks, nagPacks } from '../../lib/nag.js';
 import { DECISION_ERRORS_METRIC, ENV, SCHEDULE_SOURCE, SERVICE_NAME } from '../../functions/handlers/env.js';
 import { METRICS_NAMESPACE } from '../../functions/service/logger.js';
+import { SnsEventSink } from '../../functions/adapters/sns-event-sink.js';
 import type { DriftgateStack } from '../../lib/driftgate-stack.js';
 import { synthDriftgate } from './synth.js';
 
@@ -311,8 +313,8 @@ describe('Function: Driftgate (template)', () => {
 
     // Assess
     expect(retrain).toBeDefined();
-    expect(retrain?.Description).toContain('modelId');
-    expect(retrain?.Description).toContain('reason');
+    expect(retrain?.Description).toContain(`attributes ${RETRAIN_MESSAGE_ATTRIBUTES.join(', ')}.`);
+    expect(retrain?.Description).toContain('eventId');
     expect(JSON.parse(/Filter example: (\{.*\})/.exec(String(retrain?.Description))?.[1] ?? 'null')).toEqual({
       modelId: ['churn-v3'],
       reason: ['approved'],
@@ -470,6 +472,32 @@ describe('Function: Driftgate (template)', () => {
 
     // Assess
     expect(violations.map((v) => v.ruleName)).toContain('AwsSolutions-IAM5[Action::s3:DeleteObject*]');
+  });
+});
+
+describe('Constant: RETRAIN_MESSAGE_ATTRIBUTES', () => {
+  it('names exactly the message attributes the SNS event sink publishes', async () => {
+    // Prepare: a client that records the publish instead of sending it.
+    const sent: PublishCommand[] = [];
+    const client = { send: (command: PublishCommand) => (sent.push(command), Promise.resolve({ MessageId: 'm-1' })) };
+    const sink = new SnsEventSink(client as unknown as SNSClient, 'arn:aws:sns:eu-west-1:123456789012:retrain');
+
+    // Act
+    await sink.publish({
+      type: 'RetrainRequested',
+      schemaVersion: 1,
+      eventId: 'retrain-p1',
+      modelId: 'churn-v3',
+      proposalId: 'p1',
+      reason: 'approved',
+      at: '2026-11-26T15:00:00.000Z',
+      decidedBy: 'alice@example.test',
+      evidence: { driftedFeatures: [] },
+    });
+
+    // Assess
+    expect(Object.keys(sent[0]?.input.MessageAttributes ?? {}).sort()).toEqual([...RETRAIN_MESSAGE_ATTRIBUTES].sort());
+    expect(RETRAIN_MESSAGE_ATTRIBUTES).toContain('eventId');
   });
 });
 
