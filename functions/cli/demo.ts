@@ -13,6 +13,7 @@ import type { CheckOutcome } from '../core/lifecycle/types.js';
 import type { Notice } from '../core/ports.js';
 import { Lifecycle } from '../service/lifecycle.js';
 import { mulberry32 } from '../core/random.js';
+import { signSources } from '../adapters/sign-sources.js';
 
 /**
  * `driftgate demo`: the whole lifecycle on the embedded default (a local folder store, notices in
@@ -167,6 +168,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const notices = new Map<string, Notice & { messageId: string; file: string }>();
   const lifecycle = new Lifecycle({
     store,
+    sign: signSources,
     notifier: new ConsoleNotifier(outboxDir, (n) => notices.set(n.proposalId, n)),
     events: new FileEventSink(eventsFile),
     // A fresh secret per run: nothing secret lives in the code.

@@ -1,6 +1,6 @@
 /** Progress of long reads on a terminal: one `\r`-updated stderr line, throttled. */
 
-/** What the signer reports (functions/service/sign-files.ts SignProgress). */
+/** What the signer reports (functions/adapters/sign-sources.ts SignProgress). */
 export interface ProgressEvent {
   readonly file: string;
   readonly rowsDone: number;

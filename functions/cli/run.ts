@@ -228,7 +228,7 @@ interface SignFilesOptions {
 
 async function signFiles(files: readonly string[], options: SignFilesOptions): Promise<DatasetSignature> {
   const sources = await openSources(files);
-  const { signSources } = await import('../service/sign-files.js');
+  const { signSources } = await import('../adapters/sign-sources.js');
   return signSources(sources, {
     roles: options.roles,
     onProgress: options.onProgress,

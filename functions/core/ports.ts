@@ -2,6 +2,8 @@
  * Ports: the interfaces the core and the services need from the outside world. Adapters implement them;
  * nothing here does I/O.
  */
+import type { SignatureOptions } from './signature/builder.js';
+import type { DatasetSignature } from './signature/types.js';
 
 /**
  * Random-access bytes of one object (a file on disk, an S3 object through ranged GETs, a buffer in a test).
@@ -76,3 +78,10 @@ export interface EventSink {
 
 /** Structured log sink: one object per step (the handlers route it to the Powertools logger). */
 export type Log = (entry: Record<string, unknown>) => void;
+
+/**
+ * Signs batch files: reads each source (Parquet or Arrow IPC) into a signature and merges them. The
+ * adapter is `signSources` (adapters/sign-sources.ts); use cases take it as a port, so service code
+ * never imports a reader.
+ */
+export type SignSources = (sources: readonly ByteSource[], options: Pick<SignatureOptions, 'roles' | 'reference'>) => Promise<DatasetSignature>;

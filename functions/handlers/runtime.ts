@@ -10,6 +10,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { createAwsClients, endpointFromEnv } from '../adapters/aws-clients.js';
 import { S3Store } from '../adapters/s3-store.js';
+import { signSources } from '../adapters/sign-sources.js';
 import { loadSecret } from '../adapters/secret.js';
 import { SnsEventSink } from '../adapters/sns-event-sink.js';
 import { SnsNotifier } from '../adapters/sns-notifier.js';
@@ -127,7 +128,7 @@ function repository(options: AwsWiringOptions): ModelRepository {
  * const port = awsIngest({ env: readFunctionEnv('ingest', process.env), clients });
  */
 export function awsIngest(options: AwsWiringOptions): { ingest: IngestBatch } {
-  return { ingest: ingestBatch({ repo: repository(options), log: options.log }) };
+  return { ingest: ingestBatch({ repo: repository(options), sign: signSources, log: options.log }) };
 }
 
 /**
@@ -170,7 +171,7 @@ export async function awsDecide(options: AwsWiringOptions): Promise<Decider> {
 export function awsAdopt(options: Pick<AwsWiringOptions, 'env' | 'log'> & { readonly clients: Pick<HandlerClients, 's3'> }): { port: InstallReference & Pick<ModelRepository, 'decisionLog'> & { state(modelId: string): Promise<ModelState | undefined> }; store: S3Store } {
   const store = new S3Store(options.clients.s3, options.env.bucket);
   const repo = new ModelRepository(store);
-  const references = installReference({ repo, log: options.log });
+  const references = installReference({ repo, sign: signSources, log: options.log });
   return {
     port: {
       ...references,

@@ -7,13 +7,14 @@ import { AdapterError, DriftgateError, InvalidInputError } from '../core/errors.
 import { signingOptions } from '../core/lifecycle/config.js';
 import { signatureKey } from '../core/lifecycle/keys.js';
 import type { IngestOutcome } from '../core/lifecycle/types.js';
-import type { Log } from '../core/ports.js';
+import type { Log, SignSources } from '../core/ports.js';
 import type { ModelRepository } from './model-repository.js';
-import { signSources } from './sign-files.js';
 
 /** What ingesting needs: the repository only (no topic, no secret). */
 export interface IngestDeps {
   readonly repo: ModelRepository;
+  /** Reads batch files into a signature (adapters/sign-sources.ts). */
+  readonly sign: SignSources;
   readonly log?: Log;
 }
 
@@ -39,7 +40,7 @@ export function asInputError(key: string, err: unknown): Error {
 /**
  * Build the ingest use case.
  * @example
- * const ingest = ingestBatch({ repo });
+ * const ingest = ingestBatch({ repo, sign: signSources });
  * await ingest('batches/fraud/2026-01-01.parquet', new Date());
  */
 export function ingestBatch(deps: IngestDeps): IngestBatch {
@@ -69,7 +70,7 @@ export function ingestBatch(deps: IngestDeps): IngestBatch {
     const reference = state ? await repo.signature(state.value.reference.key, `reference ${state.value.reference.version} of model ${modelId}`) : undefined;
     let signature;
     try {
-      signature = await signSources([await repo.store.open(key)], signingOptions(config, reference));
+      signature = await deps.sign([await repo.store.open(key)], signingOptions(config, reference));
     } catch (err) {
       throw asInputError(key, err);
     }

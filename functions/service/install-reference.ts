@@ -8,14 +8,15 @@ import { signingOptions } from '../core/lifecycle/config.js';
 import { compactTime, referenceKey } from '../core/lifecycle/keys.js';
 import { AUTOMATIC_ACTOR } from '../core/lifecycle/proposal.js';
 import type { AdoptOutcome, CadenceChange, ModelState } from '../core/lifecycle/types.js';
-import type { Log } from '../core/ports.js';
+import type { Log, SignSources } from '../core/ports.js';
 import { asInputError } from './ingest-batch.js';
 import type { ModelRepository } from './model-repository.js';
-import { signSources } from './sign-files.js';
 
 /** What installing a reference needs: the repository only. */
 export interface InstallReferenceDeps {
   readonly repo: ModelRepository;
+  /** Reads batch files into a signature (adapters/sign-sources.ts). */
+  readonly sign: SignSources;
   readonly log?: Log;
 }
 
@@ -34,7 +35,7 @@ function message(err: unknown): string {
 /**
  * Build the use case.
  * @example
- * const { adopt } = installReference({ repo });
+ * const { adopt } = installReference({ repo, sign: signSources });
  * await adopt('fraud', { version: 'v2', trainingData: ['training/fraud/v2/part-0.parquet'] }, new Date());
  */
 export function installReference(deps: InstallReferenceDeps): InstallReference {
@@ -60,7 +61,7 @@ export function installReference(deps: InstallReferenceDeps): InstallReference {
       );
       let signature;
       try {
-        signature = await signSources(sources, signingOptions(config));
+        signature = await deps.sign(sources, signingOptions(config));
       } catch (err) {
         throw asInputError(keys.length === 1 ? keys[0] : `${modelId} ${version} training data`, err);
       }

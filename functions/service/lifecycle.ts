@@ -5,7 +5,7 @@
  */
 import type { ModelConfig, ModelConfigInput } from '../core/lifecycle/config.js';
 import type { AdoptOutcome, CheckDueOutcome, CheckOutcome, DecideOutcome, DecisionAction, DecisionLogEntry, IngestOutcome, ModelState, Proposal, TokenDescription } from '../core/lifecycle/types.js';
-import type { EventSink, Log, Notifier, ObjectStore } from '../core/ports.js';
+import type { EventSink, Log, Notifier, ObjectStore, SignSources } from '../core/ports.js';
 import { type CheckModel, checkModel } from './check-model.js';
 import { type DecideOptions, type Decider, decider } from './decide.js';
 import { type IngestBatch, ingestBatch } from './ingest-batch.js';
@@ -24,6 +24,8 @@ export interface LifecycleDeps {
   readonly store: ObjectStore;
   readonly notifier: Notifier;
   readonly events: EventSink;
+  /** Reads batch files into signatures (adapters/sign-sources.ts). */
+  readonly sign: SignSources;
   /** HMAC key of decision tokens. */
   readonly secret: Uint8Array | string;
   /** Base of decision links: `${decideBaseUrl}/decide?token=...`. */
@@ -38,7 +40,7 @@ export interface LifecycleDeps {
  * A model's lifecycle over ports: ingest batches, check on the adaptive cadence, propose a retrain,
  * take signed decisions, emit the retrain event, adopt the new reference.
  * @example
- * const lifecycle = new Lifecycle({ store, notifier, events, secret, decideBaseUrl: 'http://127.0.0.1:8080' });
+ * const lifecycle = new Lifecycle({ store, notifier, events, sign: signSources, secret, decideBaseUrl: 'http://127.0.0.1:8080' });
  * await lifecycle.ingest('batches/fraud/2026-01-01.parquet', new Date());
  * await lifecycle.checkDue(new Date());
  */
@@ -56,11 +58,11 @@ export class Lifecycle {
     const links = hmacLinks({ secret: deps.secret, baseUrl: deps.decideBaseUrl, ...(deps.reportUrl ? { reportLink: deps.reportUrl } : {}) });
     const sendNotice = noticeSender({ repo, notifier: deps.notifier, links, log });
     this.repo = repo;
-    this.ingest = ingestBatch({ repo, log });
+    this.ingest = ingestBatch({ repo, sign: deps.sign, log });
     this.check = checkModel({ repo, sendNotice, log });
     this.checkDue = runDueChecks({ repo, check: this.check, sendNotice, events: deps.events, log });
     this.decider = decider({ repo, events: deps.events, secret: deps.secret, log });
-    this.references = installReference({ repo, log });
+    this.references = installReference({ repo, sign: deps.sign, log });
   }
 
   /** Validate and store a model configuration (`config/<modelId>.json`). */

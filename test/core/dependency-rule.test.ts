@@ -48,3 +48,49 @@ describe('Rule: adapters do not depend on handlers', () => {
     expect(readFileSync(file, 'utf8')).not.toMatch(/from\s+['"]\.\.\/handlers\//);
   });
 });
+
+/** The layers of `functions/` and what each may import (relative imports, static or dynamic). */
+const LAYERS: Readonly<Record<string, readonly string[]>> = {
+  core: ['core'],
+  adapters: ['adapters', 'core'],
+  service: ['service', 'core'],
+  handlers: ['handlers', 'service', 'adapters', 'core'],
+  cli: ['cli', 'service', 'adapters', 'core'],
+};
+
+/** The `functions/` layer each relative import of a file reaches. */
+function importedLayers(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specifiers = [...text.matchAll(/(?:from\s+|import\(\s*)['"](\.[^'"]+)['"]/g)].map((m) => m[1]);
+  return specifiers.map((spec) => {
+    const target = relative(join(root, 'functions'), join(file, '..', spec));
+    return target.startsWith('..') ? `outside functions/ (${spec})` : target.split('/')[0];
+  });
+}
+
+describe('Rule: handlers|cli -> service -> core, adapters -> core', () => {
+  const files = Object.keys(LAYERS).flatMap((layer) => sourceFiles(join(root, 'functions', layer)).map((f) => [layer, relative(root, f), f] as const));
+
+  it('finds every layer and a file in each', () => {
+    // Assess
+    expect(new Set(files.map(([layer]) => layer))).toEqual(new Set(Object.keys(LAYERS)));
+    expect(readdirSync(join(root, 'functions')).filter((n) => statSync(join(root, 'functions', n)).isDirectory()).sort()).toEqual(Object.keys(LAYERS).sort());
+  });
+
+  it('catches a forbidden import (the rule can fail)', () => {
+    // Prepare: a service file that would import an adapter.
+    const file = join(root, 'functions/service/example.ts');
+    const layer = relative(join(root, 'functions'), join(file, '..', '../adapters/s3-store.js')).split('/')[0];
+
+    // Assess
+    expect(LAYERS.service.includes(layer)).toBe(false);
+  });
+
+  it.each(files)('%s: %s imports only its allowed layers', (layer, _name, file) => {
+    // Act
+    const bad = importedLayers(file).filter((target) => !LAYERS[layer].includes(target));
+
+    // Assess
+    expect(bad).toEqual([]);
+  });
+});

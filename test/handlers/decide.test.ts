@@ -7,6 +7,7 @@ import { DECISION_ERRORS_METRIC, SERVICE_NAME } from '../../functions/handlers/e
 import { createTelemetry, METRICS_NAMESPACE } from '../../functions/service/logger.js';
 import { signReportLink, verifyReportLink } from '../../functions/handlers/report-link.js';
 import { localWorld, quietTelemetry, type LocalWorld } from './support.js';
+import { signSources } from '../../functions/adapters/sign-sources.js';
 
 const NOW = new Date('2026-02-01T12:00:00Z');
 const EXP = Math.floor(NOW.getTime() / 1000) + 3600;
@@ -100,6 +101,7 @@ describe('Function: makeDecideHandler', () => {
     // Prepare: a retrain topic that is down (the lifecycle keeps the approval; checkDue sends the event later).
     const down = new Lifecycle({
       store: world.store,
+      sign: signSources,
       notifier: { send: () => Promise.reject(new Error('not used')) },
       events: { publish: () => Promise.reject(new Error('retrain topic down')) },
       secret: world.secret,

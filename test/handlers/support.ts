@@ -6,6 +6,7 @@ import { LocalStore } from '../../functions/adapters/local-store.js';
 import type { EventSink, Notice, Notifier, RetrainRequested } from '../../functions/core/ports.js';
 import { Lifecycle } from '../../functions/service/lifecycle.js';
 import { createTelemetry, type Telemetry } from '../../functions/service/logger.js';
+import { signSources } from '../../functions/adapters/sign-sources.js';
 
 /** The shared fixture batches (written by pyarrow/DuckDB; see test/fixtures/batches/generate.py). */
 export const FIXTURES = fileURLToPath(new URL('../fixtures/batches/', import.meta.url));
@@ -40,7 +41,7 @@ export function localWorld(): LocalWorld {
     },
   };
   const secret = 'unit-test-secret-0123456789abcdef';
-  const lifecycle = new Lifecycle({ store, notifier, events: sink, secret, decideBaseUrl: 'https://decide.example' });
+  const lifecycle = new Lifecycle({ store, sign: signSources, notifier, events: sink, secret, decideBaseUrl: 'https://decide.example' });
   return { dir, store, lifecycle, notices, events, secret, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

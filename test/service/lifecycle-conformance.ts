@@ -11,6 +11,7 @@ import { DecisionTokenError, peekToken, signToken } from '../../functions/core/l
 import type { DecisionAction } from '../../functions/core/lifecycle/types.js';
 import type { EventSink, Notice, Notifier, ObjectStore } from '../../functions/core/ports.js';
 import { Lifecycle, type LifecycleDeps } from '../../functions/service/lifecycle.js';
+import { signSources } from '../../functions/adapters/sign-sources.js';
 
 const SECRET = 'lifecycle-test-secret';
 const T0 = Date.parse('2026-02-02T00:00:00Z');
@@ -30,6 +31,7 @@ function deps(overrides: Partial<LifecycleDeps> = {}): LifecycleDeps {
     store,
     notifier: new ConsoleNotifier(path.join(dir, 'outbox'), (n) => sent.push(n)),
     events: new FileEventSink(eventsFile),
+    sign: signSources,
     secret: SECRET,
     decideBaseUrl: 'https://decide.test/prod/',
     ...overrides,

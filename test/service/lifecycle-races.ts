@@ -9,6 +9,7 @@ import { DecisionTokenError } from '../../functions/core/lifecycle/token.js';
 import type { EventSink, Notice, ObjectStore } from '../../functions/core/ports.js';
 import { Lifecycle, type LifecycleDeps } from '../../functions/service/lifecycle.js';
 import { type ConformanceStore, batch, config, tokenFor } from './lifecycle-conformance.js';
+import { signSources } from '../../functions/adapters/sign-sources.js';
 
 const SECRET = 'race-test-secret';
 const T0 = Date.parse('2026-02-02T00:00:00Z');
@@ -45,6 +46,7 @@ export function lifecycleRaces(label: string, open: (scratchDir: string) => Prom
       store: another(),
       notifier: new ConsoleNotifier(path.join(dir, 'outbox'), (n) => sent.push(n)),
       events: new FileEventSink(eventsFile),
+      sign: signSources,
       secret: SECRET,
       decideBaseUrl: 'https://decide.test',
       ...overrides,

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileByteSource } from '../../functions/adapters/file-byte-source.js';
 import { ConfigError, InvalidInputError } from '../../functions/core/errors.js';
-import { signSources, type SignProgress } from '../../functions/service/sign-files.js';
+import { signSources, type SignProgress } from '../../functions/adapters/sign-sources.js';
 import { batchExpectations, batchFixture, countingSource, tempDir, writeWideParquet } from '../support/fixtures.js';
 
 const expected = new Map(batchExpectations().files.map((f) => [f.file, f]));

@@ -3,7 +3,7 @@
  * signature needs) into its own SignatureBuilder, then merge. Each file gets its own builder because
  * schemas may differ between files; the merge reconciles them.
  */
-import { openBatchFile } from '../adapters/columnar-reader.js';
+import { openBatchFile } from './columnar-reader.js';
 import { ConfigError } from '../core/errors.js';
 import type { ByteSource } from '../core/ports.js';
 import { mergeAll, SignatureBuilder, type DatasetSignature, type SignatureOptions } from '../core/signature/index.js';
