@@ -9,7 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { ColumnRole } from '../functions/core/columns.js';
 import { parseSignature, serializeSignature } from '../functions/core/signature/index.js';
 import { fileByteSource } from '../functions/adapters/file-byte-source.js';
-import { signSources } from '../functions/service/sign-files.js';
+import { signSources } from '../functions/adapters/sign-sources.js';
 import { digestOfSignature } from './profile-sql.js';
 
 const [mode, file, refPath, bins] = process.argv.slice(2);
