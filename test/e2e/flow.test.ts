@@ -33,6 +33,8 @@ import {
 } from './harness.js';
 
 const MODEL = 'churn-v3';
+/** A second model for the race test (the retraining system's filter policy admits both). */
+const RACING_MODEL = 'fraud-race';
 const HOUR = 3600_000;
 const T0 = new Date('2026-03-02T08:00:00.000Z');
 const at = (hours: number): Date => new Date(T0.getTime() + hours * HOUR);
@@ -83,7 +85,7 @@ describe('Function: driftgate end to end on moto server', () => {
     moto = await motoStarting;
     world = await provisionMoto(moto.endpoint, settings, {
       visibilityTimeoutSeconds: 1,
-      retrainFilterPolicy: { modelId: [MODEL], reason: [RETRAIN_FILTER_POLICY_EXAMPLE.reason[0]] },
+      retrainFilterPolicy: { modelId: [MODEL, RACING_MODEL], reason: [RETRAIN_FILTER_POLICY_EXAMPLE.reason[0]] },
     });
     const decide = makeDecideHandler({
       decisions: () => awsDecide(wiring('decide')),
@@ -296,5 +298,62 @@ describe('Function: driftgate end to end on moto server', () => {
     const event = JSON.parse(retrain.Message) as { type: string; modelId: string; proposalId: string; evidence: { driftedFeatures: { name: string }[] } };
     expect(event).toMatchObject({ type: 'RetrainRequested', modelId: MODEL, proposalId });
     expect(event.evidence.driftedFeatures.map((f) => f.name)).toContain('amount');
+  });
+  it('races over SNS, SQS and HTTP: 20 overlapping scheduled runs send one notice; 50 concurrent approval POSTs publish one retrain', async () => {
+    // Prepare: a second model with a reference and one drifted batch, due at hour 30.
+    const racing = RACING_MODEL;
+    const store = new S3Store(world.s3, world.bucket);
+    clock = at(28);
+    await uploadModelConfig(store, { schemaVersion: 1, modelId: racing, batchPrefix: `${settings.batchPrefix}${racing}/`, cadence: { minCheckInterval: '1h', maxCheckInterval: '1d' } }, 'race config');
+    await upload(`reference-data/${racing}/train.parquet`, 'reference.parquet');
+    await awsAdopt(wiring('adopt')).port.setReference(racing, [`reference-data/${racing}/train.parquet`], at(28), 'v1');
+    await upload(`batches/${racing}/2026-03-03.parquet`, 'drift-1.parquet');
+    for (let i = 0; i < 30 && (await queueDepth(world, world.uploadQueueUrl)) > 0; i++) await pollOnce(world, ingest());
+    await drain(world.sqs, world.noticesInboxUrl);
+    await drain(world.sqs, world.retrainInboxUrl);
+    const base = at(30).getTime();
+
+    // Act: 20 scheduled invocations overlapping, each with its own clock, up to 4.75 s apart.
+    const runs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => {
+        const now = new Date(base + i * 250);
+        const check = makeCheckHandler({ checks: () => awsCheck(wiring('check')), telemetry, clock: () => now });
+        return check({ ...settings.scheduleInput, scheduledTime: now.toISOString(), executionId: `race-${i}` });
+      }),
+    );
+    const notices = (await drain(world.sqs, world.noticesInboxUrl)).filter((m) => envelope(m).MessageAttributes?.modelId?.Value === racing);
+
+    // Assess: one proposal, open and active, one notice.
+    expect(runs.every((r) => r.kind === 'due')).toBe(true);
+    const proposals = await store.list(`proposals/${racing}/`);
+    expect(proposals).toHaveLength(1);
+    const state = JSON.parse(Buffer.from((await store.get(`state/${racing}.json`))!.body).toString()) as { activeProposalId: string };
+    expect(proposals[0]).toBe(`proposals/${racing}/${state.activeProposalId}.json`);
+    expect(notices).toHaveLength(1);
+    expect(await store.list(`reports/${racing}/`)).toHaveLength(2);
+
+    // Act: 50 concurrent POSTs of the notice's approve link.
+    const token = [...envelope(notices[0]).Message.matchAll(/\/decide\?token=([A-Za-z0-9_.-]+)/g)].map((m) => m[1]).find((t) => peekToken(t)?.action === 'approve');
+    clock = at(31);
+    const statuses = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        fetch(`${server.url}/decide`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ token: String(token), action: 'approve' }).toString(),
+        }).then(async (r) => (await r.text(), r.status)),
+      ),
+    );
+    const retrains = await drain(world.sqs, world.retrainInboxUrl);
+
+    // Assess: one 200, the others refused or told it is decided; exactly one RetrainRequested with its eventId.
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.every((s) => s === 200 || s === 409)).toBe(true);
+    expect(retrains).toHaveLength(1);
+    const retrain = envelope(retrains[0]);
+    const event = JSON.parse(retrain.Message) as { eventId: string; proposalId: string };
+    expect(event.proposalId).toBe(state.activeProposalId);
+    expect(retrain.MessageAttributes?.eventId?.Value).toBe(event.eventId);
+    expect(event.eventId).toBe(`retrain-${state.activeProposalId}`);
   });
 });
