@@ -12,7 +12,6 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
 import { createS3Client, endpointFromEnv } from '../adapters/aws-clients.js';
 import { SERVICE_NAME } from '../core/constants.js';
 import { DriftgateError, InvalidInputError } from '../core/errors.js';
@@ -23,6 +22,7 @@ import { parseWith } from '../core/schema-parse.js';
 import { createTelemetry, type Telemetry } from '../service/logger.js';
 import { type Handler, type PortOrFactory, lambdaEntry, portOf, withTelemetry } from './lambda-entry.js';
 import { awsAdopt, readFunctionEnv } from './runtime.js';
+import { type S3ObjectRef, objectsOf, s3NotificationSchema, s3TestEventSchema } from './s3-event.js';
 
 /** Powertools service name of the adopt function (the `service` dimension of its metrics). */
 export const ADOPT_SERVICE_NAME = SERVICE_NAME.adopt;
@@ -57,24 +57,6 @@ export interface AdoptDeps {
   readonly clock?: () => Date;
 }
 
-/** S3 sends this once when a notification configuration is saved (to queues and topics); nothing to adopt. */
-const s3TestEventSchema = z.looseObject({ Service: z.literal('Amazon S3'), Event: z.literal('s3:TestEvent') });
-
-const s3EventSchema = z.object({
-  Records: z
-    .array(
-      z.looseObject({
-        eventName: z.string(),
-        eventTime: z.iso.datetime({ offset: true }).optional(),
-        s3: z.looseObject({
-          bucket: z.looseObject({ name: z.string().min(1) }),
-          object: z.looseObject({ key: z.string().min(1), eTag: z.string().optional() }),
-        }),
-      }),
-    )
-    .min(1),
-});
-
 /** What happened to one manifest. */
 export type AdoptRecordResult =
   | (AdoptOutcome & { readonly key: string; readonly action: 'adopt' | 'set-reference' })
@@ -101,12 +83,7 @@ export class AdoptRunError extends DriftgateError {
 }
 
 /** One manifest upload named by the S3 event. */
-interface ManifestRef {
-  readonly bucket: string;
-  readonly key: string;
-  readonly eventName: string;
-  readonly eventTime?: string;
-}
+type ManifestRef = S3ObjectRef;
 
 /**
  * Build the S3-triggered adopt handler over injected dependencies.
@@ -122,18 +99,11 @@ export function makeAdoptHandler(deps: AdoptDeps): Handler<AdoptRunResult> {
       logger.info('ignored the S3 test event');
       return { results: [] };
     }
-    const s3Event = parseWith(s3EventSchema, event, 'adopt event (S3 notification)');
+    const s3Event = parseWith(s3NotificationSchema, event, 'adopt event (S3 notification)');
     const references = await portOf(deps.references);
     const results: AdoptRecordResult[] = [];
     const failed: { key: string; error: string }[] = [];
-    for (const record of s3Event.Records) {
-      const ref: ManifestRef = {
-        bucket: record.s3.bucket.name,
-        // S3 URL-encodes keys in notifications, with spaces as '+'.
-        key: decodeURIComponent(record.s3.object.key.replace(/\+/g, ' ')),
-        eventName: record.eventName,
-        ...(record.eventTime !== undefined ? { eventTime: record.eventTime } : {}),
-      };
+    for (const ref of objectsOf(s3Event)) {
       try {
         const result = await adoptOne(references, ref);
         results.push(result);

@@ -12,6 +12,7 @@ import { parseWith } from '../core/schema-parse.js';
 import { METRIC, createTelemetry, recordFailure, recordIngest, type Telemetry } from '../service/logger.js';
 import { SERVICE_NAME } from './env.js';
 import { type Handler, type PortOrFactory, lambdaEntry, portOf, withTelemetry } from './lambda-entry.js';
+import { type S3ObjectRef, objectsOf, s3NotificationSchema, s3TestEventSchema } from './s3-event.js';
 import { awsIngest, clientsFromEnv, readFunctionEnv } from './runtime.js';
 
 /** The use case this handler needs. */
@@ -43,30 +44,8 @@ const sqsEventSchema = z.object({
   ),
 });
 
-/** The message S3 sends once when a notification configuration is saved; there is nothing to ingest. */
-const s3TestEventSchema = z.looseObject({ Service: z.literal('Amazon S3'), Event: z.literal('s3:TestEvent') });
-
-const s3EventSchema = z.object({
-  Records: z
-    .array(
-      z.looseObject({
-        eventName: z.string(),
-        s3: z.looseObject({
-          bucket: z.looseObject({ name: z.string().min(1) }),
-          object: z.looseObject({ key: z.string().min(1), eTag: z.string().optional(), size: z.number().optional() }),
-        }),
-      }),
-    )
-    .min(1),
-});
-
 /** One upload named by an S3 notification. */
-export interface UploadRef {
-  readonly bucket: string;
-  readonly key: string;
-  readonly etag?: string;
-  readonly eventName: string;
-}
+export type UploadRef = S3ObjectRef;
 
 /**
  * Parse the body of one SQS message: the uploads it names, or `test-event` for S3's setup message.
@@ -81,19 +60,13 @@ export function parseUploadMessage(messageId: string, body: string): UploadRef[]
     throw new InvalidInputError(source, 'expected a JSON S3 event notification as the message body', { cause: error });
   }
   if (s3TestEventSchema.safeParse(json).success) return 'test-event';
-  const parsed = s3EventSchema.safeParse(json);
+  const parsed = s3NotificationSchema.safeParse(json);
   if (!parsed.success) {
     throw new InvalidInputError(source, `expected an S3 event notification:\n${z.prettifyError(parsed.error)}`, {
       cause: parsed.error,
     });
   }
-  return parsed.data.Records.map((record) => ({
-    bucket: record.s3.bucket.name,
-    // S3 URL-encodes keys in notifications, with spaces as '+'.
-    key: decodeURIComponent(record.s3.object.key.replace(/\+/g, ' ')),
-    etag: record.s3.object.eTag,
-    eventName: record.eventName,
-  }));
+  return objectsOf(parsed.data);
 }
 
 /**
