@@ -25,10 +25,14 @@ export type EnvName = (typeof ENV)[keyof typeof ENV];
 /** The `source` of the check schedule's input; the check handler accepts only this value. */
 export const SCHEDULE_SOURCE = 'driftgate.schedule';
 
+/** The `source` of the gate schedule's input (notices, veto windows, expiries, retries of a publish). */
+export const GATE_SCHEDULE_SOURCE = 'driftgate.gate';
+
 /** Powertools service name of each function: the `service` dimension of the metrics it emits. */
 export const SERVICE_NAME = {
   ingest: 'driftgate-ingest',
   check: 'driftgate-check',
+  gate: 'driftgate-gate',
   decide: 'driftgate-decide',
   adopt: 'driftgate-adopt',
 } as const;

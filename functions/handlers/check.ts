@@ -120,5 +120,5 @@ export const handler: Handler<CheckRunResult> = lambdaEntry(() => {
   const env = readFunctionEnv('check', process.env);
   const clients = clientsFromEnv(process.env);
   const telemetry = createTelemetry(SERVICE_NAME.check);
-  return makeCheckHandler({ checks: () => awsCheck({ env, clients, log: (entry) => telemetry.logger.debug('use case', entry) }), telemetry });
+  return makeCheckHandler({ checks: awsCheck({ env, clients, log: (entry) => telemetry.logger.debug('use case', entry) }), telemetry });
 });

@@ -24,20 +24,22 @@ import { type IngestBatch, ingestBatch } from '../service/ingest-batch.js';
 import { type InstallReference, installReference } from '../service/install-reference.js';
 import { ModelRepository } from '../service/model-repository.js';
 import { hmacLinks, noticeSender } from '../service/notify.js';
-import { type RunDueChecks, runDueChecks } from '../service/run-due-checks.js';
+import { type RunDueChecks, type TendProposals, runDueChecks, tendProposals } from '../service/run-due-checks.js';
 import { ENV } from './env.js';
 import { REPORT_LINK_TTL_SECONDS, signReportLink, verifyReportLink } from './report-link.js';
 
 /** Which function is being wired: each gets only what it needs. */
-export type FunctionRole = 'ingest' | 'check' | 'decide' | 'adopt';
+export type FunctionRole = 'ingest' | 'check' | 'gate' | 'decide' | 'adopt';
 
 const bucket = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name');
 const topicArn = z.string().regex(/^arn:[a-z-]+:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'expected an SNS topic ARN');
 const secretId = z.string().min(1, 'expected a Secrets Manager secret name or ARN');
 const httpsUrl = z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of the decision endpoint' });
 
+/** Ingest, check and adopt: the bucket and nothing else. */
 const ingestEnv = z.object({ [ENV.bucket]: bucket });
-const checkEnv = z.object({
+/** The gate's environment: the only scheduled function with the signing key and the topics. */
+const gateEnv = z.object({
   [ENV.bucket]: bucket,
   [ENV.noticesTopicArn]: topicArn,
   [ENV.retrainTopicArn]: topicArn,
@@ -66,12 +68,12 @@ export interface FunctionEnv {
  */
 export function readFunctionEnv(role: FunctionRole, env: Readonly<Record<string, string | undefined>>): FunctionEnv {
   const source = `environment of the ${role} function`;
-  if (role === 'ingest' || role === 'adopt') {
+  if (role === 'ingest' || role === 'adopt' || role === 'check') {
     const parsed = parseWith(ingestEnv, env, source);
     return { bucket: parsed[ENV.bucket] };
   }
-  if (role === 'check') {
-    const parsed = parseWith(checkEnv, env, source);
+  if (role === 'gate') {
+    const parsed = parseWith(gateEnv, env, source);
     return {
       bucket: parsed[ENV.bucket],
       noticesTopicArn: parsed[ENV.noticesTopicArn],
@@ -132,23 +134,34 @@ export function awsIngest(options: AwsWiringOptions): { ingest: IngestBatch } {
 }
 
 /**
- * The check function's use cases: checks, notices (links signed with the secret from its five-minute
- * cache) and, for veto mode and lapsed publishes, the retrain topic.
+ * The check function's use cases: checks only, over the repository. It holds no signing key and no
+ * topic, so IAM, not only code, keeps it from notifying or retraining; the gate function does both.
  * @example
- * const port = await awsCheck({ env: readFunctionEnv('check', process.env), clients });
+ * const port = awsCheck({ env: readFunctionEnv('check', process.env), clients });
  */
-export async function awsCheck(options: AwsWiringOptions): Promise<{ check: CheckModel; checkDue: RunDueChecks }> {
+export function awsCheck(options: AwsWiringOptions): { check: CheckModel; checkDue: RunDueChecks } {
+  const repo = repository(options);
+  const check = checkModel({ repo, log: options.log });
+  return { check, checkDue: runDueChecks({ repo, check, log: options.log }) };
+}
+
+/**
+ * The gate function's use case: tend proposals — send each new proposal's notice (links signed with the
+ * secret from its five-minute cache), run opted-in veto windows and expiries, complete a failed publish.
+ * @example
+ * const port = await awsGate({ env: readFunctionEnv('gate', process.env), clients });
+ */
+export async function awsGate(options: AwsWiringOptions): Promise<{ tend: TendProposals }> {
   const { env, clients, log } = options;
   const repo = repository(options);
-  const secret = await loadSecret(clients.secrets, required(env.secretId, 'check', 'secret'));
-  const baseUrl = required(env.decideUrl, 'check', 'decision URL');
+  const secret = await loadSecret(clients.secrets, required(env.secretId, 'gate', 'secret'));
+  const baseUrl = required(env.decideUrl, 'gate', 'decision URL');
   const clock = options.clock ?? (() => new Date());
   // Notices link the report through the decision function: the bucket itself stays private.
   const reportLink = async (key: string) => signReportLink(baseUrl, key, Math.floor(clock().getTime() / 1000) + REPORT_LINK_TTL_SECONDS, secret);
-  const sendNotice = noticeSender({ repo, notifier: new SnsNotifier(clients.sns, required(env.noticesTopicArn, 'check', 'notices topic')), links: hmacLinks({ secret, baseUrl, reportLink }), log });
-  const check = checkModel({ repo, sendNotice, log });
-  const events = new SnsEventSink(clients.sns, required(env.retrainTopicArn, 'check', 'retrain topic'));
-  return { check, checkDue: runDueChecks({ repo, check, sendNotice, events, log }) };
+  const sendNotice = noticeSender({ repo, notifier: new SnsNotifier(clients.sns, required(env.noticesTopicArn, 'gate', 'notices topic')), links: hmacLinks({ secret, baseUrl, reportLink }), log });
+  const events = new SnsEventSink(clients.sns, required(env.retrainTopicArn, 'gate', 'retrain topic'));
+  return { tend: tendProposals({ repo, sendNotice, events, log }) };
 }
 
 /**

@@ -21,10 +21,15 @@ import { mergeAll } from '../core/signature/index.js';
 import type { ModelRepository } from './model-repository.js';
 import type { SendNotice } from './notify.js';
 
-/** What checking needs: the repository and the notice sender (nothing that publishes retrain events). */
+/** What checking needs: the repository, and on one machine the notice sender (never the retrain topic). */
 export interface CheckDeps {
   readonly repo: ModelRepository;
-  readonly sendNotice: SendNotice;
+  /**
+   * Sends a new proposal's notice right away (one machine). In AWS the check function holds no signing
+   * key: the gate function sends it, triggered by the proposal's creation.
+   * @default none
+   */
+  readonly sendNotice?: SendNotice;
   readonly log?: Log;
 }
 
@@ -171,13 +176,13 @@ export function checkModel(deps: CheckDeps): CheckModel {
       const proposal = p.proposal;
       await repo.createProposal(proposal);
       await repo.appendLog({ at, modelId, actor: AUTOMATIC_ACTOR, action: 'propose', proposalId: proposal.proposalId, evidence: { ...proposal.reasons, reportKey: proposal.reportKey } });
-      const sent = await deps.sendNotice(config, proposal, result, now);
+      const sent = deps.sendNotice ? await deps.sendNotice(config, proposal, result, now) : undefined;
       opened = {
         proposalId: proposal.proposalId,
         expiresAt: proposal.expiresAt,
         triggers: p.rule.triggers,
-        noticeMessageId: sent.status === 'sent' ? sent.messageId : null,
-        ...(sent.status === 'failed' ? { noticeError: sent.error } : {}),
+        noticeMessageId: sent?.status === 'sent' ? sent.messageId : null,
+        ...(sent?.status === 'failed' ? { noticeError: sent.error } : {}),
       };
     }
     deps.log?.({ step: 'check', modelId, checkId: p.checkId, verdict: result.verdict, driftIndex: result.driftIndex, nextCheckAt: p.next.nextCheckAt, proposalId: p.proposal?.proposalId, at });

@@ -60,7 +60,7 @@ export class Lifecycle {
     this.repo = repo;
     this.ingest = ingestBatch({ repo, sign: deps.sign, log });
     this.check = checkModel({ repo, sendNotice, log });
-    this.checkDue = runDueChecks({ repo, check: this.check, sendNotice, events: deps.events, log });
+    this.checkDue = runDueChecks({ repo, check: this.check, tend: { repo, sendNotice, events: deps.events, log }, log });
     this.decider = decider({ repo, events: deps.events, secret: deps.secret, log });
     this.references = installReference({ repo, sign: deps.sign, log });
   }

@@ -1,8 +1,10 @@
 /**
- * The scheduled run: for every model, tend its active proposal (a notice not yet delivered, the veto
- * window, the expiry, a decision's settlement, a retrain publish whose claim lapsed), then check the
- * model if it is due. Every step is a state-machine transition, so overlapping runs do each thing once;
- * one model's failure is reported and never stops the others.
+ * The scheduled runs. `tendProposals` (the gate: the only scheduled code that holds the signing key and
+ * the retrain topic) tends each model's active proposal: a notice not yet delivered, the veto window, the
+ * expiry, a decision's settlement, a retrain publish whose claim lapsed. `runDueChecks` checks each model
+ * that is due; on one machine it tends first (the same process has every port), in AWS the check
+ * function has neither the key nor the topics and the gate function tends. Every step is a state-machine
+ * transition, so overlapping runs do each thing once; one model's failure never stops the others.
  */
 import { parseReportJson } from '../core/report/index.js';
 import type { ModelConfig } from '../core/lifecycle/config.js';
@@ -15,12 +17,23 @@ import type { ModelRepository } from './model-repository.js';
 import type { SendNotice } from './notify.js';
 import { type PublishAttempt, retrainPublisher } from './publish-retrain.js';
 
-/** What the scheduled run needs: the check, the notice sender and the retrain topic (veto mode, lapsed publishes). */
+/** What tending proposals needs: the notice sender and the retrain topic (veto mode, lapsed publishes). */
+export interface TendDeps {
+  readonly repo: ModelRepository;
+  readonly sendNotice: SendNotice;
+  readonly events: EventSink;
+  readonly log?: Log;
+}
+
+/** Tends the active proposal of every model (or of the given ones) now. */
+export type TendProposals = (now: Date, modelIds?: readonly string[]) => Promise<CheckDueOutcome>;
+
+/** What the scheduled check needs: the check, and on one machine the tending too. */
 export interface RunDueDeps {
   readonly repo: ModelRepository;
   readonly check: CheckModel;
-  readonly sendNotice: SendNotice;
-  readonly events: EventSink;
+  /** Tend proposals before checking (one machine). @default none: the gate function tends */
+  readonly tend?: TendDeps;
   readonly log?: Log;
 }
 
@@ -37,13 +50,34 @@ function retrainActivity(proposalId: string, attempt: PublishAttempt): ProposalA
   return [];
 }
 
+/** One model's turn of a run: its failure is reported and logged, never thrown. */
+async function perModel(
+  modelIds: readonly string[],
+  now: Date,
+  log: Log | undefined,
+  step: string,
+  turn: (modelId: string) => Promise<{ proposals: readonly ProposalActivity[]; check?: CheckDueOutcome['models'][number]['check'] }>,
+): Promise<CheckDueOutcome['models'][number][]> {
+  const models: CheckDueOutcome['models'][number][] = [];
+  for (const modelId of modelIds) {
+    try {
+      const done = await turn(modelId);
+      models.push({ modelId, proposals: done.proposals, ...(done.check ? { check: done.check } : {}) });
+    } catch (err) {
+      log?.({ step, modelId, error: message(err), errorName: err instanceof Error ? err.name : 'unknown', at: now.toISOString() });
+      models.push({ modelId, proposals: [], error: message(err) });
+    }
+  }
+  return models;
+}
+
 /**
- * Build the scheduled run.
+ * Build the gate's run: tend the active proposal of every model (or only of `modelIds`).
  * @example
- * const run = runDueChecks({ repo, check, sendNotice, events });
- * const { models } = await run(new Date());
+ * const tend = tendProposals({ repo, sendNotice, events });
+ * await tend(new Date());
  */
-export function runDueChecks(deps: RunDueDeps): RunDueChecks {
+export function tendProposals(deps: TendDeps): TendProposals {
   const { repo } = deps;
   const publisher = retrainPublisher(deps);
 
@@ -98,24 +132,36 @@ export function runDueChecks(deps: RunDueDeps): RunDueChecks {
     return done;
   }
 
-  return async (now) => {
+  return async (now, modelIds) => {
     const { configs, broken } = await repo.configs();
-    const models: CheckDueOutcome['models'][number][] = [];
-    for (const config of configs) {
-      const modelId = config.modelId;
-      let proposals: ProposalActivity[] = [];
-      try {
-        proposals = await tend(config, now);
-        const state = (await repo.state(modelId))?.value;
-        const due = state !== undefined && Date.parse(state.nextCheckAt) <= now.getTime();
-        const check = due ? await deps.check(modelId, now) : undefined;
-        models.push({ modelId, proposals, ...(check ? { check } : {}) });
-      } catch (err) {
-        // One model's failure is reported and logged; the others keep working.
-        deps.log?.({ step: 'checkDue', modelId, error: message(err), errorName: err instanceof Error ? err.name : 'unknown', at: now.toISOString() });
-        models.push({ modelId, proposals, error: message(err) });
-      }
-    }
+    const wanted = configs.filter((c) => modelIds === undefined || modelIds.includes(c.modelId));
+    const byId = new Map(wanted.map((c) => [c.modelId, c] as const));
+    const models = await perModel([...byId.keys()], now, deps.log, 'tend', async (modelId) => ({ proposals: await tend(byId.get(modelId) as ModelConfig, now) }));
+    for (const b of broken) if (modelIds === undefined || modelIds.includes(b.modelId)) models.push({ modelId: b.error.source, proposals: [], error: b.error.message });
+    return { at: now.toISOString(), models };
+  };
+}
+
+/**
+ * Build the scheduled check: every model that is due is checked (after tending, when `tend` is given).
+ * @example
+ * const run = runDueChecks({ repo, check });
+ * const { models } = await run(new Date());
+ */
+export function runDueChecks(deps: RunDueDeps): RunDueChecks {
+  const { repo } = deps;
+  const tend = deps.tend ? tendProposals(deps.tend) : undefined;
+  return async (now) => {
+    const tended = tend ? await tend(now) : undefined;
+    const { configs, broken } = await repo.configs();
+    const models = await perModel(configs.map((c) => c.modelId), now, deps.log, 'checkDue', async (modelId) => {
+      const prior = tended?.models.find((m) => m.modelId === modelId);
+      if (prior?.error !== undefined) throw new Error(prior.error);
+      const state = (await repo.state(modelId))?.value;
+      const due = state !== undefined && Date.parse(state.nextCheckAt) <= now.getTime();
+      const check = due ? await deps.check(modelId, now) : undefined;
+      return { proposals: prior?.proposals ?? [], ...(check ? { check } : {}) };
+    });
     for (const b of broken) models.push({ modelId: b.error.source, proposals: [], error: b.error.message });
     return { at: now.toISOString(), models };
   };

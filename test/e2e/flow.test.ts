@@ -10,10 +10,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { S3Store } from '../../functions/adapters/s3-store.js';
 import { peekToken } from '../../functions/core/lifecycle/token.js';
 import { makeCheckHandler } from '../../functions/handlers/check.js';
+import { makeGateHandler } from '../../functions/handlers/gate.js';
 import { makeDecideHandler } from '../../functions/handlers/decide.js';
 import { ENV } from '../../functions/handlers/env.js';
 import { makeIngestHandler } from '../../functions/handlers/ingest.js';
-import { awsAdopt, awsCheck, awsDecide, awsIngest, awsReportReader, readFunctionEnv, type FunctionRole } from '../../functions/handlers/runtime.js';
+import { awsAdopt, awsCheck, awsDecide, awsGate, awsIngest, awsReportReader, readFunctionEnv, type FunctionRole } from '../../functions/handlers/runtime.js';
 import { uploadModelConfig } from '../../functions/service/config-upload.js';
 import { createTelemetry } from '../../functions/service/logger.js';
 import { RETRAIN_FILTER_POLICY_EXAMPLE } from '../../lib/driftgate.js';
@@ -46,6 +47,17 @@ interface SnsEnvelope {
   readonly MessageAttributes?: Record<string, { Type: string; Value: string }>;
 }
 const envelope = (m: Message): SnsEnvelope => JSON.parse(String(m.Body)) as SnsEnvelope;
+
+/** The S3 notification S3 sends the gate function when proposals are written (the shape S3 delivers). */
+const s3Notification = (keys: readonly string[]): unknown => ({
+  Records: keys.map((key) => ({
+    eventVersion: '2.1',
+    eventSource: 'aws:s3',
+    eventName: 'ObjectCreated:Put',
+    eventTime: new Date().toISOString(),
+    s3: { bucket: { name: 'driftgate-data' }, object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), size: 1 } },
+  })),
+});
 
 /** The object keys an S3 notification names (S3 URL-encodes them; moto also encodes '/'). */
 const keysIn = (m: Message): string[] => {
@@ -203,11 +215,14 @@ describe('Function: driftgate end to end on moto server', () => {
   it('checks on schedule, notifies with signed links, shows evidence on GET, refuses a forgery, retrains once on approval', async () => {
     // Prepare
     clock = at(25);
-    const check = makeCheckHandler({ checks: () => awsCheck(wiring('check')), telemetry, clock: () => clock });
+    const check = makeCheckHandler({ checks: awsCheck(wiring('check')), telemetry, clock: () => clock });
     const scheduleEvent = { ...settings.scheduleInput, scheduledTime: clock.toISOString(), executionId: 'e2e-1' };
 
-    // Act: the scheduled check.
+    // Act: the scheduled check, then the gate (S3 invokes it when the proposal is written) sends the notice.
     const run = await check(scheduleEvent);
+    const proposalKeys = await new S3Store(world.s3, world.bucket).list(`proposals/${MODEL}/`);
+    const gate = makeGateHandler({ gate: () => awsGate(wiring('gate')), telemetry, clock: () => clock });
+    const gated = await gate(s3Notification(proposalKeys));
     const notices = await drain(world.sqs, world.noticesInboxUrl);
 
     // Assess: a drift verdict, a proposal, one notice with the links.
@@ -216,7 +231,9 @@ describe('Function: driftgate end to end on moto server', () => {
     expect(model?.check?.status).toBe('checked');
     const checked = model?.check?.status === 'checked' ? model.check : undefined;
     expect(checked?.verdict).toBe('drift');
-    expect(checked?.proposal?.noticeMessageId).toEqual(expect.any(String));
+    // The check function holds no signing key: it opens the proposal, the gate sends its one notice.
+    expect(checked?.proposal?.noticeMessageId).toBeNull();
+    expect(gated.models.flatMap((m) => m.proposals)).toMatchObject([{ action: 'notice', noticeMessageId: expect.any(String) }]);
     expect(notices).toHaveLength(1);
     const notice = envelope(notices[0]);
     expect(notice.MessageAttributes?.modelId?.Value).toBe(MODEL);
@@ -299,7 +316,7 @@ describe('Function: driftgate end to end on moto server', () => {
     expect(event).toMatchObject({ type: 'RetrainRequested', modelId: MODEL, proposalId });
     expect(event.evidence.driftedFeatures.map((f) => f.name)).toContain('amount');
   });
-  it('races over SNS, SQS and HTTP: 20 overlapping scheduled runs send one notice; 50 concurrent approval POSTs publish one retrain', async () => {
+  it('races over SNS, SQS and HTTP: 20 overlapping checks and 20 overlapping gate runs send one notice; 50 concurrent approval POSTs publish one retrain', async () => {
     // Prepare: a second model with a reference and one drifted batch, due at hour 30.
     const racing = RACING_MODEL;
     const store = new S3Store(world.s3, world.bucket);
@@ -317,8 +334,17 @@ describe('Function: driftgate end to end on moto server', () => {
     const runs = await Promise.all(
       Array.from({ length: 20 }, (_, i) => {
         const now = new Date(base + i * 250);
-        const check = makeCheckHandler({ checks: () => awsCheck(wiring('check')), telemetry, clock: () => now });
+        const check = makeCheckHandler({ checks: awsCheck(wiring('check')), telemetry, clock: () => now });
         return check({ ...settings.scheduleInput, scheduledTime: now.toISOString(), executionId: `race-${i}` });
+      }),
+    );
+    // ...and 20 overlapping gate invocations: S3's notifications of the proposal writes and the gate's own schedule.
+    const written = await store.list(`proposals/${racing}/`);
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => {
+        const now = new Date(base + 1000 + i * 250);
+        const gate = makeGateHandler({ gate: () => awsGate(wiring('gate')), telemetry, clock: () => now });
+        return gate(i % 2 === 0 ? s3Notification(written) : { source: 'driftgate.gate', scheduledTime: now.toISOString() });
       }),
     );
     const notices = (await drain(world.sqs, world.noticesInboxUrl)).filter((m) => envelope(m).MessageAttributes?.modelId?.Value === racing);

@@ -14,9 +14,17 @@ describe('Function: readFunctionEnv', () => {
     expect(env).toEqual({ bucket: 'my-data-bucket' });
   });
 
-  it('reads the check function environment and trims the function URL', () => {
+  it('needs only the bucket for the check function: it holds no signing key and no topic', () => {
     // Act
-    const env = readFunctionEnv('check', {
+    const env = readFunctionEnv('check', { [ENV.bucket]: 'my-data-bucket', [ENV.noticesTopicArn]: TOPIC, [ENV.secretId]: 'x' });
+
+    // Assess
+    expect(env).toEqual({ bucket: 'my-data-bucket' });
+  });
+
+  it('reads the gate function environment and trims the function URL', () => {
+    // Act
+    const env = readFunctionEnv('gate', {
       [ENV.bucket]: 'my-data-bucket',
       [ENV.noticesTopicArn]: TOPIC,
       [ENV.retrainTopicArn]: TOPIC,
@@ -31,10 +39,10 @@ describe('Function: readFunctionEnv', () => {
 
   it('names every missing or bad variable at once', () => {
     // Act
-    const act = (): unknown => readFunctionEnv('check', { [ENV.bucket]: 'Bad_Bucket', [ENV.decideUrl]: 'ftp://x' });
+    const act = (): unknown => readFunctionEnv('gate', { [ENV.bucket]: 'Bad_Bucket', [ENV.decideUrl]: 'ftp://x' });
 
     // Assess
     expect(act).toThrow(ConfigError);
-    expect(act).toThrow(/environment of the check function[\s\S]*BUCKET[\s\S]*NOTICES_TOPIC_ARN[\s\S]*RETRAIN_TOPIC_ARN[\s\S]*SECRET_ID[\s\S]*DECIDE_URL/);
+    expect(act).toThrow(/environment of the gate function[\s\S]*BUCKET[\s\S]*NOTICES_TOPIC_ARN[\s\S]*RETRAIN_TOPIC_ARN[\s\S]*SECRET_ID[\s\S]*DECIDE_URL/);
   });
 });

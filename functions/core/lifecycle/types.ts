@@ -195,7 +195,7 @@ export interface ProposalOpened {
   readonly proposalId: string;
   readonly expiresAt: string;
   readonly triggers: readonly string[];
-  /** The notifier's message id, or null when sending failed (retried by checkDue). */
+  /** The notifier's message id, or null when not sent yet (sent by the gate) or sending failed (retried by it). */
   readonly noticeMessageId: string | null;
   readonly noticeError?: string;
 }
