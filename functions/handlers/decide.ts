@@ -20,6 +20,7 @@ import { DECISION_CSP, REPORT_CSP, renderDecisionPage, renderDecisionResult, typ
 import { escapeHtml } from '../core/report/escape.js';
 import { formatNumber } from '../core/format.js';
 import { renderPage } from '../core/report/page.js';
+import type { DecideOptions } from '../service/decide.js';
 import { METRIC, createTelemetry, recordDecision, recordFailure, type Telemetry } from '../service/logger.js';
 import { DECISION_ERRORS_METRIC, SERVICE_NAME } from './env.js';
 import { REPORT_PATH } from './report-link.js';
@@ -33,7 +34,7 @@ export interface DecidePort {
     token: string,
     action: DecisionAction,
     now: Date,
-    opts?: { actor?: string; reason?: string; snoozeSeconds?: number },
+    opts?: DecideOptions,
   ): Promise<DecideOutcome>;
 }
 
@@ -67,6 +68,12 @@ export const DECIDE_PATH = '/decide';
 
 /** Longest reason kept in the decision log. */
 const REASON_MAX = 500;
+
+/** Largest decision form accepted (a token, an action, a reason and a snooze fit in well under 8 KiB). */
+export const MAX_BODY_BYTES = 8192;
+
+/** Longest user agent kept in the decision log. */
+const USER_AGENT_MAX = 256;
 
 /** Headers of every page: the CSP allows inline styles and a same-origin form, nothing else. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -143,6 +150,11 @@ export function makeDecideHandler(deps: DecideDeps): Handler<HttpResponse> {
     if (method !== 'GET' && method !== 'POST') {
       return { ...page(405, 'Method not allowed', 'Open the link from the notice, then confirm.'), headers: { ...SECURITY_HEADERS, allow: 'GET, POST' } };
     }
+    if (bodyBytes(request) > MAX_BODY_BYTES) {
+      // Refused before the secret is read or anything is stored.
+      logger.warn('decision request too large', { method, bytes: bodyBytes(request) });
+      return page(413, 'Request too large', 'Open the link from the email again and confirm.');
+    }
     try {
       const decisions = await portOf(deps.decisions);
       return method === 'GET' ? await confirm(decisions, request) : await act(decisions, request);
@@ -193,7 +205,8 @@ export function makeDecideHandler(deps: DecideDeps): Handler<HttpResponse> {
     const { token, action, reason, snoozeSeconds } = form.data;
     const http = request.requestContext.http;
     const actor = `link (${http.sourceIp ?? 'unknown address'})`;
-    const outcome = await decisions.decide(token, action, clock(), { actor, reason, snoozeSeconds });
+    const client = { sourceIp: http.sourceIp ?? 'unknown', userAgent: (http.userAgent ?? '').slice(0, USER_AGENT_MAX) };
+    const outcome = await decisions.decide(token, action, clock(), { actor, reason, snoozeSeconds, client });
     recordDecision(metrics, outcome);
     logger.info('decision', { ...outcome, actor, userAgent: http.userAgent });
     if (outcome.status === 'decided') {
@@ -240,6 +253,12 @@ export function makeDecideHandler(deps: DecideDeps): Handler<HttpResponse> {
     const { status, text } = REFUSAL[problem];
     return page(status, 'This link cannot be used', text);
   }
+}
+
+/** The decoded size of a request body, in bytes. */
+function bodyBytes(request: { body?: string; isBase64Encoded?: boolean }): number {
+  if (request.body === undefined) return 0;
+  return request.isBase64Encoded === true ? Buffer.byteLength(request.body, 'base64') : Buffer.byteLength(request.body, 'utf8');
 }
 
 /** Count one request answered with a 500 page (the function did not fail, so only this metric sees it). */

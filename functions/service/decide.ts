@@ -26,9 +26,12 @@ export interface DecideDeps {
 
 /** Options of one decision. */
 export interface DecideOptions {
+  /** Who decided, as the decision log records it. @default "decision-link" */
   readonly actor?: string;
   readonly reason?: string;
   readonly snoozeSeconds?: number;
+  /** The request's address and user agent, kept in the decision log beside the decision. @default none */
+  readonly client?: { readonly sourceIp: string; readonly userAgent: string };
 }
 
 /** The decision path: decide (POST) and describe (GET, changes nothing). */
@@ -102,7 +105,13 @@ export function decider(deps: DecideDeps): Decider {
         actor,
         action,
         proposalId,
-        evidence: { fingerprint: p.fingerprint, driftIndex: p.reasons.driftIndex, ...(opts.reason ? { reason: opts.reason } : {}), ...(snoozeUntil ? { snoozeUntil } : {}) },
+        evidence: {
+          fingerprint: p.fingerprint,
+          driftIndex: p.reasons.driftIndex,
+          ...(opts.reason ? { reason: opts.reason } : {}),
+          ...(snoozeUntil ? { snoozeUntil } : {}),
+          ...(opts.client ? { client: opts.client } : {}),
+        },
       });
     }
     // Idempotent: a twin of this request, or its retry after a failure, applies it again harmlessly.

@@ -57,6 +57,7 @@ async function perModel(
   log: Log | undefined,
   step: string,
   turn: (modelId: string) => Promise<{ proposals: readonly ProposalActivity[]; check?: CheckDueOutcome['models'][number]['check'] }>,
+  record?: (modelId: string, err: unknown) => Promise<void>,
 ): Promise<CheckDueOutcome['models'][number][]> {
   const models: CheckDueOutcome['models'][number][] = [];
   for (const modelId of modelIds) {
@@ -66,6 +67,7 @@ async function perModel(
     } catch (err) {
       log?.({ step, modelId, error: message(err), errorName: err instanceof Error ? err.name : 'unknown', at: now.toISOString() });
       models.push({ modelId, proposals: [], error: message(err) });
+      if (record) await record(modelId, err);
     }
   }
   return models;
@@ -161,6 +163,11 @@ export function runDueChecks(deps: RunDueDeps): RunDueChecks {
       const due = state !== undefined && Date.parse(state.nextCheckAt) <= now.getTime();
       const check = due ? await deps.check(modelId, now) : undefined;
       return { proposals: prior?.proposals ?? [], ...(check ? { check } : {}) };
+    }, async (modelId, err) => {
+      // The failure is part of the model's record; the next run tries again from the same signatures.
+      await repo
+        .appendLog({ at: now.toISOString(), modelId, actor: AUTOMATIC_ACTOR, action: 'check-failed', evidence: { error: message(err), errorName: err instanceof Error ? err.name : 'unknown' } })
+        .catch((logErr: unknown) => deps.log?.({ step: 'checkDue', modelId, error: `could not record the failure: ${message(logErr)}`, at: now.toISOString() }));
     });
     for (const b of broken) models.push({ modelId: b.error.source, proposals: [], error: b.error.message });
     return { at: now.toISOString(), models };

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signToken } from '../../functions/core/lifecycle/token.js';
 import { Lifecycle } from '../../functions/service/lifecycle.js';
 import type { Proposal } from '../../functions/core/lifecycle/types.js';
-import { evidenceOf, makeDecideHandler, SECURITY_HEADERS, type HttpResponse } from '../../functions/handlers/decide.js';
+import { evidenceOf, makeDecideHandler, MAX_BODY_BYTES, SECURITY_HEADERS, type HttpResponse } from '../../functions/handlers/decide.js';
 import { DECISION_ERRORS_METRIC, SERVICE_NAME } from '../../functions/handlers/env.js';
 import { createTelemetry, METRICS_NAMESPACE } from '../../functions/service/logger.js';
 import { signReportLink, verifyReportLink } from '../../functions/handlers/report-link.js';
@@ -95,6 +95,24 @@ describe('Function: makeDecideHandler', () => {
     expect(again.statusCode).toBe(409);
     expect(world.events).toHaveLength(1);
     expect(world.events[0]).toMatchObject({ modelId: 'fraud', proposalId: 'p-1', reason: 'approved', decidedBy: 'link (203.0.113.9)' });
+    const approval = (await world.lifecycle.decisionLog('fraud')).find((e) => e.action === 'approve');
+    expect(approval?.evidence.client).toEqual({ sourceIp: '203.0.113.9', userAgent: expect.any(String) });
+  });
+
+  it('refuses a form over the body limit with 413 before reading the secret or touching storage', async () => {
+    // Prepare: a port that would fail the test if it were built.
+    let built = 0;
+    const guarded = makeDecideHandler({ decisions: async () => (built++, world.lifecycle), telemetry: quietTelemetry('decide-test'), clock: () => NOW });
+    const form = new URLSearchParams({ token: token('approve'), action: 'approve', reason: 'x'.repeat(MAX_BODY_BYTES) }).toString();
+
+    // Act
+    const response = await guarded(urlEvent('POST', { body: form }));
+
+    // Assess
+    expect(response.statusCode).toBe(413);
+    expect(built).toBe(0);
+    expect(world.events).toEqual([]);
+    expect((await world.lifecycle.proposal('fraud', 'p-1'))?.status).toBe('open');
   });
 
   it('tells the approver the approval stands when the retrain event could not be sent yet', async () => {

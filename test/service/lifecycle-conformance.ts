@@ -439,6 +439,9 @@ describe(`Function: Lifecycle.checkDue (${label})`, () => {
     const fraud = due.models.find((m) => m.modelId === 'fraud');
     expect(churn?.error).toMatch(/references\/churn\/v1\.json/);
     expect(fraud?.check?.status).toBe('checked');
+    const recorded = (await lifecycle.decisionLog('churn')).filter((e) => e.action === 'check-failed');
+    expect(recorded).toHaveLength(1);
+    expect(String(recorded[0].evidence.error)).toMatch(/references\/churn\/v1\.json/);
   });
 });
 

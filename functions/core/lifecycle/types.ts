@@ -10,6 +10,7 @@ export type DecisionAction = (typeof DECISION_ACTIONS)[number];
 export const LOG_ACTIONS = [
   'set-reference',
   'check',
+  'check-failed',
   'cadence',
   'propose',
   'notice',
