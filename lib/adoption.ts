@@ -21,13 +21,15 @@ export const ADOPTION_ACCESS = {
   read: [KEY_PREFIX.adoptions, KEY_PREFIX.config, KEY_PREFIX.training, KEY_PREFIX.signatures],
   /** The reference signatures it creates, the state it replaces, the proposal it closes, the log it appends to. */
   readWrite: [KEY_PREFIX.references, KEY_PREFIX.state, KEY_PREFIX.proposals, KEY_PREFIX.decisions],
+  /** The model configs and a model's batch signatures (the ones the new reference consumes). */
+  list: [KEY_PREFIX.config, KEY_PREFIX.signatures],
 } as const;
 
 /** Properties of the adoption path. */
 export interface DriftgateAdoptionProps {
   /** The data bucket: manifests arrive under `adoptions/`, training data lives under `training/`. */
   readonly bucket: s3.Bucket;
-  /** Where the errors and dead-letter alarms notify (the notices topic). */
+  /** Where the errors and dead-letter alarms notify (the ops alarms topic). */
   readonly alarmTopic: sns.ITopic;
   /**
    * Retention of the function's log group.
@@ -81,10 +83,10 @@ export function validateDriftgateAdoptionProps(props: DriftgateAdoptionProps): s
 /**
  * The adoption path: an upload of `adoptions/<modelId>/<version>.json` invokes the adopt function
  * asynchronously (2 retries, then an encrypted on-failure queue), which installs the version's training
- * data as the model's reference. Its errors and the queue's depth raise alarms on the notices topic.
+ * data as the model's reference. Its errors and the queue's depth raise alarms on the alarms topic.
  *
  * @example
- * new DriftgateAdoption(this, 'Adoption', { bucket: this.bucket, alarmTopic: this.noticesTopic, logRetention });
+ * new DriftgateAdoption(this, 'Adoption', { bucket: this.bucket, alarmTopic: this.alarmsTopic, logRetention });
  */
 export class DriftgateAdoption extends Construct {
   public readonly function: NodejsFunction;

@@ -12,7 +12,7 @@ export interface DriftgateAlarmProps {
   readonly metric: cloudwatch.IMetric;
   /** Alarm description, starting with `driftgate: `. */
   readonly description: string;
-  /** Topic the alarm action publishes to (the notices topic). */
+  /** Topic the alarm action publishes to (the ops alarms topic, never the notices topic). */
   readonly topic: sns.ITopic;
 }
 

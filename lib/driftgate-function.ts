@@ -25,7 +25,7 @@ export interface DriftgateFunctionProps {
   readonly handler: DriftgateHandler;
   /** The data bucket; its name is the function's `BUCKET` variable (grants are the caller's). */
   readonly bucket: s3.IBucket;
-  /** Where the errors alarm notifies (the notices topic). */
+  /** Where the errors alarm notifies (the ops alarms topic). */
   readonly alarmTopic: sns.ITopic;
   /** Memory in MB. */
   readonly memorySize: number;
@@ -61,6 +61,11 @@ export interface DriftgateFunctionProps {
    * @default Duration.hours(6) (Lambda's default)
    */
   readonly maxEventAge?: Duration;
+  /**
+   * Concurrent executions reserved for the function (and its cap).
+   * @default - none: the function uses the account's unreserved pool
+   */
+  readonly reservedConcurrentExecutions?: number;
   /**
    * Description of the errors alarm.
    * @default 'driftgate: the <handler> function failed'
@@ -119,6 +124,7 @@ export function buildDriftgateFunction(scope: Construct, idPrefix: string, props
     onFailure: props.onFailure,
     retryAttempts: props.retryAttempts,
     maxEventAge: props.maxEventAge,
+    reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     environment: {
       [ENV.bucket]: props.bucket.bucketName,
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME[handler],

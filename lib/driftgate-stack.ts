@@ -22,8 +22,8 @@ export class DriftgateStack extends Stack {
 }
 
 /**
- * Reads the driftgate props from CDK context (`-c checkSchedule=...`, cdk.json), leaving unset keys to
- * the construct's defaults.
+ * Reads the driftgate props from CDK context (`-c checkSchedule=...`, `-c decideReservedConcurrency=off`,
+ * cdk.json), leaving unset keys to the construct's defaults.
  */
 export function driftgatePropsFromContext(scope: Construct): DriftgateProps {
   const text = (key: string): string | undefined => {
@@ -34,9 +34,12 @@ export function driftgatePropsFromContext(scope: Construct): DriftgateProps {
     const value = text(key);
     return value === undefined ? undefined : Number(value);
   };
+  const reserved = text('decideReservedConcurrency');
   return {
     checkSchedule: text('checkSchedule'),
     notifyEmail: text('notifyEmail'),
+    alarmEmail: text('alarmEmail'),
+    decideReservedConcurrency: reserved === undefined || reserved === 'off' ? reserved : Number(reserved),
     signatureRetentionDays: int('signatureRetentionDays'),
     reportRetentionDays: int('reportRetentionDays'),
     maxReceiveCount: int('maxReceiveCount'),

@@ -9,12 +9,15 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import { SqsDestination as LambdaSqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DECISION_ERRORS_METRIC, ENV, KEY_PREFIX, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/core/constants.js';
 import { DriftgateAdoption } from './adoption.js';
 import { driftgateAlarm } from './alarms.js';
-import { buildCheckSchedule } from './check-schedule.js';
+import { notifyObjectCreated } from './bucket-notifications.js';
+import { buildSchedules } from './schedules.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 import { buildDriftgateFunction } from './driftgate-function.js';
 import { grantPrefixes } from './grants.js';
@@ -50,10 +53,25 @@ export interface DriftgateProps {
    */
   readonly checkSchedule?: string;
   /**
-   * Email address subscribed to the notices topic (it must confirm the subscription).
+   * Email address subscribed to the notices topic: the data owners, who get proposals and decisions (never
+   * alarms). It must confirm the subscription.
    * @default - no subscription; subscribe after deploy
    */
   readonly notifyEmail?: string;
+  /**
+   * Email address subscribed to the ops alarms topic, where every alarm of the stack goes. It must
+   * confirm the subscription.
+   * @default - no subscription; subscribe after deploy (stack output AlarmsTopicArn)
+   */
+  readonly alarmEmail?: string;
+  /**
+   * Concurrent executions reserved for the decision function, which is also their cap: its URL is public,
+   * so a flood of requests to it can neither exhaust the account's concurrency nor run up unbounded cost.
+   * `'off'` reserves none (an account whose concurrency quota leaves nothing to reserve, e.g. a new account
+   * limited to 10); the function then shares the unreserved pool without a cap.
+   * @default 10
+   */
+  readonly decideReservedConcurrency?: number | 'off';
   /**
    * Days to keep batch signatures before S3 expires them.
    * @default 400
@@ -75,7 +93,7 @@ export interface DriftgateProps {
    */
   readonly maxReceiveCount?: number;
   /**
-   * Retries of the scheduler when invoking the check function fails.
+   * Retries of the scheduler when invoking the check or the gate function fails.
    * @default 2
    */
   readonly scheduleRetryAttempts?: number;
@@ -98,9 +116,10 @@ export function validateDriftgateProps(props: DriftgateProps): string[] {
   if (schedule !== undefined && !Token.isUnresolved(schedule) && !/^(rate|cron)\(.+\)$/.test(schedule)) {
     problems.push(`checkSchedule must be "rate(...)" or "cron(...)", got "${schedule}"`);
   }
-  const email = props.notifyEmail;
-  if (email !== undefined && !Token.isUnresolved(email) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) {
-    problems.push(`notifyEmail must be an email address, got "${email}"`);
+  for (const [name, email] of [['notifyEmail', props.notifyEmail], ['alarmEmail', props.alarmEmail]] as const) {
+    if (email !== undefined && !Token.isUnresolved(email) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) {
+      problems.push(`${name} must be an email address, got "${email}"`);
+    }
   }
   const positive: [string, number | undefined, number][] = [
     ['signatureRetentionDays', props.signatureRetentionDays, 100_000],
@@ -117,14 +136,27 @@ export function validateDriftgateProps(props: DriftgateProps): string[] {
   if (retries !== undefined && !(Number.isInteger(retries) && retries >= 0 && retries <= 185)) {
     problems.push(`scheduleRetryAttempts must be an integer from 0 to 185, got ${retries}`);
   }
+  const reserved = props.decideReservedConcurrency;
+  if (
+    reserved !== undefined &&
+    reserved !== 'off' &&
+    !Token.isUnresolved(reserved) &&
+    !(Number.isInteger(reserved) && reserved >= 1 && reserved <= 1000)
+  ) {
+    problems.push(`decideReservedConcurrency must be an integer from 1 to 1000 or "off", got ${JSON.stringify(reserved)}`);
+  }
   return problems;
 }
 
 /**
- * The whole driftgate app on AWS: data bucket, upload queue and ingest function, scheduled check,
- * approval endpoint, notice and retrain topics, HMAC secret, alarms. It composes the small builders
- * (buildStorage, buildTopics, buildIngest, buildDriftgateFunction, buildCheckSchedule) and the
+ * The whole driftgate app on AWS: data bucket, upload queue and ingest function, scheduled check, the
+ * gate, approval endpoint, notice, retrain and alarm topics, HMAC secret, alarms. It composes the small
+ * builders (buildStorage, buildTopics, buildIngest, buildDriftgateFunction, buildSchedules) and the
  * DriftgateAdoption construct, and wires the grants between them.
+ *
+ * IAM enforces the human gate: only the gate and decide functions may read the link-signing secret or
+ * publish a retrain request; the check function, which reads the data, can do neither. No function may
+ * list the bucket beyond the prefixes it lists (an `s3:prefix` condition on `s3:ListBucket`).
  *
  * The builders add their resources to this construct itself, not to a construct of their own: a
  * resource's construct path is its logical id, and the buckets, key, secret, topics, subscriptions,
@@ -145,22 +177,30 @@ export class Driftgate extends Construct {
   public readonly uploadDeadLetterQueue: sqs.Queue;
   /** Check invocations the scheduler or Lambda could not complete. */
   public readonly checkDeadLetterQueue: sqs.Queue;
+  /** Gate invocations (proposal notifications from S3, scheduled runs) that failed every attempt. */
+  public readonly gateFailureQueue: sqs.Queue;
   /** Failed deliveries from the SNS subscriptions this construct creates. */
   public readonly subscriptionDeadLetterQueue: sqs.Queue;
-  /** Customer-managed key of both topics. */
+  /** Customer-managed key of the topics. */
   public readonly topicsKey: kms.Key;
-  /** Notices for humans (proposals with approve/reject/snooze links, alarms). */
+  /** Notices for the data owners: proposals with approve/reject/snooze links, and decisions. Never alarms. */
   public readonly noticesTopic: sns.Topic;
+  /** Every alarm of the stack, for whoever operates driftgate. */
+  public readonly alarmsTopic: sns.Topic;
   /** `RetrainRequested` events, with the RETRAIN_MESSAGE_ATTRIBUTES message attributes for filter policies. */
   public readonly retrainTopic: sns.Topic;
   /** HMAC key that signs decision links. */
   public readonly secret: secretsmanager.Secret;
   public readonly ingestFunction: NodejsFunction;
   public readonly checkFunction: NodejsFunction;
+  /** Sends notices, runs veto windows and expiries, completes failed retrain publishes. */
+  public readonly gateFunction: NodejsFunction;
   public readonly decideFunction: NodejsFunction;
   /** Public URL of the decision endpoint (protected by the signed tokens it checks). */
   public readonly decideUrl: lambda.FunctionUrl;
   public readonly checkSchedule: scheduler.Schedule;
+  /** Invokes the gate function at the check schedule's rate. */
+  public readonly gateSchedule: scheduler.Schedule;
   public readonly alarms: cloudwatch.Alarm[] = [];
   /** The adoption path: manifests under `adoptions/` install a model's (new) reference. */
   public readonly adoption: DriftgateAdoption;
@@ -183,12 +223,13 @@ export class Driftgate extends Construct {
     this.bucket = storage.bucket;
     this.accessLogsBucket = storage.accessLogsBucket;
 
-    const topics = buildTopics(this, { notifyEmail: props.notifyEmail, removalPolicy });
+    const topics = buildTopics(this, { notifyEmail: props.notifyEmail, alarmEmail: props.alarmEmail, removalPolicy });
     this.topicsKey = topics.key;
     this.noticesTopic = topics.noticesTopic;
+    this.alarmsTopic = topics.alarmsTopic;
     this.retrainTopic = topics.retrainTopic;
     this.subscriptionDeadLetterQueue = topics.subscriptionDeadLetterQueue;
-    const alarmTopic = this.noticesTopic;
+    const alarmTopic = this.alarmsTopic;
 
     this.secret = new secretsmanager.Secret(this, 'LinkSigningSecret', {
       description: 'driftgate: HMAC key that signs approve/reject/snooze links',
@@ -209,6 +250,7 @@ export class Driftgate extends Construct {
     this.ingestFunction = ingest.function;
 
     // ---- decide: the approval endpoint -----------------------------------------------------------
+    const reserved = props.decideReservedConcurrency ?? 10;
     const decide = buildDriftgateFunction(this, 'Decide', {
       handler: 'decide',
       bucket: this.bucket,
@@ -216,6 +258,8 @@ export class Driftgate extends Construct {
       memorySize: 512,
       timeout: Duration.seconds(15),
       logRetention,
+      // The URL is public: a cap keeps a flood of requests from taking the account's concurrency.
+      reservedConcurrentExecutions: reserved === 'off' ? undefined : reserved,
       environment: {
         [ENV.retrainTopicArn]: this.retrainTopic.topicArn,
         [ENV.secretId]: this.secret.secretArn,
@@ -229,6 +273,7 @@ export class Driftgate extends Construct {
     acknowledgeNoDeadLetterQueue(this.decideFunction, 'functionUrl');
 
     // ---- check: scheduled, with a dead-letter queue for the scheduler and async invocations -------
+    // It reads the data and opens proposals, nothing more: no secret, no topic (the gate notifies).
     const checkDlq = deadLetterQueue(this, 'CheckDeadLetterQueue', {
       topic: alarmTopic,
       description: 'driftgate: messages waiting in CheckDeadLetterQueue',
@@ -242,6 +287,24 @@ export class Driftgate extends Construct {
       timeout: Duration.minutes(5),
       logRetention,
       deadLetterQueue: this.checkDeadLetterQueue,
+    });
+    this.checkFunction = check.function;
+
+    // ---- gate: proposals/ notifications from S3 and its own schedule ------------------------------
+    const gateFailures = deadLetterQueue(this, 'GateFailureQueue', {
+      topic: alarmTopic,
+      description: 'driftgate: a gate invocation failed every attempt (a notice or retrain request may be late); see GateFailureQueue',
+    });
+    this.gateFailureQueue = gateFailures.queue;
+    const gate = buildDriftgateFunction(this, 'Gate', {
+      handler: 'gate',
+      bucket: this.bucket,
+      alarmTopic,
+      memorySize: 512,
+      timeout: Duration.minutes(2),
+      logRetention,
+      retryAttempts: 2,
+      onFailure: new LambdaSqsDestination(this.gateFailureQueue),
       environment: {
         [ENV.noticesTopicArn]: this.noticesTopic.topicArn,
         [ENV.retrainTopicArn]: this.retrainTopic.topicArn,
@@ -250,36 +313,53 @@ export class Driftgate extends Construct {
         [ENV.decideUrl]: this.decideUrl.url,
       },
     });
-    this.checkFunction = check.function;
-    this.checkSchedule = buildCheckSchedule(this, {
+    this.gateFunction = gate.function;
+    acknowledgeNoDeadLetterQueue(this.gateFunction, 'onFailureDestination');
+    // A new proposal's notice goes out when the check writes it, not at the next scheduled run.
+    notifyObjectCreated(this.bucket, new LambdaDestination(this.gateFunction), { prefix: KEY_PREFIX.proposals });
+
+    const schedules = buildSchedules(this, {
       checkFunction: this.checkFunction,
       deadLetterQueue: this.checkDeadLetterQueue,
+      gate: { function: this.gateFunction, deadLetterQueue: this.gateFailureQueue },
       schedule: props.checkSchedule,
       retryAttempts: props.scheduleRetryAttempts,
-    }).schedule;
+    });
+    this.checkSchedule = schedules.checkSchedule;
+    this.gateSchedule = schedules.gateSchedule;
 
     // ---- least-privilege access ----------------------------------------------------------------
+    // The lists name each prefix a function lists (ListObjectsV2 Prefix); nobody lists the whole bucket.
     const p = KEY_PREFIX;
     grantPrefixes(this.bucket, check.role, {
       read: [p.config, p.references, p.signatures],
       readWrite: [p.state, p.reports, p.proposals, p.decisions],
+      // The configs of every model, a model's new batch signatures, its proposals.
+      list: [p.config, p.signatures, p.proposals],
+    });
+    grantPrefixes(this.bucket, gate.role, {
+      // reports/: the notice quotes the report JSON.
+      read: [p.config, p.reports],
+      readWrite: [p.proposals, p.state, p.decisions],
+      list: [p.config, p.proposals],
     });
     grantPrefixes(this.bucket, decide.role, {
       // reports/: served through signed links, so the bucket stays private.
       read: [p.reports],
       readWrite: [p.proposals, p.tokens, p.state, p.decisions],
     });
-    this.noticesTopic.grantPublish(this.checkFunction);
+    // Only the gate and the decision function hold the key that signs links and may request a retrain.
+    this.noticesTopic.grantPublish(this.gateFunction);
     // Veto mode needs proof that a notice can reach a person: the notifier checks for a confirmed subscription.
-    this.checkFunction.addToRolePolicy(
+    this.gateFunction.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['sns:ListSubscriptionsByTopic'], resources: [this.noticesTopic.topicArn] }),
     );
-    // The veto window can elapse during a scheduled check, which then emits the retrain event itself.
-    this.retrainTopic.grantPublish(this.checkFunction);
+    // A veto window can elapse, or a decision's publish fail, with nobody clicking: the gate publishes then.
+    this.retrainTopic.grantPublish(this.gateFunction);
     this.retrainTopic.grantPublish(this.decideFunction);
-    acknowledgeEncryptedTopicPublish(check.role);
+    acknowledgeEncryptedTopicPublish(gate.role);
     acknowledgeEncryptedTopicPublish(decide.role);
-    this.secret.grantRead(this.checkFunction);
+    this.secret.grantRead(this.gateFunction);
     this.secret.grantRead(this.decideFunction);
 
     // A failed decision request still answers (a 500 page), so the function's Errors metric misses it.
@@ -298,7 +378,8 @@ export class Driftgate extends Construct {
     // ---- outputs -------------------------------------------------------------------------------
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'Data bucket' });
     new CfnOutput(this, 'DecideUrl', { value: this.decideUrl.url, description: 'Approval endpoint' });
-    new CfnOutput(this, 'NoticesTopicArn', { value: this.noticesTopic.topicArn, description: 'Notices for humans' });
+    new CfnOutput(this, 'NoticesTopicArn', { value: this.noticesTopic.topicArn, description: 'Notices for the data owners (proposals, decisions)' });
+    new CfnOutput(this, 'AlarmsTopicArn', { value: this.alarmsTopic.topicArn, description: 'Every alarm of the stack, for its operators' });
     new CfnOutput(this, 'RetrainTopicArn', {
       value: this.retrainTopic.topicArn,
       description: `RetrainRequested events; attributes ${RETRAIN_MESSAGE_ATTRIBUTES.join(', ')}. Filter example: ${JSON.stringify(RETRAIN_FILTER_POLICY_EXAMPLE)}`,
@@ -308,8 +389,10 @@ export class Driftgate extends Construct {
     this.alarms.push(
       ...ingest.alarms,
       checkDlq.depthAlarm,
+      gateFailures.depthAlarm,
       topics.subscriptionDeadLetterAlarm,
       check.errorsAlarm,
+      gate.errorsAlarm,
       decide.errorsAlarm,
       decisionErrors,
       ...this.adoption.alarms,

@@ -19,7 +19,7 @@ import { acknowledgeNoDeadLetterQueue, acknowledgeSqsEventSource } from './nag.j
 export interface DriftgateIngestProps {
   /** The data bucket: batches arrive under `batches/`, signatures are stored under `signatures/`. */
   readonly bucket: s3.Bucket;
-  /** Where the errors and dead-letter alarms notify (the notices topic). */
+  /** Where the errors and dead-letter alarms notify (the ops alarms topic). */
   readonly alarmTopic: sns.ITopic;
   /**
    * Deliveries of one upload message before it moves to the dead-letter queue.
@@ -51,7 +51,7 @@ export interface DriftgateIngest {
  * (a replaced queue loses the messages waiting in it).
  *
  * @example
- * buildIngest(this, { bucket, alarmTopic: noticesTopic, maxReceiveCount: 3 });
+ * buildIngest(this, { bucket, alarmTopic: alarmsTopic, maxReceiveCount: 3 });
  */
 export function buildIngest(scope: Construct, props: DriftgateIngestProps): DriftgateIngest {
   const { bucket } = props;
@@ -93,6 +93,8 @@ export function buildIngest(scope: Construct, props: DriftgateIngestProps): Drif
   grantPrefixes(bucket, ingest.role, {
     read: [p.batches, p.config, p.references, p.state, p.signatures],
     put: [p.signatures],
+    // The model configs, to find the model an upload belongs to.
+    list: [p.config],
   });
   return {
     uploadQueue,

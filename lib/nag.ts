@@ -59,7 +59,7 @@ const NO_DEAD_LETTER_QUEUE_REASON = {
     'Invoked synchronously by the SQS event source; failed messages go to the upload queue dead-letter queue.',
   functionUrl: 'Invoked synchronously through its function URL; the caller sees the failure.',
   onFailureDestination:
-    'Invoked asynchronously by S3; failed events go to the on-failure destination (an SQS queue), which records the event, the error and the attempts, unlike a classic DLQ.',
+    'Invoked asynchronously (S3 notifications, EventBridge Scheduler); failed events go to the on-failure destination (an SQS queue), which records the event, the error and the attempts, unlike a classic DLQ.',
 } as const;
 
 /** A function that needs no dead-letter queue of its own, for the reason `invokedBy` names. */
@@ -96,22 +96,20 @@ export function acknowledgeEncryptedTopicPublish(role: iam.IRole): void {
 }
 
 /**
- * The wildcards of a role's S3 grants on key prefixes (grant methods use action wildcards; each resource
- * wildcard covers one prefix, never the whole bucket). A resource finding names the bucket by its
- * generated logical id (`Resource::<DataBucket1A2B3C4D.Arn>/config/*`), so it is acknowledged by a
- * pattern over the granted prefixes instead of by id.
+ * The wildcards of a role's S3 grants on key prefixes: each resource wildcard covers the objects of one
+ * prefix, never the whole bucket, and the only action wildcard is `grantPut`'s `s3:Abort*` (aborting a
+ * multipart upload under the same prefixes). Reads are the exact `s3:GetObject` and listing the exact
+ * `s3:ListBucket` with an `s3:prefix` condition, so neither needs a reason. A resource finding names the
+ * bucket by its generated logical id (`Resource::<DataBucket1A2B3C4D.Arn>/config/*`), so it is
+ * acknowledged by a pattern over the granted prefixes instead of by id.
  */
 export function acknowledgePrefixGrants(
   role: iam.IRole,
   grants: { readonly read: readonly string[]; readonly put: readonly string[] },
 ): void {
   const reason = 'S3 grant scoped to one driftgate key prefix of the data bucket (grant method wildcards).';
-  const actions = [
-    ...(grants.read.length > 0 ? ['s3:GetObject*', 's3:GetBucket*', 's3:List*'] : []),
-    ...(grants.put.length > 0 ? ['s3:Abort*'] : []),
-  ];
-  for (const action of actions) {
-    Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Action::${action}]`, reason });
+  if (grants.put.length > 0) {
+    Validations.of(role).acknowledge({ id: 'AwsSolutions-IAM5[Action::s3:Abort*]', reason });
   }
   const prefixes = [...new Set([...grants.read, ...grants.put])];
   if (prefixes.length === 0) return;

@@ -16,18 +16,25 @@ export interface DriftgateTopicsProps {
    */
   readonly notifyEmail?: string;
   /**
+   * Email address subscribed to the ops alarms topic (it must confirm the subscription).
+   * @default - no subscription; subscribe after deploy
+   */
+  readonly alarmEmail?: string;
+  /**
    * What happens to the key when the stack is deleted.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
 }
 
-/** The two topics of driftgate, their key, and the dead-letter queue of their subscriptions. */
+/** The three topics of driftgate, their key, and the dead-letter queue of their subscriptions. */
 export interface DriftgateTopics {
-  /** Customer-managed key of both topics. */
+  /** Customer-managed key of the topics. */
   readonly key: kms.Key;
-  /** Notices for humans (proposals with approve/reject/snooze links, alarms). */
+  /** Notices for the data owners: proposals with approve/reject/snooze links, and decisions. Never alarms. */
   readonly noticesTopic: sns.Topic;
+  /** Operational alarms (failed functions, waiting dead letters, error pages), for whoever runs driftgate. */
+  readonly alarmsTopic: sns.Topic;
   /** `RetrainRequested` events, with `type`, `eventId`, `modelId` and `reason` message attributes for filter policies. */
   readonly retrainTopic: sns.Topic;
   /** Failed deliveries from the SNS subscriptions created here. */
@@ -37,22 +44,24 @@ export interface DriftgateTopics {
 }
 
 /**
- * Adds the notices and retrain-requests topics (`NoticesTopic`, `RetrainTopic`) to `scope`, TLS only and
- * encrypted with one rotating customer key (`TopicsKey`) that CloudWatch alarms of this account may use;
- * the optional email subscription redrives failed deliveries to `SubscriptionDeadLetterQueue`, whose
- * depth raises an alarm on the notices topic. They are created in the caller's scope so their logical
- * ids stay those of deployed stacks: a new topic has a new ARN and every subscriber must confirm again.
+ * Adds the notices, retrain-requests and ops alarms topics (`NoticesTopic`, `RetrainTopic`, `AlarmsTopic`)
+ * to `scope`, TLS only and encrypted with one rotating customer key (`TopicsKey`) that CloudWatch alarms
+ * of this account may use; the optional email subscriptions redrive failed deliveries to
+ * `SubscriptionDeadLetterQueue`, whose depth raises an alarm on the alarms topic. Alarms have a topic of
+ * their own so the data owners subscribed to notices get decisions only. They are created in the
+ * caller's scope so their logical ids stay those of deployed stacks: a new topic has a new ARN and every
+ * subscriber must confirm again.
  *
  * @example
- * const topics = buildTopics(this, { notifyEmail: 'ml-oncall@example.com' });
+ * const topics = buildTopics(this, { notifyEmail: 'ml-owners@example.com', alarmEmail: 'ml-oncall@example.com' });
  */
 export function buildTopics(scope: Construct, props: DriftgateTopicsProps = {}): DriftgateTopics {
   const key = new kms.Key(scope, 'TopicsKey', {
-    description: 'driftgate: encrypts the notices and retrain-requests topics',
+    description: 'driftgate: encrypts the notices, retrain-requests and alarms topics',
     enableKeyRotation: true,
     removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
   });
-  // CloudWatch alarm actions publish to the encrypted notices topic.
+  // CloudWatch alarm actions publish to the encrypted alarms topic.
   key.addToResourcePolicy(
     new iam.PolicyStatement({
       sid: 'AllowCloudWatchAlarmsToPublish',
@@ -73,9 +82,14 @@ export function buildTopics(scope: Construct, props: DriftgateTopicsProps = {}):
     masterKey: key,
     enforceSSL: true,
   });
+  const alarmsTopic = new sns.Topic(scope, 'AlarmsTopic', {
+    displayName: 'driftgate alarms',
+    masterKey: key,
+    enforceSSL: true,
+  });
 
   const subscriptionDlq = deadLetterQueue(scope, 'SubscriptionDeadLetterQueue', {
-    topic: noticesTopic,
+    topic: alarmsTopic,
     description: 'driftgate: messages waiting in SubscriptionDeadLetterQueue',
   });
   if (props.notifyEmail !== undefined) {
@@ -83,9 +97,15 @@ export function buildTopics(scope: Construct, props: DriftgateTopicsProps = {}):
       new subscriptions.EmailSubscription(props.notifyEmail, { deadLetterQueue: subscriptionDlq.queue }),
     );
   }
+  if (props.alarmEmail !== undefined) {
+    alarmsTopic.addSubscription(
+      new subscriptions.EmailSubscription(props.alarmEmail, { deadLetterQueue: subscriptionDlq.queue }),
+    );
+  }
   return {
     key,
     noticesTopic,
+    alarmsTopic,
     retrainTopic,
     subscriptionDeadLetterQueue: subscriptionDlq.queue,
     subscriptionDeadLetterAlarm: subscriptionDlq.depthAlarm,

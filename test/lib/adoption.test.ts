@@ -128,27 +128,33 @@ describe('Function: DriftgateAdoption (template)', () => {
     });
   });
 
-  it('reads only manifests, configs, training data and signatures, and writes only references, state, proposals and decisions', () => {
+  it('reads only manifests, configs, training data and signatures, writes only references, state, proposals and decisions, and lists only configs and signatures', () => {
     // Prepare
     const role = adoption.function.role;
     if (role === undefined) throw new Error('the adopt function has no role');
     const statements = statementsOf(template, logicalId(stack, role));
 
     // Act
-    const reads = patternsFor(statements, 's3:GetObject*');
+    const reads = patternsFor(statements, 's3:GetObject');
     const puts = patternsFor(statements, 's3:PutObject');
+    const onBucket = statements.filter((st) => JSON.stringify(st.Resource) === JSON.stringify({ 'Fn::GetAtt': [logicalId(stack, bucket), 'Arn'] }));
 
     // Assess
     expect(reads).toEqual(['/adoptions/*', '/config/*', '/decisions/*', '/proposals/*', '/references/*', '/signatures/*', '/state/*', '/training/*']);
     expect(puts).toEqual(['/decisions/*', '/proposals/*', '/references/*', '/state/*']);
+    // Listing only under its prefixes; nothing else on the bucket itself.
+    expect(onBucket).toEqual([
+      { Action: 's3:ListBucket', Effect: 'Allow', Resource: { 'Fn::GetAtt': [logicalId(stack, bucket), 'Arn'] }, Condition: { StringLike: { 's3:prefix': ['config/*', 'signatures/*'] } } },
+    ]);
     const actions = statements.flatMap(actionsOf);
+    expect(actions.filter((a) => /^s3:(List|GetBucket)/.test(a))).toEqual(['s3:ListBucket']);
     expect(actions.filter((a) => /^s3:Delete/.test(a))).toEqual([]);
     expect(actions.filter((a) => /^(sns|secretsmanager|kms):/.test(a))).toEqual([]);
     expect(actions).toEqual(expect.arrayContaining(['sqs:SendMessage', 'xray:PutTraceSegments']));
     template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
   });
 
-  it('alarms on function errors and on a non-empty failure queue, to the notices topic', () => {
+  it('alarms on function errors and on a non-empty failure queue, to the alarm topic it is given', () => {
     // Prepare
     const alarms = template.findResources('AWS::CloudWatch::Alarm');
 
@@ -189,7 +195,7 @@ describe('Function: DriftgateAdoption (template)', () => {
 });
 
 describe('Function: DriftgateAdoption (wired into the driftgate stack)', () => {
-  it('adds a second bucket notification beside the upload queue, with zero cdk-nag findings', () => {
+  it('adds its bucket notification beside the upload queue and the gate’s, with zero cdk-nag findings', () => {
     // Prepare: the stack builds the adoption path itself.
     const synthesized = synthDriftgate({ context: { notifyEmail: 'ml-oncall@example.com' } });
     const { app, stack } = synthesized;
@@ -204,9 +210,10 @@ describe('Function: DriftgateAdoption (wired into the driftgate stack)', () => {
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       NotificationConfiguration: {
         QueueConfigurations: [Match.objectLike({ Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: KEY_PREFIX.batches }] } } })],
-        LambdaFunctionConfigurations: [
+        // The gate's proposals/ notification sits beside it.
+        LambdaFunctionConfigurations: Match.arrayWith([
           Match.objectLike({ LambdaFunctionArn: { 'Fn::GetAtt': [stack.getLogicalId(adoption.function.node.defaultChild as CfnElement), 'Arn'] } }),
-        ],
+        ]),
       },
     });
     template.resourceCountIs('Custom::S3BucketNotifications', 1);

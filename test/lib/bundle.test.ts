@@ -11,6 +11,7 @@ import type { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Store } from '../../functions/adapters/s3-store.js';
+import { GATE_SCHEDULE_SOURCE } from '../../functions/core/constants.js';
 import { ENV } from '../../functions/handlers/env.js';
 import type { DriftgateStack } from '../../lib/driftgate-stack.js';
 import { awsTestClientConfig, startMoto, venvPython, type MotoServer } from '../support/moto.js';
@@ -107,7 +108,7 @@ describe('Function: Driftgate bundles (real esbuild bundling)', () => {
     const wasm = readFileSync(fileURLToPath(new URL('../../node_modules/parquet-wasm/node/parquet_wasm_bg.wasm', import.meta.url)));
 
     // Act
-    const dirs = [dg.ingestFunction, dg.checkFunction, dg.decideFunction].map(assetDir);
+    const dirs = [dg.ingestFunction, dg.checkFunction, dg.gateFunction, dg.decideFunction].map(assetDir);
 
     // Assess
     for (const dir of dirs) {
@@ -199,5 +200,21 @@ describe('Function: Driftgate bundles (real esbuild bundling)', () => {
     expect(page.statusCode).toBe(400);
     expect(page.headers['content-security-policy']).toContain("form-action 'self'");
     expect(page.body).toContain('This link cannot be used');
+  });
+
+  it('runs the bundled gate handler in Node 20 on its scheduled event', async () => {
+    // Prepare
+    const config = awsTestClientConfig(moto.endpoint);
+    await new SecretsManagerClient(config).send(new CreateSecretCommand({ Name: 'gate-secret', SecretString: 'g'.repeat(64) }));
+    const sns = new SNSClient(config);
+    const notices = String((await sns.send(new CreateTopicCommand({ Name: 'gate-notices' }))).TopicArn);
+    const retrain = String((await sns.send(new CreateTopicCommand({ Name: 'gate-retrain' }))).TopicArn);
+    const env = { ...baseEnv, [ENV.secretId]: 'gate-secret', [ENV.noticesTopicArn]: notices, [ENV.retrainTopicArn]: retrain, [ENV.decideUrl]: 'https://example.lambda-url.us-east-1.on.aws/' };
+
+    // Act
+    const gated = await invokeBundle(assetDir(stack.driftgate.gateFunction), { source: GATE_SCHEDULE_SOURCE, scheduledTime: '2026-03-01T00:00:00Z' }, env);
+
+    // Assess
+    expect(gated).toMatchObject({ at: expect.any(String), models: expect.any(Array) });
   });
 });

@@ -1,4 +1,4 @@
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import type { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { IConstruct } from 'constructs';
@@ -9,41 +9,8 @@ import { DECISION_ERRORS_METRIC, ENV, SCHEDULE_SOURCE, SERVICE_NAME } from '../.
 import { METRICS_NAMESPACE } from '../../functions/service/logger.js';
 import { SnsEventSink } from '../../functions/adapters/sns-event-sink.js';
 import type { DriftgateStack } from '../../lib/driftgate-stack.js';
+import { type Json, actionsOf, logicalId, patternsFor, statementsOf } from './iam.js';
 import { synthDriftgate } from './synth.js';
-
-type Json = Record<string, unknown>;
-
-/** The logical id CloudFormation gives a construct (never hard-coded: computed from the construct). */
-function logicalId(stack: Stack, construct: IConstruct): string {
-  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
-}
-
-/** Every IAM statement attached to a role (inline policies that list it). */
-function statementsOf(template: Template, roleLogicalId: string): Json[] {
-  const policies = template.findResources('AWS::IAM::Policy', {
-    Properties: { Roles: Match.arrayWith([{ Ref: roleLogicalId }]) },
-  });
-  return Object.values(policies).flatMap(
-    (policy) => ((policy as Json).Properties as { PolicyDocument: { Statement: Json[] } }).PolicyDocument.Statement,
-  );
-}
-
-function actionsOf(statements: Json[]): string[] {
-  return statements.flatMap((s) => (Array.isArray(s.Action) ? (s.Action as string[]) : [s.Action as string]));
-}
-
-/** The key patterns (after the bucket ARN) an S3 statement covers, e.g. `/signatures/*`. */
-function s3Patterns(statement: Json): string[] {
-  const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
-  return resources.flatMap((r) => {
-    const join = (r as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
-    return join ? [String(join[1][1])] : [];
-  });
-}
-
-function patternsFor(statements: Json[], action: string): string[] {
-  return statements.filter((s) => actionsOf([s]).includes(action)).flatMap(s3Patterns).sort();
-}
 
 describe('Function: Driftgate (template)', () => {
   let stack: DriftgateStack;
@@ -165,13 +132,13 @@ describe('Function: Driftgate (template)', () => {
 
   it('runs every function on Node.js 24 / arm64 with tracing, source maps, and its own log group with retention', () => {
     // Prepare
-    const fns = [dg.ingestFunction, dg.checkFunction, dg.decideFunction, dg.adoption.function];
+    const fns = [dg.ingestFunction, dg.checkFunction, dg.gateFunction, dg.decideFunction, dg.adoption.function];
 
     // Act
     const logGroups = template.findResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 90 } });
 
     // Assess
-    expect(Object.keys(logGroups)).toHaveLength(4);
+    expect(Object.keys(logGroups)).toHaveLength(5);
     for (const fn of fns) {
       const id = logicalId(stack, fn);
       const props = (template.toJSON().Resources as Record<string, { Properties: Json }>)[id].Properties;
@@ -221,9 +188,8 @@ describe('Function: Driftgate (template)', () => {
     // Act
     const schedules = fromContext.findResources('AWS::Scheduler::Schedule');
 
-    // Assess
-    expect(Object.values(schedules)).toHaveLength(1);
-    fromContext.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(15 minutes)' });
+    // Assess: the check's schedule and the gate's, at the same rate.
+    expect(Object.values(schedules).map((sc) => (sc as { Properties: Json }).Properties.ScheduleExpression)).toEqual(['rate(15 minutes)', 'rate(15 minutes)']);
     fromContext.hasResourceProperties('AWS::SQS::Queue', { RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }) });
     template.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(1 hour)' });
   });
@@ -236,15 +202,14 @@ describe('Function: Driftgate (template)', () => {
     expect(act).toThrow(/maxReceiveCount must be an integer from 1 to 1000, got NaN/);
   });
 
-  it('serves decisions from a public function URL whose address reaches the check function', () => {
+  it('serves decisions from a public function URL whose address reaches the gate function (which signs the links)', () => {
     // Prepare
     const urlId = logicalId(stack, dg.decideUrl);
 
     // Act
-    const checkEnv = new Capture();
+    const gateEnv = new Capture();
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: checkEnv },
-      DeadLetterConfig: Match.anyValue(),
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: SERVICE_NAME.gate, [ENV.decideUrl]: gateEnv }) },
     });
 
     // Assess
@@ -252,12 +217,10 @@ describe('Function: Driftgate (template)', () => {
       AuthType: 'NONE',
       TargetFunctionArn: { 'Fn::GetAtt': [logicalId(stack, dg.decideFunction), 'Arn'] },
     });
-    expect(checkEnv.asObject()[ENV.decideUrl]).toEqual({ 'Fn::GetAtt': [urlId, 'FunctionUrl'] });
-    expect(checkEnv.asObject()[ENV.noticesTopicArn]).toEqual({ Ref: logicalId(stack, dg.noticesTopic) });
-    expect(checkEnv.asObject()[ENV.secretId]).toEqual({ Ref: logicalId(stack, dg.secret) });
+    expect(gateEnv.asObject()).toEqual({ 'Fn::GetAtt': [urlId, 'FunctionUrl'] });
   });
 
-  it('encrypts both topics with a rotating customer key that CloudWatch alarms may use, and requires TLS', () => {
+  it('encrypts the three topics with a rotating customer key that CloudWatch alarms may use, and requires TLS', () => {
     // Prepare
     const keyId = logicalId(stack, dg.topicsKey);
 
@@ -267,7 +230,7 @@ describe('Function: Driftgate (template)', () => {
     });
 
     // Assess
-    expect(Object.keys(topics).sort()).toEqual([logicalId(stack, dg.noticesTopic), logicalId(stack, dg.retrainTopic)].sort());
+    expect(Object.keys(topics).sort()).toEqual([dg.noticesTopic, dg.retrainTopic, dg.alarmsTopic].map((t) => logicalId(stack, t)).sort());
     template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
       KeyPolicy: {
@@ -280,7 +243,7 @@ describe('Function: Driftgate (template)', () => {
         ]),
       },
     });
-    for (const topic of [dg.noticesTopic, dg.retrainTopic]) {
+    for (const topic of [dg.noticesTopic, dg.retrainTopic, dg.alarmsTopic]) {
       template.hasResourceProperties('AWS::SNS::TopicPolicy', {
         Topics: [{ Ref: logicalId(stack, topic) }],
         PolicyDocument: {
@@ -329,9 +292,9 @@ describe('Function: Driftgate (template)', () => {
     });
   });
 
-  it('alarms on every dead-letter queue and on function errors, notifying the notices topic', () => {
+  it('alarms on every dead-letter queue and on function errors, notifying the ops alarms topic', () => {
     // Prepare
-    const action = [{ Ref: logicalId(stack, dg.noticesTopic) }];
+    const action = [{ Ref: logicalId(stack, dg.alarmsTopic) }];
 
     // Act
     const dlqAlarms = template.findResources('AWS::CloudWatch::Alarm', {
@@ -343,18 +306,18 @@ describe('Function: Driftgate (template)', () => {
 
     // Assess
     const queuesAlarmed = Object.values(dlqAlarms).map((a) => JSON.stringify((a as { Properties: Json }).Properties.Dimensions));
-    for (const q of [dg.uploadDeadLetterQueue, dg.checkDeadLetterQueue, dg.subscriptionDeadLetterQueue]) {
+    for (const q of [dg.uploadDeadLetterQueue, dg.checkDeadLetterQueue, dg.gateFailureQueue, dg.subscriptionDeadLetterQueue, dg.adoption.failureQueue]) {
       expect(queuesAlarmed).toContain(JSON.stringify([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack, q), 'QueueName'] } }]));
     }
     const fnsAlarmed = Object.values(errorAlarms).map((a) => JSON.stringify((a as { Properties: Json }).Properties.Dimensions));
-    for (const fn of [dg.ingestFunction, dg.checkFunction, dg.decideFunction]) {
+    for (const fn of [dg.ingestFunction, dg.checkFunction, dg.gateFunction, dg.decideFunction, dg.adoption.function]) {
       expect(fnsAlarmed).toContain(JSON.stringify([{ Name: 'FunctionName', Value: { Ref: logicalId(stack, fn) } }]));
     }
   });
 
   it('alarms on DecisionErrors, the 500 pages the decision function answers without failing', () => {
     // Prepare
-    const noticesTopic = logicalId(stack, dg.noticesTopic);
+    const alarmsTopic = logicalId(stack, dg.alarmsTopic);
 
     // Act
     const alarms = template.findResources('AWS::CloudWatch::Alarm', {
@@ -373,7 +336,7 @@ describe('Function: Driftgate (template)', () => {
       EvaluationPeriods: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'notBreaching',
-      AlarmActions: [{ Ref: noticesTopic }],
+      AlarmActions: [{ Ref: alarmsTopic }],
     });
     // The function's metrics carry the same namespace and service the alarm watches.
     const decide = template.findResources('AWS::Lambda::Function', {
@@ -385,7 +348,7 @@ describe('Function: Driftgate (template)', () => {
     expect(dg.alarms.map((a) => logicalId(stack, a))).toContain(Object.keys(alarms)[0]);
   });
 
-  it('gives the ingest function no way to publish to either topic or read the secret', () => {
+  it('gives the ingest function no way to publish to any topic or read the secret', () => {
     // Prepare
     const statements = statementsOf(template, logicalId(stack, dg.ingestFunction.role as IConstruct));
 
@@ -396,10 +359,10 @@ describe('Function: Driftgate (template)', () => {
     // Assess
     expect(actions.length).toBeGreaterThan(0);
     expect(actions.filter((a) => a.startsWith('sns:') || a.startsWith('secretsmanager:') || a.startsWith('kms:'))).toEqual([]);
-    for (const forbidden of [dg.noticesTopic, dg.retrainTopic, dg.secret, dg.topicsKey]) {
+    for (const forbidden of [dg.noticesTopic, dg.retrainTopic, dg.alarmsTopic, dg.secret, dg.topicsKey]) {
       expect(resources).not.toContain(logicalId(stack, forbidden));
     }
-    expect(patternsFor(statements, 's3:GetObject*')).toEqual(['/batches/*', '/config/*', '/references/*', '/signatures/*', '/state/*']);
+    expect(patternsFor(statements, 's3:GetObject')).toEqual(['/batches/*', '/config/*', '/references/*', '/signatures/*', '/state/*']);
     expect(patternsFor(statements, 's3:PutObject')).toEqual(['/signatures/*']);
     expect(actions).not.toContain('s3:DeleteObject*');
     template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
@@ -409,23 +372,22 @@ describe('Function: Driftgate (template)', () => {
     });
   });
 
-  it('lets the check function publish notices, read the secret and write only its prefixes', () => {
+  it('gives the check function no topic and no secret, and lets it write only its prefixes', () => {
     // Prepare
     const statements = statementsOf(template, logicalId(stack, dg.checkFunction.role as IConstruct));
 
     // Act
-    const allows = (s: Json, action: string): boolean => ([] as unknown[]).concat(s.Action).includes(action);
-    const publish = statements.filter((s) => allows(s, 'sns:Publish'));
+    const actions = actionsOf(statements);
+    const resources = JSON.stringify(statements.map((s) => s.Resource));
 
-    // Assess
-    expect(JSON.stringify(publish.map((s) => s.Resource))).toContain(logicalId(stack, dg.noticesTopic));
-    const listSubscriptions = statements.filter((s) => allows(s, 'sns:ListSubscriptionsByTopic'));
-    expect(JSON.stringify(listSubscriptions.map((s) => s.Resource))).toContain(logicalId(stack, dg.noticesTopic));
-    expect(JSON.stringify(listSubscriptions.map((s) => s.Resource))).not.toContain(logicalId(stack, dg.retrainTopic));
-    expect(actionsOf(statements)).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue', 'kms:GenerateDataKey*']));
+    // Assess: it finds drift and opens proposals; only the gate may notify, only gate and decide retrain.
+    expect(actions.filter((a) => /^(sns|secretsmanager|kms):/.test(a))).toEqual([]);
+    for (const forbidden of [dg.noticesTopic, dg.retrainTopic, dg.alarmsTopic, dg.secret, dg.topicsKey]) {
+      expect(resources).not.toContain(logicalId(stack, forbidden));
+    }
     expect(patternsFor(statements, 's3:PutObject')).toEqual(['/decisions/*', '/proposals/*', '/reports/*', '/state/*']);
-    expect(actionsOf(statements)).not.toContain('s3:DeleteObject*');
-    expect(patternsFor(statements, 's3:GetObject*')).toEqual(
+    expect(actions).not.toContain('s3:DeleteObject*');
+    expect(patternsFor(statements, 's3:GetObject')).toEqual(
       ['/config/*', '/decisions/*', '/proposals/*', '/references/*', '/reports/*', '/signatures/*', '/state/*'].sort(),
     );
   });
@@ -440,7 +402,7 @@ describe('Function: Driftgate (template)', () => {
     // Assess
     expect(publish?.Resource).toEqual({ Ref: logicalId(stack, dg.retrainTopic) });
     expect(actionsOf(statements)).toContain('secretsmanager:GetSecretValue');
-    expect(patternsFor(statements, 's3:GetObject*')).toEqual(['/decisions/*', '/proposals/*', '/reports/*', '/state/*', '/tokens/*']);
+    expect(patternsFor(statements, 's3:GetObject')).toEqual(['/decisions/*', '/proposals/*', '/reports/*', '/state/*', '/tokens/*']);
     expect(patternsFor(statements, 's3:PutObject')).not.toContain('/reports/*');
     expect(patternsFor(statements, 's3:PutObject')).toEqual(['/decisions/*', '/proposals/*', '/state/*', '/tokens/*']);
     expect(actionsOf(statements)).not.toContain('s3:DeleteObject*');
@@ -448,7 +410,7 @@ describe('Function: Driftgate (template)', () => {
 
   it('has zero unacknowledged cdk-nag findings (AwsSolutions and Serverless), and synth passes with the packs', () => {
     // Prepare: a fresh app, not yet synthesized, so app.synth() below runs the packs as validation plugins.
-    const { app } = synthDriftgate({ context: { notifyEmail: 'ml-oncall@example.com' } });
+    const { app } = synthDriftgate({ context: { notifyEmail: 'ml-owners@example.com', alarmEmail: 'ml-oncall@example.com' } });
 
     // Act
     const reports = nagPacks(app).map((pack) => ({ pack: pack.readPackName, report: pack.validateScope(app) }));

@@ -7,6 +7,8 @@ import { synthDriftgate } from './synth.js';
 
 /** The email the stack is synthesized with, so the subscription exists (its id is the address). */
 const NOTIFY_EMAIL = 'ml-oncall@example.com';
+/** The ops email, so the alarms topic's subscription exists too. */
+const ALARM_EMAIL = 'ml-ops@example.com';
 
 /**
  * Where each stateful or externally referenced resource lives, as construct paths below the Driftgate
@@ -20,19 +22,20 @@ const KEPT_PATHS = {
   'AWS::S3::Bucket': ['Data', 'AccessLogs'],
   'AWS::KMS::Key': ['TopicsKey'],
   'AWS::SecretsManager::Secret': ['LinkSigningSecret'],
-  'AWS::SNS::Topic': ['NoticesTopic', 'RetrainTopic'],
-  'AWS::SNS::Subscription': [`NoticesTopic/${NOTIFY_EMAIL}`],
-  'AWS::SQS::Queue': ['UploadQueue', 'UploadDeadLetterQueue', 'CheckDeadLetterQueue', 'SubscriptionDeadLetterQueue', 'Adoption/FailureQueue'],
-  'AWS::Logs::LogGroup': ['IngestLogs', 'CheckLogs', 'DecideLogs', 'Adoption/Logs'],
+  // AlarmsTopic, the gate's queue, logs, schedule, function and role: added with the gate (kept from then on).
+  'AWS::SNS::Topic': ['NoticesTopic', 'RetrainTopic', 'AlarmsTopic'],
+  'AWS::SNS::Subscription': [`NoticesTopic/${NOTIFY_EMAIL}`, `AlarmsTopic/${ALARM_EMAIL}`],
+  'AWS::SQS::Queue': ['UploadQueue', 'UploadDeadLetterQueue', 'CheckDeadLetterQueue', 'SubscriptionDeadLetterQueue', 'Adoption/FailureQueue', 'GateFailureQueue'],
+  'AWS::Logs::LogGroup': ['IngestLogs', 'CheckLogs', 'DecideLogs', 'Adoption/Logs', 'GateLogs'],
   'AWS::Lambda::Url': ['DecideFunction/FunctionUrl'],
-  'AWS::Scheduler::Schedule': ['CheckSchedule'],
+  'AWS::Scheduler::Schedule': ['CheckSchedule', 'GateSchedule'],
   // Not stateful, but a replaced function or role breaks whatever refers to its name or ARN outside the stack.
-  'AWS::Lambda::Function': ['IngestFunction', 'CheckFunction', 'DecideFunction', 'Adoption/Function'],
-  'AWS::IAM::Role': ['IngestRole', 'CheckRole', 'DecideRole', 'SchedulerRole', 'Adoption/Role'],
+  'AWS::Lambda::Function': ['IngestFunction', 'CheckFunction', 'DecideFunction', 'Adoption/Function', 'GateFunction'],
+  'AWS::IAM::Role': ['IngestRole', 'CheckRole', 'DecideRole', 'SchedulerRole', 'Adoption/Role', 'GateRole'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** Stack outputs scripts read by their key (the key is the output's logical id). */
-const KEPT_OUTPUTS = ['BucketName', 'DecideUrl', 'NoticesTopicArn', 'RetrainTopicArn'] as const;
+const KEPT_OUTPUTS = ['BucketName', 'DecideUrl', 'NoticesTopicArn', 'RetrainTopicArn', 'AlarmsTopicArn'] as const;
 
 type ResourceType = keyof typeof KEPT_PATHS;
 
@@ -60,7 +63,7 @@ describe('Function: Driftgate (logical ids of deployed resources)', () => {
   let stack: DriftgateStack;
 
   beforeAll(() => {
-    ({ template, stack } = synthDriftgate({ context: { notifyEmail: NOTIFY_EMAIL } }));
+    ({ template, stack } = synthDriftgate({ context: { notifyEmail: NOTIFY_EMAIL, alarmEmail: ALARM_EMAIL } }));
   });
 
   it.each(ROWS)('keeps the %s at Driftgate/%s', (type, path) => {

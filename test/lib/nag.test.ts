@@ -17,26 +17,29 @@ describe('Function: nagPacks (pattern acknowledgements of prefix grants)', () =>
     dg.bucket.grantRead(dg.ingestFunction);
     const violations = nagPacks(app).flatMap((pack) => pack.validateScope(app).violations);
 
-    // Assess
+    // Assess: grantRead's bucket-wide s3:List* and s3:GetBucket* are nobody's acknowledgement either.
     const findings = violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath}`));
     const onIngestRole = findings.filter((f) => f.endsWith(` ${ingestRole.node.path}/DefaultPolicy/Resource`));
     expect(onIngestRole.map((f) => f.split(' ')[0]).sort()).toEqual([
+      'AwsSolutions-IAM5[Action::s3:GetBucket*]',
+      'AwsSolutions-IAM5[Action::s3:GetObject*]',
+      'AwsSolutions-IAM5[Action::s3:List*]',
       expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<[^>]+\.Arn>\/\*\]$/),
       expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<[^>]+\.Arn>\/tokens\/\*\]$/),
     ]);
     expect(findings).toEqual(onIngestRole);
   });
 
-  it('lets the scheduler invoke only the unqualified check function (no `:*` wildcard to acknowledge)', () => {
+  it('lets the scheduler invoke only the unqualified check and gate functions (no `:*` wildcard to acknowledge)', () => {
     // Prepare
     const { stack, template } = synthDriftgate();
-    const checkId = stack.getLogicalId(stack.driftgate.checkFunction.node.defaultChild as CfnElement);
+    const arnOf = (fn: IConstruct) => ({ 'Fn::GetAtt': [stack.getLogicalId(fn.node.defaultChild as CfnElement), 'Arn'] });
 
     // Assess
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
-          { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [checkId, 'Arn'] } },
+          { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: [arnOf(stack.driftgate.checkFunction), arnOf(stack.driftgate.gateFunction)] },
         ]),
       },
     });
