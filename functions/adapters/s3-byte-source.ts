@@ -1,10 +1,12 @@
 /**
  * A ByteSource over one S3 object: one HeadObject for the size and ETag, then ranged GetObjects pinned to
- * that ETag, so a concurrent overwrite fails loudly instead of mixing bytes of two versions.
+ * that ETag, so a concurrent overwrite fails loudly instead of mixing bytes of two versions. Given the
+ * version an event named (its version id, or its ETag), it reads exactly that version: an overwritten
+ * object is then a version that is gone (ObjectChangedError), never the newer bytes under the old name.
  */
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { AdapterError, InvalidInputError } from '../core/errors.js';
-import type { ByteSource } from '../core/ports.js';
+import { AdapterError, InvalidInputError, ObjectChangedError } from '../core/errors.js';
+import type { ByteSource, ObjectPin } from '../core/ports.js';
 import { errorNameOf, httpStatusOf } from './aws-clients.js';
 
 /** Counters of the ranged reads done so far (HeadObject not included). */
@@ -30,16 +32,23 @@ export interface S3ByteSource extends ByteSource {
  * const source = await s3ByteSource(s3, 'my-bucket', 'batches/m1/2026-01-01.parquet');
  * const footer = await source.read(source.byteLength - 8, source.byteLength);
  */
-export async function s3ByteSource(client: S3Client, bucket: string, key: string): Promise<S3ByteSource> {
+export async function s3ByteSource(client: S3Client, bucket: string, key: string, pin: ObjectPin = {}): Promise<S3ByteSource> {
   const name = `s3://${bucket}/${key}`;
   let size: number | undefined;
   let etag: string | undefined;
+  const wanted = pin.etag === undefined ? undefined : quoted(pin.etag);
   try {
-    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const head = await client.send(
+      new HeadObjectCommand({ Bucket: bucket, Key: key, ...(pin.versionId ? { VersionId: pin.versionId } : {}), ...(wanted ? { IfMatch: wanted } : {}) }),
+    );
     size = head.ContentLength;
     etag = head.ETag;
   } catch (error) {
-    if (httpStatusOf(error) === 404) {
+    const status = httpStatusOf(error);
+    if (status === 412 || (status === 404 && (pin.versionId !== undefined || wanted !== undefined))) {
+      throw new ObjectChangedError(name, `the version the event named (${pin.versionId ? `version ${pin.versionId}` : `ETag ${wanted}`}) is no longer stored: it was overwritten or deleted before it was read`, { cause: error });
+    }
+    if (status === 404) {
       throw new InvalidInputError(name, 'no such object (HeadObject returned 404)', { cause: error });
     }
     throw new AdapterError('s3', `HeadObject ${name}`, { cause: error });
@@ -49,7 +58,12 @@ export async function s3ByteSource(client: S3Client, bucket: string, key: string
       cause: new Error('response lacks Content-Length or ETag'),
     });
   }
-  return new PinnedS3Source(client, bucket, key, name, size, etag);
+  return new PinnedS3Source(client, bucket, key, name, size, etag, pin.versionId);
+}
+
+/** S3 compares ETags in their quoted form; notifications give them bare. */
+function quoted(etag: string): string {
+  return etag.startsWith('"') || etag.startsWith('W/"') ? etag : `"${etag}"`;
 }
 
 class PinnedS3Source implements S3ByteSource {
@@ -63,6 +77,7 @@ class PinnedS3Source implements S3ByteSource {
     readonly name: string,
     readonly byteLength: number,
     readonly etag: string,
+    private readonly versionId?: string,
   ) {}
 
   get stats(): ReadStats {
@@ -80,7 +95,7 @@ class PinnedS3Source implements S3ByteSource {
     let body: Uint8Array;
     try {
       const response = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.key, Range: range, IfMatch: this.etag }),
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.key, Range: range, IfMatch: this.etag, ...(this.versionId ? { VersionId: this.versionId } : {}) }),
       );
       if (response.Body === undefined) throw new Error('response has no body');
       body = await response.Body.transformToByteArray();

@@ -63,3 +63,10 @@ export class ConflictError extends DriftgateError {
     super(`${key}: changed under ${attempts} attempts (concurrent writers)`);
   }
 }
+
+/** The object an event named was replaced or deleted before it was read: that version is gone, not bad. */
+export class ObjectChangedError extends DriftgateError {
+  constructor(readonly key: string, reason: string, options?: { cause?: unknown }) {
+    super(`${key}: ${reason}`, options);
+  }
+}

@@ -17,6 +17,12 @@ export interface ByteSource {
   read(start: number, end: number): Promise<Uint8Array>;
 }
 
+/** The version of an object an event named: its S3 version id and/or its ETag. */
+export interface ObjectPin {
+  readonly versionId?: string;
+  readonly etag?: string;
+}
+
 /** A stored document with the version token used for conditional updates (an S3 ETag, a file hash). */
 export interface StoredObject {
   readonly body: Uint8Array;
@@ -37,8 +43,11 @@ export interface ObjectStore {
   put(key: string, body: Uint8Array | string, contentType?: string): Promise<void>;
   /** Keys under a prefix, sorted lexicographically. */
   list(prefix: string): Promise<string[]>;
-  /** A byte source over one stored object, for the column reader. */
-  open(key: string): Promise<ByteSource>;
+  /**
+   * A byte source over one stored object, for the column reader. With `pin`, exactly that version is read
+   * (S3: the version id, else If-Match on the ETag); a version that is gone throws ObjectChangedError.
+   */
+  open(key: string, pin?: ObjectPin): Promise<ByteSource>;
 }
 
 /** A message to humans (SNS notices topic; console or a file locally). */

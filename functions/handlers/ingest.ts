@@ -8,6 +8,7 @@ import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { z } from 'zod';
 import { InvalidInputError } from '../core/errors.js';
 import type { IngestOutcome } from '../core/lifecycle/types.js';
+import type { ObjectPin } from '../core/ports.js';
 import { parseWith } from '../core/schema-parse.js';
 import { METRIC, createTelemetry, recordFailure, recordIngest, type Telemetry } from '../service/logger.js';
 import { SERVICE_NAME } from './env.js';
@@ -17,7 +18,7 @@ import { awsIngest, clientsFromEnv, readFunctionEnv } from './runtime.js';
 
 /** The use case this handler needs. */
 export interface IngestPort {
-  ingest(key: string, now: Date, opts?: { etag?: string }): Promise<IngestOutcome>;
+  ingest(key: string, now: Date, opts?: ObjectPin): Promise<IngestOutcome>;
 }
 
 /** What the ingest handler is built from. */
@@ -123,7 +124,7 @@ export function makeIngestHandler(deps: IngestDeps): Handler<SQSBatchResponse> {
       if (upload.bucket !== deps.bucket) {
         throw new InvalidInputError(`s3://${upload.bucket}/${upload.key}`, `expected an upload to bucket ${deps.bucket}`);
       }
-      const outcome = await port.ingest(upload.key, clock(), upload.etag ? { etag: upload.etag } : undefined);
+      const outcome = await port.ingest(upload.key, clock(), { ...(upload.etag ? { etag: upload.etag } : {}), ...(upload.versionId ? { versionId: upload.versionId } : {}) });
       recordIngest(metrics, outcome);
       if (outcome.status === 'ignored') {
         logger.info('upload ignored', { ...context, reason: outcome.reason });

@@ -16,7 +16,7 @@ export const s3NotificationSchema = z.object({
         eventTime: z.iso.datetime({ offset: true }).optional(),
         s3: z.looseObject({
           bucket: z.looseObject({ name: z.string().min(1) }),
-          object: z.looseObject({ key: z.string().min(1), eTag: z.string().optional(), size: z.number().optional() }),
+          object: z.looseObject({ key: z.string().min(1), eTag: z.string().optional(), versionId: z.string().optional(), size: z.number().optional() }),
         }),
       }),
     )
@@ -28,6 +28,8 @@ export interface S3ObjectRef {
   readonly bucket: string;
   readonly key: string;
   readonly etag?: string;
+  /** The version the event is about (the bucket is versioned): ingest reads exactly it. */
+  readonly versionId?: string;
   readonly eventName: string;
   readonly eventTime?: string;
 }
@@ -40,6 +42,7 @@ export function objectsOf(notification: z.infer<typeof s3NotificationSchema>): S
     key: decodeURIComponent(record.s3.object.key.replace(/\+/g, ' ')),
     eventName: record.eventName,
     ...(record.s3.object.eTag !== undefined ? { etag: record.s3.object.eTag } : {}),
+    ...(record.s3.object.versionId !== undefined ? { versionId: record.s3.object.versionId } : {}),
     ...(record.eventTime !== undefined ? { eventTime: record.eventTime } : {}),
   }));
 }

@@ -3,11 +3,11 @@
  * the upload's key and ETag, so a re-delivered notification is a duplicate, never a second signature.
  */
 import { createHash } from 'node:crypto';
-import { AdapterError, DriftgateError, InvalidInputError } from '../core/errors.js';
+import { AdapterError, DriftgateError, InvalidInputError, ObjectChangedError } from '../core/errors.js';
 import { signingOptions } from '../core/lifecycle/config.js';
 import { signatureKey } from '../core/lifecycle/keys.js';
 import type { IngestOutcome } from '../core/lifecycle/types.js';
-import type { Log, SignSources } from '../core/ports.js';
+import type { Log, ObjectPin, SignSources } from '../core/ports.js';
 import type { ModelRepository } from './model-repository.js';
 
 /** What ingesting needs: the repository only (no topic, no secret). */
@@ -19,7 +19,7 @@ export interface IngestDeps {
 }
 
 /** Ingests one stored upload. */
-export type IngestBatch = (key: string, now: Date, opts?: { etag?: string }) => Promise<IngestOutcome>;
+export type IngestBatch = (key: string, now: Date, opts?: ObjectPin) => Promise<IngestOutcome>;
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -70,8 +70,14 @@ export function ingestBatch(deps: IngestDeps): IngestBatch {
     const reference = state ? await repo.signature(state.value.reference.key, `reference ${state.value.reference.version} of model ${modelId}`) : undefined;
     let signature;
     try {
-      signature = await deps.sign([await repo.store.open(key)], signingOptions(config, reference));
+      // Exactly the version the event named: an object overwritten since is a new upload with its own event.
+      const source = await repo.store.open(key, { etag, ...(opts.versionId ? { versionId: opts.versionId } : {}) });
+      signature = await deps.sign([source], signingOptions(config, reference));
     } catch (err) {
+      if (err instanceof ObjectChangedError) {
+        deps.log?.({ step: 'ingest', modelId, key, etag, versionId: opts.versionId, outcome: 'version-gone', reason: err.message, at: now.toISOString() });
+        return { status: 'ignored', key, reason: `${err.message}; the newer content has an upload event of its own` };
+      }
       throw asInputError(key, err);
     }
     const stored = await repo.putSignature(sigKey, signature);
