@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { AdapterError } from '../core/errors.js';
+import { AdapterError, InvalidInputError } from '../core/errors.js';
 import type { ByteSource, ObjectStore, StoredObject } from '../core/ports.js';
 
 /**
@@ -13,9 +13,34 @@ import type { ByteSource, ObjectStore, StoredObject } from '../core/ports.js';
  * - putIfMatch takes a per-key lock file (`open(..., 'wx')`, retried with backoff; a lock older than
  *   STALE_LOCK_MS is taken over), compares the etag, renames, releases: compare-and-swap across processes.
  * Temp and lock files start with "." and never show in `list`.
+ *
+ * A key is a relative file path here, so some legal S3 keys have no file: an empty segment
+ * ("batches/m/x//y.parquet"), a "." or ".." segment (a path would resolve it to another file, or out of
+ * the folder), a segment starting with "." (kept for temp and lock files), a NUL, a segment over 255
+ * bytes. Such a key is refused with an InvalidInputError naming it and why; the S3 store reads them.
  */
 export const STALE_LOCK_MS = 30_000;
 const LOCK_WAIT_MS = 10_000;
+/** The longest file name most file systems hold, in bytes. */
+const MAX_NAME_BYTES = 255;
+
+/** Why the local folder cannot hold `key` as a file, or undefined when it can. */
+function unrepresentable(key: string): string | undefined {
+  if (key.length === 0) return 'it is empty';
+  if (key.startsWith('/')) return 'it is absolute (starts with "/")';
+  if (key.includes('\0')) return 'it contains a NUL character, which no file name can';
+  const segments = key.split('/');
+  if (segments.includes('')) return 'it has an empty segment ("//" or a trailing "/")';
+  if (segments.some((p) => p === '.' || p === '..')) return 'it has a "." or ".." segment, which a file path resolves to another place';
+  if (segments.some((p) => p.startsWith('.'))) return 'it has a segment starting with "." (the store keeps its temp and lock files so)';
+  if (segments.some((p) => Buffer.byteLength(p, 'utf8') > MAX_NAME_BYTES)) return `it has a segment longer than ${MAX_NAME_BYTES} bytes, the longest file name`;
+  return undefined;
+}
+
+/** A key as an error names it: quoted when it holds characters a terminal would act on. */
+function keyName(key: string): string {
+  return /^[\x20-\x7e]*$/.test(key) && key.length > 0 ? key : JSON.stringify(key);
+}
 
 /** The sha256 of bytes, hex: the local etag. */
 export function contentEtag(body: Uint8Array): string {
@@ -37,17 +62,22 @@ export class LocalStore implements ObjectStore {
     this.root = path.resolve(rootDir);
   }
 
-  /** The file path of a key; refuses keys that would leave the root. */
+  /** The file path of a key; an InvalidInputError for a key no file can stand for (see the class comment). */
   pathOf(key: string): string {
-    if (key.length === 0 || key.startsWith('/') || key.split('/').some((p) => p === '..' || p === '' || p === '.' || p.startsWith('.'))) {
-      throw new AdapterError('local-store', `key ${JSON.stringify(key)}`, { cause: new Error('expected a relative key without empty, "." or ".." segments') });
+    const why = unrepresentable(key);
+    if (why !== undefined) {
+      throw new InvalidInputError(
+        keyName(key),
+        `the local folder store cannot hold this key as a file: ${why}; expected a relative key without empty, ".", ".." or "."-prefixed segments`,
+      );
     }
     return path.join(this.root, ...key.split('/'));
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
+    const file = this.pathOf(key);
     try {
-      const body = new Uint8Array(await fs.readFile(this.pathOf(key)));
+      const body = new Uint8Array(await fs.readFile(file));
       return { body, etag: contentEtag(body) };
     } catch (err) {
       if (isCode(err, 'ENOENT')) return undefined;
@@ -105,7 +135,8 @@ export class LocalStore implements ObjectStore {
     // Walk from the deepest folder the prefix names, then filter by the full prefix.
     const slash = prefix.lastIndexOf('/');
     const dirKey = slash >= 0 ? prefix.slice(0, slash) : '';
-    const start = dirKey ? path.join(this.root, ...dirKey.split('/')) : this.root;
+    // The folders the prefix names must be files' folders, so "../" can never walk out of the root.
+    const start = dirKey ? path.dirname(this.pathOf(`${dirKey}/x`)) : this.root;
     const keys: string[] = [];
     const walk = async (dir: string, keyPrefix: string): Promise<void> => {
       let entries;

@@ -2,6 +2,12 @@
  * ObjectStore over an S3 bucket (optionally under a key prefix). Conditional writes use S3's
  * If-None-Match / If-Match on PutObject; encryption is left to the bucket's default (SSE-S3 or SSE-KMS set
  * on the bucket), so no SSE headers are sent.
+ *
+ * Keys: reads (get, open, list) take any legal S3 key, because uploads may be named anything S3 accepts
+ * ("batches/fraud//a.parquet", "batches/fraud/./b.parquet"); S3 keys are opaque strings and the SDK sends
+ * them verbatim, so "prod/../x" is the object of that name, never "x". Writes keep the safe-key rule (no
+ * empty, "." or ".." segments, no control characters): every key driftgate writes also means the same as
+ * a file path, so the local folder store can hold it.
  */
 import {
   GetObjectCommand,
@@ -18,6 +24,14 @@ import { s3ByteSource } from './s3-byte-source.js';
 /** How often a conditional write is retried after S3 answers 409 ConditionalRequestConflict. */
 const CONFLICT_RETRIES = 3;
 const CONFLICT_BACKOFF_MS = 50;
+
+/** S3's limit on a key (the store's prefix included), in UTF-8 bytes. */
+export const MAX_S3_KEY_BYTES = 1024;
+
+/** A lone UTF-16 surrogate: it has no UTF-8 form, so no S3 key holds it. */
+const LONE_SURROGATE = /\p{Cs}/u;
+/** C0 and C1 control characters: legal in S3, refused in keys driftgate writes. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   json: 'application/json',
@@ -60,7 +74,7 @@ export class S3Store implements ObjectStore {
 
   /** Read an object with its ETag; undefined when the key does not exist. */
   async get(key: string): Promise<StoredObject | undefined> {
-    const fullKey = this.fullKey(key);
+    const fullKey = this.readKey(key);
     try {
       const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: fullKey }));
       if (response.Body === undefined || response.ETag === undefined) {
@@ -86,7 +100,7 @@ export class S3Store implements ObjectStore {
 
   /** Write unconditionally; the content type defaults from the key's extension. */
   async put(key: string, body: Uint8Array | string, contentType?: string): Promise<void> {
-    const fullKey = this.fullKey(key);
+    const fullKey = this.writeKey(key);
     try {
       await this.client.send(new PutObjectCommand(this.putInput(fullKey, body, contentType)));
     } catch (error) {
@@ -96,7 +110,7 @@ export class S3Store implements ObjectStore {
 
   /** Every key under `prefix` (relative to the store's prefix), sorted, following all result pages. */
   async list(prefix: string): Promise<string[]> {
-    const fullPrefix = this.prefix + prefix;
+    const fullPrefix = this.legalKey(prefix, 'prefix');
     const keys: string[] = [];
     let continuationToken: string | undefined;
     try {
@@ -123,7 +137,7 @@ export class S3Store implements ObjectStore {
 
   /** A ranged, ETag-pinned byte source over one object. */
   async open(key: string): Promise<ByteSource> {
-    return s3ByteSource(this.client, this.bucket, this.fullKey(key));
+    return s3ByteSource(this.client, this.bucket, this.readKey(key));
   }
 
   private async conditionalPut(
@@ -131,7 +145,7 @@ export class S3Store implements ObjectStore {
     body: Uint8Array | string,
     condition: Pick<PutObjectCommandInput, 'IfMatch' | 'IfNoneMatch'>,
   ): Promise<boolean> {
-    const fullKey = this.fullKey(key);
+    const fullKey = this.writeKey(key);
     const input = { ...this.putInput(fullKey, body), ...condition };
     for (let attempt = 0; ; attempt++) {
       try {
@@ -164,11 +178,37 @@ export class S3Store implements ObjectStore {
     };
   }
 
-  private fullKey(key: string): string {
+  /** The full key of an object to read: any legal S3 key. */
+  private readKey(key: string): string {
+    if (key === '' && this.prefix === '') throw new InvalidInputError('""', 'an S3 object key must not be empty');
+    return this.legalKey(key, 'key');
+  }
+
+  /** The full key of an object to write: a legal S3 key that is also a safe relative path. */
+  private writeKey(key: string): string {
     if (key.split('/').some((part) => part === '' || part === '.' || part === '..')) {
-      throw new InvalidInputError(key, 'expected a relative object key without empty, "." or ".." segments');
+      throw new InvalidInputError(
+        key,
+        'expected a relative object key without empty, "." or ".." segments (driftgate writes only keys that mean the same as a file path)',
+      );
     }
-    return this.prefix + key;
+    if (CONTROL_CHARACTER.test(key)) {
+      throw new InvalidInputError(JSON.stringify(key), 'expected an object key without control characters');
+    }
+    return this.legalKey(key, 'key');
+  }
+
+  /** `this.prefix + key`, refused when S3 could not store it (a lone surrogate, over 1024 UTF-8 bytes). */
+  private legalKey(key: string, what: 'key' | 'prefix'): string {
+    const fullKey = this.prefix + key;
+    if (LONE_SURROGATE.test(fullKey)) {
+      throw new InvalidInputError(JSON.stringify(key), `an S3 ${what} must be valid Unicode (it has a lone UTF-16 surrogate)`);
+    }
+    const bytes = Buffer.byteLength(fullKey, 'utf8');
+    if (bytes > MAX_S3_KEY_BYTES) {
+      throw new InvalidInputError(`${key.slice(0, 64)}...`, `an S3 ${what} is at most ${MAX_S3_KEY_BYTES} UTF-8 bytes with the store's prefix, got ${bytes}`);
+    }
+    return fullKey;
   }
 
   private uri(fullKey: string): string {

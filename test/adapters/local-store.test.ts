@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalStore, contentEtag } from '../../functions/adapters/local-store.js';
-import { AdapterError } from '../../functions/core/errors.js';
+import { AdapterError, InvalidInputError } from '../../functions/core/errors.js';
 
 const run = promisify(execFile);
 let dir: string;
@@ -118,5 +118,40 @@ for (let i = 0; i < 15; i++) {
     for (const key of ['../x', '/etc/passwd', 'a//b', 'a/./b', 'a/.hidden']) {
       await expect(store.put(key, 'x')).rejects.toThrow(/expected a relative key/);
     }
+  });
+
+  it.each([
+    ['batches/m/x//y.parquet', /batches\/m\/x\/\/y\.parquet: the local folder store cannot hold this key as a file: it has an empty segment/],
+    ['batches/m/./z.parquet', /batches\/m\/\.\/z\.parquet: .*a "\." or "\.\." segment/],
+    ['batches/m/../../../etc/passwd', /a "\." or "\.\." segment, which a file path resolves to another place/],
+    ['batches/m/.z.parquet.lock', /a segment starting with "\."/],
+    ['batches/m/a\u0000b.parquet', /^"batches\/m\/a\\u0000b\.parquet": .*NUL/],
+    [`batches/m/${'n'.repeat(256)}.parquet`, /longer than 255 bytes/],
+    ['', /^"": .*it is empty/],
+    ['/etc/passwd', /it is absolute/],
+  ])('refuses %j, which no file can stand for, with an InvalidInputError naming the key and why', async (key, message) => {
+    // Act
+    const attempts = [store.get(key), store.open(key), store.put(key, 'x'), store.putIfAbsent(key, 'x'), store.putIfMatch(key, 'x', 'e')];
+    // Assess
+    for (const attempt of attempts) {
+      const error = await attempt.then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect(error).not.toBeInstanceOf(AdapterError);
+      expect((error as InvalidInputError).message).toMatch(message);
+    }
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('refuses to list under a prefix whose folders would leave the root or cannot exist', async () => {
+    // Prepare
+    await store.put('state/a.json', 'a');
+    // Act / Assess
+    for (const prefix of ['../', 'state/../../', 'a//', './state/']) {
+      await expect(store.list(prefix)).rejects.toBeInstanceOf(InvalidInputError);
+    }
+    expect(await store.list('state/a')).toEqual(['state/a.json']);
   });
 });

@@ -1,7 +1,7 @@
-import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AWS_ENDPOINT_ENV, createS3Client, endpointFromEnv } from '../../functions/adapters/aws-clients.js';
-import { contentTypeFor, S3Store } from '../../functions/adapters/s3-store.js';
+import { contentTypeFor, MAX_S3_KEY_BYTES, S3Store } from '../../functions/adapters/s3-store.js';
 import { AdapterError, ConfigError, InvalidInputError } from '../../functions/core/errors.js';
 import {
   awsTestClientConfig,
@@ -94,16 +94,23 @@ describe('Function: S3Store.get / put / list', () => {
     expect(contentTypeFor('a/b.unknown')).toBe('application/octet-stream');
   });
 
-  it('rejects keys with empty, "." or ".." segments, naming the key', async () => {
+  // Reads take any legal S3 key (see the next describe); the safe-key rule holds for what driftgate writes.
+  it('rejects writes of keys with empty, "." or ".." segments, naming the key', async () => {
     // Prepare
     const store = new S3Store(s3, BUCKET);
     // Act
-    const attempts = ['/abs.json', 'a//b.json', '../up.json', 'a/./b.json'].map((key) => store.get(key));
+    const attempts = ['/abs.json', 'a//b.json', '../up.json', 'a/./b.json'].flatMap((key) => [
+      store.put(key, 'x'),
+      store.putIfAbsent(key, 'x'),
+      store.putIfMatch(key, 'x', '"etag"'),
+    ]);
     // Assess
     for (const attempt of attempts) {
       await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
     }
-    await expect(store.get('../up.json')).rejects.toThrow('../up.json: expected a relative object key');
+    await expect(store.put('../up.json', 'x')).rejects.toThrow('../up.json: expected a relative object key');
+    await expect(store.put('a/\u0000b.json', 'x')).rejects.toThrow(/control characters/);
+    expect((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET }))).KeyCount).toBe(0);
   });
 
   it('wraps a missing bucket in an AdapterError naming the s3 URI, for reads too (not "no such key")', async () => {
@@ -117,6 +124,58 @@ describe('Function: S3Store.get / put / list', () => {
     await expect(store.get('a.json')).rejects.toThrow(
       's3 GetObject s3://no-such-bucket/a.json failed: The specified bucket does not exist',
     );
+  });
+});
+
+describe('Function: S3Store reads of any legal key', () => {
+  const upload = async (key: string, body: string): Promise<void> => {
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+  };
+
+  it('gets, opens and lists uploads whose keys have "//", "/./" or "/../" segments', async () => {
+    // Prepare: written by another tool (S3 accepts these keys); driftgate only reads them
+    const keys = ['batches/m/x//y.parquet', 'batches/m/./z.parquet', 'batches/m/../w.parquet', 'batches/m//lead.parquet'];
+    for (const key of keys) await upload(key, `body of ${key}`);
+    const store = new S3Store(s3, BUCKET);
+    // Act
+    const got = await Promise.all(keys.map((key) => store.get(key)));
+    const sources = await Promise.all(keys.map((key) => store.open(key)));
+    const bytes = await Promise.all(sources.map((source) => source.read(0, source.byteLength)));
+    const listed = await store.list('batches/m/');
+    // Assess
+    expect(got.map((object) => object && text(object.body))).toEqual(keys.map((key) => `body of ${key}`));
+    expect(bytes.map(text)).toEqual(keys.map((key) => `body of ${key}`));
+    expect(sources.map((source) => source.name)).toEqual(keys.map((key) => `s3://${BUCKET}/${key}`));
+    expect(listed).toEqual([...keys].sort());
+  });
+
+  it('reads "prod/../x" as the object of that name under the prefix, never as "x" outside it', async () => {
+    // Prepare
+    await upload('up.json', 'outside the prefix');
+    await upload('prod/../up.json', 'inside the prefix');
+    const store = new S3Store(s3, BUCKET, 'prod');
+    // Act
+    const got = await store.get('../up.json');
+    const listed = await store.list('../');
+    // Assess
+    expect(got && text(got.body)).toBe('inside the prefix');
+    expect(listed).toEqual(['../up.json']);
+  });
+
+  it('refuses, before any request, keys S3 cannot hold: empty, over 1024 UTF-8 bytes, a lone surrogate', async () => {
+    // Prepare
+    const client = new S3Client(awsTestClientConfig(moto.endpoint));
+    const gets = countRequests(client, 'GetObjectCommand');
+    const store = new S3Store(client, BUCKET, 'prod/');
+    const long = `batches/${'é'.repeat(MAX_S3_KEY_BYTES / 2)}`;
+    // Act
+    const attempts = [new S3Store(client, BUCKET).get(''), store.get(long), store.open(long), store.list(long), store.get('batches/\ud800.parquet')];
+    // Assess
+    for (const attempt of attempts) await expect(attempt).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(store.get(long)).rejects.toThrow(/at most 1024 UTF-8 bytes with the store's prefix, got 1037/);
+    await expect(store.get('batches/\ud800.parquet')).rejects.toThrow(/lone UTF-16 surrogate/);
+    expect(gets.count).toBe(0);
+    client.destroy();
   });
 });
 

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { driftTestNames } from './registry.js';
+import { testOptionProblems } from './select-test.js';
 
 /**
  * CONTRACT (owned by the drift module; embedded by the model config of the lifecycle).
@@ -49,3 +51,65 @@ export type DatasetRule = z.infer<typeof datasetRuleSchema>;
 export type CompareOptions = z.infer<typeof compareOptionsSchema>;
 /** What callers may pass: every field optional, defaults applied by `compareOptionsSchema.parse`. */
 export type CompareOptionsInput = z.input<typeof compareOptionsSchema>;
+
+// ------------------------------------------------------------------ as a model config states them (strict)
+
+/** The longest feature (column) name a config may name, in characters. @default 256 */
+export const MAX_FEATURE_NAME_LENGTH = 256;
+
+/** C0 and C1 control characters (NUL, newline, ESC, ...): never part of a name a person wrote. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** A feature (column) name in a config: 1..MAX_FEATURE_NAME_LENGTH characters, no control characters. */
+export const featureNameSchema = z
+  .string()
+  .min(1, 'expected a column name, got ""')
+  .max(MAX_FEATURE_NAME_LENGTH, `expected a column name of at most ${MAX_FEATURE_NAME_LENGTH} characters`)
+  .refine((name) => !CONTROL_CHARACTER.test(name), 'a column name must not contain control characters');
+
+/** A test name of the drift registry: the registry's keys are the one list (see registry.ts DRIFT_TESTS). */
+export const driftTestNameSchema = z.enum(driftTestNames);
+
+/** One feature's override in a model config: as featureOverrideSchema, with the test a registry name. */
+export const featureOverrideConfigSchema = featureOverrideSchema.extend({
+  /** A registry test name; when `kind` is stated too, a test that does not apply to it is refused. */
+  test: driftTestNameSchema.optional(),
+  /** Finite and above 0; below 1 when the test gives a p-value. @default the test's registry default */
+  threshold: z.number().positive().optional(),
+});
+
+/** A per-kind default in a model config: as kindDefaultSchema, with the test a registry name. */
+export const kindDefaultConfigSchema = kindDefaultSchema.extend({
+  /** A registry test that applies to the kind. @default the built-in rule (see select-test.ts) */
+  test: driftTestNameSchema.optional(),
+  /** Finite and above 0; below 1 when the test gives a p-value. @default the test's registry default */
+  threshold: z.number().positive().optional(),
+});
+
+/**
+ * Compare options as a model config states them: every name a bounded column name, every test a registry
+ * name, and what testOptionProblems finds (a test for the stated kind, a p-value threshold below 1) refused
+ * when the config is read rather than at its first check. compare() itself takes the looser
+ * compareOptionsSchema, and reports what depends on the reference's column kinds.
+ */
+export const compareOptionsConfigSchema = compareOptionsSchema
+  .extend({
+    include: z.array(featureNameSchema).optional(),
+    exclude: z.array(featureNameSchema).default([]),
+    overrides: z
+      .record(featureNameSchema, featureOverrideConfigSchema, {
+        // The key's own reason ("at most 256 characters"), not zod's bare "Invalid key in record".
+        error: (issue) => (issue.code === 'invalid_key' ? issue.issues.map((inner) => inner.message).join('; ') : undefined),
+      })
+      .default({}),
+    defaults: z
+      .strictObject({ numeric: kindDefaultConfigSchema.optional(), categorical: kindDefaultConfigSchema.optional() })
+      .default({}),
+    datasetRule: datasetRuleSchema.extend({ keyFeatures: z.array(featureNameSchema).default([]) }).default({ share: 0.5, keyFeatures: [] }),
+  })
+  .superRefine((options, ctx) => {
+    for (const problem of testOptionProblems(options)) ctx.addIssue({ code: 'custom', path: [...problem.path], message: problem.message });
+  });
+
+/** Compare options parsed from a model config (test names typed by the registry). */
+export type CompareOptionsConfig = z.infer<typeof compareOptionsConfigSchema>;

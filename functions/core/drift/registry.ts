@@ -59,8 +59,8 @@ function eitherKind(
   };
 }
 
-/** The registry of drift tests by name. */
-export const driftTests: Readonly<Record<string, DriftTest>> = Object.freeze({
+/** The entries, kept literal so their keys become DriftTestName. */
+const entries = {
   ks: {
     name: 'ks',
     appliesTo: ['numeric'],
@@ -106,13 +106,33 @@ export const driftTests: Readonly<Record<string, DriftTest>> = Object.freeze({
     unit: '',
     fn: categorical((r, c) => chiSquareFromSignatures(r, c).pValue),
   },
-} satisfies Record<string, DriftTest>);
+} satisfies Record<string, DriftTest>;
+
+/** The name of a registry test. */
+export type DriftTestName = keyof typeof entries;
+
+/**
+ * The registry of drift tests by name: the one list of test names. Config validation takes its keys as a
+ * zod enum (`driftTestNames`), so a name the code does not know is refused when the config is read.
+ */
+export const DRIFT_TESTS: Readonly<Record<DriftTestName, DriftTest>> = Object.freeze(entries);
+
+/** Every registry test name, in registry order (a non-empty tuple, as `z.enum` wants). */
+export const driftTestNames = Object.freeze(Object.keys(DRIFT_TESTS)) as readonly [DriftTestName, ...DriftTestName[]];
+
+/** True when `name` is a registry test (an own key, so "toString" or "__proto__" are not). */
+export function isDriftTestName(name: string): name is DriftTestName {
+  return Object.hasOwn(DRIFT_TESTS, name);
+}
+
+/** The registry looked up by any string (a result's `test` may also be e.g. "null-share"); same entries as DRIFT_TESTS. */
+export const driftTests: Readonly<Record<string, DriftTest>> = DRIFT_TESTS;
 
 /**
  * The significance test that gates a distance test per kind: a distance at/above its threshold counts as
  * drift only when this test's p-value is below SIGNIFICANCE_LEVEL for the current sample size.
  */
-export const significanceTestByKind: Readonly<Record<FeatureKind, string>> = Object.freeze({
+export const significanceTestByKind: Readonly<Record<FeatureKind, DriftTestName>> = Object.freeze({
   numeric: 'ks',
   categorical: 'chi2',
 });

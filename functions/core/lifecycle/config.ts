@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ColumnRole } from '../columns.js';
-import { compareOptionsSchema } from '../drift/options.js';
+import { compareOptionsConfigSchema } from '../drift/options.js';
 import { DEFAULT_SUBJECT_PREFIX } from '../report/notice-subject.js';
 import { parseWith } from '../schema-parse.js';
 import type { SignatureOptions } from '../signature/builder.js';
@@ -10,10 +10,29 @@ import type { DatasetSignature } from '../signature/types.js';
  * A model's configuration (stored at `config/<modelId>.json`).
  *
  * Durations are either a whole number of seconds or a string `<n><unit>` with unit `s`, `m`, `h`, `d` or `w`
- * ("90m", "6h", "7d"); after parsing every duration is a number of seconds.
+ * ("90m", "6h", "7d"); after parsing every duration is a number of seconds. Every duration, name and prefix
+ * has a bound (the constants below), so a config that would fail later — an interval of 10^11 weeks, a TTL
+ * that overflows a date, a prefix that walks out of `batches/` — is refused when it is read.
  */
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 } as const;
+
+/** A bound of a duration field: its seconds and how a person writes it. */
+interface DurationBound {
+  readonly seconds: number;
+  readonly text: string;
+}
+
+/** Shortest interval, TTL or window a config may set: checks more often than this are a mistake. @default "1m" */
+export const MIN_DURATION: DurationBound = { seconds: 60, text: '1m' };
+/** Longest check or retrain interval: a year, plus a leap day. @default "366d" */
+export const MAX_INTERVAL: DurationBound = { seconds: 366 * 86_400, text: '366d' };
+/** Longest proposal TTL and veto window: a proposal open longer is stale evidence. @default "90d" */
+export const MAX_PROPOSAL_TTL: DurationBound = { seconds: 90 * 86_400, text: '90d' };
+/** Longest batchPrefix, in characters (= bytes, the prefix is ASCII); leaves 768 of S3's 1024 key bytes for the batch's name. @default 256 */
+export const MAX_BATCH_PREFIX_LENGTH = 256;
+/** Longest modelId; it names keys such as `references/<modelId>/<version>.json`. @default 64 */
+export const MAX_MODEL_ID_LENGTH = 64;
 
 /** Parse "6h" / "7d" / 3600 into seconds; undefined when the text is not a duration. */
 export function durationSeconds(value: string | number): number | undefined {
@@ -21,29 +40,47 @@ export function durationSeconds(value: string | number): number | undefined {
   const match = /^\s*(\d+)\s*([smhdw])\s*$/.exec(value);
   if (!match) return undefined;
   const seconds = Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
-  return seconds > 0 ? seconds : undefined;
+  return seconds > 0 && Number.isFinite(seconds) ? seconds : undefined;
 }
 
-/** A duration: positive whole seconds or "<n>s|m|h|d|w"; parsed to seconds. */
-export const durationSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  const seconds = durationSeconds(value);
-  if (seconds === undefined) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration like "6h", "7d" or a positive whole number of seconds, got ${JSON.stringify(value)}` });
-    return z.NEVER;
-  }
-  return seconds;
-});
+/** A value for a message: JSON, cut at 40 characters (a hostile value may be megabytes long). */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length <= 40 ? text : `${text.slice(0, 37)}...`;
+}
+
+/** A duration within [min, max]: positive whole seconds or "<n>s|m|h|d|w"; parsed to seconds. */
+export function durationWithin(min: DurationBound, max: DurationBound) {
+  return z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const seconds = durationSeconds(value);
+    if (seconds === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration like "6h", "7d" or a positive whole number of seconds, got ${shown(value)}` });
+      return z.NEVER;
+    }
+    if (seconds < min.seconds || seconds > max.seconds) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration from ${min.text} to ${max.text} (${min.seconds}..${max.seconds} s), got ${shown(value)}` });
+      return z.NEVER;
+    }
+    return seconds;
+  });
+}
+
+/** A check or retrain interval: 1m..366d. */
+export const durationSchema = durationWithin(MIN_DURATION, MAX_INTERVAL);
+
+const intervalSchema = durationSchema;
+const proposalDurationSchema = durationWithin(MIN_DURATION, MAX_PROPOSAL_TTL);
 
 export const cadenceConfigSchema = z
   .strictObject({
-    /** Shortest time between two checks (drift present or imminent). @default "1h" */
-    minCheckInterval: durationSchema.default(3600),
-    /** Longest time between two checks (stable data). @default "7d" */
-    maxCheckInterval: durationSchema.default(7 * 86_400),
-    /** Earliest retrain date after the last retrain/adoption. @default "1d" */
-    minRetrainInterval: durationSchema.default(86_400),
-    /** A retrain is proposed at the latest this long after the last retrain/adoption, drift or not. @default "90d" */
-    maxRetrainInterval: durationSchema.default(90 * 86_400),
+    /** Shortest time between two checks (drift present or imminent); 1m..366d, at most maxCheckInterval. @default "1h" */
+    minCheckInterval: intervalSchema.default(3600),
+    /** Longest time between two checks (stable data); 1m..366d. @default "7d" */
+    maxCheckInterval: intervalSchema.default(7 * 86_400),
+    /** Earliest retrain date after the last retrain/adoption; 1m..366d, at most maxRetrainInterval. @default "1d" */
+    minRetrainInterval: intervalSchema.default(86_400),
+    /** A retrain is proposed at the latest this long after the last retrain/adoption, drift or not; 1m..366d. @default "90d" */
+    maxRetrainInterval: intervalSchema.default(90 * 86_400),
   })
   .superRefine((c, ctx) => {
     if (c.minCheckInterval > c.maxCheckInterval) {
@@ -57,40 +94,87 @@ export const cadenceConfigSchema = z
 export const approvalConfigSchema = z.strictObject({
   /** `manual`: only an explicit approval retrains. `veto`: a delivered notice not rejected within vetoWindow retrains. @default "manual" */
   mode: z.enum(['manual', 'veto']).default('manual'),
-  /** In veto mode, how long after delivery of the notice the retrain goes ahead. @default "24h" */
-  vetoWindow: durationSchema.default(86_400),
+  /** In veto mode, how long after delivery of the notice the retrain goes ahead; 1m..90d, shorter than proposalTtl. @default "24h" */
+  vetoWindow: proposalDurationSchema.default(86_400),
 });
 
+/** C0 and C1 control characters (NUL, newline, ESC, ...). */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
 export const noticeConfigSchema = z.strictObject({
-  /** Prefix of every notice subject. @default "[driftgate]" */
-  subjectPrefix: z.string().max(40).default(DEFAULT_SUBJECT_PREFIX),
+  /** Prefix of every notice subject; at most 40 characters, no control characters. @default "[driftgate]" */
+  subjectPrefix: z
+    .string()
+    .max(40)
+    .refine((text) => !CONTROL_CHARACTER.test(text), 'a subject prefix must not contain control characters (a subject is one line)')
+    .default(DEFAULT_SUBJECT_PREFIX),
   /** Put a link to the HTML report in the notice (needs a report URL signer in the deployment). @default true */
   includeReportLink: z.boolean().default(true),
 });
+
+const MODEL_ID = new RegExp(`^[a-z0-9][a-z0-9_-]{0,${MAX_MODEL_ID_LENGTH - 1}}$`);
+
+/** A batchPrefix segment: S3's "safe" characters that also make a file name (no leading "."). */
+const PREFIX_SEGMENT = /^[A-Za-z0-9_=-][A-Za-z0-9._=-]*$/;
+
+/**
+ * Every reason `prefix` is not a safe batchPrefix, once each (a prefix is a key prefix in S3 and a folder of
+ * the local store, so it must mean the same in both: no empty, "." or ".." segments, no hidden folders).
+ */
+function batchPrefixProblems(prefix: string): string[] {
+  const problems: string[] = [];
+  const control = CONTROL_CHARACTER.exec(prefix);
+  if (control) {
+    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    problems.push(`must not contain control characters (U+${code} at index ${control.index})`);
+  }
+  const segments = prefix.split('/');
+  if (prefix.endsWith('/')) segments.pop();
+  if (segments.includes('')) problems.push('must not have an empty segment ("//")');
+  if (segments.some((segment) => segment === '.' || segment === '..')) {
+    problems.push('must not have a "." or ".." segment (S3 keeps it literally, a path resolves it: the prefix would name two places)');
+  }
+  if (segments.some((segment) => segment.startsWith('.') && segment !== '.' && segment !== '..')) {
+    problems.push('a segment must not start with "." (a hidden folder; the local store cannot hold it)');
+  }
+  const unsafe = segments.find((segment) => segment !== '' && !segment.startsWith('.') && !PREFIX_SEGMENT.test(segment));
+  if (unsafe !== undefined && !control) {
+    const found = [...unsafe].find((c) => !/[A-Za-z0-9._=-]/.test(c)) ?? '';
+    problems.push(`may use only A-Z, a-z, 0-9, "-", "_", "." and "=" between "/" (found ${shown(found)})`);
+  }
+  return problems;
+}
 
 export const modelConfigSchema = z
   .strictObject({
     /** Version of this document's shape. Always 1. */
     schemaVersion: z.literal(1),
-    /** The model's id: lowercase slug (a-z, 0-9, `-`, `_`), 1-64 characters. */
-    modelId: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'expected a lowercase slug: a-z, 0-9, "-", "_", at most 64 characters'),
+    /** The model's id: lowercase slug (a-z, 0-9, `-`, `_`), 1..MAX_MODEL_ID_LENGTH (64) characters. Required. */
+    modelId: z.string().regex(MODEL_ID, `expected a lowercase slug: a-z, 0-9, "-", "_", at most ${MAX_MODEL_ID_LENGTH} characters`),
     /**
      * Where this model's batches land, e.g. "batches/fraud/": must start with "batches/" (the deployed upload
-     * notification and the ingest function's read permission cover only that prefix) and end with "/".
+     * notification and the ingest function's read permission cover only that prefix) and end with "/";
+     * at most MAX_BATCH_PREFIX_LENGTH (256) characters; segments of A-Z a-z 0-9 - _ . = only, none empty,
+     * "." or "..", none starting with ".". Required.
      */
     batchPrefix: z
       .string()
-      .regex(/^batches\/[^/].*\/$/, 'expected a key prefix under "batches/" ending with "/", e.g. "batches/fraud/" (the deployed upload notification and permissions cover only batches/)'),
+      .max(MAX_BATCH_PREFIX_LENGTH, `expected at most ${MAX_BATCH_PREFIX_LENGTH} characters`)
+      .regex(/^batches\/[^/].*\/$/s, 'expected a key prefix under "batches/" ending with "/", e.g. "batches/fraud/" (the deployed upload notification and permissions cover only batches/)')
+      .superRefine((prefix, ctx) => {
+        if (prefix.length > MAX_BATCH_PREFIX_LENGTH) return; // said once by max(); no need to scan it
+        for (const message of batchPrefixProblems(prefix)) ctx.addIssue({ code: 'custom', message });
+      }),
     /** How the drift comparison is configured (features, tests, thresholds, dataset rule). @default {} */
-    features: compareOptionsSchema.default(compareOptionsSchema.parse({})),
+    features: compareOptionsConfigSchema.default(compareOptionsConfigSchema.parse({})),
     /** Bounds of the adaptive check cadence and of the retrain date. @default {} */
     cadence: cadenceConfigSchema.default(cadenceConfigSchema.parse({})),
     /** How a retrain proposal is approved. @default {mode:"manual",vetoWindow:"24h"} */
     approval: approvalConfigSchema.default(approvalConfigSchema.parse({})),
     /** Wording of notices. @default {} */
     notice: noticeConfigSchema.default(noticeConfigSchema.parse({})),
-    /** After this, an undecided proposal expires (never approved by default). @default "72h" */
-    proposalTtl: durationSchema.default(72 * 3600),
+    /** After this, an undecided proposal expires (never approved by default); 1m..90d. @default "72h" */
+    proposalTtl: proposalDurationSchema.default(72 * 3600),
   })
   .superRefine((c, ctx) => {
     if (c.approval.mode === 'veto' && c.approval.vetoWindow >= c.proposalTtl) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { durationSeconds, parseModelConfig, signatureRoles } from '../../../functions/core/lifecycle/config.js';
 import { ConfigError } from '../../../functions/core/errors.js';
+import { GOOD_CONFIGS, HOSTILE_CONFIGS, readmeConfigs } from './hostile-configs.js';
 
 describe('Function: parseModelConfig', () => {
   it('applies every default and turns durations into seconds', () => {
@@ -91,6 +92,70 @@ describe('Function: parseModelConfig (batchPrefix)', () => {
   });
 });
 
+describe('Function: parseModelConfig (hostile input)', () => {
+  it.each(HOSTILE_CONFIGS.map((c) => [c.name, c] as const))('refuses %s, naming its path', (_name, hostile) => {
+    // Act
+    let error: unknown;
+    try {
+      parseModelConfig(hostile.config, 'config/fraud.json');
+    } catch (err) {
+      error = err;
+    }
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toMatch(/^config\/fraud\.json: invalid:\n/);
+    expect(message).toContain(`→ at ${hostile.path}\n`.trimEnd());
+    // The reason is on the line just before its path (z.prettifyError: "✖ reason" then "→ at path").
+    const lines = message.split('\n');
+    const at = lines.findIndex((line) => line.trim() === `→ at ${hostile.path}`);
+    expect(lines[at - 1]).toMatch(hostile.reason);
+    // A hostile value is never echoed whole: the message stays short whatever the input's size.
+    expect(message.length).toBeLessThan(1000);
+  });
+
+  it.each(GOOD_CONFIGS.map((c) => [c.name, c.config] as const))('accepts %s', (_name, config) => {
+    // Act / Assess
+    expect(() => parseModelConfig(config, 'config/fraud.json')).not.toThrow();
+  });
+
+  it('accepts every model config README.md shows', () => {
+    // Prepare
+    const configs = readmeConfigs();
+
+    // Act
+    const parsed = configs.map((config, i) => parseModelConfig(config, `README.md config #${i + 1}`));
+
+    // Assess
+    expect(parsed.length).toBeGreaterThanOrEqual(1);
+    expect(parsed[0].features.overrides.amount).toEqual({ test: 'wasserstein', threshold: 0.15 });
+  });
+
+  it('lists every bad field of a config at once, each at its path', () => {
+    // Prepare
+    const bad = {
+      schemaVersion: 1,
+      modelId: 'x'.repeat(65),
+      batchPrefix: 'batches/x/../../state/',
+      proposalTtl: 1e300,
+      cadence: { minCheckInterval: '99999999999w' },
+      features: { overrides: { amount: { test: 'anderson', threshold: 0 } } },
+    };
+
+    // Act / Assess
+    let message = '';
+    try {
+      parseModelConfig(bad, 'x');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    for (const path of ['modelId', 'batchPrefix', 'proposalTtl', 'cadence.minCheckInterval', 'features.overrides.amount.test', 'features.overrides.amount.threshold']) {
+      expect(message).toContain(`at ${path}`);
+    }
+  });
+});
+
 describe('Function: durationSeconds', () => {
   it('parses units and refuses everything else', () => {
     // Act / Assess
@@ -98,7 +163,7 @@ describe('Function: durationSeconds', () => {
     expect(durationSeconds('6h')).toBe(21_600);
     expect(durationSeconds('1w')).toBe(604_800);
     expect(durationSeconds(90)).toBe(90);
-    for (const bad of ['', '6', 'h', '1.5h', '-1h', '0h', 'six hours']) expect(durationSeconds(bad)).toBeUndefined();
+    for (const bad of ['', '6', 'h', '1.5h', '-1h', '0h', 'six hours', `1${'0'.repeat(400)}s`]) expect(durationSeconds(bad)).toBeUndefined();
     expect(durationSeconds(0)).toBeUndefined();
     expect(durationSeconds(1.5)).toBeUndefined();
   });
