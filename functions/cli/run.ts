@@ -20,7 +20,8 @@ import {
   type UploadConfigArgs,
   type ValidateConfigArgs,
 } from './args.js';
-import { describeSignature, renderDriftText } from './format.js';
+import { describeSignature, renderDriftText, terminalJson, terminalLines } from './format.js';
+import { plainText, showInvisible } from '../core/text/plain.js';
 import { progressLine, type ProgressEvent } from './progress.js';
 
 /**
@@ -123,7 +124,7 @@ async function check(args: CheckArgs, io: CliIo): Promise<ExitCode> {
       const { cliReportInput } = await import('./report.js');
       await writeFile(args.html, await renderHtml(cliReportInput(result, io.now())));
     }
-    io.stdout(args.json ? `${JSON.stringify(result, null, 2)}\n` : `${renderDriftText(result)}\n${args.html ? `\nReport: ${args.html}\n` : ''}`);
+    io.stdout(args.json ? `${terminalJson(result)}\n` : `${renderDriftText(result)}\n${args.html ? `\nReport: ${showInvisible(args.html)}\n` : ''}`);
     return args.failOnDrift && result.drift ? EXIT.drift : EXIT.ok;
   } finally {
     progress.done();
@@ -134,7 +135,8 @@ async function report(args: ReportArgs, io: CliIo): Promise<ExitCode> {
   const { reportInputOf } = await import('./report.js');
   const input = reportInputOf(await readJson(args.in), args.in, io.now());
   await writeFile(args.out, await renderHtml(input));
-  io.stdout(`wrote ${args.out} (model ${input.modelId}, verdict ${input.result.verdict})\n`);
+  // The model id and verdict come from the stored JSON: data, so the plain-text rule.
+  io.stdout(`wrote ${showInvisible(args.out)} (model ${plainText(input.modelId, 64)}, verdict ${plainText(input.result.verdict, 32)})\n`);
   return EXIT.ok;
 }
 
@@ -143,7 +145,7 @@ async function validateConfig(args: ValidateConfigArgs, io: CliIo): Promise<Exit
   for (const file of args.files) {
     try {
       const config = await loadConfig(file);
-      io.stdout(`ok: ${file} (model ${config.modelId})\n`);
+      io.stdout(`ok: ${showInvisible(file)} (model ${plainText(config.modelId, 64)})\n`);
     } catch (error) {
       if (!(error instanceof DriftgateError) && !isFsError(error)) throw error;
       failed = true;
@@ -332,8 +334,9 @@ function fsReason(error: unknown): string {
   }
 }
 
+/** A message as one line, with any data in it made visible (a file or column name may hold ESC or RLO). */
 function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+  return showInvisible(text.replace(/\s*\n\s*/g, ' ').trim());
 }
 
 /** Print an error the way a user needs it (one line per problem, no stack unless DRIFTGATE_DEBUG=1) and pick the exit code. */
@@ -341,27 +344,27 @@ function reportError(error: unknown, io: CliIo): ExitCode {
   const debug = io.env[DEBUG_ENV] === '1' || io.env[DEBUG_ENV] === 'true';
   let code: ExitCode;
   if (error instanceof UsageError) {
-    io.stderr(`driftgate: ${error.message}\n\n${error.command ? commandHelp(error.command) : usageText()}\n`);
+    io.stderr(`driftgate: ${terminalLines(error.message)}\n\n${error.command ? commandHelp(error.command) : usageText()}\n`);
     return EXIT.badInput;
   }
   if (error instanceof InvalidInputError) {
-    io.stderr(`driftgate: ${error.file}: ${oneLine(error.reason)}\n`);
+    io.stderr(`driftgate: ${showInvisible(error.file)}: ${oneLine(error.reason)}\n`);
     code = EXIT.badInput;
   } else if (error instanceof AdapterError) {
     io.stderr(`driftgate: ${oneLine(error.message)}\n`);
     code = EXIT.internal;
   } else if (error instanceof DriftgateError) {
     // ConfigError lists one bad field per line: keep its lines.
-    io.stderr(`driftgate: ${error.message}\n`);
+    io.stderr(`driftgate: ${terminalLines(error.message)}\n`);
     code = EXIT.badInput;
   } else if (isFsError(error) && error.path !== undefined) {
-    io.stderr(`driftgate: ${error.path}: ${fsReason(error)}\n`);
+    io.stderr(`driftgate: ${showInvisible(error.path)}: ${oneLine(fsReason(error))}\n`);
     code = EXIT.badInput;
   } else {
     io.stderr(`driftgate: internal error: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);
     code = EXIT.internal;
   }
-  if (debug) io.stderr(`${stackOf(error)}\n`);
+  if (debug) io.stderr(`${terminalLines(stackOf(error))}\n`);
   return code;
 }
 

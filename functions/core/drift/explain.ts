@@ -1,4 +1,5 @@
 import { formatShare } from '../format.js';
+import { plainQuote, plainText } from '../text/plain.js';
 import type { CategoricalFeatureDrift, FeatureDrift, NumericFeatureDrift, SchemaChanges } from './types.js';
 import { driftTests, SIGNIFICANCE_LEVEL } from './registry.js';
 
@@ -38,14 +39,18 @@ function signed(x: number): string {
 /** What the sentence helpers read from a feature (everything but the sentence itself). */
 type Described = Omit<NumericFeatureDrift, 'explanation'> | Omit<CategoricalFeatureDrift, 'explanation'>;
 
+/** Longest name or label quoted in a sentence (the report's tables show the full names). */
+const NAME_MAX = 80;
+
+/** Names come from data: quoted by the plain-text rule, so a sentence stays one line without links or bidi tricks in any medium. */
 function quoted(name: string): string {
-  return `'${name}'`;
+  return plainQuote(name, NAME_MAX);
 }
 
 /** The decisive test's clause: "Wasserstein 0.84 σ ≥ 0.10" or "KS p = 0.43 ≥ 0.05". */
 function testClause(f: Described): string {
   const entry = driftTests[f.test];
-  const label = entry?.label ?? f.test;
+  const label = entry?.label ?? plainText(f.test, NAME_MAX);
   const unit = entry?.unit ?? '';
   if (f.scoreKind === 'p-value') {
     const p = formatPValue(f.score).replace(/^p /, `${label} `);
@@ -176,7 +181,7 @@ export function explainDataset(input: {
   if (schema.missing.length > 0) schemaParts.push(`missing ${list(schema.missing)}`);
   if (schema.added.length > 0) schemaParts.push(`added ${list(schema.added)}`);
   if (schema.retyped.length > 0) {
-    schemaParts.push(`retyped ${schema.retyped.map((r) => `${quoted(r.name)} (${r.reference} → ${r.current})`).join(', ')}`);
+    schemaParts.push(`retyped ${schema.retyped.map((r) => `${quoted(r.name)} (${plainText(r.reference, NAME_MAX)} → ${plainText(r.current, NAME_MAX)})`).join(', ')}`);
   }
   if (schemaParts.length > 0) parts.push(`Schema: ${schemaParts.join('; ')}.`);
   return parts.join(' ');

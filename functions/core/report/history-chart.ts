@@ -1,7 +1,7 @@
 /**
  * The history chart: the drift index over time against its threshold 1, the forecast and cadence changes.
  */
-import { formatInterval, formatNumber, formatUtcShortDay } from '../format.js';
+import { formatInterval, formatNumber, formatUtcClockMs, formatUtcShortDay } from '../format.js';
 import { escapeHtml } from './escape.js';
 import { emptyChart, frameOf, linearScale, niceTicks, openSvg, r, xAxis, yAxis, type Frame } from './svg-kit.js';
 import type { CadenceChange, Forecast, HistoryPoint } from './types.js';
@@ -80,8 +80,7 @@ export function historyChart(input: HistoryChartInput): string {
   const xTickTimes = Array.from({ length: 5 }, (_, i) => t0 + (span * i) / 4);
   const timeLabel = (t: number): string => {
     if (span >= 3 * DAY_MS) return formatUtcShortDay(t);
-    const iso = new Date(t).toISOString();
-    return `${formatUtcShortDay(t)} ${iso.slice(11, 16)}`;
+    return `${formatUtcShortDay(t)} ${formatUtcClockMs(t)}`;
   };
   out += xAxis(frame, x, xTickTimes, timeLabel);
   // Threshold: a dashed horizontal rule with a text label (not only a colour).

@@ -4,7 +4,7 @@
 import { rankFeatures } from '../drift/rank.js';
 import { SIGNIFICANCE_LEVEL } from '../drift/registry.js';
 import type { CategoricalFeatureDrift, DriftResult, FeatureDrift, NumericFeatureDrift } from '../drift/types.js';
-import { formatDelta, formatInterval, formatNumber, formatShare, formatUtcDateTime, formatUtcDay, MISSING } from '../format.js';
+import { formatDelta, formatInterval, formatNumber, formatShare, formatUtcDateTime, formatUtcDateTimeMs, formatUtcDay, MISSING } from '../format.js';
 import { escapeHtml } from './escape.js';
 import { renderPage, REPORT_CSP } from './page.js';
 import { describeMove, headline, quantileLabels } from './summary.js';
@@ -171,10 +171,10 @@ function historySection(input: ReportInput): string {
     f === null
       ? 'No forecast yet (too few checks).'
       : f.crossingAt === null && input.result.driftIndex >= 1
-        ? `The drift index is already above its threshold (${formatNumber(input.result.driftIndex, 3)}); its trend is ${formatNumber(f.slopePerDay, 3)} per day (${e(f.method)}, ${f.points} checks).`
+        ? `The drift index is already above its threshold (${formatNumber(input.result.driftIndex, 3)}); its trend is ${formatNumber(f.slopePerDay, 3)} per day (${e(f.method)}, ${formatNumber(f.points)} checks).`
         : f.crossingAt === null
-        ? `No crossing forecast: the drift index trend is ${formatNumber(f.slopePerDay, 3)} per day (${e(f.method)}, ${f.points} checks).`
-        : `The drift index is forecast to cross 1 on <strong>${e(formatUtcDateTime(f.crossingAt))}</strong> (trend ${formatNumber(f.slopePerDay, 3)} per day, ${e(f.method)}, ${f.points} checks).`;
+        ? `No crossing forecast: the drift index trend is ${formatNumber(f.slopePerDay, 3)} per day (${e(f.method)}, ${formatNumber(f.points)} checks).`
+        : `The drift index is forecast to cross 1 on <strong>${e(formatUtcDateTime(f.crossingAt))}</strong> (trend ${formatNumber(f.slopePerDay, 3)} per day, ${e(f.method)}, ${formatNumber(f.points)} checks).`;
   const cadenceRows = input.cadence
     .map(
       (c) =>
@@ -224,7 +224,8 @@ function schemaSection(result: DriftResult): string {
 }
 
 function rangeText(range: readonly [number | null, number | null]): string {
-  const t = (ms: number | null): string => (ms === null || !Number.isFinite(ms) ? MISSING : e(formatUtcDateTime(new Date(ms).toISOString())));
+  // Data times may lie beyond what Date holds (date32 up to year 5881580): formatted from the number, never via Date.
+  const t = (ms: number | null): string => (ms === null ? MISSING : e(formatUtcDateTimeMs(ms)));
   return `${t(range[0])} – ${t(range[1])}`;
 }
 

@@ -1,12 +1,20 @@
 /**
- * The notice sent to humans (SNS email / chat): a plain sentence first, then the evidence and the links.
+ * The notice sent to humans (SNS email / chat): a plain sentence first, then the evidence, then the links.
+ *
+ * Layout guarantee (what no data can change): every string from data goes through the plain-text rule
+ * (core/text/plain.ts), so it is one line, shows invisible and bidi characters as escapes, contains no
+ * link-looking text and sits after a fixed prefix ("- ", "Schema: ", the headline's counts), never at the
+ * start of a line. The links come last, in one block opened by the fixed LINKS_MARKER line; after it come
+ * only the link lines, each a fixed label and a link we made. So the only lines with a URL are the real links,
+ * and all data comes before them.
  */
 import { ConfigError } from '../errors.js';
 import { rankFeatures } from '../drift/rank.js';
 import type { DriftResult } from '../drift/types.js';
 import { formatDelta, formatNumber, formatUtcDateTime, formatUtcDay } from '../format.js';
 import { DEFAULT_SUBJECT_PREFIX, NOTICE_SUBJECT_MAX_BYTES, noticeSubject } from './notice-subject.js';
-import { describeMove, headline, quote } from './summary.js';
+import { invisibleChars, plainQuote, plainText } from '../text/plain.js';
+import { describeMove, headline } from './summary.js';
 import type { NoticeInput, RenderedNotice } from './types.js';
 
 /** Most bytes (UTF-8) of notice text: fits an SNS SMS-less message, a chat post and an email preview. */
@@ -16,7 +24,17 @@ export const NOTICE_MAX_BYTES = 2048;
 /** Longest column or category name quoted in a notice (the report shows the full names). */
 const NAME_MAX = 48;
 
+/** Longest label (a test name, a type, an id) shown in a notice. */
+const LABEL_MAX = 64;
+
+/** The fixed line that opens the links block: nothing from data can come after it or imitate it. */
+export const LINKS_MARKER = 'Decide (each link opens a confirmation page first; the links below this line are the only ones from driftgate):';
+
 const encoder = new TextEncoder();
+
+/** A stored time as a UTC day or day and minute; an unparsable one is shown by the plain-text rule. */
+const day = (iso: string): string => plainText(formatUtcDay(iso), LABEL_MAX);
+const dayTime = (iso: string): string => plainText(formatUtcDateTime(iso), LABEL_MAX);
 
 /** Count the UTF-8 bytes of a string. */
 export function utf8Bytes(text: string): number {
@@ -44,7 +62,7 @@ function featureLines(result: DriftResult, limit: number): string[] {
       Math.abs(f.nullShare.current - f.nullShare.reference) >= 0.05
         ? `; nulls ${formatDelta((f.nullShare.current - f.nullShare.reference) * 100, 2)} pts`
         : '';
-    return `- ${quote(f.name, NAME_MAX)}: ${describeMove(f, NAME_MAX)}${nulls} [${f.test} ${formatNumber(f.score, 3)} ${cmp} ${formatNumber(f.threshold, 3)}]`;
+    return `- ${plainQuote(f.name, NAME_MAX)}: ${describeMove(f, NAME_MAX)}${nulls} [${plainText(f.test, LABEL_MAX)} ${formatNumber(f.score, 3)} ${cmp} ${formatNumber(f.threshold, 3)}]`;
   });
   if (drifted.length > limit && limit > 0) lines.push(`  (+${drifted.length - limit} more drifted in the report)`);
   return lines.length === 0 ? [] : ['Top drifted features (before → after):', ...lines];
@@ -53,9 +71,9 @@ function featureLines(result: DriftResult, limit: number): string[] {
 function schemaLine(result: DriftResult): string[] {
   const s = result.schema;
   const parts = [
-    ...s.missing.map((n) => `${quote(n, NAME_MAX)} missing`),
-    ...s.added.map((n) => `${quote(n, NAME_MAX)} added`),
-    ...s.retyped.map((t) => `${quote(t.name, NAME_MAX)} ${t.reference} → ${t.current}`),
+    ...s.missing.map((n) => `${plainQuote(n, NAME_MAX)} missing`),
+    ...s.added.map((n) => `${plainQuote(n, NAME_MAX)} added`),
+    ...s.retyped.map((t) => `${plainQuote(t.name, NAME_MAX)} ${plainText(t.reference, LABEL_MAX)} → ${plainText(t.current, LABEL_MAX)}`),
   ];
   return parts.length === 0 ? [] : [`Schema: ${parts.join('; ')}.`];
 }
@@ -64,18 +82,19 @@ function forecastLine(input: NoticeInput): string[] {
   const f = input.forecast;
   if (f === null) return [];
   if (f.crossingAt !== null) {
-    return [`Forecast: the drift index crosses its threshold around ${formatUtcDay(f.crossingAt)} (trend ${formatDelta(f.slopePerDay, 2)}/day over ${f.points} checks).`];
+    return [`Forecast: the drift index crosses its threshold around ${day(f.crossingAt)} (trend ${formatDelta(f.slopePerDay, 2)}/day over ${formatNumber(f.points)} checks).`];
   }
   if (input.result.driftIndex >= 1) {
     return [`Forecast: the drift index is already above its threshold (${formatNumber(input.result.driftIndex, 3)}).`];
   }
-  return [`Forecast: no crossing expected (trend ${formatDelta(f.slopePerDay, 2)}/day over ${f.points} checks).`];
+  return [`Forecast: no crossing expected (trend ${formatDelta(f.slopePerDay, 2)}/day over ${formatNumber(f.points)} checks).`];
 }
 
 function linkLines(input: NoticeInput): string[] {
-  const clean = (url: string): string => url.replace(/\s+/g, '');
+  // The links are ours (signed URLs), not data; anything that could split or hide one is dropped all the same.
+  const clean = (url: string): string => url.replace(/\s+/g, '').replace(invisibleChars(), '');
   return [
-    'Decide (each link opens a confirmation page first):',
+    LINKS_MARKER,
     ...(input.links.report === undefined ? [] : [`Report: ${clean(input.links.report)}`]),
     `Approve retraining: ${clean(input.links.approve)}`,
     `Reject: ${clean(input.links.reject)}`,
@@ -85,8 +104,10 @@ function linkLines(input: NoticeInput): string[] {
 
 function closingLines(input: NoticeInput): string[] {
   const lines: string[] = [];
-  if (input.vetoAt !== undefined) lines.push(`Retraining starts at ${formatUtcDateTime(input.vetoAt)} unless you reject.`);
-  lines.push(`This proposal expires ${formatUtcDateTime(input.expiresAt)} (model ${input.modelId}, proposal ${input.proposalId}).`);
+  if (input.vetoAt !== undefined) lines.push(`Retraining starts at ${dayTime(input.vetoAt)} unless you reject.`);
+  lines.push(
+    `This proposal expires ${dayTime(input.expiresAt)} (model ${plainText(input.modelId, LABEL_MAX)}, proposal ${plainText(input.proposalId, LABEL_MAX)}).`,
+  );
   return lines;
 }
 
@@ -100,8 +121,8 @@ function compose(blocks: readonly (readonly string[])[]): string {
 /**
  * Render the notice: its final subject (`noticeSubject`: the prefix, the model, the verdict and the deadline
  * in printable ASCII within 99 bytes) and a text of at most 2048 UTF-8 bytes that starts
- * with one plain sentence; when too long it drops features beyond the top few, then the forecast and
- * schema lines, never the links.
+ * with one plain sentence and ends with the links block; when too long it drops features beyond the top
+ * few, then the forecast and schema lines, never the links.
  * @example
  * const { subject, text } = renderNotice({ modelId, proposalId, result, forecast, links, expiresAt, retrainBy });
  */
@@ -112,10 +133,10 @@ export function renderNotice(input: NoticeInput): RenderedNotice {
   const drifted = input.result.features.filter((f) => f.drift).length;
   const candidates: string[] = [];
   for (let k = Math.min(5, drifted); k >= Math.min(3, drifted); k--) {
-    candidates.push(compose([first, featureLines(input.result, k), schemaLine(input.result), forecastLine(input), links, closing]));
+    candidates.push(compose([first, featureLines(input.result, k), schemaLine(input.result), forecastLine(input), closing, links]));
   }
   for (let k = Math.min(3, drifted); k >= 0; k--) {
-    candidates.push(compose([first, featureLines(input.result, k), links, closing]));
+    candidates.push(compose([first, featureLines(input.result, k), closing, links]));
   }
   const text = candidates.find((t) => utf8Bytes(t) <= NOTICE_MAX_BYTES);
   if (text === undefined) {

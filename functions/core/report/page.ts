@@ -53,6 +53,8 @@ button { font: inherit; font-weight: 600; padding: 8px 18px; border-radius: 4px;
 button.reject { background: #9a3412; border-color: #9a3412; }
 .error { border-left: 6px solid #9a3412; background: #fff5f2; }
 code { font-size: 13px; background: #eef1f5; padding: 0 3px; border-radius: 3px; }
+/* Data shown inline (a name, an id) is its own bidi run: right-to-left letters in it cannot move the words around it. */
+code, strong, bdi, .feature-name, svg.chart text { unicode-bidi: isolate; }
 `;
 
 /** Wrap a body in the self-contained page shell with the given CSP. */

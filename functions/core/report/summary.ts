@@ -1,10 +1,13 @@
 /**
  * Plain-language pieces shared by the HTML report and the notice: "what moved" and the headline. The
- * ranking and the severity are the drift result's own (drift/rank.ts, `FeatureDrift.severity`).
+ * ranking and the severity are the drift result's own (drift/rank.ts, `FeatureDrift.severity`). Names and
+ * values are quoted by the plain-text rule (core/text/plain.ts): the sentences are one line, free of
+ * invisible characters and links, whatever the data; the HTML report escapes them once more for HTML.
  */
 import { rankFeatures } from '../drift/rank.js';
 import type { CategoricalFeatureDrift, DriftResult, FeatureDrift, NumericFeatureDrift } from '../drift/types.js';
 import { formatDelta, formatNumber, formatShare, formatUtcDay } from '../format.js';
+import { plainQuote as quote, plainText } from '../text/plain.js';
 
 /**
  * Label each quantile "p1" … "p99": the drift module gives `p` in percent (1…99); fractions (0.01…0.99)
@@ -40,14 +43,6 @@ export function biggestCategoryMove(f: CategoricalFeatureDrift): CategoricalFeat
     if (best === null || Math.abs(c.current - c.reference) > Math.abs(best.current - best.reference)) best = c;
   }
   return best;
-}
-
-/** Quote a column or category name for prose, shortened to `max` characters; control characters are shown as spaces. */
-export function quote(name: string, max = Number.POSITIVE_INFINITY): string {
-  // Control characters would break a one-line notice; the report escapes HTML separately.
-  // eslint-disable-next-line no-control-regex
-  const chars = Array.from(name.replace(/[\u0000-\u001f\u007f]/g, ' '));
-  return `'${chars.length <= max ? chars.join('') : `${chars.slice(0, Math.max(1, max - 1)).join('')}…`}'`;
 }
 
 /** One short phrase saying what moved, e.g. "moved +15 at the median (12 → 27)" or "'ZZ' is new at 18% of rows". */
@@ -90,7 +85,7 @@ export function headline(result: DriftResult, retrainBy?: string, nameMax = Numb
   const schemaCount = result.schema.missing.length + result.schema.added.length + result.schema.retyped.length;
   if (schemaCount > 0) parts.push(`${schemaCount} schema change${schemaCount === 1 ? '' : 's'}`);
   if (result.drift) {
-    parts.push(retrainBy === undefined ? 'retraining advised' : `retrain advised by ${formatUtcDay(retrainBy)}`);
+    parts.push(retrainBy === undefined ? 'retraining advised' : `retrain advised by ${plainText(formatUtcDay(retrainBy), 64)}`);
   } else if (result.verdict === 'no-drift') {
     parts.push('no action needed');
   }

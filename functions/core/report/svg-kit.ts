@@ -32,11 +32,17 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   const error = raw / power;
   // The nearest of 1, 2, 5, 10 times the power (thresholds at the geometric means, as d3 does).
   const step = power * (error >= Math.sqrt(50) ? 10 : error >= Math.sqrt(10) ? 5 : error >= Math.sqrt(2) ? 2 : 1);
+  // A step lost in the magnitude (1e16 + 1 === 1e16) or an underflowed one would never advance: no ticks then.
+  if (!(step > 0) || !Number.isFinite(step) || lo + step === lo || hi + step === hi) return [lo, hi];
   const ticks: number[] = [];
   const first = Math.ceil(lo / step - 1e-9) * step;
-  for (let t = first; t <= hi + step * 1e-9; t += step) {
+  // Ticks by index, bounded: a sum of steps can stall or drift where a product cannot.
+  for (let i = 0; i <= 4 * Math.max(1, count) + 2; i++) {
+    const t = first + i * step;
+    if (t > hi + step * 1e-9) break;
     // Round away binary noise so 0.30000000000000004 prints as 0.3.
-    ticks.push(Number(t.toPrecision(12)));
+    const tick = Number(t.toPrecision(12));
+    if (ticks.length === 0 || tick !== ticks[ticks.length - 1]) ticks.push(tick);
   }
   return ticks;
 }

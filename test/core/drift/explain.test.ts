@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { explainCategorical, explainDataset, explainInsufficient } from '../../../functions/core/drift/explain.js';
+import type { CategoricalFeatureDrift } from '../../../functions/core/drift/types.js';
+import { driftResultFixture } from '../report/fixture.js';
+import { HOSTILE_STRINGS, LINK_LOOKING, RAW_INVISIBLE } from '../text/hostile-corpus.js';
+
+/** The sentences compare stores are built from names: each name is quoted by the plain-text rule. */
+
+const categorical = driftResultFixture.features.find((f): f is CategoricalFeatureDrift => f.kind === 'categorical' && f.drift);
+if (categorical === undefined) throw new Error('fixture has no drifted categorical feature');
+const significance = { pValue: 0.001, label: 'chi²' };
+
+function assessSentence(sentence: string): void {
+  expect(sentence).not.toMatch(RAW_INVISIBLE);
+  expect(sentence).not.toMatch(LINK_LOOKING);
+}
+
+describe('Function: explainCategorical, explainInsufficient and explainDataset (hostile names)', () => {
+  it.each(HOSTILE_STRINGS.map((s) => [JSON.stringify(s).slice(0, 50), s]))('write %s quoted, on one line, without links', (_label, hostile) => {
+    // Prepare
+    const { explanation: _e, ...feature } = { ...categorical, name: hostile, categories: categorical.categories.map((c) => ({ ...c, value: hostile })) };
+
+    // Act
+    const sentences = [
+      explainCategorical({ ...feature, metrics: { ...feature.metrics, unseenShare: 0.2 } }, [[hostile, 3], [`${hostile}2`, 2]], significance),
+      explainCategorical({ ...feature, metrics: { ...feature.metrics, unseenShare: 0 } }, [], significance),
+      explainInsufficient(hostile, 3, 100, 30),
+      explainDataset({
+        verdict: 'drift',
+        features: [],
+        schema: { missing: [hostile], added: [hostile], retyped: [{ name: hostile, reference: hostile, current: `mixed: timestamp (Timestamp<NANOSECOND, ${hostile}>)` }] },
+        ruleSentence: 'rule.',
+        minimum: 30,
+      }),
+    ];
+
+    // Assess
+    for (const sentence of sentences) assessSentence(sentence);
+  });
+
+  it('keeps ordinary names as they were and escapes a quote inside one', () => {
+    // Act
+    const plain = explainInsufficient('delay', 3, 100, 30);
+    const quoted = explainInsufficient("o'brien", 3, 100, 30);
+
+    // Assess
+    expect(plain).toBe("'delay': only 3 current values (need 30); not judged.");
+    expect(quoted).toBe("'o\\'brien': only 3 current values (need 30); not judged.");
+  });
+});
