@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { AdapterError, InvalidInputError } from '../core/errors.js';
-import type { ByteSource, ObjectStore, StoredObject } from '../core/ports.js';
+import { AdapterError, InvalidInputError, ObjectChangedError } from '../core/errors.js';
+import type { ByteSource, ObjectPin, ObjectStore, StoredObject } from '../core/ports.js';
 
 /**
  * The embedded default store: a local folder, one file per key (see functions/core/lifecycle/keys.ts).
@@ -40,6 +40,13 @@ function unrepresentable(key: string): string | undefined {
 /** A key as an error names it: quoted when it holds characters a terminal would act on. */
 function keyName(key: string): string {
   return /^[\x20-\x7e]*$/.test(key) && key.length > 0 ? key : JSON.stringify(key);
+}
+
+/** The sha256 of a file's content, streamed: its etag without holding the file in memory. */
+async function fileEtag(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 /** The sha256 of bytes, hex: the local etag. */
@@ -160,13 +167,18 @@ export class LocalStore implements ObjectStore {
     return keys.sort();
   }
 
-  async open(key: string): Promise<ByteSource> {
+  async open(key: string, pin?: ObjectPin): Promise<ByteSource> {
     const file = this.pathOf(key);
     let size: number;
     try {
       size = (await fs.stat(file)).size;
     } catch (err) {
+      if (pin?.etag !== undefined && isCode(err, 'ENOENT')) throw new ObjectChangedError(key, 'the version the event named is no longer stored: it was deleted before it was read', { cause: err });
       throw new AdapterError('local-store', `open ${key}`, { cause: err });
+    }
+    // A folder has no version ids; the content hash is its etag (see contentEtag).
+    if (pin?.etag !== undefined && (await fileEtag(file)) !== pin.etag) {
+      throw new ObjectChangedError(key, `the version the event named (etag ${pin.etag}) is no longer stored: it was overwritten before it was read`);
     }
     return {
       name: file,

@@ -17,7 +17,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { AdapterError, InvalidInputError } from '../core/errors.js';
-import type { ByteSource, ObjectStore, StoredObject } from '../core/ports.js';
+import type { ByteSource, ObjectPin, ObjectStore, StoredObject } from '../core/ports.js';
 import { errorNameOf, httpStatusOf } from './aws-clients.js';
 import { s3ByteSource } from './s3-byte-source.js';
 
@@ -84,7 +84,21 @@ export class S3Store implements ObjectStore {
     } catch (error) {
       // Only a missing key is an expected outcome; a missing bucket (also 404) is a deployment error.
       if (errorNameOf(error) === 'NoSuchKey') return undefined;
+      // S3 answers 403, not 404, for a missing key when the caller may not list the bucket unconditioned;
+      // our roles may list only their own prefixes, so ask whether the key exists by listing exactly it.
+      if (httpStatusOf(error) === 403 && !(await this.exists(fullKey))) return undefined;
       throw new AdapterError('s3', `GetObject ${this.uri(fullKey)}`, { cause: error });
+    }
+  }
+
+  /** Whether a key exists, by listing exactly it (allowed by a ListBucket grant conditioned on its prefix). */
+  private async exists(fullKey: string): Promise<boolean> {
+    try {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: fullKey, MaxKeys: 1 }));
+      return (page.Contents ?? []).some((o) => o.Key === fullKey);
+    } catch {
+      // Not allowed to list it either: a real denial, reported by the caller with the GetObject error.
+      return true;
     }
   }
 
@@ -136,8 +150,8 @@ export class S3Store implements ObjectStore {
   }
 
   /** A ranged, ETag-pinned byte source over one object. */
-  async open(key: string): Promise<ByteSource> {
-    return s3ByteSource(this.client, this.bucket, this.readKey(key));
+  async open(key: string, pin?: ObjectPin): Promise<ByteSource> {
+    return s3ByteSource(this.client, this.bucket, this.readKey(key), pin);
   }
 
   private async conditionalPut(

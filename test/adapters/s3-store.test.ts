@@ -328,3 +328,39 @@ describe('Function: endpointFromEnv / createS3Client', () => {
     expect(attempt).toThrow(/DRIFTGATE_AWS_ENDPOINT/);
   });
 });
+
+describe('Function: S3Store.get under prefix-scoped list grants', () => {
+  // A client stub, because moto does not enforce IAM: in AWS a GetObject of a missing key answers 403
+  // (not 404 NoSuchKey) when the role may list the bucket only under an s3:prefix condition.
+  function deniedClient(existing: readonly string[], listAllowed = true): S3Client {
+    const denied = Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    return {
+      send: async (command: unknown) => {
+        if (command instanceof ListObjectsV2Command) {
+          if (!listAllowed) throw denied;
+          const prefix = String(command.input.Prefix);
+          return { Contents: existing.filter((k) => k.startsWith(prefix)).slice(0, 1).map((Key) => ({ Key })), IsTruncated: false };
+        }
+        throw denied;
+      },
+    } as unknown as S3Client;
+  }
+
+  it('reads a 403 on a key that the exact-key listing does not show as absent', async () => {
+    // Act
+    const missing = await new S3Store(deniedClient(['tokens/other']), 'b').get('tokens/abc');
+
+    // Assess
+    expect(missing).toBeUndefined();
+  });
+
+  it('keeps a 403 an error when the key exists or the role may not list it either', async () => {
+    // Act
+    const present = new S3Store(deniedClient(['tokens/abc']), 'b').get('tokens/abc');
+    const unlisted = new S3Store(deniedClient([], false), 'b').get('tokens/abc');
+
+    // Assess
+    await expect(present).rejects.toThrow(AdapterError);
+    await expect(unlisted).rejects.toThrow(/GetObject s3:\/\/b\/tokens\/abc/);
+  });
+});
