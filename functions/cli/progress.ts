@@ -1,3 +1,4 @@
+import { plainText } from '../core/text/plain.js';
 /** Progress of long reads on a terminal: one `\r`-updated stderr line, throttled. */
 
 /** What the signer reports (functions/adapters/sign-sources.ts SignProgress). */
@@ -39,7 +40,9 @@ export function progressLine(write: (text: string) => void, enabled: boolean, cl
 
 /** The text of one progress update, e.g. "reading batch.parquet: 1.2M / 5.0M rows (24%)". */
 export function progressText(p: ProgressEvent): string {
-  const name = p.file.length > 48 ? `…${p.file.slice(-47)}` : p.file;
+  // A file name is data: shown on one line with its invisible characters made visible.
+  const shown = plainText(p.file, Number.POSITIVE_INFINITY);
+  const name = shown.length > 48 ? `…${shown.slice(-47)}` : shown;
   if (p.rowsTotal === undefined || p.rowsTotal <= 0) return `reading ${name}: ${rows(p.rowsDone)} rows`;
   const pct = Math.min(100, Math.floor((p.rowsDone / p.rowsTotal) * 100));
   return `reading ${name}: ${rows(p.rowsDone)} / ${rows(p.rowsTotal)} rows (${pct}%)`;

@@ -18,7 +18,8 @@ import {
 } from '../core/lifecycle/types.js';
 import { DECISION_CSP, REPORT_CSP, renderDecisionPage, renderDecisionResult, type DecisionEvidence } from '../core/report/index.js';
 import { escapeHtml } from '../core/report/escape.js';
-import { formatNumber } from '../core/format.js';
+import { formatNumber, formatUtcDay } from '../core/format.js';
+import { plainText } from '../core/text/plain.js';
 import { renderPage } from '../core/report/page.js';
 import type { DecideOptions } from '../service/decide.js';
 import { METRIC, createTelemetry, recordDecision, recordFailure, type Telemetry } from '../service/logger.js';
@@ -284,14 +285,15 @@ export function evidenceOf(proposal: Proposal): DecisionEvidence {
     r.verdict === 'drift'
       ? `Drift in ${drifted.length} feature${drifted.length === 1 ? '' : 's'} (drift index ${formatNumber(r.driftIndex, 3)}).`
       : r.verdict === 'no-drift'
-        ? `No drift, but a retrain is due${r.retrainBy ? ` by ${r.retrainBy}` : ''}.`
+        ? `No drift, but a retrain is due${r.retrainBy ? ` by ${formatUtcDay(r.retrainBy)}` : ''}.`
         : 'Too little data to judge drift.';
   const why = r.triggers.length > 0 ? ` Why now: ${r.triggers.join('; ')}.` : '';
   return {
     verdict: r.verdict,
     headline: headline + why,
     features: drifted.slice(0, 8).map((f) => ({
-      name: f.name,
+      // Data: one line, invisible characters shown, capped (the page then escapes it for HTML).
+      name: plainText(f.name, 120),
       move: `score ${formatNumber(f.score, 3)} against threshold ${formatNumber(f.threshold, 3)}${f.test ? ` (${f.test})` : ''}`,
     })),
   };

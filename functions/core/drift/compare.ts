@@ -13,6 +13,7 @@ import { driftTests, type FeatureKind } from './registry.js';
 import { SELECTION_RULE, assertTestApplies } from './select-test.js';
 import { addRoleChange, fieldChanges } from './schema-changes.js';
 import type { DriftResult, FeatureDrift, SchemaChanges, TimeRange } from './types.js';
+import { plainQuote } from '../text/plain.js';
 
 /**
  * Compare a current signature with a reference signature: per-feature tests, schema and data-quality
@@ -68,7 +69,7 @@ function checkTests(options: CompareOptions, reference: DatasetSignature): void 
 
 function ruleSentence(options: CompareOptions): string {
   const keys = options.datasetRule.keyFeatures;
-  const key = keys.length > 0 ? ` or a key feature (${keys.map((k) => `'${k}'`).join(', ')}) drifts` : '';
+  const key = keys.length > 0 ? ` or a key feature (${keys.map((k) => plainQuote(k)).join(', ')}) drifts` : '';
   return `drift when ≥ ${formatShare(options.datasetRule.share)} of the judged features drift${key}.`;
 }
 

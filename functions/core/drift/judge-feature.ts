@@ -13,6 +13,7 @@ import type { CompareOptions } from './options.js';
 import { driftTests, SIGNIFICANCE_LEVEL, significanceTestByKind, type FeatureKind, type TestedColumn } from './registry.js';
 import { selectTest, type TestSelection } from './select-test.js';
 import type { CategoricalFeatureDrift, NumericFeatureDrift } from './types.js';
+import { plainQuote } from '../text/plain.js';
 
 /** Fewest non-null values on each side for a feature to be judged. */
 export const MIN_VALUES = 30;
@@ -85,7 +86,7 @@ function significanceOf(kind: FeatureKind, reference: TestedColumn, current: Tes
 function kindNote(name: string, kind: FeatureKind, options: CompareOptions): string {
   const wanted = options.overrides[name]?.kind;
   if (wanted === undefined || wanted === kind) return '';
-  return ` (Override kind '${wanted}' not applied: the signatures summarise '${name}' as ${kind}; rebuild the reference with that role.)`;
+  return ` (Override kind '${wanted}' not applied: the signatures summarise ${plainQuote(name)} as ${kind}; rebuild the reference with that role.)`;
 }
 
 /** [min, max] made finite for JSON, null kept for a column without finite values. */

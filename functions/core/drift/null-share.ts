@@ -8,6 +8,7 @@ import { finiteScore } from './finite.js';
 import { SIGNIFICANCE_LEVEL } from './registry.js';
 import { normalTwoSidedP } from './special.js';
 import type { FeatureDrift } from './types.js';
+import { plainQuote } from '../text/plain.js';
 
 /** Absolute rise of the null share at which a feature counts as drifted by the data-quality rule. */
 export const NULL_SHARE_RISE = 0.2;
@@ -46,8 +47,8 @@ export function applyNullShareRule(feature: FeatureDrift, reference: ColumnSigna
   const significant = twoProportionPValue(reference.nulls, reference.count, current.nulls, current.count) < SIGNIFICANCE_LEVEL;
   if (!allNull && !(rise >= NULL_SHARE_RISE && significant)) return feature;
   const why = allNull
-    ? `'${feature.name}' is now entirely null (was ${formatShare(before)} null).`
-    : `'${feature.name}' null share rose from ${formatShare(before)} to ${formatShare(after)} (≥ ${NULL_SHARE_RISE} absolute, two-proportion z-test p < ${SIGNIFICANCE_LEVEL}).`;
+    ? `${plainQuote(feature.name)} is now entirely null (was ${formatShare(before)} null).`
+    : `${plainQuote(feature.name)} null share rose from ${formatShare(before)} to ${formatShare(after)} (≥ ${NULL_SHARE_RISE} absolute, two-proportion z-test p < ${SIGNIFICANCE_LEVEL}).`;
   return {
     ...feature,
     drift: true,

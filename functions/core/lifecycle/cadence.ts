@@ -18,6 +18,8 @@ import type { CadenceChange, Forecast, HistoryPoint } from '../report/types.js';
 export const FORECAST_METHOD = 'theil-sen slope of driftIndex per day';
 /** Most recent checks the forecast uses. */
 export const FORECAST_WINDOW = 10;
+/** Furthest forecast crossing reported, in days; a later one (a nearly flat trend) is reported as none. */
+export const FORECAST_HORIZON_DAYS = 3650;
 /** The index under which stable data lets the cadence relax. */
 export const RELAX_BELOW = 0.5;
 
@@ -61,7 +63,8 @@ export function forecastCrossing(history: readonly HistoryPoint[], now: Date): F
   if (fit && last && last.driftIndex < 1 && slopePerDay > 0 && points.length >= 3) {
     // x is in days relative to now, so the crossing is at x* days from now (clamped: not in the past).
     const xCross = Math.max(0, (1 - fit.intercept) / slopePerDay);
-    crossingAt = new Date(nowMs + xCross * DAY_MS).toISOString();
+    // A crossing past the horizon (a nearly flat trend) is no crossing: it would not be a date anyone acts on.
+    if (xCross <= FORECAST_HORIZON_DAYS) crossingAt = new Date(nowMs + xCross * DAY_MS).toISOString();
   }
   return { crossingAt, slopePerDay, points: points.length, method: FORECAST_METHOD };
 }
