@@ -55,6 +55,12 @@ interface CaseResult {
   readonly agree: boolean;
 }
 
+if (!existsSync(PYTHON)) {
+  // The bench's Python peers (pyarrow to write the data, DuckDB over Arrow) live in the project venv.
+  console.error('bench: no .venv yet: run `bash scripts/ensure-moto.sh` (or `npm test` once), then `npm run bench` again');
+  process.exit(2);
+}
+
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },

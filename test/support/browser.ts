@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 
-/** Where Debian's chromium package puts the binary. */
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+/** The browser: `CHROMIUM_PATH` (test/global-setup.ts sets it to the one it found), else Debian's chromium. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const ENSURE_SCRIPT = fileURLToPath(new URL('../../scripts/ensure-chromium.sh', import.meta.url));
 
@@ -26,7 +26,8 @@ export const CHROMIUM_ARGS = [
 /** Install chromium with scripts/ensure-chromium.sh when the binary is missing (a clean CI machine); idempotent. */
 export function ensureChromium(): void {
   if (existsSync(CHROMIUM_PATH)) return;
-  execFileSync('bash', [ENSURE_SCRIPT], { stdio: 'inherit', timeout: 170_000 });
+  // Normally done by test/global-setup.ts; this covers a single file run with another config.
+  execFileSync('bash', [ENSURE_SCRIPT], { stdio: 'ignore', timeout: 170_000 });
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`${ENSURE_SCRIPT} ran but ${CHROMIUM_PATH} is still missing`);
 }
 
