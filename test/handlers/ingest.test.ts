@@ -7,9 +7,10 @@ import { FIXTURES, localWorld, quietTelemetry, type LocalWorld } from './support
 
 const BUCKET = 'data-bucket';
 
-function s3Body(key: string, eventName = 'ObjectCreated:Put', bucket = BUCKET): string {
+/** An S3 notification body; `eTag` is the object's version as the store knows it (ingest reads exactly that version). */
+function s3Body(key: string, eventName = 'ObjectCreated:Put', bucket = BUCKET, eTag = '0123abcd'): string {
   return JSON.stringify({
-    Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventName, s3: { bucket: { name: bucket }, object: { key, eTag: '0123abcd', size: 1 } } }],
+    Records: [{ eventVersion: '2.1', eventSource: 'aws:s3', eventName, s3: { bucket: { name: bucket }, object: { key, eTag, size: 1 } } }],
   });
 }
 
@@ -44,12 +45,14 @@ describe('Function: parseUploadMessage', () => {
 
 describe('Function: makeIngestHandler', () => {
   let world: LocalWorld;
+  let etags: { good: string; bad: string };
 
   beforeEach(async () => {
     world = localWorld();
     await world.store.put('config/fraud.json', JSON.stringify({ schemaVersion: 1, modelId: 'fraud', batchPrefix: 'batches/fraud/' }));
     await world.store.put('batches/fraud/good.parquet', readFileSync(join(FIXTURES, 'gzip-plain.parquet')));
     await world.store.put('batches/fraud/bad.parquet', readFileSync(join(FIXTURES, 'bad-truncated.parquet')));
+    etags = { good: (await world.store.get('batches/fraud/good.parquet'))!.etag, bad: (await world.store.get('batches/fraud/bad.parquet'))!.etag };
   });
 
   afterEach(() => world.cleanup());
@@ -64,8 +67,8 @@ describe('Function: makeIngestHandler', () => {
     const response = await handler({
       Records: [
         { messageId: 'test', body: JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent' }) },
-        { messageId: 'good', body: s3Body('batches/fraud/good.parquet') },
-        { messageId: 'bad', body: s3Body('batches/fraud/bad.parquet'), attributes: { ApproximateReceiveCount: '2' } },
+        { messageId: 'good', body: s3Body('batches/fraud/good.parquet', undefined, undefined, etags.good) },
+        { messageId: 'bad', body: s3Body('batches/fraud/bad.parquet', undefined, undefined, etags.bad), attributes: { ApproximateReceiveCount: '2' } },
         { messageId: 'other-model', body: s3Body('batches/nobody/x.parquet') },
         { messageId: 'removed', body: s3Body('batches/fraud/good.parquet', 'ObjectRemoved:Delete') },
       ],
@@ -89,7 +92,7 @@ describe('Function: makeIngestHandler', () => {
       Records: [
         { messageId: 'elsewhere', body: s3Body('batches/fraud/good.parquet', 'ObjectCreated:Put', 'other-bucket') },
         { messageId: 'garbage', body: 'not json' },
-        { messageId: 'good', body: s3Body('batches/fraud/good.parquet') },
+        { messageId: 'good', body: s3Body('batches/fraud/good.parquet', undefined, undefined, etags.good) },
       ],
     });
 
@@ -101,7 +104,7 @@ describe('Function: makeIngestHandler', () => {
   it('stores a re-delivered notification once', async () => {
     // Prepare
     const handler = makeIngestHandler({ ingest: world.lifecycle, bucket: BUCKET, telemetry: quietTelemetry('ingest-test') });
-    const record = { messageId: 'a', body: s3Body('batches/fraud/good.parquet') };
+    const record = { messageId: 'a', body: s3Body('batches/fraud/good.parquet', undefined, undefined, etags.good) };
 
     // Act
     await handler({ Records: [record] });
@@ -110,6 +113,19 @@ describe('Function: makeIngestHandler', () => {
     // Assess
     expect(again.batchItemFailures).toEqual([]);
     expect(await world.store.list('signatures/fraud/')).toHaveLength(1);
+  });
+
+  it('skips, with its reason, an event whose version was overwritten before it was read (never signs the newer bytes)', async () => {
+    // Prepare: the event names the old content; the object now holds other bytes.
+    const handler = makeIngestHandler({ ingest: world.lifecycle, bucket: BUCKET, telemetry: quietTelemetry('ingest-test') });
+    await world.store.put('batches/fraud/good.parquet', readFileSync(join(FIXTURES, 'gzip-dict.parquet')));
+
+    // Act
+    const response = await handler({ Records: [{ messageId: 'old', body: s3Body('batches/fraud/good.parquet', undefined, undefined, etags.good) }] });
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await world.store.list('signatures/fraud/')).toHaveLength(0);
   });
 
   it('rejects an event that is not an SQS event as a whole', async () => {
