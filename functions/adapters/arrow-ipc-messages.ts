@@ -1,34 +1,22 @@
 /**
  * Arrow IPC framing: where each message of a file or stream sits and what its flatbuffer metadata says,
- * with every byte read through the ByteSource. apache-arrow decodes the metadata (Message.decode) and opens
- * the file format (schema, footer, through asFileHandle); message bodies are never read here (see
+ * with every byte read through the ByteSource. Each flatbuffer (message metadata, file footer) is verified
+ * (arrow-flatbuffers.ts) before apache-arrow decodes it, and every length it declares is checked against the
+ * file and the memory budget before anything is read; message bodies are never read here (see
  * arrow-ipc-body.ts). File format: the footer gives each message's offset; stream format: messages are
  * walked front to back, their bodies skipped.
  */
-import { CompressionType, Message, RecordBatchReader, compressionRegistry, type Schema } from 'apache-arrow';
-import { decompressZstd } from 'hyparquet-compressors';
+import { Message, MetadataVersion, type CompressionType, type Schema } from 'apache-arrow';
+import { Footer } from 'apache-arrow/ipc/metadata/file';
 import { InvalidInputError } from '../core/errors.js';
 import type { ByteSource } from '../core/ports.js';
-import { asFileHandle, recordFailures, type ReadFailures } from './byte-views.js';
+import { verifyFooter, verifyMessage, type VerifiedMetadata } from './arrow-flatbuffers.js';
+import { messageOf, overBudget } from './batch-file.js';
 
 /** Parallel metadata reads when counting the rows of an Arrow file. */
 const HEADER_READ_CONCURRENCY = 8;
 /** First read of a stream message: its prefix and (usually) all its metadata in one read. */
 const STREAM_HEADER_READ_BYTES = 4096;
-
-// IPC body compression, registered before any message is read (apache-arrow decodes the file format's
-// dictionary batches itself while opening; arrow-ipc-body.ts looks the codec up for record batches): ZSTD is
-// decoded with the pure-JS zstd decoder we already ship for Parquet fallbacks. LZ4_FRAME has no decoder
-// here: such files fail with a message saying so.
-if (!compressionRegistry.get(CompressionType.ZSTD)) {
-  compressionRegistry.set(CompressionType.ZSTD, {
-    decode: (data: Uint8Array) => {
-      const out = decompressZstd(data);
-      // apache-arrow views the result as typed arrays: it must start 8-byte aligned.
-      return out.byteOffset % 8 === 0 ? out : out.slice();
-    },
-  });
-}
 
 /** Where each message sits, from the Arrow file footer. */
 export interface FileBlockLike {
@@ -51,55 +39,103 @@ export interface OpenedIpc {
   readonly footer: FooterLike | null;
 }
 
-/** Read the schema (and the file format's footer); errors of the source's reads are kept in `failures`. */
-export async function openSchema(source: ByteSource, format: 'arrow-file' | 'arrow-stream', failures: ReadFailures): Promise<OpenedIpc> {
-  if (format === 'arrow-stream') return { schema: await readStreamSchema(source), footer: null };
-  // The file format: apache-arrow reads the footer (and the small dictionary batches) through random access.
-  const reader = (await RecordBatchReader.from(asFileHandle(recordFailures(source, failures)))) as unknown as {
-    readonly schema: Schema;
-    readonly footer: FooterLike | null;
-    open(): Promise<unknown>;
-  };
-  await reader.open();
-  if (!reader.schema) throw new Error('no schema message');
-  if (!reader.footer) throw new Error('no footer');
-  return { schema: reader.schema, footer: reader.footer };
+/** Read the schema (and the file format's footer), every length checked against the file and the budget. */
+export async function openSchema(source: ByteSource, format: 'arrow-file' | 'arrow-stream', budget: number): Promise<OpenedIpc> {
+  if (format === 'arrow-stream') return { schema: await readStreamSchema(source, budget), footer: null };
+  return readFileFooter(source, budget);
 }
 
 /** The stream's schema message (its first message), read with the same metadata reader as the batches. */
-async function readStreamSchema(source: ByteSource): Promise<Schema> {
-  const first = await readMessageAt(source, 0);
-  if (!first?.message.isSchema()) throw new Error('no schema message');
+async function readStreamSchema(source: ByteSource, budget: number): Promise<Schema> {
+  const first = await readMessageAt(source, 0, undefined, budget);
+  if (!first?.message.isSchema()) throw new InvalidInputError(source.name, 'not a valid Arrow IPC stream: its first message is not a schema');
   return first.message.header();
 }
 
+/** Bytes after an Arrow file's footer: its length (int32) and the magic ARROW1. */
+const FILE_TAIL = 10;
+/** Bytes before an Arrow file's first message: the magic ARROW1 and two bytes of padding. */
+const FILE_HEAD = 8;
+
+/**
+ * The file format's footer: its length (it must fit between the leading and trailing magic, and in the
+ * budget), its flatbuffer verified, then decoded by apache-arrow.
+ */
+async function readFileFooter(source: ByteSource, budget: number): Promise<OpenedIpc> {
+  const size = source.byteLength;
+  const tail = await source.read(size - FILE_TAIL, size);
+  const length = new DataView(tail.buffer, tail.byteOffset, tail.byteLength).getInt32(0, true);
+  if (length <= 0 || length > size - FILE_TAIL - FILE_HEAD) {
+    throw new InvalidInputError(source.name, `truncated or corrupt: the Arrow file's footer length ${length} does not fit in the file (${size} bytes)`);
+  }
+  if (length > budget) throw overBudget(source.name, 'the Arrow file footer', 'footer length', length, budget);
+  const bytes = await source.read(size - FILE_TAIL - length, size - FILE_TAIL);
+  let footer: InstanceType<typeof Footer>;
+  try {
+    const verified = verifyFooter(bytes);
+    footer = Footer.decode(bytes);
+    checkVersion(footer.version);
+    checkEndianness(verified);
+  } catch (error) {
+    throw new InvalidInputError(source.name, `unreadable Arrow IPC file footer: ${messageOf(error)}`, { cause: error });
+  }
+  return { schema: footer.schema, footer };
+}
+
+/** Metadata versions pyarrow reads: V4 (3) and V5 (4); older ones are refused, as arrow does. */
+function checkVersion(version: number): void {
+  if (version !== MetadataVersion.V4 && version !== MetadataVersion.V5) throw new Error(`unsupported metadata version ${version}`);
+}
+
+function checkEndianness(verified: VerifiedMetadata): void {
+  if (verified.endianness.some((e) => e !== 0)) throw new Error('big-endian Arrow data is not supported');
+}
+
 /** Sum the record batch lengths from each batch's metadata message (small reads; bodies untouched). */
-export async function countFileRows(source: ByteSource, footer: FooterLike): Promise<number> {
+export async function countFileRows(source: ByteSource, footer: FooterLike, budget: number): Promise<number> {
   const blocks = Array.from({ length: footer.numRecordBatches }, (_, i) => footer.getRecordBatch(i));
   let total = 0;
   for (let i = 0; i < blocks.length; i += HEADER_READ_CONCURRENCY) {
     const counts = await Promise.all(
       blocks.slice(i, i + HEADER_READ_CONCURRENCY).map(async (block, k) => {
-        if (!block) throw new Error(`record batch ${i + k}: missing footer block`);
-        if (block.offset + block.metaDataLength > source.byteLength) {
-          throw new InvalidInputError(
-            source.name,
-            `truncated: record batch ${i + k} ends at byte ${block.offset + block.metaDataLength}, after the end of the file (${source.byteLength} bytes)`,
-          );
+        const message = await readBlockMessage(source, block, `record batch ${i + k}`, budget);
+        if (!message.message.isRecordBatch()) {
+          throw new InvalidInputError(source.name, `record batch ${i + k}: the footer points at a non-record-batch message`);
         }
-        const bytes = await source.read(block.offset, block.offset + block.metaDataLength);
-        const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-        const continued = view.getInt32(0, true) === -1;
-        const length = view.getInt32(continued ? 4 : 0, true);
-        const start = continued ? 8 : 4;
-        const message = Message.decode(bytes.subarray(start, start + length));
-        if (!message.isRecordBatch()) throw new Error(`record batch ${i + k}: footer points at a non-record-batch message`);
-        return message.header().length;
+        return Number((message.message.header() as unknown as BatchHeader).length);
       }),
     );
     for (const c of counts) total += c;
   }
   return total;
+}
+
+/**
+ * The message a file footer's block points at, the block checked first (as arrow does: 8-byte aligned offset
+ * and lengths, inside the file) and its body length against the message's own.
+ */
+export async function readBlockMessage(source: ByteSource, block: FileBlockLike | null, what: string, budget: number): Promise<IpcMessage> {
+  if (!block) throw new InvalidInputError(source.name, `${what}: missing footer block`);
+  const { offset, metaDataLength, bodyLength } = block;
+  const fields = [offset, metaDataLength, bodyLength];
+  if (!fields.every((v) => Number.isSafeInteger(v) && v >= 0 && v % 8 === 0) || offset < FILE_HEAD || metaDataLength === 0) {
+    throw new InvalidInputError(
+      source.name,
+      `${what}: malformed footer block (offset ${offset}, metadata ${metaDataLength} bytes, body ${bodyLength} bytes; each a multiple of 8)`,
+    );
+  }
+  if (offset + metaDataLength + bodyLength > source.byteLength - FILE_TAIL) {
+    throw new InvalidInputError(
+      source.name,
+      `truncated: ${what} ends at byte ${offset + metaDataLength + bodyLength}, after the end of the file's data (${source.byteLength} bytes)`,
+    );
+  }
+  const message = await readMessageAt(source, offset, metaDataLength, budget);
+  if (!message) throw new InvalidInputError(source.name, `${what}: empty message at byte ${offset}`);
+  if (message.bodyLength !== bodyLength) {
+    throw new InvalidInputError(source.name, `${what}: its message declares a body of ${message.bodyLength} bytes, the footer ${bodyLength}`);
+  }
+  return message;
 }
 
 /** A ByteSource failure, carried unchanged through the decode-error wrapping. */
@@ -131,10 +167,11 @@ export interface IpcMessage {
 }
 
 /**
- * The message at `offset` (metadata decoded, body not read), or undefined at the end of a stream. With
- * `metaDataLength` (from a file footer block) exactly that prefix + metadata is read.
+ * The message at `offset` (metadata verified and decoded, body not read), or undefined at the end of a
+ * stream. With `metaDataLength` (from a file footer block) exactly that prefix + metadata is read. Every
+ * failure is an InvalidInputError naming the byte, except the source's own read errors (SourceReadError).
  */
-export async function readMessageAt(source: ByteSource, offset: number, metaDataLength?: number): Promise<IpcMessage | undefined> {
+export async function readMessageAt(source: ByteSource, offset: number, metaDataLength: number | undefined, budget: number): Promise<IpcMessage | undefined> {
   const size = source.byteLength;
   if (metaDataLength === undefined && offset + 4 > size) return undefined;
   const end = metaDataLength === undefined ? Math.min(size, offset + STREAM_HEADER_READ_BYTES) : offset + metaDataLength;
@@ -152,16 +189,30 @@ export async function readMessageAt(source: ByteSource, offset: number, metaData
   const length = view.getInt32(continued ? 4 : 0, true);
   const start = continued ? 8 : 4;
   if (length === 0) return undefined; // end-of-stream marker
-  if (length < 0) throw new Error(`invalid message length ${length} at byte ${offset}`);
+  if (length < 0) throw new InvalidInputError(source.name, `invalid Arrow IPC message length ${length} at byte ${offset}`);
+  if (length > budget) throw overBudget(source.name, `the Arrow IPC message at byte ${offset}`, 'metadata length', length, budget);
   if (start + length > bytes.byteLength) {
     if (metaDataLength !== undefined || offset + start + length > size) {
       throw new InvalidInputError(source.name, `truncated: the message at byte ${offset} ends after the end of the file (${size} bytes)`);
     }
     bytes = await readRange(source, offset, offset + start + length);
   }
-  const message = Message.decode(bytes.subarray(start, start + length));
+  const metadata = bytes.subarray(start, start + length);
+  let message: Message;
+  try {
+    const verified = verifyMessage(metadata);
+    message = Message.decode(metadata);
+    checkVersion(message.version);
+    checkEndianness(verified);
+    message.header(); // decoded now: its failures are this message's
+  } catch (error) {
+    throw new InvalidInputError(source.name, `unreadable Arrow IPC message at byte ${offset}: ${messageOf(error)}`, { cause: error });
+  }
   const bodyStart = offset + (metaDataLength ?? start + length);
   const bodyLength = Number(message.bodyLength);
+  if (!Number.isSafeInteger(bodyLength) || bodyLength < 0) {
+    throw new InvalidInputError(source.name, `the Arrow IPC message at byte ${offset} declares a body of ${bodyLength} bytes`);
+  }
   if (bodyStart + bodyLength > size) {
     throw new InvalidInputError(source.name, `truncated: a message body ends at byte ${bodyStart + bodyLength}, after the end of the file (${size} bytes)`);
   }

@@ -3,45 +3,46 @@
  * the messages' metadata (arrow-ipc-messages.ts), then from each record batch just the requested columns'
  * buffers (arrow-ipc-body.ts), one column at a time, converted and let go. Dictionary batches are read only
  * for requested dictionary columns. Peak memory: one column's raw bytes plus the converted chunks (reused
- * with `reuseBuffers`).
+ * with `reuseBuffers`). Hostile input: every flatbuffer is verified and every declared length checked against
+ * the file and the memory budget before it is read (arrow-ipc-messages.ts, arrow-ipc-body.ts), and the schema's
+ * types must be valid Arrow types; any failure is an InvalidInputError naming the file.
  */
 import type { Schema } from 'apache-arrow';
 import type { ColumnBatch, ColumnField } from '../core/columns.js';
-import { InvalidInputError } from '../core/errors.js';
+import { DriftgateError, InvalidInputError } from '../core/errors.js';
 import type { ByteSource } from '../core/ports.js';
-import { planColumns, rawTypeOf, readDictionaryValues, readRecordBatch, type ColumnPlan } from './arrow-ipc-body.js';
+import { planColumns, rawTypeOf, readDictionaryValues, readRecordBatch, typeProblem, type ColumnPlan } from './arrow-ipc-body.js';
 import {
   SourceReadError,
   countFileRows,
   openSchema,
+  readBlockMessage,
   readMessageAt,
   unwrapRead,
   type DictionaryHeader,
-  type FileBlockLike,
   type FooterLike,
   type IpcMessage,
   type OpenedIpc,
 } from './arrow-ipc-messages.js';
 import { columnFieldOf, type RawArray } from './arrow-types.js';
-import { messageOf, selectColumns, type BatchFile, type BatchOptions } from './batch-file.js';
-import type { ReadFailures } from './byte-views.js';
+import { memoryBudgetOf, messageOf, selectColumns, type BatchFile, type BatchOptions, type ReaderOptions } from './batch-file.js';
 import type { ChunkBuffers } from './chunk-buffers.js';
 
 /** Open an Arrow IPC file or stream whose leading bytes were already checked. */
-export async function openArrowIpc(source: ByteSource, format: 'arrow-file' | 'arrow-stream'): Promise<BatchFile> {
-  const failures: ReadFailures = {};
+export async function openArrowIpc(source: ByteSource, format: 'arrow-file' | 'arrow-stream', options: ReaderOptions = {}): Promise<BatchFile> {
+  const budget = memoryBudgetOf(options);
   let opened: OpenedIpc;
   let rowCount: number | undefined;
   try {
-    opened = await openSchema(source, format, failures);
-    rowCount = opened.footer ? await countFileRows(source, opened.footer) : undefined;
+    opened = await openSchema(source, format, budget);
+    checkSchema(opened.schema);
+    rowCount = opened.footer ? await countFileRows(source, opened.footer, budget) : undefined;
   } catch (error) {
-    if (failures.first !== undefined) throw failures.first;
     if (error instanceof InvalidInputError || error instanceof SourceReadError) throw unwrapRead(error);
     throw new InvalidInputError(source.name, `unreadable Arrow IPC ${kindOf(format)}: ${messageOf(error)}`, { cause: error });
   }
   const schema = opened.schema.fields.map((field) => columnFieldOf(field.name, rawTypeOf(field.type), field.nullable));
-  return new ArrowBatchFile(source, format, schema, rowCount, opened.schema, opened.footer);
+  return new ArrowBatchFile(source, format, schema, rowCount, opened.schema, opened.footer, budget);
 }
 
 function kindOf(format: 'arrow-file' | 'arrow-stream'): string {
@@ -58,6 +59,7 @@ class ArrowBatchFile implements BatchFile {
     readonly rowCount: number | undefined,
     private readonly arrowSchema: Schema,
     private readonly footer: FooterLike | null,
+    private readonly budget: number,
   ) {
     this.name = source.name;
   }
@@ -73,7 +75,7 @@ class ArrowBatchFile implements BatchFile {
       for await (const message of this.recordBatches(dictionaries, plan)) {
         let batch: ColumnBatch;
         try {
-          batch = await readRecordBatch(this.source, message, plan, dictionaries, pool);
+          batch = await readRecordBatch(this.source, message, plan, dictionaries, pool, this.budget);
         } catch (error) {
           throw decodeError(this.source.name, `record batch ${index}`, error);
         }
@@ -81,7 +83,7 @@ class ArrowBatchFile implements BatchFile {
         index++;
       }
     } catch (error) {
-      throw unwrapRead(error);
+      throw unwrapRead(decodeError(this.source.name, `record batch ${index}`, error));
     }
   }
 
@@ -90,11 +92,11 @@ class ArrowBatchFile implements BatchFile {
     const footer = this.footer;
     if (footer) {
       for (let i = 0; i < footer.numDictionaries; i++) {
-        const message = await this.blockMessage(footer.getDictionaryBatch(i), `dictionary batch ${i}`);
+        const message = await readBlockMessage(this.source, footer.getDictionaryBatch(i), `dictionary batch ${i}`, this.budget);
         await this.addDictionary(message, i, dictionaries, plan);
       }
       for (let i = 0; i < footer.numRecordBatches; i++) {
-        const message = await this.blockMessage(footer.getRecordBatch(i), `record batch ${i}`);
+        const message = await readBlockMessage(this.source, footer.getRecordBatch(i), `record batch ${i}`, this.budget);
         if (!message.message.isRecordBatch()) {
           throw new InvalidInputError(this.source.name, `record batch ${i}: the footer points at a non-record-batch message`);
         }
@@ -104,20 +106,16 @@ class ArrowBatchFile implements BatchFile {
     }
     let position = 0;
     let dictionaryIndex = 0;
-    for (;;) {
-      const message = await readMessageAt(this.source, position);
+    for (let m = 0; ; m++) {
+      const at = position;
+      const message = await readMessageAt(this.source, at, undefined, this.budget);
       if (!message) return;
       position = message.bodyStart + message.bodyLength;
+      if (m === 0) continue; // the schema, read when the file was opened
       if (message.message.isRecordBatch()) yield message;
       else if (message.message.isDictionaryBatch()) await this.addDictionary(message, dictionaryIndex++, dictionaries, plan);
+      else throw new InvalidInputError(this.source.name, `unexpected Arrow IPC message (type ${message.message.headerType}) at byte ${at}`);
     }
-  }
-
-  private async blockMessage(block: FileBlockLike | null, what: string): Promise<IpcMessage> {
-    if (!block) throw new InvalidInputError(this.source.name, `${what}: missing footer block`);
-    const message = await readMessageAt(this.source, block.offset, block.metaDataLength);
-    if (!message) throw new InvalidInputError(this.source.name, `${what}: empty message at byte ${block.offset}`);
-    return message;
   }
 
   private async addDictionary(message: IpcMessage, index: number, dictionaries: Map<number, RawArray[]>, plan: ColumnPlan): Promise<void> {
@@ -129,7 +127,7 @@ class ArrowBatchFile implements BatchFile {
     if (!valueType) return; // no requested column uses it: its body is never read
     let values: RawArray;
     try {
-      values = await readDictionaryValues(this.source, message, header, valueType);
+      values = await readDictionaryValues(this.source, message, header, valueType, this.budget);
     } catch (error) {
       throw decodeError(this.source.name, `dictionary batch ${index}`, error);
     }
@@ -139,9 +137,23 @@ class ArrowBatchFile implements BatchFile {
   }
 }
 
+/**
+ * The schema's types as arrow defines them: an integer of 13 bits or a float of precision 7 is a corrupted
+ * schema (pyarrow refuses it), not a column to read with the nearest width.
+ */
+function checkSchema(schema: Schema): void {
+  const check = (field: Schema['fields'][number], depth: number): void => {
+    if (depth > 64) throw new Error('fields nested deeper than 64');
+    const problem = typeProblem(field.type);
+    if (problem) throw new Error(`field '${field.name}': ${problem}`);
+    for (const child of field.type.children ?? []) check(child, depth + 1);
+  };
+  for (const field of schema.fields) check(field, 0);
+}
+
 /** A decoder's error as InvalidInputError naming the file; read failures and our own errors pass unchanged. */
 function decodeError(name: string, what: string, error: unknown): unknown {
-  if (error instanceof SourceReadError || error instanceof InvalidInputError) return error;
+  if (error instanceof SourceReadError || error instanceof DriftgateError) return error;
   return new InvalidInputError(name, `failed to decode Arrow ${what}: ${explain(error)}`, { cause: error });
 }
 

@@ -4,7 +4,7 @@
  * and the dispatcher (columnar-reader.ts) build on this module; it imports none of them.
  */
 import type { ColumnBatch, ColumnField } from '../core/columns.js';
-import { InvalidInputError } from '../core/errors.js';
+import { ConfigError, InvalidInputError } from '../core/errors.js';
 
 export type BatchFormat = 'parquet' | 'arrow-file' | 'arrow-stream';
 
@@ -31,6 +31,42 @@ export interface BatchOptions {
    * @default false
    */
   readonly reuseBuffers?: boolean;
+}
+
+/** The working set one file may make a reader allocate, unless ReaderOptions say otherwise: 256 MiB. */
+export const DEFAULT_MEMORY_BUDGET = 256 * 1024 * 1024;
+
+/** How a reader opens a file. */
+export interface ReaderOptions {
+  /**
+   * Bytes one file may make the reader allocate. Every size the file declares is checked against it (and
+   * against the file's size) before anything is allocated: the footer, column chunks, pages and dictionary
+   * pages (compressed and uncompressed), a row group's rows x 8 bytes (one decoded column), Arrow messages,
+   * bodies and buffers. A file over it is refused with InvalidInputError naming the field, never read
+   * halfway into an out-of-memory kill. A 1024 MB Lambda holds one file's working set several times over.
+   * @default 268435456 (DEFAULT_MEMORY_BUDGET, 256 MiB)
+   */
+  readonly memoryBudget?: number;
+}
+
+/** The budget of `options`, checked: a positive integer number of bytes. */
+export function memoryBudgetOf(options: ReaderOptions | undefined): number {
+  const budget = options?.memoryBudget ?? DEFAULT_MEMORY_BUDGET;
+  if (!Number.isSafeInteger(budget) || budget <= 0) {
+    throw new ConfigError('reader options', `memoryBudget must be a positive integer number of bytes, got ${budget}`);
+  }
+  return budget;
+}
+
+/** "256 MiB memory budget", for messages. */
+export function describeBudget(budget: number): string {
+  const size = budget % (1024 * 1024) === 0 ? `${budget / (1024 * 1024)} MiB` : budget % 1024 === 0 ? `${budget / 1024} KiB` : `${budget}-byte`;
+  return `${size} memory budget`;
+}
+
+/** The error for a declared size over the budget: names the file, where, the field and the size. */
+export function overBudget(file: string, where: string, field: string, bytes: number, budget: number): InvalidInputError {
+  return new InvalidInputError(file, `${where}: declares ${bytes} bytes (${field}), over the ${describeBudget(budget)}`);
 }
 
 /** Requested columns (default: every column the reader can convert), validated against the schema. */

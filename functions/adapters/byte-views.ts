@@ -67,7 +67,11 @@ function clampIndex(index: number, size: number): number {
   return index < 0 ? Math.max(0, size + index) : Math.min(index, size);
 }
 
-/** A Node FileHandle over a ByteSource for apache-arrow: `fd` and `stat` make RecordBatchReader.from read at random. */
+/**
+ * A Node FileHandle over a ByteSource for apache-arrow: `fd` and `stat` make RecordBatchReader.from read at
+ * random. The IPC reader no longer uses it (it verifies each flatbuffer before apache-arrow decodes it, which
+ * RecordBatchReader does not allow); kept for callers of apache-arrow's own readers.
+ */
 export function asFileHandle(source: ByteSource): FileHandle {
   const handle = {
     fd: -1,

@@ -28,30 +28,32 @@
 import { InvalidInputError } from '../core/errors.js';
 import type { ByteSource } from '../core/ports.js';
 import { openArrowIpc } from './arrow-ipc-reader.js';
-import type { BatchFile, BatchFormat } from './batch-file.js';
+import type { BatchFile, BatchFormat, ReaderOptions } from './batch-file.js';
 import { openParquet } from './parquet-reader.js';
 
 // The reader's types live below both readers (batch-file.ts); re-exported for the callers of openBatchFile.
-export type { BatchFile, BatchFormat, BatchOptions } from './batch-file.js';
+export type { BatchFile, BatchFormat, BatchOptions, ReaderOptions } from './batch-file.js';
+export { DEFAULT_MEMORY_BUDGET } from './batch-file.js';
 
 const PARQUET_MAGIC = 'PAR1';
 const ARROW_MAGIC = 'ARROW1';
 
 /**
  * Detect the format by its magic bytes, read the footer/schema and return a BatchFile; a file that is
- * empty, truncated, of another format or with an unreadable footer throws InvalidInputError naming it.
+ * empty, truncated, of another format or with an unreadable footer throws InvalidInputError naming it, and so
+ * does one whose declared sizes exceed the file or `options.memoryBudget` (checked before anything is allocated).
  * @example
  * const file = await openBatchFile(await fileByteSource('batch.parquet'));
  * for await (const batch of file.batches(['age', 'country'])) signatureBuilder.add(batch);
  */
-export async function openBatchFile(source: ByteSource): Promise<BatchFile> {
+export async function openBatchFile(source: ByteSource, options: ReaderOptions = {}): Promise<BatchFile> {
   if (source.byteLength === 0) throw new InvalidInputError(source.name, 'empty file (0 bytes)');
   // One read of the file's end serves the magic check and (usually) the whole footer the decoders read
   // next: two fewer round trips per file on S3.
   const tailStart = Math.max(0, source.byteLength - TAIL_BYTES);
   const cached = withCachedRange(source, tailStart, await source.read(tailStart, source.byteLength));
   const format = await detectFormat(cached);
-  return format === 'parquet' ? openParquet(cached) : openArrowIpc(cached, format);
+  return format === 'parquet' ? openParquet(cached, options) : openArrowIpc(cached, format, options);
 }
 
 /** Bytes read from the end of each file up front. */

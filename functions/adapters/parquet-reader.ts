@@ -7,9 +7,13 @@
  * one row group, and the converted chunks by two row groups (the one consumed and the one read ahead). See
  * columnar-reader.ts for why parquet-wasm. parquet-wasm sees the footer through withDictionaryFooter
  * (parquet-dictionary-footer.ts): dictionary-encoded string columns come out as dictionary arrays.
+ * Hostile input: the footer is checked (parquet-footer.ts) before parquet-wasm parses it, and each column chunk
+ * is read by this reader, its page headers checked (parquet-pages.ts), then served to parquet-wasm from memory:
+ * nothing a file declares is allocated before it was checked against the file and the memory budget, and the
+ * rows decoded must be the rows declared.
  */
 import { parquetMetadataAsync, parquetRead } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
+import { compressors, decompressZstd } from 'hyparquet-compressors';
 import type { ParquetFile } from 'parquet-wasm';
 import type { ColumnBatch, ColumnChunk, ColumnField } from '../core/columns.js';
 import { AdapterError, InvalidInputError } from '../core/errors.js';
@@ -17,28 +21,86 @@ import type { ByteSource } from '../core/ports.js';
 import { readCRecordBatch, readCSchema, type CSchema } from './arrow-c-data.js';
 import { toColumnChunk } from './arrow-columns.js';
 import { columnFieldOf } from './arrow-types.js';
-import { messageOf, selectColumns, type BatchFile, type BatchOptions } from './batch-file.js';
+import { memoryBudgetOf, messageOf, overBudget, selectColumns, type BatchFile, type BatchOptions, type ReaderOptions } from './batch-file.js';
 import { asAsyncBuffer, asBlob, recordFailures, type ReadFailures } from './byte-views.js';
 import { buffersFor, type ChunkBuffers } from './chunk-buffers.js';
 import { withDictionaryFooter } from './parquet-dictionary-footer.js';
-import { withParquetWasm, type ParquetWasm } from './parquet-wasm-host.js';
+import { checkParquetFooter, type ParquetChunk, type ParquetLayout } from './parquet-footer.js';
+import { checkChunkPages } from './parquet-pages.js';
+import { WasmPanicError, withParquetWasm, type ParquetWasm } from './parquet-wasm-host.js';
 
-/** Open a Parquet file whose magic bytes were already checked; reads and parses the footer. */
-export async function openParquet(source: ByteSource): Promise<BatchFile> {
+/**
+ * Open a Parquet file whose magic bytes were already checked: its footer is checked (parquet-footer.ts) before
+ * parquet-wasm parses it, and each column chunk's pages (parquet-pages.ts) before parquet-wasm decodes them.
+ */
+export async function openParquet(source: ByteSource, options: ReaderOptions = {}): Promise<BatchFile> {
+  const budget = memoryBudgetOf(options);
+  const layout = await readLayout(source, budget);
   const failures: ReadFailures = {};
-  const blob = asBlob(recordFailures(await withDictionaryFooter(source), failures));
+  const prefetched = new PrefetchedSource(await withDictionaryFooter(source));
+  const blob = asBlob(recordFailures(prefetched, failures));
   try {
     const opened = await withParquetWasm(async (module, generation) => {
       const file = await module.ParquetFile.fromFile(blob);
       const info = readFileInfo(module, file);
       return { file, generation, ...info };
     });
+    if (opened.rowCount !== layout.numRows || opened.rowGroupRows.join() !== layout.rowGroups.map((g) => g.numRows).join()) {
+      throw new InvalidInputError(source.name, 'unreadable Parquet footer: its row counts read differently by parquet-wasm');
+    }
     const fields = opened.schema.children.map((child) => columnFieldOf(child.name, child.type, child.nullable));
-    return new ParquetBatchFile(source, blob, opened.file, opened.generation, fields, opened.rowCount, opened.rowGroupRows, failures);
+    return new ParquetBatchFile(source, blob, prefetched, layout, budget, opened.file, opened.generation, fields, failures);
   } catch (error) {
     if (failures.first !== undefined) throw failures.first;
-    if (error instanceof AdapterError) throw error;
+    if (error instanceof AdapterError || error instanceof InvalidInputError) throw error;
     throw new InvalidInputError(source.name, `unreadable Parquet footer: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+/** Read the footer (usually from the cached tail) and check it against the file and the budget. */
+async function readLayout(source: ByteSource, budget: number): Promise<ParquetLayout> {
+  const size = source.byteLength;
+  const tail = await source.read(size - 8, size);
+  const footerLength = new DataView(tail.buffer, tail.byteOffset, tail.byteLength).getUint32(0, true);
+  if (footerLength > budget) throw overBudget(source.name, 'the footer', 'footer length', footerLength, budget);
+  const footerStart = size - 8 - footerLength;
+  if (footerStart < 4) {
+    throw new InvalidInputError(source.name, `truncated: footer length ${footerLength} exceeds file size (${size} bytes)`);
+  }
+  return checkParquetFooter(source.name, await source.read(footerStart, size - 8), size, footerStart, budget);
+}
+
+/**
+ * The source parquet-wasm reads through: while a row group's column chunks are being decoded, reads inside
+ * them are served from the bytes already read and checked (so the decoder decodes exactly what was checked,
+ * and nothing is read twice); everything else goes to the source.
+ */
+class PrefetchedSource implements ByteSource {
+  readonly name: string;
+  readonly byteLength: number;
+  private ranges: readonly { readonly start: number; readonly bytes: Uint8Array }[] = [];
+
+  constructor(private readonly source: ByteSource) {
+    this.name = source.name;
+    this.byteLength = source.byteLength;
+  }
+
+  /** Serve reads from `ranges` until `clear`. */
+  serve(ranges: readonly { readonly start: number; readonly bytes: Uint8Array }[]): void {
+    this.ranges = ranges;
+  }
+
+  clear(): void {
+    this.ranges = [];
+  }
+
+  read(start: number, end: number): Promise<Uint8Array> {
+    for (const range of this.ranges) {
+      if (start >= range.start && end <= range.start + range.bytes.byteLength) {
+        return Promise.resolve(range.bytes.subarray(start - range.start, end - range.start));
+      }
+    }
+    return this.source.read(start, end);
   }
 }
 
@@ -71,6 +133,15 @@ function readFileInfo(
 }
 
 /**
+ * hyparquet's decompressors, zstd bounded by the page's declared (and budget-checked) uncompressed size:
+ * hyparquet-compressors' own zstd allocates whatever size the frame header claims.
+ */
+const BOUNDED_COMPRESSORS = {
+  ...compressors,
+  ZSTD: (input: Uint8Array, outputLength: number) => decompressZstd(input, new Uint8Array(outputLength)),
+};
+
+/**
  * Columns decoded per parquet-wasm call. Measured 2026-11-26 with bench/sign-child.ts on the 5M-row bench
  * files (12 columns, 1M-row groups; load average 5–8, so ±15%): peak RSS 575–587 MB with all 12 per call;
  * 1 → 400–420 MB, 2 → 420–434, 3 → 436–448, 4 → 470–494; CPU time showed no trend above the noise.
@@ -80,18 +151,24 @@ const COLUMNS_PER_DECODE = 2;
 class ParquetBatchFile implements BatchFile {
   readonly format = 'parquet' as const;
   readonly name: string;
+  readonly rowCount: number;
+  private readonly rowGroupRows: readonly number[];
+  private byColumn: { group: number; map: ReadonlyMap<string, readonly ParquetChunk[]> } | undefined;
 
   constructor(
     private readonly source: ByteSource,
     private readonly blob: Blob,
+    private readonly prefetched: PrefetchedSource,
+    private readonly layout: ParquetLayout,
+    private readonly budget: number,
     private file: ParquetFile,
     private generation: number,
     readonly schema: readonly ColumnField[],
-    readonly rowCount: number,
-    private readonly rowGroupRows: readonly number[],
     private readonly failures: ReadFailures,
   ) {
     this.name = source.name;
+    this.rowCount = layout.numRows;
+    this.rowGroupRows = layout.rowGroups.map((g) => g.numRows);
   }
 
   async *batches(columns?: readonly string[], options: BatchOptions = {}): AsyncIterable<ColumnBatch> {
@@ -130,27 +207,37 @@ class ParquetBatchFile implements BatchFile {
     pool: Map<string, ChunkBuffers> | undefined,
   ): Promise<ColumnBatch[]> {
     this.failures.first = undefined;
+    let subset: readonly string[] = wanted;
     try {
-      return await withParquetWasm(async (module, generation) => {
-        if (generation !== this.generation) {
-          // The instance this file was opened on panicked and was replaced: reopen on the new one.
-          this.file = await module.ParquetFile.fromFile(this.blob);
-          this.generation = generation;
-        }
+      const out = await withParquetWasm(async (module, generation) => {
+        await this.reopenOn(module, generation);
         // A few columns per decode: the wasm heap (which never shrinks) then holds a few decoded columns,
         // not the whole row group. The column subsets are disjoint, so each column chunk is read once.
-        const out: { rowCount: number; columns: Map<string, ColumnChunk> }[] = [];
+        const batches: { rowCount: number; columns: Map<string, ColumnChunk> }[] = [];
         for (let first = 0; first < wanted.length; first += COLUMNS_PER_DECODE) {
-          const subset = wanted.slice(first, first + COLUMNS_PER_DECODE);
-          await this.decodeInto(module, group, rows, subset, out, pool);
+          subset = wanted.slice(first, first + COLUMNS_PER_DECODE);
+          await this.decodeInto(module, group, rows, subset, batches, pool);
         }
-        return out;
+        return batches;
       });
+      // The footer's row count against the data: a contradiction is an error, never a silently different count.
+      const decoded = out.reduce((n, b) => n + b.rowCount, 0);
+      if (decoded !== rows) {
+        throw new InvalidInputError(this.source.name, `row group ${group}: its pages decoded to ${decoded} rows, the footer declares ${rows} (num_rows)`);
+      }
+      return out;
     } catch (error) {
       if (this.failures.first !== undefined) throw this.failures.first;
-      if (error instanceof AdapterError) throw error;
-      throw await this.describeFailure(group, wanted, error);
+      if (error instanceof AdapterError || error instanceof InvalidInputError) throw error;
+      throw await this.describeFailure(group, subset, error);
     }
+  }
+
+  /** The instance this file was opened on panicked and was replaced: reopen on the new one. */
+  private async reopenOn(module: ParquetWasm, generation: number): Promise<void> {
+    if (generation === this.generation) return;
+    this.file = await module.ParquetFile.fromFile(this.blob);
+    this.generation = generation;
   }
 
   /** Decode `subset` of row group `group` and add its chunks to `out` (one entry per record batch). */
@@ -162,7 +249,13 @@ class ParquetBatchFile implements BatchFile {
     out: { rowCount: number; columns: Map<string, ColumnChunk> }[],
     pool: Map<string, ChunkBuffers> | undefined,
   ): Promise<void> {
-    const table = await this.file.read({ rowGroups: [group], columns: [...subset], batchSize: Math.max(1, rows) });
+    this.prefetched.serve(await this.readCheckedChunks(group, subset));
+    let table;
+    try {
+      table = await this.file.read({ rowGroups: [group], columns: [...subset], batchSize: Math.max(1, rows) });
+    } finally {
+      this.prefetched.clear();
+    }
     const stream = table.intoFFI();
     try {
       const schema = readCSchema(module.wasmMemory().buffer, stream.schemaAddr());
@@ -185,7 +278,8 @@ class ParquetBatchFile implements BatchFile {
           const raw = batch.columns.get(name);
           // Reused arrays only for a row group's single batch (parquet-wasm returns one: batchSize = rows).
           const chunk = raw && toColumnChunk(raw, pool && count === 1 ? buffersFor(pool, name) : undefined);
-          if (chunk) target.columns.set(name, chunk);
+          if (!chunk) throw new InvalidInputError(this.source.name, `column '${name}': failed to decode row group ${group}: the decoder returned no values`);
+          target.columns.set(name, chunk);
         }
       }
     } finally {
@@ -194,19 +288,61 @@ class ParquetBatchFile implements BatchFile {
   }
 
   /**
-   * Name the failing column and the cause: decode the row group's columns one by one with hyparquet (pure
-   * JS, slower, but its errors are plain exceptions), only on this error path.
+   * The column chunks of `subset` in row group `group`, read (adjacent chunks in one read, as parquet-wasm
+   * reads them) and their pages checked against the footer and the budget.
    */
-  private async describeFailure(group: number, wanted: readonly string[], error: unknown): Promise<Error> {
+  private async readCheckedChunks(group: number, subset: readonly string[]): Promise<{ start: number; bytes: Uint8Array }[]> {
+    const byColumn = this.chunksByColumn(group);
+    const chunks = subset.flatMap((c) => byColumn.get(c) ?? []).sort((a, b) => a.start - b.start);
+    const ranges: { start: number; bytes: Uint8Array }[] = [];
+    for (let i = 0; i < chunks.length; ) {
+      let j = i + 1;
+      while (j < chunks.length && chunks[j].start === chunks[j - 1].end) j++;
+      const start = chunks[i].start;
+      const end = chunks[j - 1].end;
+      const bytes = await this.source.read(start, end);
+      if (bytes.byteLength !== end - start) {
+        throw new InvalidInputError(this.source.name, `truncated: column chunks [${start}, ${end}) read ${bytes.byteLength} bytes`);
+      }
+      for (let k = i; k < j; k++) {
+        const chunk = chunks[k];
+        checkChunkPages(this.source.name, chunk, bytes.subarray(chunk.start - start, chunk.end - start), this.budget);
+      }
+      ranges.push({ start, bytes });
+      i = j;
+    }
+    return ranges;
+  }
+
+  /** The column chunks of row group `group` by top-level column (built once per group: wide files have thousands). */
+  private chunksByColumn(group: number): ReadonlyMap<string, readonly ParquetChunk[]> {
+    if (this.byColumn?.group !== group) {
+      const map = new Map<string, ParquetChunk[]>();
+      for (const chunk of this.layout.rowGroups[group].chunks) {
+        const list = map.get(chunk.leaf.column);
+        if (list) list.push(chunk);
+        else map.set(chunk.leaf.column, [chunk]);
+      }
+      this.byColumn = { group, map };
+    }
+    return this.byColumn.map;
+  }
+
+  /**
+   * Name the failing column and the cause: decode the failing columns one by one with hyparquet (pure JS,
+   * slower, but its errors are plain exceptions), only on this error path; a parquet-wasm panic that hyparquet
+   * does not reproduce is pinned to its column by decoding each column alone with parquet-wasm.
+   */
+  private async describeFailure(group: number, subset: readonly string[], error: unknown): Promise<Error> {
     const where = `failed to decode row group ${group}`;
     const rowStart = this.rowGroupRows.slice(0, group).reduce((a, b) => a + b, 0);
     const rowEnd = rowStart + this.rowGroupRows[group];
     const file = asAsyncBuffer(this.source);
     try {
       const metadata = await parquetMetadataAsync(file);
-      for (const name of wanted) {
+      for (const name of subset) {
         try {
-          await parquetRead({ file, metadata, columns: [name], rowStart, rowEnd, compressors });
+          await parquetRead({ file, metadata, columns: [name], rowStart, rowEnd, compressors: BOUNDED_COMPRESSORS });
         } catch (columnError) {
           return new InvalidInputError(this.source.name, `column '${name}': ${where}: ${messageOf(columnError)}`, {
             cause: columnError,
@@ -216,7 +352,26 @@ class ParquetBatchFile implements BatchFile {
     } catch {
       // The footer already parsed once; fall through to the decoder's own message.
     }
-    const label = wanted.length === 1 ? `column '${wanted[0]}'` : `columns ${wanted.map((w) => `'${w}'`).join(', ')}`;
-    return new InvalidInputError(this.source.name, `${label}: ${where}: ${messageOf(error)}`, { cause: error });
+    const reason = error instanceof WasmPanicError ? `parquet-wasm panicked (${messageOf(error.cause)}): its pages are corrupt` : messageOf(error);
+    const culprit = error instanceof WasmPanicError && subset.length > 1 ? await this.panickingColumn(group, subset) : undefined;
+    const columns = culprit === undefined ? subset : [culprit];
+    const label = columns.length === 1 ? `column '${columns[0]}'` : `columns ${columns.map((w) => `'${w}'`).join(', ')}`;
+    return new InvalidInputError(this.source.name, `${label}: ${where}: ${reason}`, { cause: error });
+  }
+
+  /** The first column of `subset` whose chunk alone makes parquet-wasm panic. */
+  private async panickingColumn(group: number, subset: readonly string[]): Promise<string | undefined> {
+    for (const name of subset) {
+      try {
+        await withParquetWasm(async (module, generation) => {
+          await this.reopenOn(module, generation);
+          const table = await this.file.read({ rowGroups: [group], columns: [name], batchSize: Math.max(1, this.rowGroupRows[group]) });
+          table.free();
+        });
+      } catch (error) {
+        if (error instanceof WasmPanicError) return name;
+      }
+    }
+    return undefined;
   }
 }

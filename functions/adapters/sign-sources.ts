@@ -1,10 +1,11 @@
 /**
  * Sign batch files: read each file (one after another, one row group at a time, only the columns the
  * signature needs) into its own SignatureBuilder, then merge. Each file gets its own builder because
- * schemas may differ between files; the merge reconciles them.
+ * schemas may differ between files; the merge reconciles them. Every InvalidInputError names the file it
+ * came from (the builder, which knows no file, says `<schema>` or `<batch>`).
  */
-import { openBatchFile } from './columnar-reader.js';
-import { ConfigError } from '../core/errors.js';
+import { openBatchFile, type ReaderOptions } from './columnar-reader.js';
+import { ConfigError, InvalidInputError } from '../core/errors.js';
 import type { ByteSource } from '../core/ports.js';
 import { mergeAll, SignatureBuilder, type DatasetSignature, type SignatureOptions } from '../core/signature/index.js';
 
@@ -15,10 +16,12 @@ export interface SignProgress {
   rowsTotal: number | undefined;
 }
 
-/** signSources options: the signature options plus a progress callback. */
+/** signSources options: the signature options plus a progress callback and the reader's options. */
 export type SignSourcesOptions = SignatureOptions & {
   /** Called when a file starts and after each of its batches. @default undefined */
   onProgress?: (progress: SignProgress) => void;
+  /** How each file is read, e.g. its memory budget. @default {} (DEFAULT_MEMORY_BUDGET, 256 MiB per file) */
+  reader?: ReaderOptions;
 };
 
 /**
@@ -31,20 +34,42 @@ export async function signSources(
   options: SignSourcesOptions = {},
 ): Promise<DatasetSignature> {
   if (sources.length === 0) throw new ConfigError('signSources', 'no sources to sign (expected at least one file)');
-  const { onProgress, ...signatureOptions } = options;
+  const { onProgress, reader, ...signatureOptions } = options;
   const signatures: DatasetSignature[] = [];
   for (const source of sources) {
-    const file = await openBatchFile(source);
-    const builder = new SignatureBuilder(file.schema, signatureOptions);
-    let rowsDone = 0;
-    onProgress?.({ file: source.name, rowsDone, rowsTotal: file.rowCount });
-    // Each batch is folded into the builder before the next is requested: its arrays can be reused.
-    for await (const batch of file.batches(builder.columns, { reuseBuffers: true })) {
-      builder.add(batch);
-      rowsDone += batch.rowCount;
-      onProgress?.({ file: source.name, rowsDone, rowsTotal: file.rowCount });
+    try {
+      signatures.push(await signOne(source, signatureOptions, reader, onProgress));
+    } catch (error) {
+      throw namingSource(source.name, error);
     }
-    signatures.push(builder.finish([source.name]));
   }
   return mergeAll(signatures);
+}
+
+async function signOne(
+  source: ByteSource,
+  options: SignatureOptions,
+  reader: ReaderOptions | undefined,
+  onProgress: ((progress: SignProgress) => void) | undefined,
+): Promise<DatasetSignature> {
+  const file = await openBatchFile(source, reader);
+  const builder = new SignatureBuilder(file.schema, options);
+  let rowsDone = 0;
+  onProgress?.({ file: source.name, rowsDone, rowsTotal: file.rowCount });
+  // Each batch is folded into the builder before the next is requested: its arrays can be reused.
+  for await (const batch of file.batches(builder.columns, { reuseBuffers: true })) {
+    builder.add(batch);
+    rowsDone += batch.rowCount;
+    onProgress?.({ file: source.name, rowsDone, rowsTotal: file.rowCount });
+  }
+  return builder.finish([source.name]);
+}
+
+/** Placeholders the signature builder names, knowing no file: `<schema>` (duplicate columns), `<batch>`. */
+const UNNAMED = new Set(['<schema>', '<batch>']);
+
+/** The builder's InvalidInputError about `<schema>` or `<batch>`, renamed after the file it came from. */
+function namingSource(name: string, error: unknown): unknown {
+  if (error instanceof InvalidInputError && UNNAMED.has(error.file)) return new InvalidInputError(name, error.reason, { cause: error });
+  return error;
 }
