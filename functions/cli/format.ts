@@ -1,5 +1,6 @@
 import type { DatasetSignature } from '../core/signature/types.js';
 import type { DriftResult, FeatureDrift } from '../core/drift/types.js';
+import { ACTION_BADGE, actionBody } from '../core/report/summary.js';
 import { formatIsoMs, formatNumber as formatDigits, formatShare } from '../core/format.js';
 import { invisibleChars, plainQuote, plainText, showInvisible } from '../core/text/plain.js';
 
@@ -26,9 +27,14 @@ function count(x: number): string {
   return Number.isFinite(x) ? String(x) : formatDigits(x);
 }
 
-function mark(feature: FeatureDrift): string {
-  if (feature.status === 'insufficient-data') return 'n/a';
-  return feature.drift ? 'DRIFT' : 'ok';
+function mark(feature: FeatureDrift, quality: ReadonlySet<string>): string {
+  const own = feature.status === 'insufficient-data' ? 'n/a' : feature.drift ? 'DRIFT' : 'ok';
+  return quality.has(feature.name) ? `${own} DQ` : own;
+}
+
+/** The action line, e.g. "Action: DATA-QUALITY — column 'x' is missing …; fix the pipeline before retraining." */
+export function actionLine(result: DriftResult): string {
+  return `Action: ${ACTION_BADGE[result.action]} — ${actionBody(result)}`;
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
@@ -44,9 +50,11 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 
 /**
  * The readable table of a drift result: features ranked as in the result (drift first, then score relative to
- * threshold), then schema changes, time ranges, the dataset verdict and summary.
+ * threshold; DQ marks a feature with a data-quality finding), then schema changes, time ranges, the
+ * data-quality findings, the action and why, the distribution verdict, the rule and the summary.
  */
 export function renderDriftText(result: DriftResult): string {
+  const quality = new Set(result.incidents.flatMap((i) => (i.feature === undefined ? [] : [i.feature])));
   const rows = result.features.map((f) => [
     plainText(f.name, NAME_MAX),
     plainText(f.kind, LABEL_MAX),
@@ -54,7 +62,7 @@ export function renderDriftText(result: DriftResult): string {
     formatNumber(f.score),
     `${f.scoreKind === 'p-value' ? '<' : '≥'}${formatNumber(f.threshold)}`,
     f.severity < 0 ? 'n/a' : formatNumber(f.severity),
-    mark(f),
+    mark(f, quality),
     `${formatShare(f.nullShare.reference)} → ${formatShare(f.nullShare.current)}`,
     plainText(f.explanation, SENTENCE_MAX),
   ]);
@@ -78,7 +86,12 @@ export function renderDriftText(result: DriftResult): string {
     lines.push('', 'Time columns (not tested):');
     for (const t of result.time) lines.push(`  ${plainText(t.name, NAME_MAX)}: ${range(t.reference)} → ${range(t.current)}`);
   }
-  lines.push('', `Verdict: ${plainText(result.verdict.toUpperCase(), LABEL_MAX)}  (dataset score ${formatNumber(result.score)}, drift index ${formatNumber(result.driftIndex)})`);
+  if (result.incidents.length) {
+    lines.push('', 'Data-quality findings (DQ):');
+    for (const i of result.incidents) lines.push(`  ${plainText(i.kind, LABEL_MAX)}: ${plainText(i.detail, SENTENCE_MAX)}`);
+  }
+  lines.push('', actionLine(result));
+  lines.push(`Distribution verdict: ${plainText(result.verdict, LABEL_MAX)}  (dataset score ${formatNumber(result.score)}, drift index ${formatNumber(result.driftIndex)})`);
   lines.push(`Rule: ${plainText(result.rule.description, SENTENCE_MAX)}`);
   lines.push(plainText(result.summary, SENTENCE_MAX));
   return lines.join('\n');

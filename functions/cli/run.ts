@@ -48,7 +48,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 export const DEBUG_ENV = 'DRIFTGATE_DEBUG' as const;
 
 /**
- * Run one CLI invocation and return its exit code (0 ok, 1 drift with --fail-on-drift, 2 bad usage/input, 3 internal).
+ * Run one CLI invocation and return its exit code (0 ok, 1 drift or data-quality with --fail-on-drift, 2 bad usage/input, 3 internal).
  *
  * @example
  * process.exitCode = await runCli(process.argv.slice(2), processIo());
@@ -125,7 +125,8 @@ async function check(args: CheckArgs, io: CliIo): Promise<ExitCode> {
       await writeFile(args.html, await renderHtml(cliReportInput(result, io.now())));
     }
     io.stdout(args.json ? `${terminalJson(result)}\n` : `${renderDriftText(result)}\n${args.html ? `\nReport: ${showInvisible(args.html)}\n` : ''}`);
-    return args.failOnDrift && result.drift ? EXIT.drift : EXIT.ok;
+    // A broken pipeline fails the gate as drift does: neither batch should pass unattended.
+    return args.failOnDrift && (result.action === 'drift' || result.action === 'data-quality') ? EXIT.drift : EXIT.ok;
   } finally {
     progress.done();
   }

@@ -10,7 +10,7 @@ import { awsTestClientConfig, repoRoot, startMoto, venvPython, type MotoServer }
 
 /**
  * The real CLI, spawned as a user runs it (`node bin/driftgate.js …`, through the tsx shim), on Parquet/Arrow
- * files written by pyarrow (test/bin/make-batches.py). Each spawn costs ~1 s of start-up: 14 spawns in all.
+ * files written by pyarrow (test/bin/make-batches.py) or apache-arrow. Each spawn costs ~1 s of start-up: 19 spawns in all.
  */
 
 const run = promisify(execFile);
@@ -179,7 +179,8 @@ describe('Function: driftgate check', () => {
     // The config's kind override reaches both signatures: integer counts compared as categories.
     expect(rows.find((r) => r.startsWith('items'))).toMatch(/^items\s+categorical\s/);
     expect(outcome.stdout).toMatch(/Current: 8000 rows/);
-    expect(outcome.stdout).toMatch(/Verdict: DRIFT/);
+    expect(outcome.stdout).toMatch(/^Action: DRIFT — /m);
+    expect(outcome.stdout).toMatch(/^Distribution verdict: drift /m);
   });
 
   it.each([
@@ -219,6 +220,72 @@ describe('Function: driftgate check', () => {
     expect(outcome.stdout).toBe('');
     expect(outcome.stderr).toContain("unknown option '--colour'");
     expect(outcome.stderr).toContain('Usage: driftgate check');
+  });
+});
+
+describe('Function: driftgate check (action classes)', () => {
+  // The four cases of the issue: each used to print NO-DRIFT and exit 0 with --fail-on-drift.
+  const ROWS = 2000;
+  const CITIES = ['paris', 'lyon', 'nice', 'lille'];
+
+  async function batch(file: string, seed: number, change: { amount?: number; nullWait?: number; unseenCity?: number; dropItems?: boolean } = {}): Promise<string> {
+    const { tableFromArrays, tableToIPC } = await import('apache-arrow');
+    const { seeded } = await import('../core/drift/random.js');
+    const random = seeded(seed);
+    const amount = random.normals(ROWS, 50 + (change.amount ?? 0), 10);
+    const wait = Array.from({ length: ROWS }, (_, i) => (i / ROWS < (change.nullWait ?? 0) ? null : random.uniform() * 10));
+    const city = random.choices(CITIES, [4, 3, 2, 1], ROWS).map((c, i) => (i / ROWS >= 1 - (change.unseenCity ?? 0) ? 'marseille' : c));
+    const items = Int32Array.from(random.choices([1, 2, 3, 4, 5, 6, 7], [5, 15, 20, 20, 18, 12, 10], ROWS));
+    const columns: Record<string, Float64Array | Int32Array | (number | null)[] | string[]> = { amount: Float64Array.from(amount), wait, city, items };
+    if (change.dropItems) delete columns.items;
+    await writeFile(at(file), tableToIPC(tableFromArrays(columns), 'file'));
+    return at(file);
+  }
+
+  async function checked(file: string): Promise<{ outcome: Outcome; result: { action: string; actionReason: string; drift: boolean; incidents: { kind: string; feature?: string }[] } }> {
+    const outcome = await cli(['check', '--reference', at('dq-ref.arrow'), '--json', '--fail-on-drift', file]);
+    return { outcome, result: JSON.parse(outcome.stdout) as never };
+  }
+
+  beforeAll(async () => {
+    await batch('dq-ref.arrow', 1);
+  });
+
+  it.each([
+    ['one feature shifted 0.5σ', { amount: 5 }, 'drift', /^Drift: 'amount' moved 0\.\d\d σ/, []],
+    ['a column going from 0% to 30% nulls', { nullWait: 0.3 }, 'data-quality', /^Data quality: 'wait' null share rose from 0% to 30%/, [['null-surge', 'wait']]],
+    ['a 20% share of a never-seen category', { unseenCity: 0.2 }, 'drift', /^Drift: 20% of 'city' values are categories the reference never saw/, []],
+  ] as const)('exits 1 with --fail-on-drift for %s, with the action and its reason at the top of the JSON', async (_case, change, action, reason, incidents) => {
+    // Prepare
+    const file = await batch(`dq-${action}-${Object.keys(change)[0]}.arrow`, 2, change);
+
+    // Act
+    const { outcome, result } = await checked(file);
+
+    // Assess
+    expect(outcome.stderr).toBe('');
+    expect(outcome.code).toBe(1);
+    expect(result.action).toBe(action);
+    expect(result.drift).toBe(action === 'drift');
+    expect(result.actionReason).toMatch(reason);
+    expect(result.incidents.map((i) => [i.kind, i.feature])).toEqual(incidents);
+  });
+
+  it('exits 1 with --fail-on-drift for a missing column and prints the action line instead of a no-drift verdict', async () => {
+    // Prepare
+    const file = await batch('dq-missing.arrow', 3, { dropItems: true });
+
+    // Act
+    const table = await cli(['check', '--reference', at('dq-ref.arrow'), '--fail-on-drift', file]);
+    const { outcome, result } = await checked(file);
+
+    // Assess
+    expect(table.code).toBe(1);
+    expect(table.stdout).toContain("\nAction: DATA-QUALITY — column 'items' is missing from the current batch; fix the pipeline before retraining.\n");
+    expect(table.stdout).toMatch(/^Distribution verdict: no-drift /m);
+    expect(table.stdout).not.toContain('Verdict: NO-DRIFT');
+    expect(outcome.code).toBe(1);
+    expect(result).toMatchObject({ action: 'data-quality', drift: false, incidents: [{ kind: 'missing-column', feature: 'items' }] });
   });
 });
 

@@ -1,23 +1,22 @@
 import type { LogicalType } from '../columns.js';
 import { ConfigError } from '../errors.js';
-import { formatShare } from '../format.js';
 import { parseWith } from '../schema-parse.js';
 import type { ColumnSignature, DatasetSignature } from '../signature/types.js';
 import { explainDataset } from './explain.js';
 import { finiteScore } from './finite.js';
-import { FEATURE_RULE, MIN_VALUES, finiteRange, judgeCategorical, judgeNumeric } from './judge-feature.js';
-import { NULL_SHARE_RULE, applyNullShareRule } from './null-share.js';
+import { actionRuleSentence, decideAction } from './action.js';
+import { DATA_QUALITY_RULE, columnIncidents, orderIncidents, rowCollapseIncident, schemaIncidents } from './incidents.js';
+import { FEATURE_RULE, MIN_VALUES, finiteRange, judgeCategorical, judgeNumeric, type Judged } from './judge-feature.js';
 import { compareOptionsSchema, type CompareOptions, type CompareOptionsInput } from './options.js';
 import { rankFeatures } from './rank.js';
 import { driftTests, type FeatureKind } from './registry.js';
 import { SELECTION_RULE, assertTestApplies } from './select-test.js';
 import { addRoleChange, fieldChanges } from './schema-changes.js';
-import type { DriftResult, FeatureDrift, SchemaChanges, TimeRange } from './types.js';
-import { plainQuote } from '../text/plain.js';
+import type { DriftResult, FeatureDrift, Incident, SchemaChanges, TimeRange } from './types.js';
 
 /**
- * Compare a current signature with a reference signature: per-feature tests, schema and data-quality
- * changes, the dataset verdict and the sentences that explain it.
+ * Compare a current signature with a reference signature: per-feature tests, schema changes, data-quality
+ * incidents, the action (action.ts), the dataset verdict and the sentences that explain them.
  *
  * The per-feature rule (why there are no false alarms from sample size): a feature drifts when BOTH
  * - the effect is material: its distance score (Wasserstein in reference σ, Jensen–Shannon, PSI) reaches
@@ -28,9 +27,10 @@ import { plainQuote } from '../text/plain.js';
  * Numeric columns far from 0 with a small spread (epoch timestamps, years) fit in a few sketch buckets;
  * for them the gate is a test of means on the exact moments instead of KS (see `sketchResolves`).
  * When a user picks a p-value test (ks, chi2), the p-value alone decides. Fewer than MIN_VALUES non-null
- * values (current or reference) make a feature `insufficient-data`, never drift by distribution; but the
- * data-quality rule (NULL_SHARE_RULE) still applies: a null share that rises by ≥ 0.2 absolute and
- * significantly, an all-null column, or a missing column counts as drifted (test `null-share`).
+ * values (current or reference) make a feature `insufficient-data`, never drift by distribution.
+ * Data-quality findings (incidents.ts: a missing or retyped column, a null surge, an all-null column, an
+ * out-of-range jump, a row collapse) never count as drift: the feature keeps its own test result, the
+ * finding is an incident and makes the action `data-quality`.
  * Every score, metric and the drift index is finite (see finite.ts), so results survive JSON.
  */
 
@@ -67,10 +67,9 @@ function checkTests(options: CompareOptions, reference: DatasetSignature): void 
   if (problems.length > 0) throw new ConfigError('compare options', problems.join('; '));
 }
 
-function ruleSentence(options: CompareOptions): string {
-  const keys = options.datasetRule.keyFeatures;
-  const key = keys.length > 0 ? ` or a key feature (${keys.map((k) => plainQuote(k)).join(', ')}) drifts` : '';
-  return `drift when ≥ ${formatShare(options.datasetRule.share)} of the judged features drift${key}.`;
+/** A feature with data-quality incidents: its own test result kept, the incidents said first in its sentence. */
+function withIncidents(feature: FeatureDrift, incidents: readonly Incident[]): FeatureDrift {
+  return { ...feature, explanation: `Data quality: ${incidents.map((i) => i.detail).join(' ')} ${feature.explanation}` };
 }
 
 /**
@@ -78,7 +77,7 @@ function ruleSentence(options: CompareOptions): string {
  * `schema`); throws ConfigError only for invalid options (an unknown test, a test for the wrong kind).
  * @example
  * const result = compare(reference, current, { datasetRule: { share: 0.3, keyFeatures: ['fare'] } });
- * if (result.drift) console.log(result.summary);
+ * if (result.action !== 'none') console.log(result.actionReason);
  */
 export function compare(reference: DatasetSignature, current: DatasetSignature, options: CompareOptionsInput = {}): DriftResult {
   const opts = parseWith(compareOptionsSchema, options, 'compare options');
@@ -89,8 +88,10 @@ export function compare(reference: DatasetSignature, current: DatasetSignature, 
   const curFields = new Map(current.schema.filter((f) => wanted(f.name)).map((f) => [f.name, f] as const));
   const { missing, added, retyped } = fieldChanges(refFields, curFields);
 
-  const judged: FeatureDrift[] = [];
+  const judged: Judged<FeatureDrift>[] = [];
   const time: TimeRange[] = [];
+  const found: Incident[] = [];
+  const tested: { reference: ColumnSignature; current: ColumnSignature }[] = [];
   for (const [name, field] of refFields) {
     const curField = curFields.get(name);
     if (curField === undefined) continue;
@@ -106,41 +107,48 @@ export function compare(reference: DatasetSignature, current: DatasetSignature, 
       refCol.kind === 'time' ||
       curCol.kind === 'time' ||
       (!opts.testTimeColumns && (TIME_TYPES.includes(field.type) || TIME_TYPES.includes(curField.type)));
+    let one: Judged<FeatureDrift> | undefined;
     if (timeAxis) time.push({ name, reference: rangeOf(refCol), current: rangeOf(curCol) });
-    else if (refCol.kind === 'numeric' && curCol.kind === 'numeric') judged.push(applyNullShareRule(judgeNumeric(name, refCol, curCol, opts), refCol, curCol));
-    else if (refCol.kind === 'categorical' && curCol.kind === 'categorical') {
-      judged.push(applyNullShareRule(judgeCategorical(name, refCol, curCol, opts), refCol, curCol));
-    } else addRoleChange(retyped, name, fields, { reference: refCol, current: curCol });
+    else if (refCol.kind === 'numeric' && curCol.kind === 'numeric') one = judgeNumeric(name, refCol, curCol, opts);
+    else if (refCol.kind === 'categorical' && curCol.kind === 'categorical') one = judgeCategorical(name, refCol, curCol, opts);
+    else addRoleChange(retyped, name, fields, { reference: refCol, current: curCol });
+    if (one === undefined) continue;
+    tested.push({ reference: refCol, current: curCol });
+    const incidents = columnIncidents(name, refCol, curCol);
+    found.push(...incidents);
+    judged.push(incidents.length === 0 ? one : { ...one, feature: withIncidents(one.feature, incidents) });
   }
 
-  const features = rankFeatures(judged);
-  const tested = features.filter((f) => f.status === 'ok');
-  const drifted = tested.filter((f) => f.drift);
-  // A missing feature counts as judged and drifted (data-quality rule), a missing key feature decides alone.
-  const judgedCount = tested.length + missing.length;
-  const share = judgedCount > 0 ? (drifted.length + missing.length) / judgedCount : 0;
-  const keys = opts.datasetRule.keyFeatures;
-  const keyDrifted = drifted.some((f) => keys.includes(f.name)) || missing.some((n) => keys.includes(n));
-  const verdict: DriftResult['verdict'] =
-    judgedCount === 0 ? 'insufficient-data' : share >= opts.datasetRule.share || keyDrifted ? 'drift' : 'no-drift';
-  const distanceSeverities = [...tested.filter((f) => f.scoreKind === 'distance').map((f) => f.severity), ...(missing.length > 0 ? [1] : [])];
-  const driftIndex = finiteScore(distanceSeverities.length > 0 ? Math.max(...distanceSeverities) : 0, 'distance');
   const schema: SchemaChanges = { missing, added, retyped };
-  const sentence = ruleSentence(opts);
+  const rowCount = { reference: reference.rowCount, current: current.rowCount };
+  const collapse = rowCollapseIncident(rowCount, tested);
+  // A collapse explains every empty column at once: its per-column all-null findings would only repeat it.
+  const incidents = orderIncidents([...schemaIncidents(schema), ...(collapse === null ? found : [collapse, ...found.filter((i) => i.kind !== 'all-null')])]);
+  const decision = decideAction({ features: judged.map((j) => j.evidence), incidents, datasetRule: opts.datasetRule });
+  const features = rankFeatures(judged.map((j) => j.feature));
+  const judgedFeatures = features.filter((f) => f.status === 'ok');
+  const verdict: DriftResult['verdict'] =
+    decision.action === 'drift' ? 'drift' : judgedFeatures.length === 0 && incidents.length === 0 ? 'insufficient-data' : 'no-drift';
+  const distanceSeverities = judgedFeatures.filter((f) => f.scoreKind === 'distance').map((f) => f.severity);
+  const driftIndex = finiteScore(distanceSeverities.length > 0 ? Math.max(...distanceSeverities) : 0, 'distance');
+  const sentence = actionRuleSentence(opts.datasetRule, DATA_QUALITY_RULE);
   return {
     schemaVersion: 1,
-    drift: verdict === 'drift',
+    drift: decision.action === 'drift',
     verdict,
+    action: decision.action,
+    actionReason: decision.reason,
+    incidents,
     rule: {
-      kind: 'share-or-key-feature',
-      description: `Dataset: ${sentence} Feature: ${FEATURE_RULE}; ${NULL_SHARE_RULE}. Tests by default: ${SELECTION_RULE}.`,
+      kind: 'action-classes',
+      description: `Action: ${sentence} Feature: ${FEATURE_RULE}. Tests by default: ${SELECTION_RULE}.`,
     },
     features,
     schema,
     time,
-    rowCount: { reference: reference.rowCount, current: current.rowCount },
-    summary: explainDataset({ verdict, features, schema, ruleSentence: sentence, minimum: MIN_VALUES }),
-    score: share,
+    rowCount,
+    summary: explainDataset({ action: decision.action, features, schema, incidents, ruleSentence: sentence, minimum: MIN_VALUES }),
+    score: decision.share,
     driftIndex,
   };
 }

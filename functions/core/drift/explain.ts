@@ -1,6 +1,6 @@
 import { formatShare } from '../format.js';
 import { plainQuote, plainText } from '../text/plain.js';
-import type { CategoricalFeatureDrift, FeatureDrift, NumericFeatureDrift, SchemaChanges } from './types.js';
+import type { CategoricalFeatureDrift, DriftAction, FeatureDrift, Incident, NumericFeatureDrift, SchemaChanges } from './types.js';
 import { driftTests, SIGNIFICANCE_LEVEL } from './registry.js';
 
 /**
@@ -145,36 +145,37 @@ function list(names: readonly string[]): string {
   return names.map(quoted).join(', ');
 }
 
-/** The dataset summary: how many features drifted and which, the rule, and what else changed. */
+/** Incident sentences listed in the summary before "and N more" (the result lists them all). */
+const SUMMARY_INCIDENTS = 5;
+
+/** The dataset summary: the data-quality findings, how many features drifted and which, the action and its rule, what else changed. */
 export function explainDataset(input: {
-  verdict: 'drift' | 'no-drift' | 'insufficient-data';
+  action: DriftAction;
   features: readonly FeatureDrift[];
   schema: SchemaChanges;
+  incidents: readonly Incident[];
   ruleSentence: string;
   minimum: number;
 }): string {
-  const { features, schema } = input;
+  const { features, schema, incidents } = input;
   const tested = features.filter((f) => f.status === 'ok');
   const drifted = tested.filter((f) => f.drift);
   const insufficient = features.filter((f) => f.status === 'insufficient-data');
   const parts: string[] = [];
-  if (input.verdict === 'insufficient-data') {
-    parts.push(
-      features.length === 0
-        ? 'No features to compare.'
-        : `Not enough data: every feature has fewer than ${input.minimum} values to compare.`,
-    );
-  } else if (drifted.length > 0 || schema.missing.length > 0) {
-    // Missing features count as drifted (data-quality rule), so they are counted and named here too.
-    const names = [...drifted.map((f) => f.name), ...schema.missing.map((n) => `${n}`)];
-    const missingNote = schema.missing.length > 0 ? ` (missing: ${list(schema.missing)})` : '';
-    parts.push(`${names.length} of ${tested.length + schema.missing.length} features drifted: ${list(names)}${missingNote}.`);
+  if (incidents.length > 0) {
+    const more = incidents.length > SUMMARY_INCIDENTS ? ` And ${incidents.length - SUMMARY_INCIDENTS} more.` : '';
+    parts.push(`Data quality (${incidents.length} finding${incidents.length === 1 ? '' : 's'}): ${incidents.slice(0, SUMMARY_INCIDENTS).map((i) => i.detail).join(' ')}${more}`);
+  }
+  if (tested.length === 0) {
+    parts.push(features.length === 0 ? 'No features to compare.' : `Not enough data: every feature has fewer than ${input.minimum} values to compare.`);
+  } else if (drifted.length > 0) {
+    parts.push(`${drifted.length} of ${tested.length} features drifted: ${list(drifted.map((f) => f.name))}.`);
   } else {
     const top = tested[0];
     parts.push(`No feature drifted (0 of ${tested.length}${top ? `; closest: ${quoted(top.name)}, ${testClause(top)}` : ''}).`);
   }
-  parts.push(`Verdict: ${input.verdict}. Rule: ${input.ruleSentence}`);
-  if (insufficient.length > 0 && input.verdict !== 'insufficient-data') {
+  parts.push(`Action: ${input.action}. Rule: ${input.ruleSentence}`);
+  if (insufficient.length > 0 && tested.length > 0) {
     parts.push(`Not judged (too few values): ${list(insufficient.map((f) => f.name))}.`);
   }
   const schemaParts: string[] = [];

@@ -1,13 +1,24 @@
 /**
  * Drift between a reference signature and a current signature (pure core): the registry of tests, the
- * per-feature test selection, the raw statistics, and `compare`, which turns two signatures into a
- * DriftResult with its verdict and explanation.
+ * per-feature test selection, the raw statistics, the data-quality incidents, the action classes, and
+ * `compare`, which turns two signatures into a DriftResult with its action, verdict and explanation.
  */
 export * from './types.js';
 export * from './options.js';
 export { compare } from './compare.js';
 export { MIN_VALUES, FEATURE_RULE, PLOT_CATEGORIES } from './judge-feature.js';
-export { NULL_SHARE_RISE, NULL_SHARE_RULE, twoProportionPValue } from './null-share.js';
+export { NULL_SHARE_RISE, NULL_SHARE_RULE, nullShareIncident, twoProportionPValue } from './null-share.js';
+export { decideAction, actionRuleSentence, ACTION_LABEL, MATERIAL_WASSERSTEIN_SD, MATERIAL_JS_DISTANCE, MATERIAL_UNSEEN_SHARE } from './action.js';
+export type { ActionFeature, ActionDecision, ActionTrigger } from './action.js';
+export {
+  DATA_QUALITY_RULE,
+  OUT_OF_RANGE_JUMP_SHARE,
+  columnIncidents,
+  orderIncidents,
+  outOfRangeIncident,
+  rowCollapseIncident,
+  schemaIncidents,
+} from './incidents.js';
 export { rankFeatures, byDriftThenSeverity } from './rank.js';
 export { jsonNumberSchema, encodeNumber, NON_FINITE_TOKENS } from './json-number.js';
 export type { DeepReadonly } from './json-number.js';

@@ -7,7 +7,8 @@ import { OTHER_LABEL, categoryTable, chiSquareFromSignatures, nonNullCount } fro
 import { jensenShannon, psi } from './distances.js';
 import { explainCategorical, explainInsufficient, explainNumeric } from './explain.js';
 import { clampFinite, finiteScore } from './finite.js';
-import { nullShare } from './null-share.js';
+import type { ActionFeature } from './action.js';
+import { nullShare, twoProportionPValue } from './null-share.js';
 import { binsOf, ksFromSketches, meanShiftPValue, outOfRangeShare, quantilesOf, sketchResolves, wassersteinNorm } from './numeric.js';
 import type { CompareOptions } from './options.js';
 import { driftTests, SIGNIFICANCE_LEVEL, significanceTestByKind, type FeatureKind, type TestedColumn } from './registry.js';
@@ -94,13 +95,24 @@ export function finiteRange(min: number | null, max: number | null): [number | n
   return [min === null ? null : clampFinite(min), max === null ? null : clampFinite(max)];
 }
 
-/** Judge a numeric feature (the data-quality rule is applied after, by compare). */
+/** A judged feature and what the action rule reads of it (action.ts), including the gate's p-value, which the result does not store. */
+export interface Judged<F> {
+  readonly feature: F;
+  readonly evidence: ActionFeature;
+}
+
+/** The fields of a judged feature the action rule reads as they are. */
+function evidenceOf(f: NumericFeatureDrift | CategoricalFeatureDrift): Pick<ActionFeature, 'name' | 'kind' | 'status' | 'drift' | 'severity'> {
+  return { name: f.name, kind: f.kind, status: f.status, drift: f.drift, severity: f.severity };
+}
+
+/** Judge a numeric feature (data-quality incidents are found after, by compare). */
 export function judgeNumeric(
   name: string,
   reference: NumericColumnSignature,
   current: NumericColumnSignature,
   options: CompareOptions,
-): NumericFeatureDrift {
+): Judged<NumericFeatureDrift> {
   const selection = selectTest(reference, options.overrides[name], options.defaults.numeric, name);
   const ks = ksFromSketches(reference.sketch, current.sketch);
   const bins = binsOf(reference, current);
@@ -130,21 +142,22 @@ export function judgeNumeric(
     bins: { edges: bins.edges.map(clampFinite), reference: share(bins.reference), current: share(bins.current) },
     mean: { reference: clampFinite(reference.mean), current: clampFinite(current.mean) },
   };
+  const significance = { pValue: significanceP, label: resolved ? 'KS' : 'means (Welch)' };
   const explanation =
-    (insufficient
-      ? explainInsufficient(name, current.finite, reference.finite, MIN_VALUES)
-      : explainNumeric(base, { pValue: significanceP, label: resolved ? 'KS' : 'means (Welch)' }, resolved)) +
+    (insufficient ? explainInsufficient(name, current.finite, reference.finite, MIN_VALUES) : explainNumeric(base, significance, resolved)) +
     kindNote(name, 'numeric', options);
-  return { ...base, explanation };
+  const feature: NumericFeatureDrift = { ...base, explanation };
+  return { feature, evidence: { ...evidenceOf(feature), effect: metrics.wassersteinNorm, significance, unseen: { share: 0, pValue: 1 } } };
 }
 
-/** Judge a categorical feature (the data-quality rule is applied after, by compare). */
+
+/** Judge a categorical feature (data-quality incidents are found after, by compare). */
 export function judgeCategorical(
   name: string,
   reference: CategoricalColumnSignature,
   current: CategoricalColumnSignature,
   options: CompareOptions,
-): CategoricalFeatureDrift {
+): Judged<CategoricalFeatureDrift> {
   const selection = selectTest(reference, options.overrides[name], options.defaults.categorical, name);
   const table = categoryTable(reference, current);
   const nRef = nonNullCount(reference);
@@ -177,10 +190,12 @@ export function judgeCategorical(
     metrics,
     categories,
   };
+  const significance = { pValue: significanceP, label: 'chi²' };
   const explanation =
-    (insufficient
-      ? explainInsufficient(name, nCur, nRef, MIN_VALUES)
-      : explainCategorical(base, table.unseen, { pValue: significanceP, label: 'chi²' })) +
+    (insufficient ? explainInsufficient(name, nCur, nRef, MIN_VALUES) : explainCategorical(base, table.unseen, significance)) +
     kindNote(name, 'categorical', options);
-  return { ...base, explanation };
+  const feature: CategoricalFeatureDrift = { ...base, explanation };
+  // Against the reference's 0 in the same categories: how sure it is that new categories carry this share.
+  const unseen = { share: metrics.unseenShare, pValue: twoProportionPValue(0, nRef, unseenCount, nCur) };
+  return { feature, evidence: { ...evidenceOf(feature), effect: metrics.jsDistance, significance, unseen } };
 }

@@ -1,23 +1,26 @@
 /**
- * The data-quality rule: a feature whose nulls rise sharply, or that becomes all-null, counts as drifted
- * whatever its distribution test says (test `null-share`).
+ * The null-share data-quality rule: a feature whose nulls rise sharply, or that becomes all-null, is a
+ * data-quality incident (a broken pipeline), not drift; the feature keeps its own distribution result.
  */
 import { formatShare } from '../format.js';
 import type { ColumnSignature } from '../signature/types.js';
+import { formatPValue } from './explain.js';
 import { finiteScore } from './finite.js';
 import { SIGNIFICANCE_LEVEL } from './registry.js';
 import { normalTwoSidedP } from './special.js';
-import type { FeatureDrift } from './types.js';
+import type { Incident } from './types.js';
 import { plainQuote } from '../text/plain.js';
 
-/** Absolute rise of the null share at which a feature counts as drifted by the data-quality rule. */
+/** Absolute rise of the null share that makes a data-quality incident (with significance). */
 export const NULL_SHARE_RISE = 0.2;
 
-/** The data-quality rule, as stated in every result. */
+/** Longest name quoted in an incident sentence (as in explain.ts). */
+const NAME_MAX = 80;
+
+/** The null-share rule, as stated in every result. */
 export const NULL_SHARE_RULE =
-  `a feature also drifts (test 'null-share') when its null share rises by ≥ ${NULL_SHARE_RISE} absolute and ` +
-  `significantly (two-proportion z-test p < ${SIGNIFICANCE_LEVEL}), when it becomes all-null, or when it goes missing ` +
-  `(a missing key feature makes the dataset drift)`;
+  `a column's null share rising by ≥ ${NULL_SHARE_RISE} absolute and significantly (two-proportion z-test ` +
+  `p < ${SIGNIFICANCE_LEVEL}) is a null surge, a column that becomes entirely null is all-null`;
 
 /** Share of a column's rows that are null (0 for an empty column). */
 export function nullShare(column: { readonly count: number; readonly nulls: number }): number {
@@ -35,30 +38,22 @@ export function twoProportionPValue(x1: number, n1: number, x2: number, n2: numb
 }
 
 /**
- * Apply the data-quality rule to a judged feature: a null share that rose by ≥ NULL_SHARE_RISE and
- * significantly, or a column that became all-null, makes the feature drifted with test `null-share`
- * (score = the rise, threshold = NULL_SHARE_RISE, severity ≥ 1); otherwise the feature is returned unchanged.
+ * The null-share incident of a column, or null: `all-null` when every current row is null and the reference
+ * had values; `null-surge` when the null share rose by ≥ NULL_SHARE_RISE and significantly.
+ * @example nullShareIncident('amount', reference.columns.amount, current.columns.amount)?.detail
  */
-export function applyNullShareRule(feature: FeatureDrift, reference: ColumnSignature, current: ColumnSignature): FeatureDrift {
+export function nullShareIncident(name: string, reference: ColumnSignature, current: ColumnSignature): Incident | null {
   const before = nullShare(reference);
   const after = nullShare(current);
-  const rise = after - before;
-  const allNull = current.count > 0 && current.nulls === current.count && reference.nulls < reference.count;
-  const significant = twoProportionPValue(reference.nulls, reference.count, current.nulls, current.count) < SIGNIFICANCE_LEVEL;
-  if (!allNull && !(rise >= NULL_SHARE_RISE && significant)) return feature;
-  const why = allNull
-    ? `${plainQuote(feature.name)} is now entirely null (was ${formatShare(before)} null).`
-    : `${plainQuote(feature.name)} null share rose from ${formatShare(before)} to ${formatShare(after)} (≥ ${NULL_SHARE_RISE} absolute, two-proportion z-test p < ${SIGNIFICANCE_LEVEL}).`;
+  const feature = plainQuote(name, NAME_MAX);
+  if (current.count > 0 && current.nulls === current.count && reference.nulls < reference.count) {
+    return { kind: 'all-null', feature: name, detail: `${feature} is entirely null in the current batch (was ${formatShare(before)} null).` };
+  }
+  const p = twoProportionPValue(reference.nulls, reference.count, current.nulls, current.count);
+  if (after - before < NULL_SHARE_RISE || !(p < SIGNIFICANCE_LEVEL)) return null;
   return {
-    ...feature,
-    drift: true,
-    status: 'ok',
-    test: 'null-share',
-    score: rise,
-    threshold: NULL_SHARE_RISE,
-    thresholdSource: 'default',
-    scoreKind: 'distance',
-    severity: Math.max(1, rise / NULL_SHARE_RISE, feature.severity),
-    explanation: `${why} Data quality: counted as drift. ${feature.explanation}`,
+    kind: 'null-surge',
+    feature: name,
+    detail: `${feature} null share rose from ${formatShare(before)} to ${formatShare(after)} (two-proportion z-test ${formatPValue(p)}).`,
   };
 }

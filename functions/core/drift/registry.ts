@@ -125,7 +125,7 @@ export function isDriftTestName(name: string): name is DriftTestName {
   return Object.hasOwn(DRIFT_TESTS, name);
 }
 
-/** The registry looked up by any string (a result's `test` may also be e.g. "null-share"); same entries as DRIFT_TESTS. */
+/** The registry looked up by any string (a stored result may name a test this version does not know, e.g. the former "null-share"); same entries as DRIFT_TESTS. */
 export const driftTests: Readonly<Record<string, DriftTest>> = DRIFT_TESTS;
 
 /**

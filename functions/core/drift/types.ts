@@ -11,9 +11,31 @@ const nullableNum = num.nullable();
 const rangeSchema = z.tuple([nullableNum, nullableNum]);
 const beforeAfter = z.object({ reference: num, current: num });
 
-/** The dataset verdict. */
+/** The dataset verdict: 'drift' exactly when the action is 'drift'. */
 export const driftVerdictSchema = z.enum(['drift', 'no-drift', 'insufficient-data']);
 export type DriftVerdict = z.output<typeof driftVerdictSchema>;
+
+/**
+ * What a check asks people to do (action.ts `decideAction`): `data-quality` — fix the pipeline, do not
+ * retrain on this batch; `drift` — retraining advised; `watch` — something moved, not enough to retrain;
+ * `none` — nothing to do.
+ */
+export const driftActionSchema = z.enum(['none', 'watch', 'drift', 'data-quality']);
+export type DriftAction = z.output<typeof driftActionSchema>;
+
+/** The kinds of data-quality finding (incidents.ts says when each is raised). */
+export const incidentKindSchema = z.enum(['missing-column', 'retyped-column', 'null-surge', 'all-null', 'out-of-range-jump', 'row-collapse']);
+export type IncidentKind = z.output<typeof incidentKindSchema>;
+
+/** One data-quality finding: a broken pipeline rather than a changed world. */
+export const incidentSchema = z.object({
+  kind: incidentKindSchema,
+  /** The column it concerns; absent for a batch-wide finding (row-collapse). */
+  feature: z.string().optional(),
+  /** One plain sentence with the figures, names quoted by the plain-text rule. */
+  detail: z.string(),
+});
+export type Incident = DeepReadonly<z.output<typeof incidentSchema>>;
 
 /** Where a feature's threshold came from. */
 export const thresholdSourceSchema = z.enum(['feature', 'model', 'default']);
@@ -44,7 +66,7 @@ const featureDriftBase = {
   drift: z.boolean(),
   /** `ok`, or `insufficient-data` when the current sample is too small to judge (never drift then). */
   status: z.enum(['ok', 'insufficient-data']),
-  /** Name of the registry test that decided (e.g. "wasserstein", "jensenshannon", "null-share"). */
+  /** Name of the registry test that decided (e.g. "wasserstein", "jensenshannon"; results stored before action classes may say "null-share"). */
   test: z.string(),
   score: num,
   threshold: num,
@@ -100,28 +122,46 @@ export type SchemaChanges = DeepReadonly<z.output<typeof schemaChangesSchema>>;
 export const timeRangeSchema = z.object({ name: z.string(), reference: rangeSchema, current: rangeSchema });
 export type TimeRange = DeepReadonly<z.output<typeof timeRangeSchema>>;
 
-export const driftResultSchema = z.object({
-  schemaVersion: z.literal(1),
-  drift: z.boolean(),
-  verdict: driftVerdictSchema,
-  /** The dataset rule applied and the sentence that explains the verdict. */
-  rule: z.object({ kind: z.string(), description: z.string() }),
-  /** Ranked by `rankFeatures` (drift first, then severity descending, then name). */
-  features: z.array(featureDriftSchema),
-  schema: schemaChangesSchema,
-  /** Time-axis columns: their range, not tested. */
-  time: z.array(timeRangeSchema),
-  rowCount: beforeAfter,
-  /** Plain-language summary of what moved and by how much. */
-  summary: z.string(),
-  /** Dataset-level drift score in [0, 1] (share of features drifted, weighted as the rule says), for the cadence. */
-  score: num,
-  /**
-   * Continuous drift index for the cadence: the largest severity over tested features whose test is a
-   * distance (1 = at the threshold). The cadence forecasts when it crosses 1.
-   * Each feature's severity is capped by its significance, min(score / threshold, ln p / ln 0.05), so it
-   * reaches 1 exactly when the feature drifts and sampling noise in a small batch cannot push it past 1.
-   */
-  driftIndex: num,
-});
+export const driftResultSchema = z
+  .object({
+    /** Stored inside a versioned document (report JSON 3 added `action`, `actionReason`, `incidents`; report-json.ts upgrades older ones). */
+    schemaVersion: z.literal(1),
+    /** True exactly when `action` is 'drift' (kept for consumers that read only this). */
+    drift: z.boolean(),
+    verdict: driftVerdictSchema,
+    /** What to do about this batch; data-quality wins over drift (see action.ts). */
+    action: driftActionSchema,
+    /** One plain sentence naming the top reason for the action. */
+    actionReason: z.string(),
+    /** Data-quality findings, most serious first; the action is 'data-quality' exactly when there is one. */
+    incidents: z.array(incidentSchema),
+    /** The rule applied (kind) and its sentence: the action classes, the dataset rule, the per-feature rule. */
+    rule: z.object({ kind: z.string(), description: z.string() }),
+    /** Ranked by `rankFeatures` (drift first, then severity descending, then name). */
+    features: z.array(featureDriftSchema),
+    schema: schemaChangesSchema,
+    /** Time-axis columns: their range, not tested. */
+    time: z.array(timeRangeSchema),
+    rowCount: beforeAfter,
+    /** Plain-language summary of what moved and by how much. */
+    summary: z.string(),
+    /** Dataset-level drift score in [0, 1] (share of features drifted, weighted as the rule says), for the cadence. */
+    score: num,
+    /**
+     * Continuous drift index for the cadence: the largest severity over tested features whose test is a
+     * distance (1 = at the threshold). The cadence forecasts when it crosses 1.
+     * Each feature's severity is capped by its significance, min(score / threshold, ln p / ln 0.05), so it
+     * reaches 1 exactly when the feature drifts and sampling noise in a small batch cannot push it past 1.
+     */
+    driftIndex: num,
+  })
+  .superRefine((r, ctx) => {
+    // The compatibility fields say the same as the action, and incidents come with (only) data-quality.
+    const isDrift = r.action === 'drift';
+    if (r.drift !== isDrift) ctx.addIssue({ code: 'custom', path: ['drift'], message: `drift must be ${isDrift} when action is '${r.action}'` });
+    if ((r.verdict === 'drift') !== isDrift) ctx.addIssue({ code: 'custom', path: ['verdict'], message: `verdict '${r.verdict}' does not match action '${r.action}'` });
+    if ((r.incidents.length > 0) !== (r.action === 'data-quality')) {
+      ctx.addIssue({ code: 'custom', path: ['incidents'], message: `action '${r.action}' with ${r.incidents.length} incidents: data-quality exactly when there is an incident` });
+    }
+  });
 export type DriftResult = DeepReadonly<z.output<typeof driftResultSchema>>;

@@ -5,6 +5,7 @@
 import { escapeHtml, safeHref } from './escape.js';
 import { formatInterval, formatUtcDateTime } from '../format.js';
 import { DECISION_CSP, renderPage } from './page.js';
+import { ACTION_BADGE } from './summary.js';
 import type { DecisionAction, DecisionPageInput, DecisionResultInput } from './types.js';
 
 const e = escapeHtml;
@@ -20,6 +21,7 @@ function evidenceBlock(input: DecisionPageInput): string {
   const items = ev.features.map((f) => `<li><strong>${e(f.name)}</strong>: ${e(f.move)}</li>`).join('');
   return (
     `<section class="card" id="evidence"><h2 style="margin-top:0">Evidence</h2>` +
+    (ev.action === undefined ? '' : `<p>Action: <span class="badge ${e(ev.action)}">${e(ACTION_BADGE[ev.action])}</span></p>`) +
     `<p>Verdict: <span class="badge ${e(ev.verdict)}">${e(ev.verdict.toUpperCase())}</span></p>` +
     `<p class="big">${e(ev.headline)}</p>` +
     (items === '' ? '' : `<ul>${items}</ul>`) +

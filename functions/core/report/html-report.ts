@@ -1,13 +1,13 @@
 /**
- * The drift report: one self-contained HTML page that explains a verdict.
+ * The drift report: one self-contained HTML page that states the action and why first, then explains it.
  */
 import { rankFeatures } from '../drift/rank.js';
 import { SIGNIFICANCE_LEVEL } from '../drift/registry.js';
-import type { CategoricalFeatureDrift, DriftResult, FeatureDrift, NumericFeatureDrift } from '../drift/types.js';
+import type { CategoricalFeatureDrift, DriftResult, FeatureDrift, Incident, NumericFeatureDrift } from '../drift/types.js';
 import { formatDelta, formatInterval, formatNumber, formatShare, formatUtcDateTime, formatUtcDateTimeMs, formatUtcDay, MISSING } from '../format.js';
 import { escapeHtml } from './escape.js';
 import { renderPage, REPORT_CSP } from './page.js';
-import { describeMove, headline, quantileLabels } from './summary.js';
+import { ACTION_BADGE, describeMove, headline, incidentFeatures, overview, quantileLabels } from './summary.js';
 import { categoryChart, histogramChart, historyChart } from './svg.js';
 import type { ReportInput } from './types.js';
 
@@ -19,6 +19,15 @@ const VERDICT_LABEL: Readonly<Record<DriftResult['verdict'], string>> = {
   'insufficient-data': 'INSUFFICIENT DATA',
 };
 
+const INCIDENT_LABEL: Readonly<Record<Incident['kind'], string>> = {
+  'missing-column': 'Missing column',
+  'retyped-column': 'Retyped column',
+  'null-surge': 'Null surge',
+  'all-null': 'All-null column',
+  'out-of-range-jump': 'Out-of-range jump',
+  'row-collapse': 'Row collapse',
+};
+
 const SOURCE_LABEL = { feature: 'feature override', model: 'model default', default: 'built-in default' } as const;
 
 function verdictSection(input: ReportInput): string {
@@ -28,9 +37,11 @@ function verdictSection(input: ReportInput): string {
   for (const f of r.features) sources.set(SOURCE_LABEL[f.thresholdSource], (sources.get(SOURCE_LABEL[f.thresholdSource]) ?? 0) + 1);
   const sourceText = [...sources.entries()].map(([s, n]) => `${n} from the ${s}`).join(', ');
   return (
-    `<section class="card verdict ${r.drift ? 'drift' : ''}" id="verdict" aria-labelledby="verdict-h">` +
-    `<h2 id="verdict-h" style="margin-top:0;border:0">Verdict: <span class="badge ${e(r.verdict)}">${VERDICT_LABEL[r.verdict]}</span></h2>` +
-    `<p class="big">${e(headline(r, input.proposal?.retrainBy))}</p>` +
+    `<section class="card verdict ${e(r.action)}" id="verdict" aria-labelledby="verdict-h">` +
+    `<h2 id="verdict-h" style="margin-top:0;border:0">Action: <span class="badge ${e(r.action)}">${ACTION_BADGE[r.action]}</span></h2>` +
+    `<p class="big" id="action-reason">${e(headline(r, input.proposal?.retrainBy))}</p>` +
+    `<p>${e(overview(r))} Distribution verdict: <span class="badge ${e(r.verdict)}">${VERDICT_LABEL[r.verdict]}</span></p>` +
+    incidentList(r) +
     `<p>${e(r.summary)}</p>` +
     `<p><strong>Why:</strong> rule <code>${e(r.rule.kind)}</code> — ${e(r.rule.description)}</p>` +
     `<p><strong>Thresholds:</strong> each feature is judged by its own test and threshold (${e(sourceText || 'none')}); ` +
@@ -44,6 +55,13 @@ function verdictSection(input: ReportInput): string {
   );
 }
 
+/** The data-quality findings, in the result's order (most serious first). */
+function incidentList(result: DriftResult): string {
+  if (result.incidents.length === 0) return '';
+  const items = result.incidents.map((i) => `<li data-incident="${e(i.kind)}"><strong>${e(INCIDENT_LABEL[i.kind])}</strong>: ${e(i.detail)}</li>`).join('');
+  return `<section id="incidents" aria-labelledby="incidents-h"><h3 id="incidents-h">Data-quality findings: fix the pipeline before retraining</h3><ul>${items}</ul></section>`;
+}
+
 function proposalSection(input: ReportInput): string {
   const p = input.proposal;
   if (p === undefined) return '';
@@ -51,11 +69,19 @@ function proposalSection(input: ReportInput): string {
     `<section class="card" id="proposal"><h2 style="margin-top:0">Retraining proposal</h2>` +
     `<p>Proposal <code>${e(p.proposalId)}</code> is open until <strong>${e(formatUtcDateTime(p.expiresAt))}</strong>.` +
     (p.retrainBy === undefined ? '' : ` Retraining is advised by <strong>${e(formatUtcDay(p.retrainBy))}</strong>.`) +
-    ` Approve, reject or snooze it from the links in the notice; each link opens a confirmation page first.</p></section>`
+    ` Approve, reject or snooze it from the links in the notice; each link opens a confirmation page first.</p>` +
+    (input.result.action === 'data-quality' ? '<p><strong>This batch shows a data-quality problem:</strong> fix the pipeline before approving a retrain on it.</p>' : '') +
+    `</section>`
   );
 }
 
-function rankingTable(ranked: readonly FeatureDrift[]): string {
+/** A feature's result in words, with its data-quality mark first when it has an incident. */
+function resultText(f: FeatureDrift, quality: ReadonlySet<string>, insufficient: string): string {
+  const own = f.status === 'insufficient-data' ? insufficient : f.drift ? '✖ drift' : '✔ no drift';
+  return quality.has(f.name) ? `⚠ data quality · ${own}` : own;
+}
+
+function rankingTable(ranked: readonly FeatureDrift[], quality: ReadonlySet<string>): string {
   let rows = '';
   ranked.forEach((f, i) => {
     const cmp = f.scoreKind === 'distance' ? '≥' : '<';
@@ -63,7 +89,7 @@ function rankingTable(ranked: readonly FeatureDrift[]): string {
       `<tr class="${f.drift ? 'drifted' : ''}" data-rank="${i + 1}">` +
       `<td class="num">${i + 1}</td>` +
       `<td><a href="#feature-${i + 1}">${e(f.name)}</a></td>` +
-      `<td>${f.status === 'insufficient-data' ? 'too little data' : f.drift ? '✖ drift' : '✔ no drift'}</td>` +
+      `<td>${resultText(f, quality, 'too little data')}</td>` +
       `<td>${e(f.kind)}</td><td>${e(f.test)}</td>` +
       `<td class="num">${formatNumber(f.score, 3)}</td>` +
       `<td class="num">${cmp} ${formatNumber(f.threshold, 3)}</td>` +
@@ -75,7 +101,7 @@ function rankingTable(ranked: readonly FeatureDrift[]): string {
     `<section id="ranking" aria-labelledby="ranking-h"><h2 id="ranking-h">Features ranked by drift</h2>` +
     `<p class="meta">Severity is how far a feature is past its decision (1 = at the boundary; 1 or more exactly when it drifts): ` +
     `for a distance test, the smaller of score ÷ threshold and log(p) ÷ log(${SIGNIFICANCE_LEVEL}) of its significance test; ` +
-    `for a p-value test, log(p) ÷ log(threshold); a null-share drift counts at least 1.</p>` +
+    `for a p-value test, log(p) ÷ log(threshold). A data-quality finding (⚠) is not drift: it is listed with the action.</p>` +
     `<table><caption>Per-feature tests</caption><thead><tr><th scope="col" class="num">#</th><th scope="col">Feature</th><th scope="col">Result</th>` +
     `<th scope="col">Kind</th><th scope="col">Test</th><th scope="col" class="num">Score</th><th scope="col" class="num">Drift when</th>` +
     `<th scope="col">Threshold from</th><th scope="col" class="num">Severity</th><th scope="col">What moved</th></tr></thead>` +
@@ -138,7 +164,7 @@ function categoricalTables(f: CategoricalFeatureDrift): string {
   );
 }
 
-function featureSection(f: FeatureDrift, rank: number): string {
+function featureSection(f: FeatureDrift, rank: number, quality: ReadonlySet<string>): string {
   const id = `feature-${rank}`;
   const title = `${f.name}: reference vs current distribution`;
   const chart =
@@ -146,11 +172,11 @@ function featureSection(f: FeatureDrift, rank: number): string {
       ? histogramChart({ id: `${id}-plot`, title, edges: f.bins.edges, reference: f.bins.reference, current: f.bins.current })
       : categoryChart({ id: `${id}-plot`, title, categories: f.categories });
   const cmp = f.scoreKind === 'distance' ? '≥' : '<';
-  const result = f.status === 'insufficient-data' ? 'too little data to judge' : f.drift ? '✖ drift' : '✔ no drift';
+  const result = resultText(f, quality, 'too little data to judge');
   const tables =
     f.kind === 'numeric' ? `<div class="grid2">${quantileTable(f)}${numericFacts(f)}</div>` : `<div class="grid2">${categoricalTables(f)}</div>`;
   return (
-    `<section class="feature${f.drift ? ' drifted' : ''}" id="${id}" data-feature-rank="${rank}" aria-labelledby="${id}-h">` +
+    `<section class="feature${f.drift ? ' drifted' : ''}${quality.has(f.name) ? ' quality' : ''}" id="${id}" data-feature-rank="${rank}" aria-labelledby="${id}-h">` +
     `<h3 id="${id}-h">${rank}. <span class="feature-name">${e(f.name)}</span> — ${result}</h3>` +
     `<p class="explanation">${e(f.explanation)}</p>` +
     `<p class="meta">${e(f.kind)} · test <code>${e(f.test)}</code> · score ${formatNumber(f.score, 3)} (drift when ${cmp} ${formatNumber(f.threshold, 3)}, threshold from the ${SOURCE_LABEL[f.thresholdSource]})</p>` +
@@ -236,16 +262,17 @@ function rangeText(range: readonly [number | null, number | null]): string {
  */
 export function renderHtmlReport(input: ReportInput): string {
   const ranked = rankFeatures(input.result.features);
+  const quality = incidentFeatures(input.result);
   const body =
     `<header><h1>Drift report: ${e(input.modelId)}</h1>` +
     `<p class="meta">Check <code>${e(input.checkId)}</code> · generated ${e(formatUtcDateTime(input.generatedAt))}</p></header>` +
     verdictSection(input) +
     proposalSection(input) +
-    rankingTable(ranked) +
+    rankingTable(ranked, quality) +
     schemaSection(input.result) +
     historySection(input) +
     `<section id="features" aria-labelledby="features-h"><h2 id="features-h">Each feature, reference vs current</h2>` +
-    ranked.map((f, i) => featureSection(f, i + 1)).join('') +
+    ranked.map((f, i) => featureSection(f, i + 1, quality)).join('') +
     `</section>`;
-  return renderPage(`Drift report: ${input.modelId} (${VERDICT_LABEL[input.result.verdict]})`, body, REPORT_CSP);
+  return renderPage(`Drift report: ${input.modelId} (${ACTION_BADGE[input.result.action]})`, body, REPORT_CSP);
 }

@@ -1,5 +1,7 @@
 /**
- * The notice sent to humans (SNS email / chat): a plain sentence first, then the evidence, then the links.
+ * The notice of a retraining proposal (SNS email / chat): the action and why in one plain sentence first (a
+ * data-quality result says to fix the pipeline, never to retrain), then the evidence, then the links. An
+ * incident without a proposal has its own notice (incident-notice.ts).
  *
  * Layout guarantee (what no data can change): every string from data goes through the plain-text rule
  * (core/text/plain.ts), so it is one line, shows invisible and bidi characters as escapes, contains no
@@ -14,7 +16,7 @@ import type { DriftResult } from '../drift/types.js';
 import { formatDelta, formatNumber, formatUtcDateTime, formatUtcDay } from '../format.js';
 import { DEFAULT_SUBJECT_PREFIX, NOTICE_SUBJECT_MAX_BYTES, noticeSubject } from './notice-subject.js';
 import { invisibleChars, plainQuote, plainText } from '../text/plain.js';
-import { describeMove, headline } from './summary.js';
+import { describeMove, headline, incidentFeatures, overview } from './summary.js';
 import type { NoticeInput, RenderedNotice } from './types.js';
 
 /** Most bytes (UTF-8) of notice text: fits an SNS SMS-less message, a chat post and an email preview. */
@@ -30,6 +32,9 @@ const LABEL_MAX = 64;
 /** The fixed line that opens the links block: nothing from data can come after it or imitate it. */
 export const LINKS_MARKER = 'Decide (each link opens a confirmation page first; the links below this line are the only ones from driftgate):';
 
+/** Longest stored sentence (an incident's detail) on one line of a notice. */
+const SENTENCE_MAX = 300;
+
 const encoder = new TextEncoder();
 
 /** A stored time as a UTC day or day and minute; an unparsable one is shown by the plain-text rule. */
@@ -41,28 +46,46 @@ export function utf8Bytes(text: string): number {
   return encoder.encode(text).length;
 }
 
-function subjectOf(input: NoticeInput): string {
-  const r = input.result;
+/** The subject's verdict part: the action, e.g. "drift in 4 of 12 features" or "data quality (2 findings)". */
+function subjectVerdict(r: DriftResult): string {
   const drifted = r.features.filter((f) => f.drift).length;
-  const verdict =
-    r.verdict === 'drift'
-      ? `drift in ${drifted} of ${r.features.length} features`
-      : r.verdict === 'no-drift'
-        ? 'no drift'
-        : 'too little data to judge';
+  switch (r.action) {
+    case 'data-quality':
+      return `data quality (${r.incidents.length} finding${r.incidents.length === 1 ? '' : 's'})`;
+    case 'drift':
+      return `drift in ${drifted} of ${r.features.length} features`;
+    case 'watch':
+      return `watch: ${drifted} of ${r.features.length} features drifted`;
+    case 'none':
+      return r.verdict === 'insufficient-data' ? 'too little data to judge' : 'no drift';
+  }
+}
+
+function subjectOf(input: NoticeInput): string {
   const deadline = input.vetoAt === undefined ? `decide by ${formatUtcDay(input.expiresAt)}` : `retrain ${formatUtcDay(input.vetoAt)} unless rejected`;
-  return noticeSubject({ prefix: input.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX, modelId: input.modelId, verdict, deadline });
+  return noticeSubject({ prefix: input.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX, modelId: input.modelId, verdict: subjectVerdict(input.result), deadline });
+}
+
+/** The data-quality findings, most serious first, at most `limit` of them. */
+function incidentLines(result: DriftResult, limit: number): string[] {
+  if (result.incidents.length === 0) return [];
+  // The kind (a fixed word) comes first, so a detail stored by another producer never starts the line's data.
+  const lines = result.incidents.slice(0, limit).map((i) => `- ${plainText(i.kind, LABEL_MAX)}: ${plainText(i.detail, SENTENCE_MAX)}`);
+  if (result.incidents.length > limit) lines.push(`  (+${result.incidents.length - limit} more in the report)`);
+  return ['Data-quality findings (fix the pipeline before retraining):', ...lines];
 }
 
 function featureLines(result: DriftResult, limit: number): string[] {
   const drifted = rankFeatures(result.features).filter((f) => f.drift);
+  const quality = incidentFeatures(result);
   const lines = drifted.slice(0, limit).map((f) => {
     const cmp = f.scoreKind === 'distance' ? '>=' : '<';
     const nulls =
       Math.abs(f.nullShare.current - f.nullShare.reference) >= 0.05
         ? `; nulls ${formatDelta((f.nullShare.current - f.nullShare.reference) * 100, 2)} pts`
         : '';
-    return `- ${plainQuote(f.name, NAME_MAX)}: ${describeMove(f, NAME_MAX)}${nulls} [${plainText(f.test, LABEL_MAX)} ${formatNumber(f.score, 3)} ${cmp} ${formatNumber(f.threshold, 3)}]`;
+    const mark = quality.has(f.name) ? ' (data-quality finding above)' : '';
+    return `- ${plainQuote(f.name, NAME_MAX)}: ${describeMove(f, NAME_MAX)}${nulls} [${plainText(f.test, LABEL_MAX)} ${formatNumber(f.score, 3)} ${cmp} ${formatNumber(f.threshold, 3)}]${mark}`;
   });
   if (drifted.length > limit && limit > 0) lines.push(`  (+${drifted.length - limit} more drifted in the report)`);
   return lines.length === 0 ? [] : ['Top drifted features (before → after):', ...lines];
@@ -127,16 +150,19 @@ function compose(blocks: readonly (readonly string[])[]): string {
  * const { subject, text } = renderNotice({ modelId, proposalId, result, forecast, links, expiresAt, retrainBy });
  */
 export function renderNotice(input: NoticeInput): RenderedNotice {
-  const first = [headline(input.result, input.retrainBy, NAME_MAX)];
+  const r = input.result;
+  const first = [headline(r, input.retrainBy), overview(r, NAME_MAX)];
   const links = linkLines(input);
   const closing = closingLines(input);
-  const drifted = input.result.features.filter((f) => f.drift).length;
+  const drifted = r.features.filter((f) => f.drift).length;
+  const incidents = r.incidents.length;
   const candidates: string[] = [];
+  // Shortest last: fewer features, then fewer findings, then no schema or forecast line; never the links.
   for (let k = Math.min(5, drifted); k >= Math.min(3, drifted); k--) {
-    candidates.push(compose([first, featureLines(input.result, k), schemaLine(input.result), forecastLine(input), closing, links]));
+    candidates.push(compose([first, incidentLines(r, 5), featureLines(r, k), schemaLine(r), forecastLine(input), closing, links]));
   }
   for (let k = Math.min(3, drifted); k >= 0; k--) {
-    candidates.push(compose([first, featureLines(input.result, k), closing, links]));
+    for (const i of [Math.min(5, incidents), Math.min(1, incidents)]) candidates.push(compose([first, incidentLines(r, i), featureLines(r, k), closing, links]));
   }
   const text = candidates.find((t) => utf8Bytes(t) <= NOTICE_MAX_BYTES);
   if (text === undefined) {

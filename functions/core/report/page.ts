@@ -22,10 +22,16 @@ p { margin: 6px 0; }
 .card { background: #fff; border: 1px solid #d5d9df; border-radius: 6px; padding: 14px 16px; margin: 12px 0; }
 .verdict { border-left: 6px solid #1f3b63; }
 .verdict.drift { border-left-color: #b3411f; }
+.verdict.data-quality { border-left-color: #7c2d92; }
+.verdict.watch { border-left-color: #a16207; }
 .badge { display: inline-block; font-weight: 700; font-size: 13px; letter-spacing: .04em; padding: 2px 8px; border-radius: 3px; border: 1.5px solid currentColor; }
 .badge.drift { color: #9a3412; }
 .badge.no-drift { color: #1f3b63; }
 .badge.insufficient-data { color: #555; border-style: dashed; }
+.badge.data-quality { color: #7c2d92; }
+.badge.watch { color: #854d0e; }
+.badge.none { color: #1f3b63; }
+.feature.quality { border-left: 6px solid #7c2d92; }
 .big { font-size: 20px; font-weight: 600; }
 table { border-collapse: collapse; width: 100%; font-size: 13.5px; margin: 8px 0; background: #fff; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; }

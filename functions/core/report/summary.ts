@@ -1,9 +1,11 @@
 /**
- * Plain-language pieces shared by the HTML report and the notice: "what moved" and the headline. The
+ * Plain-language pieces shared by the HTML report and the notice: "what moved", the headline (the action
+ * and why) and the overview (the counts). The
  * ranking and the severity are the drift result's own (drift/rank.ts, `FeatureDrift.severity`). Names and
  * values are quoted by the plain-text rule (core/text/plain.ts): the sentences are one line, free of
  * invisible characters and links, whatever the data; the HTML report escapes them once more for HTML.
  */
+import { ACTION_LABEL } from '../drift/action.js';
 import { rankFeatures } from '../drift/rank.js';
 import type { CategoricalFeatureDrift, DriftResult, FeatureDrift, NumericFeatureDrift } from '../drift/types.js';
 import { formatDelta, formatNumber, formatShare, formatUtcDay } from '../format.js';
@@ -65,13 +67,47 @@ export function describeMove(f: FeatureDrift, nameMax = Number.POSITIVE_INFINITY
   return `${quote(c.value, nameMax)} share ${formatShare(c.reference)} → ${formatShare(c.current)}`;
 }
 
-/** The first sentence of a notice and the report: counts, the top mover and the advice, e.g. "3 of 12 features drifted; 'delay' moved +15 at the median; retrain advised by Fri 4 Dec 2026." */
-export function headline(result: DriftResult, retrainBy?: string, nameMax = Number.POSITIVE_INFINITY): string {
+/** Each action as a short upper-case label (CLI, HTML badge, page title). */
+export const ACTION_BADGE: Readonly<Record<DriftResult['action'], string>> = Object.freeze({
+  'data-quality': 'DATA-QUALITY',
+  drift: 'DRIFT',
+  watch: 'WATCH',
+  none: 'NONE',
+});
+
+/** Longest stored sentence (the action's reason) shown whole. */
+const SENTENCE_MAX = 600;
+
+/**
+ * The action's reason without its label, e.g. "'amount' moved 0.61 σ (…)." for "Drift: 'amount' moved 0.61 σ (…).",
+ * by the plain-text rule. A stored reason is data: whatever it says, callers print it after the label of
+ * the result's action (a fixed word), so no stored text can start a line or speak for another action.
+ */
+export function actionBody(result: DriftResult): string {
+  const reason = plainText(result.actionReason, SENTENCE_MAX);
+  const label = `${ACTION_LABEL[result.action]}: `;
+  return reason.startsWith(label) ? reason.slice(label.length) : reason;
+}
+
+/**
+ * The first sentence of a notice and the report: the action and why (the result's `actionReason` after the
+ * action's own label), with the retraining advice only for `drift`, e.g. "Drift: 'amount' moved 0.61 σ (…);
+ * retrain advised by Fri 4 Dec 2026." A data-quality reason says to fix the pipeline, never to retrain.
+ */
+export function headline(result: DriftResult, retrainBy?: string): string {
+  const sentence = `${ACTION_LABEL[result.action]}: ${actionBody(result)}`;
+  if (result.action !== 'drift') return sentence;
+  const advice = retrainBy === undefined ? 'retraining advised' : `retrain advised by ${plainText(formatUtcDay(retrainBy), 64)}`;
+  return `${sentence.replace(/\.$/, '')}; ${advice}.`;
+}
+
+/** The second sentence: counts, the top mover and the schema changes, e.g. "3 of 12 features drifted; 'delay' moved +15 at the median; 1 schema change." */
+export function overview(result: DriftResult, nameMax = Number.POSITIVE_INFINITY): string {
   const total = result.features.length;
   const drifted = result.features.filter((f) => f.drift).length;
   const insufficient = result.features.filter((f) => f.status === 'insufficient-data').length;
   const parts: string[] = [];
-  if (result.verdict === 'insufficient-data') {
+  if (total > 0 && insufficient === total) {
     parts.push(`Too little data to judge ${total === 1 ? 'the feature' : `the ${total} features`}`);
   } else {
     parts.push(`${drifted} of ${total} feature${total === 1 ? '' : 's'} drifted${insufficient > 0 ? ` (${insufficient} with too little data)` : ''}`);
@@ -79,15 +115,15 @@ export function headline(result: DriftResult, retrainBy?: string, nameMax = Numb
   const top = rankFeatures(result.features).find((f) => f.drift);
   if (top !== undefined) {
     const move = describeMove(top, nameMax);
-    // Keep the headline short: the parenthesised before → after is for the detail lines.
+    // Keep it short: the parenthesised before → after is for the detail lines.
     parts.push(top.kind === 'numeric' ? `${quote(top.name, nameMax)} ${move.replace(/ \(.*\)$/, '')}` : `${quote(top.name, nameMax)}: ${move}`);
   }
   const schemaCount = result.schema.missing.length + result.schema.added.length + result.schema.retyped.length;
   if (schemaCount > 0) parts.push(`${schemaCount} schema change${schemaCount === 1 ? '' : 's'}`);
-  if (result.drift) {
-    parts.push(retrainBy === undefined ? 'retraining advised' : `retrain advised by ${plainText(formatUtcDay(retrainBy), 64)}`);
-  } else if (result.verdict === 'no-drift') {
-    parts.push('no action needed');
-  }
   return `${parts.join('; ')}.`;
+}
+
+/** The names of the features with a data-quality incident (the report and the notice mark them). */
+export function incidentFeatures(result: DriftResult): ReadonlySet<string> {
+  return new Set(result.incidents.flatMap((i) => (i.feature === undefined ? [] : [i.feature])));
 }

@@ -85,6 +85,8 @@ export type DecisionAction = (typeof decisionActions)[number];
 /** The evidence shown on a decision page: enough to decide without opening the report. */
 export interface DecisionEvidence {
   readonly verdict: DriftResult['verdict'];
+  /** The check's action, shown beside the verdict when given. */
+  readonly action?: DriftResult['action'];
   /** One plain sentence (e.g. the notice's first line). */
   readonly headline: string;
   /** Top features with what moved, in rank order. */

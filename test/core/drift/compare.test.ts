@@ -33,12 +33,13 @@ describe('Function: compare', () => {
     const result = compare(reference, same(2));
 
     // Assess
-    expect(result).toMatchObject({ schemaVersion: 1, drift: false, verdict: 'no-drift', score: 0 });
+    expect(result).toMatchObject({ schemaVersion: 1, drift: false, verdict: 'no-drift', action: 'none', incidents: [], score: 0 });
+    expect(result.actionReason).toBe('No action: no feature drifted (0 of 3 judged).');
     expect(result.features.map((f) => f.name).sort()).toEqual(['a', 'b', 'colour']);
     expect(result.rowCount).toEqual({ reference: 5000, current: 1000 });
-    expect(result.summary).toMatch(/^No feature drifted \(0 of 3; closest: '\w+', .+\)\. Verdict: no-drift\. Rule: drift when ≥ 50% of the judged features drift\.$/);
+    expect(result.summary).toMatch(/^No feature drifted \(0 of 3; closest: '\w+', .+\)\. Action: none\. Rule: data-quality when .+; otherwise drift when ≥ 50% of the judged features drift, or one feature drifts materially .+; watch when any feature drifts; none otherwise\.$/);
     expect(feature(result, 'a').explanation).toMatch(/^'a' is stable: median (9\.\d\d|10\.0) → (9\.\d\d|10\.\d), Wasserstein 0\.\d\d σ < 0\.10; KS p = 0\.\d+\.$/);
-    expect(result.rule.kind).toBe('share-or-key-feature');
+    expect(result.rule.kind).toBe('action-classes');
     expect(result.rule.description).toContain('AND the change is significant');
     expect(result.driftIndex).toBeLessThan(1);
   });
@@ -65,11 +66,13 @@ describe('Function: compare', () => {
     expect(b.bins.current.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 9);
     expect(b.mean.current - b.mean.reference).toBeCloseTo(1, 1);
     expect(b.explanation).toMatch(/^'b' moved \+\d\.\d\d at the median \(-[45]\.\d\d → -[34]\.\d\d\), Wasserstein \d\.\d\d σ ≥ 0\.10; KS p < 0\.001\.$/);
-    // 1 of 3 drifted < 50%: the dataset does not drift, but the index says how far 'b' is past its threshold.
-    expect(result.verdict).toBe('no-drift');
+    // 1 of 3 drifted < 50%, but a 1σ move is material on its own: the dataset drifts (it used to be
+    // 'no-drift': one feature could never make the default rule fire).
+    expect(result).toMatchObject({ verdict: 'drift', action: 'drift', drift: true });
+    expect(result.actionReason).toMatch(/^Drift: 'b' moved (0\.9\d|1\.\d\d) σ \(Wasserstein distance in reference σ; KS p < 0\.001\)\.$/);
     expect(result.score).toBeCloseTo(1 / 3, 12);
     expect(result.driftIndex).toBeCloseTo(b.score / 0.1, 9);
-    expect(result.summary).toMatch(/^1 of 3 features drifted: 'b'\. Verdict: no-drift\./);
+    expect(result.summary).toMatch(/^1 of 3 features drifted: 'b'\. Action: drift\./);
   });
 
   it('sorts drifted features first, the largest move relative to its threshold first', () => {
@@ -82,11 +85,12 @@ describe('Function: compare', () => {
     // Assess: a moved 1σ (σ_a = 2), b moved 0.5σ; colour did not move.
     expect(result.features.map((f) => [f.name, f.drift])).toEqual([['a', true], ['b', true], ['colour', false]]);
     expect(result.verdict).toBe('drift');
-    expect(result.summary).toMatch(/^2 of 3 features drifted: 'a', 'b'\. Verdict: drift\./);
+    expect(result.summary).toMatch(/^2 of 3 features drifted: 'a', 'b'\. Action: drift\./);
+    expect(result.actionReason).toBe("Drift: 2 of 3 judged features drifted (the rule needs 50%): 'a', 'b'.");
   });
 
   it('stores the severity of each feature: ≥ 1 exactly when it drifts, -1 when not judged; features and drift index follow it', () => {
-    // Prepare: no drift, two shifts, a data-quality drift (nulls 0 → 95%), a p-value test, and too little data.
+    // Prepare: no drift, two shifts, a null surge (nulls 0 → 95%, a data-quality incident), a p-value test, and too little data.
     const random = seeded(9);
     const mostlyNull = { a: { type: 'float' as const, values: Array.from({ length: 400 }, (_, i) => (i < 20 ? random.normal(100, 1) : null)) } };
     const currents = [
@@ -135,9 +139,9 @@ describe('Function: compare', () => {
     expect(feature(result, 'a').explanation).toMatch(/Override kind 'categorical' not applied: the signatures summarise 'a' as numeric/);
   });
 
-  it('applies the dataset rule: share of drifted features, or any key feature', () => {
-    // Prepare
-    const current = datasetOf(columns(4, 1000, { a: 0, b: 1 }), { reference });
+  it('applies the dataset rule: share of drifted features, or any key feature; a drift below both is watch', () => {
+    // Prepare: b moves 0.25σ: it drifts, but not materially (under 0.4σ), so only the dataset rule can make it count.
+    const current = datasetOf(columns(4, 1000, { a: 0, b: 0.25 }), { reference });
 
     // Act
     const byShare = compare(reference, current, { datasetRule: { share: 0.3 } });
@@ -146,11 +150,14 @@ describe('Function: compare', () => {
     const otherKey = compare(reference, current, { datasetRule: { share: 0.9, keyFeatures: ['a'] } });
 
     // Assess
+    expect(feature(byShare, 'b').drift).toBe(true);
     expect(byShare.verdict).toBe('drift');
-    expect(notByShare.verdict).toBe('no-drift');
-    expect(byKey.verdict).toBe('drift');
+    expect(notByShare).toMatchObject({ verdict: 'no-drift', action: 'watch', drift: false });
+    expect(notByShare.actionReason).toBe("Watch: 1 feature drifted ('b'), not enough to retrain.");
+    expect(byKey).toMatchObject({ verdict: 'drift', action: 'drift' });
+    expect(byKey.actionReason).toBe("Drift: key feature 'b' drifted.");
     expect(byKey.rule.description).toContain("or a key feature ('b') drifts");
-    expect(otherKey.verdict).toBe('no-drift');
+    expect(otherKey).toMatchObject({ verdict: 'no-drift', action: 'watch' });
     expect(byShare.drift).toBe(true);
   });
 
@@ -255,17 +262,16 @@ describe('Function: compare', () => {
     // Act
     const result = compare(reference, current);
 
-    // Assess: too few values for a distribution test, but a null share from 0 to 95% is a data-quality drift
-    // (this test used to expect 'insufficient-data, no drift', which hid exactly that regression).
+    // Assess: too few values for a distribution test; the null share from 0 to 95% is a data-quality incident,
+    // not drift (it used to be counted as drift with test 'null-share'; now the feature keeps its own result).
     const a = feature(result, 'a');
-    expect(a).toMatchObject({ status: 'ok', drift: true, test: 'null-share', threshold: 0.2, count: { reference: 5000, current: 20 } });
+    expect(a).toMatchObject({ status: 'insufficient-data', drift: false, test: 'wasserstein', severity: -1, count: { reference: 5000, current: 20 } });
     expect(a.nullShare.current).toBeCloseTo(380 / 400, 12);
-    expect(a.score).toBeCloseTo(380 / 400, 12);
     expect(a.explanation).toContain(`'a': only 20 current values (need ${MIN_VALUES}); not judged.`);
-    expect(a.explanation).toContain("'a' null share rose from 0% to 95%");
-    expect(result.features[0]?.name).toBe('a');
-    expect(result.verdict).toBe('no-drift');
-    expect(result.score).toBeCloseTo(1 / 3, 12);
+    expect(a.explanation).toMatch(/^Data quality: 'a' null share rose from 0% to 95% \(two-proportion z-test p < 0\.001\)\./);
+    expect(result.incidents).toEqual([{ kind: 'null-surge', feature: 'a', detail: "'a' null share rose from 0% to 95% (two-proportion z-test p < 0.001)." }]);
+    expect(result).toMatchObject({ action: 'data-quality', verdict: 'no-drift', drift: false, score: 0 });
+    expect(result.actionReason).toBe("Data quality: 'a' null share rose from 0% to 95% (two-proportion z-test p < 0.001); fix the pipeline before retraining.");
   });
 
   it('gives the verdict insufficient-data when every feature is insufficient', () => {
@@ -362,8 +368,10 @@ describe('Function: compare', () => {
     // Assess
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);
     expect(feature(result, 'k')).toMatchObject({ test: 'jensenshannon', drift: true });
-    // z became all-null: the data-quality rule counts it (it used to be 'insufficient-data', never drift).
-    expect(feature(result, 'z')).toMatchObject({ status: 'ok', drift: true, test: 'null-share', score: 1 });
+    // z became all-null: a data-quality incident (it used to count as drift with test 'null-share'); z keeps its own result.
+    expect(feature(result, 'z')).toMatchObject({ status: 'insufficient-data', drift: false });
+    expect(result.incidents.map((i) => [i.kind, i.feature])).toEqual([['all-null', 'z']]);
+    expect(result.action).toBe('data-quality');
   });
 
   it('rejects invalid options with one ConfigError naming every problem', () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { actionRuleSentence, decideAction } from '../../../functions/core/drift/action.js';
 import { explainCategorical, explainDataset, explainInsufficient } from '../../../functions/core/drift/explain.js';
+import { schemaIncidents } from '../../../functions/core/drift/incidents.js';
 import type { CategoricalFeatureDrift } from '../../../functions/core/drift/types.js';
 import { driftResultFixture } from '../report/fixture.js';
 import { HOSTILE_STRINGS, LINK_LOOKING, RAW_INVISIBLE } from '../text/hostile-corpus.js';
@@ -15,10 +17,14 @@ function assessSentence(sentence: string): void {
   expect(sentence).not.toMatch(LINK_LOOKING);
 }
 
-describe('Function: explainCategorical, explainInsufficient and explainDataset (hostile names)', () => {
+describe('Function: explainCategorical, explainInsufficient, explainDataset, incidents and action reasons (hostile names)', () => {
   it.each(HOSTILE_STRINGS.map((s) => [JSON.stringify(s).slice(0, 50), s]))('write %s quoted, on one line, without links', (_label, hostile) => {
     // Prepare
     const { explanation: _e, ...feature } = { ...categorical, name: hostile, categories: categorical.categories.map((c) => ({ ...c, value: hostile })) };
+
+    const schema = { missing: [hostile], added: [hostile], retyped: [{ name: hostile, reference: hostile, current: `mixed: timestamp (Timestamp<NANOSECOND, ${hostile}>)` }] };
+    const incidents = schemaIncidents(schema);
+    const evidence = { name: hostile, kind: 'categorical' as const, status: 'ok' as const, drift: true, severity: 3, effect: 0.5, significance: { pValue: 1e-9, label: 'chi²' }, unseen: { share: 0, pValue: 1 } };
 
     // Act
     const sentences = [
@@ -26,12 +32,18 @@ describe('Function: explainCategorical, explainInsufficient and explainDataset (
       explainCategorical({ ...feature, metrics: { ...feature.metrics, unseenShare: 0 } }, [], significance),
       explainInsufficient(hostile, 3, 100, 30),
       explainDataset({
-        verdict: 'drift',
+        action: 'data-quality',
         features: [],
-        schema: { missing: [hostile], added: [hostile], retyped: [{ name: hostile, reference: hostile, current: `mixed: timestamp (Timestamp<NANOSECOND, ${hostile}>)` }] },
+        schema,
+        incidents,
         ruleSentence: 'rule.',
         minimum: 30,
       }),
+      ...incidents.map((i) => i.detail),
+      decideAction({ features: [], incidents, datasetRule: { share: 0.5, keyFeatures: [] } }).reason,
+      decideAction({ features: [evidence], incidents: [], datasetRule: { share: 0.5, keyFeatures: [] } }).reason,
+      decideAction({ features: [{ ...evidence, effect: 0.01 }], incidents: [], datasetRule: { share: 0.9, keyFeatures: [] } }).reason,
+      actionRuleSentence({ share: 0.5, keyFeatures: [hostile] }, 'dq'),
     ];
 
     // Assess

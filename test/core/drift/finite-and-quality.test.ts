@@ -114,12 +114,12 @@ describe('Function: twoProportionPValue', () => {
   });
 });
 
-describe('Function: compare (null-share rule)', () => {
+describe('Function: compare (null-share and schema incidents)', () => {
   const rows = 500;
   const x = (seed: number) => ({ type: 'float' as const, values: normals(seed, rows, 0, 10) });
   const reference = datasetOf({ x: x(1), y: x(2) });
 
-  it('makes a key feature that became all-null drift the dataset', () => {
+  it('makes an all-null key feature a data-quality incident, not drift (it used to drift the dataset)', () => {
     // Prepare
     const current = datasetOf({ x: x(3), y: { type: 'float', values: Array<number | null>(rows).fill(null) } }, { reference });
 
@@ -127,12 +127,14 @@ describe('Function: compare (null-share rule)', () => {
     const result = compare(reference, current, { datasetRule: { keyFeatures: ['y'] } });
 
     // Assess
-    expect(result.verdict).toBe('drift');
-    expect(result.features.find((f) => f.name === 'y')).toMatchObject({ drift: true, status: 'ok', test: 'null-share', score: 1, threshold: 0.2 });
-    expect(result.rule.description).toContain("test 'null-share'");
+    expect(result).toMatchObject({ action: 'data-quality', verdict: 'no-drift', drift: false });
+    expect(result.incidents).toEqual([{ kind: 'all-null', feature: 'y', detail: "'y' is entirely null in the current batch (was 0% null)." }]);
+    expect(result.features.find((f) => f.name === 'y')).toMatchObject({ drift: false, status: 'insufficient-data', test: 'wasserstein' });
+    expect(result.rule.description).toContain('entirely null is all-null');
+    expect(result.actionReason).toBe("Data quality: 'y' is entirely null in the current batch (was 0% null); fix the pipeline before retraining.");
   });
 
-  it('flags a significant rise of at least 0.2 in the null share, not a smaller one', () => {
+  it('raises a null surge for a significant rise of at least 0.2 in the null share, not for a smaller one', () => {
     // Prepare: y 90% null vs 10% null.
     const withNulls = (share: number) =>
       datasetOf({ x: x(4), y: { type: 'float', values: normals(5, rows, 0, 10).map((v, i) => (i < share * rows ? null : v)) } }, { reference });
@@ -141,15 +143,15 @@ describe('Function: compare (null-share rule)', () => {
     const high = compare(reference, withNulls(0.9), { datasetRule: { keyFeatures: ['y'] } });
     const low = compare(reference, withNulls(0.1), { datasetRule: { keyFeatures: ['y'] } });
 
-    // Assess
-    expect(high.verdict).toBe('drift');
-    expect(high.features.find((f) => f.name === 'y')).toMatchObject({ drift: true, test: 'null-share' });
-    expect(high.features.find((f) => f.name === 'y')?.score).toBeCloseTo(0.9, 12);
-    expect(low.verdict).toBe('no-drift');
-    expect(low.features.find((f) => f.name === 'y')?.test).not.toBe('null-share');
+    // Assess: the feature keeps its own distribution test either way (no longer 'null-share').
+    expect(high.action).toBe('data-quality');
+    expect(high.incidents.map((i) => [i.kind, i.feature])).toEqual([['null-surge', 'y']]);
+    expect(high.features.find((f) => f.name === 'y')?.test).toBe('wasserstein');
+    expect(low).toMatchObject({ action: 'none', verdict: 'no-drift', incidents: [] });
+    expect(low.features.find((f) => f.name === 'y')?.test).toBe('wasserstein');
   });
 
-  it('counts a missing feature as drifted, and a missing key feature drifts the dataset', () => {
+  it('makes a missing feature a data-quality incident, outside the drift share (it used to count as drifted)', () => {
     // Prepare
     const current = datasetOf({ x: x(6) }, { reference });
 
@@ -157,12 +159,13 @@ describe('Function: compare (null-share rule)', () => {
     const plain = compare(reference, current);
     const keyed = compare(reference, current, { datasetRule: { keyFeatures: ['y'], share: 0.9 } });
 
-    // Assess: 1 of 2 judged (x fine, y missing) = 50% ≥ the default share.
+    // Assess: 0 of 1 judged feature drifted; the missing one is the incident.
     expect(plain.schema.missing).toEqual(['y']);
-    expect(plain.score).toBe(0.5);
-    expect(plain.verdict).toBe('drift');
-    expect(plain.summary).toContain("1 of 2 features drifted: 'y' (missing: 'y').");
-    expect(keyed.verdict).toBe('drift');
+    expect(plain).toMatchObject({ action: 'data-quality', verdict: 'no-drift', drift: false, score: 0 });
+    expect(plain.incidents).toEqual([{ kind: 'missing-column', feature: 'y', detail: "Column 'y' is missing from the current batch." }]);
+    expect(plain.summary).toContain("Data quality (1 finding): Column 'y' is missing from the current batch. No feature drifted (0 of 1;");
+    expect(plain.driftIndex).toBeLessThan(1);
+    expect(keyed.action).toBe('data-quality');
     expectAllFinite(keyed);
   });
 });

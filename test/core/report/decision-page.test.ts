@@ -19,6 +19,16 @@ describe('Function: renderDecisionPage', () => {
     expect(html).not.toMatch(/<script/i);
   });
 
+  it('shows the check action beside the verdict when the evidence carries it', () => {
+    // Act
+    const withAction = renderDecisionPage({ ...decisionInputFixture, evidence: { ...decisionInputFixture.evidence, action: 'drift' } });
+    const without = renderDecisionPage(decisionInputFixture);
+
+    // Assess
+    expect(withAction).toContain('<p>Action: <span class="badge drift">DRIFT</span></p><p>Verdict: <span class="badge drift">DRIFT</span></p>');
+    expect(without).not.toContain('Action: ');
+  });
+
   it('shows the error and no form when the link cannot be used', () => {
     // Act
     const html = renderDecisionPage({ ...decisionInputFixture, error: 'This link expired on Sun 29 Nov 2026 06:00 UTC.' });

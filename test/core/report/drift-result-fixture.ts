@@ -4,13 +4,16 @@ import type { DriftResult } from '../../../functions/core/drift/types.js';
 /** The category value that must render as text, never run. */
 export const SCRIPT_CATEGORY = "<script>window.__driftgatePwned = true</script>";
 
-/** A realistic 12-feature drift result: 3 numeric + 1 categorical drifted, unseen categories, one insufficient feature, schema changes. */
+/** A realistic 12-feature drift result (action drift): 3 numeric + 1 categorical drifted, unseen categories, one insufficient feature, an added column. */
 export const driftResultFixture: DriftResult = {
   "schemaVersion": 1,
   "drift": true,
   "verdict": "drift",
+  "action": "drift",
+  "actionReason": "Drift: 4 of 11 judged features drifted (the rule needs 25%): 'delay', 'carrier', 'fare' and 1 more.",
+  "incidents": [],
   "rule": {
-    "kind": "share-or-key-feature",
+    "kind": "action-classes",
     "description": "Drift when at least 25% of tested features drift or a key feature (delay) drifts: 4 of 11 tested features drifted and key feature delay drifted."
   },
   "features": [
@@ -1433,7 +1436,7 @@ export const driftResultFixture: DriftResult = {
       "scoreKind": "distance",
       "severity": -1,
       "nullShare": {
-        "reference": 0.2,
+        "reference": 0.99,
         "current": 0.995
       },
       "count": {
@@ -1470,19 +1473,11 @@ export const driftResultFixture: DriftResult = {
     }
   ],
   "schema": {
-    "missing": [
-      "legacy_score"
-    ],
+    "missing": [],
     "added": [
       "booking_channel"
     ],
-    "retyped": [
-      {
-        "name": "zip",
-        "reference": "int64",
-        "current": "utf8"
-      }
-    ]
+    "retyped": []
   },
   "time": [
     {

@@ -1,3 +1,4 @@
+import type { DriftResult } from '../../../functions/core/drift/types.js';
 import type { DecisionPageInput, NoticeInput, ReportInput } from '../../../functions/core/report/types.js';
 import { driftResultFixture, SCRIPT_CATEGORY } from './drift-result-fixture.js';
 
@@ -64,3 +65,22 @@ export const decisionInputFixture: DecisionPageInput = {
     reportUrl: 'https://reports.example.com/r.html?X-Amz-Signature=abc&x=1',
   },
 };
+
+/**
+ * The same check as a data-quality result: a column went missing, one changed type and promo_code's nulls
+ * surged, so the action is data-quality (the distribution verdict is no longer drift), as compare would decide.
+ */
+export const dataQualityResultFixture: DriftResult = {
+  ...driftResultFixture,
+  drift: false,
+  verdict: 'no-drift',
+  action: 'data-quality',
+  actionReason: "Data quality: column 'legacy_score' is missing from the current batch (and 2 more findings); fix the pipeline before retraining.",
+  incidents: [
+    { kind: 'missing-column', feature: 'legacy_score', detail: "Column 'legacy_score' is missing from the current batch." },
+    { kind: 'retyped-column', feature: 'zip', detail: "Column 'zip' changed type (int64 → utf8)." },
+    { kind: 'null-surge', feature: 'promo_code', detail: "'promo_code' null share rose from 20% to 99.5% (two-proportion z-test p < 0.001)." },
+  ],
+  schema: { missing: ['legacy_score'], added: ['booking_channel'], retyped: [{ name: 'zip', reference: 'int64', current: 'utf8' }] },
+};
+

@@ -28,7 +28,8 @@ const LINKS = {
 const LINK_LINES = [`Report: ${LINKS.report}`, `Approve retraining: ${LINKS.approve}`, `Reject: ${LINKS.reject}`, `Snooze: ${LINKS.snooze}`];
 
 /** The fixed starts of the notice's lines before its links block: no line can start with data. */
-const FIXED_STARTS = /^(?:$|\d+ of \d+ features? drifted|Too little data to judge|Top drifted features|- '|  \(\+\d+ more drifted|Schema: |Forecast: |Retraining starts at |This proposal expires )/;
+const FIXED_STARTS =
+  /^(?:$|(?:Drift|Data quality|Watch|No action): |\d+ of \d+ features? drifted|Too little data to judge|Data-quality findings |- (?:missing-column|retyped-column|null-surge|all-null|out-of-range-jump|row-collapse): |  \(\+\d+ more in the report\)|Top drifted features|- '|  \(\+\d+ more drifted|Schema: |Forecast: |Retraining starts at |This proposal expires )/;
 
 /** The fixture result with `hostile` in every string that comes from data. */
 function hostileResult(hostile: string): DriftResult {
@@ -39,6 +40,12 @@ function hostileResult(hostile: string): DriftResult {
   });
   return {
     ...driftResultFixture,
+    // Stored sentences as another producer might have written them: raw, unquoted data.
+    actionReason: hostile,
+    incidents: [
+      { kind: 'missing-column', feature: hostile, detail: `${hostile} is missing` },
+      { kind: 'null-surge', feature: `${hostile}0`, detail: hostile },
+    ],
     rule: { kind: hostile, description: `rule about '${hostile}'` },
     features,
     schema: {

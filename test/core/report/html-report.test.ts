@@ -9,7 +9,7 @@ import { formatNumber } from '../../../functions/core/format.js';
 import type { ReportInput } from '../../../functions/core/report/types.js';
 import { datasetOf } from '../drift/build.js';
 import { seeded } from '../drift/random.js';
-import { reportInputFixture, SCRIPT_CATEGORY } from './fixture.js';
+import { dataQualityResultFixture, reportInputFixture, SCRIPT_CATEGORY } from './fixture.js';
 
 const EXPECTED_RANKING = [
   'delay', 'carrier', 'fare', 'wind_speed', 'origin', 'temperature', 'passengers', 'humidity', 'distance', 'dep_hour', 'payment_type', 'promo_code',
@@ -86,19 +86,42 @@ describe('Function: renderHtmlReport', () => {
     for (const table of tables) expect(table).toMatch(/<th /);
   });
 
-  it('shows the verdict, the rule, quantile shifts, unseen categories, null shares and schema changes', () => {
+  it('shows the action and why first, the verdict, the rule, quantile shifts, unseen categories and null shares', () => {
     // Act
     const html = renderHtmlReport(reportInputFixture);
 
     // Assess
-    expect(html).toContain('<span class="badge drift">DRIFT</span>');
+    expect(html).toContain('Action: <span class="badge drift">DRIFT</span></h2>');
+    expect(html).toContain(
+      '<p class="big" id="action-reason">Drift: 4 of 11 judged features drifted (the rule needs 25%): &#39;delay&#39;, &#39;carrier&#39;, &#39;fare&#39; and 1 more; retrain advised by Thu 26 Nov 2026.</p>',
+    );
+    expect(html.indexOf('id="action-reason"')).toBeLessThan(html.indexOf(reportInputFixture.result.summary.slice(0, 20)));
+    expect(html).toContain('Distribution verdict: <span class="badge drift">DRIFT</span>');
+    expect(html).not.toContain('id="incidents"');
     expect(html).toContain(reportInputFixture.result.rule.description.replace(/'/g, '&#39;'));
     expect(html).toContain('<th scope="row">p50</th><td class="num">15.08</td><td class="num">29.99</td><td class="num">+14.9</td>');
     expect(html).toContain('ZZ <span class="new-tag">NEW</span>');
     expect(html).toContain('<th scope="row">Null share</th><td class="num">1% → 9%</td>');
-    expect(html).toContain('<td>zip</td><td>type changed</td><td>int64 → utf8</td>');
     expect(html).toContain('threshold from the feature override');
     expect(html).toContain('already above its threshold (3.55)');
+  });
+
+  it('states a data-quality action first with its findings, says to fix the pipeline, and marks the features concerned', () => {
+    // Act
+    const html = renderHtmlReport({ ...reportInputFixture, result: dataQualityResultFixture });
+
+    // Assess
+    expect(html).toContain('Action: <span class="badge data-quality">DATA-QUALITY</span></h2>');
+    expect(html).toContain(
+      '<p class="big" id="action-reason">Data quality: column &#39;legacy_score&#39; is missing from the current batch (and 2 more findings); fix the pipeline before retraining.</p>',
+    );
+    expect(html).not.toContain('retrain advised');
+    expect(html).toContain('<h3 id="incidents-h">Data-quality findings: fix the pipeline before retraining</h3>');
+    expect([...html.matchAll(/<li data-incident="([a-z-]+)">/g)].map((m) => m[1])).toEqual(['missing-column', 'retyped-column', 'null-surge']);
+    expect(html).toContain('fix the pipeline before approving a retrain on it');
+    expect(html).toContain('<td>zip</td><td>type changed</td><td>int64 → utf8</td>');
+    expect(html).toMatch(/<span class="feature-name">promo_code<\/span> — ⚠ data quality · too little data to judge<\/h3>/);
+    expect(html).toContain('<title>Drift report: flight-delay-v3 (DATA-QUALITY)</title>');
   });
 
   it('renders a result with no history, no forecast and an all-null feature without failing', () => {
@@ -166,7 +189,37 @@ describe('Function: renderReportJson', () => {
     // Assess
     expect(parsed).toEqual(reportInputFixture);
     expect(renderHtmlReport(parsed)).toBe(renderHtmlReport(reportInputFixture));
-    expect(JSON.parse(json).schemaVersion).toBe(2);
+    expect(JSON.parse(json).schemaVersion).toBe(3);
+  });
+
+  it('reads a version 2 report (before action classes): the action follows the stored verdict, with no incidents', () => {
+    // Prepare: as stored before actions, with a missing column that the old rule counted as drift.
+    const v3 = JSON.parse(renderReportJson({ ...reportInputFixture, result: dataQualityResultFixture })) as { result: Record<string, unknown> };
+    const { action: _a, actionReason: _r, incidents: _i, ...oldResult } = v3.result;
+    const v2 = { ...v3, schemaVersion: 2, result: { ...oldResult, drift: true, verdict: 'drift' } };
+    const quiet = { ...v2, result: { ...v2.result, drift: false, verdict: 'no-drift' } };
+
+    // Act
+    const drifted = parseReportJson(JSON.stringify(v2), 'reports/v2.json');
+    const calm = parseReportJson(JSON.stringify(quiet), 'reports/v2-quiet.json');
+
+    // Assess
+    expect(drifted.result).toMatchObject({ action: 'drift', drift: true, verdict: 'drift', incidents: [] });
+    expect(drifted.result.actionReason).toBe('Drift: the stored verdict was drift (checked before action classes).');
+    expect(calm.result).toMatchObject({ action: 'none', verdict: 'no-drift', incidents: [] });
+    expect(renderHtmlReport(drifted)).toContain('Action: <span class="badge drift">DRIFT</span>');
+  });
+
+  it('refuses a stored result whose drift, verdict or incidents disagree with its action', () => {
+    // Prepare
+    const doc = JSON.parse(renderReportJson(reportInputFixture));
+    doc.result.action = 'data-quality';
+
+    // Act
+    const act = (): unknown => parseReportJson(JSON.stringify(doc), 'reports/odd.json');
+
+    // Assess
+    expect(act).toThrow(/result\.drift[\s\S]*result\.verdict[\s\S]*result\.incidents/);
   });
 
   it('reads a version 1 report (no stored severity): the decision boundary stands in for it', () => {

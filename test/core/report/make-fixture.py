@@ -125,7 +125,7 @@ features = [
                 "chi2", 0.001, "model", explanation="Payment types are stable."),
     categorical("promo_code", ["NONE", "SPRING", "VIP"], [0.9, 0.07, 0.03], ["NONE", "SPRING"], [0.95, 0.05], "jensenshannon", 0.1, "default",
                 explanation="Only 40 current rows have a promo code: too few to judge.", status="insufficient-data", n_cur=40,
-                null_ref=0.2, null_cur=0.995),
+                null_ref=0.99, null_cur=0.995),
 ]
 
 
@@ -134,16 +134,21 @@ tested = [f for f in features if f["status"] == "ok"]
 drifted = [f for f in tested if f["drift"]]
 assert all((f["severity"] >= 1) == f["drift"] for f in tested), "severity >= 1 exactly when a feature drifts"
 drift_index = max(f["severity"] for f in tested if f["scoreKind"] == "distance")
+names = ", ".join(f"'{f['name']}'" for f in drifted[:3]) + (f" and {len(drifted) - 3} more" if len(drifted) > 3 else "")
 result = {
     "schemaVersion": 1,
     "drift": True,
     "verdict": "drift",
+    "action": "drift",
+    "actionReason": f"Drift: {len(drifted)} of {len(tested)} judged features drifted (the rule needs 25%): {names}.",
+    "incidents": [],
     "rule": {
-        "kind": "share-or-key-feature",
+        "kind": "action-classes",
         "description": f"Drift when at least 25% of tested features drift or a key feature (delay) drifts: {len(drifted)} of {len(tested)} tested features drifted and key feature delay drifted.",
     },
     "features": features,
-    "schema": {"missing": ["legacy_score"], "added": ["booking_channel"], "retyped": [{"name": "zip", "reference": "int64", "current": "utf8"}]},
+    # Only an added column: a missing or retyped one would make the action data-quality (fixture.ts derives that case).
+    "schema": {"missing": [], "added": ["booking_channel"], "retyped": []},
     "time": [{"name": "event_time", "reference": [1790812800000, 1795132800000], "current": [1795564800000, 1795651200000]}],
     "rowCount": {"reference": N_REF, "current": N_CUR},
     "summary": f"{len(drifted)} of {len(tested)} tested features drifted; delay rose about 15 minutes at the median and a new carrier ZZ has 13% of flights.",
@@ -157,5 +162,5 @@ print()
 print("/** The category value that must render as text, never run. */")
 print(f"export const SCRIPT_CATEGORY = {json.dumps(SCRIPT)};")
 print()
-print("/** A realistic 12-feature drift result: 3 numeric + 1 categorical drifted, unseen categories, one insufficient feature, schema changes. */")
+print("/** A realistic 12-feature drift result (action drift): 3 numeric + 1 categorical drifted, unseen categories, one insufficient feature, an added column. */")
 print(f"export const driftResultFixture: DriftResult = {json.dumps(result, indent=2)};")

@@ -44,13 +44,23 @@ describe('Function: noticeSubject (through renderNotice)', () => {
     ['a non-ASCII prefix', { subjectPrefix: '[drift—gate]' }, `[drift-gate] flight-delay-v3: ${DRIFT_4_OF_12} - ${DECIDE}`],
     [
       'no drift',
-      { result: { ...noticeInputFixture.result, verdict: 'no-drift' } },
+      { result: { ...noticeInputFixture.result, drift: false, verdict: 'no-drift', action: 'none' } },
       `[driftgate] flight-delay-v3: no drift - ${DECIDE}`,
     ],
     [
       'too little data',
-      { result: { ...noticeInputFixture.result, verdict: 'insufficient-data' } },
+      { result: { ...noticeInputFixture.result, drift: false, verdict: 'insufficient-data', action: 'none' } },
       `[driftgate] flight-delay-v3: too little data to judge - ${DECIDE}`,
+    ],
+    [
+      'watch',
+      { result: { ...noticeInputFixture.result, drift: false, verdict: 'no-drift', action: 'watch' } },
+      `[driftgate] flight-delay-v3: watch: 4 of 12 features drifted - ${DECIDE}`,
+    ],
+    [
+      'data quality',
+      { result: { ...noticeInputFixture.result, drift: false, verdict: 'no-drift', action: 'data-quality', incidents: [{ kind: 'all-null', feature: 'x', detail: "'x' is entirely null." }] } },
+      `[driftgate] flight-delay-v3: data quality (1 finding) - ${DECIDE}`,
     ],
   ])('%s', (_description, change, expected) => {
     // Act

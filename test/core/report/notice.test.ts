@@ -3,7 +3,7 @@ import type { FeatureDrift, NumericFeatureDrift } from '../../../functions/core/
 import { ConfigError } from '../../../functions/core/errors.js';
 import { NOTICE_MAX_BYTES, renderNotice, utf8Bytes } from '../../../functions/core/report/notice.js';
 import type { NoticeInput } from '../../../functions/core/report/types.js';
-import { driftResultFixture, noticeInputFixture } from './fixture.js';
+import { dataQualityResultFixture, driftResultFixture, noticeInputFixture } from './fixture.js';
 
 function linksOf(input: NoticeInput): string[] {
   return [input.links.report ?? '', input.links.approve, input.links.reject, input.links.snooze];
@@ -29,14 +29,14 @@ describe('Function: renderNotice', () => {
     await expect(`Subject: ${notice.subject}\n\n${notice.text}`).toMatchFileSnapshot('./notice.golden.txt');
   });
 
-  it('starts with one plain sentence, stays within 2 KB and carries all four links', () => {
+  it('starts with the action and why in one plain sentence, stays within 2 KB and carries all four links', () => {
     // Act
     const { text } = renderNotice(noticeInputFixture);
 
     // Assess
-    const first = text.split('\n')[0];
-    expect(first).toBe("4 of 12 features drifted (1 with too little data); 'delay' moved +14.9 at the median; 3 schema changes; retrain advised by Thu 26 Nov 2026.");
-    expect(first).not.toContain('\n');
+    const [first, second] = text.split('\n');
+    expect(first).toBe("Drift: 4 of 11 judged features drifted (the rule needs 25%): 'delay', 'carrier', 'fare' and 1 more; retrain advised by Thu 26 Nov 2026.");
+    expect(second).toBe("4 of 12 features drifted (1 with too little data); 'delay' moved +14.9 at the median; 1 schema change.");
     expect(utf8Bytes(text)).toBeLessThanOrEqual(NOTICE_MAX_BYTES);
     for (const link of linksOf(noticeInputFixture)) expect(text).toContain(link);
     expect(text).toContain('each link opens a confirmation page');
@@ -88,7 +88,7 @@ describe('Function: renderNotice', () => {
     // Assess
     expect(utf8Bytes(text)).toBeLessThanOrEqual(NOTICE_MAX_BYTES);
     for (const link of linksOf(input)) expect(text).toContain(link);
-    expect(text.split('\n')[0]).toMatch(/^30 of 30 features drifted; 'température_capteur_29_/);
+    expect(text.split('\n')[1]).toMatch(/^30 of 30 features drifted; 'température_capteur_29_/);
     const shown = text.split('\n').filter((l) => l.startsWith("- '")).length;
     const withShortLinks = renderNotice({ ...input, links: noticeInputFixture.links }).text;
     expect(withShortLinks.split('\n').filter((l) => l.startsWith("- '")).length).toBe(5);
@@ -122,5 +122,23 @@ describe('Function: renderNotice', () => {
 
     // Assess
     expect(after).toBe(before);
+  });
+
+  it('says to fix the pipeline, not to retrain, for a data-quality result, and lists its findings first', () => {
+    // Act
+    const { subject, text } = renderNotice({ ...noticeInputFixture, result: dataQualityResultFixture });
+
+    // Assess
+    const lines = text.split('\n');
+    expect(lines[0]).toBe("Data quality: column 'legacy_score' is missing from the current batch (and 2 more findings); fix the pipeline before retraining.");
+    expect(text).not.toMatch(/retrain(ing)? advised/);
+    expect(lines.slice(3, 7)).toEqual([
+      'Data-quality findings (fix the pipeline before retraining):',
+      "- missing-column: Column 'legacy_score' is missing from the current batch.",
+      "- retyped-column: Column 'zip' changed type (int64 → utf8).",
+      "- null-surge: 'promo_code' null share rose from 20% to 99.5% (two-proportion z-test p < 0.001).",
+    ]);
+    expect(subject).toBe('[driftgate] flight-delay-v3: data quality (3 findings) - decide by Sun 29 Nov 2026');
+    expect(utf8Bytes(text)).toBeLessThanOrEqual(NOTICE_MAX_BYTES);
   });
 });
