@@ -44,7 +44,7 @@ const HELP: Readonly<Record<CommandName, CommandHelp>> = {
       '--reference REF       a signature JSON (driftgate baseline) or a Parquet/Arrow file to baseline on the fly (required)',
       '--config MODEL.json   a model config: feature selection, tests, thresholds, dataset rule, column kinds',
       '--json                print exactly one JSON document (the drift result) on stdout',
-      '--fail-on-drift       exit 1 when the dataset drifted',
+      '--fail-on-drift       exit 1 when the action is drift or data-quality',
       '--html OUT.html       also write the HTML report',
       '--categorical COL,..  treat these columns as categorical',
       '--bins N              histogram bins when REF is a data file',
@@ -104,7 +104,7 @@ export function usageText(): string {
   for (const name of COMMAND_NAMES) lines.push(`  ${name.padEnd(16)} ${HELP[name].summary}`);
   lines.push(
     '',
-    'Exit codes: 0 success (drift or not), 1 drift with --fail-on-drift, 2 bad usage or bad input, 3 internal error.',
+    'Exit codes: 0 success (whatever the action), 1 drift or data-quality with --fail-on-drift, 2 bad usage or bad input, 3 internal error.',
     'Set DRIFTGATE_DEBUG=1 to print stack traces.',
     "Run 'driftgate help COMMAND' for a command's options.",
   );

@@ -23,7 +23,7 @@ import { type Decider, decider } from '../service/decide.js';
 import { type IngestBatch, ingestBatch } from '../service/ingest-batch.js';
 import { type InstallReference, installReference } from '../service/install-reference.js';
 import { ModelRepository } from '../service/model-repository.js';
-import { hmacLinks, noticeSender } from '../service/notify.js';
+import { hmacLinks, incidentNoticeSender, noticeSender } from '../service/notify.js';
 import { type RunDueChecks, type TendProposals, runDueChecks, tendProposals } from '../service/run-due-checks.js';
 import { ENV } from './env.js';
 import { REPORT_LINK_TTL_SECONDS, signReportLink, verifyReportLink } from './report-link.js';
@@ -159,9 +159,12 @@ export async function awsGate(options: AwsWiringOptions): Promise<{ tend: TendPr
   const clock = options.clock ?? (() => new Date());
   // Notices link the report through the decision function: the bucket itself stays private.
   const reportLink = async (key: string) => signReportLink(baseUrl, key, Math.floor(clock().getTime() / 1000) + REPORT_LINK_TTL_SECONDS, secret);
-  const sendNotice = noticeSender({ repo, notifier: new SnsNotifier(clients.sns, required(env.noticesTopicArn, 'gate', 'notices topic')), links: hmacLinks({ secret, baseUrl, reportLink }), log });
+  const notifier = new SnsNotifier(clients.sns, required(env.noticesTopicArn, 'gate', 'notices topic'));
+  const links = hmacLinks({ secret, baseUrl, reportLink });
+  const sendNotice = noticeSender({ repo, notifier, links, log });
+  const sendIncidentNotice = incidentNoticeSender({ repo, notifier, links, log });
   const events = new SnsEventSink(clients.sns, required(env.retrainTopicArn, 'gate', 'retrain topic'));
-  return { tend: tendProposals({ repo, sendNotice, events, log }) };
+  return { tend: tendProposals({ repo, sendNotice, sendIncidentNotice, events, log }) };
 }
 
 /**

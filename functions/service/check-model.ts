@@ -11,6 +11,7 @@ import type { DriftResult } from '../core/drift/types.js';
 import { cadenceChange, forecastCrossing, nextCheckInterval, retrainBy } from '../core/lifecycle/cadence.js';
 import type { ModelConfig } from '../core/lifecycle/config.js';
 import { compactTime, reportKey } from '../core/lifecycle/keys.js';
+import { nextIncident } from '../core/lifecycle/incident.js';
 import { AUTOMATIC_ACTOR, blocksNewProposal, openProposal } from '../core/lifecycle/proposal.js';
 import { decideProposal, type ProposalDecision } from '../core/lifecycle/proposal-rules.js';
 import { type CadenceChange, type CheckOutcome, type Forecast, HISTORY_LIMIT, type HistoryPoint, type ModelState, type Proposal, type ProposalOpened } from '../core/lifecycle/types.js';
@@ -19,7 +20,7 @@ import { renderHtmlReport, renderReportJson } from '../core/report/index.js';
 import type { ReportInput } from '../core/report/types.js';
 import { mergeAll } from '../core/signature/index.js';
 import type { ModelRepository } from './model-repository.js';
-import type { SendNotice } from './notify.js';
+import type { SendIncidentNotice, SendNotice } from './notify.js';
 
 /** What checking needs: the repository, and on one machine the notice sender (never the retrain topic). */
 export interface CheckDeps {
@@ -30,6 +31,8 @@ export interface CheckDeps {
    * @default none
    */
   readonly sendNotice?: SendNotice;
+  /** Sends a data-quality incident's notice right away when this check opens it (one machine). @default none: the gate sends it */
+  readonly sendIncidentNotice?: SendIncidentNotice;
   readonly log?: Log;
 }
 
@@ -59,6 +62,7 @@ type Plan =
       readonly proposal: Proposal | null;
       readonly report: ReportInput;
       readonly reportKeys: { readonly json: string; readonly html: string };
+      readonly quality: ReturnType<typeof nextIncident>;
     };
 
 /**
@@ -92,12 +96,18 @@ export function checkModel(deps: CheckDeps): CheckModel {
     const cadence = change ? [...state.cadence, change].slice(-HISTORY_LIMIT) : state.cadence;
     const reportKeys = { json: reportKey(modelId, checkId, 'json'), html: reportKey(modelId, checkId, 'html') };
     const active = state.activeProposalId ? await repo.proposal(modelId, state.activeProposalId) : undefined;
+    const quality = nextIncident(
+      state.incident,
+      { dataQuality: result.action === 'data-quality', reason: result.actionReason, kinds: result.incidents.map((i) => i.kind) },
+      { checkId, at },
+    );
     const rule = decideProposal({
       result,
       forecast,
       nextCheckAt,
       state,
       activeBlocks: blocksNewProposal(state, active, now, config.proposalTtl),
+      incident: quality.incident,
       maxRetrainIntervalSeconds: config.cadence.maxRetrainInterval,
       minRetrainIntervalSeconds: config.cadence.minRetrainInterval,
       now,
@@ -138,8 +148,9 @@ export function checkModel(deps: CheckDeps): CheckModel {
       cadence,
       forecast,
       activeProposalId: proposal ? proposal.proposalId : state.activeProposalId,
+      incident: quality.incident,
     };
-    return { kind: 'checked', next, checkId, fresh, result, forecast, change, rule, proposal, report, reportKeys };
+    return { kind: 'checked', next, checkId, fresh, result, forecast, change, rule, proposal, report, reportKeys, quality };
   }
 
   return async (modelId, now) => {
@@ -171,6 +182,9 @@ export function checkModel(deps: CheckDeps): CheckModel {
       evidence: { checkId: p.checkId, verdict: result.verdict, driftIndex: result.driftIndex, score: result.score, signatures: p.fresh.length, reportKey: p.reportKeys.html, suppressed: p.rule.suppressed },
     });
     if (p.change) await repo.appendLog({ at, modelId, actor: AUTOMATIC_ACTOR, action: 'cadence', evidence: { ...p.change } });
+    if (p.quality.opened) await repo.appendLog({ at, modelId, actor: AUTOMATIC_ACTOR, action: 'incident-opened', evidence: { incidentId: p.quality.opened.incidentId, reason: p.quality.opened.reason, kinds: p.quality.opened.kinds, reportKey: p.reportKeys.html } });
+    if (p.quality.opened && deps.sendIncidentNotice) await deps.sendIncidentNotice(config, now);
+    if (p.quality.closed) await repo.appendLog({ at, modelId, actor: AUTOMATIC_ACTOR, action: 'incident-closed', evidence: { incidentId: p.quality.closed.incidentId, openedAt: p.quality.closed.openedAt, closedBy: p.checkId } });
     let opened: ProposalOpened | null = null;
     if (p.proposal) {
       const proposal = p.proposal;
@@ -192,6 +206,9 @@ export function checkModel(deps: CheckDeps): CheckModel {
       modelId,
       checkId: p.checkId,
       verdict: result.verdict,
+      action: result.action,
+      actionReason: result.actionReason,
+      incident: p.quality.incident ? { incidentId: p.quality.incident.incidentId, opened: p.quality.opened !== null } : null,
       driftIndex: result.driftIndex,
       score: result.score,
       signatures: p.fresh.length,

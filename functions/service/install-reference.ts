@@ -91,6 +91,8 @@ export function installReference(deps: InstallReferenceDeps): InstallReference {
         activeProposalId: null,
         rejected: null,
         snoozedUntil: null,
+        // A new reference starts clean; an incident about the old data does not carry over.
+        incident: null,
       };
     });
     const state = written?.value;

@@ -11,7 +11,7 @@ import { type DecideOptions, type Decider, decider } from './decide.js';
 import { type IngestBatch, ingestBatch } from './ingest-batch.js';
 import { type InstallReference, installReference } from './install-reference.js';
 import { ModelRepository } from './model-repository.js';
-import { hmacLinks, noticeSender } from './notify.js';
+import { hmacLinks, incidentNoticeSender, noticeSender } from './notify.js';
 import { type RunDueChecks, runDueChecks } from './run-due-checks.js';
 
 export { DecisionTokenError } from '../core/lifecycle/token.js';
@@ -57,10 +57,11 @@ export class Lifecycle {
     const log = deps.log;
     const links = hmacLinks({ secret: deps.secret, baseUrl: deps.decideBaseUrl, ...(deps.reportUrl ? { reportLink: deps.reportUrl } : {}) });
     const sendNotice = noticeSender({ repo, notifier: deps.notifier, links, log });
+    const sendIncidentNotice = incidentNoticeSender({ repo, notifier: deps.notifier, links, log });
     this.repo = repo;
     this.ingest = ingestBatch({ repo, sign: deps.sign, log });
-    this.check = checkModel({ repo, sendNotice, log });
-    this.checkDue = runDueChecks({ repo, check: this.check, tend: { repo, sendNotice, events: deps.events, log }, log });
+    this.check = checkModel({ repo, sendNotice, sendIncidentNotice, log });
+    this.checkDue = runDueChecks({ repo, check: this.check, tend: { repo, sendNotice, sendIncidentNotice, events: deps.events, log }, log });
     this.decider = decider({ repo, events: deps.events, secret: deps.secret, log });
     this.references = installReference({ repo, sign: deps.sign, log });
   }

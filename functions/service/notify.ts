@@ -6,10 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import type { DriftResult } from '../core/drift/types.js';
 import type { ModelConfig } from '../core/lifecycle/config.js';
-import { AUTOMATIC_ACTOR } from '../core/lifecycle/proposal.js';
+import { claimIncidentNotice } from '../core/lifecycle/incident.js';
+import { reportKey } from '../core/lifecycle/keys.js';
+import { AUTOMATIC_ACTOR, CLAIM_LEASE_SECONDS } from '../core/lifecycle/proposal.js';
 import { signToken } from '../core/lifecycle/token.js';
 import type { DecisionAction, Proposal } from '../core/lifecycle/types.js';
 import type { Log, Notifier } from '../core/ports.js';
+import { renderIncidentNotice } from '../core/report/incident-notice.js';
 import { renderNotice } from '../core/report/index.js';
 import type { ModelRepository } from './model-repository.js';
 
@@ -96,6 +99,44 @@ export function noticeSender(deps: NotifyDeps): SendNotice {
       // Not delivered: no proof is recorded, so veto mode cannot fire; the claim lapses and a later run retries.
       deps.log?.({ step: 'notice', modelId, proposalId, error: message(err), at });
       await repo.appendLog({ at, modelId, actor: AUTOMATIC_ACTOR, action: 'notice-failed', proposalId, evidence: { error: message(err) } });
+      return { status: 'failed', error: message(err) };
+    }
+  };
+}
+
+/** Sends a model's data-quality incident notice at most once (the claim is in the state); see the module comment. */
+export type SendIncidentNotice = (config: ModelConfig, now: Date) => Promise<NoticeAttempt>;
+
+/**
+ * Build the incident notice sender: claim the state's incident notice, send it, record the delivery.
+ * @example
+ * const sendIncident = incidentNoticeSender({ repo, notifier, links });
+ * await sendIncident(config, new Date());
+ */
+export function incidentNoticeSender(deps: NotifyDeps): SendIncidentNotice {
+  const { repo } = deps;
+  return async (config, now) => {
+    const at = now.toISOString();
+    const { modelId } = config;
+    const claimed = await repo.updateState(modelId, (s) => {
+      const incident = claimIncidentNotice(s.incident, at, CLAIM_LEASE_SECONDS);
+      return incident === null ? null : { ...s, incident };
+    });
+    const incident = claimed?.changed ? claimed.value.incident : null;
+    if (incident === null) return { status: 'not-claimed' };
+    try {
+      const key = reportKey(modelId, incident.lastCheckId, 'html');
+      const reportLink = config.notice.includeReportLink && deps.links.reportLink ? await deps.links.reportLink(key) : undefined;
+      const rendered = renderIncidentNotice({ modelId, incident, subjectPrefix: config.notice.subjectPrefix, ...(reportLink ? { reportLink } : {}) });
+      const { messageId } = await deps.notifier.send({ modelId, proposalId: incident.incidentId, subject: rendered.subject, text: rendered.text });
+      await repo.updateState(modelId, (s) =>
+        s.incident?.incidentId === incident.incidentId && s.incident.notice === null ? { ...s, incident: { ...s.incident, notice: { messageId, sentAt: at }, noticeClaim: null } } : null,
+      );
+      await repo.appendLog({ at, modelId, actor: AUTOMATIC_ACTOR, action: 'incident-notice', evidence: { incidentId: incident.incidentId, messageId, subject: rendered.subject } });
+      return { status: 'sent', messageId };
+    } catch (err) {
+      deps.log?.({ step: 'incident-notice', modelId, incidentId: incident.incidentId, error: message(err), at });
+      await repo.appendLog({ at, modelId, actor: AUTOMATIC_ACTOR, action: 'notice-failed', evidence: { incidentId: incident.incidentId, error: message(err) } });
       return { status: 'failed', error: message(err) };
     }
   };

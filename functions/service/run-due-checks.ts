@@ -14,13 +14,15 @@ import type { CheckDueOutcome, ProposalActivity } from '../core/lifecycle/types.
 import type { EventSink, Log } from '../core/ports.js';
 import type { CheckModel } from './check-model.js';
 import type { ModelRepository } from './model-repository.js';
-import type { SendNotice } from './notify.js';
+import type { SendIncidentNotice, SendNotice } from './notify.js';
 import { type PublishAttempt, retrainPublisher } from './publish-retrain.js';
 
 /** What tending proposals needs: the notice sender and the retrain topic (veto mode, lapsed publishes). */
 export interface TendDeps {
   readonly repo: ModelRepository;
   readonly sendNotice: SendNotice;
+  /** Sends a data-quality incident's one notice. */
+  readonly sendIncidentNotice: SendIncidentNotice;
   readonly events: EventSink;
   readonly log?: Log;
 }
@@ -86,14 +88,21 @@ export function tendProposals(deps: TendDeps): TendProposals {
   async function tend(config: ModelConfig, now: Date): Promise<ProposalActivity[]> {
     const modelId = config.modelId;
     const at = now.toISOString();
-    const id = (await repo.state(modelId))?.value.activeProposalId;
-    if (!id) return [];
+    const state = (await repo.state(modelId))?.value;
+    const incidentActivity: ProposalActivity[] = [];
+    if (state?.incident && state.incident.notice === null) {
+      const sent = await deps.sendIncidentNotice(config, now);
+      if (sent.status === 'sent') incidentActivity.push({ proposalId: state.incident.incidentId, action: 'incident-notice', noticeMessageId: sent.messageId });
+      if (sent.status === 'failed') incidentActivity.push({ proposalId: state.incident.incidentId, action: 'incident-notice-failed', error: sent.error });
+    }
+    const id = state?.activeProposalId;
+    if (!id) return incidentActivity;
     let p = await repo.proposal(modelId, id);
     if (p === undefined) {
       const released = await repo.updateState(modelId, (s) => (s.activeProposalId === id ? releaseMissing(s, now) : null));
-      return released?.changed ? [{ proposalId: id, action: 'released' }] : [];
+      return released?.changed ? [...incidentActivity, { proposalId: id, action: 'released' }] : incidentActivity;
     }
-    const done: ProposalActivity[] = [];
+    const done: ProposalActivity[] = [...incidentActivity];
 
     if (transition(p, { type: 'claim-notice', at }) !== null) {
       const key = reportKey(modelId, p.checkId, 'json');

@@ -6,7 +6,7 @@ import { GATE_SCHEDULE_SOURCE } from '../../functions/handlers/env.js';
 import { GateRunError, makeGateHandler } from '../../functions/handlers/gate.js';
 import { checkModel } from '../../functions/service/check-model.js';
 import { ModelRepository } from '../../functions/service/model-repository.js';
-import { hmacLinks, noticeSender } from '../../functions/service/notify.js';
+import { hmacLinks, incidentNoticeSender, noticeSender } from '../../functions/service/notify.js';
 import { tendProposals } from '../../functions/service/run-due-checks.js';
 import { installReference } from '../../functions/service/install-reference.js';
 import { ingestBatch } from '../../functions/service/ingest-batch.js';
@@ -55,7 +55,8 @@ describe('Function: makeGateHandler', () => {
 
   function gate(now: Date) {
     const sendNotice = noticeSender({ repo, notifier: { send: async (n) => ({ messageId: `n-${world.notices.push(n)}` }) }, links: hmacLinks({ secret: world.secret, baseUrl: 'https://decide.example' }) });
-    const tend = tendProposals({ repo, sendNotice, events: { publish: async (e) => ({ messageId: `e-${world.events.push(e)}` }) } });
+    const sendIncidentNotice = incidentNoticeSender({ repo, notifier: { send: async (n) => ({ messageId: `n-${world.notices.push(n)}` }) }, links: hmacLinks({ secret: world.secret, baseUrl: 'https://decide.example' }) });
+    const tend = tendProposals({ repo, sendNotice, sendIncidentNotice, events: { publish: async (e) => ({ messageId: `e-${world.events.push(e)}` }) } });
     return makeGateHandler({ gate: { tend }, telemetry: quietTelemetry('gate-test'), clock: () => now });
   }
 

@@ -62,6 +62,8 @@ export function decideProposal(input: {
   nextCheckAt: string;
   state: Pick<ModelState, 'activeProposalId' | 'snoozedUntil' | 'rejected' | 'lastRetrainAt'>;
   activeBlocks: boolean;
+  /** A data-quality incident is open (or this check opened one): fix the pipeline before retraining. @default false */
+  incident?: { readonly incidentId: string; readonly reason: string } | null;
   maxRetrainIntervalSeconds: number;
   /** How long a rejection suppresses the max-retrain-interval trigger. @default 1 day */
   minRetrainIntervalSeconds?: number;
@@ -78,6 +80,9 @@ export function decideProposal(input: {
     triggers.push('max-retrain-interval');
   }
   if (triggers.length === 0) return { propose: false, triggers, suppressed: null };
+  if (input.incident) {
+    return { propose: false, triggers, suppressed: `data-quality incident ${input.incident.incidentId} is open: ${input.incident.reason}` };
+  }
   if (input.activeBlocks) {
     return { propose: false, triggers, suppressed: `proposal ${state.activeProposalId} is still active` };
   }

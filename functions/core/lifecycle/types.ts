@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { driftVerdictSchema } from '../drift/types.js';
+import { incidentSchema } from './incident.js';
+import { type DriftResult, driftVerdictSchema } from '../drift/types.js';
 import { type CadenceChange, type Forecast, type HistoryPoint, cadenceChangeSchema, forecastSchema, historyPointSchema, isoTimeSchema } from '../report/types.js';
 
 /** What a decision link can do. */
@@ -11,6 +12,9 @@ export const LOG_ACTIONS = [
   'set-reference',
   'check',
   'check-failed',
+  'incident-opened',
+  'incident-closed',
+  'incident-notice',
   'cadence',
   'propose',
   'notice',
@@ -62,6 +66,8 @@ export const modelStateSchema = z.object({
   /** Evidence of the last rejection: the same evidence does not re-notify. */
   rejected: z.object({ fingerprint: z.string(), driftIndex: z.number(), at: isoTime }).nullable(),
   snoozedUntil: isoTime.nullable(),
+  /** The open data-quality incident (no proposal opens while there is one); absent in older documents. */
+  incident: incidentSchema.nullable().default(null),
 });
 export type ModelState = z.infer<typeof modelStateSchema>;
 
@@ -172,6 +178,11 @@ export type CheckOutcome =
       readonly modelId: string;
       readonly checkId: string;
       readonly verdict: HistoryPoint['verdict'];
+      /** What the check asks people to do (none, watch, drift, data-quality). */
+      readonly action: DriftResult['action'];
+      readonly actionReason: string;
+      /** The open data-quality incident after this check, and whether this check opened it. */
+      readonly incident: { readonly incidentId: string; readonly opened: boolean } | null;
       readonly driftIndex: number;
       readonly score: number;
       readonly signatures: number;
@@ -243,7 +254,7 @@ export interface AdoptOutcome {
 /** What happened to a proposal during `checkDue` (expiry, veto, notice retry, a pending publish completed). */
 export interface ProposalActivity {
   readonly proposalId: string;
-  readonly action: 'expire' | 'veto-window-elapsed' | 'notice' | 'notice-failed' | 'retrain' | 'retrain-failed' | 'released';
+  readonly action: 'expire' | 'veto-window-elapsed' | 'notice' | 'notice-failed' | 'retrain' | 'retrain-failed' | 'released' | 'incident-notice' | 'incident-notice-failed';
   readonly retrainMessageId?: string;
   readonly noticeMessageId?: string;
   readonly error?: string;
