@@ -3,7 +3,8 @@
  * read–change–conditional-write loop every state change goes through (LocalStore and S3Store implement
  * only the primitives, so both behave the same and share one conformance suite).
  */
-import { ConfigError, ConflictError, NotFoundError } from '../core/errors.js';
+import { randomUUID } from 'node:crypto';
+import { AdapterError, ConfigError, ConflictError, NotFoundError } from '../core/errors.js';
 import { type ModelConfig, type ModelConfigInput, parseModelConfig } from '../core/lifecycle/config.js';
 import {
   CONFIG_PREFIX,
@@ -63,8 +64,8 @@ function jsonCodec<T>(schema: { safeParse(v: unknown): unknown } & Parameters<ty
       return parseWith(schema, raw, key) as T;
     },
     // Validated before writing: a value JSON cannot hold (NaN becomes null) fails this write, naming the
-    // field, instead of every later read.
-    encode: (value, key) => `${JSON.stringify(parseWith(schema, value, `${key} (refused before writing)`), null, 2)}\n`,
+    // field, instead of every later read. Each write carries a fresh revision (see `update`).
+    encode: (value, key) => `${JSON.stringify({ ...(parseWith(schema, value, `${key} (refused before writing)`) as object), revision: randomUUID() }, null, 2)}\n`,
   };
 }
 
@@ -101,6 +102,12 @@ export class ModelRepository {
       const body = codec.encode(next, key);
       const written = stored === undefined ? await this.store.putIfAbsent(key, body) : await this.store.putIfMatch(key, body, stored.etag);
       if (written) return { value: next, changed: true };
+      // A false can be our own write whose answer was lost (the SDK retried it and S3 answered 412 to the
+      // retry): every body is unique (a fresh revision or entry id), so the same bytes stored are ours.
+      const after = await this.store.get(key);
+      if (after !== undefined && Buffer.from(after.body).equals(Buffer.from(typeof body === 'string' ? Buffer.from(body) : body))) {
+        return { value: next, changed: true };
+      }
     }
     throw new ConflictError(key, MAX_ATTEMPTS);
   }
@@ -140,6 +147,9 @@ export class ModelRepository {
       try {
         configs.push(await this.config(modelId));
       } catch (err) {
+        // A store that failed (after its retries) says nothing about the config: fail the caller, retryably,
+        // rather than call the config broken and send its uploads elsewhere.
+        if (err instanceof AdapterError) throw err;
         const error = err instanceof ConfigError ? err : new ConfigError(key, err instanceof Error ? err.message : String(err), { cause: err });
         broken.push({ modelId, prefix: await this.rawBatchPrefix(key, modelId), error });
       }
@@ -252,7 +262,7 @@ export class ModelRepository {
 
   /** Append one line to the model's decision log. */
   async appendLog(entry: DecisionLogEntry): Promise<void> {
-    const line = `${JSON.stringify(entry)}\n`;
+    const line = `${JSON.stringify({ ...entry, entryId: randomUUID() })}\n`;
     await this.update(decisionLogKey(entry.modelId), logCodec, (current) => (current ?? '') + line);
   }
 

@@ -38,6 +38,8 @@ export interface DecisionLogEntry {
   readonly action: LogAction;
   readonly proposalId?: string;
   readonly evidence: Record<string, unknown>;
+  /** A random id per line, so a retried append recognises a line it already wrote. */
+  readonly entryId?: string;
 }
 
 const isoTime = isoTimeSchema;
@@ -45,8 +47,15 @@ const isoTime = isoTimeSchema;
 const drifted = z.object({ name: z.string(), score: z.number(), threshold: z.number(), test: z.string().optional(), severity: z.number().optional() });
 
 /** The model's state document (`state/<modelId>.json`); every update is conditional on its etag. */
+/**
+ * A random id written with every version of a document: after a conditional write whose answer was lost
+ * (the retried request sees 412 because the first one already landed), the writer recognises its own write.
+ */
+const revision = z.string().optional();
+
 export const modelStateSchema = z.object({
   schemaVersion: z.literal(1),
+  revision,
   modelId: z.string(),
   reference: z.object({ version: z.string(), key: z.string(), at: isoTime }),
   /** The last adoption (or initial reference): the origin of the retrain interval. */
@@ -84,6 +93,7 @@ export function retrainEventId(proposalId: string): string {
 
 const proposalV2Schema = z.object({
   schemaVersion: z.literal(PROPOSAL_SCHEMA_VERSION),
+  revision,
   proposalId: z.string(),
   modelId: z.string(),
   createdAt: isoTime,
