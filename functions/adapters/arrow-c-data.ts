@@ -27,7 +27,7 @@ const utf8 = new TextDecoder('utf-8');
 function cString(memory: Uint8Array, pointer: number): string {
   if (pointer === 0) return '';
   let end = pointer;
-  while (memory[end] !== 0) end++;
+  while (end < memory.length && memory[end] !== 0) end++;
   return utf8.decode(memory.subarray(pointer, end));
 }
 

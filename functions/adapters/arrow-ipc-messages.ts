@@ -94,6 +94,7 @@ function checkEndianness(verified: VerifiedMetadata): void {
 /** Sum the record batch lengths from each batch's metadata message (small reads; bodies untouched). */
 export async function countFileRows(source: ByteSource, footer: FooterLike, budget: number): Promise<number> {
   const blocks = Array.from({ length: footer.numRecordBatches }, (_, i) => footer.getRecordBatch(i));
+  checkDisjoint(source.name, [...blocks, ...Array.from({ length: footer.numDictionaries }, (_, i) => footer.getDictionaryBatch(i))]);
   let total = 0;
   for (let i = 0; i < blocks.length; i += HEADER_READ_CONCURRENCY) {
     const counts = await Promise.all(
@@ -108,6 +109,21 @@ export async function countFileRows(source: ByteSource, footer: FooterLike, budg
     for (const c of counts) total += c;
   }
   return total;
+}
+
+/**
+ * No two footer blocks share bytes: writers never overlap messages, and a footer listing one batch a million
+ * times would make a small file decode for minutes.
+ */
+function checkDisjoint(name: string, blocks: readonly (FileBlockLike | null)[]): void {
+  const sorted = blocks.filter((b): b is FileBlockLike => b !== null).sort((a, b) => a.offset - b.offset);
+  for (let i = 1; i < sorted.length; i++) {
+    const previous = sorted[i - 1];
+    const end = previous.offset + previous.metaDataLength + previous.bodyLength;
+    if (sorted[i].offset < end) {
+      throw new InvalidInputError(name, `the footer's blocks at bytes ${previous.offset} and ${sorted[i].offset} overlap (the first ends at byte ${end})`);
+    }
+  }
 }
 
 /**

@@ -127,6 +127,7 @@ function checkMetadata(file: string, metadata: ThriftStruct, footerStart: number
   if (declaredRows !== totalRows) {
     throw bad(`the footer declares ${declaredRows} rows (num_rows) but its row groups hold ${totalRows}`);
   }
+  checkDisjoint(file, rowGroups.flatMap((g) => g.chunks));
   return { numRows: totalRows, leaves, rowGroups };
 }
 
@@ -407,6 +408,23 @@ function checkStatistics(file: string, where: string, leaf: ParquetLeaf, statist
       throw new InvalidInputError(
         file,
         `${where}: its statistics' ${field} has ${value.length} bytes, not the ${width} of physical type ${PHYSICAL_NAMES[leaf.physical]}`,
+      );
+    }
+  }
+}
+
+/**
+ * No two column chunks share bytes: writers never overlap them, and a footer pointing thousands of chunks at
+ * the same bytes would make a small file decode for minutes.
+ */
+function checkDisjoint(file: string, chunks: readonly ParquetChunk[]): void {
+  const sorted = chunks.filter((c) => c.end > c.start).sort((a, b) => a.start - b.start);
+  for (let i = 1; i < sorted.length; i++) {
+    const [a, b] = [sorted[i - 1], sorted[i]];
+    if (b.start < a.end) {
+      throw new InvalidInputError(
+        file,
+        `row group ${b.rowGroup}, column '${b.leaf.path.join('.')}': its column chunk [${b.start}, ${b.end}) overlaps row group ${a.rowGroup}, column '${a.leaf.path.join('.')}' [${a.start}, ${a.end})`,
       );
     }
   }

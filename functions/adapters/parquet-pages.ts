@@ -158,7 +158,8 @@ function checkLevels(header: ThriftStruct, type: number, chunk: ParquetChunk, bo
     end = start + (data.int(5) ?? 0);
   } else {
     const data = header.struct(5)!;
-    if (chunk.codec !== UNCOMPRESSED || (data.int(3) ?? RLE) !== RLE) return;
+    // Only the RLE layout (a 4-byte length before each level run); the deprecated BIT_PACKED one has none.
+    if (chunk.codec !== UNCOMPRESSED || (data.int(3) ?? RLE) !== RLE || (chunk.leaf.maxRepetition > 0 && (data.int(4) ?? RLE) !== RLE)) return;
     let p = 0;
     if (chunk.leaf.maxRepetition > 0) {
       if (body.length < 4) throw fail('ends inside its repetition levels');
