@@ -25,7 +25,6 @@ import type { ModelState, Proposal } from '../../functions/core/lifecycle/types.
 import { parseSignature } from '../../functions/core/signature/index.js';
 import { makeCheckHandler } from '../../functions/handlers/check.js';
 import { makeDecideHandler } from '../../functions/handlers/decide.js';
-import { ENV } from '../../functions/handlers/env.js';
 import { makeGateHandler } from '../../functions/handlers/gate.js';
 import { makeIngestHandler } from '../../functions/handlers/ingest.js';
 import { awsAdopt, awsCheck, awsDecide, awsGate, awsIngest, readFunctionEnv, type FunctionRole } from '../../functions/handlers/runtime.js';
@@ -36,6 +35,7 @@ import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../suppor
 import { startMoto, venvPython, type MotoServer } from '../support/moto.js';
 import {
   drain,
+  functionEnvOf,
   pollOnce,
   provisionMoto,
   queueDepth,
@@ -153,13 +153,7 @@ describe('Function: driftgate end to end under injected faults (moto behind a fa
       clock: () => clock,
     });
     server = await startFunctionUrlServer(decide);
-    envRecord = {
-      [ENV.bucket]: world.bucket,
-      [ENV.noticesTopicArn]: world.noticesTopicArn,
-      [ENV.retrainTopicArn]: world.retrainTopicArn,
-      [ENV.secretId]: world.secretId,
-      [ENV.decideUrl]: server.url,
-    };
+    envRecord = functionEnvOf(world, server.url);
   });
 
   afterAll(async () => {

@@ -12,7 +12,6 @@ import { peekToken } from '../../functions/core/lifecycle/token.js';
 import { makeCheckHandler } from '../../functions/handlers/check.js';
 import { makeGateHandler } from '../../functions/handlers/gate.js';
 import { makeDecideHandler } from '../../functions/handlers/decide.js';
-import { ENV } from '../../functions/handlers/env.js';
 import { makeIngestHandler } from '../../functions/handlers/ingest.js';
 import { awsAdopt, awsCheck, awsDecide, awsGate, awsIngest, awsReportReader, readFunctionEnv, type FunctionRole } from '../../functions/handlers/runtime.js';
 import { uploadModelConfig } from '../../functions/service/config-upload.js';
@@ -22,6 +21,7 @@ import { synthDriftgate } from '../lib/synth.js';
 import { startMoto, venvPython, type MotoServer } from '../support/moto.js';
 import {
   drain,
+  functionEnvOf,
   pollOnce,
   queueDepth,
   provisionMoto,
@@ -107,13 +107,7 @@ describe('Function: driftgate end to end on moto server', () => {
       clock: () => clock,
     });
     server = await startFunctionUrlServer(decide);
-    envRecord = {
-      [ENV.bucket]: world.bucket,
-      [ENV.noticesTopicArn]: world.noticesTopicArn,
-      [ENV.retrainTopicArn]: world.retrainTopicArn,
-      [ENV.secretId]: world.secretId,
-      [ENV.decideUrl]: server.url,
-    };
+    envRecord = functionEnvOf(world, server.url);
   });
 
   afterAll(async () => {

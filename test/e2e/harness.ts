@@ -20,6 +20,7 @@ import {
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { awsTestClientConfig } from '../support/moto.js';
 import type { HttpResponse } from '../../functions/handlers/decide.js';
+import { ENV } from '../../functions/core/constants.js';
 
 type Json = Record<string, unknown>;
 
@@ -319,5 +320,16 @@ export async function startFunctionUrlServer(
   return {
     url: `http://127.0.0.1:${port}`,
     close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+  };
+}
+
+/** The environment the stack gives its functions, for a world provisioned in moto and the local decision URL. */
+export function functionEnvOf(world: MotoWorld, decideUrl: string): Record<string, string> {
+  return {
+    [ENV.bucket]: world.bucket,
+    [ENV.noticesTopicArn]: world.noticesTopicArn,
+    [ENV.retrainTopicArn]: world.retrainTopicArn,
+    [ENV.secretId]: world.secretId,
+    [ENV.decideUrl]: decideUrl,
   };
 }
