@@ -7,6 +7,7 @@ import { GetObjectCommand, CreateBucketCommand, PutObjectCommand, S3Client } fro
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSignature } from '../../functions/core/signature/index.js';
 import { awsTestClientConfig, repoRoot, startMoto, venvPython, type MotoServer } from '../support/moto.js';
+import { type CliOutcome, runCliProcess } from '../support/cli.js';
 
 /**
  * The real CLI, spawned as a user runs it (`node bin/driftgate.js …`, through the tsx shim), on Parquet/Arrow
@@ -15,26 +16,9 @@ import { awsTestClientConfig, repoRoot, startMoto, venvPython, type MotoServer }
 
 const run = promisify(execFile);
 
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Outcome = CliOutcome;
 
-async function cli(args: readonly string[], env: Record<string, string> = {}): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [join(repoRoot, 'bin', 'driftgate.js'), ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, DRIFTGATE_DEBUG: '', ...env },
-      maxBuffer: 32 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: unknown; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw error;
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const cli = (args: readonly string[], env: Record<string, string> = {}): Promise<Outcome> => runCliProcess(args, env);
 
 let dir: string;
 const at = (name: string): string => join(dir, name);

@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configJson, GOOD_CONFIGS, HOSTILE_CONFIGS, readmeConfigs } from '../core/lifecycle/hostile-configs.js';
 import { repoRoot } from '../support/moto.js';
+import { type CliOutcome, runCliProcess } from '../support/cli.js';
 
 /**
  * The real CLI (`node bin/driftgate.js …`, through the tsx shim, as test/bin/driftgate.test.ts spawns it)
@@ -14,28 +13,10 @@ import { repoRoot } from '../support/moto.js';
  * runs of the configs the issue named and one `upload-config`: 7 spawns in all.
  */
 
-const run = promisify(execFile);
 
-interface Outcome {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+type Outcome = CliOutcome;
 
-async function cli(args: readonly string[]): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [join(repoRoot, 'bin', 'driftgate.js'), ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, DRIFTGATE_DEBUG: '', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' },
-      maxBuffer: 32 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: unknown; stdout?: string; stderr?: string };
-    if (typeof e.code !== 'number') throw error;
-    return { code: e.code, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
+const cli = (args: readonly string[]): Promise<Outcome> => runCliProcess(args, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' });
 
 /** The stderr block the CLI printed for `file`: from "driftgate: <file>: " to the next "driftgate: " line. */
 function blockOf(stderr: string, file: string): string {
