@@ -1,7 +1,8 @@
 import type { DatasetSignature } from '../core/signature/types.js';
 import type { DriftResult, FeatureDrift } from '../core/drift/types.js';
 import { ACTION_BADGE, actionBody } from '../core/report/summary.js';
-import { formatIsoMs, formatNumber as formatDigits, formatShare } from '../core/format.js';
+import { driftTests } from '../core/drift/registry.js';
+import { formatNumber as formatDigits, formatShare, formatVersus } from '../core/format.js';
 import { invisibleChars, plainQuote, plainText, showInvisible } from '../core/text/plain.js';
 
 /** Scores in the table: three significant digits (the one number rule, core/format.ts). */
@@ -17,14 +18,63 @@ function formatNumber(x: number): string {
 
 /** Widest name cell of the table (the HTML report and --json carry the full names). */
 const NAME_MAX = 48;
+/** Narrowest name cell before other columns are dropped. */
+const NAME_MIN = 12;
 /** Widest label cell (kind, test). */
 const LABEL_MAX = 32;
 /** Longest free-text cell or line (an explanation, the rule, the summary). */
 const SENTENCE_MAX = 2000;
+/** Width when the terminal's is unknown (a pipe, a file). */
+export const DEFAULT_WIDTH = 100;
+/** Narrowest layout: below this, lines are wrapped at this width anyway. */
+const MIN_WIDTH = 40;
+/** Indent of a feature's explanation under its row. */
+const EXPLANATION_INDENT = 5;
 
 /** A row count in full (a stored document may hold a non-finite one). */
 function count(x: number): string {
   return Number.isFinite(x) ? String(x) : formatDigits(x);
+}
+
+/** Characters as a terminal counts them (code points; the plain-text rule leaves no controls or combining tricks that matter here). */
+function width(text: string): number {
+  return [...text].length;
+}
+
+function padEnd(text: string, to: number): string {
+  return text + ' '.repeat(Math.max(0, to - width(text)));
+}
+
+function padStart(text: string, to: number): string {
+  return ' '.repeat(Math.max(0, to - width(text))) + text;
+}
+
+/**
+ * Wrap plain text at word boundaries to `columns`, every line after the first starting with `indent` spaces
+ * (and the first with `firstIndent`). A word longer than a line is cut, the only case where a word breaks.
+ */
+export function wrapText(text: string, columns: number, indent = 0, firstIndent = indent): string[] {
+  const lines: string[] = [];
+  let line = ' '.repeat(firstIndent);
+  let empty = true;
+  const room = (): number => columns - width(line);
+  for (let word of text.split(/ +/).filter((w) => w !== '')) {
+    if (!empty && width(word) + 1 > room()) {
+      lines.push(line);
+      line = ' '.repeat(indent);
+      empty = true;
+    }
+    while (empty && width(word) > room() && room() > 0) {
+      const cut = [...word];
+      lines.push(line + cut.slice(0, room()).join(''));
+      word = cut.slice(room()).join('');
+      line = ' '.repeat(indent);
+    }
+    line += (empty ? '' : ' ') + word;
+    empty = false;
+  }
+  if (!empty || lines.length === 0) lines.push(line.trimEnd());
+  return lines;
 }
 
 function mark(feature: FeatureDrift, quality: ReadonlySet<string>): string {
@@ -37,70 +87,108 @@ export function actionLine(result: DriftResult): string {
   return `Action: ${ACTION_BADGE[result.action]} — ${actionBody(result)}`;
 }
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  // The last column (the explanation) is free text: it is not padded.
-  const widths = header.map((h, i) => (i === header.length - 1 ? 0 : Math.max(h.length, ...rows.map((r) => r[i].length))));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w, i) => '-'.repeat(i === header.length - 1 ? header[i].length : w))), ...rows.map(line)];
+/** A table column: its header, how to fill a cell, its alignment, and when it is dropped on a narrow terminal. */
+interface Column {
+  readonly header: string;
+  readonly cell: (f: FeatureDrift, rank: number) => string;
+  readonly right?: boolean;
+  /** Lower goes first when the table does not fit; the feature column is never dropped. */
+  readonly keep: number;
+}
+
+/** The score and its threshold with the test's unit, at a precision that never contradicts the comparison. */
+function scoreCells(f: FeatureDrift): { score: string; threshold: string } {
+  const unit = driftTests[f.test]?.unit ?? '';
+  const pair = formatVersus(f.score, f.threshold);
+  const op = f.scoreKind === 'p-value' ? '<' : '≥';
+  return f.scoreKind === 'p-value'
+    ? { score: `p ${pair.score}`, threshold: `${op} ${pair.threshold}` }
+    : { score: `${pair.score}${unit}`, threshold: `${op} ${pair.threshold}${unit}` };
 }
 
 /**
- * The readable table of a drift result: features ranked as in the result (drift first, then score relative to
- * threshold; DQ marks a feature with a data-quality finding), then schema changes, time ranges, the
- * data-quality findings, the action and why, the distribution verdict, the rule and the summary.
+ * The readable text of a drift result, laid out for a terminal `columns` wide: features ranked as in the
+ * result (drift first), one row each with its explanation wrapped under it; then schema changes, time
+ * ranges, data-quality findings, the action and why, the distribution verdict with its two figures
+ * explained, and the rule. Columns are dropped (nulls, severity, test, rank) before a line would wrap.
  */
-export function renderDriftText(result: DriftResult): string {
+export function renderDriftText(result: DriftResult, columns: number = DEFAULT_WIDTH): string {
+  const cols = Math.max(MIN_WIDTH, Math.floor(Number.isFinite(columns) ? columns : DEFAULT_WIDTH));
   const quality = new Set(result.incidents.flatMap((i) => (i.feature === undefined ? [] : [i.feature])));
-  const rows = result.features.map((f) => [
-    plainText(f.name, NAME_MAX),
-    plainText(f.kind, LABEL_MAX),
-    plainText(f.test, LABEL_MAX),
-    formatNumber(f.score),
-    `${f.scoreKind === 'p-value' ? '<' : '≥'}${formatNumber(f.threshold)}`,
-    f.severity < 0 ? 'n/a' : formatNumber(f.severity),
-    mark(f, quality),
-    `${formatShare(f.nullShare.reference)} → ${formatShare(f.nullShare.current)}`,
-    plainText(f.explanation, SENTENCE_MAX),
-  ]);
-  const lines = [
-    `Reference: ${count(result.rowCount.reference)} rows   Current: ${count(result.rowCount.current)} rows`,
-    '',
-    ...(rows.length
-      ? table(['feature', 'kind', 'test', 'score', 'threshold', 'severity', 'drift', 'nulls before → after', 'explanation'], rows)
-      : ['(no features to compare)']),
+  const all: Column[] = [
+    { header: '#', cell: (_f, i) => String(i), right: true, keep: 1 },
+    { header: 'feature', cell: (f) => plainText(f.name, NAME_MAX), keep: 99 },
+    { header: 'test', cell: (f) => plainText(f.test, LABEL_MAX), keep: 2 },
+    { header: 'score', cell: (f) => scoreCells(f).score, right: true, keep: 5 },
+    { header: 'drift when', cell: (f) => scoreCells(f).threshold, keep: 4 },
+    { header: 'severity', cell: (f) => (f.severity < 0 ? 'n/a' : formatNumber(f.severity)), right: true, keep: 3 },
+    { header: 'result', cell: (f) => mark(f, quality), keep: 6 },
+    { header: 'nulls', cell: (f) => `${formatShare(f.nullShare.reference)} → ${formatShare(f.nullShare.current)}`, keep: 0 },
   ];
+  const cells = all.map((c) => result.features.map((f, i) => c.cell(f, i + 1)));
+  const widths = all.map((c, i) => Math.max(width(c.header), ...cells[i].map(width)));
+  const nameAt = all.findIndex((c) => c.header === 'feature');
+  let shown = all.map((_c, i) => i);
+  const total = (): number => shown.reduce((sum, i) => sum + widths[i], 0) + 2 * (shown.length - 1);
+  while (total() > cols) {
+    if (widths[nameAt] > NAME_MIN) {
+      widths[nameAt] = Math.max(NAME_MIN, widths[nameAt] - (total() - cols));
+      continue;
+    }
+    const drop = shown.filter((i) => i !== nameAt).sort((a, b) => all[a].keep - all[b].keep)[0];
+    if (drop === undefined) break;
+    shown = shown.filter((i) => i !== drop);
+  }
+  const fit = (text: string, w: number): string => (width(text) <= w ? text : `${[...text].slice(0, w - 1).join('')}…`);
+  const row = (texts: readonly string[]): string =>
+    shown
+      .map((i) => (all[i].right ? padStart(fit(texts[i], widths[i]), widths[i]) : padEnd(fit(texts[i], widths[i]), widths[i])))
+      .join('  ')
+      .trimEnd();
+  const lines = [...wrapText(`Reference: ${count(result.rowCount.reference)} rows  Current: ${count(result.rowCount.current)} rows`, cols, 2, 0), ''];
+  if (result.features.length === 0) lines.push('(no features to compare)');
+  else {
+    lines.push(row(all.map((c) => c.header)), row(all.map((_c, i) => '-'.repeat(widths[i]))));
+    result.features.forEach((f, r) => {
+      lines.push(row(all.map((_c, i) => cells[i][r])));
+      lines.push(...wrapText(plainText(f.explanation, SENTENCE_MAX), cols, EXPLANATION_INDENT));
+    });
+  }
   const { missing, added, retyped } = result.schema;
   if (missing.length || added.length || retyped.length) {
     lines.push('', 'Schema changes:');
     // Names in a list are quoted: a name holding ", " cannot pose as two columns.
     const names = (list: readonly string[]): string => list.map((n) => plainQuote(n, NAME_MAX)).join(', ');
-    if (missing.length) lines.push(`  missing: ${names(missing)}`);
-    if (added.length) lines.push(`  added:   ${names(added)}`);
-    for (const r of retyped) lines.push(`  retyped: ${plainQuote(r.name, NAME_MAX)} ${plainText(r.reference, LABEL_MAX)} → ${plainText(r.current, LABEL_MAX)}`);
+    if (missing.length) lines.push(...wrapText(`missing: ${names(missing)}`, cols, 11, 2));
+    if (added.length) lines.push(...wrapText(`added:   ${names(added)}`, cols, 11, 2));
+    for (const r of retyped) {
+      lines.push(...wrapText(`retyped: ${plainQuote(r.name, NAME_MAX)} ${plainText(r.reference, LABEL_MAX)} → ${plainText(r.current, LABEL_MAX)}`, cols, 11, 2));
+    }
   }
   if (result.time.length) {
     lines.push('', 'Time columns (not tested):');
-    for (const t of result.time) lines.push(`  ${plainText(t.name, NAME_MAX)}: ${range(t.reference)} → ${range(t.current)}`);
+    for (const t of result.time) lines.push(...wrapText(`${plainText(t.name, NAME_MAX)}: ${range(t.reference)} → ${range(t.current)}`, cols, 4, 2));
   }
   if (result.incidents.length) {
     lines.push('', 'Data-quality findings (DQ):');
-    for (const i of result.incidents) lines.push(`  ${plainText(i.kind, LABEL_MAX)}: ${plainText(i.detail, SENTENCE_MAX)}`);
+    for (const i of result.incidents) lines.push(...wrapText(`${plainText(i.kind, LABEL_MAX)}: ${plainText(i.detail, SENTENCE_MAX)}`, cols, 4, 2));
   }
-  lines.push('', actionLine(result));
-  lines.push(`Distribution verdict: ${plainText(result.verdict, LABEL_MAX)}  (dataset score ${formatNumber(result.score)}, drift index ${formatNumber(result.driftIndex)})`);
-  lines.push(`Rule: ${plainText(result.rule.description, SENTENCE_MAX)}`);
-  lines.push(plainText(result.summary, SENTENCE_MAX));
+  lines.push('', ...wrapText(actionLine(result), cols, 2, 0));
+  lines.push(
+    ...wrapText(
+      `Distribution verdict: ${plainText(result.verdict, LABEL_MAX)}. Dataset score ${formatNumber(result.score)} (the share of judged ` +
+        `features that drifted); drift index ${formatNumber(result.driftIndex)} (the most drifted feature's severity, 1 = at its threshold).`,
+      cols,
+      2,
+      0,
+    ),
+  );
+  lines.push(...wrapText(`Rule: ${plainText(result.rule.description, SENTENCE_MAX)}`, cols, 2, 0));
   return lines.join('\n');
 }
 
-function range([min, max]: readonly [number | null, number | null]): string {
-  // A data time may lie beyond Date (date32 up to year 5881580): formatIsoMs never throws.
-  const iso = (ms: number | null): string => (ms === null || Number.isNaN(ms) ? '-' : formatIsoMs(ms));
-  return `[${iso(min)} .. ${iso(max)}]`;
+function range([min, max]: readonly [string | null, string | null]): string {
+  return `[${min === null ? '-' : plainText(min, LABEL_MAX)} .. ${max === null ? '-' : plainText(max, LABEL_MAX)}]`;
 }
 
 /**

@@ -20,7 +20,7 @@ import {
   type UploadConfigArgs,
   type ValidateConfigArgs,
 } from './args.js';
-import { describeSignature, renderDriftText, terminalJson, terminalLines } from './format.js';
+import { DEFAULT_WIDTH, describeSignature, renderDriftText, terminalJson, terminalLines } from './format.js';
 import { plainText, showInvisible } from '../core/text/plain.js';
 import { progressLine, type ProgressEvent } from './progress.js';
 
@@ -38,6 +38,8 @@ export interface CliIo {
   readonly stderrIsTTY: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly now: () => Date;
+  /** The terminal's width in columns, when stdout is one. @default the COLUMNS variable, else 100 */
+  readonly columns?: number;
 }
 
 /** Exit codes of the CLI. */
@@ -62,6 +64,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
   }
 }
 
+/** Width to lay text out for: the terminal's, else $COLUMNS, else the default. */
+function terminalColumns(io: CliIo): number {
+  const fromEnv = Number(io.env.COLUMNS);
+  return io.columns ?? (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : DEFAULT_WIDTH);
+}
+
 /** The CliIo of the current process. */
 export function processIo(): CliIo {
   return {
@@ -71,6 +79,7 @@ export function processIo(): CliIo {
     stderrIsTTY: process.stderr.isTTY === true,
     env: process.env,
     now: () => new Date(),
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
   };
 }
 
@@ -124,7 +133,7 @@ async function check(args: CheckArgs, io: CliIo): Promise<ExitCode> {
       const { cliReportInput } = await import('./report.js');
       await writeFile(args.html, await renderHtml(cliReportInput(result, io.now())));
     }
-    io.stdout(args.json ? `${terminalJson(result)}\n` : `${renderDriftText(result)}\n${args.html ? `\nReport: ${showInvisible(args.html)}\n` : ''}`);
+    io.stdout(args.json ? `${terminalJson(result)}\n` : `${renderDriftText(result, terminalColumns(io))}\n${args.html ? `\nReport: ${showInvisible(args.html)}\n` : ''}`);
     // A broken pipeline fails the gate as drift does: neither batch should pass unattended.
     return args.failOnDrift && (result.action === 'drift' || result.action === 'data-quality') ? EXIT.drift : EXIT.ok;
   } finally {

@@ -29,7 +29,11 @@ export function formatUtcDay(iso: string): string {
 /** Format an ISO time as a UTC day and minute, e.g. "Fri 4 Dec 2026 14:05 UTC"; an unparsable input is returned unchanged. */
 export function formatUtcDateTime(iso: string): string {
   const d = parseTime(iso);
-  if (d === null) return iso;
+  if (d === null) {
+    // An expanded-year ISO time (formatIsoMs beyond Date's range) keeps its day and minute: "+5881580-07-11 00:00 UTC".
+    const expanded = /^([+-]\d{6,}-\d\d-\d\d)T(\d\d:\d\d)(?::\d\d(?:\.\d+)?)?Z$/.exec(iso);
+    return expanded === null ? iso : `${expanded[1]} ${expanded[2]} UTC`;
+  }
   return `${formatUtcDay(iso)} ${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())} UTC`;
 }
 
@@ -181,4 +185,17 @@ export function formatInterval(seconds: number): string {
   if (seconds % 3_600 === 0) return `${seconds / 3_600}h`;
   if (seconds % 60 === 0) return `${seconds / 60}m`;
   return `${seconds}s`;
+}
+
+/**
+ * A score and its threshold at the fewest significant digits (at least `digits`) that keep the printed
+ * comparison true: 0.0996 against 0.1 prints "0.0996" and "0.1", never "0.10 < 0.10". Rounding to the same
+ * number of digits is monotonic, so once the two texts differ they compare as the numbers do.
+ */
+export function formatVersus(score: number, threshold: number, digits = 3): { readonly score: string; readonly threshold: string } {
+  for (let d = digits; d <= 17; d++) {
+    const pair = { score: formatNumber(score, d), threshold: formatNumber(threshold, d) };
+    if (pair.score !== pair.threshold || score === threshold || !Number.isFinite(score) || !Number.isFinite(threshold)) return pair;
+  }
+  return { score: String(score), threshold: String(threshold) };
 }

@@ -150,7 +150,7 @@ describe('Function: every output of a batch with times past Date and hostile str
 
   it('renders the CLI text and round-trips the stored report JSON', () => {
     // Act
-    const text = renderDriftText(result);
+    const text = renderDriftText(result, 400);
     const input = cliReportInput(result, new Date('2026-11-26T06:00:00Z'));
     const read = parseReportJson(renderReportJson(input), 'report.json');
 

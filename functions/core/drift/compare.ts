@@ -1,3 +1,4 @@
+import { formatIsoMs } from '../format.js';
 import type { LogicalType } from '../columns.js';
 import { ConfigError } from '../errors.js';
 import { parseWith } from '../schema-parse.js';
@@ -36,8 +37,10 @@ import type { DriftResult, FeatureDrift, Incident, SchemaChanges, TimeRange } fr
 
 const TIME_TYPES: readonly LogicalType[] = ['date', 'timestamp'];
 
-function rangeOf(column: ColumnSignature): [number | null, number | null] {
-  return column.kind === 'categorical' ? [null, null] : finiteRange(column.min, column.max);
+/** A time column's range as ISO times (JSON readers get dates, not ms). */
+function rangeOf(column: ColumnSignature): [string | null, string | null] {
+  const [min, max] = column.kind === 'categorical' ? [null, null] : finiteRange(column.min, column.max);
+  return [min === null ? null : formatIsoMs(min), max === null ? null : formatIsoMs(max)];
 }
 
 /** Every problem with the tests named in the options, as one ConfigError. */

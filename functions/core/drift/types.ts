@@ -4,6 +4,7 @@
  * inferred from it. compare builds it, stored documents (report JSON) parse it back.
  */
 import { z } from 'zod';
+import { formatIsoMs } from '../format.js';
 import { jsonNumberSchema as num, type DeepReadonly } from './json-number.js';
 
 const nullableNum = num.nullable();
@@ -119,7 +120,13 @@ export const schemaChangesSchema = z.object({
 export type SchemaChanges = DeepReadonly<z.output<typeof schemaChangesSchema>>;
 
 /** A time-axis column: its range, not tested. */
-export const timeRangeSchema = z.object({ name: z.string(), reference: rangeSchema, current: rangeSchema });
+/**
+ * A data time as ISO 8601 UTC (`formatIsoMs`, so also beyond Date's range, e.g. "+5881580-07-11T00:00:00.000Z"),
+ * null when that side has none. Results before wave 2 held ms since epoch: they read as ISO.
+ */
+const isoBound = z.preprocess((v) => (typeof v === 'number' ? formatIsoMs(v) : v), z.string().nullable());
+const isoRangeSchema = z.tuple([isoBound, isoBound]);
+export const timeRangeSchema = z.object({ name: z.string(), reference: isoRangeSchema, current: isoRangeSchema });
 export type TimeRange = DeepReadonly<z.output<typeof timeRangeSchema>>;
 
 export const driftResultSchema = z

@@ -249,9 +249,9 @@ function schemaSection(result: DriftResult): string {
   );
 }
 
-function rangeText(range: readonly [number | null, number | null]): string {
-  // Data times may lie beyond what Date holds (date32 up to year 5881580): formatted from the number, never via Date.
-  const t = (ms: number | null): string => (ms === null ? MISSING : e(formatUtcDateTimeMs(ms)));
+function rangeText(range: readonly [string | null, string | null]): string {
+  // Data times may lie beyond what Date holds (date32 up to year 5881580): an ISO time Date cannot parse is shown as it is.
+  const t = (iso: string | null): string => (iso === null ? MISSING : e(formatUtcDateTime(iso)));
   return `${t(range[0])} – ${t(range[1])}`;
 }
 

@@ -239,7 +239,8 @@ describe('Function: compare', () => {
     const tested = compare(refNumericTime, curNumericTime, { testTimeColumns: true });
 
     // Assess
-    expect(asAxis.time).toEqual([{ name: 'at', reference: [START + 1e8, START + 1e8 + 4999 * 60_000], current: [START + 8e8, START + 8e8 + 499 * 60_000] }]);
+    const iso = (ms: number): string => new Date(ms).toISOString();
+    expect(asAxis.time).toEqual([{ name: 'at', reference: [iso(START + 1e8), iso(START + 1e8 + 4999 * 60_000)], current: [iso(START + 8e8), iso(START + 8e8 + 499 * 60_000)] }]);
     expect(asAxis.features.some((f) => f.name === 'at')).toBe(false);
     expect(numericButAxis.time.map((t) => t.name)).toEqual(['at']);
     expect(numericButAxis.features.some((f) => f.name === 'at')).toBe(false);

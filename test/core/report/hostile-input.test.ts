@@ -53,7 +53,7 @@ function hostileResult(hostile: string): DriftResult {
       added: [`${hostile}+`],
       retyped: [{ name: `${hostile}~`, reference: hostile, current: `mixed: other (Arrow(tsn:${hostile})) | timestamp (Timestamp<NANOSECOND, ${hostile}>)` }],
     },
-    time: [{ name: hostile, reference: [0, 86_400_000], current: [0, 86_400_000] }],
+    time: [{ name: hostile, reference: ['1970-01-01T00:00:00.000Z', '1970-01-02T00:00:00.000Z'], current: ['1970-01-01T00:00:00.000Z', hostile] }],
     summary: `summary naming '${hostile}'`,
   };
 }

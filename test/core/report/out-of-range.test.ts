@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderDriftText } from '../../../functions/cli/format.js';
 import type { DriftResult, FeatureDrift } from '../../../functions/core/drift/types.js';
+import { formatIsoMs } from '../../../functions/core/format.js';
 import { renderDecisionPage, renderDecisionResult } from '../../../functions/core/report/decision-page.js';
 import { renderHtmlReport } from '../../../functions/core/report/html-report.js';
 import { renderNotice } from '../../../functions/core/report/notice.js';
@@ -44,16 +45,25 @@ function extremeResult(): DriftResult {
   return {
     ...driftResultFixture,
     features,
-    time: [
-      { name: 'past the Date limit', reference: [-DATE_LIMIT - 1, DATE_LIMIT + 1], current: [-DATE_LIMIT, DATE_LIMIT] },
-      { name: 'date32 extremes', reference: [DATE32_MIN, DATE32_MAX], current: [DATE32_MAX, DATE32_MAX] },
-      { name: 'int64 seconds as ms', reference: [-9.223372036854776e21, 9.223372036854776e21], current: [1e300, -1e300] },
-      { name: 'not a time', reference: [Number.NaN, Number.POSITIVE_INFINITY], current: [Number.NEGATIVE_INFINITY, null] },
-    ],
+    // Times as compare writes them (formatIsoMs), from ms no Date can hold.
+    time: (
+      [
+        { name: 'past the Date limit', reference: [-DATE_LIMIT - 1, DATE_LIMIT + 1], current: [-DATE_LIMIT, DATE_LIMIT] },
+        { name: 'date32 extremes', reference: [DATE32_MIN, DATE32_MAX], current: [DATE32_MAX, DATE32_MAX] },
+        { name: 'int64 seconds as ms', reference: [-9.223372036854776e21, 9.223372036854776e21], current: [1e300, -1e300] },
+        { name: 'not a time', reference: [Number.NaN, Number.POSITIVE_INFINITY], current: [Number.NEGATIVE_INFINITY, null] },
+      ] as const
+    ).map((t) => ({ name: t.name, reference: isoPair(t.reference), current: isoPair(t.current) })),
     rowCount: { reference: Number.POSITIVE_INFINITY, current: Number.NaN },
     score: Number.NaN,
     driftIndex: Number.POSITIVE_INFINITY,
   };
+}
+
+function isoPair(pair: readonly [number | null, number | null]): [string | null, string | null] {
+  // compare keeps no NaN time (finiteRange): null, as it writes it.
+  const iso = (ms: number | null): string | null => (ms === null || Number.isNaN(ms) ? null : formatIsoMs(ms));
+  return [iso(pair[0]), iso(pair[1])];
 }
 
 function extremeReport(): ReportInput {
