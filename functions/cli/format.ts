@@ -1,6 +1,6 @@
 import type { DatasetSignature } from '../core/signature/types.js';
 import type { DriftResult, FeatureDrift } from '../core/drift/types.js';
-import { ACTION_BADGE, actionBody } from '../core/report/summary.js';
+import { ACTION_BADGE, actionBody, inputNames } from '../core/report/summary.js';
 import { driftTests } from '../core/drift/registry.js';
 import { formatNumber as formatDigits, formatShare, formatVersus } from '../core/format.js';
 import { invisibleChars, plainQuote, plainText, showInvisible } from '../core/text/plain.js';
@@ -145,7 +145,14 @@ export function renderDriftText(result: DriftResult, columns: number = DEFAULT_W
       .map((i) => (all[i].right ? padStart(fit(texts[i], widths[i]), widths[i]) : padEnd(fit(texts[i], widths[i]), widths[i])))
       .join('  ')
       .trimEnd();
-  const lines = [...wrapText(`Reference: ${count(result.rowCount.reference)} rows  Current: ${count(result.rowCount.current)} rows`, cols, 2, 0), ''];
+  const named = (side: 'reference' | 'current'): string => {
+    const inputs = result.inputs?.[side];
+    return inputs === undefined || inputs.count === 0 ? '' : ` (${plainText(inputNames(inputs), SENTENCE_MAX)})`;
+  };
+  const lines = [
+    ...wrapText(`Reference: ${count(result.rowCount.reference)} rows${named('reference')} · Current: ${count(result.rowCount.current)} rows${named('current')}`, cols, 2, 0),
+    '',
+  ];
   if (result.features.length === 0) lines.push('(no features to compare)');
   else {
     lines.push(row(all.map((c) => c.header)), row(all.map((_c, i) => '-'.repeat(widths[i]))));

@@ -2,14 +2,15 @@ import { z } from 'zod';
 import { type DriftResult, driftResultSchema } from '../core/drift/types.js';
 import { InvalidInputError } from '../core/errors.js';
 import { reportJsonSchema, upgradeDriftResult } from '../core/report/report-json.js';
+import { CLI_MODEL } from '../core/report/html-report.js';
 import type { ReportInput } from '../core/report/types.js';
 
 /** The CLI's report inputs: a check result wrapped for the HTML report, or a stored JSON read back. */
 
-/** The ReportInput of a CLI check: model "cli", no history, cadence or forecast. */
+/** The ReportInput of a CLI check: model CLI_MODEL ("cli"), no history, cadence or forecast. */
 export function cliReportInput(result: DriftResult, now: Date): ReportInput {
   const generatedAt = now.toISOString();
-  return { modelId: 'cli', checkId: `cli-${generatedAt.replace(/[-:.]/g, '')}`, generatedAt, result, history: [], cadence: [], forecast: null };
+  return { modelId: CLI_MODEL, checkId: `cli-${generatedAt.replace(/[-:.]/g, '')}`, generatedAt, result, history: [], cadence: [], forecast: null };
 }
 
 /** A stored report (ReportInput) as is, or a plain DriftResult (`check --json`) wrapped as model "cli". */

@@ -13,7 +13,7 @@ import { rankFeatures } from './rank.js';
 import { driftTests, type FeatureKind } from './registry.js';
 import { SELECTION_RULE, assertTestApplies } from './select-test.js';
 import { addRoleChange, fieldChanges } from './schema-changes.js';
-import type { DriftResult, FeatureDrift, Incident, SchemaChanges, TimeRange } from './types.js';
+import { INPUT_NAMES_SHOWN, type DriftResult, type FeatureDrift, type Incident, type SchemaChanges, type TimeRange } from './types.js';
 
 /**
  * Compare a current signature with a reference signature: per-feature tests, schema changes, data-quality
@@ -36,6 +36,11 @@ import type { DriftResult, FeatureDrift, Incident, SchemaChanges, TimeRange } fr
  */
 
 const TIME_TYPES: readonly LogicalType[] = ['date', 'timestamp'];
+
+/** One side's source names for the result: the first few, and how many. */
+function inputSide(signature: DatasetSignature): { sources: string[]; count: number } {
+  return { sources: signature.sources.slice(0, INPUT_NAMES_SHOWN), count: signature.sources.length };
+}
 
 /** A time column's range as ISO times (JSON readers get dates, not ms). */
 function rangeOf(column: ColumnSignature): [string | null, string | null] {
@@ -150,6 +155,7 @@ export function compare(reference: DatasetSignature, current: DatasetSignature, 
     schema,
     time,
     rowCount,
+    inputs: { reference: inputSide(reference), current: inputSide(current) },
     summary: explainDataset({ action: decision.action, features, schema, incidents, ruleSentence: sentence, minimum: MIN_VALUES }),
     score: decision.share,
     driftIndex,

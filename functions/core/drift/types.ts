@@ -129,6 +129,12 @@ const isoRangeSchema = z.tuple([isoBound, isoBound]);
 export const timeRangeSchema = z.object({ name: z.string(), reference: isoRangeSchema, current: isoRangeSchema });
 export type TimeRange = DeepReadonly<z.output<typeof timeRangeSchema>>;
 
+/** Names of inputs a result lists per side; `count` says how many there were in all. */
+export const INPUT_NAMES_SHOWN = 20;
+
+/** The files or batch keys one side of a comparison was made from (its signature's sources). */
+export const inputSideSchema = z.object({ sources: z.array(z.string()).max(INPUT_NAMES_SHOWN), count: num });
+
 export const driftResultSchema = z
   .object({
     /** Stored inside a versioned document (report JSON 3 added `action`, `actionReason`, `incidents`; report-json.ts upgrades older ones). */
@@ -150,6 +156,8 @@ export const driftResultSchema = z
     /** Time-axis columns: their range, not tested. */
     time: z.array(timeRangeSchema),
     rowCount: beforeAfter,
+    /** What was compared: the first INPUT_NAMES_SHOWN source names of each side and their number (absent in results before wave 2). */
+    inputs: z.object({ reference: inputSideSchema, current: inputSideSchema }).optional(),
     /** Plain-language summary of what moved and by how much. */
     summary: z.string(),
     /** Dataset-level drift score in [0, 1] (share of features drifted, weighted as the rule says), for the cadence. */

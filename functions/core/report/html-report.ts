@@ -4,10 +4,12 @@
 import { rankFeatures } from '../drift/rank.js';
 import { SIGNIFICANCE_LEVEL } from '../drift/registry.js';
 import type { CategoricalFeatureDrift, DriftResult, FeatureDrift, Incident, NumericFeatureDrift } from '../drift/types.js';
-import { formatDelta, formatInterval, formatNumber, formatShare, formatUtcDateTime, formatUtcDateTimeMs, formatUtcDay, MISSING } from '../format.js';
+import { driftTests } from '../drift/registry.js';
+import { formatDelta, formatInterval, formatNumber, formatShare, formatUtcDateTime, formatUtcDay, formatVersus, MISSING } from '../format.js';
+import { miniChart } from './mini-chart.js';
 import { escapeHtml } from './escape.js';
 import { renderPage, REPORT_CSP } from './page.js';
-import { ACTION_BADGE, describeMove, headline, incidentFeatures, overview, quantileLabels } from './summary.js';
+import { ACTION_BADGE, describeMove, inputNames, headline, incidentFeatures, overview, quantileLabels } from './summary.js';
 import { categoryChart, histogramChart, historyChart } from './svg.js';
 import type { ReportInput } from './types.js';
 
@@ -42,16 +44,17 @@ function verdictSection(input: ReportInput): string {
     `<p class="big" id="action-reason">${e(headline(r, input.proposal?.retrainBy))}</p>` +
     `<p>${e(overview(r))} Distribution verdict: <span class="badge ${e(r.verdict)}">${VERDICT_LABEL[r.verdict]}</span></p>` +
     incidentList(r) +
-    `<p>${e(r.summary)}</p>` +
-    `<p><strong>Why:</strong> rule <code>${e(r.rule.kind)}</code> — ${e(r.rule.description)}</p>` +
-    `<p><strong>Thresholds:</strong> each feature is judged by its own test and threshold (${e(sourceText || 'none')}); ` +
-    `the table below names each one and where it came from.</p>` +
-    `<table><caption>Check figures</caption><tbody>` +
+    `<div class="table-wrap"><table><caption>Check figures</caption><tbody>` +
     `<tr><th scope="row">Features drifted</th><td class="num">${drifted} of ${r.features.length}</td></tr>` +
-    `<tr><th scope="row">Dataset drift score</th><td class="num">${formatNumber(r.score, 3)}</td></tr>` +
-    `<tr><th scope="row">Drift index (1 = threshold)</th><td class="num">${formatNumber(r.driftIndex, 3)}</td></tr>` +
+    `<tr><th scope="row">Dataset drift score <span class="meta">(share of judged features that drifted)</span></th><td class="num">${formatNumber(r.score, 3)}</td></tr>` +
+    `<tr><th scope="row">Drift index <span class="meta">(the most drifted feature's severity; 1 = at its threshold)</span></th><td class="num">${formatNumber(r.driftIndex, 3)}</td></tr>` +
     `<tr><th scope="row">Rows (reference → current)</th><td class="num">${formatNumber(r.rowCount.reference, 9)} → ${formatNumber(r.rowCount.current, 9)}</td></tr>` +
-    `</tbody></table></section>`
+    `</tbody></table></div>` +
+    `<details id="rule"><summary>How this was decided</summary>` +
+    `<p>${e(r.summary)}</p>` +
+    `<p><strong>Rule</strong> <code>${e(r.rule.kind)}</code>: ${e(r.rule.description)}</p>` +
+    `<p><strong>Thresholds:</strong> each feature is judged by its own test and threshold (${e(sourceText || 'none')}); ` +
+    `the ranked table names each one and where it came from.</p></details></section>`
   );
 }
 
@@ -81,19 +84,26 @@ function resultText(f: FeatureDrift, quality: ReadonlySet<string>, insufficient:
   return quality.has(f.name) ? `⚠ data quality · ${own}` : own;
 }
 
+/** A distance test's unit (" σ" for Wasserstein), "" for the others. */
+function unitOf(f: FeatureDrift): string {
+  return f.scoreKind === 'distance' ? (driftTests[f.test]?.unit ?? '') : '';
+}
+
 function rankingTable(ranked: readonly FeatureDrift[], quality: ReadonlySet<string>): string {
   let rows = '';
   ranked.forEach((f, i) => {
     const cmp = f.scoreKind === 'distance' ? '≥' : '<';
+    const versus = formatVersus(f.score, f.threshold);
     rows +=
       `<tr class="${f.drift ? 'drifted' : ''}" data-rank="${i + 1}">` +
       `<td class="num">${i + 1}</td>` +
       `<td><a href="#feature-${i + 1}">${e(f.name)}</a></td>` +
       `<td>${resultText(f, quality, 'too little data')}</td>` +
-      `<td>${e(f.kind)}</td><td>${e(f.test)}</td>` +
-      `<td class="num">${formatNumber(f.score, 3)}</td>` +
-      `<td class="num">${cmp} ${formatNumber(f.threshold, 3)}</td>` +
-      `<td>${SOURCE_LABEL[f.thresholdSource]}</td>` +
+      `<td class="dist">${miniChart(f, `mini-${i + 1}`)}</td>` +
+      `<td class="opt">${e(f.kind)}</td><td class="opt">${e(f.test)}</td>` +
+      `<td class="num">${versus.score}${e(unitOf(f))}</td>` +
+      `<td class="num">${cmp} ${versus.threshold}${e(unitOf(f))}</td>` +
+      `<td class="opt">${SOURCE_LABEL[f.thresholdSource]}</td>` +
       `<td class="num">${f.status === 'insufficient-data' ? MISSING : formatNumber(f.severity, 3)}</td>` +
       `<td>${e(describeMove(f))}</td></tr>`;
   });
@@ -102,10 +112,10 @@ function rankingTable(ranked: readonly FeatureDrift[], quality: ReadonlySet<stri
     `<p class="meta">Severity is how far a feature is past its decision (1 = at the boundary; 1 or more exactly when it drifts): ` +
     `for a distance test, the smaller of score ÷ threshold and log(p) ÷ log(${SIGNIFICANCE_LEVEL}) of its significance test; ` +
     `for a p-value test, log(p) ÷ log(threshold). A data-quality finding (⚠) is not drift: it is listed with the action.</p>` +
-    `<table><caption>Per-feature tests</caption><thead><tr><th scope="col" class="num">#</th><th scope="col">Feature</th><th scope="col">Result</th>` +
-    `<th scope="col">Kind</th><th scope="col">Test</th><th scope="col" class="num">Score</th><th scope="col" class="num">Drift when</th>` +
-    `<th scope="col">Threshold from</th><th scope="col" class="num">Severity</th><th scope="col">What moved</th></tr></thead>` +
-    `<tbody>${rows}</tbody></table></section>`
+    `<div class="table-wrap"><table class="ranking"><caption>Per-feature tests (distribution: reference bars, current line)</caption><thead><tr><th scope="col" class="num">#</th><th scope="col">Feature</th><th scope="col">Result</th>` +
+    `<th scope="col">Distribution</th><th scope="col" class="opt">Kind</th><th scope="col" class="opt">Test</th><th scope="col" class="num">Score</th><th scope="col" class="num">Drift when</th>` +
+    `<th scope="col" class="opt">Threshold from</th><th scope="col" class="num">Severity</th><th scope="col">What moved</th></tr></thead>` +
+    `<tbody>${rows}</tbody></table></div></section>`
   );
 }
 
@@ -185,6 +195,12 @@ function featureSection(f: FeatureDrift, rank: number, quality: ReadonlySet<stri
 }
 
 function historySection(input: ReportInput): string {
+  if (input.history.length === 0 && input.cadence.length === 0 && input.forecast === null) {
+    return (
+      `<section id="history" aria-labelledby="history-h"><h2 id="history-h">Drift history</h2>` +
+      `<p>No earlier checks${input.modelId === CLI_MODEL ? ' (a one-off check)' : ' of this model yet'}: the drift history and its forecast appear from the second check.</p></section>`
+    );
+  }
   const chart = historyChart({
     id: 'history-plot',
     title: `${input.modelId}: drift index over time, threshold 1, with forecast`,
@@ -255,6 +271,25 @@ function rangeText(range: readonly [string | null, string | null]): string {
   return `${t(range[0])} – ${t(range[1])}`;
 }
 
+/** The model id of a check run from the CLI without a model. */
+export const CLI_MODEL = 'cli';
+
+/** "Drift report: fraud-v2", or for a one-off CLI check the current inputs' name. */
+function reportTitle(input: ReportInput): string {
+  if (input.modelId !== CLI_MODEL) return `Drift report: ${input.modelId}`;
+  const current = input.result.inputs?.current;
+  return current === undefined || current.sources.length === 0 ? 'Drift report' : `Drift report: ${inputNames(current, 1)}`;
+}
+
+/** The line naming what was compared, with row counts; the full names are in the title attribute. */
+function inputsLine(input: ReportInput): string {
+  const r = input.result;
+  if (r.inputs === undefined) return '';
+  const side = (label: string, s: NonNullable<DriftResult['inputs']>['reference'], rows: number): string =>
+    `${label}: <span class="inputs" title="${e(s.sources.join('\n'))}">${e(inputNames(s) || 'none')}</span> (${formatNumber(rows, 9)} rows)`;
+  return `<p class="meta" id="inputs">${side('Reference', r.inputs.reference, r.rowCount.reference)} · ${side('Current', r.inputs.current, r.rowCount.current)}</p>`;
+}
+
 /**
  * Render the self-contained drift report (inline CSS and SVG, strict CSP, every data string escaped).
  * @example
@@ -264,7 +299,8 @@ export function renderHtmlReport(input: ReportInput): string {
   const ranked = rankFeatures(input.result.features);
   const quality = incidentFeatures(input.result);
   const body =
-    `<header><h1>Drift report: ${e(input.modelId)}</h1>` +
+    `<header><h1>${e(reportTitle(input))}</h1>` +
+    inputsLine(input) +
     `<p class="meta">Check <code>${e(input.checkId)}</code> · generated ${e(formatUtcDateTime(input.generatedAt))}</p></header>` +
     verdictSection(input) +
     proposalSection(input) +
@@ -274,5 +310,5 @@ export function renderHtmlReport(input: ReportInput): string {
     `<section id="features" aria-labelledby="features-h"><h2 id="features-h">Each feature, reference vs current</h2>` +
     ranked.map((f, i) => featureSection(f, i + 1, quality)).join('') +
     `</section>`;
-  return renderPage(`Drift report: ${input.modelId} (${ACTION_BADGE[input.result.action]})`, body, REPORT_CSP);
+  return renderPage(`${reportTitle(input)} (${ACTION_BADGE[input.result.action]})`, body, REPORT_CSP);
 }

@@ -58,6 +58,13 @@ form { margin-top: 14px; }
 button { font: inherit; font-weight: 600; padding: 8px 18px; border-radius: 4px; border: 1.5px solid #1f3b63; background: #1f3b63; color: #fff; cursor: pointer; }
 button.reject { background: #9a3412; border-color: #9a3412; }
 .error { border-left: 6px solid #9a3412; background: #fff5f2; }
+/* Narrow screens: tables scroll inside their box, long names break, secondary columns go. */
+.table-wrap { overflow-x: auto; max-width: 100%; }
+td, th, h1, h3, p, li, summary { overflow-wrap: anywhere; }
+td.dist { padding: 2px 6px; }
+svg.mini { display: block; }
+details#rule { margin-top: 8px; }
+@media (max-width: 600px) { main { padding: 16px 10px 32px; } .opt { display: none; } h1 { font-size: 20px; } .big { font-size: 17px; } }
 code { font-size: 13px; background: #eef1f5; padding: 0 3px; border-radius: 3px; }
 /* Data shown inline (a name, an id) is its own bidi run: right-to-left letters in it cannot move the words around it. */
 code, strong, bdi, .feature-name, svg.chart text { unicode-bidi: isolate; }

@@ -127,3 +127,10 @@ export function overview(result: DriftResult, nameMax = Number.POSITIVE_INFINITY
 export function incidentFeatures(result: DriftResult): ReadonlySet<string> {
   return new Set(result.incidents.flatMap((i) => (i.feature === undefined ? [] : [i.feature])));
 }
+
+/** "a.parquet", "a.parquet, b.parquet and 3 more": the base names of one side's inputs (files or batch keys), as every medium names them. */
+export function inputNames(side: { readonly sources: readonly string[]; readonly count: number }, shown = 3): string {
+  const base = (name: string): string => name.slice(name.lastIndexOf('/') + 1) || name;
+  const names = side.sources.slice(0, shown).map(base).join(', ');
+  return side.count > shown ? `${names} and ${side.count - shown} more` : names;
+}

@@ -78,8 +78,11 @@ describe('Function: renderHtmlReport', () => {
     const html = renderHtmlReport(reportInputFixture);
 
     // Assess
-    const svgs = html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+    const svgs = (html.match(/<svg[\s\S]*?<\/svg>/g) ?? []).filter((svg) => !svg.includes('class="mini"'));
+    const minis = html.match(/<svg[^>]*class="mini"[^>]*>/g) ?? [];
     expect(svgs).toHaveLength(13);
+    expect(minis).toHaveLength(reportInputFixture.result.features.length);
+    for (const mini of minis) expect(mini).toMatch(/role="img"[^>]*aria-label="[^"]+"/);
     for (const svg of svgs) expect(svg).toMatch(/^<svg[^>]*role="img"[^>]*aria-labelledby="[^"]+"[^>]*><title id="[^"]+">[^<]+<\/title>/);
     const tables = html.match(/<table[\s\S]*?<\/table>/g) ?? [];
     expect(tables.length).toBeGreaterThan(20);
@@ -143,9 +146,9 @@ describe('Function: renderHtmlReport', () => {
     // Assess
     expect(html).toContain('No non-null values to plot.');
     expect(html).toContain('No categories to plot.');
-    expect(html).toContain('No earlier checks yet.');
+    expect(html).toContain('No earlier checks of this model yet');
     expect(html).toContain('No schema changes.');
-    expect(html).toContain('No forecast yet');
+    expect(html).not.toContain('id="history-plot"');
     expect(html).not.toContain('NaN');
   });
 
@@ -168,7 +171,7 @@ describe('Function: renderHtmlReport', () => {
     expect(x.score / x.threshold).toBeGreaterThan(4);
     const row = html.match(/<tr class="" data-rank="1">(.*?)<\/tr>/)?.[1] ?? '';
     const cells = [...row.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((m) => m[1]);
-    const severityCell = cells[8];
+    const severityCell = cells[9]; // #, feature, result, distribution, kind, test, score, drift when, threshold from, severity
     expect(Number(severityCell)).toBeLessThan(1);
     expect(severityCell).toBe(formatNumber(x.severity, 3));
     expect(x.severity).toBeCloseTo(result.driftIndex, 12);
