@@ -52,12 +52,12 @@ describe('Browser: the drift report on a phone (390 px wide)', () => {
   it('keeps every element other than a table inside the viewport, and hides the secondary columns', async () => {
     // Act: elements whose right edge passes the viewport, outside the tables' own scroll boxes
     const outside = await page.evaluate(() =>
-      [...document.querySelectorAll('body *')]
+      Array.from(document.querySelectorAll('body *'))
         .filter((el) => !el.closest('.table-wrap'))
         .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
         .map((el) => `${el.tagName}.${el.className}`),
     );
-    const optional = await page.evaluate(() => [...document.querySelectorAll('table.ranking .opt')].filter((el) => (el as HTMLElement).offsetWidth > 0).length);
+    const optional = await page.evaluate(() => Array.from(document.querySelectorAll('table.ranking .opt')).filter((el) => (el as HTMLElement).offsetWidth > 0).length);
 
     // Assess
     expect(outside).toEqual([]);
@@ -88,7 +88,7 @@ describe('Browser: the drift report on a phone (390 px wide)', () => {
   it('draws a small reference/current distribution in every ranked row', async () => {
     // Act
     const cells = await page.evaluate(() =>
-      [...document.querySelectorAll('table.ranking tbody tr')].map((tr) => {
+      Array.from(document.querySelectorAll('table.ranking tbody tr')).map((tr) => {
         const svg = tr.querySelector('td.dist svg.mini');
         return svg === null ? 0 : svg.querySelectorAll('rect, path').length;
       }),
