@@ -14,6 +14,8 @@ export function formatValue(x: number | null): string {
   if (!Number.isFinite(x)) return String(x);
   const a = Math.abs(x);
   if (a === 0) return '0';
+  // An integer reads as one ("49", not "49.0"): integer columns' quantiles are whole numbers.
+  if (Number.isInteger(x) && a < 1e7) return String(x);
   if (a >= 1e7 || a < 1e-3) return x.toExponential(2);
   if (a >= 1000) return x.toFixed(0);
   return x.toPrecision(3);

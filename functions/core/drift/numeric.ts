@@ -303,14 +303,19 @@ export function numericJensenShannon(reference: NumericColumnSignature, current:
 /** Percentiles reported before -> after. */
 export const REPORTED_PERCENTILES = [1, 5, 25, 50, 75, 95, 99] as const;
 
-/** p1…p99 of both columns from their sketches (null when a side has no finite value). */
+/**
+ * p1…p99 of both columns from their sketches (null when a side has no finite value). A quantile of an
+ * integer column is an integer: the sketch's estimate is rounded to the nearest one, so an integer median
+ * never reads "-0.995".
+ */
 export function quantilesOf(
   reference: NumericColumnSignature,
   current: NumericColumnSignature,
 ): { p: number; reference: number | null; current: number | null }[] {
-  const at = (sketch: QuantileSketchJson, q: number): number | null => {
-    const value = sketchQuantile(sketch, q);
-    return value === null ? null : clampFinite(value);
+  const at = (column: NumericColumnSignature, q: number): number | null => {
+    const value = sketchQuantile(column.sketch, q);
+    if (value === null) return null;
+    return column.type === 'int' ? clampFinite(Math.round(value)) : clampFinite(value);
   };
-  return REPORTED_PERCENTILES.map((p) => ({ p, reference: at(reference.sketch, p / 100), current: at(current.sketch, p / 100) }));
+  return REPORTED_PERCENTILES.map((p) => ({ p, reference: at(reference, p / 100), current: at(current, p / 100) }));
 }
