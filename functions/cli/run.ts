@@ -38,6 +38,11 @@ export interface CliIo {
   readonly stderrIsTTY: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly now: () => Date;
+  /**
+   * Resolves with the signal's name when the user asks a long-running command (serve, watch, demo --serve)
+   * to stop (Ctrl-C, SIGTERM). @default never resolves
+   */
+  readonly untilStopped?: () => Promise<string>;
 }
 
 /** Exit codes of the CLI. */
@@ -71,6 +76,16 @@ export function processIo(): CliIo {
     stderrIsTTY: process.stderr.isTTY === true,
     env: process.env,
     now: () => new Date(),
+    untilStopped: () =>
+      new Promise<string>((resolve) => {
+        const stop = (signal: string): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve(signal);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      }),
   };
 }
 
@@ -91,6 +106,17 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<ExitCode> {
       return uploadConfig(args, io);
     case 'adopt':
       return adopt(args, io);
+    case 'version':
+      io.stdout(`driftgate ${await packageVersion()}\n`);
+      return EXIT.ok;
+    case 'init':
+    case 'ingest':
+    case 'run':
+    case 'serve':
+    case 'watch': {
+      const { runLocalCommand } = await import('./local-commands.js');
+      return runLocalCommand(args, io);
+    }
     case 'demo':
       return demo(args, io);
   }
@@ -201,6 +227,12 @@ async function adopt(args: AdoptArgs, io: CliIo): Promise<ExitCode> {
     client.destroy();
   }
   return EXIT.ok;
+}
+
+/** The version in package.json (the one file that holds it). */
+async function packageVersion(): Promise<string> {
+  const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
 }
 
 async function demo(args: DemoArgs, io: CliIo): Promise<ExitCode> {
