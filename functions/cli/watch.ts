@@ -12,6 +12,7 @@
  * second watcher on the same store, or the same bytes under another name finds it already ingested. A file
  * that fails (corrupt, half-written past the settle time) is logged once with its name and reason and taken
  * again only if it changes. Files in PATH go to the chosen model; files in PATH/<modelId>/ to that model.
+ * Due checks run every `everySeconds`, the first one after the files present at start have settled.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -62,7 +63,7 @@ export class FolderWatcher {
     this.batches = options.batches;
   }
 
-  /** Start scanning and checking; the first check runs at once. */
+  /** Start scanning and checking (the first check after one settle period). */
   async start(): Promise<void> {
     const tickScan = (): void => {
       if (this.stopped) return;
@@ -77,7 +78,9 @@ export class FolderWatcher {
       });
     };
     tickScan();
-    tickCheck();
+    // The first check waits until the files already in the folder have settled and been ingested, so a
+    // restart after downtime checks them rather than finding no data.
+    this.checkTimer = setTimeout(tickCheck, this.options.settleMs + 2 * SCAN_MS);
   }
 
   /** Stop the timers and wait for the scan and check in flight. */
