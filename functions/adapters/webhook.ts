@@ -68,7 +68,7 @@ export async function postWithRetry(options: WebhookOptions, body: unknown): Pro
       last = `answered ${response.status}`;
       if (response.status < 500 && response.status !== 429) throw new FinalError(last);
     } catch (err) {
-      if (err instanceof FinalError) throw new AdapterError('webhook', `POST ${shownUrl(options.url)}: ${err.message} (not retried)`);
+      if (err instanceof FinalError) throw new AdapterError('webhook', `POST ${shownUrl(options.url)}`, { cause: new Error(`${err.message} (not retried)`) });
       const e = err as { name?: string; message?: string; cause?: { code?: string } };
       last = e.name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : `could not connect (${e.cause?.code ?? e.message ?? String(err)})`;
     }
@@ -78,7 +78,7 @@ export async function postWithRetry(options: WebhookOptions, body: unknown): Pro
       await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
   }
-  throw new AdapterError('webhook', `POST ${shownUrl(options.url)}: undelivered after ${options.attempts} tries (last: ${last})`);
+  throw new AdapterError('webhook', `POST ${shownUrl(options.url)}`, { cause: new Error(`undelivered after ${options.attempts} tries (last: ${last})`) });
 }
 
 /** The JSON a notice becomes: `text` (what chat tools show) plus structured fields for other consumers. */
