@@ -72,7 +72,7 @@ function time(iso: string | null): string {
 function modelSection(model: IndexModel, recent: number, index: number): string {
   const s = model.state;
   const status = modelStatus(model);
-  const head = `<h2 id="model-${index}">${e(model.modelId)} <span class="badge ${status === 'watching' ? 'none' : status === 'incident' ? 'data-quality' : status === 'no reference' ? 'insufficient-data' : 'drift'}">${e(status)}</span></h2>`;
+  const head = `<h2 id="model-${index}" style="margin-top:0">${e(model.modelId)} <span class="badge ${status === 'watching' ? 'none' : status === 'incident' ? 'data-quality' : status === 'no reference' ? 'insufficient-data' : 'drift'}">${e(status)}</span></h2>`;
   if (s === undefined) return `<section class="card model" data-model="${e(model.modelId)}">${head}<p>No reference yet: run <code>driftgate init</code> for this model.</p></section>`;
   const facts =
     `<table class="facts"><tr><th>reference</th><td><code>${e(s.referenceVersion)}</code></td></tr>` +
@@ -82,8 +82,8 @@ function modelSection(model: IndexModel, recent: number, index: number): string 
   const open = model.proposals.filter((p) => p.status === 'open' || p.status === 'approved');
   const proposals =
     open.length === 0
-      ? '<p>No open proposals.</p>'
-      : `<table class="proposals"><caption>Open proposals (decide from the links in the notice)</caption><tr><th>proposal</th><th>status</th><th>verdict</th><th class="num">drift index</th><th>opened</th><th>expires</th><th>notice</th></tr>` +
+      ? '<p>No active proposal.</p>'
+      : `<table class="proposals"><caption>Active proposals (decide from the links in the notice)</caption><tr><th>proposal</th><th>status</th><th>verdict</th><th class="num">drift index</th><th>opened</th><th>expires</th><th>notice</th></tr>` +
         open
           .map(
             (p) =>
