@@ -239,16 +239,38 @@ async function demo(args: DemoArgs, io: CliIo): Promise<ExitCode> {
   const dir = args.dir ?? (await mkdtemp(join(tmpdir(), 'driftgate-demo-')));
   await mkdir(dir, { recursive: true });
   const { runDemo } = await import('./demo.js');
+  // Served: bound first (a port in use fails before the simulation, and port 0 gets its real number for
+  // the links); it answers 503 until the simulation is done and the store's handler takes over.
+  let inner: ((event: unknown) => Promise<{ statusCode: number; headers?: Record<string, string>; body?: string }>) | undefined;
+  const server = args.serve
+    ? await (await import('../adapters/http-server.js')).serveFunctionUrl(
+        async (event) => (inner ? inner(event) : { statusCode: 503, headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5' }, body: 'The demo is still simulating; try again in a few seconds.\n' }),
+        { host: '127.0.0.1', port: args.port },
+      )
+    : undefined;
+  const baseUrl = server?.url ?? `http://127.0.0.1:${args.port}`;
   await runDemo({
     dir,
     json: args.json,
     ...(args.days !== undefined ? { days: args.days } : {}),
     ...(args.seed !== undefined ? { seed: args.seed } : {}),
+    ...(args.serve ? { live: { baseUrl, now: io.now() } } : {}),
     emit: (line: string) => io.stdout(line.endsWith('\n') ? line : `${line}\n`),
+  }).catch(async (error: unknown) => {
+    await server?.close();
+    throw error;
   });
   // With --json stdout carries only the JSON lines.
   if (args.json) io.stderr(`demo folder: ${dir}\n`);
   else io.stdout(`\nDemo folder: ${dir}\n`);
+  if (server === undefined) return EXIT.ok;
+  const { localHandler, openLocalProduct } = await import('./local-product.js');
+  inner = localHandler(await openLocalProduct({ dir, baseUrl }));
+  const say = args.json ? io.stderr : io.stdout;
+  say(`serving the demo store at ${server.url}/ (index) — open the live approve link above; Ctrl-C stops. Later: driftgate serve --store ${dir}\n`);
+  const signal = await (io.untilStopped?.() ?? new Promise<string>(() => undefined));
+  await server.close();
+  say(`stopped (${signal})\n`);
   return EXIT.ok;
 }
 
