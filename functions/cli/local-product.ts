@@ -22,7 +22,7 @@ import type { EventSink, Log, Notice, Notifier, RetrainRequested } from '../core
 import { renderIndexPage, type IndexModel } from '../core/report/index-page.js';
 import { DECISION_CSP } from '../core/report/page.js';
 import { SECURITY_HEADERS, makeDecideHandler } from '../handlers/decide.js';
-import { signReportLink, verifyReportLink } from '../handlers/report-link.js';
+import { REPORT_LINK_TTL_SECONDS, signReportLink, verifyReportLink } from '../handlers/report-link.js';
 import { Lifecycle } from '../service/lifecycle.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from './args.js';
 import { METRICS_NAMESPACE } from '../service/logger.js';
@@ -178,7 +178,7 @@ export async function openLocalProduct(options: LocalProductOptions): Promise<Lo
     events: new ConfiguredEventSink(repo, eventsFile, options.log),
     secret,
     decideBaseUrl: baseUrl,
-    reportUrl: async (key) => signReportLink(baseUrl, key, Math.floor(Date.now() / 1000) + 30 * 86_400, secret),
+    reportUrl: async (key) => signReportLink(baseUrl, key, Math.floor(Date.now() / 1000) + REPORT_LINK_TTL_SECONDS, secret),
     ...(options.log ? { log: options.log } : {}),
   });
   return { root, store, lifecycle, secret, eventsFile, outboxDir, baseUrl };
