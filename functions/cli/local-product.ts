@@ -20,7 +20,7 @@ import type { ModelConfig } from '../core/lifecycle/config.js';
 import { reportKey } from '../core/lifecycle/keys.js';
 import type { EventSink, Log, Notice, Notifier, RetrainRequested } from '../core/ports.js';
 import { renderIndexPage, type IndexModel } from '../core/report/index-page.js';
-import { DECISION_CSP } from '../core/report/page.js';
+import { REPORT_CSP } from '../core/report/page.js';
 import { SECURITY_HEADERS, makeDecideHandler } from '../handlers/decide.js';
 import { REPORT_LINK_TTL_SECONDS, signReportLink, verifyReportLink } from '../handlers/report-link.js';
 import { Lifecycle } from '../service/lifecycle.js';
@@ -280,7 +280,8 @@ export function localHandler(local: LocalProduct, options: Pick<LocalServerOptio
   };
 
   async function index(method: string, sourceIp: string): Promise<FunctionUrlResponse> {
-    const headers = { ...SECURITY_HEADERS, 'content-security-policy': `${DECISION_CSP.replace("; form-action 'self'", '')}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'` };
+    // The report's policy: the index has no form, so it may post nowhere.
+    const headers = { ...SECURITY_HEADERS, 'content-security-policy': `${REPORT_CSP}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'` };
     if (method !== 'GET' && method !== 'HEAD') return { statusCode: 405, headers: { ...headers, allow: 'GET' }, body: 'Method not allowed\n' };
     if (!isLoopback(sourceIp)) {
       return { statusCode: 403, headers: { ...headers, 'content-type': 'text/plain; charset=utf-8' }, body: 'The index is shown only on the machine running driftgate. Decision links from notices work from anywhere.\n' };

@@ -122,6 +122,30 @@ describe('Commands: init, ingest, run on a local store', () => {
   });
 });
 
+describe('Two processes on one store', () => {
+  it('concurrent ingests of one file store it once; concurrent runs open one proposal and send one notice', async () => {
+    // Prepare: each cli() call wires its own LocalProduct, as a second process would; the store's atomic
+    // file operations are what keep them apart, in one process or two.
+    const other = path.join(root, 'store-2');
+    expect((await cli(['init', '--store', other, '--model', 'fraud', path.join(batches, 'reference.parquet')])).code).toBe(0);
+    const file = path.join(batches, 'drift-1.parquet');
+    const at = new Date(Date.now() + 2 * 3_600_000).toISOString();
+
+    // Act
+    const ingests = await Promise.all(Array.from({ length: 4 }, () => cli(['ingest', '--store', other, file])));
+    const runs = await Promise.all(Array.from({ length: 3 }, () => cli(['run', '--store', other, '--now', at])));
+
+    // Assess
+    expect(ingests.map((i) => i.code)).toEqual([0, 0, 0, 0]);
+    expect(ingests.filter((i) => /^ingested /m.test(i.stdout))).toHaveLength(1);
+    expect(await readdir(path.join(other, 'signatures', 'fraud'))).toHaveLength(1);
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
+    expect(runs.filter((r) => /retrain proposal/.test(r.stdout))).toHaveLength(1);
+    expect(await readdir(path.join(other, 'proposals', 'fraud'))).toHaveLength(1);
+    expect(await readdir(path.join(other, 'outbox'))).toHaveLength(1);
+  });
+});
+
 describe('Function: parseCliArgs (local verbs)', () => {
   it.each([
     [['serve', '--store', 's'], { command: 'serve', store: 's', host: '127.0.0.1', port: 8787, allowRemote: false }],
