@@ -10,6 +10,7 @@ import { constants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { ConsoleNotifier } from '../adapters/console-notifier.js';
 import { FileEventSink } from '../adapters/file-event-sink.js';
 import { type FunctionUrlHandler, type FunctionUrlResponse, type RunningServer, serveFunctionUrl } from '../adapters/http-server.js';
 import { LocalStore } from '../adapters/local-store.js';
@@ -26,7 +27,7 @@ import { REPORT_LINK_TTL_SECONDS, signReportLink, verifyReportLink } from '../ha
 import { Lifecycle } from '../service/lifecycle.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from './args.js';
 import { METRICS_NAMESPACE } from '../service/logger.js';
-import type { ModelRepository } from '../service/model-repository.js';
+import { ModelRepository } from '../service/model-repository.js';
 
 /** The store's HMAC key file: a dot file, so no store key can name it and the server can never serve it. */
 export const SECRET_FILE = '.driftgate-secret';
@@ -96,7 +97,6 @@ export class ConfiguredNotifier implements Notifier {
         this.print({ ...notice, channel });
         ids.push('console');
       } else if (channel === 'outbox') {
-        const { ConsoleNotifier } = await import('../adapters/console-notifier.js');
         ids.push((await new ConsoleNotifier(this.outboxDir).send(notice)).messageId);
       } else if (local.webhook !== undefined) {
         ids.push((await new WebhookNotifier(webhookOptions(local.webhook, this.log, notice.modelId)).send(notice)).messageId);
@@ -169,7 +169,6 @@ export async function openLocalProduct(options: LocalProductOptions): Promise<Lo
   const eventsFile = path.join(root, EVENTS_FILE);
   const outboxDir = path.join(root, OUTBOX_DIR);
   // The notifier and event sink read each model's config through a repository over the same store.
-  const { ModelRepository } = await import('../service/model-repository.js');
   const repo = new ModelRepository(store);
   const lifecycle = new Lifecycle({
     store,
