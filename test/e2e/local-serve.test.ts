@@ -16,23 +16,23 @@ let batches: string;
 let store: string;
 let local: LocalProduct;
 let server: RunningServer;
-let second: { child: ChildProcess; url: string };
+let second: { child: ChildProcess; url: string; output: () => string };
 let notice: NoticeLinks;
 
 /** Start `driftgate serve --port 0` as a user would and read the address it prints. */
-async function serveProcess(dir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'driftgate.js'), 'serve', '--store', dir, '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+async function serveProcess(dir: string, extra: string[] = []): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'driftgate.js'), 'serve', '--store', dir, '--port', '0', ...extra], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
   const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const m = /at (http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
+      const m = / at (http:\/\/[^/\s]+)\//.exec(out);
       if (m) resolve(m[1]);
     });
     child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.once('exit', (code) => reject(new Error(`driftgate serve exited ${code}: ${out}`)));
   });
-  return { child, url };
+  return { child, url, output: () => out };
 }
 
 beforeAll(async () => {
@@ -194,6 +194,20 @@ describe('driftgate serve: the function URL handler on 127.0.0.1 over the local 
     expect(outcome.stderr.trim().split('\n')).toHaveLength(1);
     expect(outcome.stderr).toContain(`127.0.0.1:${port}`);
     expect(outcome.stderr).toContain('already in use');
+  });
+
+  it('--allow-remote binds another address with a warning; the index still answers only this machine', async () => {
+    // Act
+    const remote = await serveProcess(store, ['--host', '0.0.0.0', '--allow-remote']);
+    const port = new URL(remote.url).port;
+    const index = await fetch(`http://127.0.0.1:${port}/`);
+    remote.child.kill('SIGINT');
+    const code = await new Promise((resolve) => remote.child.once('exit', resolve));
+
+    // Assess
+    expect(remote.output()).toMatch(/warning: serving on 0\.0\.0\.0, not only this machine/);
+    expect(index.status).toBe(200);
+    expect(code).toBe(0);
   });
 
   it('a non-loopback host needs --allow-remote (exit 2), and a missing store is one line, exit 2', async () => {
