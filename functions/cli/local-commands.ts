@@ -7,11 +7,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { DriftgateError, InvalidInputError, NotFoundError } from '../core/errors.js';
 import { parseModelConfig, type ModelConfig } from '../core/lifecycle/config.js';
-import type { IngestOutcome } from '../core/lifecycle/types.js';
+import type { DecideOutcome, IngestOutcome } from '../core/lifecycle/types.js';
 import type { Log } from '../core/ports.js';
 import type { IngestArgs, InitArgs, RunArgs, ServeArgs, ServeFlags, WatchArgs } from './args.js';
 import { assertStoreDir, isLoopbackHost, openLocalProduct, startLocalServer, type LocalProduct } from './local-product.js';
-import { checkDueLines, ingestLine, noticeText, problemLine } from './local-output.js';
+import { checkDueLines, decisionLine, ingestLine, noticeText, problemLine } from './local-output.js';
 import { EXIT, type CliIo, type ExitCode } from './run.js';
 import { FolderWatcher } from './watch.js';
 
@@ -35,6 +35,14 @@ export async function runLocalCommand(args: InitArgs | IngestArgs | RunArgs | Se
 function debugLog(io: CliIo): Log | undefined {
   const debug = io.env.DRIFTGATE_DEBUG === '1' || io.env.DRIFTGATE_DEBUG === 'true';
   return debug ? (entry) => io.stderr(`${JSON.stringify(entry)}\n`) : undefined;
+}
+
+/** Print the decisions the server takes. */
+export function printDecisions(io: CliIo): (outcome: DecideOutcome) => void {
+  return (outcome) => {
+    const line = decisionLine(outcome);
+    if (line !== undefined) io.stdout(`${line}\n`);
+  };
 }
 
 function printNotices(io: CliIo) {
@@ -105,7 +113,7 @@ function warnRemote(flags: ServeFlags, io: CliIo): void {
 async function serve(args: ServeArgs, io: CliIo): Promise<ExitCode> {
   const local = await openLocalProduct({ dir: args.store, ...withLog(io) });
   warnRemote(args, io);
-  const server = await startLocalServer(local, { host: args.host, port: args.port, onError: (e) => io.stderr(`${problemLine(e)}\n`) });
+  const server = await startLocalServer(local, { host: args.host, port: args.port, onError: (e) => io.stderr(`${problemLine(e)}\n`), onDecision: printDecisions(io) });
   io.stdout(`driftgate serving ${local.root} at ${server.url}/  (index: this machine only; decision links: from the notices). Ctrl-C stops.\n`);
   const signal = await (io.untilStopped?.() ?? new Promise<string>(() => undefined));
   await server.close();
@@ -119,7 +127,7 @@ async function watch(args: WatchArgs, io: CliIo): Promise<ExitCode> {
   if (args.serve) warnRemote(args, io);
   // The server comes first: notices carry its address, so it must be bound before a check can send one.
   const boot = await openLocalProduct({ dir: args.store, ...withLog(io) });
-  const server = args.serve ? await startLocalServer(boot, { host: args.host, port: args.port, onError: (e) => io.stderr(`${problemLine(e)}\n`) }) : undefined;
+  const server = args.serve ? await startLocalServer(boot, { host: args.host, port: args.port, onError: (e) => io.stderr(`${problemLine(e)}\n`), onDecision: printDecisions(io) }) : undefined;
   const baseUrl = args.url ?? server?.url;
   const local = await openLocalProduct({ dir: args.store, ...(baseUrl ? { baseUrl } : {}), print: printNotices(io), ...withLog(io) });
   const watcher = new FolderWatcher({

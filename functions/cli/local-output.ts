@@ -3,7 +3,7 @@
  * (a file name, a model id, an error about a batch) goes through the plain-text rule for the terminal.
  */
 import { formatInterval, formatNumber } from '../core/format.js';
-import type { CheckDueOutcome, IngestOutcome } from '../core/lifecycle/types.js';
+import type { CheckDueOutcome, DecideOutcome, IngestOutcome } from '../core/lifecycle/types.js';
 import { plainText, showInvisible } from '../core/text/plain.js';
 
 /** A line for one ingested file. */
@@ -65,4 +65,16 @@ export function checkDueLines(outcome: CheckDueOutcome): string[] {
     }
   }
   return lines;
+}
+
+/** A line for a decision taken through the server (only the request that decided prints one). */
+export function decisionLine(outcome: DecideOutcome): string | undefined {
+  if (outcome.status !== 'decided') return undefined;
+  const id = `${plainText(outcome.modelId, 64)}: proposal ${plainText(outcome.proposalId, 80)}`;
+  if (outcome.action === 'approve') {
+    return outcome.retrainPending
+      ? `${id}: approved; the RetrainRequested publish failed (${oneLine(outcome.retrainPending.error)}) and the next run completes it`
+      : `${id}: approved; RetrainRequested ${outcome.eventId ?? ''} published`;
+  }
+  return outcome.action === 'snooze' ? `${id}: snoozed until ${outcome.snoozedUntil ?? '?'}` : `${id}: rejected; no retrain for this evidence`;
 }

@@ -19,6 +19,7 @@ import { WebhookEventSink, WebhookNotifier, type WebhookOptions } from '../adapt
 import { InvalidInputError } from '../core/errors.js';
 import type { ModelConfig } from '../core/lifecycle/config.js';
 import { reportKey } from '../core/lifecycle/keys.js';
+import type { DecideOutcome } from '../core/lifecycle/types.js';
 import type { EventSink, Log, Notice, Notifier, RetrainRequested } from '../core/ports.js';
 import { renderIndexPage, type IndexModel } from '../core/report/index-page.js';
 import { REPORT_CSP } from '../core/report/page.js';
@@ -249,13 +250,15 @@ export interface LocalServerOptions {
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   readonly clock?: () => Date;
   readonly onError?: (error: unknown) => void;
+  /** Told each decision the server took (for the terminal). @default none */
+  readonly onDecision?: (outcome: DecideOutcome) => void;
 }
 
 /**
  * The function URL's handler over the local store, plus `GET /` (the index) for loopback clients.
  * Every other path, and every method, is the decision handler's to answer.
  */
-export function localHandler(local: LocalProduct, options: Pick<LocalServerOptions, 'logLevel' | 'clock'> = {}): FunctionUrlHandler {
+export function localHandler(local: LocalProduct, options: Pick<LocalServerOptions, 'logLevel' | 'clock' | 'onDecision'> = {}): FunctionUrlHandler {
   const clock = options.clock ?? (() => new Date());
   // No CloudWatch here: EMF metric blobs on stdout would only be noise. Powertools' own switch, read by
   // every Metrics it builds (singleMetric too); a caller that set it either way keeps its choice.
@@ -263,7 +266,14 @@ export function localHandler(local: LocalProduct, options: Pick<LocalServerOptio
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'driftgate-local' });
   const telemetry = { logger: new Logger({ serviceName: 'driftgate-local', logLevel: options.logLevel ?? 'WARN' }), metrics };
   const decide = makeDecideHandler({
-    decisions: local.lifecycle,
+    decisions: {
+      describeToken: (token, now) => local.lifecycle.describeToken(token, now),
+      decide: async (token, action, now, opts) => {
+        const outcome = await local.lifecycle.decide(token, action, now, opts);
+        options.onDecision?.(outcome);
+        return outcome;
+      },
+    },
     telemetry,
     clock,
     reports: async (query, now) => {

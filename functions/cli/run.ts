@@ -264,8 +264,8 @@ async function demo(args: DemoArgs, io: CliIo): Promise<ExitCode> {
   if (args.json) io.stderr(`demo folder: ${dir}\n`);
   else io.stdout(`\nDemo folder: ${dir}\n`);
   if (server === undefined) return EXIT.ok;
-  const { localHandler, openLocalProduct } = await import('./local-product.js');
-  inner = localHandler(await openLocalProduct({ dir, baseUrl }));
+  const [{ localHandler, openLocalProduct }, { printDecisions }] = await Promise.all([import('./local-product.js'), import('./local-commands.js')]);
+  inner = localHandler(await openLocalProduct({ dir, baseUrl }), { onDecision: printDecisions(args.json ? { ...io, stdout: io.stderr } : io) });
   const say = args.json ? io.stderr : io.stdout;
   say(`serving the demo store at ${server.url}/ (index) — open the live approve link above; Ctrl-C stops. Later: driftgate serve --store ${dir}\n`);
   const signal = await (io.untilStopped?.() ?? new Promise<string>(() => undefined));

@@ -53,6 +53,7 @@ describe('Command: demo --serve', () => {
     expect(after).toHaveLength(before.length + 1);
     expect(after[after.length - 1].event).toMatchObject({ modelId: 'fraud', reason: 'approved' });
     expect(index).toContain('data-model="fraud"');
+    expect(stdout).toMatch(/^fraud: proposal \S+: approved; RetrainRequested retrain-\S+ published$/m);
     expect(code).toBe(0);
     expect(stdout).toContain('stopped (SIGINT)');
   }, 120_000);
