@@ -17,7 +17,7 @@ export class UsageError extends Error {
   }
 }
 
-export const COMMAND_NAMES = ['baseline', 'check', 'report', 'validate-config', 'upload-config', 'adopt', 'demo', 'help'] as const;
+export const COMMAND_NAMES = ['baseline', 'check', 'report', 'validate-config', 'upload-config', 'adopt', 'init', 'ingest', 'run', 'serve', 'watch', 'demo', 'help'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 interface CommandHelp {
@@ -85,14 +85,69 @@ const HELP: Readonly<Record<CommandName, CommandHelp>> = {
       'KEY...                training data object keys in the bucket, under training/',
     ],
   },
+  init: {
+    synopsis: 'driftgate init --store DIR --model ID [--config FILE] [--version V] REFERENCE_FILE...',
+    summary: "Set up a model on a local folder store: its config and its first reference (the training data's signature).",
+    details: [
+      '--store DIR           the local store folder (created if its parent exists)',
+      '--model ID            the model id (required; must match the config file when one is given)',
+      '--config FILE         the model config (default: batches under batches/ID/, every default)',
+      '--version V           the reference version (default v1)',
+      'REFERENCE_FILE...     Parquet / Arrow IPC training data, copied into the store under training/',
+    ],
+  },
+  ingest: {
+    synopsis: 'driftgate ingest --store DIR [--model ID] FILE...',
+    summary: 'Store one signature per batch file; a file with the same content as one ingested before is stored once.',
+    details: [
+      '--store DIR           the local store folder (required)',
+      '--model ID            the model the files belong to (default: the store\'s only model)',
+      'FILE...               Parquet / Arrow IPC batches; each is copied to batches/ID/<sha256 of its content>',
+    ],
+  },
+  run: {
+    synopsis: 'driftgate run --store DIR [--now ISO] [--url BASE]',
+    summary: 'Run the checks that are due, as the schedule does: reports, cadence, proposals, notices, expiries.',
+    details: [
+      '--store DIR           the local store folder (required)',
+      '--now ISO             the time of the run (default: now), e.g. 2026-03-01T08:00:00Z',
+      '--url BASE            where the decision links in notices point (default http://127.0.0.1:8787, driftgate serve)',
+    ],
+  },
+  serve: {
+    synopsis: 'driftgate serve --store DIR [--host 127.0.0.1] [--port 8787] [--allow-remote]',
+    summary: 'Serve the decision links, the reports and an index of the models (the same handler as the function URL).',
+    details: [
+      '--store DIR           the local store folder (required)',
+      '--host HOST           address to bind (default 127.0.0.1; another address needs --allow-remote)',
+      '--port N              port (default 8787; 0 picks a free one)',
+      '--allow-remote        allow a non-loopback --host (anyone who can reach it can use a notice link they hold)',
+    ],
+  },
+  watch: {
+    synopsis:
+      'driftgate watch --store DIR --batches PATH [--model ID] [--every 1m] [--settle 2s] [--url BASE] [--host 127.0.0.1] [--port 8787] [--allow-remote] [--no-serve]',
+    summary: 'The whole product in one process: ingest files as they land in PATH, run due checks on a timer, serve decisions.',
+    details: [
+      '--store DIR           the local store folder (required)',
+      '--batches PATH        the folder to watch: files in it go to --model (or the only model), files in PATH/<model id>/ to that model',
+      '--every DURATION      how often due checks run (default 1m)',
+      '--settle DURATION     a file is complete once its size and mtime are unchanged this long (default 2s);',
+      '                      names starting with "." or "_" or ending in .tmp/.part are never read (write, then rename)',
+      '--url BASE            where notice links point (default: this server)',
+      '--host, --port, --allow-remote  as for serve;  --no-serve  no server in this process',
+    ],
+  },
   demo: {
-    synopsis: 'driftgate demo [--dir DIR] [--json] [--days N] [--seed N]',
+    synopsis: 'driftgate demo [--dir DIR] [--json] [--days N] [--seed N] [--serve [--port 8787]]',
     summary: 'Simulate weeks of batches for two models on a local folder: checks, cadence, proposal, approval, retrain.',
     details: [
       '--dir DIR             the local folder (default: a fresh temp folder, printed at the end)',
       '--json                one JSON object per line',
       '--days N              simulated days (default: the demo default)',
       '--seed N              random seed of the generated data',
+      '--serve               then keep the store and serve it: open the live notice\'s links in a browser',
+      '--port N              the port for --serve (default 8787)',
     ],
   },
   help: { synopsis: 'driftgate help [COMMAND]', summary: 'Show help for a command.', details: [] },
@@ -106,7 +161,7 @@ export function usageText(): string {
     '',
     'Exit codes: 0 success (whatever the action), 1 drift or data-quality with --fail-on-drift, 2 bad usage or bad input, 3 internal error.',
     'Set DRIFTGATE_DEBUG=1 to print stack traces.',
-    "Run 'driftgate help COMMAND' for a command's options.",
+    "Run 'driftgate help COMMAND' for a command's options; 'driftgate --version' prints the version.",
   );
   return lines.join('\n');
 }
@@ -175,6 +230,59 @@ export interface DemoArgs {
   readonly json: boolean;
   readonly days?: number;
   readonly seed?: number;
+  /** Keep the store and serve it after the simulation. */
+  readonly serve: boolean;
+  readonly port: number;
+}
+
+export interface InitArgs {
+  readonly command: 'init';
+  readonly store: string;
+  readonly model: string;
+  readonly config?: string;
+  readonly version: string;
+  readonly files: readonly string[];
+}
+
+export interface IngestArgs {
+  readonly command: 'ingest';
+  readonly store: string;
+  readonly model?: string;
+  readonly files: readonly string[];
+}
+
+export interface RunArgs {
+  readonly command: 'run';
+  readonly store: string;
+  readonly now?: Date;
+  readonly url?: string;
+}
+
+/** Where the server binds. */
+export interface ServeFlags {
+  readonly host: string;
+  readonly port: number;
+  readonly allowRemote: boolean;
+}
+
+export interface ServeArgs extends ServeFlags {
+  readonly command: 'serve';
+  readonly store: string;
+}
+
+export interface WatchArgs extends ServeFlags {
+  readonly command: 'watch';
+  readonly store: string;
+  readonly batches: string;
+  readonly model?: string;
+  readonly everySeconds: number;
+  readonly settleMs: number;
+  readonly url?: string;
+  readonly serve: boolean;
+}
+
+export interface VersionArgs {
+  readonly command: 'version';
 }
 
 export interface HelpArgs {
@@ -183,7 +291,7 @@ export interface HelpArgs {
   readonly topic?: CommandName;
 }
 
-export type CliArgs = BaselineArgs | CheckArgs | ReportArgs | ValidateConfigArgs | UploadConfigArgs | AdoptArgs | DemoArgs | HelpArgs;
+export type CliArgs = BaselineArgs | CheckArgs | ReportArgs | ValidateConfigArgs | UploadConfigArgs | AdoptArgs | InitArgs | IngestArgs | RunArgs | ServeArgs | WatchArgs | DemoArgs | HelpArgs | VersionArgs;
 
 type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
 
@@ -210,7 +318,23 @@ const OPTIONS: Readonly<Record<CommandName, OptionSpec>> = {
     proposal: { type: 'string' },
     force: { type: 'boolean' },
   },
-  demo: { dir: { type: 'string' }, json: { type: 'boolean' }, days: { type: 'string' }, seed: { type: 'string' } },
+  init: { store: { type: 'string' }, model: { type: 'string' }, config: { type: 'string' }, version: { type: 'string' } },
+  ingest: { store: { type: 'string' }, model: { type: 'string' } },
+  run: { store: { type: 'string' }, now: { type: 'string' }, url: { type: 'string' } },
+  serve: { store: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'allow-remote': { type: 'boolean' } },
+  watch: {
+    store: { type: 'string' },
+    batches: { type: 'string' },
+    model: { type: 'string' },
+    every: { type: 'string' },
+    settle: { type: 'string' },
+    url: { type: 'string' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'allow-remote': { type: 'boolean' },
+    'no-serve': { type: 'boolean' },
+  },
+  demo: { dir: { type: 'string' }, json: { type: 'boolean' }, days: { type: 'string' }, seed: { type: 'string' }, serve: { type: 'boolean' }, port: { type: 'string' } },
   help: {},
 };
 
@@ -223,6 +347,10 @@ const OPTIONS: Readonly<Record<CommandName, OptionSpec>> = {
 export function parseCliArgs(argv: readonly string[]): CliArgs {
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h') return { command: 'help' };
+  if (first === '--version' || first === '-V') {
+    if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}' after --version`);
+    return { command: 'version' };
+  }
   if (!isCommand(first)) {
     throw new UsageError(first.startsWith('-') ? `unknown option '${first}'` : `unknown command '${first}'`);
   }
@@ -247,6 +375,12 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (parsed.values.help === true) return { command: 'help', topic: first };
   return build(first, parsed.values, parsed.positionals);
 }
+
+/** The default address of the local server: this machine only. */
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 8787;
+/** Hosts that reach only this machine. */
+const LOOPBACK_HOSTS = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/;
 
 function build(command: Exclude<CommandName, 'help'>, v: Record<string, string | boolean | undefined>, positionals: string[]): CliArgs {
   const str = (name: string): string | undefined => {
@@ -280,6 +414,28 @@ function build(command: Exclude<CommandName, 'help'>, v: Record<string, string |
       throw new UsageError(`--endpoint expects an http(s) URL, got '${value}'`, command);
     }
     return value;
+  };
+  const url = (name: string): string | undefined => {
+    const value = str(name);
+    if (value !== undefined && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(value)) throw new UsageError(`--${name} expects an http(s) URL, got '${value}'`, command);
+    return value;
+  };
+  /** A duration flag: seconds, or <n>ms|s|m|h|d. */
+  const duration = (name: string, fallback: number, min: number, max: number): number => {
+    const text = str(name);
+    if (text === undefined) return fallback;
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text);
+    const seconds = m ? Number(m[1]) * { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'] : Number.NaN;
+    if (!(seconds >= min && seconds <= max)) throw new UsageError(`--${name} expects a duration like 30s, 1m or 2h (${min}s to ${max}s), got '${text}'`, command);
+    return seconds;
+  };
+  const serveFlags = (): ServeFlags => {
+    const host = str('host') ?? DEFAULT_HOST;
+    const allowRemote = bool('allow-remote');
+    if (!allowRemote && !LOOPBACK_HOSTS.test(host)) {
+      throw new UsageError(`--host ${host} is not this machine only; add --allow-remote to serve decision links to other machines`, command);
+    }
+    return { host, port: int('port', 0, 65535) ?? DEFAULT_PORT, allowRemote };
   };
   const list = (name: string): string[] =>
     (str(name) ?? '')
@@ -324,9 +480,46 @@ function build(command: Exclude<CommandName, 'help'>, v: Record<string, string |
         keys: positionals,
       };
     }
+    case 'init':
+      return { command, store: required('store'), model: required('model'), config: str('config'), version: str('version') ?? 'v1', files: files(1) };
+    case 'ingest':
+      return { command, store: required('store'), model: str('model'), files: files(1) };
+    case 'run': {
+      files(0, 0);
+      const nowText = str('now');
+      const now = nowText === undefined ? undefined : new Date(nowText);
+      if (now !== undefined && (!/^\d{4}-\d{2}-\d{2}T/.test(nowText ?? '') || Number.isNaN(now.getTime()))) {
+        throw new UsageError(`--now expects an ISO time like 2026-03-01T08:00:00Z, got '${nowText}'`, command);
+      }
+      return { command, store: required('store'), ...(now ? { now } : {}), url: url('url') };
+    }
+    case 'serve':
+      files(0, 0);
+      return { command, store: required('store'), ...serveFlags() };
+    case 'watch':
+      files(0, 0);
+      return {
+        command,
+        store: required('store'),
+        batches: required('batches'),
+        model: str('model'),
+        everySeconds: duration('every', 60, 1, 366 * 86_400),
+        settleMs: duration('settle', 2, 0, 3600) * 1000,
+        url: url('url'),
+        serve: !bool('no-serve'),
+        ...serveFlags(),
+      };
     case 'demo':
       files(0, 0);
-      return { command, dir: str('dir'), json: bool('json'), days: int('days', 1, 3650), seed: int('seed', 0, 2 ** 31 - 1) };
+      return {
+        command,
+        dir: str('dir'),
+        json: bool('json'),
+        days: int('days', 1, 3650),
+        seed: int('seed', 0, 2 ** 31 - 1),
+        serve: bool('serve'),
+        port: int('port', 0, 65535) ?? DEFAULT_PORT,
+      };
   }
 }
 

@@ -14,6 +14,8 @@ import type { Notice } from '../core/ports.js';
 import { Lifecycle } from '../service/lifecycle.js';
 import { mulberry32 } from '../core/random.js';
 import { signSources } from '../adapters/sign-sources.js';
+import { REPORT_LINK_TTL_SECONDS, signReportLink } from '../handlers/report-link.js';
+import { storeSecret } from './local-product.js';
 
 /**
  * `driftgate demo`: the whole lifecycle on the embedded default (a local folder store, notices in
@@ -32,6 +34,12 @@ export interface DemoOptions {
   /** Seed of the data generator. @default 7 */
   readonly seed?: number;
   readonly emit: (line: string) => void;
+  /**
+   * Keep the store servable (`demo --serve`): the store's own signing key, links to `baseUrl`, and after the
+   * simulation one live proposal at the real time, whose notice's links the caller's server answers. The
+   * click on it is left to the person. @default none: a fresh key, and the simulated approvals only
+   */
+  readonly live?: { readonly baseUrl: string; readonly now: Date };
 }
 
 /** One model's story in the demo. */
@@ -54,10 +62,12 @@ export interface DemoSummary {
   readonly models: readonly DemoModelSummary[];
   readonly eventsFile: string;
   readonly outboxDir: string;
+  /** With `live`: the open proposal a person can decide in a browser. */
+  readonly live?: { readonly modelId: string; readonly proposalId: string; readonly approve: string; readonly noticeFile: string };
 }
 
 /** A line of `--json` output. */
-export type DemoLine = { type: 'check' | 'cadence' | 'proposal' | 'notice' | 'decision' | 'retrain' | 'adopt' | 'start' | 'summary'; modelId?: string; at: string } & Record<string, unknown>;
+export type DemoLine = { type: 'check' | 'cadence' | 'proposal' | 'notice' | 'decision' | 'retrain' | 'adopt' | 'start' | 'summary' | 'live'; modelId?: string; at: string } & Record<string, unknown>;
 
 const MARKER = '.driftgate-demo';
 const START = Date.parse('2026-01-05T00:00:00Z');
@@ -166,15 +176,20 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const outboxDir = path.join(dir, 'outbox');
   const eventsFile = path.join(dir, 'events.jsonl');
   const notices = new Map<string, Notice & { messageId: string; file: string }>();
+  // Served: the store's own key (the server reads it from the folder). Otherwise a fresh secret per run:
+  // nothing secret lives in the code.
+  const secret = opts.live ? await storeSecret(dir) : randomBytes(32);
+  const baseUrl = opts.live?.baseUrl ?? 'http://127.0.0.1:8787';
   const lifecycle = new Lifecycle({
     store,
     sign: signSources,
     notifier: new ConsoleNotifier(outboxDir, (n) => notices.set(n.proposalId, n)),
     events: new FileEventSink(eventsFile),
-    // A fresh secret per run: nothing secret lives in the code.
-    secret: randomBytes(32),
-    decideBaseUrl: 'http://127.0.0.1:8787',
-    reportUrl: async (key) => pathToFileURL(path.join(dir, ...key.split('/'))).href,
+    secret,
+    decideBaseUrl: baseUrl,
+    reportUrl: opts.live
+      ? async (key) => signReportLink(baseUrl, key, Math.floor((opts.live?.now.getTime() ?? 0) / 1000) + REPORT_LINK_TTL_SECONDS, secret)
+      : async (key) => pathToFileURL(path.join(dir, ...key.split('/'))).href,
   });
   const rand = mulberry32(seed);
 
@@ -186,7 +201,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
 
   out(
     { type: 'start', at: new Date(START).toISOString(), dir, days, seed, models: MODELS.map((m) => m.modelId) },
-    `driftgate demo: ${days} simulated days, models ${MODELS.map((m) => `${m.modelId} (${m.behaviour})`).join(' and ')}, store ${dir}`,
+    `driftgate demo: ${days} simulated days, models ${MODELS.map((m) => `${m.modelId} (${m.behaviour})`).join(' and ')}, store ${dir}` +
+      (opts.live ? '' : '\n(simulated clock: the "clicks" below are made by the demo itself; run driftgate demo --serve to click a live notice\'s link yourself)'),
   );
 
   // Day 0: configs, training data, initial references.
@@ -269,8 +285,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
         s.retrains++;
       }
       out(
-        { type: 'decision', modelId: notice.modelId, at: at.toISOString(), proposalId, action: 'approve', actor: 'demo-user@example.com' },
-        `${stamp(at.toISOString())}  ${notice.modelId.padEnd(6)} demo-user@example.com clicked "approve" on ${proposalId}`,
+        { type: 'decision', modelId: notice.modelId, at: at.toISOString(), proposalId, action: 'approve', actor: 'demo-user@example.com', simulated: true },
+        `${stamp(at.toISOString())}  ${notice.modelId.padEnd(6)} simulated click: demo-user@example.com "approves" ${proposalId} (the demo posts the notice's approve token to the decision use case)`,
       );
       out(
         { type: 'retrain', modelId: notice.modelId, at: at.toISOString(), proposalId, messageId: decided.retrainMessageId, eventsFile },
@@ -280,7 +296,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     }
   }
 
+  const live = opts.live ? await liveProposal(opts.live.now) : undefined;
+
   const summary: DemoSummary = {
+    ...(live ? { live } : {}),
     dir,
     days,
     seed,
@@ -301,6 +320,37 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     ].join('\n'),
   );
   return summary;
+
+  /**
+   * At the real time: the retraining system reports what was approved, a few batches that drift further
+   * land, and the scheduled run opens a proposal whose notice carries working links (valid for the TTL).
+   */
+  async function liveProposal(now: Date): Promise<NonNullable<DemoSummary['live']>> {
+    const spec = MODELS.find((m) => m.behaviour === 'drifting') as ModelSpec;
+    for (const pending of pendingAdoptions.splice(0)) {
+      const version = `v${(versions.get(pending.modelId) ?? 1) + 1}`;
+      versions.set(pending.modelId, (versions.get(pending.modelId) ?? 1) + 1);
+      // Adopted at the end of the simulated weeks (as the loop would have), so the live drift is new evidence.
+      await lifecycle.adopt(pending.modelId, { version, trainingData: (uploaded.get(pending.modelId) ?? []).slice(-REFERENCE_PARTS) }, new Date(START + days * DAY + 4 * HOUR));
+    }
+    for (let part = 0; part < 3; part++) {
+      const key = `${configOf(spec).batchPrefix}live-${now.toISOString().slice(0, 10)}-${part}.arrow`;
+      await store.put(key, batchBytes(rand, 1.2));
+      await lifecycle.ingest(key, now);
+    }
+    notices.clear();
+    const due = await lifecycle.checkDue(now);
+    for (const model of due.models) if (model.check) reportCheck(model.check, now.toISOString());
+    const notice = [...notices.values()].find((n) => n.modelId === spec.modelId);
+    if (!notice) throw new Error('demo: the live check opened no proposal for the drifting model');
+    const approve = /^Approve retraining: (\S+)$/m.exec(notice.text)?.[1];
+    if (!approve) throw new Error(`demo: the live notice for ${notice.proposalId} has no approve link`);
+    out(
+      { type: 'live', modelId: spec.modelId, at: now.toISOString(), proposalId: notice.proposalId, approve, file: notice.file },
+      `\nLive proposal ${notice.proposalId} for ${spec.modelId} (notice ${notice.file}). Open its approve link in a browser, confirm, and see events.jsonl:\n  ${approve}`,
+    );
+    return { modelId: spec.modelId, proposalId: notice.proposalId, approve, noticeFile: notice.file };
+  }
 
   function reportCheck(check: CheckOutcome, at: string): void {
     const s = stats.get(check.modelId);

@@ -40,6 +40,11 @@ export interface CliIo {
   readonly now: () => Date;
   /** The terminal's width in columns, when stdout is one. @default the COLUMNS variable, else 100 */
   readonly columns?: number;
+  /**
+   * Resolves with the signal's name when the user asks a long-running command (serve, watch, demo --serve)
+   * to stop (Ctrl-C, SIGTERM). @default never resolves
+   */
+  readonly untilStopped?: () => Promise<string>;
 }
 
 /** Exit codes of the CLI. */
@@ -80,6 +85,16 @@ export function processIo(): CliIo {
     env: process.env,
     now: () => new Date(),
     columns: process.stdout.isTTY ? process.stdout.columns : undefined,
+    untilStopped: () =>
+      new Promise<string>((resolve) => {
+        const stop = (signal: string): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve(signal);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      }),
   };
 }
 
@@ -100,6 +115,17 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<ExitCode> {
       return uploadConfig(args, io);
     case 'adopt':
       return adopt(args, io);
+    case 'version':
+      io.stdout(`driftgate ${await packageVersion()}\n`);
+      return EXIT.ok;
+    case 'init':
+    case 'ingest':
+    case 'run':
+    case 'serve':
+    case 'watch': {
+      const { runLocalCommand } = await import('./local-commands.js');
+      return runLocalCommand(args, io);
+    }
     case 'demo':
       return demo(args, io);
   }
@@ -212,20 +238,48 @@ async function adopt(args: AdoptArgs, io: CliIo): Promise<ExitCode> {
   return EXIT.ok;
 }
 
+/** The version in package.json (the one file that holds it). */
+async function packageVersion(): Promise<string> {
+  const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
 async function demo(args: DemoArgs, io: CliIo): Promise<ExitCode> {
   const dir = args.dir ?? (await mkdtemp(join(tmpdir(), 'driftgate-demo-')));
   await mkdir(dir, { recursive: true });
   const { runDemo } = await import('./demo.js');
+  // Served: bound first (a port in use fails before the simulation, and port 0 gets its real number for
+  // the links); it answers 503 until the simulation is done and the store's handler takes over.
+  let inner: ((event: unknown) => Promise<{ statusCode: number; headers?: Record<string, string>; body?: string }>) | undefined;
+  const server = args.serve
+    ? await (await import('../adapters/http-server.js')).serveFunctionUrl(
+        async (event) => (inner ? inner(event) : { statusCode: 503, headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '5' }, body: 'The demo is still simulating; try again in a few seconds.\n' }),
+        { host: '127.0.0.1', port: args.port },
+      )
+    : undefined;
+  const baseUrl = server?.url ?? `http://127.0.0.1:${args.port}`;
   await runDemo({
     dir,
     json: args.json,
     ...(args.days !== undefined ? { days: args.days } : {}),
     ...(args.seed !== undefined ? { seed: args.seed } : {}),
+    ...(args.serve ? { live: { baseUrl, now: io.now() } } : {}),
     emit: (line: string) => io.stdout(line.endsWith('\n') ? line : `${line}\n`),
+  }).catch(async (error: unknown) => {
+    await server?.close();
+    throw error;
   });
   // With --json stdout carries only the JSON lines.
   if (args.json) io.stderr(`demo folder: ${dir}\n`);
   else io.stdout(`\nDemo folder: ${dir}\n`);
+  if (server === undefined) return EXIT.ok;
+  const [{ localHandler, openLocalProduct }, { printDecisions }] = await Promise.all([import('./local-product.js'), import('./local-commands.js')]);
+  inner = localHandler(await openLocalProduct({ dir, baseUrl }), { onDecision: printDecisions(args.json ? { ...io, stdout: io.stderr } : io) });
+  const say = args.json ? io.stderr : io.stdout;
+  say(`serving the demo store at ${server.url}/ (index) — open the live approve link above; Ctrl-C stops. Later: driftgate serve --store ${dir}\n`);
+  const signal = await (io.untilStopped?.() ?? new Promise<string>(() => undefined));
+  await server.close();
+  say(`stopped (${signal})\n`);
   return EXIT.ok;
 }
 

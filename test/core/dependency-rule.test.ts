@@ -55,7 +55,7 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   adapters: ['adapters', 'core'],
   service: ['service', 'core'],
   handlers: ['handlers', 'service', 'adapters', 'core'],
-  cli: ['cli', 'service', 'adapters', 'core'],
+  cli: ['cli', 'handlers', 'service', 'adapters', 'core'],
 };
 
 /** The `functions/` layer each relative import of a file reaches. */

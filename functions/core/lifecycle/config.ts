@@ -112,6 +112,36 @@ export const noticeConfigSchema = z.strictObject({
   includeReportLink: z.boolean().default(true),
 });
 
+/** Where a local webhook POSTs: an http(s) URL, how long one try may take and how many tries before giving up. */
+export const webhookConfigSchema = z.strictObject({
+  /** The incoming-webhook URL (http or https). Required. */
+  url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+  /** Time allowed for one try, in milliseconds; 100..60000. @default 10000 */
+  timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+  /** Tries before the delivery is recorded undelivered (backoff doubles between tries); 1..10. @default 4 */
+  attempts: z.number().int().min(1).max(10).default(4),
+});
+
+/** The notice channels of the embedded default (the CLI's `run`, `watch` and `demo`; AWS always uses SNS). */
+export const LOCAL_NOTIFIERS = ['console', 'outbox', 'webhook'] as const;
+
+export const localConfigSchema = z
+  .strictObject({
+    /** Channels a notice goes to; it counts as delivered only when every one took it. @default ["console","outbox"] */
+    notifiers: z.array(z.enum(LOCAL_NOTIFIERS)).min(1).max(3).default(['console', 'outbox']),
+    /** The webhook of the `webhook` notifier (a JSON `{"text": ...}` notice plus structured fields). @default none */
+    webhook: webhookConfigSchema.optional(),
+    /** Also POST each RetrainRequested event here (events always go to the store's events.jsonl). @default none */
+    retrainWebhook: webhookConfigSchema.optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.notifiers.includes('webhook') && c.webhook === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['webhook'], message: 'the "webhook" notifier needs local.webhook with its url' });
+    }
+  });
+/** The parsed local settings of a model. */
+export type LocalConfig = z.infer<typeof localConfigSchema>;
+
 const MODEL_ID = new RegExp(`^[a-z0-9][a-z0-9_-]{0,${MAX_MODEL_ID_LENGTH - 1}}$`);
 
 /** A batchPrefix segment: S3's "safe" characters that also make a file name (no leading "."). */
@@ -175,6 +205,8 @@ export const modelConfigSchema = z
     notice: noticeConfigSchema.default(noticeConfigSchema.parse({})),
     /** After this, an undecided proposal expires (never approved by default); 1m..90d. @default "72h" */
     proposalTtl: proposalDurationSchema.default(72 * 3600),
+    /** Notice channels and webhooks of the embedded default (ignored by the AWS functions). @default {notifiers:["console","outbox"]} */
+    local: localConfigSchema.optional(),
   })
   .superRefine((c, ctx) => {
     if (c.approval.mode === 'veto' && c.approval.vetoWindow >= c.proposalTtl) {
