@@ -1,3 +1,4 @@
+import { Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -63,4 +64,57 @@ export function buildEvents(scope: Construct, props: DriftgateEventsProps): even
     );
   }
   return bus;
+}
+
+/** A rule that starts a SageMaker Pipeline on a model's RetrainRequested. */
+export interface RetrainPipelineRuleProps {
+  /** The bus driftgate puts its events on (`Driftgate.eventBus`). */
+  readonly eventBus: events.IEventBus;
+  /** The model whose retrain requests start the pipeline. */
+  readonly modelId: string;
+  /** Name of the SageMaker Pipeline (in the stack's account and region). */
+  readonly pipelineName: string;
+  /**
+   * Which requests start it: human approvals, and/or veto windows that elapsed.
+   * @default ['approved', 'veto-window-elapsed']
+   */
+  readonly reasons?: readonly ('approved' | 'veto-window-elapsed')[];
+  /**
+   * Pipeline parameters set on every execution (static values: one rule per model).
+   * @default { ModelId: modelId }
+   */
+  readonly parameters?: Readonly<Record<string, string>>;
+}
+
+/** The event pattern of a model's retrain requests (what README "The lifecycle events" shows). */
+export function retrainEventPattern(modelId: string, reasons: readonly string[] = ['approved', 'veto-window-elapsed']): Record<string, unknown> {
+  return { source: [EVENT_SOURCE], 'detail-type': [DETAIL_TYPE.RetrainRequested], detail: { modelId: [modelId], reason: [...reasons] } };
+}
+
+/**
+ * Start a SageMaker Pipeline when driftgate requests a model's retraining: an EventBridge rule on the
+ * lifecycle bus with the pipeline as its target, and the role EventBridge assumes to start it (only
+ * `sagemaker:StartPipelineExecution`, only on that pipeline).
+ * @example
+ * retrainPipelineRule(this, 'ChurnRetrain', { eventBus: driftgate.eventBus, modelId: 'churn-v3', pipelineName: 'churn-retrain' });
+ */
+export function retrainPipelineRule(scope: Construct, id: string, props: RetrainPipelineRuleProps): events.CfnRule {
+  const stack = Stack.of(scope);
+  const pipelineArn = stack.formatArn({ service: 'sagemaker', resource: 'pipeline', resourceName: props.pipelineName.toLowerCase() });
+  const role = new iam.Role(scope, `${id}Role`, { assumedBy: new iam.ServicePrincipal('events.amazonaws.com') });
+  role.addToPolicy(new iam.PolicyStatement({ actions: ['sagemaker:StartPipelineExecution'], resources: [pipelineArn] }));
+  const parameters = props.parameters ?? { ModelId: props.modelId };
+  return new events.CfnRule(scope, id, {
+    description: `driftgate: a RetrainRequested of ${props.modelId} starts the SageMaker Pipeline ${props.pipelineName}`,
+    eventBusName: props.eventBus.eventBusName,
+    eventPattern: retrainEventPattern(props.modelId, props.reasons),
+    targets: [
+      {
+        id: 'pipeline',
+        arn: pipelineArn,
+        roleArn: role.roleArn,
+        sageMakerPipelineParameters: { pipelineParameterList: Object.entries(parameters).map(([name, value]) => ({ name, value })) },
+      },
+    ],
+  });
 }

@@ -24,6 +24,7 @@ import { awsAdopt, awsCheck, awsDecide, awsGate, awsIngest, awsReportReader, rea
 import { uploadModelConfig } from '../../functions/service/config-upload.js';
 import { createTelemetry } from '../../functions/service/logger.js';
 import { schemaFileText } from '../../schemas/generate.js';
+import { retrainEventPattern } from '../../lib/events.js';
 import { synthDriftgate } from '../lib/synth.js';
 import { awsTestClientConfig, startMoto, venvPython, type MotoServer } from '../support/moto.js';
 import { drain, functionEnvOf, pollOnce, provisionMoto, queueDepth, settingsFromTemplate, startFunctionUrlServer, type FunctionUrlServer, type MotoWorld, type StackSettings } from './harness.js';
@@ -37,8 +38,8 @@ const T0 = new Date('2026-03-02T08:00:00.000Z');
 const at = (hours: number): Date => new Date(T0.getTime() + hours * HOUR);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The README's sample rule: approved retrains of one model start its SageMaker Pipeline (here: a queue). */
-const PIPELINE_PATTERN = { source: [EVENT_SOURCE], 'detail-type': [DETAIL_TYPE.RetrainRequested], detail: { modelId: [MODEL], reason: ['approved'] } };
+/** The README's sample rule (retrainPipelineRule): approved retrains of one model start its pipeline (here: a queue). */
+const PIPELINE_PATTERN = retrainEventPattern(MODEL, ['approved']);
 
 /** An EventBridge event as a rule's SQS target receives it. */
 interface BusEvent {

@@ -1,12 +1,12 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DETAIL_TYPE, ENV, EVENT_SOURCE, SERVICE_NAME } from '../../functions/core/constants.js';
 import type { Driftgate } from '../../lib/driftgate.js';
 import type { DriftgateStack } from '../../lib/driftgate-stack.js';
-import { EMITTED_EVENTS } from '../../lib/events.js';
+import { EMITTED_EVENTS, retrainEventPattern, retrainPipelineRule } from '../../lib/events.js';
 import { type Json, allowStatements, allows, logicalId, statementsOf } from './iam.js';
 import { synthDriftgate } from './synth.js';
 
@@ -115,5 +115,28 @@ describe('Function: buildEvents (a custom bus)', () => {
     // Assess
     for (const role of EMITTERS) expect(byRole.get(role)?.map((s) => s.Resource)).toEqual(['arn:aws:events:eu-west-1:111122223333:event-bus/ml-platform']);
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { [ENV.eventBusName]: 'ml-platform' } } });
+  });
+});
+
+describe('Function: retrainPipelineRule (the README sample)', () => {
+  it("starts a model's SageMaker Pipeline on its approved RetrainRequested, with a role that may start only that pipeline", () => {
+    // Prepare
+    const stack = new Stack(new App(), 'Consumer', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const bus = events.EventBus.fromEventBusName(stack, 'Bus', 'default');
+
+    // Act
+    retrainPipelineRule(stack, 'ChurnRetrain', { eventBus: bus, modelId: 'churn-v3', pipelineName: 'churn-retrain', reasons: ['approved'] });
+    const template = Template.fromStack(stack);
+
+    // Assess
+    const pipelineArn = stack.resolve(stack.formatArn({ service: 'sagemaker', resource: 'pipeline', resourceName: 'churn-retrain' })) as unknown;
+    expect(retrainEventPattern('churn-v3', ['approved'])).toEqual({ source: ['driftgate'], 'detail-type': ['driftgate.RetrainRequested.v1'], detail: { modelId: ['churn-v3'], reason: ['approved'] } });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: 'default',
+      EventPattern: retrainEventPattern('churn-v3', ['approved']),
+      Targets: [{ Id: 'pipeline', Arn: pipelineArn, RoleArn: Match.anyValue(), SageMakerPipelineParameters: { PipelineParameterList: [{ Name: 'ModelId', Value: 'churn-v3' }] } }],
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'sagemaker:StartPipelineExecution', Resource: pipelineArn }] } });
+    template.hasResourceProperties('AWS::IAM::Role', { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'events.amazonaws.com' } })] } });
   });
 });
