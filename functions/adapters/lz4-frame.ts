@@ -134,9 +134,14 @@ function decodeBlock(
     }
     if (ip + literals > end) fail(ip, `${literals} literals run past the end of their block`);
     if (out + literals > limit) fail(ip, `literals take the content past its declared ${limit} bytes`);
-    output.set(input.subarray(ip, ip + literals), out);
-    ip += literals;
-    out += literals;
+    // Short runs by hand: a subarray + set per sequence costs more than the copy itself.
+    if (literals < 32) {
+      for (let i = 0; i < literals; i++) output[out++] = input[ip++];
+    } else {
+      output.set(input.subarray(ip, ip + literals), out);
+      ip += literals;
+      out += literals;
+    }
     if (ip === end) break; // the last sequence holds literals only
     if (ip + 2 > end) fail(ip, 'a match offset runs past the end of its block');
     const offset = input[ip] | (input[ip + 1] << 8);
@@ -155,11 +160,11 @@ function decodeBlock(
     }
     if (out + length > limit) fail(offsetAt, `a match takes the content past its declared ${limit} bytes`);
     let from = out - offset;
-    if (offset >= length) {
+    if (offset >= length && length >= 64) {
       output.copyWithin(out, from, from + length);
       out += length;
     } else {
-      // Overlapping: each byte may be one this match just wrote (a run).
+      // Short or overlapping (each byte may be one this match just wrote: a run): byte by byte.
       for (let i = 0; i < length; i++) output[out++] = output[from++];
     }
     if (out - blockStart > blockMax) fail(offsetAt, `a block decodes to more than the frame's ${blockMax}-byte maximum`);
