@@ -24,7 +24,7 @@ import { awsAdopt, awsCheck, awsDecide, awsGate, awsIngest, awsReportReader, rea
 import { uploadModelConfig } from '../../functions/service/config-upload.js';
 import { createTelemetry } from '../../functions/service/logger.js';
 import { schemaFileText } from '../../schemas/generate.js';
-import { retrainEventPattern } from '../../lib/events.js';
+import { EMITTED_EVENTS, retrainEventPattern } from '../../lib/events.js';
 import { synthDriftgate } from '../lib/synth.js';
 import { awsTestClientConfig, startMoto, venvPython, type MotoServer } from '../support/moto.js';
 import { drain, functionEnvOf, pollOnce, provisionMoto, queueDepth, settingsFromTemplate, startFunctionUrlServer, type FunctionUrlServer, type MotoWorld, type StackSettings } from './harness.js';
@@ -73,9 +73,28 @@ describe('Issue 15: lifecycle events on an EventBridge bus (moto), a rule to SQS
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const telemetry = createTelemetry('driftgate-e2e-events', { logLevel: 'ERROR' });
 
+  /** One EventBridge client per function, recording the detail-types it puts (checked against its IAM grant). */
+  const clients = new Map<FunctionRole, EventBridgeClient>();
+  const putTypes = new Map<FunctionRole, Set<string>>();
+  const eventsClientOf = (role: FunctionRole): EventBridgeClient => {
+    let client = clients.get(role);
+    if (client === undefined) {
+      client = new EventBridgeClient(awsTestClientConfig(moto.endpoint));
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const entries = (args.input as { Entries?: { DetailType?: string }[] }).Entries ?? [];
+          if (context.commandName === 'PutEventsCommand') for (const e of entries) putTypes.set(role, new Set([...(putTypes.get(role) ?? []), String(e.DetailType)]));
+          return next(args);
+        },
+        { step: 'initialize', name: 'recordDetailTypes' },
+      );
+      clients.set(role, client);
+    }
+    return client;
+  };
   const wiring = (role: FunctionRole) => ({
     env: readFunctionEnv(role, envRecord),
-    clients: { s3: world.s3, sns: world.sns, secrets: world.secrets, events: eventBridge },
+    clients: { s3: world.s3, sns: world.sns, secrets: world.secrets, events: eventsClientOf(role) },
     clock: () => clock,
   });
   const ingestAll = async (): Promise<void> => {
@@ -127,6 +146,7 @@ describe('Issue 15: lifecycle events on an EventBridge bus (moto), a rule to SQS
   afterAll(async () => {
     await server?.close();
     eventBridge?.destroy();
+    for (const client of clients.values()) client.destroy();
     await moto?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
@@ -250,5 +270,17 @@ describe('Issue 15: lifecycle events on an EventBridge bus (moto), a rule to SQS
     for (const t of types) expect(readFileSync(join(root, lifecycleSchemaFile(t)), 'utf8')).toBe(schemaFileText(t));
     // One id per lifecycle fact: nothing was delivered twice.
     expect(new Set(seen.map((e) => e.detail.eventId)).size).toBe(seen.length);
+  });
+
+  it('had each function put only the detail-types its IAM grant allows (lib/events.ts EMITTED_EVENTS)', () => {
+    // Act
+    const putBy = Object.fromEntries([...putTypes].map(([role, types]) => [role, [...types].sort()]));
+    const granted = Object.fromEntries(Object.entries(EMITTED_EVENTS).map(([role, types]) => [role, types.map((t) => DETAIL_TYPE[t]).sort()]));
+
+    // Assess: nothing outside a grant (the ingest function never puts). The gate puts only on a veto
+    // window, an expiry or a lapsed publish, none of which happens in this flow.
+    expect(Object.keys(putBy).sort()).toEqual(['adopt', 'check', 'decide']);
+    for (const [role, types] of Object.entries(putBy)) expect(granted[role], role).toEqual(expect.arrayContaining(types));
+    expect(putBy.decide).toEqual([DETAIL_TYPE.DecisionTaken, DETAIL_TYPE.RetrainRequested].sort());
   });
 });
