@@ -1,5 +1,6 @@
 import { CfnOutput, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -21,6 +22,7 @@ import { buildSchedules } from './schedules.js';
 import { deadLetterQueue } from './dead-letter-queue.js';
 import { buildDriftgateFunction } from './driftgate-function.js';
 import { grantPrefixes } from './grants.js';
+import { buildEvents } from './events.js';
 import { buildIngest } from './ingest.js';
 import { acknowledgeEncryptedTopicPublish, acknowledgeLinkSigningSecret, acknowledgeNoDeadLetterQueue } from './nag.js';
 import { buildStorage } from './storage.js';
@@ -107,6 +109,13 @@ export interface DriftgateProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * The EventBridge bus of the lifecycle events (RetrainRequested, ProposalOpened, DecisionTaken,
+   * ReferenceAdopted, DataQualityIncidentOpened/Closed): `'default'` the account's default bus, `'create'` a
+   * custom bus of the stack, or a bus of yours.
+   * @default 'default'
+   */
+  readonly eventBus?: 'default' | 'create' | events.IEventBus;
 }
 
 /** Validates props and returns every problem found (empty when the props are usable). */
@@ -204,6 +213,8 @@ export class Driftgate extends Construct {
   public readonly alarms: cloudwatch.Alarm[] = [];
   /** The adoption path: manifests under `adoptions/` install a model's (new) reference. */
   public readonly adoption: DriftgateAdoption;
+  /** The bus the lifecycle events go to (source `driftgate`, detail-types `driftgate.<Event>.v1`). */
+  public readonly eventBus: events.IEventBus;
 
   constructor(scope: Construct, id: string, props: DriftgateProps = {}) {
     super(scope, id);
@@ -386,6 +397,7 @@ export class Driftgate extends Construct {
     });
 
     this.adoption = new DriftgateAdoption(this, 'Adoption', { bucket: this.bucket, alarmTopic, logRetention });
+    this.eventBus = buildEvents(this, { eventBus: props.eventBus, functions: { check: this.checkFunction, gate: this.gateFunction, decide: this.decideFunction, adopt: this.adoption.function } });
     this.alarms.push(
       ...ingest.alarms,
       checkDlq.depthAlarm,

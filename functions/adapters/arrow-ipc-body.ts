@@ -14,6 +14,7 @@ import { readRange, type BatchHeader, type DictionaryHeader, type IpcMessage } f
 import type { RawArray, RawIntType, RawType, TimeUnit } from './arrow-types.js';
 import { describeBudget } from './batch-file.js';
 import { buffersFor, type ChunkBuffers } from './chunk-buffers.js';
+import { decodeLz4Frame } from './lz4-frame.js';
 
 /** The requested top-level columns: their index in the schema, raw type and the dictionaries they need. */
 export interface ColumnPlan {
@@ -220,12 +221,16 @@ async function readColumn(
     }
   }
   const codec = header.compression?.type;
-  if (codec === CODEC.lz4Frame) throw new Error('Record batch is compressed but codec not found');
   const piece = (i: number): Uint8Array | undefined => {
     const region = regions[i];
     if (!used.includes(region)) return undefined;
     const raw = bytes.subarray(Number(region.offset) - low, Number(region.offset) - low + Number(region.length));
-    return codec === CODEC.zstd ? decompress(raw, budget) : raw;
+    if (codec === undefined || codec === null) return raw;
+    try {
+      return decompress(raw, codec, budget);
+    } catch (error) {
+      throw new Error(`buffer ${at.buffer + i}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
   };
   const validity = nullCount > 0 ? piece(0) : undefined;
   const values = piece(1);
@@ -322,18 +327,21 @@ function checkKeys(index: RawIntType, length: number, nullCount: number, validit
 }
 
 /**
- * A compressed IPC buffer: int64 uncompressed length (-1 = stored as is), then a zstd frame. The length is
- * checked against the budget and the frame decoded into exactly that many bytes (fzstd would otherwise
- * allocate what the frame header claims); a frame declaring another size is refused. fzstd does not detect
- * every corruption libzstd does (a damaged block can decode to the right length of wrong bytes).
+ * A compressed IPC buffer: int64 uncompressed length (-1 = stored as is), then a zstd or an LZ4 frame. The
+ * length is checked against the budget and the frame decoded into exactly that many bytes (fzstd would
+ * otherwise allocate what the frame header claims); a frame declaring another size is refused. fzstd does
+ * not detect every corruption libzstd does (a damaged block can decode to the right length of wrong bytes);
+ * LZ4 frames are checked by their checksums when the writer added them (pyarrow adds none).
  */
-function decompress(raw: Uint8Array, budget: number): Uint8Array {
+function decompress(raw: Uint8Array, codec: number, budget: number): Uint8Array {
   if (raw.byteLength < 8) throw new Error(`compressed buffer of ${raw.byteLength} bytes has no length prefix`);
   const view = new DataView(raw.buffer, raw.byteOffset, 8);
   const body = raw.subarray(8);
   if (view.getInt32(0, true) === -1 && view.getInt32(4, true) === -1) return body;
   const length = view.getUint32(4, true) * 4294967296 + view.getUint32(0, true);
   if (view.getInt32(4, true) < 0 || length > budget) throw new Error(`a compressed buffer declares ${length} uncompressed bytes, over the ${describeBudget(budget)}`);
+  // A fresh buffer of exactly `length` bytes: 8-byte aligned for the typed views.
+  if (codec === CODEC.lz4Frame) return decodeLz4Frame(body, length);
   const frame = zstdFrameHeader(body);
   if (frame.contentSize !== undefined && frame.contentSize !== length) throw new Error(`a zstd frame declares ${frame.contentSize} bytes, its buffer ${length}`);
   // Decoded into exactly `length` bytes (a fresh buffer: 8-byte aligned for the typed views).

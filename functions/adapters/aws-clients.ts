@@ -2,6 +2,7 @@
  * AWS SDK clients for the adapters, with an optional endpoint override (moto locally, LocalStack, a VPC
  * endpoint). Only handlers and the CLI read the environment; adapters receive ready-made clients.
  */
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -67,6 +68,11 @@ export function createSqsClient(options: AwsClientOptions = {}): SQSClient {
 /** Build a Secrets Manager client honouring the endpoint override. */
 export function createSecretsManagerClient(options: AwsClientOptions = {}): SecretsManagerClient {
   return new SecretsManagerClient(baseConfig(options));
+}
+
+/** Build an EventBridge client honouring the endpoint override (lifecycle events). */
+export function createEventBridgeClient(options: AwsClientOptions = {}): EventBridgeClient {
+  return new EventBridgeClient(baseConfig(options));
 }
 
 /** Build every client driftgate's handlers need, sharing one endpoint override and region. */

@@ -23,7 +23,7 @@
  *   and cause when parquet-wasm fails on a row group (parquet-wasm-host.ts contains its panics).
  * Strings arrive as Arrow Utf8 (unless the writer stored a dictionary type, then the dictionary is reused):
  * they are dictionary-encoded by hashing their bytes, so each distinct value becomes a JS string once per
- * batch. Arrow IPC is read with apache-arrow (zstd-compressed bodies too; LZ4_FRAME is refused).
+ * batch. Arrow IPC is read with apache-arrow (zstd- and LZ4_FRAME-compressed bodies too).
  */
 import { InvalidInputError } from '../core/errors.js';
 import type { ByteSource } from '../core/ports.js';

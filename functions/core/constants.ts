@@ -18,6 +18,8 @@ export const ENV = {
   decideUrl: 'DECIDE_URL',
   /** Endpoint override for every AWS client (moto server in tests); unset in AWS. */
   awsEndpoint: 'DRIFTGATE_AWS_ENDPOINT',
+  /** Name (or ARN) of the EventBridge bus lifecycle events go to; unset: no lifecycle events. */
+  eventBusName: 'EVENT_BUS_NAME',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
@@ -63,4 +65,21 @@ export const KEY_PREFIX = {
   tokens: 'tokens/',
   adoptions: 'adoptions/',
   training: 'training/',
+} as const;
+
+/** The `source` of every driftgate lifecycle event on EventBridge. */
+export const EVENT_SOURCE = 'driftgate';
+
+/**
+ * The versioned `detail-type` of each lifecycle event (functions/core/events/lifecycle.ts holds their
+ * schemas; the stack's PutEvents grants name them). A new optional field keeps the version; a change that
+ * breaks a consumer is a new `.v2` detail-type, published beside the old one.
+ */
+export const DETAIL_TYPE = {
+  RetrainRequested: 'driftgate.RetrainRequested.v1',
+  ProposalOpened: 'driftgate.ProposalOpened.v1',
+  DecisionTaken: 'driftgate.DecisionTaken.v1',
+  ReferenceAdopted: 'driftgate.ReferenceAdopted.v1',
+  DataQualityIncidentOpened: 'driftgate.DataQualityIncidentOpened.v1',
+  DataQualityIncidentClosed: 'driftgate.DataQualityIncidentClosed.v1',
 } as const;

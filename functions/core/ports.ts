@@ -2,6 +2,7 @@
  * Ports: the interfaces the core and the services need from the outside world. Adapters implement them;
  * nothing here does I/O.
  */
+import type { LifecycleEvent, RetrainRequested } from './events/lifecycle.js';
 import type { SignatureOptions } from './signature/builder.js';
 import type { DatasetSignature } from './signature/types.js';
 
@@ -63,26 +64,16 @@ export interface Notifier {
   send(notice: Notice): Promise<{ messageId: string }>;
 }
 
-/** The event retraining systems subscribe to. */
-export interface RetrainRequested {
-  readonly type: 'RetrainRequested';
-  readonly schemaVersion: 1;
-  /** Stable id of this proposal's one retrain request: the same on every retry, for consumers to deduplicate. */
-  readonly eventId: string;
-  readonly modelId: string;
-  readonly proposalId: string;
-  /** `approved` or `veto-window-elapsed`. */
-  readonly reason: string;
-  readonly at: string;
-  readonly decidedBy: string;
-  readonly evidence: {
-    readonly driftedFeatures: readonly { name: string; score: number; threshold: number }[];
-    readonly reportKey?: string;
-  };
-}
+/** The event retraining systems subscribe to: its zod schema is in events/lifecycle.ts (one place). */
+export type { RetrainRequested } from './events/lifecycle.js';
 
 export interface EventSink {
   publish(event: RetrainRequested): Promise<{ messageId: string }>;
+}
+
+/** Where lifecycle events go (an EventBridge bus): every event type, RetrainRequested included. */
+export interface LifecycleEventSink {
+  publish(event: LifecycleEvent): Promise<{ messageId: string }>;
 }
 
 /** Structured log sink: one object per step (the handlers route it to the Powertools logger). */

@@ -12,7 +12,7 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { createS3Client, endpointFromEnv } from '../adapters/aws-clients.js';
+import { createEventBridgeClient, createS3Client, endpointFromEnv } from '../adapters/aws-clients.js';
 import { SERVICE_NAME } from '../core/constants.js';
 import { DriftgateError, InvalidInputError } from '../core/errors.js';
 import { ADOPTIONS_PREFIX, parseStoredAdoptionManifest } from '../core/lifecycle/adoption.js';
@@ -194,6 +194,6 @@ function errorText(error: unknown): string {
 export const handler: Handler<AdoptRunResult> = lambdaEntry(() => {
   const env = readFunctionEnv('adopt', process.env);
   const telemetry = createTelemetry(ADOPT_SERVICE_NAME);
-  const { port, store } = awsAdopt({ env, clients: { s3: createS3Client({ endpoint: endpointFromEnv(process.env) }) }, log: (entry) => telemetry.logger.debug('use case', entry) });
+  const { port, store } = awsAdopt({ env, clients: { s3: createS3Client({ endpoint: endpointFromEnv(process.env) }), events: createEventBridgeClient({ endpoint: endpointFromEnv(process.env) }) }, log: (entry) => telemetry.logger.debug('use case', entry) });
   return makeAdoptHandler({ references: port, manifests: store, bucket: env.bucket, telemetry });
 });

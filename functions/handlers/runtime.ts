@@ -4,11 +4,13 @@
  * functions get no topic and no secret). Tests call these with clients pointed at moto server, so the
  * production wiring is what they exercise.
  */
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
-import { createAwsClients, endpointFromEnv } from '../adapters/aws-clients.js';
+import { createAwsClients, createEventBridgeClient, endpointFromEnv } from '../adapters/aws-clients.js';
+import { EventBridgeSink } from '../adapters/eventbridge-sink.js';
 import { S3Store } from '../adapters/s3-store.js';
 import { signSources } from '../adapters/sign-sources.js';
 import { loadSecret } from '../adapters/secret.js';
@@ -16,13 +18,14 @@ import { SnsEventSink } from '../adapters/sns-event-sink.js';
 import { SnsNotifier } from '../adapters/sns-notifier.js';
 import { ConfigError } from '../core/errors.js';
 import type { ModelState } from '../core/lifecycle/types.js';
-import type { Log } from '../core/ports.js';
+import type { EventSink, LifecycleEventSink, Log } from '../core/ports.js';
 import { parseWith } from '../core/schema-parse.js';
 import { type CheckModel, checkModel } from '../service/check-model.js';
 import { type Decider, decider } from '../service/decide.js';
 import { type IngestBatch, ingestBatch } from '../service/ingest-batch.js';
 import { type InstallReference, installReference } from '../service/install-reference.js';
 import { ModelRepository } from '../service/model-repository.js';
+import { fanOutSinks } from '../service/publish-retrain.js';
 import { hmacLinks, incidentNoticeSender, noticeSender } from '../service/notify.js';
 import { type RunDueChecks, type TendProposals, runDueChecks, tendProposals } from '../service/run-due-checks.js';
 import { ENV } from './env.js';
@@ -35,9 +38,15 @@ const bucket = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected 
 const topicArn = z.string().regex(/^arn:[a-z-]+:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'expected an SNS topic ARN');
 const secretId = z.string().min(1, 'expected a Secrets Manager secret name or ARN');
 const httpsUrl = z.url({ protocol: /^https?$/, error: 'expected the http(s) URL of the decision endpoint' });
+const eventBusName = z
+  .string()
+  .regex(/^(arn:[a-z-]+:events:[a-z0-9-]+:\d{12}:event-bus\/)?[A-Za-z0-9._\-/]{1,256}$/, 'expected an EventBridge bus name or ARN')
+  .optional();
 
-/** Ingest, check and adopt: the bucket and nothing else. */
+/** Ingest: the bucket and nothing else. */
 const ingestEnv = z.object({ [ENV.bucket]: bucket });
+/** Check and adopt: the bucket, and the bus their lifecycle events go to (unset: none are published). */
+const checkEnv = ingestEnv.extend({ [ENV.eventBusName]: eventBusName });
 /** The gate's environment: the only scheduled function with the signing key and the topics. */
 const gateEnv = z.object({
   [ENV.bucket]: bucket,
@@ -45,11 +54,13 @@ const gateEnv = z.object({
   [ENV.retrainTopicArn]: topicArn,
   [ENV.secretId]: secretId,
   [ENV.decideUrl]: httpsUrl,
+  [ENV.eventBusName]: eventBusName,
 });
 const decideEnv = z.object({
   [ENV.bucket]: bucket,
   [ENV.retrainTopicArn]: topicArn,
   [ENV.secretId]: secretId,
+  [ENV.eventBusName]: eventBusName,
 });
 
 /** The validated environment of one function. */
@@ -59,6 +70,8 @@ export interface FunctionEnv {
   readonly retrainTopicArn?: string;
   readonly secretId?: string;
   readonly decideUrl?: string;
+  /** The EventBridge bus of lifecycle events; undefined: none are published. */
+  readonly eventBusName?: string;
 }
 
 /**
@@ -68,26 +81,34 @@ export interface FunctionEnv {
  */
 export function readFunctionEnv(role: FunctionRole, env: Readonly<Record<string, string | undefined>>): FunctionEnv {
   const source = `environment of the ${role} function`;
-  if (role === 'ingest' || role === 'adopt' || role === 'check') {
+  if (role === 'ingest') {
     const parsed = parseWith(ingestEnv, env, source);
     return { bucket: parsed[ENV.bucket] };
   }
+  if (role === 'adopt' || role === 'check') {
+    const parsed = parseWith(checkEnv, env, source);
+    return withBus({ bucket: parsed[ENV.bucket] }, parsed[ENV.eventBusName]);
+  }
   if (role === 'gate') {
     const parsed = parseWith(gateEnv, env, source);
-    return {
+    return withBus({
       bucket: parsed[ENV.bucket],
       noticesTopicArn: parsed[ENV.noticesTopicArn],
       retrainTopicArn: parsed[ENV.retrainTopicArn],
       secretId: parsed[ENV.secretId],
       decideUrl: parsed[ENV.decideUrl].replace(/\/+$/, ''),
-    };
+    }, parsed[ENV.eventBusName]);
   }
   const parsed = parseWith(decideEnv, env, source);
-  return {
+  return withBus({
     bucket: parsed[ENV.bucket],
     retrainTopicArn: parsed[ENV.retrainTopicArn],
     secretId: parsed[ENV.secretId],
-  };
+  }, parsed[ENV.eventBusName]);
+}
+
+function withBus(env: FunctionEnv, busName: string | undefined): FunctionEnv {
+  return busName === undefined || busName === '' ? env : { ...env, eventBusName: busName };
 }
 
 /** The SDK clients the handlers use. */
@@ -95,11 +116,14 @@ export interface HandlerClients {
   readonly s3: S3Client;
   readonly sns: SNSClient;
   readonly secrets: SecretsManagerClient;
+  /** For lifecycle events; a function whose environment names a bus needs it. */
+  readonly events?: EventBridgeClient;
 }
 
 /** Clients for the Lambda runtime (or a local endpoint when DRIFTGATE_AWS_ENDPOINT is set). */
 export function clientsFromEnv(env: Readonly<Record<string, string | undefined>>): HandlerClients {
-  return createAwsClients({ endpoint: endpointFromEnv(env) });
+  const endpoint = endpointFromEnv(env);
+  return { ...createAwsClients({ endpoint }), events: createEventBridgeClient({ endpoint }) };
 }
 
 /** Options of the AWS wiring of one function. */
@@ -120,8 +144,19 @@ function required<T>(value: T | undefined, role: FunctionRole, what: string): T 
   return value;
 }
 
-function repository(options: AwsWiringOptions): ModelRepository {
-  return new ModelRepository(new S3Store(options.clients.s3, options.env.bucket));
+/** The lifecycle-event bus of a function whose environment names one (else undefined: no events). */
+function lifecycleSink(options: { env: FunctionEnv; clients: { events?: EventBridgeClient } }, role: FunctionRole): EventBridgeSink | undefined {
+  if (options.env.eventBusName === undefined) return undefined;
+  return new EventBridgeSink(required(options.clients.events, role, 'EventBridge client'), options.env.eventBusName);
+}
+
+function repository(options: AwsWiringOptions, bus: LifecycleEventSink | undefined): ModelRepository {
+  return new ModelRepository(new S3Store(options.clients.s3, options.env.bucket), bus);
+}
+
+/** The retrain event's sinks: the SNS topic, and the bus when there is one (a failure of either retries both). */
+function retrainSinks(topic: EventSink, bus: EventSink | undefined): EventSink {
+  return bus === undefined ? topic : fanOutSinks(topic, bus);
 }
 
 /**
@@ -130,7 +165,7 @@ function repository(options: AwsWiringOptions): ModelRepository {
  * const port = awsIngest({ env: readFunctionEnv('ingest', process.env), clients });
  */
 export function awsIngest(options: AwsWiringOptions): { ingest: IngestBatch } {
-  return { ingest: ingestBatch({ repo: repository(options), sign: signSources, log: options.log }) };
+  return { ingest: ingestBatch({ repo: repository(options, undefined), sign: signSources, log: options.log }) };
 }
 
 /**
@@ -140,7 +175,7 @@ export function awsIngest(options: AwsWiringOptions): { ingest: IngestBatch } {
  * const port = awsCheck({ env: readFunctionEnv('check', process.env), clients });
  */
 export function awsCheck(options: AwsWiringOptions): { check: CheckModel; checkDue: RunDueChecks } {
-  const repo = repository(options);
+  const repo = repository(options, lifecycleSink(options, 'check'));
   const check = checkModel({ repo, log: options.log });
   return { check, checkDue: runDueChecks({ repo, check, log: options.log }) };
 }
@@ -153,7 +188,8 @@ export function awsCheck(options: AwsWiringOptions): { check: CheckModel; checkD
  */
 export async function awsGate(options: AwsWiringOptions): Promise<{ tend: TendProposals }> {
   const { env, clients, log } = options;
-  const repo = repository(options);
+  const bus = lifecycleSink(options, 'gate');
+  const repo = repository(options, bus);
   const secret = await loadSecret(clients.secrets, required(env.secretId, 'gate', 'secret'));
   const baseUrl = required(env.decideUrl, 'gate', 'decision URL');
   const clock = options.clock ?? (() => new Date());
@@ -163,7 +199,7 @@ export async function awsGate(options: AwsWiringOptions): Promise<{ tend: TendPr
   const links = hmacLinks({ secret, baseUrl, reportLink });
   const sendNotice = noticeSender({ repo, notifier, links, log });
   const sendIncidentNotice = incidentNoticeSender({ repo, notifier, links, log });
-  const events = new SnsEventSink(clients.sns, required(env.retrainTopicArn, 'gate', 'retrain topic'));
+  const events = retrainSinks(new SnsEventSink(clients.sns, required(env.retrainTopicArn, 'gate', 'retrain topic')), bus);
   return { tend: tendProposals({ repo, sendNotice, sendIncidentNotice, events, log }) };
 }
 
@@ -175,8 +211,9 @@ export async function awsGate(options: AwsWiringOptions): Promise<{ tend: TendPr
 export async function awsDecide(options: AwsWiringOptions): Promise<Decider> {
   const { env, clients, log } = options;
   const secret = await loadSecret(clients.secrets, required(env.secretId, 'decide', 'secret'));
-  const events = new SnsEventSink(clients.sns, required(env.retrainTopicArn, 'decide', 'retrain topic'));
-  return decider({ repo: repository(options), events, secret, log });
+  const bus = lifecycleSink(options, 'decide');
+  const events = retrainSinks(new SnsEventSink(clients.sns, required(env.retrainTopicArn, 'decide', 'retrain topic')), bus);
+  return decider({ repo: repository(options, bus), events, secret, log });
 }
 
 /**
@@ -184,9 +221,9 @@ export async function awsDecide(options: AwsWiringOptions): Promise<Decider> {
  * @example
  * const { port, store } = awsAdopt({ env: readFunctionEnv('adopt', process.env), clients });
  */
-export function awsAdopt(options: Pick<AwsWiringOptions, 'env' | 'log'> & { readonly clients: Pick<HandlerClients, 's3'> }): { port: InstallReference & Pick<ModelRepository, 'decisionLog'> & { state(modelId: string): Promise<ModelState | undefined> }; store: S3Store } {
+export function awsAdopt(options: Pick<AwsWiringOptions, 'env' | 'log'> & { readonly clients: Pick<HandlerClients, 's3' | 'events'> }): { port: InstallReference & Pick<ModelRepository, 'decisionLog'> & { state(modelId: string): Promise<ModelState | undefined> }; store: S3Store } {
   const store = new S3Store(options.clients.s3, options.env.bucket);
-  const repo = new ModelRepository(store);
+  const repo = new ModelRepository(store, lifecycleSink(options, 'adopt'));
   const references = installReference({ repo, sign: signSources, log: options.log });
   return {
     port: {

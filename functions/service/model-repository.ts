@@ -19,7 +19,8 @@ import {
 } from '../core/lifecycle/keys.js';
 import { type ProposalEvent, transition } from '../core/lifecycle/proposal.js';
 import { type DecisionLogEntry, type ModelState, type Proposal, modelStateSchema, proposalSchema } from '../core/lifecycle/types.js';
-import type { ObjectStore } from '../core/ports.js';
+import { lifecycleEventOf } from '../core/events/lifecycle.js';
+import type { LifecycleEventSink, ObjectStore } from '../core/ports.js';
 import { parseWith } from '../core/schema-parse.js';
 import { parseSignature, serializeSignature } from '../core/signature/index.js';
 import type { DatasetSignature } from '../core/signature/types.js';
@@ -86,7 +87,14 @@ export interface LoadedConfigs {
  * const { value } = await repo.updateProposal('fraud', id, (p) => transition(p, { type: 'expire', at }));
  */
 export class ModelRepository {
-  constructor(readonly store: ObjectStore) {}
+  /**
+   * @param events where the lifecycle facts of the decision log are published (README "The lifecycle
+   *   events"); the one place they are emitted from is `appendLog`. @default none
+   */
+  constructor(
+    readonly store: ObjectStore,
+    private readonly events?: LifecycleEventSink,
+  ) {}
 
   /**
    * The one read–change–conditional-write loop: read the document (absent = `undefined`), apply
@@ -260,10 +268,15 @@ export class ModelRepository {
 
   // ---------------------------------------------------------------------------------------------- decision log
 
-  /** Append one line to the model's decision log. */
+  /**
+   * Append one line to the model's decision log, then publish the lifecycle event it records, if any (its
+   * id derived from the fact, so publishing it again gives consumers the same id).
+   */
   async appendLog(entry: DecisionLogEntry): Promise<void> {
     const line = `${JSON.stringify({ ...entry, entryId: randomUUID() })}\n`;
     await this.update(decisionLogKey(entry.modelId), logCodec, (current) => (current ?? '') + line);
+    const event = this.events === undefined ? null : lifecycleEventOf(entry);
+    if (event !== null) await this.events?.publish(event);
   }
 
   /** The decision log of a model, oldest first. */

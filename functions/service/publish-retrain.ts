@@ -21,6 +21,23 @@ export type PublishAttempt =
   | { readonly status: 'failed'; readonly eventId: string; readonly error: string }
   | { readonly status: 'not-claimed' };
 
+/**
+ * One EventSink over several (the retrain topic, then the lifecycle bus). Any failure fails the publish, so
+ * the claim lapses and the whole publish is retried, with the same `eventId` on every sink (a sink that had
+ * succeeded sees it twice: consumers deduplicate on it). The message id is the first sink's.
+ * @example
+ * const events = fanOutSinks(new SnsEventSink(sns, topicArn), new EventBridgeSink(eventBridge, 'default'));
+ */
+export function fanOutSinks(first: EventSink, ...rest: readonly EventSink[]): EventSink {
+  return {
+    async publish(event) {
+      const published = await first.publish(event);
+      for (const sink of rest) await sink.publish(event);
+      return published;
+    },
+  };
+}
+
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

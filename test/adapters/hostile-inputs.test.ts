@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBatchFile } from '../../functions/adapters/columnar-reader.js';
 import { bufferByteSource, fileByteSource } from '../../functions/adapters/file-byte-source.js';
@@ -9,11 +10,65 @@ import { compareReadings, pyarrowRead, signInChild, writeSeeds, writeUnusual, ty
 import { issueCases, mutants, type Mutant } from '../fixtures/hostile/mutate.js';
 import type { SignedFile } from '../fixtures/hostile/sign-files.js';
 import { tempDir } from '../support/fixtures.js';
+import { mulberry32 } from '../../functions/core/random.js';
 
 /** Fixed: the same 200 mutants on every run. */
 const FUZZ_SEED = 20261201;
 const MUTANTS = 200;
 const MAX_RSS_BYTES = 512 * 1024 * 1024;
+/** LZ4_FRAME-compressed Arrow IPC (test/fixtures/lz4/generate.py): mutants aimed at its frames, and generic ones. */
+const LZ4_SEEDS = ['pyarrow-lz4.arrow', 'pyarrow-lz4.arrows'];
+const LZ4_MUTANTS = 60;
+
+/**
+ * Seeded mutants of the LZ4 frames inside Arrow IPC buffers: a bit of a frame descriptor, a block size, a
+ * block's tokens / offsets / literals flipped; a block size set huge; the buffer's uncompressed-length prefix
+ * off by one or huge; the file cut inside a frame.
+ */
+function lz4Mutants(seeds: readonly { name: string; bytes: Uint8Array }[], count: number, seed: number): Mutant[] {
+  const random = mulberry32(seed);
+  const int = (n: number): number => Math.floor(random() * n);
+  const out: Mutant[] = [];
+  for (let i = 0; i < count; i++) {
+    const { name, bytes } = seeds[i % seeds.length];
+    const frames: number[] = [];
+    for (let at = 8; at + 4 <= bytes.byteLength; at++) {
+      if (bytes[at] === 0x04 && bytes[at + 1] === 0x22 && bytes[at + 2] === 0x4d && bytes[at + 3] === 0x18) frames.push(at);
+    }
+    const at = frames[int(frames.length)];
+    const copy = bytes.slice();
+    const view = new DataView(copy.buffer);
+    const blockSize = view.getUint32(at + 7, true) & 0x7fffffff;
+    const choice = int(6);
+    let note: string;
+    let result: Uint8Array = copy;
+    if (choice === 0) {
+      const bit = 4 * 8 + int(3 * 8);
+      copy[at + (bit >> 3)] ^= 1 << (bit & 7);
+      note = `frame at ${at}: descriptor bit ${bit} flipped`;
+    } else if (choice === 1) {
+      const bit = int(32);
+      copy[at + 7 + (bit >> 3)] ^= 1 << (bit & 7);
+      note = `frame at ${at}: block size bit ${bit} flipped`;
+    } else if (choice === 2) {
+      const offset = at + 11 + int(Math.max(1, Math.min(blockSize, 64)));
+      copy[offset] ^= 1 << int(8);
+      note = `frame at ${at}: block byte ${offset - at - 11} flipped`;
+    } else if (choice === 3) {
+      view.setUint32(at + 7, 0x7fffffff, true);
+      note = `frame at ${at}: block size 2^31 - 1`;
+    } else if (choice === 4) {
+      const length = view.getUint32(at - 8, true);
+      view.setUint32(at - 8, int(2) === 0 ? length + 1 : 0x7fffffff, true);
+      note = `frame at ${at}: uncompressed length prefix changed from ${length} to ${view.getUint32(at - 8, true)}`;
+    } else {
+      result = copy.subarray(0, at + 7 + int(Math.max(1, blockSize + 4)));
+      note = `cut inside the frame at ${at}`;
+    }
+    out.push({ name: `lz4-${String(i).padStart(3, '0')}-${name}`, kind: 'bit-flip', seed: name, note, bytes: result });
+  }
+  return out;
+}
 
 /**
  * The one divergence from pyarrow the rule allows, counted and reported: an Arrow IPC zstd buffer whose
@@ -28,6 +83,7 @@ function allowedDivergence(mutant: Mutant, theirs: PyarrowReading | undefined): 
 let cleanup: () => Promise<void>;
 let seeds: Map<string, Uint8Array>;
 let fuzz: { mutant: Mutant; path: string }[];
+let lz4Fuzz: { mutant: Mutant; path: string }[];
 let unusual: string[];
 let ours: Map<string, SignedFile>;
 let theirs: Map<string, PyarrowReading>;
@@ -45,7 +101,14 @@ beforeAll(async () => {
     writeFileSync(path, mutant.bytes);
     return { mutant, path };
   });
-  const paths = [...fuzz.map((f) => f.path), ...unusual];
+  const lz4Dir = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'lz4');
+  const lz4Seeds = LZ4_SEEDS.map((name) => ({ name, bytes: new Uint8Array(readFileSync(join(lz4Dir, name))) }));
+  lz4Fuzz = [...lz4Mutants(lz4Seeds, LZ4_MUTANTS, FUZZ_SEED), ...mutants(lz4Seeds, LZ4_MUTANTS / 3, FUZZ_SEED).map((m) => ({ ...m, name: `lz4-generic-${m.name}` }))].map((mutant) => {
+    const path = join(temp.dir, mutant.name);
+    writeFileSync(path, mutant.bytes);
+    return { mutant, path };
+  });
+  const paths = [...fuzz.map((f) => f.path), ...lz4Fuzz.map((f) => f.path), ...unusual];
   // pyarrow once for every file; driftgate once, in a child process whose peak RSS is measured.
   [theirs, { readings: ours, maxRssBytes }] = await Promise.all([pyarrowRead(paths), signInChild(paths, 90_000)]);
 }, 180_000);
@@ -78,6 +141,18 @@ describe('Function: signSources on hostile input (seeded fuzz)', () => {
     expect(refused).toBeGreaterThan(MUTANTS / 2);
     expect(refused).toBeLessThan(MUTANTS);
     expect(new Set(fuzz.map((f) => f.mutant.kind))).toEqual(new Set(['bit-flip', 'footer', 'header', 'dictionary', 'special-int', 'truncate', 'hole']));
+  });
+
+  it(`refuses each of ${LZ4_MUTANTS + LZ4_MUTANTS / 3} LZ4_FRAME mutants with one line naming it, or reads what pyarrow reads`, () => {
+    // Act
+    const problems = lz4Fuzz.flatMap(({ mutant, path }) => compareReadings(ours.get(path), theirs.get(path)).map((p) => `${mutant.name} (${mutant.note}): ${p}`));
+    const refused = lz4Fuzz.filter((f) => !ours.get(f.path)?.ok);
+
+    // Assess: both outcomes occur (a flipped literal decodes to other values, as in pyarrow).
+    expect(problems).toEqual([]);
+    expect(refused.length).toBeGreaterThan(lz4Fuzz.length / 2);
+    expect(refused.length).toBeLessThan(lz4Fuzz.length);
+    expect(refused.some((f) => /LZ4 frame byte \d+: /.test(ours.get(f.path)?.error?.message ?? ''))).toBe(true);
   });
 
   it('reads the valid-but-unusual files as pyarrow does, or refuses them with one line naming them', () => {

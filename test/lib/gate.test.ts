@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV, GATE_SCHEDULE_SOURCE, KEY_PREFIX, SCHEDULE_SOURCE, SERVICE_NAME } from '../../functions/core/constants.js';
+import { DETAIL_TYPE, ENV, GATE_SCHEDULE_SOURCE, KEY_PREFIX, SCHEDULE_SOURCE, SERVICE_NAME } from '../../functions/core/constants.js';
 import { Driftgate, validateDriftgateProps } from '../../lib/driftgate.js';
 import type { DriftgateStack } from '../../lib/driftgate-stack.js';
 import { type Json, actionsOf, allowStatements, allows, logicalId, patternsFor, resourcesOf, statementsOf } from './iam.js';
@@ -116,6 +116,18 @@ describe('Function: Driftgate (IAM that enforces the human gate)', () => {
     for (const { statement } of anyPublish) expect(resourcesOf(statement)).not.toContain('*');
   });
 
+  it('lets only the decide and gate functions put a RetrainRequested on the lifecycle bus', () => {
+    // Act: every PutEvents grant is conditioned on its detail-types; the retrain one is the decision path's.
+    const putters = rolesWhere((s) => allows(s, 'events:PutEvents') || allows(s, 'events:*'));
+    const retrainers = rolesWhere((s) => allows(s, 'events:PutEvents') && JSON.stringify(s.Condition ?? {}).includes(DETAIL_TYPE.RetrainRequested));
+    const unconditioned = rolesWhere((s) => actionsOf([s]).some((a) => a.startsWith('events:')) && (s.Condition as Json | undefined)?.StringEquals === undefined);
+
+    // Assess
+    expect(putters).toEqual(['adopt', 'check', 'decide', 'gate']);
+    expect(retrainers).toEqual(['decide', 'gate']);
+    expect(unconditioned).toEqual([]);
+  });
+
   it('lets only the gate publish notices and see the notices topic’s subscriptions', () => {
     // Prepare
     const notices = JSON.stringify({ Ref: logicalId(stack, dg.noticesTopic) });
@@ -171,8 +183,9 @@ describe('Function: Driftgate (IAM that enforces the human gate)', () => {
     const gate = envOf(SERVICE_NAME.gate);
 
     // Assess
-    expect(Object.keys(check).sort()).toEqual([...COMMON_ENV].sort());
-    expect(Object.keys(gate).sort()).toEqual([...COMMON_ENV, ENV.noticesTopicArn, ENV.retrainTopicArn, ENV.secretId, ENV.decideUrl].sort());
+    // The bus of lifecycle events (test/lib/events.test.ts holds what each may put on it).
+    expect(Object.keys(check).sort()).toEqual([...COMMON_ENV, ENV.eventBusName].sort());
+    expect(Object.keys(gate).sort()).toEqual([...COMMON_ENV, ENV.noticesTopicArn, ENV.retrainTopicArn, ENV.secretId, ENV.decideUrl, ENV.eventBusName].sort());
     expect(gate).toMatchObject({
       [ENV.noticesTopicArn]: { Ref: logicalId(stack, dg.noticesTopic) },
       [ENV.retrainTopicArn]: { Ref: logicalId(stack, dg.retrainTopic) },
