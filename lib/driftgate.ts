@@ -22,6 +22,7 @@ import { deadLetterQueue } from './dead-letter-queue.js';
 import { buildDriftgateFunction } from './driftgate-function.js';
 import { grantPrefixes } from './grants.js';
 import { buildIngest } from './ingest.js';
+import { buildScaleOut, type ScaleOut, type ScaleOutOptions } from './scale-out.js';
 import { acknowledgeEncryptedTopicPublish, acknowledgeLinkSigningSecret, acknowledgeNoDeadLetterQueue } from './nag.js';
 import { buildStorage } from './storage.js';
 import { buildTopics } from './topics.js';
@@ -107,6 +108,13 @@ export interface DriftgateProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * The Step Functions scale-out of signing (lib/scale-out.ts): training sets and batches above a size are
+   * signed by a Distributed Map of row-group ranges. `{}` turns it on with ScaleOutOptions' defaults (100
+   * children at once, adoptions above 2 GiB, batches above 1 GiB).
+   * @default - off: every input is signed in one invocation (no state machine, no extra functions)
+   */
+  readonly scaleOut?: ScaleOutOptions;
 }
 
 /** Validates props and returns every problem found (empty when the props are usable). */
@@ -204,6 +212,8 @@ export class Driftgate extends Construct {
   public readonly alarms: cloudwatch.Alarm[] = [];
   /** The adoption path: manifests under `adoptions/` install a model's (new) reference. */
   public readonly adoption: DriftgateAdoption;
+  /** The scale-out state machine and its functions (undefined unless `scaleOut` is given). */
+  public readonly scaleOut?: ScaleOut;
 
   constructor(scope: Construct, id: string, props: DriftgateProps = {}) {
     super(scope, id);
@@ -386,6 +396,10 @@ export class Driftgate extends Construct {
     });
 
     this.adoption = new DriftgateAdoption(this, 'Adoption', { bucket: this.bucket, alarmTopic, logRetention });
+    if (props.scaleOut !== undefined) {
+      this.scaleOut = buildScaleOut(this, { ...props.scaleOut, bucket: this.bucket, alarmTopic, logRetention, adoptFunction: this.adoption.function, ingestFunction: this.ingestFunction });
+      this.alarms.push(...this.scaleOut.alarms);
+    }
     this.alarms.push(
       ...ingest.alarms,
       checkDlq.depthAlarm,

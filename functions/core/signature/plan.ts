@@ -67,6 +67,12 @@ export interface WorkItem {
 }
 
 /**
+ * Items one plan may have: a Distributed Map collects its children's outputs (`{}`, 3 bytes each) into at most
+ * 256 KiB, and far fewer, larger items are cheaper anyway (see bench/README.md).
+ */
+export const MAX_PLAN_ITEMS = 80_000;
+
+/**
  * Split files into work items, in file order then unit order: consecutive units are packed into one item
  * while its stored bytes stay within `maxItemBytes` (an item always holds at least one unit); a file that fits
  * whole is one item. A unit whose decoded size is over `maxUnitDecodedBytes` cannot be signed by any item:
@@ -112,6 +118,9 @@ export function planSigning(files: readonly PlanFile[], budget: PlanBudget): Wor
       push({ key: file.key, range: { start, end }, rows, bytes });
       start = end;
     }
+  }
+  if (items.length > MAX_PLAN_ITEMS) {
+    throw new ConfigError('signing plan', `${items.length} work items, over the ${MAX_PLAN_ITEMS} one execution may have: raise the bytes per item`);
   }
   return items;
 }
