@@ -133,6 +133,9 @@ export interface ScaleOut {
   finish(input: { jobId: string; finalLevel: number }, now: Date): Promise<AdoptOutcome | IngestOutcome>;
 }
 
+/** Footers the plan step reads at once. */
+const FOOTER_READ_CONCURRENCY = 32;
+
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
@@ -197,16 +200,22 @@ export function scaleOut(deps: ScaleOutDeps): ScaleOut {
       const job = await resolveJob(input);
       const keys = job.kind === 'adopt' ? job.trainingData : [job.key];
       const pin = job.kind === 'ingest' ? { etag: job.etag, ...(job.versionId ? { versionId: job.versionId } : {}) } : undefined;
-      const files = [];
-      for (const key of keys) {
-        const source = await open(key, pin);
-        try {
-          const { units, etag } = await deps.describe(source);
-          files.push({ key, byteLength: source.byteLength, units, etag: pin?.etag ?? etag });
-        } catch (err) {
-          throw asInputError(key, err);
+      // Footers read a few dozen at a time: 10,000 files in seconds rather than minutes, in file order.
+      const files: { key: string; byteLength: number; units: readonly PlanUnit[] | undefined; etag: string | undefined }[] = new Array(keys.length);
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        for (let i = next++; i < keys.length; i = next++) {
+          const key = keys[i];
+          const source = await open(key, pin);
+          try {
+            const { units, etag } = await deps.describe(source);
+            files[i] = { key, byteLength: source.byteLength, units, etag: pin?.etag ?? etag };
+          } catch (err) {
+            throw asInputError(key, err);
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: Math.min(FOOTER_READ_CONCURRENCY, keys.length) }, worker));
       // The job and the exact file versions: a file replaced since is a new job, never a mix of old and new parts.
       const jobId = `${job.kind}-${sha256(JSON.stringify({ job, files: files.map((f) => [f.key, f.etag ?? null, f.byteLength]) })).slice(0, 32)}`;
       const etags = new Map(files.map((f) => [f.key, f.etag]));
