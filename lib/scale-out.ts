@@ -176,7 +176,8 @@ export function buildScaleOut(scope: Construct, props: ScaleOutProps): ScaleOut 
   const plan = fn('Plan', 'scale-plan', SCALE_OUT_ACCESS.plan, {
     environment: {
       [ENV.scaleOutItemBytes]: String(itemBytes),
-      // Half the sign function's memory for one decoded row group (the reader holds two).
+      // A quarter of the sign function's memory per decoded row group: the reader holds two (one signed, one
+      // read ahead), and the other half is the process, the wasm heap and the converted columns.
       [ENV.scaleOutUnitBytes]: String(Math.floor((signMemory * 1024 * 1024) / 4)),
       [ENV.scaleOutFanIn]: String(props.mergeFanIn ?? 64),
     },
