@@ -172,7 +172,9 @@ export function scaleOut(deps: ScaleOutDeps): ScaleOut {
     try {
       return await repo.store.open(key, pin);
     } catch (err) {
-      if (err instanceof AdapterError) throw err;
+      // A store failure stays retryable; a missing object (S3 already says so, a folder says ENOENT) is bad input.
+      if (err instanceof AdapterError && (err.cause as { code?: unknown } | undefined)?.code !== 'ENOENT') throw err;
+      if (err instanceof InvalidInputError) throw err.file === key ? err : new InvalidInputError(key, err.reason, { cause: err });
       throw new InvalidInputError(key, `not found in the store: ${message(err)}`, { cause: err });
     }
   }
