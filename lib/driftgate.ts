@@ -24,6 +24,7 @@ import { buildDriftgateFunction } from './driftgate-function.js';
 import { grantPrefixes } from './grants.js';
 import { buildEvents } from './events.js';
 import { buildIngest } from './ingest.js';
+import { buildScaleOut, type ScaleOut, type ScaleOutOptions } from './scale-out.js';
 import { acknowledgeEncryptedTopicPublish, acknowledgeLinkSigningSecret, acknowledgeNoDeadLetterQueue } from './nag.js';
 import { buildStorage } from './storage.js';
 import { buildTopics } from './topics.js';
@@ -116,6 +117,13 @@ export interface DriftgateProps {
    * @default 'default'
    */
   readonly eventBus?: 'default' | 'create' | events.IEventBus;
+  /**
+   * The Step Functions scale-out of signing (lib/scale-out.ts): training sets and batches above a size are
+   * signed by a Distributed Map of row-group ranges. `{}` turns it on with ScaleOutOptions' defaults (100
+   * children at once, adoptions above 2 GiB, batches above 1 GiB).
+   * @default - off: every input is signed in one invocation (no state machine, no extra functions)
+   */
+  readonly scaleOut?: ScaleOutOptions;
 }
 
 /** Validates props and returns every problem found (empty when the props are usable). */
@@ -215,6 +223,8 @@ export class Driftgate extends Construct {
   public readonly adoption: DriftgateAdoption;
   /** The bus the lifecycle events go to (source `driftgate`, detail-types `driftgate.<Event>.v1`). */
   public readonly eventBus: events.IEventBus;
+  /** The scale-out state machine and its functions (undefined unless `scaleOut` is given). */
+  public readonly scaleOut?: ScaleOut;
 
   constructor(scope: Construct, id: string, props: DriftgateProps = {}) {
     super(scope, id);
@@ -398,6 +408,10 @@ export class Driftgate extends Construct {
 
     this.adoption = new DriftgateAdoption(this, 'Adoption', { bucket: this.bucket, alarmTopic, logRetention });
     this.eventBus = buildEvents(this, { eventBus: props.eventBus, functions: { check: this.checkFunction, gate: this.gateFunction, decide: this.decideFunction, adopt: this.adoption.function } });
+    if (props.scaleOut !== undefined) {
+      this.scaleOut = buildScaleOut(this, { ...props.scaleOut, bucket: this.bucket, alarmTopic, logRetention, adoptFunction: this.adoption.function, ingestFunction: this.ingestFunction });
+      this.alarms.push(...this.scaleOut.alarms);
+    }
     this.alarms.push(
       ...ingest.alarms,
       checkDlq.depthAlarm,

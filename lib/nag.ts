@@ -60,6 +60,8 @@ const NO_DEAD_LETTER_QUEUE_REASON = {
   functionUrl: 'Invoked synchronously through its function URL; the caller sees the failure.',
   onFailureDestination:
     'Invoked asynchronously (S3 notifications, EventBridge Scheduler); failed events go to the on-failure destination (an SQS queue), which records the event, the error and the attempts, unlike a classic DLQ.',
+  stepFunctions:
+    'Invoked synchronously by the scale-out state machine, which retries transient failures and fails the execution (alarmed) otherwise.',
 } as const;
 
 /** A function that needs no dead-letter queue of its own, for the reason `invokedBy` names. */
@@ -84,6 +86,22 @@ export function acknowledgeTracing(role: iam.IRole): void {
   Validations.of(role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason: 'X-Ray PutTraceSegments/PutTelemetryRecords do not support resource-level permissions.',
+  });
+}
+
+/**
+ * The scale-out state machine's role: CloudWatch Logs delivery and X-Ray take no resource-level permissions,
+ * and a Distributed Map's children are executions of the machine itself, whose ARNs end in a wildcard.
+ */
+export function acknowledgeStateMachineRole(role: iam.IRole, distributedMapPolicy: IConstruct): void {
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'CloudWatch Logs delivery (logs:*LogDelivery*, DescribeLogGroups) and X-Ray do not support resource-level permissions.',
+  });
+  acknowledgeFindings(distributedMapPolicy, {
+    rule: 'AwsSolutions-IAM5',
+    finding: '^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*/\\*$',
+    reason: 'A Distributed Map describes and stops the child executions of this state machine only (execution:<name>/*); their names are generated.',
   });
 }
 

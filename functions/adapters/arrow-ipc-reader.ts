@@ -19,13 +19,14 @@ import {
   readBlockMessage,
   readMessageAt,
   unwrapRead,
+  type BatchHeader,
   type DictionaryHeader,
   type FooterLike,
   type IpcMessage,
   type OpenedIpc,
 } from './arrow-ipc-messages.js';
 import { columnFieldOf, type RawArray } from './arrow-types.js';
-import { memoryBudgetOf, messageOf, selectColumns, type BatchFile, type BatchOptions, type ReaderOptions } from './batch-file.js';
+import { memoryBudgetOf, messageOf, rangeOf, selectColumns, type BatchFile, type BatchOptions, type ReadUnit, type ReaderOptions, type UnitRange } from './batch-file.js';
 import type { ChunkBuffers } from './chunk-buffers.js';
 
 /** Open an Arrow IPC file or stream whose leading bytes were already checked. */
@@ -66,13 +67,14 @@ class ArrowBatchFile implements BatchFile {
 
   async *batches(columns?: readonly string[], options: BatchOptions = {}): AsyncIterable<ColumnBatch> {
     const wanted = selectColumns(this.source.name, this.schema, columns);
+    const range = rangeOf(this.source.name, options.range, this.footer?.numRecordBatches, 'record batch');
     const plan = planColumns(this.arrowSchema, wanted);
     // No read-ahead: batch i+1 is converted only when the caller asks for it, so one set of arrays suffices.
     const pool = options.reuseBuffers ? new Map<string, ChunkBuffers>() : undefined;
     const dictionaries = new Map<number, RawArray[]>();
-    let index = 0;
+    let index = range.start;
     try {
-      for await (const message of this.recordBatches(dictionaries, plan)) {
+      for await (const message of this.recordBatches(dictionaries, plan, range)) {
         let batch: ColumnBatch;
         try {
           batch = await readRecordBatch(this.source, message, plan, dictionaries, pool, this.budget);
@@ -87,15 +89,32 @@ class ArrowBatchFile implements BatchFile {
     }
   }
 
-  /** Record batch messages in order; the dictionary batches of requested columns are read on the way. */
-  private async *recordBatches(dictionaries: Map<number, RawArray[]>, plan: ColumnPlan): AsyncGenerator<IpcMessage> {
+  /** The file format's record batches with their rows and body bytes (one metadata read each); undefined for a stream. */
+  async units(): Promise<readonly ReadUnit[] | undefined> {
+    const footer = this.footer;
+    if (!footer) return undefined;
+    const units: ReadUnit[] = [];
+    for (let i = 0; i < footer.numRecordBatches; i++) {
+      const message = await readBlockMessage(this.source, footer.getRecordBatch(i), `record batch ${i}`, this.budget);
+      const rows = Number((message.message.header() as unknown as BatchHeader).length);
+      units.push({ rows, bytes: message.bodyLength, decodedBytes: message.bodyLength });
+    }
+    return units;
+  }
+
+  /**
+   * Record batches [start, end) of the file or stream, in order; every dictionary batch of a requested column
+   * is read on the way (a delta dictionary before the range still adds to it). A stream's batches before
+   * `start` are skipped by their metadata: their bodies are never read.
+   */
+  private async *recordBatches(dictionaries: Map<number, RawArray[]>, plan: ColumnPlan, range: UnitRange): AsyncGenerator<IpcMessage> {
     const footer = this.footer;
     if (footer) {
       for (let i = 0; i < footer.numDictionaries; i++) {
         const message = await readBlockMessage(this.source, footer.getDictionaryBatch(i), `dictionary batch ${i}`, this.budget);
         await this.addDictionary(message, i, dictionaries, plan);
       }
-      for (let i = 0; i < footer.numRecordBatches; i++) {
+      for (let i = range.start; i < range.end; i++) {
         const message = await readBlockMessage(this.source, footer.getRecordBatch(i), `record batch ${i}`, this.budget);
         if (!message.message.isRecordBatch()) {
           throw new InvalidInputError(this.source.name, `record batch ${i}: the footer points at a non-record-batch message`);
@@ -106,14 +125,22 @@ class ArrowBatchFile implements BatchFile {
     }
     let position = 0;
     let dictionaryIndex = 0;
+    let batchIndex = 0;
     for (let m = 0; ; m++) {
       const at = position;
       const message = await readMessageAt(this.source, at, undefined, this.budget);
-      if (!message) return;
+      if (!message) {
+        if (range.end !== Number.POSITIVE_INFINITY && batchIndex < range.end) {
+          throw new InvalidInputError(this.source.name, `record batch range [${range.start}, ${range.end}) is past the stream's ${batchIndex} record batches`);
+        }
+        return;
+      }
       position = message.bodyStart + message.bodyLength;
       if (m === 0) continue; // the schema, read when the file was opened
-      if (message.message.isRecordBatch()) yield message;
-      else if (message.message.isDictionaryBatch()) await this.addDictionary(message, dictionaryIndex++, dictionaries, plan);
+      if (message.message.isRecordBatch()) {
+        if (batchIndex >= range.end) return;
+        if (batchIndex++ >= range.start) yield message;
+      } else if (message.message.isDictionaryBatch()) await this.addDictionary(message, dictionaryIndex++, dictionaries, plan);
       else throw new InvalidInputError(this.source.name, `unexpected Arrow IPC message (type ${message.message.headerType}) at byte ${at}`);
     }
   }

@@ -20,6 +20,27 @@ export interface BatchFile {
    * column whose type is not `other`). Unknown column names throw InvalidInputError.
    */
   batches(columns?: readonly string[], options?: BatchOptions): AsyncIterable<ColumnBatch>;
+  /**
+   * The file's read units (Parquet row groups, Arrow file record batches) with their rows and bytes, for a
+   * signing plan (core/signature/plan.ts); undefined for an Arrow stream, whose batches are known only by
+   * reading it (a plan signs it whole).
+   */
+  units(): Promise<readonly ReadUnit[] | undefined>;
+}
+
+/** One unit a reader reads at a time: a Parquet row group or an Arrow record batch. */
+export interface ReadUnit {
+  readonly rows: number;
+  /** Bytes stored in the file (Parquet: its column chunks; Arrow: the batch's body). */
+  readonly bytes: number;
+  /** Bytes once decoded (Parquet: the chunks' uncompressed size; Arrow: the body, which is not compressed or is decoded to about its size). */
+  readonly decodedBytes: number;
+}
+
+/** Units [start, end) of a file: Parquet row groups or Arrow record batches, `end` exclusive. */
+export interface UnitRange {
+  readonly start: number;
+  readonly end: number;
 }
 
 /** How `BatchFile.batches` hands out its chunks. */
@@ -31,6 +52,28 @@ export interface BatchOptions {
    * @default false
    */
   readonly reuseBuffers?: boolean;
+  /**
+   * Read only units [start, end) (Parquet row groups, Arrow record batches); a range past the file's units
+   * throws InvalidInputError naming the file. Signatures of disjoint ranges merge to the whole file's.
+   * @default - every unit
+   */
+  readonly range?: UnitRange;
+}
+
+/**
+ * The units [start, end) of a file with `count` units (undefined: an Arrow stream, checked as it is read),
+ * checked: integers, start <= end, end <= count; throws InvalidInputError naming the file.
+ */
+export function rangeOf(file: string, range: UnitRange | undefined, count: number | undefined, unit: string): UnitRange {
+  if (range === undefined) return { start: 0, end: count ?? Number.POSITIVE_INFINITY };
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+    throw new InvalidInputError(file, `bad ${unit} range [${start}, ${end}): expected integers with 0 <= start <= end`);
+  }
+  if (count !== undefined && end > count) {
+    throw new InvalidInputError(file, `${unit} range [${start}, ${end}) is past the file's ${count} ${unit}s`);
+  }
+  return { start, end };
 }
 
 /** The working set one file may make a reader allocate, unless ReaderOptions say otherwise: 256 MiB. */

@@ -32,7 +32,7 @@ import type { BatchFile, BatchFormat, ReaderOptions } from './batch-file.js';
 import { openParquet } from './parquet-reader.js';
 
 // The reader's types live below both readers (batch-file.ts); re-exported for the callers of openBatchFile.
-export type { BatchFile, BatchFormat, BatchOptions, ReaderOptions } from './batch-file.js';
+export type { BatchFile, BatchFormat, BatchOptions, ReadUnit, ReaderOptions, UnitRange } from './batch-file.js';
 export { DEFAULT_MEMORY_BUDGET } from './batch-file.js';
 
 const PARQUET_MAGIC = 'PAR1';

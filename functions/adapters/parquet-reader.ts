@@ -21,7 +21,7 @@ import type { ByteSource } from '../core/ports.js';
 import { readCRecordBatch, readCSchema, type CSchema } from './arrow-c-data.js';
 import { toColumnChunk } from './arrow-columns.js';
 import { columnFieldOf } from './arrow-types.js';
-import { memoryBudgetOf, messageOf, overBudget, selectColumns, type BatchFile, type BatchOptions, type ReaderOptions } from './batch-file.js';
+import { memoryBudgetOf, messageOf, overBudget, rangeOf, selectColumns, type BatchFile, type BatchOptions, type ReadUnit, type ReaderOptions } from './batch-file.js';
 import { asAsyncBuffer, asBlob, recordFailures, type ReadFailures } from './byte-views.js';
 import { buffersFor, type ChunkBuffers } from './chunk-buffers.js';
 import { withDictionaryFooter } from './parquet-dictionary-footer.js';
@@ -175,8 +175,9 @@ class ParquetBatchFile implements BatchFile {
     // `other` columns (lists, structs, binary) have no chunk form: never decode them.
     const convertible = new Set(this.schema.filter((f) => f.type !== 'other').map((f) => f.name));
     const wanted = selectColumns(this.source.name, this.schema, columns).filter((c) => convertible.has(c));
+    const { start, end } = rangeOf(this.source.name, options.range, this.rowGroupRows.length, 'row group');
     if (wanted.length === 0) {
-      for (const rows of this.rowGroupRows) yield { rowCount: rows, columns: new Map() };
+      for (let g = start; g < end; g++) yield { rowCount: this.rowGroupRows[g], columns: new Map() };
       return;
     }
     // Read ahead one row group: its ranged reads (S3 GETs) are in flight while the caller works on the
@@ -184,16 +185,27 @@ class ParquetBatchFile implements BatchFile {
     // With reuseBuffers, two sets of arrays alternate: group g+1 is converted into one while the caller
     // consumes group g from the other, and g+2 reuses g's only after the caller asked for g+1.
     const pools = options.reuseBuffers ? [new Map<string, ChunkBuffers>(), new Map<string, ChunkBuffers>()] : undefined;
-    let next = this.startRowGroup(0, wanted, pools?.[0]);
-    for (let g = 0; g < this.rowGroupRows.length; g++) {
+    let next = this.startRowGroup(start, end, wanted, pools?.[0]);
+    for (let g = start; g < end; g++) {
       const current = await next;
-      next = this.startRowGroup(g + 1, wanted, pools?.[(g + 1) % 2]);
+      next = this.startRowGroup(g + 1, end, wanted, pools?.[(g + 1 - start) % 2]);
       yield* current;
     }
   }
 
-  private startRowGroup(group: number, wanted: readonly string[], pool: Map<string, ChunkBuffers> | undefined): Promise<ColumnBatch[]> {
-    if (group >= this.rowGroupRows.length) return Promise.resolve([]);
+  /** Row groups with their rows, stored bytes (column chunks) and decoded bytes (uncompressed), from the checked footer. */
+  units(): Promise<readonly ReadUnit[]> {
+    return Promise.resolve(
+      this.layout.rowGroups.map((group) => ({
+        rows: group.numRows,
+        bytes: group.chunks.reduce((n, c) => n + (c.end - c.start), 0),
+        decodedBytes: group.chunks.reduce((n, c) => n + c.uncompressedSize, 0),
+      })),
+    );
+  }
+
+  private startRowGroup(group: number, end: number, wanted: readonly string[], pool: Map<string, ChunkBuffers> | undefined): Promise<ColumnBatch[]> {
+    if (group >= end) return Promise.resolve([]);
     const pending = this.readRowGroup(group, this.rowGroupRows[group], wanted, pool);
     // Observed now so a failure while the caller is busy is not an unhandled rejection; awaited later.
     pending.catch(() => undefined);

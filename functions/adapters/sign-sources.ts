@@ -4,7 +4,7 @@
  * schemas may differ between files; the merge reconciles them. Every InvalidInputError names the file it
  * came from (the builder, which knows no file, says `<schema>` or `<batch>`).
  */
-import { openBatchFile, type ReaderOptions } from './columnar-reader.js';
+import { openBatchFile, type ReaderOptions, type UnitRange } from './columnar-reader.js';
 import { ConfigError, InvalidInputError } from '../core/errors.js';
 import type { ByteSource } from '../core/ports.js';
 import { mergeAll, SignatureBuilder, type DatasetSignature, type SignatureOptions } from '../core/signature/index.js';
@@ -22,6 +22,8 @@ export type SignSourcesOptions = SignatureOptions & {
   onProgress?: (progress: SignProgress) => void;
   /** How each file is read, e.g. its memory budget. @default {} (DEFAULT_MEMORY_BUDGET, 256 MiB per file) */
   reader?: ReaderOptions;
+  /** Sign only units [start, end) of each file (row groups / record batches; a scale-out work item). @default every unit */
+  range?: UnitRange;
 };
 
 /**
@@ -34,11 +36,11 @@ export async function signSources(
   options: SignSourcesOptions = {},
 ): Promise<DatasetSignature> {
   if (sources.length === 0) throw new ConfigError('signSources', 'no sources to sign (expected at least one file)');
-  const { onProgress, reader, ...signatureOptions } = options;
+  const { onProgress, reader, range, ...signatureOptions } = options;
   const signatures: DatasetSignature[] = [];
   for (const source of sources) {
     try {
-      signatures.push(await signOne(source, signatureOptions, reader, onProgress));
+      signatures.push(await signOne(source, signatureOptions, reader, onProgress, range));
     } catch (error) {
       throw namingSource(source.name, error);
     }
@@ -51,13 +53,14 @@ async function signOne(
   options: SignatureOptions,
   reader: ReaderOptions | undefined,
   onProgress: ((progress: SignProgress) => void) | undefined,
+  range?: UnitRange,
 ): Promise<DatasetSignature> {
   const file = await openBatchFile(source, reader);
   const builder = new SignatureBuilder(file.schema, options);
   let rowsDone = 0;
   onProgress?.({ file: source.name, rowsDone, rowsTotal: file.rowCount });
   // Each batch is folded into the builder before the next is requested: its arrays can be reused.
-  for await (const batch of file.batches(builder.columns, { reuseBuffers: true })) {
+  for await (const batch of file.batches(builder.columns, { reuseBuffers: true, ...(range ? { range } : {}) })) {
     builder.add(batch);
     rowsDone += batch.rowCount;
     onProgress?.({ file: source.name, rowsDone, rowsTotal: file.rowCount });

@@ -16,6 +16,16 @@ export const ENV = {
   secretId: 'SECRET_ID',
   /** Base URL of the decision endpoint (the decision function's URL). */
   decideUrl: 'DECIDE_URL',
+  /** ARN of the scale-out state machine (lib/scale-out.ts) the adopt and ingest functions hand large inputs to. */
+  scaleOutStateMachineArn: 'SCALE_OUT_STATE_MACHINE_ARN',
+  /** Bytes of input (an ingest batch, an adoption's training data) above which it is handed to the state machine. */
+  scaleOutThresholdBytes: 'SCALE_OUT_THRESHOLD_BYTES',
+  /** Stored bytes one scale-out work item may read (the plan function's time budget times the measured rate). */
+  scaleOutItemBytes: 'SCALE_OUT_ITEM_BYTES',
+  /** Decoded bytes one unit (row group) may hold in a sign-range function (half its memory). */
+  scaleOutUnitBytes: 'SCALE_OUT_UNIT_BYTES',
+  /** Partial signatures merged by one merge invocation (the fan-in of the tree merge). */
+  scaleOutFanIn: 'SCALE_OUT_FAN_IN',
   /** Endpoint override for every AWS client (moto server in tests); unset in AWS. */
   awsEndpoint: 'DRIFTGATE_AWS_ENDPOINT',
   /** Name (or ARN) of the EventBridge bus lifecycle events go to; unset: no lifecycle events. */
@@ -37,6 +47,10 @@ export const SERVICE_NAME = {
   gate: 'driftgate-gate',
   decide: 'driftgate-decide',
   adopt: 'driftgate-adopt',
+  'scale-plan': 'driftgate-scale-plan',
+  'sign-range': 'driftgate-sign-range',
+  'merge-partials': 'driftgate-merge-partials',
+  'scale-finish': 'driftgate-scale-finish',
 } as const;
 
 /** CloudWatch namespace of every driftgate metric. */
@@ -65,6 +79,8 @@ export const KEY_PREFIX = {
   tokens: 'tokens/',
   adoptions: 'adoptions/',
   training: 'training/',
+  /** Scale-out jobs: `scaleout/<jobId>/` holds the job, the manifest of work items and the partial signatures. */
+  scaleout: 'scaleout/',
 } as const;
 
 /** The `source` of every driftgate lifecycle event on EventBridge. */

@@ -84,4 +84,10 @@ export type Log = (entry: Record<string, unknown>) => void;
  * adapter is `signSources` (adapters/sign-sources.ts); use cases take it as a port, so service code
  * never imports a reader.
  */
-export type SignSources = (sources: readonly ByteSource[], options: Pick<SignatureOptions, 'roles' | 'reference'>) => Promise<DatasetSignature>;
+export type SignSources = (
+  sources: readonly ByteSource[],
+  options: Pick<SignatureOptions, 'roles' | 'reference'> & {
+    /** Only units [start, end) of each file (row groups / record batches): one scale-out work item. */
+    readonly range?: { readonly start: number; readonly end: number };
+  },
+) => Promise<DatasetSignature>;

@@ -21,7 +21,7 @@ import type { ObjectStore } from '../core/ports.js';
 import { parseWith } from '../core/schema-parse.js';
 import { createTelemetry, type Telemetry } from '../service/logger.js';
 import { type Handler, type PortOrFactory, lambdaEntry, portOf, withTelemetry } from './lambda-entry.js';
-import { awsAdopt, readFunctionEnv } from './runtime.js';
+import { awsAdopt, readFunctionEnv, readScaleOutStart, scaleOutStarter, trainingBytes } from './runtime.js';
 import { type S3ObjectRef, objectsOf, s3NotificationSchema, s3TestEventSchema } from './s3-event.js';
 
 /** Powertools service name of the adopt function (the `service` dimension of its metrics). */
@@ -55,6 +55,18 @@ export interface AdoptDeps {
    * @default () => new Date()
    */
   readonly clock?: () => Date;
+  /** Where training sets above a size go (lib/scale-out.ts). @default none: every version is signed here */
+  readonly scaleOut?: AdoptScaleOut;
+}
+
+/** Hands an adoption whose training data is too large for one invocation to the scale-out state machine. */
+export interface AdoptScaleOut {
+  /** Training sets of more bytes than this are handed over. */
+  readonly thresholdBytes: number;
+  /** Bytes of the training data, summed until past `over` (so a huge set costs a few HEADs, not thousands). */
+  trainingBytes(keys: readonly string[], over: number): Promise<number>;
+  /** Starts (idempotently) the execution that installs the manifest; returns its name. */
+  start(job: { kind: 'adopt'; manifestKey: string; action: 'adopt' | 'set-reference' }): Promise<string>;
 }
 
 /** What happened to one manifest. */
@@ -68,7 +80,8 @@ export type AdoptRecordResult =
       /** The reference version that stays current. */
       readonly currentVersion: string;
     }
-  | { readonly status: 'ignored'; readonly key: string; readonly reason: string };
+  | { readonly status: 'ignored'; readonly key: string; readonly reason: string }
+  | { readonly status: 'scaled-out'; readonly key: string; readonly modelId: string; readonly version: string; readonly execution: string };
 
 /** What one invocation did, one entry per S3 record. */
 export interface AdoptRunResult {
@@ -153,6 +166,11 @@ export function makeAdoptHandler(deps: AdoptDeps): Handler<AdoptRunResult> {
         return { status: 'superseded', key: ref.key, modelId, version, currentVersion: state.reference.version };
       }
     }
+    const scale = deps.scaleOut;
+    if (scale !== undefined && state?.reference.version !== version && (await scale.trainingBytes(trainingData, scale.thresholdBytes)) > scale.thresholdBytes) {
+      const execution = await scale.start({ kind: 'adopt', manifestKey: ref.key, action: state === undefined ? 'set-reference' : 'adopt' });
+      return { status: 'scaled-out', key: ref.key, modelId, version, execution };
+    }
     const now = clock();
     if (state === undefined) {
       const outcome = await lifecycle.setReference(modelId, [...trainingData], now, version);
@@ -175,6 +193,10 @@ export function makeAdoptHandler(deps: AdoptDeps): Handler<AdoptRunResult> {
       logger.info('manifest ignored', { ...result });
       return;
     }
+    if (result.status === 'scaled-out') {
+      logger.info('training data handed to the scale-out state machine', { ...result });
+      return;
+    }
     if (result.status === 'superseded') {
       logger.info('manifest superseded: a later version is the reference', { ...result });
       return;
@@ -195,5 +217,8 @@ export const handler: Handler<AdoptRunResult> = lambdaEntry(() => {
   const env = readFunctionEnv('adopt', process.env);
   const telemetry = createTelemetry(ADOPT_SERVICE_NAME);
   const { port, store } = awsAdopt({ env, clients: { s3: createS3Client({ endpoint: endpointFromEnv(process.env) }), events: createEventBridgeClient({ endpoint: endpointFromEnv(process.env) }) }, log: (entry) => telemetry.logger.debug('use case', entry) });
-  return makeAdoptHandler({ references: port, manifests: store, bucket: env.bucket, telemetry });
+  // Training sets over the threshold go to the scale-out state machine when the stack has one (lib/scale-out.ts).
+  const scale = readScaleOutStart('adopt', process.env);
+  const scaleOut = scale && { thresholdBytes: scale.thresholdBytes, start: scaleOutStarter(scale, process.env), trainingBytes: (keys: readonly string[], over: number) => trainingBytes(store, keys, over) };
+  return makeAdoptHandler({ references: port, manifests: store, bucket: env.bucket, telemetry, scaleOut });
 });

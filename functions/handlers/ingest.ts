@@ -14,7 +14,7 @@ import { METRIC, createTelemetry, recordFailure, recordIngest, type Telemetry } 
 import { SERVICE_NAME } from './env.js';
 import { type Handler, type PortOrFactory, lambdaEntry, portOf, withTelemetry } from './lambda-entry.js';
 import { type S3ObjectRef, objectsOf, s3NotificationSchema, s3TestEventSchema } from './s3-event.js';
-import { awsIngest, clientsFromEnv, readFunctionEnv } from './runtime.js';
+import { awsIngest, clientsFromEnv, readFunctionEnv, readScaleOutStart, scaleOutStarter } from './runtime.js';
 
 /** The use case this handler needs. */
 export interface IngestPort {
@@ -156,6 +156,9 @@ export const handler: Handler<SQSBatchResponse> = lambdaEntry(() => {
   const env = readFunctionEnv('ingest', process.env);
   const clients = clientsFromEnv(process.env);
   const telemetry = createTelemetry(SERVICE_NAME.ingest);
-  const port = awsIngest({ env, clients, log: (entry) => telemetry.logger.debug('use case', entry) });
+  // Batches over the threshold go to the scale-out state machine when the stack has one (lib/scale-out.ts).
+  const scale = readScaleOutStart('ingest', process.env);
+  const scaleOut = scale && { thresholdBytes: scale.thresholdBytes, start: scaleOutStarter(scale, process.env) };
+  const port = awsIngest({ env, clients, log: (entry) => telemetry.logger.debug('use case', entry), scaleOut });
   return makeIngestHandler({ ingest: port, bucket: env.bucket, telemetry });
 });

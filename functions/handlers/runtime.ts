@@ -22,17 +22,25 @@ import type { EventSink, LifecycleEventSink, Log } from '../core/ports.js';
 import { parseWith } from '../core/schema-parse.js';
 import { type CheckModel, checkModel } from '../service/check-model.js';
 import { type Decider, decider } from '../service/decide.js';
-import { type IngestBatch, ingestBatch } from '../service/ingest-batch.js';
+import { type BatchScaleOut, type IngestBatch, ingestBatch } from '../service/ingest-batch.js';
 import { type InstallReference, installReference } from '../service/install-reference.js';
 import { ModelRepository } from '../service/model-repository.js';
 import { fanOutSinks } from '../service/publish-retrain.js';
 import { hmacLinks, incidentNoticeSender, noticeSender } from '../service/notify.js';
 import { type RunDueChecks, type TendProposals, runDueChecks, tendProposals } from '../service/run-due-checks.js';
+import { openBatchFile } from '../adapters/columnar-reader.js';
+import type { S3ByteSource } from '../adapters/s3-byte-source.js';
+import { createSfnClient, sfnStarter } from '../adapters/sfn-starter.js';
+import type { PlanBudget } from '../core/signature/plan.js';
+import { type ScaleOut, scaleOut } from '../service/scale-out.js';
 import { ENV } from './env.js';
 import { REPORT_LINK_TTL_SECONDS, signReportLink, verifyReportLink } from './report-link.js';
 
 /** Which function is being wired: each gets only what it needs. */
-export type FunctionRole = 'ingest' | 'check' | 'gate' | 'decide' | 'adopt';
+export type FunctionRole = 'ingest' | 'check' | 'gate' | 'decide' | 'adopt' | ScaleOutRole;
+
+/** The functions of the scale-out state machine (lib/scale-out.ts): the bucket only. */
+export type ScaleOutRole = 'scale-plan' | 'sign-range' | 'merge-partials' | 'scale-finish';
 
 const bucket = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name');
 const topicArn = z.string().regex(/^arn:[a-z-]+:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'expected an SNS topic ARN');
@@ -81,7 +89,7 @@ export interface FunctionEnv {
  */
 export function readFunctionEnv(role: FunctionRole, env: Readonly<Record<string, string | undefined>>): FunctionEnv {
   const source = `environment of the ${role} function`;
-  if (role === 'ingest') {
+  if (role === 'ingest' || role === 'scale-plan' || role === 'sign-range' || role === 'merge-partials' || role === 'scale-finish') {
     const parsed = parseWith(ingestEnv, env, source);
     return { bucket: parsed[ENV.bucket] };
   }
@@ -164,8 +172,8 @@ function retrainSinks(topic: EventSink, bus: EventSink | undefined): EventSink {
  * @example
  * const port = awsIngest({ env: readFunctionEnv('ingest', process.env), clients });
  */
-export function awsIngest(options: AwsWiringOptions): { ingest: IngestBatch } {
-  return { ingest: ingestBatch({ repo: repository(options, undefined), sign: signSources, log: options.log }) };
+export function awsIngest(options: AwsWiringOptions & { readonly scaleOut?: BatchScaleOut }): { ingest: IngestBatch } {
+  return { ingest: ingestBatch({ repo: repository(options, undefined), sign: signSources, log: options.log, scaleOut: options.scaleOut }) };
 }
 
 /**
@@ -252,4 +260,78 @@ export function awsReportReader(options: { env: FunctionEnv; clients: HandlerCli
     const stored = await store.get(key);
     return stored === undefined ? undefined : Buffer.from(stored.body).toString('utf8');
   };
+}
+
+// ---- scale-out (lib/scale-out.ts) ------------------------------------------------------------------
+
+const positiveInt = z.coerce.number().int().positive();
+
+/** The adopt and ingest functions' hand-over to the scale-out state machine: both variables, or neither. */
+const scaleOutStartEnv = z.object({
+  [ENV.scaleOutStateMachineArn]: z.string().regex(/^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/, 'expected a Step Functions state machine ARN'),
+  [ENV.scaleOutThresholdBytes]: positiveInt,
+});
+
+/**
+ * The state machine and threshold the adopt or ingest function hands large inputs to; undefined when the
+ * stack has no scale-out (neither variable set). ConfigError naming each bad variable otherwise.
+ */
+export function readScaleOutStart(role: 'adopt' | 'ingest', env: Readonly<Record<string, string | undefined>>): { stateMachineArn: string; thresholdBytes: number } | undefined {
+  if (env[ENV.scaleOutStateMachineArn] === undefined && env[ENV.scaleOutThresholdBytes] === undefined) return undefined;
+  const parsed = parseWith(scaleOutStartEnv, env, `scale-out environment of the ${role} function`);
+  return { stateMachineArn: parsed[ENV.scaleOutStateMachineArn], thresholdBytes: parsed[ENV.scaleOutThresholdBytes] };
+}
+
+/** The plan function's budget and fan-in. */
+const scalePlanEnv = z.object({
+  [ENV.scaleOutItemBytes]: positiveInt,
+  [ENV.scaleOutUnitBytes]: positiveInt,
+  [ENV.scaleOutFanIn]: positiveInt.min(2),
+});
+
+/** The plan's per-item budget and the merge fan-in, from the plan function's environment. */
+export function readScalePlanEnv(env: Readonly<Record<string, string | undefined>>): { budget: PlanBudget; fanIn: number } {
+  const parsed = parseWith(scalePlanEnv, env, 'environment of the scale-plan function');
+  return { budget: { maxItemBytes: parsed[ENV.scaleOutItemBytes], maxUnitDecodedBytes: parsed[ENV.scaleOutUnitBytes] }, fanIn: parsed[ENV.scaleOutFanIn] };
+}
+
+/** A starter of scale-out executions for the adopt or ingest function (one execution per job). */
+export function scaleOutStarter(config: { stateMachineArn: string }, env: Readonly<Record<string, string | undefined>>): (job: { readonly kind: string }) => Promise<string> {
+  return sfnStarter(createSfnClient({ endpoint: endpointFromEnv(env) }), config.stateMachineArn);
+}
+
+/**
+ * The scale-out steps over S3: the reader's units for the plan, signSources for the items, and (finish)
+ * installReference over the same repository. Which step a function runs is its handler's choice; IAM
+ * grants each only what its step touches (lib/scale-out.ts).
+ * @example
+ * const steps = awsScaleOut({ env: readFunctionEnv('sign-range', process.env), clients });
+ */
+export function awsScaleOut(
+  options: Pick<AwsWiringOptions, 'env' | 'log'> & { readonly clients: Pick<HandlerClients, 's3'>; readonly plan?: { budget: PlanBudget; fanIn: number } },
+): ScaleOut {
+  const repo = new ModelRepository(new S3Store(options.clients.s3, options.env.bucket));
+  return scaleOut({
+    repo,
+    bucket: options.env.bucket,
+    sign: signSources,
+    describe: async (source) => ({ units: await (await openBatchFile(source)).units(), etag: (source as Partial<S3ByteSource>).etag }),
+    // Only the plan step reads the budget; the other steps never plan.
+    budget: options.plan?.budget ?? { maxItemBytes: Number.MAX_SAFE_INTEGER, maxUnitDecodedBytes: Number.MAX_SAFE_INTEGER },
+    fanIn: options.plan?.fanIn,
+    install: installReference({ repo, sign: signSources, log: options.log }),
+    log: options.log,
+  });
+}
+
+/** Bytes of `keys` in the store (one HEAD each), summed until past `over`. */
+export async function trainingBytes(store: Pick<S3Store, 'open'>, keys: readonly string[], over: number): Promise<number> {
+  let total = 0;
+  for (const key of keys) {
+    // A missing file is left to the installation, whose error names it.
+    const source = await store.open(key).catch(() => undefined);
+    total += source?.byteLength ?? 0;
+    if (total > over) break;
+  }
+  return total;
 }

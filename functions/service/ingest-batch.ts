@@ -16,6 +16,24 @@ export interface IngestDeps {
   /** Reads batch files into a signature (adapters/sign-sources.ts). */
   readonly sign: SignSources;
   readonly log?: Log;
+  /** Where batches above a size go. @default none: every batch is signed here */
+  readonly scaleOut?: BatchScaleOut;
+}
+
+/** Key of an upload's signature: one per upload key and ETag, so a re-delivered event is a duplicate. */
+export function batchSignatureKey(modelId: string, key: string, etag: string): string {
+  return signatureKey(modelId, sha256(`${key}\n${etag}`));
+}
+
+/**
+ * Hands a batch too large for one invocation to the scale-out state machine (service/scale-out.ts), which
+ * stores its signature under the same key later.
+ */
+export interface BatchScaleOut {
+  /** Batches of more bytes than this are handed over. */
+  readonly thresholdBytes: number;
+  /** Starts (idempotently: one execution per upload) the signing of this batch; returns the execution's name. */
+  start(job: { kind: 'ingest'; modelId: string; key: string; etag: string; versionId?: string }): Promise<string>;
 }
 
 /** Ingests one stored upload. */
@@ -64,7 +82,7 @@ export function ingestBatch(deps: IngestDeps): IngestBatch {
     const modelId = config.modelId;
     const etag = opts.etag ?? (await repo.store.get(key))?.etag;
     if (etag === undefined) throw new InvalidInputError(key, 'the uploaded object does not exist (deleted before it was read?)');
-    const sigKey = signatureKey(modelId, sha256(`${key}\n${etag}`));
+    const sigKey = batchSignatureKey(modelId, key, etag);
     if (await repo.has(sigKey)) return { status: 'duplicate', modelId, signatureKey: sigKey };
     const state = await repo.state(modelId);
     const reference = state ? await repo.signature(state.value.reference.key, `reference ${state.value.reference.version} of model ${modelId}`) : undefined;
@@ -72,6 +90,11 @@ export function ingestBatch(deps: IngestDeps): IngestBatch {
     try {
       // Exactly the version the event named: an object overwritten since is a new upload with its own event.
       const source = await repo.store.open(key, { etag, ...(opts.versionId ? { versionId: opts.versionId } : {}) });
+      if (deps.scaleOut !== undefined && source.byteLength > deps.scaleOut.thresholdBytes) {
+        const execution = await deps.scaleOut.start({ kind: 'ingest', modelId, key, etag, ...(opts.versionId ? { versionId: opts.versionId } : {}) });
+        deps.log?.({ step: 'ingest', modelId, key, bytes: source.byteLength, outcome: 'scaled-out', execution, at: now.toISOString() });
+        return { status: 'ignored', key, reason: `${source.byteLength} bytes, over the ${deps.scaleOut.thresholdBytes}-byte threshold: handed to the scale-out state machine (execution ${execution}), which stores its signature` };
+      }
       signature = await deps.sign([source], signingOptions(config, reference));
     } catch (err) {
       if (err instanceof ObjectChangedError) {

@@ -1,0 +1,128 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV, KEY_PREFIX } from '../../functions/core/constants.js';
+import { nagPacks } from '../../lib/nag.js';
+import { validateScaleOutOptions } from '../../lib/scale-out.js';
+import { definitionOf, validateAsl } from '../support/asl-local.js';
+import { logicalId, patternsFor, statementsOf, type Json } from './iam.js';
+import { synthDriftgate, type Synthesized } from './synth.js';
+
+describe('Function: buildScaleOut (template)', () => {
+  let synth: Synthesized;
+  let definition: Json;
+
+  beforeAll(() => {
+    synth = synthDriftgate({ props: { scaleOut: { maxConcurrency: 250, retryAttempts: 4 } } });
+    definition = definitionOf(synth.template.toJSON() as never);
+  }, 120_000);
+
+  it('is off unless asked for: the default stack has no state machine', () => {
+    // Act
+    const plain = synthDriftgate();
+
+    // Assess
+    plain.template.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+    expect(plain.stack.driftgate.scaleOut).toBeUndefined();
+  });
+
+  it('defines Plan -> Sign (Distributed Map over the manifest, MaxConcurrency, ToleratedFailurePercentage 0) -> Merge -> Finish, valid ASL', () => {
+    // Prepare
+    const states = definition.States as Record<string, Json>;
+
+    // Assess
+    expect(validateAsl(definition)).toEqual({ isValid: true, errors: [] });
+    expect(definition.StartAt).toBe('Plan');
+    expect(states.Plan.Next).toBe('Sign');
+    expect(states.Sign).toMatchObject({
+      Type: 'Map',
+      MaxConcurrency: 250,
+      ToleratedFailurePercentage: 0,
+      ResultPath: null,
+      ItemReader: { Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'JSON' }, Parameters: { 'Bucket.$': '$.bucket', 'Key.$': '$.manifestKey' } },
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, States: { SignRangeTask: { Type: 'Task', OutputPath: null } } },
+      Next: 'Merge',
+    });
+    expect(states.Merge).toMatchObject({ Type: 'Map', ItemsPath: '$.levels', MaxConcurrency: 1, Next: 'Finish' });
+    expect(states.Finish).toMatchObject({ Type: 'Task', End: true, Parameters: { 'jobId.$': '$.jobId', 'finalLevel.$': '$.finalLevel' } });
+    const sign = (states.Sign.ItemProcessor as { States: Record<string, Json> }).States.SignRangeTask;
+    expect(sign.Retry).toEqual([{ ErrorEquals: expect.arrayContaining(['AdapterError', 'Lambda.TooManyRequestsException']), IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2 }]);
+    expect(JSON.stringify(sign.Retry)).not.toContain('InvalidInputError');
+  });
+
+  it('gives each step its own role: only Finish writes references, state, decisions and signatures; no step publishes or reads the secret', () => {
+    // Prepare
+    const { stack, template } = synth;
+    const so = stack.driftgate.scaleOut!;
+    const role = (fn: { role?: unknown }) => statementsOf(template, logicalId(stack, fn.role as never));
+
+    // Act
+    const puts = Object.fromEntries(
+      (['planFunction', 'signRangeFunction', 'mergeFunction', 'finishFunction'] as const).map((name) => [name, patternsFor(role(so[name]), 's3:PutObject')]),
+    );
+    const reads = patternsFor(role(so.signRangeFunction), 's3:GetObject');
+
+    // Assess
+    expect(puts).toEqual({
+      planFunction: ['/scaleout/*'],
+      signRangeFunction: ['/scaleout/*'],
+      mergeFunction: ['/scaleout/*'],
+      finishFunction: ['/decisions/*', '/proposals/*', '/references/*', '/scaleout/*', '/signatures/*', '/state/*'],
+    });
+    expect(reads).toEqual(['/batches/*', '/config/*', '/references/*', '/scaleout/*', '/state/*', '/training/*']);
+    for (const name of ['planFunction', 'signRangeFunction', 'mergeFunction', 'finishFunction'] as const) {
+      const actions = JSON.stringify(role(so[name]).map((s) => s.Action));
+      expect(actions).not.toMatch(/sns:Publish|secretsmanager:GetSecretValue|states:StartExecution/);
+    }
+  });
+
+  it('lets the state machine invoke exactly its four functions and read only scaleout/; adopt and ingest may start it', () => {
+    // Prepare
+    const { stack, template } = synth;
+    const so = stack.driftgate.scaleOut!;
+    const machineRole = statementsOf(template, logicalId(stack, so.stateMachine.role));
+    const arn = (fn: unknown) => ({ 'Fn::GetAtt': [logicalId(stack, fn as never), 'Arn'] });
+
+    // Assess
+    const invoke = machineRole.filter((s) => JSON.stringify(s.Action).includes('lambda:'));
+    expect(invoke).toHaveLength(1);
+    expect(invoke[0].Action).toBe('lambda:InvokeFunction');
+    expect(new Set((invoke[0].Resource as unknown[]).map((r) => JSON.stringify(r)))).toEqual(
+      new Set([so.planFunction, so.signRangeFunction, so.mergeFunction, so.finishFunction].map((fn) => JSON.stringify(arn(fn)))),
+    );
+    expect(patternsFor(machineRole, 's3:GetObject')).toEqual([`/${KEY_PREFIX.scaleout}*`]);
+    for (const starter of [stack.driftgate.adoption.function, stack.driftgate.ingestFunction]) {
+      const statements = statementsOf(template, logicalId(stack, starter.role as never));
+      expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: logicalId(stack, so.stateMachine) } })]));
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: Match.absent(),
+        Environment: { Variables: Match.objectLike({ [ENV.scaleOutStateMachineArn]: { Ref: logicalId(stack, so.stateMachine) }, [ENV.scaleOutThresholdBytes]: Match.stringLikeRegexp('^\\d+$') }) },
+      });
+    }
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+    });
+  });
+
+  it('synthesizes with zero unacknowledged cdk-nag findings', () => {
+    // Act
+    const violations = nagPacks(synth.app).flatMap((pack) => pack.validateScope(synth.app).violations);
+
+    // Assess
+    expect(violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+  });
+
+  it('refuses bad options, naming every problem', () => {
+    // Act
+    const problems = validateScaleOutOptions({ maxConcurrency: 0, mergeFanIn: 1, signTimeout: Duration.minutes(20), ingestThresholdBytes: 1.5 });
+
+    // Assess
+    expect(problems).toEqual([
+      'maxConcurrency must be an integer from 1 to 10000, got 0',
+      'mergeFanIn must be an integer from 2 to 1000, got 1',
+      'ingestThresholdBytes must be an integer from 1 to 9007199254740991, got 1.5',
+      'signTimeout must be from 1 second to 15 minutes, got 20 minutes',
+    ]);
+  });
+});
