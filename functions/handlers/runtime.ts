@@ -23,7 +23,7 @@ import { type Decider, decider } from '../service/decide.js';
 import { type IngestBatch, ingestBatch } from '../service/ingest-batch.js';
 import { type InstallReference, installReference } from '../service/install-reference.js';
 import { ModelRepository } from '../service/model-repository.js';
-import { hmacLinks, incidentNoticeSender, noticeSender } from '../service/notify.js';
+import { hmacLinks, incidentNoticeSender, noticeSender, ownerNoticeSender } from '../service/notify.js';
 import { type RunDueChecks, type TendProposals, runDueChecks, tendProposals } from '../service/run-due-checks.js';
 import { ENV } from './env.js';
 import { REPORT_LINK_TTL_SECONDS, signReportLink, verifyReportLink } from './report-link.js';
@@ -164,7 +164,8 @@ export async function awsGate(options: AwsWiringOptions): Promise<{ tend: TendPr
   const sendNotice = noticeSender({ repo, notifier, links, log });
   const sendIncidentNotice = incidentNoticeSender({ repo, notifier, links, log });
   const events = new SnsEventSink(clients.sns, required(env.retrainTopicArn, 'gate', 'retrain topic'));
-  return { tend: tendProposals({ repo, sendNotice, sendIncidentNotice, events, log }) };
+  const sendOwnerNotices = ownerNoticeSender({ repo, notifier, links, log });
+  return { tend: tendProposals({ repo, sendNotice, sendIncidentNotice, sendOwnerNotices, events, log }) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ColumnRole } from '../columns.js';
 import { compareOptionsConfigSchema } from '../drift/options.js';
+import { AUTONOMY_MEMORY, DEFAULT_PROMOTE_AFTER, DEFAULT_SUGGEST_AFTER } from './autonomy.js';
 import { DEFAULT_SUBJECT_PREFIX } from '../report/notice-subject.js';
 import { parseWith } from '../schema-parse.js';
 import type { SignatureOptions } from '../signature/builder.js';
@@ -96,6 +97,10 @@ export const approvalConfigSchema = z.strictObject({
   mode: z.enum(['manual', 'veto']).default('manual'),
   /** In veto mode, how long after delivery of the notice the retrain goes ahead; 1m..90d, shorter than proposalTtl. @default "24h" */
   vetoWindow: proposalDurationSchema.default(86_400),
+  /** Approved proposals in a row (no rejection, failed retrain or incident) that earn an offer of the next autonomy level; 1..100. @default 5 */
+  promoteAfter: z.number().int().min(1).max(100).default(DEFAULT_PROMOTE_AFTER),
+  /** Rejections of proposals driven by one feature as "not material"/"expected" that make driftgate suggest a higher threshold; 1..30. @default 3 */
+  suggestAfter: z.number().int().min(1).max(AUTONOMY_MEMORY).default(DEFAULT_SUGGEST_AFTER),
 });
 
 /** C0 and C1 control characters (NUL, newline, ESC, ...). */

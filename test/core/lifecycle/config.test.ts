@@ -10,7 +10,7 @@ describe('Function: parseModelConfig', () => {
 
     // Assess
     expect(config.cadence).toEqual({ minCheckInterval: 3600, maxCheckInterval: 604_800, minRetrainInterval: 86_400, maxRetrainInterval: 7_776_000 });
-    expect(config.approval).toEqual({ mode: 'manual', vetoWindow: 86_400 });
+    expect(config.approval).toEqual({ mode: 'manual', vetoWindow: 86_400, promoteAfter: 5, suggestAfter: 3 });
     expect(config.proposalTtl).toBe(259_200);
     expect(config.notice).toEqual({ subjectPrefix: '[driftgate]', includeReportLink: true });
     expect(config.features.exclude).toEqual([]);
