@@ -71,7 +71,7 @@ export interface RetrainRequested {
   readonly eventId: string;
   readonly modelId: string;
   readonly proposalId: string;
-  /** `approved` or `veto-window-elapsed`. */
+  /** `approved`, `veto-window-elapsed` or `auto` (a model that earned that level). */
   readonly reason: string;
   readonly at: string;
   readonly decidedBy: string;
