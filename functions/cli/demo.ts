@@ -14,6 +14,7 @@ import type { Notice } from '../core/ports.js';
 import { Lifecycle } from '../service/lifecycle.js';
 import { mulberry32 } from '../core/random.js';
 import { signSources } from '../adapters/sign-sources.js';
+import { runHumansChapter } from './demo-humans.js';
 
 /**
  * `driftgate demo`: the whole lifecycle on the embedded default (a local folder store, notices in
@@ -280,6 +281,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     }
   }
 
+  await runHumansChapter({ dir: path.join(dir, 'humans'), startMs: START + (days + 1) * DAY, seed, emit: (line, text) => opts.emit(opts.json ? JSON.stringify(line) : text) });
   const summary: DemoSummary = {
     dir,
     days,
