@@ -259,6 +259,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     // 10:00 a human reads the notice and clicks its approve link.
     for (const [proposalId, notice] of [...notices]) {
       notices.delete(proposalId);
+      // Owner notices (an earned offer, a level change) are not proposals: nothing to approve.
+      if ((await lifecycle.proposal(notice.modelId, proposalId)) === undefined) continue;
       const at = new Date(START + day * DAY + 10 * HOUR);
       const approve = [...notice.text.matchAll(/[?&]token=([A-Za-z0-9_.-]+)/g)].map((m) => m[1]).find((t) => peekToken(t)?.action === 'approve');
       if (!approve) throw new Error(`demo: the notice for ${proposalId} has no approve link`);
