@@ -367,7 +367,8 @@ export class Driftgate extends Construct {
     grantPrefixes(this.bucket, decide.role, {
       // reports/: served through signed links, so the bucket stays private.
       read: [p.reports],
-      readWrite: [p.proposals, p.tokens, p.state, p.decisions],
+      // config/: an owner's signed accept link writes a suggested change as a new config version (the old one kept).
+      readWrite: [p.proposals, p.tokens, p.state, p.decisions, p.config],
     });
     // Only the gate and the decision function hold the key that signs links and may request a retrain.
     this.noticesTopic.grantPublish(this.gateFunction);

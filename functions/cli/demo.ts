@@ -16,6 +16,7 @@ import { mulberry32 } from '../core/random.js';
 import { signSources } from '../adapters/sign-sources.js';
 import { REPORT_LINK_TTL_SECONDS, signReportLink } from '../handlers/report-link.js';
 import { storeSecret } from './local-product.js';
+import { runHumansChapter } from './demo-humans.js';
 
 /**
  * `driftgate demo`: the whole lifecycle on the embedded default (a local folder store, notices in
@@ -274,6 +275,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     // 10:00 a human reads the notice and clicks its approve link.
     for (const [proposalId, notice] of [...notices]) {
       notices.delete(proposalId);
+      // Owner notices (an earned offer, a level change) are not proposals: nothing to approve.
+      if ((await lifecycle.proposal(notice.modelId, proposalId)) === undefined) continue;
       const at = new Date(START + day * DAY + 10 * HOUR);
       const approve = [...notice.text.matchAll(/[?&]token=([A-Za-z0-9_.-]+)/g)].map((m) => m[1]).find((t) => peekToken(t)?.action === 'approve');
       if (!approve) throw new Error(`demo: the notice for ${proposalId} has no approve link`);
@@ -296,6 +299,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     }
   }
 
+  await runHumansChapter({ dir: path.join(dir, 'humans'), startMs: START + (days + 1) * DAY, seed, emit: (line, text) => opts.emit(opts.json ? JSON.stringify(line) : text) });
   const live = opts.live ? await liveProposal(opts.live.now) : undefined;
 
   const summary: DemoSummary = {

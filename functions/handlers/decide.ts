@@ -8,7 +8,10 @@ import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { vetoAt } from '../core/lifecycle/proposal.js';
-import { DecisionTokenError, type TokenProblem } from '../core/lifecycle/token.js';
+import { AUTONOMY_LEVELS, REJECTION_REASONS } from '../core/lifecycle/autonomy.js';
+import { DecisionTokenError, LINK_ACTIONS, type TokenProblem, isOwnerAction, peekToken } from '../core/lifecycle/token.js';
+import { renderOwnerPage, renderOwnerResult } from '../core/report/decision-page.js';
+import type { OwnerActions } from '../service/autonomy.js';
 import {
   DECISION_ACTIONS,
   type DecideOutcome,
@@ -37,6 +40,8 @@ export interface DecidePort {
     now: Date,
     opts?: DecideOptions,
   ): Promise<DecideOutcome>;
+  /** Owner links (accept an offered level or a suggested config change; lower the level). @default none: such links answer 400 */
+  readonly owner?: OwnerActions;
 }
 
 /** What the decision handler is built from. */
@@ -106,8 +111,12 @@ const functionUrlEventSchema = z.looseObject({
 
 const decisionFormSchema = z.object({
   token: z.string().min(1).max(4096),
-  action: z.enum(DECISION_ACTIONS),
+  action: z.enum(LINK_ACTIONS),
   reason: z.string().max(REASON_MAX).optional(),
+  /** Why a rejection is made; required to reject. */
+  reasonKind: z.enum(REJECTION_REASONS).optional(),
+  /** The level to lower to (action `lower`). */
+  lowerTo: z.enum(AUTONOMY_LEVELS).optional(),
   snoozeSeconds: z.coerce.number().int().positive().max(90 * 86_400).optional(),
 });
 
@@ -170,6 +179,24 @@ export function makeDecideHandler(deps: DecideDeps): Handler<HttpResponse> {
   async function confirm(decisions: DecidePort, request: z.infer<typeof functionUrlEventSchema>): Promise<HttpResponse> {
     const token = request.queryStringParameters?.token ?? new URLSearchParams(request.rawQueryString ?? '').get('token');
     if (token === null || token === undefined || token === '') return refused('missing', 'GET');
+    const peeked = peekToken(token);
+    if (peeked !== undefined && isOwnerAction(peeked.action)) {
+      if (decisions.owner === undefined) return refused('wrong-action', 'GET');
+      const d = await decisions.owner.describe(token, clock());
+      const closed = d.consumed ? 'This link was already used. Each link works once.' : d.closed;
+      logger.info('owner link shown', { modelId: d.modelId, action: d.action, closed: closed !== undefined });
+      const body = renderOwnerPage({
+        modelId: d.modelId,
+        action: d.action,
+        token,
+        expiresAt: d.expiresAt,
+        autonomy: d.view,
+        offer: d.offer,
+        suggestion: d.suggestion,
+        ...(closed !== undefined ? { error: closed } : {}),
+      });
+      return { statusCode: closed === undefined ? 200 : 409, headers: { ...SECURITY_HEADERS }, body };
+    }
     const description = await decisions.describeToken(token, clock());
     const { proposal } = description;
     const closed =
@@ -187,6 +214,7 @@ export function makeDecideHandler(deps: DecideDeps): Handler<HttpResponse> {
       expiresAt: description.expiresAt,
       evidence: evidenceOf(proposal),
       vetoAt: vetoAt(proposal) ?? undefined,
+      ...(description.autonomy ? { autonomy: description.autonomy } : {}),
       ...(closed !== undefined ? { error: closed } : {}),
     });
     return { statusCode: closed === undefined ? 200 : 409, headers: { ...SECURITY_HEADERS }, body };
@@ -203,11 +231,22 @@ export function makeDecideHandler(deps: DecideDeps): Handler<HttpResponse> {
       logger.warn('bad decision form', { error: z.prettifyError(form.error) });
       return page(400, 'Bad request', 'The form was incomplete. Open the link from the email again and confirm.');
     }
-    const { token, action, reason, snoozeSeconds } = form.data;
+    const { token, action, reason, reasonKind, snoozeSeconds, lowerTo } = form.data;
     const http = request.requestContext.http;
     const actor = `link (${http.sourceIp ?? 'unknown address'})`;
     const client = { sourceIp: http.sourceIp ?? 'unknown', userAgent: (http.userAgent ?? '').slice(0, USER_AGENT_MAX) };
-    const outcome = await decisions.decide(token, action, clock(), { actor, reason, snoozeSeconds, client });
+    if (action === 'lower' || isOwnerAction(action)) {
+      if (decisions.owner === undefined) return refused('wrong-action', 'POST');
+      const owned =
+        action === 'lower' ? await decisions.owner.lower(token, lowerTo ?? 'manual', clock(), actor) : await decisions.owner.act(token, clock(), { actor });
+      logger.info('owner action', { ...owned, actor });
+      const body = renderOwnerResult({ modelId: owned.modelId, done: owned.status === 'done', message: owned.message });
+      return { statusCode: owned.status === 'done' ? 200 : 409, headers: { ...SECURITY_HEADERS }, body };
+    }
+    if (action === 'reject' && reasonKind === undefined) {
+      return page(400, 'Say why you reject', 'Rejecting asks why: not material, expected or seasonal, data bug, or other. Open the link from the email again and choose one.');
+    }
+    const outcome = await decisions.decide(token, action, clock(), { actor, reason, reasonKind, snoozeSeconds, client });
     recordDecision(metrics, outcome);
     logger.info('decision', { ...outcome, actor, userAgent: http.userAgent });
     if (outcome.status === 'decided') {

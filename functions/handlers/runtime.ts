@@ -26,7 +26,7 @@ import { type BatchScaleOut, type IngestBatch, ingestBatch } from '../service/in
 import { type InstallReference, installReference } from '../service/install-reference.js';
 import { ModelRepository } from '../service/model-repository.js';
 import { fanOutSinks } from '../service/publish-retrain.js';
-import { hmacLinks, incidentNoticeSender, noticeSender } from '../service/notify.js';
+import { hmacLinks, incidentNoticeSender, noticeSender, ownerNoticeSender } from '../service/notify.js';
 import { type RunDueChecks, type TendProposals, runDueChecks, tendProposals } from '../service/run-due-checks.js';
 import { openBatchFile } from '../adapters/columnar-reader.js';
 import type { S3ByteSource } from '../adapters/s3-byte-source.js';
@@ -208,7 +208,8 @@ export async function awsGate(options: AwsWiringOptions): Promise<{ tend: TendPr
   const sendNotice = noticeSender({ repo, notifier, links, log });
   const sendIncidentNotice = incidentNoticeSender({ repo, notifier, links, log });
   const events = retrainSinks(new SnsEventSink(clients.sns, required(env.retrainTopicArn, 'gate', 'retrain topic')), bus);
-  return { tend: tendProposals({ repo, sendNotice, sendIncidentNotice, events, log }) };
+  const sendOwnerNotices = ownerNoticeSender({ repo, notifier, links, log });
+  return { tend: tendProposals({ repo, sendNotice, sendIncidentNotice, sendOwnerNotices, events, log }) };
 }
 
 /**

@@ -12,6 +12,7 @@ import { cadenceChange, forecastCrossing, nextCheckInterval, retrainBy } from '.
 import type { ModelConfig } from '../core/lifecycle/config.js';
 import { compactTime, reportKey } from '../core/lifecycle/keys.js';
 import { nextIncident } from '../core/lifecycle/incident.js';
+import { afterCheck, effectiveLevel, rulesFromApproval } from '../core/lifecycle/autonomy.js';
 import { AUTOMATIC_ACTOR, blocksNewProposal, openProposal } from '../core/lifecycle/proposal.js';
 import { decideProposal, type ProposalDecision } from '../core/lifecycle/proposal-rules.js';
 import { type CadenceChange, type CheckOutcome, type Forecast, HISTORY_LIMIT, type HistoryPoint, type ModelState, type Proposal, type ProposalOpened } from '../core/lifecycle/types.js';
@@ -20,6 +21,7 @@ import { renderHtmlReport, renderReportJson } from '../core/report/index.js';
 import type { ReportInput } from '../core/report/types.js';
 import { mergeAll } from '../core/signature/index.js';
 import type { ModelRepository } from './model-repository.js';
+import { logQueued } from './autonomy.js';
 import type { SendIncidentNotice, SendNotice } from './notify.js';
 
 /** What checking needs: the repository, and on one machine the notice sender (never the retrain topic). */
@@ -63,6 +65,8 @@ type Plan =
       readonly report: ReportInput;
       readonly reportKeys: { readonly json: string; readonly html: string };
       readonly quality: ReturnType<typeof nextIncident>;
+      /** The autonomy this check started from (an incident it opened may have lowered it). */
+      readonly autonomyBefore: ModelState['autonomy'];
     };
 
 /**
@@ -122,7 +126,8 @@ export function checkModel(deps: CheckDeps): CheckModel {
           triggers: rule.triggers,
           forecast,
           retrainBy: retrainBy({ forecast, lastRetrainAt: state.lastRetrainAt, bounds: config.cadence, now }),
-          mode: config.approval.mode,
+          mode: effectiveLevel(state.autonomy, config.approval.mode),
+          autonomyRules: rulesFromApproval(config.approval),
           vetoWindowSeconds: config.approval.vetoWindow,
           ttlSeconds: config.proposalTtl,
           now,
@@ -149,8 +154,9 @@ export function checkModel(deps: CheckDeps): CheckModel {
       forecast,
       activeProposalId: proposal ? proposal.proposalId : state.activeProposalId,
       incident: quality.incident,
+      autonomy: afterCheck(state.autonomy, quality.opened, at, rulesFromApproval(config.approval)),
     };
-    return { kind: 'checked', next, checkId, fresh, result, forecast, change, rule, proposal, report, reportKeys, quality };
+    return { kind: 'checked', next, checkId, fresh, result, forecast, change, rule, proposal, report, reportKeys, quality, autonomyBefore: state.autonomy };
   }
 
   return async (modelId, now) => {
@@ -183,6 +189,7 @@ export function checkModel(deps: CheckDeps): CheckModel {
     });
     if (p.change) await repo.appendLog({ at, modelId, actor: AUTOMATIC_ACTOR, action: 'cadence', evidence: { ...p.change } });
     if (p.quality.opened) await repo.appendLog({ at, modelId, actor: AUTOMATIC_ACTOR, action: 'incident-opened', evidence: { incidentId: p.quality.opened.incidentId, reason: p.quality.opened.reason, kinds: p.quality.opened.kinds, reportKey: p.reportKeys.html } });
+    if (p.quality.opened) await logQueued(repo, modelId, p.autonomyBefore, p.next.autonomy, at);
     if (p.quality.opened && deps.sendIncidentNotice) await deps.sendIncidentNotice(config, now);
     if (p.quality.closed) await repo.appendLog({ at, modelId, actor: AUTOMATIC_ACTOR, action: 'incident-closed', evidence: { incidentId: p.quality.closed.incidentId, openedAt: p.quality.closed.openedAt, closedBy: p.checkId } });
     let opened: ProposalOpened | null = null;

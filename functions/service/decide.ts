@@ -6,10 +6,12 @@
  * publish) and answers `already-decided`; any other link of a decided proposal is spent on first use.
  */
 import { NotFoundError } from '../core/errors.js';
-import { settleState } from '../core/lifecycle/proposal.js';
-import { DecisionTokenError, tokenUseId, verifyToken } from '../core/lifecycle/token.js';
+import { type RejectionReason, autonomyView } from '../core/lifecycle/autonomy.js';
+import { rulesOf } from '../core/lifecycle/proposal.js';
+import { DecisionTokenError, isOwnerAction, tokenUseId, verifyToken } from '../core/lifecycle/token.js';
 import type { DecideOutcome, DecisionAction, Proposal, TokenDescription } from '../core/lifecycle/types.js';
 import type { EventSink, Log } from '../core/ports.js';
+import { type OwnerActions, ownerActions, settleProposal } from './autonomy.js';
 import type { ModelRepository } from './model-repository.js';
 import { type PublishAttempt, retrainPublisher } from './publish-retrain.js';
 
@@ -29,6 +31,8 @@ export interface DecideOptions {
   /** Who decided, as the decision log records it. @default "decision-link" */
   readonly actor?: string;
   readonly reason?: string;
+  /** Why a rejection was made (the decision page asks). @default "other" for a rejection */
+  readonly reasonKind?: RejectionReason;
   readonly snoozeSeconds?: number;
   /** The request's address and user agent, kept in the decision log beside the decision. @default none */
   readonly client?: { readonly sourceIp: string; readonly userAgent: string };
@@ -38,6 +42,8 @@ export interface DecideOptions {
 export interface Decider {
   decide(token: string, action: DecisionAction, now: Date, opts?: DecideOptions): Promise<DecideOutcome>;
   describeToken(token: string, now: Date): Promise<TokenDescription>;
+  /** The owner's links: accept an offered level or a suggested config change, lower the level. */
+  readonly owner: OwnerActions;
 }
 
 function addSeconds(at: Date, seconds: number): string {
@@ -61,8 +67,8 @@ export function decider(deps: DecideDeps): Decider {
   const { repo } = deps;
   const publisher = retrainPublisher(deps);
 
-  async function settle(p: Proposal): Promise<void> {
-    await repo.updateState(p.modelId, (s) => settleState(s, p));
+  async function settle(p: Proposal, at: string): Promise<void> {
+    await settleProposal(repo, p, at);
   }
 
   async function decide(token: string, action: DecisionAction, now: Date, opts: DecideOptions = {}): Promise<DecideOutcome> {
@@ -82,6 +88,7 @@ export function decider(deps: DecideDeps): Decider {
         actor,
         tokenId: useId,
         ...(opts.reason ? { reason: opts.reason } : {}),
+        ...(action === 'reject' ? { reasonKind: opts.reasonKind ?? 'other' } : {}),
         ...(snoozeUntil ? { snoozeUntil } : {}),
       });
     } catch (err) {
@@ -109,13 +116,14 @@ export function decider(deps: DecideDeps): Decider {
           fingerprint: p.fingerprint,
           driftIndex: p.reasons.driftIndex,
           ...(opts.reason ? { reason: opts.reason } : {}),
+          ...(action === 'reject' ? { reasonKind: p.decision?.reasonKind ?? 'other' } : {}),
           ...(snoozeUntil ? { snoozeUntil } : {}),
           ...(opts.client ? { client: opts.client } : {}),
         },
       });
     }
     // Idempotent: a twin of this request, or its retry after a failure, applies it again harmlessly.
-    await settle(p);
+    await settle(p, at);
     await repo.markTokenUsed(useId, { at, modelId, proposalId, action, actor });
     if (!moved.changed) {
       // A twin request of the link that decided: publish only if the winner's claim lapsed.
@@ -129,12 +137,16 @@ export function decider(deps: DecideDeps): Decider {
 
   async function describeToken(token: string, now: Date): Promise<TokenDescription> {
     const payload = verifyToken(token, deps.secret, now);
+    const action = payload.action;
+    if (isOwnerAction(action)) throw new DecisionTokenError('wrong-action', 'this link is an owner link, not a decision');
     const useId = tokenUseId(payload);
     const proposal = await repo.proposal(payload.modelId, payload.proposalId);
     if (!proposal) throw new DecisionTokenError('forged', `proposal ${payload.proposalId} does not exist`);
     const consumed = proposal.decision?.tokenId === useId || (await repo.tokenUsed(useId));
-    return { modelId: payload.modelId, proposalId: payload.proposalId, action: payload.action, expiresAt: new Date(payload.exp * 1000).toISOString(), consumed, proposal };
+    const state = (await repo.state(payload.modelId))?.value;
+    const autonomy = state ? autonomyView(state.autonomy, rulesOf(proposal)) : undefined;
+    return { modelId: payload.modelId, proposalId: payload.proposalId, action, expiresAt: new Date(payload.exp * 1000).toISOString(), consumed, proposal, ...(autonomy ? { autonomy } : {}) };
   }
 
-  return { decide, describeToken };
+  return { decide, describeToken, owner: ownerActions(deps) };
 }

@@ -3,6 +3,7 @@
  * (`adopt`, closing its active proposal as adopted) or its first one (`setReference`). The cadence
  * restarts at the minimum interval; batches stored before are never compared with the new reference.
  */
+import { INITIAL_AUTONOMY } from '../core/lifecycle/autonomy.js';
 import { InvalidInputError, NotFoundError } from '../core/errors.js';
 import { signingOptions } from '../core/lifecycle/config.js';
 import { compactTime, referenceKey } from '../core/lifecycle/keys.js';
@@ -93,6 +94,8 @@ export function installReference(deps: InstallReferenceDeps): InstallReference {
         snoozedUntil: null,
         // A new reference starts clean; an incident about the old data does not carry over.
         incident: null,
+        // Earned autonomy and what people taught belong to the model, not to one reference.
+        autonomy: current?.autonomy ?? INITIAL_AUTONOMY,
       };
     });
     const state = written?.value;

@@ -7,11 +7,12 @@ import type { ModelConfig, ModelConfigInput } from '../core/lifecycle/config.js'
 import type { AdoptOutcome, CheckDueOutcome, CheckOutcome, DecideOutcome, DecisionAction, DecisionLogEntry, IngestOutcome, ModelState, Proposal, TokenDescription } from '../core/lifecycle/types.js';
 import type { EventSink, Log, Notifier, ObjectStore, SignSources } from '../core/ports.js';
 import { type CheckModel, checkModel } from './check-model.js';
+import type { OwnerActions } from './autonomy.js';
 import { type DecideOptions, type Decider, decider } from './decide.js';
 import { type IngestBatch, ingestBatch } from './ingest-batch.js';
 import { type InstallReference, installReference } from './install-reference.js';
 import { ModelRepository } from './model-repository.js';
-import { hmacLinks, incidentNoticeSender, noticeSender } from './notify.js';
+import { hmacLinks, incidentNoticeSender, noticeSender, ownerNoticeSender } from './notify.js';
 import { type RunDueChecks, runDueChecks } from './run-due-checks.js';
 
 export { DecisionTokenError } from '../core/lifecycle/token.js';
@@ -61,7 +62,8 @@ export class Lifecycle {
     this.repo = repo;
     this.ingest = ingestBatch({ repo, sign: deps.sign, log });
     this.check = checkModel({ repo, sendNotice, sendIncidentNotice, log });
-    this.checkDue = runDueChecks({ repo, check: this.check, tend: { repo, sendNotice, sendIncidentNotice, events: deps.events, log }, log });
+    const sendOwnerNotices = ownerNoticeSender({ repo, notifier: deps.notifier, links, log });
+    this.checkDue = runDueChecks({ repo, check: this.check, tend: { repo, sendNotice, sendIncidentNotice, sendOwnerNotices, events: deps.events, log }, log });
     this.decider = decider({ repo, events: deps.events, secret: deps.secret, log });
     this.references = installReference({ repo, sign: deps.sign, log });
   }
@@ -74,6 +76,11 @@ export class Lifecycle {
   /** Take a decision from a signed link (see decide.ts). */
   decide(token: string, action: DecisionAction, now: Date, opts?: DecideOptions): Promise<DecideOutcome> {
     return this.decider.decide(token, action, now, opts);
+  }
+
+  /** The owner's links: accept an offered level or a suggested config change, lower the level, a retrain's outcome (service/autonomy.ts). */
+  get owner(): OwnerActions {
+    return this.decider.owner;
   }
 
   /** Verify a token without consuming it, for the confirmation page (GET). */

@@ -9,11 +9,15 @@ import type { ModelConfig } from '../core/lifecycle/config.js';
 import { claimIncidentNotice } from '../core/lifecycle/incident.js';
 import { reportKey } from '../core/lifecycle/keys.js';
 import { AUTOMATIC_ACTOR, CLAIM_LEASE_SECONDS } from '../core/lifecycle/proposal.js';
-import { signToken } from '../core/lifecycle/token.js';
+import { type OwnerAction, signToken } from '../core/lifecycle/token.js';
+import { OFFER_TTL_SECONDS, autonomyView, claimOwnerNotice, ownerNoticeSent, rulesFromApproval } from '../core/lifecycle/autonomy.js';
+import { rulesOf } from '../core/lifecycle/proposal.js';
 import type { DecisionAction, Proposal } from '../core/lifecycle/types.js';
 import type { Log, Notifier } from '../core/ports.js';
 import { renderIncidentNotice } from '../core/report/incident-notice.js';
 import { renderNotice } from '../core/report/index.js';
+import { renderOwnerNotice } from '../core/report/notice.js';
+import type { ProposalActivity } from '../core/lifecycle/types.js';
 import type { ModelRepository } from './model-repository.js';
 
 /** Signs the decision links of a notice (the only holder of the HMAC key besides the decision path). */
@@ -22,6 +26,8 @@ export interface LinkSigner {
   decisionLink(proposal: Proposal, action: DecisionAction): string;
   /** A URL for the proposal's report, when the deployment can serve one. */
   reportLink?(key: string): Promise<string>;
+  /** The URL of one signed owner link (accept an offer or a suggestion, lower the level), valid until `expiresAt`. */
+  ownerLink?(modelId: string, subjectId: string, action: OwnerAction, expiresAt: string): string;
 }
 
 /**
@@ -35,6 +41,11 @@ export function hmacLinks(opts: { secret: Uint8Array | string; baseUrl: string; 
     decisionLink: (proposal, action) => {
       const exp = Math.floor(Date.parse(proposal.expiresAt) / 1000);
       const token = signToken({ proposalId: proposal.proposalId, modelId: proposal.modelId, action, exp, nonce: randomBytes(12).toString('base64url') }, opts.secret);
+      return `${base}/decide?token=${token}`;
+    },
+    ownerLink: (modelId, subjectId, action, expiresAt) => {
+      const exp = Math.floor(Date.parse(expiresAt) / 1000);
+      const token = signToken({ proposalId: subjectId, modelId, action, exp, nonce: randomBytes(12).toString('base64url') }, opts.secret);
       return `${base}/decide?token=${token}`;
     },
     ...(opts.reportLink ? { reportLink: opts.reportLink } : {}),
@@ -75,6 +86,11 @@ export function noticeSender(deps: NotifyDeps): SendNotice {
     try {
       const report = config.notice.includeReportLink && deps.links.reportLink ? await deps.links.reportLink(proposal.reportKey) : undefined;
       const vetoAt = proposal.mode === 'veto' ? new Date(now.getTime() + proposal.vetoWindowSeconds * 1000).toISOString() : undefined;
+      const state = (await repo.state(modelId))?.value;
+      const view = state ? autonomyView(state.autonomy, rulesOf(proposal)) : undefined;
+      const auto = proposal.mode === 'auto';
+      const lowerUntil = new Date(now.getTime() + OFFER_TTL_SECONDS * 1000).toISOString();
+      const lower = view && view.lowerTo.length > 0 && deps.links.ownerLink ? deps.links.ownerLink(modelId, 'autonomy', 'lower', lowerUntil) : undefined;
       const rendered = renderNotice({
         modelId,
         proposalId,
@@ -82,10 +98,17 @@ export function noticeSender(deps: NotifyDeps): SendNotice {
         forecast: proposal.reasons.forecast,
         links: {
           ...(report ? { report } : {}),
-          approve: deps.links.decisionLink(proposal, 'approve'),
-          reject: deps.links.decisionLink(proposal, 'reject'),
-          snooze: deps.links.decisionLink(proposal, 'snooze'),
+          ...(auto
+            ? {}
+            : {
+                approve: deps.links.decisionLink(proposal, 'approve'),
+                reject: deps.links.decisionLink(proposal, 'reject'),
+                snooze: deps.links.decisionLink(proposal, 'snooze'),
+              }),
+          ...(lower ? { lower } : {}),
         },
+        ...(view ? { autonomy: view } : {}),
+        ...(auto ? { autoRetrained: true } : {}),
         expiresAt: proposal.expiresAt,
         subjectPrefix: config.notice.subjectPrefix,
         ...(proposal.reasons.retrainBy ? { retrainBy: proposal.reasons.retrainBy } : {}),
@@ -139,5 +162,69 @@ export function incidentNoticeSender(deps: NotifyDeps): SendIncidentNotice {
       await repo.appendLog({ at, modelId, actor: AUTOMATIC_ACTOR, action: 'notice-failed', evidence: { incidentId: incident.incidentId, error: message(err) } });
       return { status: 'failed', error: message(err) };
     }
+  };
+}
+
+/** Sends every owner notice the model's state queued and not yet delivered (each at most once). */
+export type SendOwnerNotices = (config: ModelConfig, now: Date) => Promise<ProposalActivity[]>;
+
+/**
+ * Build the owner notice sender: for each queued level change, offer or suggestion, claim it in the state,
+ * send it (with its signed accept link, and a lower link above manual), record the delivery and log it.
+ * @example
+ * const sendOwner = ownerNoticeSender({ repo, notifier, links });
+ * await sendOwner(config, new Date());
+ */
+export function ownerNoticeSender(deps: NotifyDeps): SendOwnerNotices {
+  const { repo } = deps;
+  return async (config, now) => {
+    const at = now.toISOString();
+    const { modelId } = config;
+    const state = (await repo.state(modelId))?.value;
+    if (state === undefined) return [];
+    const done: ProposalActivity[] = [];
+    for (const item of state.autonomy.outbox.filter((n) => n.notice === null)) {
+      const claimed = await repo.updateState(modelId, (s) => {
+        const autonomy = claimOwnerNotice(s.autonomy, item.noticeId, at, CLAIM_LEASE_SECONDS);
+        return autonomy === null ? null : { ...s, autonomy };
+      });
+      if (!claimed?.changed) continue;
+      try {
+        const a = claimed.value.autonomy;
+        const rules = rulesFromApproval(config.approval);
+        const view = autonomyView(a, rules);
+        const offer = item.kind === 'offer' && a.offer?.offerId === item.offerId ? a.offer : null;
+        const suggestion = item.kind === 'suggestion' && a.suggestion !== null && a.suggestion.suggestionId === item.suggestionId && a.suggestion.status === 'open' ? a.suggestion : null;
+        const owner = deps.links.ownerLink;
+        const acceptLink =
+          owner === undefined ? undefined : offer ? owner(modelId, offer.offerId, 'accept-level', offer.expiresAt) : suggestion ? owner(modelId, suggestion.suggestionId, 'accept-config', suggestion.expiresAt) : undefined;
+        const lowerLink = owner !== undefined && view.lowerTo.length > 0 ? owner(modelId, 'autonomy', 'lower', new Date(now.getTime() + OFFER_TTL_SECONDS * 1000).toISOString()) : undefined;
+        const rendered = renderOwnerNotice({
+          modelId,
+          subjectPrefix: config.notice.subjectPrefix,
+          kind: item.kind,
+          ...(item.from ? { from: item.from } : {}),
+          ...(item.to ? { to: item.to } : {}),
+          why: item.why,
+          view,
+          offer,
+          suggestion,
+          ...(acceptLink ? { acceptLink } : {}),
+          ...(lowerLink ? { lowerLink } : {}),
+        });
+        const { messageId } = await deps.notifier.send({ modelId, proposalId: item.noticeId, subject: rendered.subject, text: rendered.text });
+        await repo.updateState(modelId, (s) => {
+          const autonomy = ownerNoticeSent(s.autonomy, item.noticeId, messageId, at);
+          return autonomy === null ? null : { ...s, autonomy };
+        });
+        await repo.appendLog({ at, modelId, actor: AUTOMATIC_ACTOR, action: 'owner-notice', evidence: { noticeId: item.noticeId, kind: item.kind, messageId, subject: rendered.subject } });
+        done.push({ proposalId: item.noticeId, action: 'owner-notice', noticeMessageId: messageId });
+      } catch (err) {
+        deps.log?.({ step: 'owner-notice', modelId, noticeId: item.noticeId, error: message(err), at });
+        await repo.appendLog({ at, modelId, actor: AUTOMATIC_ACTOR, action: 'notice-failed', evidence: { noticeId: item.noticeId, error: message(err) } });
+        done.push({ proposalId: item.noticeId, action: 'owner-notice-failed', error: message(err) });
+      }
+    }
+    return done;
   };
 }

@@ -9,12 +9,13 @@
 import { parseReportJson } from '../core/report/index.js';
 import type { ModelConfig } from '../core/lifecycle/config.js';
 import { reportKey } from '../core/lifecycle/keys.js';
-import { AUTOMATIC_ACTOR, releaseMissing, settleState, transition } from '../core/lifecycle/proposal.js';
+import { AUTOMATIC_ACTOR, releaseMissing, transition } from '../core/lifecycle/proposal.js';
 import type { CheckDueOutcome, ProposalActivity } from '../core/lifecycle/types.js';
 import type { EventSink, Log } from '../core/ports.js';
+import { settleProposal } from './autonomy.js';
 import type { CheckModel } from './check-model.js';
 import type { ModelRepository } from './model-repository.js';
-import type { SendIncidentNotice, SendNotice } from './notify.js';
+import type { SendIncidentNotice, SendNotice, SendOwnerNotices } from './notify.js';
 import { type PublishAttempt, retrainPublisher } from './publish-retrain.js';
 
 /** What tending proposals needs: the notice sender and the retrain topic (veto mode, lapsed publishes). */
@@ -23,6 +24,8 @@ export interface TendDeps {
   readonly sendNotice: SendNotice;
   /** Sends a data-quality incident's one notice. */
   readonly sendIncidentNotice: SendIncidentNotice;
+  /** Sends the owner's notices the state queued (level changes, offers, suggestions). @default none */
+  readonly sendOwnerNotices?: SendOwnerNotices;
   readonly events: EventSink;
   readonly log?: Log;
 }
@@ -95,6 +98,7 @@ export function tendProposals(deps: TendDeps): TendProposals {
       if (sent.status === 'sent') incidentActivity.push({ proposalId: state.incident.incidentId, action: 'incident-notice', noticeMessageId: sent.messageId });
       if (sent.status === 'failed') incidentActivity.push({ proposalId: state.incident.incidentId, action: 'incident-notice-failed', error: sent.error });
     }
+    if (deps.sendOwnerNotices) incidentActivity.push(...(await deps.sendOwnerNotices(config, now)));
     const id = state?.activeProposalId;
     if (!id) return incidentActivity;
     let p = await repo.proposal(modelId, id);
@@ -103,6 +107,18 @@ export function tendProposals(deps: TendDeps): TendProposals {
       return released?.changed ? [...incidentActivity, { proposalId: id, action: 'released' }] : incidentActivity;
     }
     const done: ProposalActivity[] = [...incidentActivity];
+
+    // Earned autonomy (`auto`): the retrain is requested first, the notice follows it.
+    if (transition(p, { type: 'auto-approve', at }) !== null) {
+      const moved = await repo.apply(modelId, id, { type: 'auto-approve', at });
+      p = moved.value;
+      if (moved.changed) {
+        await repo.appendLog({ at, modelId, actor: AUTOMATIC_ACTOR, action: 'auto-approve', proposalId: id, evidence: { level: 'auto', driftIndex: p.reasons.driftIndex, fingerprint: p.fingerprint } });
+        const attempt = await publisher.publishClaimed(p, now);
+        done.push({ proposalId: id, action: 'auto-approve', ...(attempt.status === 'published' ? { retrainMessageId: attempt.messageId } : {}) });
+        p = (await repo.proposal(modelId, id)) ?? p;
+      }
+    }
 
     if (transition(p, { type: 'claim-notice', at }) !== null) {
       const key = reportKey(modelId, p.checkId, 'json');
@@ -136,8 +152,7 @@ export function tendProposals(deps: TendDeps): TendProposals {
     }
 
     // A decision whose request died before settling the state (and every expiry) is settled here.
-    const settled = p;
-    await repo.updateState(modelId, (s) => settleState(s, settled));
+    await settleProposal(repo, p, at);
     // An approval whose publish failed or whose publisher died: the lapsed claim is taken and published, once.
     done.push(...retrainActivity(id, await publisher.completePending(p, now)));
     return done;

@@ -233,7 +233,7 @@ describe('Function: makeDecideHandler (error metric)', () => {
 
     // Act
     const shown = await handler(urlEvent('GET', { query: { token: sign('approve', world.secret) } }));
-    const posted = await handler(urlEvent('POST', { body: new URLSearchParams({ token: sign('reject', world.secret), action: 'reject' }).toString() }));
+    const posted = await handler(urlEvent('POST', { body: new URLSearchParams({ token: sign('reject', world.secret), action: 'reject', reasonKind: 'other' }).toString() }));
     const forged = await handler(urlEvent('GET', { query: { token: sign('approve', 'another-secret') } }));
 
     // Assess

@@ -32,8 +32,8 @@ const BUCKET_ACCESS: Record<Role, { get: string[]; put: string[]; list: string[]
     list: ['config', 'proposals'],
   },
   decide: {
-    get: ['decisions', 'proposals', 'reports', 'state', 'tokens'],
-    put: ['decisions', 'proposals', 'state', 'tokens'],
+    get: ['config', 'decisions', 'proposals', 'reports', 'state', 'tokens'],
+    put: ['config', 'decisions', 'proposals', 'state', 'tokens'],
     list: [],
   },
   adopt: {

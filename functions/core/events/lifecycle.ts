@@ -41,7 +41,7 @@ export const retrainRequestedSchema = z
   .looseObject({
     ...envelope('RetrainRequested'),
     proposalId: z.string().min(1),
-    reason: z.string().describe('`approved` or `veto-window-elapsed`'),
+    reason: z.string().describe('`approved`, `veto-window-elapsed` or `auto` (a model that earned that level)'),
     decidedBy: z.string().describe('Who approved (from the decision request), or `driftgate` when a veto window elapsed'),
     evidence: z.looseObject({
       driftedFeatures: z.array(driftedFeature),

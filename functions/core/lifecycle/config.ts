@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { ColumnRole } from '../columns.js';
-import { compareOptionsConfigSchema } from '../drift/options.js';
+import { compareOptionsConfigSchema, featureNameSchema } from '../drift/options.js';
+import { MAX_SAMPLE_ROWS } from '../signature/sample.js';
+import { AUTONOMY_MEMORY, DEFAULT_PROMOTE_AFTER, DEFAULT_SUGGEST_AFTER } from './autonomy.js';
 import { DEFAULT_SUBJECT_PREFIX } from '../report/notice-subject.js';
 import { parseWith } from '../schema-parse.js';
 import type { SignatureOptions } from '../signature/builder.js';
@@ -96,6 +98,27 @@ export const approvalConfigSchema = z.strictObject({
   mode: z.enum(['manual', 'veto']).default('manual'),
   /** In veto mode, how long after delivery of the notice the retrain goes ahead; 1m..90d, shorter than proposalTtl. @default "24h" */
   vetoWindow: proposalDurationSchema.default(86_400),
+  /** Approved proposals in a row (no rejection, failed retrain or incident) that earn an offer of the next autonomy level; 1..100. @default 5 */
+  promoteAfter: z.number().int().min(1).max(100).default(DEFAULT_PROMOTE_AFTER),
+  /** Rejections of proposals driven by one feature as "not material"/"expected" that make driftgate suggest a higher threshold; 1..30. @default 3 */
+  suggestAfter: z.number().int().min(1).max(AUTONOMY_MEMORY).default(DEFAULT_SUGGEST_AFTER),
+});
+
+/** Shortest review interval: people asked more often than hourly stop answering. @default "1h" */
+export const MIN_REVIEW_INTERVAL: DurationBound = { seconds: 3600, text: '1h' };
+
+export const reviewConfigSchema = z.strictObject({
+  /** How often people are asked to look at sampled rows; 1h..90d. @default "7d" */
+  every: durationWithin(MIN_REVIEW_INTERVAL, MAX_PROPOSAL_TTL).default(7 * 86_400),
+  /** Rows shown per review; 1..MAX_SAMPLE_ROWS (100). @default 20 */
+  rows: z.number().int().min(1).max(MAX_SAMPLE_ROWS).default(20),
+  /**
+   * Columns never read into the review sample (identifiers, personal data): ingest does not put them in
+   * the sample, so no review page or notice can show them. Column names of 1..256 characters. @default []
+   */
+  exclude: z.array(featureNameSchema).default([]),
+  /** A "looks wrong" share of reviewed rows above this opens a proposal with reason `human-review`; (0, 1]. @default 0.3 */
+  wrongShare: z.number().gt(0).max(1).default(0.3),
 });
 
 /** C0 and C1 control characters (NUL, newline, ESC, ...). */
@@ -207,6 +230,8 @@ export const modelConfigSchema = z
     proposalTtl: proposalDurationSchema.default(72 * 3600),
     /** Notice channels and webhooks of the embedded default (ignored by the AWS functions). @default {notifiers:["console","outbox"]} */
     local: localConfigSchema.optional(),
+    /** Review samples (opt-in): rows shown to people on a schedule. @default none: no review samples */
+    review: reviewConfigSchema.optional(),
   })
   .superRefine((c, ctx) => {
     if (c.approval.mode === 'veto' && c.approval.vetoWindow >= c.proposalTtl) {

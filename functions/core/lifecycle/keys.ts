@@ -2,6 +2,7 @@
  * Key layout of the store (the same in S3 and in a local folder):
  *
  * - `config/<modelId>.json`                  model configuration (ModelConfig)
+ * - `config/<modelId>/versions/<n>.json`     earlier and accepted versions of it (an accepted suggestion)
  * - `batches/<modelId>/...`                  uploads (the model's configured `batchPrefix`, always under batches/)
  * - `signatures/<modelId>/<batchId>.json`    one signature per upload; batchId = sha256(source key + etag),
  *                                            so a re-delivered upload maps to the same key (stored once)
@@ -80,4 +81,12 @@ export function decisionLogKey(modelId: string): string {
 /** A time as `20260101T120000Z`: sortable and key-safe, the leading part of check and proposal ids. */
 export function compactTime(at: Date): string {
   return at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+}
+
+/**
+ * Key of one version of a model's config, kept readable when driftgate writes a new one
+ * (`config/<modelId>/versions/<000001>.json`; not a model config: `modelIdOfConfigKey` skips it).
+ */
+export function configVersionKey(modelId: string, version: number): string {
+  return `${P.config}${modelId}/versions/${String(version).padStart(6, '0')}.json`;
 }

@@ -5,7 +5,8 @@
  *
  * ```
  *             decide approve ─┐   (claims the retrain event in the same write)
- *   open ── veto elapsed ─────┴─> approved ── adopt ──> adopted
+ *   open ── veto elapsed ─────┤
+ *     │  ── auto-approve ─────┴─> approved ── adopt ──> adopted   (auto: the gate retrains, then notifies)
  *     │  ── decide reject ──> rejected
  *     │  ── decide snooze ──> snoozed
  *     │  ── expire ─────────> expired
@@ -18,6 +19,8 @@
 import type { DriftResult } from '../drift/types.js';
 import type { RetrainRequested } from '../ports.js';
 import type { Forecast } from '../report/types.js';
+import { type AutonomyRules, DEFAULT_RULES, INITIAL_AUTONOMY, type RejectionReason, stepAutonomy } from './autonomy.js';
+import type { Incident } from './incident.js';
 import { driftedFeatures, evidenceFingerprint } from './proposal-rules.js';
 import {
   type DecisionAction,
@@ -44,9 +47,12 @@ export type ProposalEvent =
       /** The decision link's use id: its single use is recorded in this same write. */
       readonly tokenId: string;
       readonly reason?: string;
+      /** Why a rejection was made (not material, expected, data bug, other). */
+      readonly reasonKind?: RejectionReason;
       readonly snoozeUntil?: string;
     }
   | { readonly type: 'veto-window-elapsed'; readonly at: string }
+  | { readonly type: 'auto-approve'; readonly at: string }
   | { readonly type: 'expire'; readonly at: string }
   | { readonly type: 'adopt'; readonly version: string }
   | { readonly type: 'claim-notice'; readonly at: string }
@@ -75,6 +81,12 @@ function claimRetrain(p: Proposal, at: string): Proposal['retrainEvent'] {
   return { eventId: retrainEventId(p.proposalId), claimedAt: at, messageId: null, at: null };
 }
 
+/** Whether a proposal's one notice may go out now: an open one before its expiry; in auto mode, once its retrain was requested. */
+function noticeDue(p: Proposal, at: string): boolean {
+  if (p.mode === 'auto') return (p.status === 'approved' || p.status === 'adopted') && p.retrainEvent?.messageId != null;
+  return p.status === 'open' && ms(at) < ms(p.expiresAt);
+}
+
 /**
  * The one rule of how a proposal changes: the next proposal, or null when the event does not apply.
  * @example
@@ -91,6 +103,7 @@ export function transition(p: Proposal, e: ProposalEvent): Proposal | null {
         actor: e.actor,
         tokenId: e.tokenId,
         ...(e.reason !== undefined ? { reason: e.reason } : {}),
+        ...(e.reasonKind !== undefined && e.action === 'reject' ? { reasonKind: e.reasonKind } : {}),
         ...(e.snoozeUntil !== undefined ? { snoozeUntil: e.snoozeUntil } : {}),
       };
       const status = DECIDED_STATUS[e.action];
@@ -101,6 +114,10 @@ export function transition(p: Proposal, e: ProposalEvent): Proposal | null {
       if (p.status !== 'open' || due === null || ms(e.at) < ms(due) || ms(e.at) >= ms(p.expiresAt)) return null;
       return { ...p, status: 'approved', decision: { action: 'veto-window-elapsed', at: e.at, actor: AUTOMATIC_ACTOR }, retrainEvent: claimRetrain(p, e.at) };
     }
+    case 'auto-approve':
+      // Earned autonomy: nobody is asked first; the notice follows the retrain request.
+      if (p.status !== 'open' || p.mode !== 'auto' || ms(e.at) >= ms(p.expiresAt)) return null;
+      return { ...p, status: 'approved', decision: { action: 'auto', at: e.at, actor: AUTOMATIC_ACTOR }, retrainEvent: claimRetrain(p, e.at) };
     case 'expire':
       if (p.status !== 'open' || ms(e.at) < ms(p.expiresAt)) return null;
       return { ...p, status: 'expired', decision: { action: 'expire', at: e.at, actor: AUTOMATIC_ACTOR } };
@@ -108,7 +125,7 @@ export function transition(p: Proposal, e: ProposalEvent): Proposal | null {
       if (p.status !== 'open' && p.status !== 'approved') return null;
       return { ...p, status: 'adopted', adoptedVersion: e.version };
     case 'claim-notice':
-      if (p.status !== 'open' || p.notice !== null || ms(e.at) >= ms(p.expiresAt)) return null;
+      if (p.notice !== null || !noticeDue(p, e.at)) return null;
       if (p.noticeClaim !== null && !leaseOver(p.noticeClaim.at, e.at)) return null;
       return { ...p, noticeClaim: { at: e.at } };
     case 'notice-sent':
@@ -163,12 +180,12 @@ export function releaseMissing(state: ModelState, now: Date): ModelState | null 
   return { ...state, activeProposalId: null };
 }
 
-/**
- * What a decided proposal does to its model's state, once: a rejection remembers its evidence, a snooze
- * holds new proposals back, and both (and an expiry) release the active slot. Null when nothing changes,
- * so a retry, a twin request or the scheduled run can apply it again safely.
- */
-export function settleState(state: ModelState, p: Proposal): ModelState | null {
+/** The autonomy rules a proposal was opened under (older proposals: the defaults, configured as its mode). */
+export function rulesOf(p: Proposal): AutonomyRules {
+  return p.autonomyRules ?? { ...DEFAULT_RULES, configured: p.mode === 'veto' ? 'veto' : 'manual' };
+}
+
+function releaseSlot(state: ModelState, p: Proposal): ModelState | null {
   if (state.activeProposalId !== p.proposalId) return null;
   switch (p.status) {
     case 'rejected':
@@ -180,6 +197,60 @@ export function settleState(state: ModelState, p: Proposal): ModelState | null {
     default:
       return null;
   }
+}
+
+/** The data-quality incident a "data bug" rejection opens (kind `human-data-bug`). */
+export function humanIncident(p: Proposal, at: string): Incident {
+  const detail = p.decision?.reason ? `: ${p.decision.reason}` : '';
+  return {
+    incidentId: `dq-human-${p.proposalId}`,
+    openedAt: at,
+    checkId: p.checkId,
+    lastCheckId: p.checkId,
+    lastSeenAt: at,
+    reason: `A person rejected proposal ${p.proposalId} as a data bug${detail}. Fix the pipeline before retraining.`,
+    kinds: ['human-data-bug'],
+    notice: null,
+    noticeClaim: null,
+  };
+}
+
+/** What a decided proposal teaches the model's autonomy, once (the state remembers which proposals it counted). */
+function countVerdict(state: ModelState, p: Proposal): ModelState | null {
+  const outcome = p.status === 'approved' || (p.status === 'adopted' && p.decision !== null) ? 'approved' : p.status === 'rejected' ? 'rejected' : p.status === 'expired' ? 'expired' : null;
+  if (outcome === null) return null;
+  const at = p.decision?.at ?? p.createdAt;
+  const driver = p.reasons.driftedFeatures[0];
+  const reasonKind = p.decision?.reasonKind ?? 'other';
+  const autonomy = stepAutonomy(
+    state.autonomy ?? INITIAL_AUTONOMY,
+    {
+      type: 'verdict',
+      proposalId: p.proposalId,
+      outcome,
+      at,
+      ...(outcome === 'rejected' ? { reason: reasonKind, ...(p.decision?.reason ? { detail: p.decision.reason } : {}) } : {}),
+      driver: driver ? { name: driver.name, test: driver.test ?? '', score: driver.score, threshold: driver.threshold } : null,
+    },
+    rulesOf(p),
+  );
+  if (autonomy === null) return null;
+  // A "data bug" is not drift: it opens a data-quality incident (no proposal opens while it is open).
+  const incident = outcome === 'rejected' && reasonKind === 'data-bug' && state.incident === null ? humanIncident(p, at) : state.incident;
+  return { ...state, autonomy, incident };
+}
+
+/**
+ * What a decided proposal does to its model's state, once: a rejection remembers its evidence, a snooze
+ * holds new proposals back, and both (and an expiry) release the active slot; every verdict counts once
+ * toward (or against) the model's autonomy. Null when nothing changes, so a retry, a twin request or the
+ * scheduled run can apply it again safely.
+ */
+export function settleState(state: ModelState, p: Proposal): ModelState | null {
+  const released = releaseSlot(state, p);
+  // Only the model's own active proposal counts (a stale one named by an old link does not).
+  if (state.activeProposalId !== p.proposalId) return null;
+  return countVerdict(released ?? state, p) ?? released;
 }
 
 /** Everything a new proposal is made of; `proposalId` is derived by the caller from the state version it committed. */
@@ -196,6 +267,8 @@ export interface NewProposal {
   readonly vetoWindowSeconds: number;
   readonly ttlSeconds: number;
   readonly now: Date;
+  /** The config's autonomy rules, kept on the proposal for the decision path. @default none (DEFAULT_RULES) */
+  readonly autonomyRules?: AutonomyRules;
 }
 
 /** A new open proposal (no notice, no decision, no retrain yet). */
@@ -225,12 +298,14 @@ export function openProposal(n: NewProposal): Proposal {
     decision: null,
     retrainEvent: null,
     adoptedVersion: null,
+    ...(n.autonomyRules ? { autonomyRules: { ...n.autonomyRules } } : {}),
   };
 }
 
 /** The RetrainRequested event of an approved proposal (its `eventId` is stable across retries). */
 export function retrainEventOf(p: Proposal, at: string): RetrainRequested {
-  const reason = p.decision?.action === 'veto-window-elapsed' ? 'veto-window-elapsed' : 'approved';
+  const action = p.decision?.action;
+  const reason = action === 'veto-window-elapsed' || action === 'auto' ? action : 'approved';
   return {
     type: 'RetrainRequested',
     schemaVersion: 1,

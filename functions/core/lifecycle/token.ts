@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { DriftgateError } from '../errors.js';
-import { DECISION_ACTIONS, type DecisionAction } from './types.js';
+import { DECISION_ACTIONS } from './types.js';
 
 /**
  * Signed decision tokens (pure: the nonce and the time come in as arguments).
@@ -13,10 +13,26 @@ import { DECISION_ACTIONS, type DecisionAction } from './types.js';
  * nonce), never on the raw string: the service records it in the proposal's own conditional transition.
  */
 
+/**
+ * What an owner link can do: accept an offered autonomy level, accept a suggested config change, or
+ * lower the level. Their `proposalId` names the offer, the suggestion, or `autonomy`.
+ */
+export const OWNER_ACTIONS = ['accept-level', 'accept-config', 'lower'] as const;
+export type OwnerAction = (typeof OWNER_ACTIONS)[number];
+
+/** Every action a signed link may carry. */
+export const LINK_ACTIONS = [...DECISION_ACTIONS, ...OWNER_ACTIONS] as const;
+export type LinkAction = (typeof LINK_ACTIONS)[number];
+
+/** Whether a link's action is an owner action (not a proposal decision). */
+export function isOwnerAction(action: string): action is OwnerAction {
+  return (OWNER_ACTIONS as readonly string[]).includes(action);
+}
+
 export const tokenPayloadSchema = z.strictObject({
   proposalId: z.string().min(1),
   modelId: z.string().min(1),
-  action: z.enum(DECISION_ACTIONS),
+  action: z.enum(LINK_ACTIONS),
   /** Expiry, seconds since epoch. */
   exp: z.number().int(),
   nonce: z.string().min(8),
@@ -51,7 +67,7 @@ export function signToken(payload: TokenPayload, secret: Uint8Array | string): s
 }
 
 /** Verify a token's signature, expiry and action; throws DecisionTokenError, returns the payload. */
-export function verifyToken(token: string, secret: Uint8Array | string, now: Date, expectedAction?: DecisionAction): TokenPayload {
+export function verifyToken(token: string, secret: Uint8Array | string, now: Date, expectedAction?: LinkAction): TokenPayload {
   const parts = token.split('.');
   if (parts.length !== 2 || !/^[A-Za-z0-9_-]+$/.test(parts[0]) || !/^[A-Za-z0-9_-]+$/.test(parts[1])) {
     throw new DecisionTokenError('malformed', 'expected <payload>.<signature> in base64url');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AUTONOMY_LEVELS, type AutonomyView, REJECTION_REASONS, autonomyStateSchema } from './autonomy.js';
 import { incidentSchema } from './incident.js';
 import { type DriftResult, driftVerdictSchema } from '../drift/types.js';
 import { type CadenceChange, type Forecast, type HistoryPoint, cadenceChangeSchema, forecastSchema, historyPointSchema, isoTimeSchema } from '../report/types.js';
@@ -26,6 +27,12 @@ export const LOG_ACTIONS = [
   'veto-window-elapsed',
   'retrain',
   'adopt',
+  'auto-approve',
+  'autonomy',
+  'owner-notice',
+  'config-suggested',
+  'config-change',
+  'retrain-outcome',
 ] as const;
 export type LogAction = (typeof LOG_ACTIONS)[number];
 
@@ -77,6 +84,8 @@ export const modelStateSchema = z.object({
   snoozedUntil: isoTime.nullable(),
   /** The open data-quality incident (no proposal opens while there is one); absent in older documents. */
   incident: incidentSchema.nullable().default(null),
+  /** Earned autonomy and what people taught (core/lifecycle/autonomy.ts); absent in older documents. */
+  autonomy: autonomyStateSchema.default(() => autonomyStateSchema.parse({})),
 });
 export type ModelState = z.infer<typeof modelStateSchema>;
 
@@ -98,7 +107,8 @@ const proposalV2Schema = z.object({
   modelId: z.string(),
   createdAt: isoTime,
   expiresAt: isoTime,
-  mode: z.enum(['manual', 'veto']),
+  /** The autonomy level in force when it was opened (`auto`: the gate retrains, then notifies). */
+  mode: z.enum(AUTONOMY_LEVELS),
   vetoWindowSeconds: z.number(),
   status: z.enum(PROPOSAL_STATUSES),
   checkId: z.string(),
@@ -124,6 +134,8 @@ const proposalV2Schema = z.object({
       at: isoTime,
       actor: z.string(),
       reason: z.string().optional(),
+      /** Why a rejection was made (the decision page asks). */
+      reasonKind: z.enum(REJECTION_REASONS).optional(),
       snoozeUntil: isoTime.optional(),
       /** The decision link that made this decision (`tokenUseId`): its single use is part of this transition. */
       tokenId: z.string().optional(),
@@ -144,6 +156,8 @@ const proposalV2Schema = z.object({
     })
     .nullable(),
   adoptedVersion: z.string().nullable(),
+  /** The autonomy rules of the config when it was opened (the decision path reads no config). */
+  autonomyRules: z.object({ configured: z.enum(['manual', 'veto']), promoteAfter: z.number().int(), suggestAfter: z.number().int() }).optional(),
 });
 
 /** A version 1 proposal (wave 1) as version 2: no notice claim; a published event gets its stable id. */
@@ -247,6 +261,8 @@ export interface TokenDescription {
   readonly expiresAt: string;
   readonly consumed: boolean;
   readonly proposal: Proposal;
+  /** The model's level, track record and next step (absent when the model has no state). */
+  readonly autonomy?: AutonomyView;
 }
 
 /** Result of `Lifecycle.adopt` / `setReference`. */
@@ -264,7 +280,7 @@ export interface AdoptOutcome {
 /** What happened to a proposal during `checkDue` (expiry, veto, notice retry, a pending publish completed). */
 export interface ProposalActivity {
   readonly proposalId: string;
-  readonly action: 'expire' | 'veto-window-elapsed' | 'notice' | 'notice-failed' | 'retrain' | 'retrain-failed' | 'released' | 'incident-notice' | 'incident-notice-failed';
+  readonly action: 'expire' | 'veto-window-elapsed' | 'auto-approve' | 'owner-notice' | 'owner-notice-failed' | 'notice' | 'notice-failed' | 'retrain' | 'retrain-failed' | 'released' | 'incident-notice' | 'incident-notice-failed';
   readonly retrainMessageId?: string;
   readonly noticeMessageId?: string;
   readonly error?: string;

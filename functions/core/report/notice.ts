@@ -62,7 +62,8 @@ function subjectVerdict(r: DriftResult): string {
 }
 
 function subjectOf(input: NoticeInput): string {
-  const deadline = input.vetoAt === undefined ? `decide by ${formatUtcDay(input.expiresAt)}` : `retrain ${formatUtcDay(input.vetoAt)} unless rejected`;
+  const deadline =
+    input.autoRetrained === true ? 'retrained automatically' : input.vetoAt === undefined ? `decide by ${formatUtcDay(input.expiresAt)}` : `retrain ${formatUtcDay(input.vetoAt)} unless rejected`;
   return noticeSubject({ prefix: input.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX, modelId: input.modelId, verdict: subjectVerdict(input.result), deadline });
 }
 
@@ -116,17 +117,31 @@ function forecastLine(input: NoticeInput): string[] {
 function linkLines(input: NoticeInput): string[] {
   // The links are ours (signed URLs), not data; anything that could split or hide one is dropped all the same.
   const clean = (url: string): string => url.replace(/\s+/g, '').replace(invisibleChars(), '');
+  const l = input.links;
   return [
     LINKS_MARKER,
-    ...(input.links.report === undefined ? [] : [`Report: ${clean(input.links.report)}`]),
-    `Approve retraining: ${clean(input.links.approve)}`,
-    `Reject: ${clean(input.links.reject)}`,
-    `Snooze: ${clean(input.links.snooze)}`,
+    ...(l.report === undefined ? [] : [`Report: ${clean(l.report)}`]),
+    ...(l.approve === undefined ? [] : [`Approve retraining: ${clean(l.approve)}`]),
+    ...(l.reject === undefined ? [] : [`Reject: ${clean(l.reject)}`]),
+    ...(l.snooze === undefined ? [] : [`Snooze: ${clean(l.snooze)}`]),
+    ...(l.lower === undefined ? [] : [`Lower the autonomy level: ${clean(l.lower)}`]),
   ];
 }
 
+/** The model's level, track record and next step (our words and counts; still put through the plain-text rule). */
+function autonomyLines(input: Pick<NoticeInput, 'autonomy' | 'autoRetrained'>): string[] {
+  const a = input.autonomy;
+  const auto = input.autoRetrained === true ? ['Retrained automatically: this model earned the auto level, so the retrain was requested before this notice.'] : [];
+  if (a === undefined) return auto;
+  return [...auto, `Autonomy: level ${plainText(a.level, LABEL_MAX)}; record ${plainText(a.record, SENTENCE_MAX)}.`, `Next step: ${plainText(a.nextStep, SENTENCE_MAX)}`];
+}
+
 function closingLines(input: NoticeInput): string[] {
-  const lines: string[] = [];
+  const lines: string[] = [...autonomyLines(input)];
+  if (input.autoRetrained === true) {
+    lines.push(`Model ${plainText(input.modelId, LABEL_MAX)}, proposal ${plainText(input.proposalId, LABEL_MAX)}.`);
+    return lines;
+  }
   if (input.vetoAt !== undefined) lines.push(`Retraining starts at ${dayTime(input.vetoAt)} unless you reject.`);
   lines.push(
     `This proposal expires ${dayTime(input.expiresAt)} (model ${plainText(input.modelId, LABEL_MAX)}, proposal ${plainText(input.proposalId, LABEL_MAX)}).`,
@@ -173,4 +188,81 @@ export function renderNotice(input: NoticeInput): RenderedNotice {
     );
   }
   return { subject: subjectOf(input), text };
+}
+
+/** The fixed line that opens an owner notice's link block: nothing from data comes after it. */
+export const OWNER_LINKS_MARKER = 'Owner links (each opens a confirmation page first; the links below this line are the only ones from driftgate):';
+
+/** What an owner notice (a level change, an offer, a suggested config change) is made of. */
+export interface OwnerNoticeInput {
+  readonly modelId: string;
+  readonly subjectPrefix?: string;
+  readonly kind: 'level' | 'offer' | 'suggestion';
+  readonly from?: string;
+  readonly to?: string;
+  /** Our sentence of why (it may quote a feature name). */
+  readonly why: string;
+  readonly view: { readonly level: string; readonly record: string; readonly nextStep: string };
+  readonly offer?: { readonly level: string; readonly expiresAt: string } | null;
+  readonly suggestion?: {
+    readonly feature: string;
+    readonly test: string;
+    readonly from: number;
+    readonly to: number;
+    readonly verdicts: readonly string[];
+    readonly reasons: readonly string[];
+    readonly expiresAt: string;
+  } | null;
+  /** The signed link that accepts the offer or the suggestion. */
+  readonly acceptLink?: string;
+  /** A signed link to lower the level. */
+  readonly lowerLink?: string;
+}
+
+const LEVEL_MEANING: Readonly<Record<string, string>> = {
+  manual: 'only an approval retrains',
+  veto: 'a retrain starts after a delivered notice unless someone rejects it',
+  auto: 'driftgate retrains, then notifies',
+};
+
+/**
+ * Render an owner notice: what changed or is offered, why, the level and track record, then the links
+ * block (accept, lower) after a fixed marker line.
+ * @example
+ * const { subject, text } = renderOwnerNotice({ modelId: 'fraud', kind: 'offer', from: 'manual', to: 'veto', why, view, acceptLink });
+ */
+export function renderOwnerNotice(input: OwnerNoticeInput): RenderedNotice {
+  const model = plainText(input.modelId, LABEL_MAX);
+  const from = plainText(input.from ?? '', LABEL_MAX);
+  const to = plainText(input.to ?? '', LABEL_MAX);
+  const meaning = (level: string): string => LEVEL_MEANING[level] ?? '';
+  const s = input.suggestion;
+  const first =
+    input.kind === 'level'
+      ? [`Autonomy of model ${model} changed: ${from} -> ${to} (${meaning(input.to ?? '')}).`, `Why: ${plainText(input.why, SENTENCE_MAX)}`]
+      : input.kind === 'offer'
+        ? [
+            `Model ${model} earned an offer to move up from ${from} to ${to} (${meaning(input.to ?? '')}).`,
+            `Why: ${plainText(input.why, SENTENCE_MAX)}`,
+            `Nothing changes unless the owner accepts${input.offer ? `, by ${dayTime(input.offer.expiresAt)}` : ''}.`,
+          ]
+        : s
+          ? [
+              `driftgate suggests a config change for model ${model}; nothing changes unless the owner accepts${` (by ${dayTime(s.expiresAt)})`}.`,
+              `Change: the ${plainText(s.test, LABEL_MAX)} threshold of ${plainQuote(s.feature, NAME_MAX)} from ${formatNumber(s.from, 4)} to ${formatNumber(s.to, 4)}.`,
+              `Why: ${plainText(input.why, SENTENCE_MAX)}`,
+              `Evidence: rejected proposals ${s.verdicts.map((v) => plainText(v, LABEL_MAX)).join(', ')} (${s.reasons.map((r) => plainText(r, LABEL_MAX)).join(', ')}).`,
+              'Accepting writes a new config version; the current one stays readable.',
+            ]
+          : [`A suggested config change for model ${model} is no longer open.`];
+  const view = [`Autonomy: level ${plainText(input.view.level, LABEL_MAX)}; record ${plainText(input.view.record, SENTENCE_MAX)}.`, `Next step: ${plainText(input.view.nextStep, SENTENCE_MAX)}`];
+  const clean = (url: string): string => url.replace(/\s+/g, '').replace(invisibleChars(), '');
+  const links = [
+    ...(input.acceptLink ? [`${input.kind === 'suggestion' ? 'Accept the config change' : 'Accept the offer'}: ${clean(input.acceptLink)}`] : []),
+    ...(input.lowerLink ? [`Lower the autonomy level: ${clean(input.lowerLink)}`] : []),
+  ];
+  const text = compose([first, view, links.length > 0 ? [OWNER_LINKS_MARKER, ...links] : []]);
+  const verdict = input.kind === 'level' ? `autonomy now ${input.to ?? ''}` : input.kind === 'offer' ? `offer: move up to ${input.to ?? ''}` : 'suggested config change';
+  const deadline = input.kind === 'offer' && input.offer ? `accept by ${formatUtcDay(input.offer.expiresAt)}` : input.kind === 'suggestion' && s ? `accept by ${formatUtcDay(s.expiresAt)}` : 'no action needed';
+  return { subject: noticeSubject({ prefix: input.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX, modelId: input.modelId, verdict, deadline }), text };
 }

@@ -61,8 +61,13 @@ export interface NoticeInput {
   readonly proposalId: string;
   readonly result: DriftResult;
   readonly forecast: Forecast | null;
-  readonly links: { readonly report?: string; readonly approve: string; readonly reject: string; readonly snooze: string };
+  /** The signed links; an `auto` notice (retrain already requested) has no decision links, only `lower`. */
+  readonly links: { readonly report?: string; readonly approve?: string; readonly reject?: string; readonly snooze?: string; readonly lower?: string };
   readonly expiresAt: string;
+  /** The model's autonomy level, track record and next step (core/lifecycle/autonomy.ts `autonomyView`). @default not shown */
+  readonly autonomy?: { readonly level: string; readonly record: string; readonly nextStep: string };
+  /** Level `auto`: the retrain was requested before this notice. @default false */
+  readonly autoRetrained?: boolean;
   /** Date by which retraining is advised (the forecast crossing or now). */
   readonly retrainBy?: string;
   /** `veto` mode: the retrain happens at this time unless rejected. */
@@ -108,6 +113,29 @@ export interface DecisionPageInput {
   /** For veto mode: retraining starts at this time unless rejected. */
   readonly vetoAt?: string;
   /** When set, the link cannot be used (expired, already decided, bad signature): shown instead of the form. */
+  readonly error?: string;
+  /** The model's autonomy level, track record and next step, with the levels the owner may lower to. @default not shown */
+  readonly autonomy?: AutonomyPanel;
+}
+
+/** The autonomy panel of the decision page (core/lifecycle/autonomy.ts `autonomyView`). */
+export interface AutonomyPanel {
+  readonly level: string;
+  readonly record: string;
+  readonly nextStep: string;
+  readonly lowerTo: readonly string[];
+}
+
+/** The confirmation page of an owner link: accept an offered level or a suggested config change, or lower the level. */
+export interface OwnerPageInput {
+  readonly modelId: string;
+  readonly action: 'accept-level' | 'accept-config' | 'lower';
+  readonly token: string;
+  readonly expiresAt: string;
+  readonly autonomy: AutonomyPanel;
+  readonly offer?: { readonly level: string; readonly expiresAt: string } | null;
+  readonly suggestion?: { readonly feature: string; readonly test: string; readonly from: number; readonly to: number; readonly verdicts: readonly string[]; readonly reasons: readonly string[] } | null;
+  /** When set, nothing is left to do (shown instead of the accept form). */
   readonly error?: string;
 }
 

@@ -10,7 +10,7 @@ describe('Function: parseModelConfig', () => {
 
     // Assess
     expect(config.cadence).toEqual({ minCheckInterval: 3600, maxCheckInterval: 604_800, minRetrainInterval: 86_400, maxRetrainInterval: 7_776_000 });
-    expect(config.approval).toEqual({ mode: 'manual', vetoWindow: 86_400 });
+    expect(config.approval).toEqual({ mode: 'manual', vetoWindow: 86_400, promoteAfter: 5, suggestAfter: 3 });
     expect(config.proposalTtl).toBe(259_200);
     expect(config.notice).toEqual({ subjectPrefix: '[driftgate]', includeReportLink: true });
     expect(config.features.exclude).toEqual([]);
@@ -179,5 +179,33 @@ describe('Function: signatureRoles', () => {
 
     // Act / Assess
     expect(signatureRoles(config)).toEqual({ merchant_code: 'categorical' });
+  });
+});
+
+describe('Function: parseModelConfig (review samples and earned autonomy)', () => {
+  const base = { schemaVersion: 1, modelId: 'fraud', batchPrefix: 'batches/fraud/' };
+
+  it('keeps review samples off unless asked, and fills the documented defaults when asked', () => {
+    // Act
+    const off = parseModelConfig(base, 'config/fraud.json');
+    const on = parseModelConfig({ ...base, review: { exclude: ['email'] } }, 'config/fraud.json');
+
+    // Assess
+    expect(off.review).toBeUndefined();
+    expect(on.review).toEqual({ every: 7 * 86_400, rows: 20, exclude: ['email'], wrongShare: 0.3 });
+  });
+
+  it('refuses bad review and autonomy fields, naming each path', () => {
+    // Act
+    const act = (): unknown =>
+      parseModelConfig({ ...base, review: { every: '5m', rows: 101, exclude: [''], wrongShare: 0 }, approval: { promoteAfter: 0, suggestAfter: 31 } }, 'config/fraud.json');
+
+    // Assess
+    expect(act).toThrow(/1h to 90d[\s\S]*→ at review\.every/);
+    expect(act).toThrow(/review\.rows/);
+    expect(act).toThrow(/column name[\s\S]*→ at review\.exclude\[0\]/);
+    expect(act).toThrow(/review\.wrongShare/);
+    expect(act).toThrow(/approval\.promoteAfter/);
+    expect(act).toThrow(/approval\.suggestAfter/);
   });
 });

@@ -6,7 +6,7 @@ import type { NoticeInput } from '../../../functions/core/report/types.js';
 import { dataQualityResultFixture, driftResultFixture, noticeInputFixture } from './fixture.js';
 
 function linksOf(input: NoticeInput): string[] {
-  return [input.links.report ?? '', input.links.approve, input.links.reject, input.links.snooze];
+  return [input.links.report ?? '', input.links.approve ?? '', input.links.reject ?? '', input.links.snooze ?? ''];
 }
 
 /** Many drifted numeric features with long non-ASCII names, to overflow the 2 KB budget. */
