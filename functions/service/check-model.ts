@@ -96,6 +96,7 @@ export function checkModel(deps: CheckDeps): CheckModel {
     const cadence = change ? [...state.cadence, change].slice(-HISTORY_LIMIT) : state.cadence;
     const reportKeys = { json: reportKey(modelId, checkId, 'json'), html: reportKey(modelId, checkId, 'html') };
     const active = state.activeProposalId ? await repo.proposal(modelId, state.activeProposalId) : undefined;
+    const outcomes = await repo.outcomes(modelId);
     const quality = nextIncident(
       state.incident,
       { dataQuality: result.action === 'data-quality', reason: result.actionReason, kinds: result.incidents.map((i) => i.kind) },
@@ -136,6 +137,7 @@ export function checkModel(deps: CheckDeps): CheckModel {
       history,
       cadence,
       forecast,
+      ...(outcomes !== undefined && outcomes.outcomes.length > 0 ? { outcomes: outcomes.outcomes } : {}),
       ...(proposal ? { proposal: { proposalId: proposal.proposalId, expiresAt: proposal.expiresAt, ...(proposal.reasons.retrainBy ? { retrainBy: proposal.reasons.retrainBy } : {}) } } : {}),
     };
     const next: ModelState = {

@@ -9,7 +9,7 @@ import type { EventSink, Log, Notifier, ObjectStore, SignSources } from '../core
 import { type CheckModel, checkModel } from './check-model.js';
 import { type DecideOptions, type Decider, decider } from './decide.js';
 import { type IngestBatch, ingestBatch } from './ingest-batch.js';
-import { type InstallReference, installReference } from './install-reference.js';
+import { type AdoptInput, type InstallReference, installReference } from './install-reference.js';
 import { ModelRepository } from './model-repository.js';
 import { hmacLinks, incidentNoticeSender, noticeSender } from './notify.js';
 import { type RunDueChecks, runDueChecks } from './run-due-checks.js';
@@ -82,7 +82,7 @@ export class Lifecycle {
   }
 
   /** The retraining system reports a new model version: its training data becomes the reference. */
-  adopt(modelId: string, input: { version: string; trainingData: string[] }, now: Date): Promise<AdoptOutcome> {
+  adopt(modelId: string, input: AdoptInput, now: Date): Promise<AdoptOutcome> {
     return this.references.adopt(modelId, input, now);
   }
 

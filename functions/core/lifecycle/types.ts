@@ -26,6 +26,8 @@ export const LOG_ACTIONS = [
   'veto-window-elapsed',
   'retrain',
   'adopt',
+  /** A retrain that failed or was rolled back (core/learning/outcomes.ts `isRetrainLesson`): its evidence is kept. */
+  'lesson',
 ] as const;
 export type LogAction = (typeof LOG_ACTIONS)[number];
 
@@ -251,7 +253,8 @@ export interface TokenDescription {
 
 /** Result of `Lifecycle.adopt` / `setReference`. */
 export interface AdoptOutcome {
-  readonly status: 'adopted' | 'already-adopted';
+  /** `not-adopted`: the manifest reported a failed or rolled-back retrain; it was recorded as a lesson, the reference stays. */
+  readonly status: 'adopted' | 'already-adopted' | 'not-adopted';
   readonly modelId: string;
   readonly version: string;
   readonly referenceKey: string;

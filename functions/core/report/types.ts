@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { jsonNumberSchema as num, type DeepReadonly } from '../drift/json-number.js';
 import { driftResultSchema, driftVerdictSchema, type DriftResult } from '../drift/types.js';
+import { retrainOutcomeSchema } from '../learning/outcomes.js';
 
 /**
  * CONTRACT (owned by the report module; produced by the lifecycle, rendered by the report module).
@@ -53,6 +54,8 @@ export const reportInputSchema = z.object({
   forecast: forecastSchema.nullable(),
   /** The open proposal this check raised, if any. */
   proposal: z.object({ proposalId: z.string(), expiresAt: isoTimeSchema, retrainBy: isoTimeSchema.optional() }).optional(),
+  /** The model's recorded retrain outcomes (core/learning/outcomes.ts), oldest first; absent before the first. */
+  outcomes: z.array(retrainOutcomeSchema).optional(),
 });
 export type ReportInput = DeepReadonly<z.output<typeof reportInputSchema>>;
 
