@@ -2,6 +2,7 @@
  * Ports: the interfaces the core and the services need from the outside world. Adapters implement them;
  * nothing here does I/O.
  */
+import type { RecommendedTrainingRows, TrainingWindow } from './learning/retrain-hint.js';
 import type { SignatureOptions } from './signature/builder.js';
 import type { DatasetSignature } from './signature/types.js';
 
@@ -79,6 +80,10 @@ export interface RetrainRequested {
     readonly driftedFeatures: readonly { name: string; score: number; threshold: number }[];
     readonly reportKey?: string;
   };
+  /** How many training rows the next retrain needs, from the last reported learning curve, or why there is no hint (learning/retrain-hint.ts). Optional: absent in older events. */
+  readonly recommendedTrainingRows?: RecommendedTrainingRows;
+  /** Which batches to train on: those since the drift's onset, plus older ones to blend in (learning/retrain-hint.ts). Optional: absent in older events. */
+  readonly trainingWindow?: TrainingWindow;
 }
 
 export interface EventSink {

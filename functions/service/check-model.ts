@@ -20,6 +20,7 @@ import { renderHtmlReport, renderReportJson } from '../core/report/index.js';
 import type { ReportInput } from '../core/report/types.js';
 import { mergeAll } from '../core/signature/index.js';
 import type { ModelRepository } from './model-repository.js';
+import { retrainHints } from './retrain-hints.js';
 import type { SendIncidentNotice, SendNotice } from './notify.js';
 
 /** What checking needs: the repository, and on one machine the notice sender (never the retrain topic). */
@@ -87,7 +88,7 @@ export function checkModel(deps: CheckDeps): CheckModel {
     const result = compare(reference, mergeAll(signatures), config.features);
     // Derived from the state version this check read: the id is the same for any check of that version.
     const checkId = `${compactTime(now)}-${sha256(`${modelId}\n${etag}`).slice(0, 8)}`;
-    const point: HistoryPoint = { at, checkId, verdict: result.verdict, score: result.score, driftIndex: result.driftIndex };
+    const point: HistoryPoint = { at, checkId, verdict: result.verdict, score: result.score, driftIndex: result.driftIndex, signatures: fresh.length };
     const history = [...state.history, point].slice(-HISTORY_LIMIT);
     const forecast = forecastCrossing(history, now);
     const interval = nextCheckInterval({ previousSeconds: state.checkIntervalSeconds, driftIndex: result.driftIndex, forecast, bounds: config.cadence, now });
@@ -113,8 +114,12 @@ export function checkModel(deps: CheckDeps): CheckModel {
       minRetrainIntervalSeconds: config.cadence.minRetrainInterval,
       now,
     });
+    const hint = rule.propose
+      ? await retrainHints(repo, config, { history, consumed: [...state.consumed, ...fresh], loaded: new Map(fresh.map((k, i) => [k, signatures[i]])), outcomes })
+      : undefined;
     const proposal = rule.propose
       ? openProposal({
+          hint,
           proposalId: `${compactTime(now)}-${sha256(`proposal\n${modelId}\n${etag}`).slice(0, 10)}`,
           modelId,
           checkId,

@@ -8,6 +8,7 @@ import { LocalStore } from '../../functions/adapters/local-store.js';
 import { signSources } from '../../functions/adapters/sign-sources.js';
 import { parseAdoptionManifest } from '../../functions/core/lifecycle/adoption.js';
 import type { Notice } from '../../functions/core/ports.js';
+import { readEventFile } from '../../functions/adapters/file-event-sink.js';
 import { Lifecycle } from '../../functions/service/lifecycle.js';
 import { batch, config, tokenFor } from './lifecycle-conformance.js';
 
@@ -88,5 +89,44 @@ describe('Function: Lifecycle.adopt with a manifest (retrain outcomes)', () => {
     expect(lessons).toHaveLength(1);
     expect(lessons[0].evidence).toMatchObject({ version: 'v2', status: 'failed', drifted: expect.arrayContaining(['amount']) });
     expect(lessons[0].evidence.gain).toBeCloseTo(-0.07, 12);
+  });
+
+  it('the next RetrainRequested carries the recommended rows and the training window since the onset, the same as the proposal stored', async () => {
+    // Prepare: v2 reports a learning curve (plateau 0.9); then 4 stable checks and a drifted one.
+    const curve = [500, 1000, 2000, 4000, 8000, 16000, 32000, 64000].map((rows) => ({ rows, score: 0.9 - 2 * rows ** -0.5 }));
+    await lifecycle.adopt('fraud', { version: 'v2', trainingData: ['training/fraud/v2.arrow'], manifest: manifest({ learningCurve: curve, metric: { name: 'auc', direction: 'higher-is-better' } }) }, at(30));
+    for (let i = 0; i < 4; i++) {
+      await store.put(`batches/fraud/stable-${i}.arrow`, batch(200 + i, 1.5));
+      await lifecycle.ingest(`batches/fraud/stable-${i}.arrow`, at(40 + 10 * i));
+      await lifecycle.check('fraud', at(41 + 10 * i));
+    }
+    await store.put('batches/fraud/drift-a.arrow', batch(300, 4));
+    await store.put('batches/fraud/drift-b.arrow', batch(301, 4));
+    await lifecycle.ingest('batches/fraud/drift-a.arrow', at(90));
+    await lifecycle.ingest('batches/fraud/drift-b.arrow', at(90));
+    const check = await lifecycle.check('fraud', at(91));
+    if (check.status !== 'checked' || !check.proposal) throw new Error(`expected a proposal, got ${JSON.stringify(check)}`);
+
+    // Act
+    await lifecycle.decide(tokenFor(sent[sent.length - 1], 'approve'), 'approve', at(92));
+
+    // Assess
+    const events = (await readEventFile(path.join(dir, 'events.jsonl'))).map((e) => e.event);
+    const event = events.find((e) => e.proposalId === check.proposal?.proposalId);
+    expect(event?.recommendedTrainingRows).toMatchObject({ status: 'recommended', fromVersion: 'v2', metric: 'auc' });
+    const rec = event?.recommendedTrainingRows;
+    if (rec?.status === 'recommended') {
+      // The law's n* for epsilon 0.002: (2 * (1 - 2^-0.5) / 0.002)^2 = 85786.
+      expect(rec.interval[0]).toBeLessThanOrEqual(85_787);
+      expect(rec.interval[1]).toBeGreaterThanOrEqual(85_786);
+    }
+    const window = event?.trainingWindow;
+    expect(window?.onset?.checkId).toBe(check.checkId);
+    expect(window?.batches.map((b) => b.key).sort()).toEqual(['batches/fraud/drift-a.arrow', 'batches/fraud/drift-b.arrow']);
+    expect(window?.rows).toBe(3000);
+    // 85786 rows recommended: every stable batch since the reference is blended in, newest first, and still short.
+    expect(window?.blend.map((b) => b.key)).toEqual([3, 2, 1, 0].map((i) => `batches/fraud/stable-${i}.arrow`));
+    expect(window?.shortBy).toBeGreaterThan(0);
+    expect((await lifecycle.proposal('fraud', check.proposal.proposalId))?.hint?.trainingWindow).toEqual(window);
   });
 });

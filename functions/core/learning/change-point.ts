@@ -6,7 +6,7 @@
  * - penalty per change: β = 2·σ̂²·ln n, the BIC of a Gaussian mean-shift model with known variance
  *   (each change adds a location and a mean); σ̂ from the median absolute first difference,
  *   σ̂ = MAD(Δx) / (0.6745·√2), which a shift in mean barely moves;
- * - segments of at least MIN_SEGMENT points.
+ * - segments of at least MIN_SEGMENT (1) point.
  *
  * PELT returns the exact minimiser of Σ cost + β·changes (pruning only drops candidates that can never
  * win), so it is checked against a plain optimal-partitioning dynamic program in numpy
@@ -17,8 +17,8 @@
  * back. None when there is no change, or when the last segment is back at or below the first.
  */
 
-/** Shortest segment (checks) between two change points. */
-export const MIN_SEGMENT = 2;
+/** Shortest segment (checks): 1, so a drift seen first by the newest check (when a proposal opens) is its own segment; the penalty keeps single outliers out. */
+export const MIN_SEGMENT = 1;
 
 /** The method, as named in the event. */
 export const CHANGE_POINT_METHOD = 'pelt-mean-shift-bic' as const;

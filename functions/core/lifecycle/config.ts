@@ -112,6 +112,15 @@ export const noticeConfigSchema = z.strictObject({
   includeReportLink: z.boolean().default(true),
 });
 
+export const learningConfigSchema = z.strictObject({
+  /** Gain per doubling of the training rows (in the metric's units) below which more data is not worth it: the learning-curve hint recommends the rows where the fitted curve's gain falls below it; > 0, at most 1. @default 0.002 */
+  epsilon: z.number().positive().max(1).default(0.002),
+  /** No hint when the recommended rows exceed this many times the largest reported learning-curve point (the curve is still rising steeply); 1..100. @default 4 */
+  maxExtrapolation: z.number().min(1).max(100).default(4),
+  /** No hint when the inverse power law fits the learning curve with an R² below this; 0..1. @default 0.9 */
+  minR2: z.number().min(0).max(1).default(0.9),
+});
+
 const MODEL_ID = new RegExp(`^[a-z0-9][a-z0-9_-]{0,${MAX_MODEL_ID_LENGTH - 1}}$`);
 
 /** A batchPrefix segment: S3's "safe" characters that also make a file name (no leading "."). */
@@ -173,6 +182,8 @@ export const modelConfigSchema = z
     approval: approvalConfigSchema.default(approvalConfigSchema.parse({})),
     /** Wording of notices. @default {} */
     notice: noticeConfigSchema.default(noticeConfigSchema.parse({})),
+    /** How the retrain hints are computed from reported learning curves (core/learning/curve.ts). @default {} */
+    learning: learningConfigSchema.default(learningConfigSchema.parse({})),
     /** After this, an undecided proposal expires (never approved by default); 1m..90d. @default "72h" */
     proposalTtl: proposalDurationSchema.default(72 * 3600),
   })

@@ -16,6 +16,7 @@
  * failed or died is replaced after the lease (CLAIM_LEASE_SECONDS), by the scheduled run.
  */
 import type { DriftResult } from '../drift/types.js';
+import type { RetrainHint } from '../learning/retrain-hint.js';
 import type { RetrainRequested } from '../ports.js';
 import type { Forecast } from '../report/types.js';
 import { driftedFeatures, evidenceFingerprint } from './proposal-rules.js';
@@ -196,6 +197,8 @@ export interface NewProposal {
   readonly vetoWindowSeconds: number;
   readonly ttlSeconds: number;
   readonly now: Date;
+  /** The retrain hints computed at proposal time (stored, so the event is the same on every retry). */
+  readonly hint?: RetrainHint;
 }
 
 /** A new open proposal (no notice, no decision, no retrain yet). */
@@ -225,6 +228,7 @@ export function openProposal(n: NewProposal): Proposal {
     decision: null,
     retrainEvent: null,
     adoptedVersion: null,
+    ...(n.hint !== undefined ? { hint: n.hint } : {}),
   };
 }
 
@@ -244,5 +248,7 @@ export function retrainEventOf(p: Proposal, at: string): RetrainRequested {
       driftedFeatures: p.reasons.driftedFeatures.map((f) => ({ name: f.name, score: f.score, threshold: f.threshold })),
       reportKey: p.reportKey,
     },
+    ...(p.hint?.recommendedTrainingRows !== undefined ? { recommendedTrainingRows: p.hint.recommendedTrainingRows } : {}),
+    ...(p.hint?.trainingWindow !== undefined ? { trainingWindow: p.hint.trainingWindow } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { incidentSchema } from './incident.js';
+import { retrainHintSchema } from '../learning/retrain-hint.js';
 import { type DriftResult, driftVerdictSchema } from '../drift/types.js';
 import { type CadenceChange, type Forecast, type HistoryPoint, cadenceChangeSchema, forecastSchema, historyPointSchema, isoTimeSchema } from '../report/types.js';
 
@@ -146,6 +147,8 @@ const proposalV2Schema = z.object({
     })
     .nullable(),
   adoptedVersion: z.string().nullable(),
+  /** How much and which data to retrain on (core/learning/retrain-hint.ts), fixed when the proposal opened; absent in older proposals. */
+  hint: retrainHintSchema.optional(),
 });
 
 /** A version 1 proposal (wave 1) as version 2: no notice claim; a published event gets its stable id. */

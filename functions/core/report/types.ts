@@ -19,6 +19,8 @@ export const historyPointSchema = z.object({
   verdict: driftVerdictSchema,
   score: num,
   driftIndex: num,
+  /** Batch signatures the check consumed (the training window maps checks to batches with it); absent in older states. */
+  signatures: num.optional(),
 });
 export type HistoryPoint = DeepReadonly<z.output<typeof historyPointSchema>>;
 

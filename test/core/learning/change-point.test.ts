@@ -48,6 +48,6 @@ describe('Function: driftOnset', () => {
 
   it('gives no onset for a history too short to split', () => {
     // Act / Assess
-    expect(driftOnset([0.1, 2, 2])).toMatchObject({ found: false, reason: expect.stringContaining('at least 4') });
+    expect(driftOnset([0.1])).toMatchObject({ found: false, reason: expect.stringContaining('at least 2') });
   });
 });
