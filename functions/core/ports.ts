@@ -98,4 +98,4 @@ export type Log = (entry: Record<string, unknown>) => void;
  * adapter is `signSources` (adapters/sign-sources.ts); use cases take it as a port, so service code
  * never imports a reader.
  */
-export type SignSources = (sources: readonly ByteSource[], options: Pick<SignatureOptions, 'roles' | 'reference'>) => Promise<DatasetSignature>;
+export type SignSources = (sources: readonly ByteSource[], options: Pick<SignatureOptions, 'roles' | 'reference' | 'slices'>) => Promise<DatasetSignature>;

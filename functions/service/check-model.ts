@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { compare } from '../core/drift/index.js';
+import { compareSlices, withSlices } from '../core/drift/slices.js';
 import type { DriftResult } from '../core/drift/types.js';
 import { cadenceChange, forecastCrossing, nextCheckInterval, retrainBy } from '../core/lifecycle/cadence.js';
 import type { ModelConfig } from '../core/lifecycle/config.js';
@@ -85,7 +86,8 @@ export function checkModel(deps: CheckDeps): CheckModel {
     }
     const reference = await repo.signature(state.reference.key, `reference ${state.reference.version} of model ${modelId}`);
     const signatures = await Promise.all(fresh.map((k) => repo.signature(k)));
-    const result = compare(reference, mergeAll(signatures), config.features);
+    const current = mergeAll(signatures);
+    const result = withSlices(compare(reference, current, config.features), compareSlices(reference, current, config.features, config.sliceOptions));
     // Derived from the state version this check read: the id is the same for any check of that version.
     const checkId = `${compactTime(now)}-${sha256(`${modelId}\n${etag}`).slice(0, 8)}`;
     const point: HistoryPoint = { at, checkId, verdict: result.verdict, score: result.score, driftIndex: result.driftIndex, signatures: fresh.length };
