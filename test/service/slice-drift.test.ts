@@ -59,6 +59,9 @@ describe('Function: Lifecycle.check with slices', () => {
     expect(check.actionReason).toMatch(/'country' = 'DE' \(10% of rows\) drifted: 'amount'/);
     expect(check.driftedFeatureNames).toEqual([]);
     expect(check.proposal).not.toBeNull();
+    const proposal = await lifecycle.proposal('shop', check.proposal!.proposalId);
+    expect(proposal?.reasons.driftedFeatures.map((f) => f.name)).toEqual(['country=DE/amount']);
+    expect(proposal?.fingerprint).toBe('country=DE/amount');
     const report = parseReportJson(Buffer.from((await lifecycle.repo.store.get(check.reportKeys.json))!.body).toString('utf8'), check.reportKeys.json);
     const alarmed = report.result.slices?.filter((s) => s.alarm) ?? [];
     expect(alarmed.map((s) => [s.column, s.value])).toEqual([['country', 'DE']]);

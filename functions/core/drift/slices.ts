@@ -109,3 +109,15 @@ export function withSlices(result: DriftResult, slices: readonly SliceDrift[]): 
       : `${ACTION_LABEL.watch}: ${sliceSentence(top)}${more}; the slice is too small a share of the rows to retrain for.`;
   return { ...result, action, drift: action === 'drift', verdict: action === 'drift' ? 'drift' : result.verdict, actionReason, driftIndex, slices: [...slices] };
 }
+
+/**
+ * The drifted features of the alarmed slices, named `<column>=<value>/<feature>` (`<column>=other/…` for
+ * the rest): what a proposal lists and a rejection remembers beside the aggregate's drifted features.
+ * @example
+ * sliceDriftedFeatures(result); // [{ name: 'country=DE/amount', score: 2.1, threshold: 0.1, test: 'wasserstein', severity: 21 }]
+ */
+export function sliceDriftedFeatures(result: Pick<DriftResult, 'slices'>): { name: string; score: number; threshold: number; test: string; severity: number }[] {
+  return (result.slices ?? [])
+    .filter((s) => s.alarm)
+    .flatMap((s) => s.drifted.map((f) => ({ name: `${s.column}=${s.isOther ? OTHER_SLICE : s.value}/${f.name}`, score: f.score, threshold: f.threshold, test: f.test, severity: s.severity })));
+}
