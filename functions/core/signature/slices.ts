@@ -68,6 +68,7 @@ class ColumnSliceAccumulator {
     private readonly k: number,
     private readonly options: SignatureOptions,
     reference: ColumnSlices | undefined,
+    private readonly aggregateEdges: boolean,
   ) {
     this.fixed = reference !== undefined;
     this.cap = reference !== undefined ? Object.keys(reference.values).length : REFERENCE_CANDIDATES_PER_K * k;
@@ -79,8 +80,16 @@ class ColumnSliceAccumulator {
   }
 
   private builderFor(reference: DatasetSignature | undefined): SignatureBuilder {
-    const { reference: _aggregate, ...rest } = this.options;
-    return new SignatureBuilder(this.schema, { ...rest, ...(reference !== undefined ? { reference } : {}) });
+    const { reference: aggregate, ...rest } = this.options;
+    // Signing a batch, every slice counts on the aggregate reference's edges, so the slices add up exactly
+    // to the aggregate (builder.ts then derives the aggregate's numeric columns from them).
+    const signWith = this.aggregateEdges ? aggregate : reference;
+    return new SignatureBuilder(this.schema, { ...rest, ...(signWith !== undefined ? { reference: signWith } : {}) });
+  }
+
+  /** Every slot merged: exactly the whole batch (each row is in one slot). */
+  whole(finished: readonly DatasetSignature[]): DatasetSignature {
+    return mergeAll(finished);
   }
 
   private addSlot(value: string, reference: DatasetSignature | undefined): number {
@@ -119,6 +128,10 @@ class ColumnSliceAccumulator {
     const next = counts.slice(0, slots);
     for (let i = 0; i < n; i++) order[next[rowSlot[i]]++] = i;
     const names = this.builders[0].columns;
+    for (const name of names) {
+      const c = batch.columns.get(name);
+      if (c !== undefined && c.length !== n) throw new InvalidInputError('<batch>', `column "${name}" has ${c.length} rows, expected ${n}`);
+    }
     for (let s = 0; s < slots; s++) {
       const from = counts[s];
       const to = counts[s + 1];
@@ -134,7 +147,13 @@ class ColumnSliceAccumulator {
   }
 
   finish(sources: readonly string[]): ColumnSlices {
+    return this.finishWithWhole(sources).slices;
+  }
+
+  /** The slices, and (when asked) all slots merged: the whole batch's signature. */
+  finishWithWhole(sources: readonly string[], withWhole = false): { slices: ColumnSlices; whole?: DatasetSignature } {
     const finished = this.builders.map((b) => b.finish(sources));
+    const whole = withWhole ? mergeAll(finished) : undefined;
     const candidates = finished
       .map((signature, slot) => ({ signature, slot, name: this.names[slot] }))
       .filter((c) => c.slot > 0 && c.signature.rowCount > 0)
@@ -144,7 +163,8 @@ class ColumnSliceAccumulator {
     const values: Record<string, DatasetSignature> = {};
     for (const c of [...kept].sort((a, b) => byCodeUnit(a.name, b.name))) putKey(values, c.name, c.signature);
     const others = [...(finished[0].rowCount > 0 ? [finished[0]] : []), ...rest];
-    return { k: this.k, values, other: others.length === 0 ? null : mergeAll(others) };
+    const slices = { k: this.k, values, other: others.length === 0 ? null : mergeAll(others) };
+    return whole === undefined ? { slices } : { slices, whole };
   }
 }
 
@@ -165,14 +185,20 @@ export function checkSliceOptions(options: SliceOptions): void {
 export class SliceAccumulator {
   private readonly columns: ColumnSliceAccumulator[] = [];
   private readonly names: string[] = [];
+  /**
+   * Whether the whole batch's numeric columns can be derived from the first slice column's slots (signing
+   * a batch against a reference: every slot counts on the reference's edges, so the merge is exact).
+   */
+  readonly derivesWhole: boolean;
 
   constructor(schema: readonly ColumnField[], slices: SliceOptions, options: SignatureOptions) {
     checkSliceOptions(slices);
+    this.derivesWhole = options.reference !== undefined && slices.columns.length > 0 && schema.some((f) => f.name === slices.columns[0]);
     for (const column of slices.columns) {
       if (!schema.some((f) => f.name === column)) continue; // absent from this file: its rows count nowhere
       const reference = options.reference?.slices?.[column];
       this.names.push(column);
-      this.columns.push(new ColumnSliceAccumulator(schema, column, slices.k, options, reference));
+      this.columns.push(new ColumnSliceAccumulator(schema, column, slices.k, options, reference, options.reference !== undefined));
     }
   }
 
@@ -181,9 +207,19 @@ export class SliceAccumulator {
   }
 
   finish(sources: readonly string[]): SliceSignatures {
+    return this.finishWithWhole(sources).slices;
+  }
+
+  /** The slices and, when `derivesWhole`, the whole batch's signature merged from the first column's slots. */
+  finishWithWhole(sources: readonly string[]): { slices: SliceSignatures; whole?: DatasetSignature } {
     const out: Record<string, ColumnSlices> = {};
-    this.names.forEach((name, i) => putKey(out, name, this.columns[i].finish(sources)));
-    return out;
+    let whole: DatasetSignature | undefined;
+    this.names.forEach((name, i) => {
+      const done = this.columns[i].finishWithWhole(sources, i === 0 && this.derivesWhole);
+      if (done.whole !== undefined) whole = done.whole;
+      putKey(out, name, done.slices);
+    });
+    return whole === undefined ? { slices: out } : { slices: out, whole };
   }
 }
 

@@ -90,9 +90,31 @@ describe('Function: slice signatures', () => {
     expect(merged.slices?.country.values.DE.rowCount).toBe(600);
     expect(merged.slices?.country.values.DE.columns.amount).toBeDefined();
     expect(merged.slices?.country.values.DE.columns.country).toBeUndefined();
-    // Edges of each slice are the reference slice's, so counts compare exactly.
+    // A batch's slices count on the aggregate reference's edges, so together they are exactly the batch.
     const edges = (s: DatasetSignature | undefined) => (s?.columns.amount.kind === 'numeric' ? s.columns.amount.histogram?.edges : undefined);
-    expect(edges(a.slices?.country.values.DE)).toEqual(edges(reference.slices?.country.values.DE));
+    expect(edges(a.slices?.country.values.DE)).toEqual(edges(reference));
+  });
+
+  it('give a batch the same aggregate as signing without slices (its numeric columns are merged from the slices)', async () => {
+    // Prepare
+    const reference = await sign('reference.parquet');
+    const file = await fileByteSource(join(dir, 'one-slice-drift.parquet'));
+
+    // Act
+    const plain = await signSources([file], { reference });
+    const sliced = await sign('one-slice-drift.parquet', reference);
+
+    // Assess
+    const a = plain.columns.amount;
+    const b = sliced.columns.amount;
+    if (a.kind !== 'numeric' || b.kind !== 'numeric') throw new Error('expected numeric amount');
+    expect(b.histogram).toEqual(a.histogram);
+    expect(b.sketch).toEqual(a.sketch);
+    expect([b.count, b.nulls, b.finite, b.min, b.max]).toEqual([a.count, a.nulls, a.finite, a.min, a.max]);
+    expect(b.mean).toBeCloseTo(a.mean, 10);
+    expect(b.m2 / a.m2).toBeCloseTo(1, 10);
+    expect(sliced.columns.device).toEqual(plain.columns.device);
+    expect(sliced.rowCount).toBe(plain.rowCount);
   });
 
   it('keeps the top K values of a reference and the rest as other', async () => {
