@@ -15,7 +15,7 @@ import type { Context } from 'aws-lambda';
 import { createEventBridgeClient, createS3Client, endpointFromEnv } from '../adapters/aws-clients.js';
 import { SERVICE_NAME } from '../core/constants.js';
 import { DriftgateError, InvalidInputError } from '../core/errors.js';
-import { ADOPTIONS_PREFIX, parseStoredAdoptionManifest } from '../core/lifecycle/adoption.js';
+import { ADOPTIONS_PREFIX, type AdoptionManifest, parseStoredAdoptionManifest } from '../core/lifecycle/adoption.js';
 import type { AdoptOutcome, DecisionLogEntry, ModelState } from '../core/lifecycle/types.js';
 import type { ObjectStore } from '../core/ports.js';
 import { parseWith } from '../core/schema-parse.js';
@@ -35,7 +35,7 @@ export const ADOPT_METRIC = {
 
 /** The use case this handler needs (service/install-reference.ts) and the two reads it checks manifests against. */
 export interface AdoptPort {
-  adopt(modelId: string, input: { version: string; trainingData: string[] }, now: Date): Promise<AdoptOutcome>;
+  adopt(modelId: string, input: { version: string; trainingData: string[]; manifest?: AdoptionManifest }, now: Date): Promise<AdoptOutcome>;
   setReference(modelId: string, keys: string[], now: Date, version?: string): Promise<AdoptOutcome>;
   state(modelId: string): Promise<ModelState | undefined>;
   decisionLog(modelId: string): Promise<DecisionLogEntry[]>;
@@ -184,7 +184,7 @@ export function makeAdoptHandler(deps: AdoptDeps): Handler<AdoptRunResult> {
         activeProposalId: state.activeProposalId,
       });
     }
-    const outcome = await lifecycle.adopt(modelId, { version, trainingData: [...trainingData] }, now);
+    const outcome = await lifecycle.adopt(modelId, { version, trainingData: [...trainingData], manifest }, now);
     return { ...outcome, key: ref.key, action: 'adopt' };
   }
 

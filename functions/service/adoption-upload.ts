@@ -4,14 +4,17 @@
  * `adoptions/<modelId>/<version>.json`, where the upload itself triggers the deployed adopt function.
  */
 import { InvalidInputError } from '../core/errors.js';
-import { type AdoptionManifest, buildAdoptionManifest } from '../core/lifecycle/adoption.js';
+import { type AdoptionManifest, type RetrainOutcomeFields, buildAdoptionManifest, outcomeFieldsOf } from '../core/lifecycle/adoption.js';
 import { configKey } from '../core/lifecycle/keys.js';
 import type { ObjectStore } from '../core/ports.js';
 
 /** What uploadAdoptionManifest did. */
 export interface UploadedAdoptionManifest {
-  /** `uploaded` (new), `unchanged` (the same manifest was already there; nothing written) or `reuploaded` (forced). */
-  readonly status: 'uploaded' | 'unchanged' | 'reuploaded';
+  /**
+   * `uploaded` (new), `unchanged` (the same manifest was already there; nothing written), `reuploaded`
+   * (forced), or `outcome-updated` (the same training data with a new retrain outcome, e.g. `rolled-back`).
+   */
+  readonly status: 'uploaded' | 'unchanged' | 'reuploaded' | 'outcome-updated';
   readonly key: string;
   readonly manifest: AdoptionManifest;
 }
@@ -35,7 +38,7 @@ export interface UploadAdoptionOptions {
  */
 export async function uploadAdoptionManifest(
   store: ObjectStore,
-  input: { readonly modelId: string; readonly version: string; readonly trainingData: readonly string[]; readonly proposalId?: string },
+  input: { readonly modelId: string; readonly version: string; readonly trainingData: readonly string[]; readonly proposalId?: string } & RetrainOutcomeFields,
   options: UploadAdoptionOptions = {},
 ): Promise<UploadedAdoptionManifest> {
   const where = options.storeName ?? 'the store';
@@ -59,6 +62,12 @@ export async function uploadAdoptionManifest(
   if (!same) {
     throw new InvalidInputError(key, `a different manifest for ${manifest.modelId} ${manifest.version} already exists: a version's training data cannot change, use a new version`);
   }
+  // A new outcome for the same training data (scores reported later, a rollback) is written: the adopt
+  // function records it without reinstalling anything.
+  if (existing !== undefined && !sameOutcome(Buffer.from(existing.body).toString('utf8'), manifest)) {
+    await store.put(key, body, 'application/json');
+    return { status: 'outcome-updated', key, manifest };
+  }
   if (!options.force) return { status: 'unchanged', key, manifest };
   await store.put(key, body, 'application/json');
   return { status: 'reuploaded', key, manifest };
@@ -73,6 +82,14 @@ function sameManifest(text: string, manifest: AdoptionManifest): boolean {
       stored.proposalId === manifest.proposalId &&
       JSON.stringify(stored.trainingData) === JSON.stringify(manifest.trainingData)
     );
+  } catch {
+    return false;
+  }
+}
+
+function sameOutcome(text: string, manifest: AdoptionManifest): boolean {
+  try {
+    return JSON.stringify(outcomeFieldsOf(JSON.parse(text) as AdoptionManifest)) === JSON.stringify(outcomeFieldsOf(manifest));
   } catch {
     return false;
   }

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { compare } from '../core/drift/index.js';
+import { compareSlices, withSlices } from '../core/drift/slices.js';
 import type { DriftResult } from '../core/drift/types.js';
 import { cadenceChange, forecastCrossing, nextCheckInterval, retrainBy } from '../core/lifecycle/cadence.js';
 import type { ModelConfig } from '../core/lifecycle/config.js';
@@ -22,6 +23,7 @@ import type { ReportInput } from '../core/report/types.js';
 import { mergeAll } from '../core/signature/index.js';
 import type { ModelRepository } from './model-repository.js';
 import { logQueued } from './autonomy.js';
+import { retrainHints } from './retrain-hints.js';
 import type { SendIncidentNotice, SendNotice } from './notify.js';
 
 /** What checking needs: the repository, and on one machine the notice sender (never the retrain topic). */
@@ -88,10 +90,11 @@ export function checkModel(deps: CheckDeps): CheckModel {
     }
     const reference = await repo.signature(state.reference.key, `reference ${state.reference.version} of model ${modelId}`);
     const signatures = await Promise.all(fresh.map((k) => repo.signature(k)));
-    const result = compare(reference, mergeAll(signatures), config.features);
+    const current = mergeAll(signatures);
+    const result = withSlices(compare(reference, current, config.features), compareSlices(reference, current, config.features, config.sliceOptions));
     // Derived from the state version this check read: the id is the same for any check of that version.
     const checkId = `${compactTime(now)}-${sha256(`${modelId}\n${etag}`).slice(0, 8)}`;
-    const point: HistoryPoint = { at, checkId, verdict: result.verdict, score: result.score, driftIndex: result.driftIndex };
+    const point: HistoryPoint = { at, checkId, verdict: result.verdict, score: result.score, driftIndex: result.driftIndex, signatures: fresh.length };
     const history = [...state.history, point].slice(-HISTORY_LIMIT);
     const forecast = forecastCrossing(history, now);
     const interval = nextCheckInterval({ previousSeconds: state.checkIntervalSeconds, driftIndex: result.driftIndex, forecast, bounds: config.cadence, now });
@@ -100,6 +103,7 @@ export function checkModel(deps: CheckDeps): CheckModel {
     const cadence = change ? [...state.cadence, change].slice(-HISTORY_LIMIT) : state.cadence;
     const reportKeys = { json: reportKey(modelId, checkId, 'json'), html: reportKey(modelId, checkId, 'html') };
     const active = state.activeProposalId ? await repo.proposal(modelId, state.activeProposalId) : undefined;
+    const outcomes = await repo.outcomes(modelId);
     const quality = nextIncident(
       state.incident,
       { dataQuality: result.action === 'data-quality', reason: result.actionReason, kinds: result.incidents.map((i) => i.kind) },
@@ -116,8 +120,12 @@ export function checkModel(deps: CheckDeps): CheckModel {
       minRetrainIntervalSeconds: config.cadence.minRetrainInterval,
       now,
     });
+    const hint = rule.propose
+      ? await retrainHints(repo, config, { history, consumed: [...state.consumed, ...fresh], loaded: new Map(fresh.map((k, i) => [k, signatures[i]])), outcomes })
+      : undefined;
     const proposal = rule.propose
       ? openProposal({
+          hint,
           proposalId: `${compactTime(now)}-${sha256(`proposal\n${modelId}\n${etag}`).slice(0, 10)}`,
           modelId,
           checkId,
@@ -141,6 +149,7 @@ export function checkModel(deps: CheckDeps): CheckModel {
       history,
       cadence,
       forecast,
+      ...(outcomes !== undefined && outcomes.outcomes.length > 0 ? { outcomes: outcomes.outcomes } : {}),
       ...(proposal ? { proposal: { proposalId: proposal.proposalId, expiresAt: proposal.expiresAt, ...(proposal.reasons.retrainBy ? { retrainBy: proposal.reasons.retrainBy } : {}) } } : {}),
     };
     const next: ModelState = {

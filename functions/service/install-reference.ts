@@ -5,6 +5,8 @@
  */
 import { INITIAL_AUTONOMY } from '../core/lifecycle/autonomy.js';
 import { InvalidInputError, NotFoundError } from '../core/errors.js';
+import { isRetrainLesson, outcomeOf } from '../core/learning/outcomes.js';
+import type { AdoptionManifest } from '../core/lifecycle/adoption.js';
 import { signingOptions } from '../core/lifecycle/config.js';
 import { compactTime, referenceKey } from '../core/lifecycle/keys.js';
 import { AUTOMATIC_ACTOR } from '../core/lifecycle/proposal.js';
@@ -24,9 +26,17 @@ export interface InstallReferenceDeps {
 /** The two ways to install a reference. */
 export interface InstallReference {
   /** The retraining system reports a new model version: its training data becomes the reference. */
-  adopt(modelId: string, input: { version: string; trainingData: string[] }, now: Date): Promise<AdoptOutcome>;
+  adopt(modelId: string, input: AdoptInput, now: Date): Promise<AdoptOutcome>;
   /** Set the initial reference of a model from stored data files (adopt without a proposal). */
   setReference(modelId: string, keys: string[], now: Date, version?: string): Promise<AdoptOutcome>;
+}
+
+/** A version to adopt; with its manifest, the retrain's outcome is recorded too (and a failed one installs nothing). */
+export interface AdoptInput {
+  readonly version: string;
+  readonly trainingData: string[];
+  /** The validated adoption manifest, when the version came with one (the adopt function). */
+  readonly manifest?: AdoptionManifest;
 }
 
 function message(err: unknown): string {
@@ -119,8 +129,45 @@ export function installReference(deps: InstallReferenceDeps): InstallReference {
     return { status: 'adopted', modelId, version, referenceKey: refKey, rows, proposalId, nextCheckAt: state.nextCheckAt };
   }
 
+  /** Record the retrain's outcome against the proposal it answered; a failed or rolled-back one is a lesson. */
+  async function recordOutcome(modelId: string, manifest: AdoptionManifest, proposalId: string | null, now: Date): Promise<boolean> {
+    const at = now.toISOString();
+    const answered = manifest.proposalId ?? proposalId ?? undefined;
+    const proposal = answered === undefined ? undefined : await repo.proposal(modelId, answered);
+    const outcome = outcomeOf(manifest, proposal, at);
+    const recorded = await repo.recordOutcome(modelId, outcome);
+    if (recorded?.changed && isRetrainLesson(outcome)) {
+      await repo.appendLog({
+        at,
+        modelId,
+        actor: AUTOMATIC_ACTOR,
+        action: 'lesson',
+        ...(outcome.proposalId !== null ? { proposalId: outcome.proposalId } : {}),
+        evidence: { version: outcome.version, status: outcome.status, drifted: outcome.drifted, driftIndex: outcome.driftIndex, metric: outcome.metric, validationScore: outcome.validationScore, previousScore: outcome.previousScore, gain: outcome.gain },
+      });
+    }
+    return recorded?.changed ?? false;
+  }
+
+  async function adopt(modelId: string, input: AdoptInput, now: Date): Promise<AdoptOutcome> {
+    const manifest = input.manifest;
+    if (manifest !== undefined && isRetrainLesson({ status: manifest.status ?? 'adopted' })) {
+      // A retrain that failed or was rolled back never becomes the reference: the current one stays.
+      const current = await repo.state(modelId);
+      if (current === undefined) throw new InvalidInputError(`${modelId} ${input.version}`, `a ${manifest.status} retrain cannot set the first reference of model ${modelId}`);
+      await recordOutcome(modelId, manifest, current.value.activeProposalId, now);
+      deps.log?.({ step: 'lesson', modelId, version: input.version, status: manifest.status, at: now.toISOString() });
+      const s = current.value;
+      return { status: 'not-adopted', modelId, version: input.version, referenceKey: s.reference.key, rows: 0, proposalId: null, nextCheckAt: s.nextCheckAt };
+    }
+    const activeBefore = (await repo.state(modelId))?.value.activeProposalId ?? null;
+    const outcome = await install(modelId, input.version, input.trainingData, now, 'adopt');
+    if (manifest !== undefined) await recordOutcome(modelId, manifest, outcome.proposalId ?? activeBefore, now);
+    return outcome;
+  }
+
   return {
-    adopt: (modelId, input, now) => install(modelId, input.version, input.trainingData, now, 'adopt'),
+    adopt,
     setReference: (modelId, keys, now, version = `baseline-${compactTime(now)}`) => install(modelId, version, keys, now, 'set-reference'),
   };
 }

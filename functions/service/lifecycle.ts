@@ -10,7 +10,7 @@ import { type CheckModel, checkModel } from './check-model.js';
 import type { OwnerActions } from './autonomy.js';
 import { type DecideOptions, type Decider, decider } from './decide.js';
 import { type IngestBatch, ingestBatch } from './ingest-batch.js';
-import { type InstallReference, installReference } from './install-reference.js';
+import { type AdoptInput, type InstallReference, installReference } from './install-reference.js';
 import { ModelRepository } from './model-repository.js';
 import { hmacLinks, incidentNoticeSender, noticeSender, ownerNoticeSender } from './notify.js';
 import { type RunDueChecks, runDueChecks } from './run-due-checks.js';
@@ -89,7 +89,7 @@ export class Lifecycle {
   }
 
   /** The retraining system reports a new model version: its training data becomes the reference. */
-  adopt(modelId: string, input: { version: string; trainingData: string[] }, now: Date): Promise<AdoptOutcome> {
+  adopt(modelId: string, input: AdoptInput, now: Date): Promise<AdoptOutcome> {
     return this.references.adopt(modelId, input, now);
   }
 

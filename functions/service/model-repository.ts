@@ -11,12 +11,14 @@ import {
   configKey,
   decisionLogKey,
   modelIdOfConfigKey,
+  outcomesKey,
   proposalKey,
   proposalPrefix,
   signaturePrefix,
   stateKey,
   tokenKey,
 } from '../core/lifecycle/keys.js';
+import { type OutcomeHistory, type RetrainOutcome, outcomeHistorySchema, withOutcome } from '../core/learning/outcomes.js';
 import { type ProposalEvent, transition } from '../core/lifecycle/proposal.js';
 import { type DecisionLogEntry, type ModelState, type Proposal, modelStateSchema, proposalSchema } from '../core/lifecycle/types.js';
 import { lifecycleEventOf } from '../core/events/lifecycle.js';
@@ -72,6 +74,7 @@ function jsonCodec<T>(schema: { safeParse(v: unknown): unknown } & Parameters<ty
 
 const stateCodec = jsonCodec<ModelState>(modelStateSchema, 'model state');
 const proposalCodec = jsonCodec<Proposal>(proposalSchema, 'proposal');
+const outcomesCodec = jsonCodec<OutcomeHistory>(outcomeHistorySchema, 'retrain outcomes');
 const logCodec: Codec<string> = { decode: (body) => text(body), encode: (value) => value };
 
 /** Configs of every model, and the ones that failed with the batch prefix they claim (so only their uploads fail). */
@@ -264,6 +267,20 @@ export class ModelRepository {
   /** Record a decision link's use; false when it was recorded already. */
   markTokenUsed(useId: string, record: Record<string, unknown>): Promise<boolean> {
     return this.store.putIfAbsent(tokenKey(useId), `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  // ---------------------------------------------------------------------------------------------- retrain outcomes
+
+  /** A model's retrain outcome history, or undefined before its first recorded retrain. */
+  async outcomes(modelId: string): Promise<OutcomeHistory | undefined> {
+    const key = outcomesKey(modelId);
+    const obj = await this.store.get(key);
+    return obj === undefined ? undefined : outcomesCodec.decode(obj.body, key);
+  }
+
+  /** Record one retrain's outcome (once per version and status; see `withOutcome`). */
+  async recordOutcome(modelId: string, outcome: RetrainOutcome): Promise<Updated<OutcomeHistory> | undefined> {
+    return this.update(outcomesKey(modelId), outcomesCodec, (current) => withOutcome(current, modelId, outcome));
   }
 
   // ---------------------------------------------------------------------------------------------- decision log

@@ -38,6 +38,21 @@ describe('Function: uploadAdoptionManifest', () => {
     expect(forced.status).toBe('reuploaded');
   });
 
+  it('writes a new retrain outcome for the same training data (a rollback reported later) as outcome-updated', async () => {
+    // Prepare
+    await uploadAdoptionManifest(store, { ...input, validationScore: 0.91, metric: { name: 'auc', direction: 'higher-is-better' } });
+
+    // Act
+    const rolledBack = await uploadAdoptionManifest(store, { ...input, validationScore: 0.91, metric: { name: 'auc', direction: 'higher-is-better' }, status: 'rolled-back' });
+    const again = await uploadAdoptionManifest(store, { ...input, validationScore: 0.91, metric: { name: 'auc', direction: 'higher-is-better' }, status: 'rolled-back' });
+
+    // Assess
+    expect(rolledBack.status).toBe('outcome-updated');
+    expect(again.status).toBe('unchanged');
+    const stored = JSON.parse(Buffer.from((await store.get('adoptions/fraud/v2.json'))!.body).toString('utf8')) as { status?: string };
+    expect(stored.status).toBe('rolled-back');
+  });
+
   it('refuses a different manifest for an existing version, even when forced', async () => {
     // Prepare
     await uploadAdoptionManifest(store, input);

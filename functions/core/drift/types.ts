@@ -3,6 +3,7 @@
  * The result of comparing a current signature with a reference signature: one zod schema, the types
  * inferred from it. compare builds it, stored documents (report JSON) parse it back.
  */
+import { sliceDriftSchema } from './slice-types.js';
 import { z } from 'zod';
 import { formatIsoMs } from '../format.js';
 import { jsonNumberSchema as num, type DeepReadonly } from './json-number.js';
@@ -169,6 +170,8 @@ export const driftResultSchema = z
      * reaches 1 exactly when the feature drifts and sampling noise in a small batch cannot push it past 1.
      */
     driftIndex: num,
+    /** Per-slice results (drift/slices.ts), when the model slices by a column; absent otherwise. */
+    slices: z.array(sliceDriftSchema).optional(),
   })
   .superRefine((r, ctx) => {
     // The compatibility fields say the same as the action, and incidents come with (only) data-quality.

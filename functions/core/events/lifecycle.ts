@@ -12,6 +12,7 @@
  * version, the incident), never drawn at random: a write retried after a lost answer, or an event published
  * again, carries the same `eventId`, so consumers deduplicate on it.
  */
+import { recommendedTrainingRowsSchema, trainingWindowSchema } from '../learning/retrain-hint.js';
 import { z } from 'zod';
 import { DETAIL_TYPE } from '../constants.js';
 import type { DecisionLogEntry } from '../lifecycle/types.js';
@@ -47,6 +48,12 @@ export const retrainRequestedSchema = z
       driftedFeatures: z.array(driftedFeature),
       reportKey: z.string().optional(),
     }),
+    recommendedTrainingRows: recommendedTrainingRowsSchema
+      .optional()
+      .describe('How many training rows the next retrain needs, from the last reported learning curve, or why there is no hint (absent in events before wave 2)'),
+    trainingWindow: trainingWindowSchema
+      .optional()
+      .describe('Which batches to train on: those since the drift onset, plus older ones to blend in (absent in events before wave 2)'),
   })
   .meta({ title: 'driftgate.RetrainRequested.v1', description: 'An approved proposal asks for its model to be retrained (exactly one per approval).' });
 

@@ -56,6 +56,37 @@ export const adoptionManifestSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'expected a proposal id such as "20260101T000000Z-0123456789"')
     .optional(),
+  // Retrain outcome (all optional; reported by the retraining system, kept in the model's outcome history).
+  /** The new version's score on the retraining system's validation set, in the unit of `metric`. */
+  validationScore: z.number().finite().optional(),
+  /** The previous (currently deployed) version's score on the same validation set, for the gain. */
+  previousScore: z.number().finite().optional(),
+  /** The metric both scores are in, and which way is better (e.g. `{ "name": "auc", "direction": "higher-is-better" }`). */
+  metric: z
+    .strictObject({
+      /** The metric's name as the retraining system calls it; 1-64 characters. */
+      name: z.string().min(1).max(64),
+      /** `higher-is-better` (AUC, accuracy) or `lower-is-better` (log loss, RMSE). */
+      direction: z.enum(['higher-is-better', 'lower-is-better']),
+    })
+    .optional(),
+  /**
+   * Validation score by training-set size: the retrain's learning curve (2..200 points, distinct row
+   * counts). driftgate fits it (core/learning/curve.ts) and recommends the next retrain's size.
+   */
+  learningCurve: z
+    .array(z.strictObject({ /** Training rows used. */ rows: z.number().int().positive(), /** The validation score at that size. */ score: z.number().finite() }))
+    .min(1, 'expected at least one learning-curve point')
+    .max(200, 'expected at most 200 learning-curve points')
+    .refine((points) => new Set(points.map((p) => p.rows)).size === points.length, { message: 'expected each row count once' })
+    .optional(),
+  /**
+   * What became of the retrain: `adopted` (deployed; its training data becomes the reference), `failed`
+   * (never deployed) or `rolled-back` (deployed, then withdrawn). A failed or rolled-back retrain installs
+   * nothing and is recorded as a `lesson` in the decision log.
+   * @default "adopted"
+   */
+  status: z.enum(['adopted', 'failed', 'rolled-back']).optional(),
 });
 
 /** A validated adoption manifest. */
@@ -125,7 +156,7 @@ export function buildAdoptionManifest(input: {
   readonly version: string;
   readonly trainingData: readonly string[];
   readonly proposalId?: string;
-}): { key: string; manifest: AdoptionManifest } {
+} & RetrainOutcomeFields): { key: string; manifest: AdoptionManifest } {
   const manifest = parseAdoptionManifest(
     {
       schemaVersion: 1,
@@ -133,8 +164,21 @@ export function buildAdoptionManifest(input: {
       version: input.version,
       trainingData: [...input.trainingData],
       ...(input.proposalId !== undefined ? { proposalId: input.proposalId } : {}),
+      ...outcomeFieldsOf(input),
     },
     `adoption manifest of ${input.modelId} ${input.version}`,
   );
   return { key: adoptionManifestKey(manifest.modelId, manifest.version), manifest };
+}
+
+/** The optional retrain-outcome fields of a manifest. */
+export type RetrainOutcomeFields = Partial<Pick<AdoptionManifest, 'validationScore' | 'previousScore' | 'metric' | 'learningCurve' | 'status'>>;
+
+/** The retrain-outcome fields `input` sets (and only those), e.g. to copy them into a new manifest. */
+export function outcomeFieldsOf(input: RetrainOutcomeFields): RetrainOutcomeFields {
+  const out: Record<string, unknown> = {};
+  for (const name of ['validationScore', 'previousScore', 'metric', 'learningCurve', 'status'] as const) {
+    if (input[name] !== undefined) out[name] = input[name];
+  }
+  return out as RetrainOutcomeFields;
 }

@@ -6,6 +6,7 @@ import { AUTONOMY_MEMORY, DEFAULT_PROMOTE_AFTER, DEFAULT_SUGGEST_AFTER } from '.
 import { DEFAULT_SUBJECT_PREFIX } from '../report/notice-subject.js';
 import { parseWith } from '../schema-parse.js';
 import type { SignatureOptions } from '../signature/builder.js';
+import { MAX_SLICE_SIGNATURES } from '../signature/slices.js';
 import type { DatasetSignature } from '../signature/types.js';
 
 /**
@@ -165,6 +166,27 @@ export const localConfigSchema = z
 /** The parsed local settings of a model. */
 export type LocalConfig = z.infer<typeof localConfigSchema>;
 
+export const learningConfigSchema = z.strictObject({
+  /** Gain per doubling of the training rows (in the metric's units) below which more data is not worth it: the learning-curve hint recommends the rows where the fitted curve's gain falls below it; > 0, at most 1. @default 0.002 */
+  epsilon: z.number().positive().max(1).default(0.002),
+  /** No hint when the recommended rows exceed this many times the largest reported learning-curve point (the curve is still rising steeply); 1..100. @default 4 */
+  maxExtrapolation: z.number().min(1).max(100).default(4),
+  /** No hint when the inverse power law fits the learning curve with an R² below this; 0..1. @default 0.9 */
+  minR2: z.number().min(0).max(1).default(0.9),
+});
+
+/** Most slice columns a model may name. */
+export const MAX_SLICE_COLUMNS = 4;
+
+export const sliceOptionsConfigSchema = z.strictObject({
+  /** Slice values kept per slice column (by rows in the reference); every other value is `other`; 1..50. @default 10 */
+  k: z.number().int().min(1).max(50).default(10),
+  /** A slice with fewer rows than this (current or reference) is `insufficient-data`, never drift; 30..1e9. @default 100 */
+  minRows: z.number().int().min(30).max(1e9).default(100),
+  /** A drifted slice's severity is weighted by min(1, its row share / this): a slice smaller than this share needs a larger shift to drive the action; (0, 1]. @default 0.05 */
+  minActionShare: z.number().gt(0).max(1).default(0.05),
+});
+
 const MODEL_ID = new RegExp(`^[a-z0-9][a-z0-9_-]{0,${MAX_MODEL_ID_LENGTH - 1}}$`);
 
 /** A batchPrefix segment: S3's "safe" characters that also make a file name (no leading "."). */
@@ -226,6 +248,16 @@ export const modelConfigSchema = z
     approval: approvalConfigSchema.default(approvalConfigSchema.parse({})),
     /** Wording of notices. @default {} */
     notice: noticeConfigSchema.default(noticeConfigSchema.parse({})),
+    /**
+     * Categorical columns to slice by ("country", "device"): drift is also checked per top-K value of each
+     * (signature/slices.ts, drift/slices.ts). Size budget: slices × (sliceOptions.k + 1) ≤ MAX_SLICE_SIGNATURES
+     * (64) slice signatures per batch, each about the size of the batch's own signature. @default []
+     */
+    slices: z.array(z.string().min(1).max(256)).max(MAX_SLICE_COLUMNS).refine((c) => new Set(c).size === c.length, 'expected each slice column once').default([]),
+    /** How slices are kept and judged. @default {k:10,minRows:100,minActionShare:0.05} */
+    sliceOptions: sliceOptionsConfigSchema.default(sliceOptionsConfigSchema.parse({})),
+    /** How the retrain hints are computed from reported learning curves (core/learning/curve.ts). @default {} */
+    learning: learningConfigSchema.default(learningConfigSchema.parse({})),
     /** After this, an undecided proposal expires (never approved by default); 1m..90d. @default "72h" */
     proposalTtl: proposalDurationSchema.default(72 * 3600),
     /** Notice channels and webhooks of the embedded default (ignored by the AWS functions). @default {notifiers:["console","outbox"]} */
@@ -234,6 +266,10 @@ export const modelConfigSchema = z
     review: reviewConfigSchema.optional(),
   })
   .superRefine((c, ctx) => {
+    const sliceSignatures = c.slices.length * (c.sliceOptions.k + 1);
+    if (sliceSignatures > MAX_SLICE_SIGNATURES) {
+      ctx.addIssue({ code: 'custom', path: ['slices'], message: `${c.slices.length} slice columns × (k=${c.sliceOptions.k} + 1) = ${sliceSignatures} slice signatures per batch, over the budget of ${MAX_SLICE_SIGNATURES}: slice fewer columns or lower sliceOptions.k` });
+    }
     if (c.approval.mode === 'veto' && c.approval.vetoWindow >= c.proposalTtl) {
       ctx.addIssue({ code: 'custom', path: ['approval', 'vetoWindow'], message: `vetoWindow (${c.approval.vetoWindow}s) must be shorter than proposalTtl (${c.proposalTtl}s)` });
     }
@@ -274,7 +310,8 @@ export function signingOptions(
   config: ModelConfig | undefined,
   reference?: DatasetSignature,
   extraRoles: Readonly<Record<string, ColumnRole>> = {},
-): Pick<SignatureOptions, 'roles' | 'reference'> {
+): Pick<SignatureOptions, 'roles' | 'reference' | 'slices'> {
   const roles = { ...(config ? signatureRoles(config) : {}), ...extraRoles };
-  return { roles, ...(reference !== undefined ? { reference } : {}) };
+  const slices = config !== undefined && config.slices.length > 0 ? { slices: { columns: config.slices, k: config.sliceOptions.k } } : {};
+  return { roles, ...(reference !== undefined ? { reference } : {}), ...slices };
 }

@@ -8,6 +8,7 @@
  *                                            so a re-delivered upload maps to the same key (stored once)
  * - `references/<modelId>/<version>.json`    reference signatures; the current version is in the state
  * - `state/<modelId>.json`                   the model's state (ModelState), updated only with putIfMatch
+ * - `state/<modelId>.outcomes.json`          the model's retrain outcomes (core/learning/outcomes.ts); a model id has no "."
  * - `reports/<modelId>/<checkId>.json|.html` one report per check
  * - `proposals/<modelId>/<proposalId>.json`  retrain proposals (Proposal), created with putIfAbsent
  * - `tokens/<tokenUseId>`                    consumed decision tokens (written after the proposal's transition)
@@ -51,6 +52,11 @@ export function referenceKey(modelId: string, version: string): string {
 /** Key of a model's state document. */
 export function stateKey(modelId: string): string {
   return `${P.state}${modelId}.json`;
+}
+
+/** Key of a model's retrain outcome history (beside its state: the adopt function writes it, the check reads it). */
+export function outcomesKey(modelId: string): string {
+  return `${P.state}${modelId}.outcomes.json`;
 }
 
 /** Key of one check's report (`json` or `html`). */

@@ -1,3 +1,4 @@
+import { sliceDriftedFeatures } from '../drift/slices.js';
 import type { DriftResult } from '../drift/types.js';
 import type { Forecast } from '../report/types.js';
 import type { ModelState } from './types.js';
@@ -33,17 +34,15 @@ export interface DriftedFeature {
 
 /** The drifted features, strongest first (at most TOP_FEATURES). */
 export function driftedFeatures(result: DriftResult): DriftedFeature[] {
-  return result.features
-    .filter((f) => f.drift)
-    .slice(0, TOP_FEATURES)
-    .map((f) => ({ name: f.name, score: f.score, threshold: f.threshold, test: f.test, severity: f.severity }));
+  return [
+    ...result.features.filter((f) => f.drift).map((f) => ({ name: f.name, score: f.score, threshold: f.threshold, test: f.test, severity: f.severity })),
+    ...sliceDriftedFeatures(result),
+  ].slice(0, TOP_FEATURES);
 }
 
 /** The evidence a rejection remembers: every drifted feature name, sorted, joined with commas. */
 export function evidenceFingerprint(result: DriftResult): string {
-  return result.features
-    .filter((f) => f.drift)
-    .map((f) => f.name)
+  return [...result.features.filter((f) => f.drift).map((f) => f.name), ...sliceDriftedFeatures(result).map((f) => f.name)]
     .sort()
     .join(',');
 }

@@ -17,6 +17,7 @@
  * failed or died is replaced after the lease (CLAIM_LEASE_SECONDS), by the scheduled run.
  */
 import type { DriftResult } from '../drift/types.js';
+import type { RetrainHint } from '../learning/retrain-hint.js';
 import type { RetrainRequested } from '../ports.js';
 import type { Forecast } from '../report/types.js';
 import { type AutonomyRules, DEFAULT_RULES, INITIAL_AUTONOMY, type RejectionReason, stepAutonomy } from './autonomy.js';
@@ -269,6 +270,8 @@ export interface NewProposal {
   readonly now: Date;
   /** The config's autonomy rules, kept on the proposal for the decision path. @default none (DEFAULT_RULES) */
   readonly autonomyRules?: AutonomyRules;
+  /** The retrain hints computed at proposal time (stored, so the event is the same on every retry). */
+  readonly hint?: RetrainHint;
 }
 
 /** A new open proposal (no notice, no decision, no retrain yet). */
@@ -299,6 +302,7 @@ export function openProposal(n: NewProposal): Proposal {
     retrainEvent: null,
     adoptedVersion: null,
     ...(n.autonomyRules ? { autonomyRules: { ...n.autonomyRules } } : {}),
+    ...(n.hint !== undefined ? { hint: n.hint } : {}),
   };
 }
 
@@ -319,5 +323,7 @@ export function retrainEventOf(p: Proposal, at: string): RetrainRequested {
       driftedFeatures: p.reasons.driftedFeatures.map((f) => ({ name: f.name, score: f.score, threshold: f.threshold })),
       reportKey: p.reportKey,
     },
+    ...(p.hint?.recommendedTrainingRows !== undefined ? { recommendedTrainingRows: p.hint.recommendedTrainingRows } : {}),
+    ...(p.hint?.trainingWindow !== undefined ? { trainingWindow: p.hint.trainingWindow } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AUTONOMY_LEVELS, type AutonomyView, REJECTION_REASONS, autonomyStateSchema } from './autonomy.js';
 import { incidentSchema } from './incident.js';
+import { retrainHintSchema } from '../learning/retrain-hint.js';
 import { type DriftResult, driftVerdictSchema } from '../drift/types.js';
 import { type CadenceChange, type Forecast, type HistoryPoint, cadenceChangeSchema, forecastSchema, historyPointSchema, isoTimeSchema } from '../report/types.js';
 
@@ -33,6 +34,8 @@ export const LOG_ACTIONS = [
   'config-suggested',
   'config-change',
   'retrain-outcome',
+  /** A retrain that failed or was rolled back (core/learning/outcomes.ts `isRetrainLesson`): its evidence is kept. */
+  'lesson',
 ] as const;
 export type LogAction = (typeof LOG_ACTIONS)[number];
 
@@ -158,6 +161,8 @@ const proposalV2Schema = z.object({
   adoptedVersion: z.string().nullable(),
   /** The autonomy rules of the config when it was opened (the decision path reads no config). */
   autonomyRules: z.object({ configured: z.enum(['manual', 'veto']), promoteAfter: z.number().int(), suggestAfter: z.number().int() }).optional(),
+  /** How much and which data to retrain on (core/learning/retrain-hint.ts), fixed when the proposal opened; absent in older proposals. */
+  hint: retrainHintSchema.optional(),
 });
 
 /** A version 1 proposal (wave 1) as version 2: no notice claim; a published event gets its stable id. */
@@ -267,7 +272,8 @@ export interface TokenDescription {
 
 /** Result of `Lifecycle.adopt` / `setReference`. */
 export interface AdoptOutcome {
-  readonly status: 'adopted' | 'already-adopted';
+  /** `not-adopted`: the manifest reported a failed or rolled-back retrain; it was recorded as a lesson, the reference stays. */
+  readonly status: 'adopted' | 'already-adopted' | 'not-adopted';
   readonly modelId: string;
   readonly version: string;
   readonly referenceKey: string;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { jsonNumberSchema as num, type DeepReadonly } from '../drift/json-number.js';
 import { driftResultSchema, driftVerdictSchema, type DriftResult } from '../drift/types.js';
+import { retrainOutcomeSchema } from '../learning/outcomes.js';
 
 /**
  * CONTRACT (owned by the report module; produced by the lifecycle, rendered by the report module).
@@ -18,6 +19,8 @@ export const historyPointSchema = z.object({
   verdict: driftVerdictSchema,
   score: num,
   driftIndex: num,
+  /** Batch signatures the check consumed (the training window maps checks to batches with it); absent in older states. */
+  signatures: num.optional(),
 });
 export type HistoryPoint = DeepReadonly<z.output<typeof historyPointSchema>>;
 
@@ -53,6 +56,8 @@ export const reportInputSchema = z.object({
   forecast: forecastSchema.nullable(),
   /** The open proposal this check raised, if any. */
   proposal: z.object({ proposalId: z.string(), expiresAt: isoTimeSchema, retrainBy: isoTimeSchema.optional() }).optional(),
+  /** The model's recorded retrain outcomes (core/learning/outcomes.ts), oldest first; absent before the first. */
+  outcomes: z.array(retrainOutcomeSchema).optional(),
 });
 export type ReportInput = DeepReadonly<z.output<typeof reportInputSchema>>;
 

@@ -3,6 +3,7 @@ import { ConfigError, InvalidInputError } from '../errors.js';
 import { CategoricalAccumulator, DEFAULT_TOP_K } from './categorical.js';
 import { DEFAULT_HISTOGRAM_BINS, NumericAccumulator } from './numeric.js';
 import { DEFAULT_RELATIVE_ACCURACY, sketchMapping } from './sketch.js';
+import { SliceAccumulator, type SliceOptions } from './slices.js';
 import { TimeAccumulator } from './time.js';
 import type { ColumnSignature, DatasetSignature } from './types.js';
 
@@ -18,6 +19,8 @@ export interface SignatureOptions {
   readonly histogramBins?: number;
   /** Relative accuracy α of the quantile sketch (a reference's own α wins for its columns). @default 0.005 */
   readonly relativeAccuracy?: number;
+  /** Also keep one signature per top-K value of these columns (signature/slices.ts). @default none */
+  readonly slices?: SliceOptions;
 }
 
 /** The role a column gets unless `options.roles` overrides it. */
@@ -108,6 +111,9 @@ export class SignatureBuilder {
   private readonly schema: readonly ColumnField[];
   private readonly accumulators = new Map<string, Accumulator>();
   private rowCount = 0;
+  private readonly slices: SliceAccumulator | undefined;
+  /** Numeric columns taken from the slices' merge (signing a batch with slices). */
+  private readonly derived = new Set<string>();
 
   constructor(schema: readonly ColumnField[], options: SignatureOptions = {}) {
     checkOptions(options);
@@ -121,6 +127,19 @@ export class SignatureBuilder {
       }
       names.push(field.name);
       this.accumulators.set(field.name, this.accumulatorFor(field, role, options));
+    }
+    if (options.slices !== undefined && options.slices.columns.length > 0) {
+      // A slice column is read even when it is not a feature; it is not a feature of its own slices.
+      for (const c of options.slices.columns) if (!names.includes(c) && schema.some((f) => f.name === c)) names.push(c);
+      const roles = { ...options.roles, ...Object.fromEntries(options.slices.columns.map((c) => [c, 'ignored' as const])) };
+      const { slices, ...rest } = options;
+      this.slices = new SliceAccumulator(schema, slices, { ...rest, roles });
+      // Signing a batch, the slices add up to the whole batch exactly: its numeric columns come from their
+      // merge instead of a second pass over every value (the per-slice cost is then mostly the row gather).
+      if (this.slices.derivesWhole) {
+        for (const [name, entry] of this.accumulators) if (entry.role === 'numeric') this.derived.add(name);
+        for (const name of this.derived) this.accumulators.delete(name);
+      }
     }
     this.columns = names;
   }
@@ -156,18 +175,25 @@ export class SignatureBuilder {
       } else entry.acc.add(chunk);
     }
     this.rowCount += batch.rowCount;
+    this.slices?.add(batch);
   }
 
   /** The signature of everything added; `sources` are sorted and deduplicated. */
   finish(sources: readonly string[]): DatasetSignature {
+    const sliced = this.slices?.finishWithWhole(sources);
     const columns: Record<string, ColumnSignature> = {};
-    for (const name of [...this.accumulators.keys()].sort(byCodeUnit)) putKey(columns, name, this.accumulators.get(name)!.acc.finish());
+    for (const name of [...this.accumulators.keys(), ...this.derived].sort(byCodeUnit)) {
+      const own = this.accumulators.get(name);
+      const column = own !== undefined ? own.acc.finish() : sliced?.whole?.columns[name];
+      if (column !== undefined) putKey(columns, name, column);
+    }
     return {
       schemaVersion: 1,
       rowCount: this.rowCount,
       schema: [...this.schema].sort((a, b) => byCodeUnit(a.name, b.name)).map(copyField),
       columns,
       sources: [...new Set(sources)].sort(byCodeUnit),
+      ...(sliced !== undefined ? { slices: sliced.slices } : {}),
     };
   }
 }

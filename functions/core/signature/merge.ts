@@ -1,3 +1,4 @@
+import { mergeSlices } from './slices.js';
 import type { ColumnField } from '../columns.js';
 import { ConfigError } from '../errors.js';
 import { byCodeUnit, copyField, putKey } from './builder.js';
@@ -52,6 +53,7 @@ export function mergeSignatures(a: DatasetSignature, b: DatasetSignature): Datas
     schema: [...fields.values()].sort((f, g) => byCodeUnit(f.name, g.name)).map(copyField),
     columns,
     sources: [...new Set([...a.sources, ...b.sources])].sort(byCodeUnit),
+    ...(a.slices !== undefined || b.slices !== undefined ? { slices: mergeSlices([a.slices, b.slices]) } : {}),
   };
 }
 

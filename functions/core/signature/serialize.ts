@@ -5,6 +5,7 @@ import { parseWith } from '../schema-parse.js';
 import { byCodeUnit, putKey } from './builder.js';
 import { HLL_P } from './hll.js';
 import { MAX_BUCKETS } from './sketch.js';
+import type { ColumnSlices } from './slices.js';
 import type {
   CategoricalColumnSignature,
   ColumnSignature,
@@ -117,14 +118,22 @@ const fieldSchema = z.strictObject({
   nullable: z.boolean(),
 });
 
-/** The stored signature document (schemaVersion 1). */
-export const datasetSignatureSchema = z.strictObject({
+const plainSignatureSchema = z.strictObject({
   schemaVersion: z.literal(SIGNATURE_SCHEMA_VERSION),
   rowCount: count,
   schema: z.array(fieldSchema),
   columns: z.record(z.string(), z.discriminatedUnion('kind', [numericSchema, categoricalSchema, timeSchema])),
   sources: z.array(z.string()),
 });
+
+/** Per-slice signatures (signature/slices.ts): optional, absent when the model slices nothing. */
+const slicesSchema = z.record(
+  z.string(),
+  z.strictObject({ k: z.number().int().positive(), values: z.record(z.string(), plainSignatureSchema), other: plainSignatureSchema.nullable() }),
+);
+
+/** The stored signature document (schemaVersion 1). */
+export const datasetSignatureSchema = plainSignatureSchema.extend({ slices: slicesSchema.optional() });
 
 /** Validate a stored signature (an object or its JSON text); throws ConfigError naming each bad field path. */
 export function parseSignature(input: unknown, source: string): DatasetSignature {
@@ -221,6 +230,10 @@ function canonicalField(f: ColumnField): ColumnField {
 
 /** Canonical JSON: fixed key order, columns and schema sorted by name, -0 normalised; same signature → same bytes. */
 export function serializeSignature(sig: DatasetSignature): string {
+  return JSON.stringify(canonicalSignature(sig));
+}
+
+function canonicalSignature(sig: DatasetSignature): DatasetSignature {
   const columns: Record<string, ColumnSignature> = {};
   for (const name of Object.keys(sig.columns).sort(byCodeUnit)) putKey(columns, name, canonicalColumn(sig.columns[name]));
   const doc: DatasetSignature = {
@@ -230,5 +243,13 @@ export function serializeSignature(sig: DatasetSignature): string {
     columns,
     sources: [...sig.sources].sort(byCodeUnit),
   };
-  return JSON.stringify(doc);
+  if (sig.slices === undefined) return doc;
+  const slices: Record<string, ColumnSlices> = {};
+  for (const column of Object.keys(sig.slices).sort(byCodeUnit)) {
+    const s = sig.slices[column];
+    const values: Record<string, DatasetSignature> = {};
+    for (const value of Object.keys(s.values).sort(byCodeUnit)) putKey(values, value, canonicalSignature(s.values[value]));
+    putKey(slices, column, { k: s.k, values, other: s.other === null ? null : canonicalSignature(s.other) });
+  }
+  return { ...doc, slices };
 }

@@ -1,4 +1,5 @@
 import type { ColumnField, LogicalType } from '../columns.js';
+import type { SliceSignatures } from './slices.js';
 
 /**
  * CONTRACT (owned by the signature module; consumers: drift, lifecycle, report, CLI).
@@ -77,4 +78,6 @@ export interface DatasetSignature {
   readonly columns: Readonly<Record<string, ColumnSignature>>;
   /** Names of the sources merged into it (files or batch keys), sorted. */
   readonly sources: readonly string[];
+  /** One signature per top-K value of each slice column (signature/slices.ts); absent when the model slices nothing. */
+  readonly slices?: SliceSignatures;
 }

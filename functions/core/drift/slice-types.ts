@@ -1,0 +1,28 @@
+/** The stored shape of one slice's drift result (drift/slices.ts computes it; the result schema holds it). */
+import { z } from 'zod';
+import { jsonNumberSchema as num } from './json-number.js';
+
+/** One slice's result. */
+export const sliceDriftSchema = z.object({
+  column: z.string(),
+  /** The slice value, or `other` (every value outside the top K, and null); see `isOther`. */
+  value: z.string(),
+  isOther: z.boolean(),
+  status: z.enum(['ok', 'insufficient-data', 'data-quality']),
+  rows: z.object({ reference: num, current: num }),
+  /** Share of the current window's rows in this slice. */
+  share: num,
+  /** The slice's own check: its action and drift index. */
+  action: z.enum(['none', 'watch', 'drift', 'data-quality']),
+  severity: num,
+  /** severity × min(1, share / minActionShare). */
+  weighted: num,
+  /** Smallest p-value of the slice's drifted features, and the level it had to beat. */
+  pValue: num,
+  level: num,
+  /** Whether the slice drifted after multiplicity control. */
+  alarm: z.boolean(),
+  /** What moved: the slice's drifted features with their explanation. */
+  drifted: z.array(z.object({ name: z.string(), test: z.string(), score: num, threshold: num, explanation: z.string() })),
+});
+export type SliceDrift = z.infer<typeof sliceDriftSchema>;
