@@ -21,7 +21,7 @@ import { type ProposalEvent, transition } from '../core/lifecycle/proposal.js';
 import { type DecisionLogEntry, type ModelState, type Proposal, modelStateSchema, proposalSchema } from '../core/lifecycle/types.js';
 import type { ObjectStore } from '../core/ports.js';
 import { parseWith } from '../core/schema-parse.js';
-import { parseSignature, serializeSignature } from '../core/signature/index.js';
+import { mergeSignatures, parseSignature, serializeSignature } from '../core/signature/index.js';
 import type { DatasetSignature } from '../core/signature/types.js';
 
 /** A stored document with the version its conditional update is made against. */
@@ -47,6 +47,9 @@ export type Change<T> = (current: T, etag: string) => T | null | Promise<T | nul
 
 /** Attempts of the conditional-write loop before a ConflictError (each loses only to a real writer). */
 export const MAX_ATTEMPTS = 20;
+
+/** Signatures fetched ahead while folding (S3 latency hidden, memory bounded). */
+const FOLD_WINDOW = 8;
 
 function text(body: Uint8Array): string {
   return Buffer.from(body).toString('utf8');
@@ -231,6 +234,33 @@ export class ModelRepository {
     return parseSignature(text(obj.body), key);
   }
 
+  /**
+   * Merge stored signatures into one, folding them in key order one at a time: memory holds the running
+   * merge and at most `window` parsed signatures being fetched ahead, however many keys there are.
+   * ConfigError when `keys` is empty or a signature is gone.
+   */
+  async foldSignatures(keys: readonly string[], window = FOLD_WINDOW): Promise<DatasetSignature> {
+    if (keys.length === 0) throw new ConfigError('signature', 'foldSignatures needs at least one signature');
+    const ahead: Promise<DatasetSignature>[] = [];
+    let next = 0;
+    const fill = (): void => {
+      while (next < keys.length && ahead.length < window) {
+        const reading = this.signature(keys[next++]);
+        // Handled here so a read failing ahead of the fold is not an unhandled rejection; its await throws it.
+        reading.catch(() => undefined);
+        ahead.push(reading);
+      }
+    };
+    fill();
+    let merged: DatasetSignature | undefined;
+    while (ahead.length > 0) {
+      const signature = await (ahead.shift() as Promise<DatasetSignature>);
+      fill();
+      merged = merged === undefined ? signature : mergeSignatures(merged, signature);
+    }
+    return merged as DatasetSignature;
+  }
+
   /** Store a signature once; false when the key exists already (a re-delivered upload). */
   putSignature(key: string, signature: DatasetSignature): Promise<boolean> {
     return this.store.putIfAbsent(key, serializeSignature(signature));
@@ -260,10 +290,15 @@ export class ModelRepository {
 
   // ---------------------------------------------------------------------------------------------- decision log
 
-  /** Append one line to the model's decision log. */
+  /**
+   * Append one line to the model's decision log. With an `entryId` (derived by the caller, e.g. from a
+   * check id) a line already in the log is not written again, so finishing a step twice logs it once.
+   */
   async appendLog(entry: DecisionLogEntry): Promise<void> {
-    const line = `${JSON.stringify({ ...entry, entryId: randomUUID() })}\n`;
-    await this.update(decisionLogKey(entry.modelId), logCodec, (current) => (current ?? '') + line);
+    const entryId = entry.entryId ?? randomUUID();
+    const line = `${JSON.stringify({ ...entry, entryId })}\n`;
+    const written = `"entryId":${JSON.stringify(entryId)}`;
+    await this.update(decisionLogKey(entry.modelId), logCodec, (current) => (entry.entryId !== undefined && current?.includes(written) ? null : (current ?? '') + line));
   }
 
   /** The decision log of a model, oldest first. */
