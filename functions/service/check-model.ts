@@ -141,7 +141,10 @@ export function checkModel(deps: CheckDeps): CheckModel {
     const fresh = (await repo.signatureKeys(modelId)).filter((k) => !consumed.has(k));
     if (fresh.length === 0) return null;
     const reference = await repo.signature(state.reference.key, `reference ${state.reference.version} of model ${modelId}`);
-    const result = compare(reference, await repo.foldSignatures(fresh), config.features);
+    // Roll-ups stand for the batches they hold where every one is pending; the others are folded one by one.
+    const since = new Date(state.lastCheckAt ?? state.reference.at);
+    const { signature: current } = await repo.foldPending(modelId, state.reference.version, fresh, since);
+    const result = compare(reference, current, config.features);
     // The same for every run of this check (same state version, same signatures), whatever its clock; the
     // time part is when the check was due, so scheduled checks sort by time.
     const checkId = `${compactTime(new Date(state.nextCheckAt))}-${sha256(`${modelId}\n${etag}\n${fresh.join('\n')}`).slice(0, 10)}`;
