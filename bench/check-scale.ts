@@ -2,7 +2,7 @@
  * `npm run bench` (last part), or `npx tsx bench/check-scale.ts [--sizes 1000,10000] [--fold 100]`: a check
  * of one model over many pending 500-column signatures on the local folder store, time and peak RSS.
  *
- * - Data (setup, untimed, cached in bench/data/check-scale-<n>-packing<k>/): a reference and 10 batch signatures of
+ * - Data (setup, untimed, cached in bench/data/check-scale-<n>-v2/): a reference and 10 batch signatures of
  *   500 columns (450 numeric of three shapes, 50 categorical with 400 values), 1,000 rows each, built by the
  *   real SignatureBuilder. Batch i is variant i mod 10, ingested at T0 + i minutes (one a minute, so 10,080
  *   wait for a weekly check). Every batch has its own signature file (hard links to its variant's file, so
@@ -27,7 +27,7 @@ import { parseArgs, promisify } from 'node:util';
 import { LocalStore } from '../functions/adapters/local-store.js';
 import type { ColumnBatch, ColumnChunk, ColumnField } from '../functions/core/columns.js';
 import { referenceKey, rollupPeriodOf, signatureKey, stateKey } from '../functions/core/lifecycle/keys.js';
-import { SIGNATURE_PACKING, mergeAll, mergeSignatures, packSignature, parseSignature, serializeSignature, signatureOf, type DatasetSignature } from '../functions/core/signature/index.js';
+import { mergeAll, mergeSignatures, packSignature, parseSignature, serializeSignature, signatureOf, type DatasetSignature } from '../functions/core/signature/index.js';
 import { checkModel } from '../functions/service/check-model.js';
 import { ModelRepository } from '../functions/service/model-repository.js';
 
@@ -81,8 +81,8 @@ function batchOf(seed: number, rows: number): ColumnBatch {
   return { rowCount: rows, columns };
 }
 
-/** The cached store of `n` batches (rebuilt when the roll-ups' encoding changes). */
-const dataDir = (n: number): string => join(DATA, `check-scale-${n}-packing${SIGNATURE_PACKING}`);
+/** The cached store of `n` batches (rebuilt when the roll-ups' encoding changes: plain JSON since v2). */
+const dataDir = (n: number): string => join(DATA, `check-scale-${n}-v2`);
 
 const batchId = (i: number): string => createHash('sha256').update(`batch ${i}`).digest('hex');
 
