@@ -12,7 +12,12 @@ import type { ColumnBatch, ColumnField } from '../../functions/core/columns.js';
 import { rollupKey, signatureKey } from '../../functions/core/lifecycle/keys.js';
 import { mergeAll, signatureOf } from '../../functions/core/signature/index.js';
 import type { DatasetSignature, NumericColumnSignature } from '../../functions/core/signature/types.js';
+import { ConsoleNotifier } from '../../functions/adapters/console-notifier.js';
+import { FileEventSink } from '../../functions/adapters/file-event-sink.js';
+import { signSources } from '../../functions/adapters/sign-sources.js';
+import { Lifecycle } from '../../functions/service/lifecycle.js';
 import { ModelRepository } from '../../functions/service/model-repository.js';
+import { batch, config } from './lifecycle-conformance.js';
 
 const SCHEMA: ColumnField[] = [
   { name: 'x', type: 'float', sourceType: 'Float64', nullable: false },
@@ -126,5 +131,35 @@ describe('Function: ModelRepository roll-ups', () => {
     // Assess
     expect(listed).toEqual([signatureKey('m', 'b00000'), signatureKey('m', 'b00001')]);
     expect(await repo.store.list('signatures/m.rollups/')).toEqual([rollupKey('m', 'v1', '2026-03-02'), rollupKey('m', 'v1', '2026-03-02T00')]);
+  });
+
+  it('ingest keeps the roll-ups, a re-delivered upload adds nothing, and the check merges every batch once', async () => {
+    // Prepare: the real lifecycle on the folder store, a reference, three uploads in one hour.
+    const lifecycle = new Lifecycle({
+      store: repo.store,
+      notifier: new ConsoleNotifier(path.join(dir, 'outbox'), () => undefined),
+      events: new FileEventSink(path.join(dir, 'events.jsonl')),
+      sign: signSources,
+      secret: 'rollup-test',
+      decideBaseUrl: 'https://decide.test',
+    });
+    await lifecycle.putConfig(config());
+    await repo.store.put('training/fraud/v1.arrow', batch(1));
+    await lifecycle.setReference('fraud', ['training/fraud/v1.arrow'], new Date(T0), 'v1');
+    for (const i of [2, 3, 4]) await repo.store.put(`batches/fraud/${i}.arrow`, batch(i, 0, 500));
+
+    // Act: each upload ingested, the second one twice (a re-delivered notification), then a check.
+    const outcomes = [];
+    for (const i of [2, 3, 3, 4]) outcomes.push((await lifecycle.ingest(`batches/fraud/${i}.arrow`, new Date(T0 + i * MINUTE))).status);
+    const check = await lifecycle.check('fraud', new Date(T0 + 10 * 3600_000));
+
+    // Assess
+    const hour = JSON.parse(Buffer.from((await repo.store.get(rollupKey('fraud', 'v1', '2026-03-02T00')))!.body).toString('utf8')) as { members: string[]; signature: DatasetSignature };
+    expect(outcomes).toEqual(['stored', 'stored', 'duplicate', 'stored']);
+    expect(hour.members).toHaveLength(3);
+    expect(hour.signature.rowCount).toBe(1500);
+    expect(check).toMatchObject({ status: 'checked', signatures: 3 });
+    const report = JSON.parse(Buffer.from((await repo.store.get(check.status === 'checked' ? check.reportKeys.json : ''))!.body).toString('utf8')) as { result: { rowCount: { current: number } } };
+    expect(report.result.rowCount.current).toBe(1500);
   });
 });
