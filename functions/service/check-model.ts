@@ -247,9 +247,13 @@ export function checkModel(deps: CheckDeps): CheckModel {
       } else {
         // Staged by a run that died before its commit (no run lives this long): this run's clock replaces it.
         await repo.store.put(json, renderReportJson(p.report), 'application/json');
+        await repo.store.put(html, renderHtmlReport(p.report), 'text/html; charset=utf-8');
+        return p;
       }
     }
-    await repo.store.put(html, renderHtmlReport(p.report), 'text/html; charset=utf-8');
+    // Created once (the same bytes for every run of this check): racers do not overwrite one another's
+    // write, and a run that staged the JSON and died before the HTML has it written by the next one.
+    await repo.store.putIfAbsent(html, renderHtmlReport(p.report));
     return p;
   }
 
