@@ -24,6 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { parseSignature } from '../functions/core/signature/index.js';
+import { runCheckScale } from './check-scale.js';
 import { digestDifferences, digestOfPeerRow, profilePlan, profileSql, type ProfileDigest } from './profile-sql.js';
 
 const run = promisify(execFile);
@@ -215,6 +216,8 @@ async function main(): Promise<void> {
     );
   }
   if (results.some((r) => !r.agree)) process.exitCode = 1;
+  // A check over many pending 500-column signatures (bench/check-scale.ts), in the same run.
+  await runCheckScale(quick ? [1000] : undefined);
 }
 
 function round(x: number): number {

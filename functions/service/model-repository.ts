@@ -14,6 +14,11 @@ import {
   outcomesKey,
   proposalKey,
   proposalPrefix,
+  ROLLUP_PERIODS,
+  batchIdOfSignatureKey,
+  rollupKey,
+  rollupPeriodOf,
+  rollupPrefix,
   signaturePrefix,
   stateKey,
   tokenKey,
@@ -24,7 +29,7 @@ import { type DecisionLogEntry, type ModelState, type Proposal, modelStateSchema
 import { lifecycleEventOf } from '../core/events/lifecycle.js';
 import type { LifecycleEventSink, ObjectStore } from '../core/ports.js';
 import { parseWith } from '../core/schema-parse.js';
-import { parseSignature, serializeSignature } from '../core/signature/index.js';
+import { mergeSignatures, parseSignature, serializeSignature } from '../core/signature/index.js';
 import type { DatasetSignature } from '../core/signature/types.js';
 
 /** A stored document with the version its conditional update is made against. */
@@ -51,6 +56,9 @@ export type Change<T> = (current: T, etag: string) => T | null | Promise<T | nul
 /** Attempts of the conditional-write loop before a ConflictError (each loses only to a real writer). */
 export const MAX_ATTEMPTS = 20;
 
+/** Signatures fetched ahead while folding (S3 latency hidden, memory bounded). */
+const FOLD_WINDOW = 8;
+
 function text(body: Uint8Array): string {
   return Buffer.from(body).toString('utf8');
 }
@@ -76,6 +84,40 @@ const stateCodec = jsonCodec<ModelState>(modelStateSchema, 'model state');
 const proposalCodec = jsonCodec<Proposal>(proposalSchema, 'proposal');
 const outcomesCodec = jsonCodec<OutcomeHistory>(outcomeHistorySchema, 'retrain outcomes');
 const logCodec: Codec<string> = { decode: (body) => text(body), encode: (value) => value };
+
+/**
+ * A roll-up: the merge of the batches one period ingested against one reference, and which batches it
+ * holds (so a re-delivered ingest adds nothing, and a check uses it only when every one is still pending).
+ */
+export interface Rollup {
+  readonly schemaVersion: 1;
+  readonly members: readonly string[];
+  /** Parsed on demand: a check reads the members of roll-ups it may not use. */
+  readonly signature: () => DatasetSignature;
+}
+
+const rollupCodec: Codec<{ members: string[]; signature: DatasetSignature }> & { decodeLazy(body: Uint8Array, key: string): Rollup } = {
+  decodeLazy(body, key) {
+    let raw: { schemaVersion?: unknown; members?: unknown; signature?: unknown };
+    try {
+      raw = JSON.parse(text(body)) as typeof raw;
+    } catch (error) {
+      throw new ConfigError(key, `not JSON (roll-up): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+    if (raw.schemaVersion !== 1 || !Array.isArray(raw.members) || !raw.members.every((m) => typeof m === 'string')) {
+      throw new ConfigError(key, 'expected a roll-up: schemaVersion 1, members (batch ids), signature');
+    }
+    let parsed: DatasetSignature | undefined;
+    return { schemaVersion: 1, members: raw.members as string[], signature: () => (parsed ??= parseSignature(raw.signature, `${key} (signature)`)) };
+  },
+  decode(body, key) {
+    const r = rollupCodec.decodeLazy(body, key);
+    return { members: [...r.members], signature: r.signature() };
+  },
+  // Plain canonical JSON, not the packed form: measured in bench/check-scale.ts, packing saves a quarter of
+  // the bytes but costs more to write (each ingest) and to parse (each check). Both forms read.
+  encode: (value) => `{"schemaVersion":1,"members":${JSON.stringify([...value.members].sort())},"signature":${serializeSignature(value.signature)}}\n`,
+};
 
 /** Configs of every model, and the ones that failed with the batch prefix they claim (so only their uploads fail). */
 export interface LoadedConfigs {
@@ -242,6 +284,96 @@ export class ModelRepository {
     return parseSignature(text(obj.body), key);
   }
 
+  /**
+   * Merge stored signatures into one, folding them in key order one at a time: memory holds the running
+   * merge and at most `window` parsed signatures being fetched ahead, however many keys there are.
+   * ConfigError when `keys` is empty or a signature is gone.
+   */
+  async foldSignatures(keys: readonly string[], window = FOLD_WINDOW): Promise<DatasetSignature> {
+    if (keys.length === 0) throw new ConfigError('signature', 'foldSignatures needs at least one signature');
+    const ahead: Promise<DatasetSignature>[] = [];
+    let next = 0;
+    const fill = (): void => {
+      while (next < keys.length && ahead.length < window) {
+        const reading = this.signature(keys[next++]);
+        // Handled here so a read failing ahead of the fold is not an unhandled rejection; its await throws it.
+        reading.catch(() => undefined);
+        ahead.push(reading);
+      }
+    };
+    fill();
+    let merged: DatasetSignature | undefined;
+    while (ahead.length > 0) {
+      const signature = await (ahead.shift() as Promise<DatasetSignature>);
+      fill();
+      merged = merged === undefined ? signature : mergeSignatures(merged, signature);
+    }
+    return merged as DatasetSignature;
+  }
+
+  /**
+   * Add one stored batch signature to the roll-ups of the period it was ingested in (an hour and a day),
+   * once: a batch already held is not added again. Against the reference it was signed with only.
+   */
+  async rollUp(modelId: string, referenceVersion: string, sigKey: string, signature: DatasetSignature, at: Date): Promise<void> {
+    const id = batchIdOfSignatureKey(modelId, sigKey);
+    if (id === undefined) throw new ConfigError(sigKey, `not a batch signature key of model ${modelId}`);
+    for (const period of ROLLUP_PERIODS) {
+      await this.update(rollupKey(modelId, referenceVersion, rollupPeriodOf(at, period)), rollupCodec, (current) => {
+        if (current === undefined) return { members: [id], signature };
+        if (current.members.includes(id)) return null;
+        return { members: [...current.members, id], signature: mergeSignatures(current.signature, signature) };
+      });
+    }
+  }
+
+  /** Write one period's whole roll-up at once (bulk loads and the benchmark; ingest uses `rollUp`). */
+  async writeRollup(modelId: string, referenceVersion: string, period: string, members: readonly string[], signature: DatasetSignature): Promise<void> {
+    const key = rollupKey(modelId, referenceVersion, period);
+    await this.store.put(key, rollupCodec.encode({ members: [...members], signature }, key), 'application/json');
+  }
+
+  /**
+   * Merge the pending signatures `keys` of a model, reading as few documents as it can: a day's roll-up
+   * whose batches are all pending stands for them, else an hour's, else each batch is read on its own
+   * (a batch whose ingest died before its roll-up, the period a previous check cut through). Roll-ups of
+   * periods before `since` are not looked at (their batches were checked). Returns how many documents it read.
+   */
+  async foldPending(modelId: string, referenceVersion: string, keys: readonly string[], since?: Date): Promise<{ signature: DatasetSignature; documents: number }> {
+    const pending = new Map<string, string>();
+    for (const key of keys) {
+      const id = batchIdOfSignatureKey(modelId, key);
+      if (id !== undefined) pending.set(id, key);
+    }
+    const covered = new Set<string>();
+    let merged: DatasetSignature | undefined;
+    let documents = 0;
+    const rollupKeys = await this.store.list(rollupPrefix(modelId, referenceVersion));
+    for (const period of ROLLUP_PERIODS) {
+      const from = since === undefined ? '' : rollupPeriodOf(since, period);
+      const width = rollupPeriodOf(new Date(0), period).length;
+      for (const key of rollupKeys) {
+        const name = key.slice(key.lastIndexOf('/') + 1, -'.json'.length);
+        if (name.length !== width || name < from) continue;
+        const obj = await this.store.get(key);
+        if (obj === undefined) continue;
+        const rollup = rollupCodec.decodeLazy(obj.body, key);
+        if (rollup.members.length < 2 || !rollup.members.every((m) => pending.has(m) && !covered.has(m))) continue;
+        for (const m of rollup.members) covered.add(m);
+        // Folded right away: one roll-up is held at a time.
+        merged = merged === undefined ? rollup.signature() : mergeSignatures(merged, rollup.signature());
+        documents++;
+      }
+    }
+    const rest = keys.filter((k) => !covered.has(batchIdOfSignatureKey(modelId, k) ?? ''));
+    if (rest.length > 0) {
+      const folded = await this.foldSignatures(rest);
+      merged = merged === undefined ? folded : mergeSignatures(merged, folded);
+    }
+    if (merged === undefined) throw new ConfigError(signaturePrefix(modelId), 'foldPending needs at least one pending signature');
+    return { signature: merged, documents: documents + rest.length };
+  }
+
   /** Store a signature once; false when the key exists already (a re-delivered upload). */
   putSignature(key: string, signature: DatasetSignature): Promise<boolean> {
     return this.store.putIfAbsent(key, serializeSignature(signature));
@@ -253,8 +385,8 @@ export class ModelRepository {
   }
 
   /** Keys of a model's batch signatures. */
-  signatureKeys(modelId: string): Promise<string[]> {
-    return this.store.list(signaturePrefix(modelId));
+  async signatureKeys(modelId: string): Promise<string[]> {
+    return (await this.store.list(signaturePrefix(modelId))).filter((k) => batchIdOfSignatureKey(modelId, k) !== undefined);
   }
 
   // ---------------------------------------------------------------------------------------------- decision links
@@ -287,11 +419,15 @@ export class ModelRepository {
 
   /**
    * Append one line to the model's decision log, then publish the lifecycle event it records, if any (its
-   * id derived from the fact, so publishing it again gives consumers the same id).
+   * id derived from the fact, so publishing it again gives consumers the same id). With an `entryId`
+   * (derived by the caller, e.g. from a check id) a line already in the log is not written again, so
+   * finishing a step twice logs it once.
    */
   async appendLog(entry: DecisionLogEntry): Promise<void> {
-    const line = `${JSON.stringify({ ...entry, entryId: randomUUID() })}\n`;
-    await this.update(decisionLogKey(entry.modelId), logCodec, (current) => (current ?? '') + line);
+    const entryId = entry.entryId ?? randomUUID();
+    const line = `${JSON.stringify({ ...entry, entryId })}\n`;
+    const written = `"entryId":${JSON.stringify(entryId)}`;
+    await this.update(decisionLogKey(entry.modelId), logCodec, (current) => (entry.entryId !== undefined && current?.includes(written) ? null : (current ?? '') + line));
     const event = this.events === undefined ? null : lifecycleEventOf(entry);
     if (event !== null) await this.events?.publish(event);
   }

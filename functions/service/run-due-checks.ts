@@ -3,7 +3,8 @@
  * the retrain topic) tends each model's active proposal: a notice not yet delivered, the veto window, the
  * expiry, a decision's settlement, a retrain publish whose claim lapsed. `runDueChecks` checks each model
  * that is due; on one machine it tends first (the same process has every port), in AWS the check
- * function has neither the key nor the topics and the gate function tends. Every step is a state-machine
+ * function has neither the key nor the topics and the gate function tends. Both finish a committed check
+ * whose writes did not all land (`finishPendingCheck`) before anything else. Every step is a state-machine
  * transition, so overlapping runs do each thing once; one model's failure never stops the others.
  */
 import { parseReportJson } from '../core/report/index.js';
@@ -13,7 +14,7 @@ import { AUTOMATIC_ACTOR, releaseMissing, transition } from '../core/lifecycle/p
 import type { CheckDueOutcome, ProposalActivity } from '../core/lifecycle/types.js';
 import type { EventSink, Log } from '../core/ports.js';
 import { settleProposal } from './autonomy.js';
-import type { CheckModel } from './check-model.js';
+import { type CheckModel, finishPendingCheck } from './check-model.js';
 import type { ModelRepository } from './model-repository.js';
 import type { SendIncidentNotice, SendNotice, SendOwnerNotices } from './notify.js';
 import { type PublishAttempt, retrainPublisher } from './publish-retrain.js';
@@ -91,7 +92,9 @@ export function tendProposals(deps: TendDeps): TendProposals {
   async function tend(config: ModelConfig, now: Date): Promise<ProposalActivity[]> {
     const modelId = config.modelId;
     const at = now.toISOString();
-    const state = (await repo.state(modelId))?.value;
+    // A check that committed but died before its writes: its proposal and log lines are made first.
+    let state = (await repo.state(modelId))?.value;
+    if (state?.pendingCheck && (await finishPendingCheck(deps, modelId)) !== null) state = (await repo.state(modelId))?.value;
     const incidentActivity: ProposalActivity[] = [];
     if (state?.incident && state.incident.notice === null) {
       const sent = await deps.sendIncidentNotice(config, now);
@@ -185,6 +188,8 @@ export function runDueChecks(deps: RunDueDeps): RunDueChecks {
       if (prior?.error !== undefined) throw new Error(prior.error);
       const state = (await repo.state(modelId))?.value;
       const due = state !== undefined && Date.parse(state.nextCheckAt) <= now.getTime();
+      // A check finishes an unfinished one itself; a model that is not due gets its unfinished check finished here.
+      if (!due && state?.pendingCheck) await finishPendingCheck(deps, modelId);
       const check = due ? await deps.check(modelId, now) : undefined;
       return { proposals: prior?.proposals ?? [], ...(check ? { check } : {}) };
     }, async (modelId, err) => {

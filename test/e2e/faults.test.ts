@@ -488,12 +488,9 @@ describe('Function: driftgate end to end under injected faults (moto behind a fa
       expect.soft(await store.list(`reports/${modelId}/`)).toHaveLength(2);
     });
 
-    // KNOWN OPEN BUG, skipped on purpose (not counted as passing): check-model.ts writes the reports and the
-    // proposal after the state commit; when those writes fail past the SDK's retries, the retried check finds
-    // the signatures consumed and the model not due, so the proposal is lost. Fix direction: write them
-    // before the commit under ids derived from the state version, or let the gate complete a committed plan.
-    it.skip('a check whose report write fails after the state commit is retried to its proposal', async () => {
-      // Prepare: every SDK attempt of the first report write fails, so the invocation throws after the commit.
+    it('a check whose report write fails after the state commit is retried to its proposal', async () => {
+      // Prepare: every SDK attempt of the first report write fails, so the invocation throws. (The report is
+      // staged before the state commit, so the first try commits nothing and the retry checks the same batch.)
       const modelId = 'failed-after-commit';
       const store = await prepareModel(modelId);
       await signDirectly(`batches/${modelId}/2026-03-02.parquet`);
@@ -509,6 +506,33 @@ describe('Function: driftgate end to end under injected faults (moto behind a fa
       expect.soft(outcomes).toEqual(['checked']);
       expect.soft(proposals).toHaveLength(1);
       expect.soft(state.activeProposalId === null ? [] : [`proposals/${modelId}/${state.activeProposalId}.json`]).toEqual(proposals);
+      expect.soft(await store.list(`reports/${modelId}/`)).toHaveLength(2);
+    });
+
+    it('a check whose proposal write fails after the state commit is retried to its proposal, logged once', async () => {
+      // Prepare: the state commit lands, then every SDK attempt of the proposal's creation fails.
+      const modelId = 'proposal-after-commit';
+      const store = await prepareModel(modelId);
+      await signDirectly(`batches/${modelId}/2026-03-02.parquet`);
+      proxy.addRule({ kind: 's3-internal-error', times: 3, match: (r) => r.operation === 'PutObject' && r.resource.startsWith(`proposals/${modelId}/`) });
+
+      // Act: Lambda retries the failed invocation.
+      const { outcomes, errors } = await checkWithRetries(modelId);
+
+      // Assess: the retry made the committed check's proposal (its batch was judged once: no new check),
+      // every decision-log line of that check is there once, and nothing is left unfinished.
+      const state = await stateOf(store, modelId);
+      const proposals = await proposalsOf(store, modelId);
+      const log = Buffer.from((await store.get(`decisions/${modelId}.jsonl`))!.body).toString('utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { action: string; entryId: string });
+      expect.soft(errors).toHaveLength(1);
+      expect.soft(outcomes).toEqual(['no-data']);
+      expect.soft(proposals).toHaveLength(1);
+      expect.soft(state.activeProposalId === null ? [] : [`proposals/${modelId}/${state.activeProposalId}.json`]).toEqual(proposals);
+      expect.soft(state.pendingCheck).toBeUndefined();
+      expect.soft(state.history).toHaveLength(1);
+      expect.soft(log.filter((l) => l.action === 'propose')).toHaveLength(1);
+      expect.soft(log.filter((l) => l.action === 'check' && l.entryId.startsWith(state.history[0].checkId))).toHaveLength(1);
+      expect.soft(await store.list(`reports/${modelId}/`)).toHaveLength(2);
     });
 
     it('a decision-log append whose answer was lost is written once', async () => {

@@ -178,4 +178,68 @@ export function lifecycleRaces(label: string, open: (scratchDir: string) => Prom
       expect((await lifecycle.proposal('fraud', proposalId ?? ''))?.retrainEvent).toMatchObject({ eventId, messageId: events[0].messageId });
     });
   });
+
+  describe(`Promise: a committed check is never lost (${label})`, () => {
+    /**
+     * The store, except that creating a proposal fails `times` times (the write fails past the client's
+     * retries). Wrapped in the test: neither a folder nor moto fails one prefix's writes on demand.
+     */
+    const failingProposals = (inner: ObjectStore, times: number): ObjectStore => {
+      let left = times;
+      return {
+        get: (k) => inner.get(k),
+        putIfMatch: (k, b, e) => inner.putIfMatch(k, b, e),
+        put: (k, b, c) => inner.put(k, b, c),
+        list: (p) => inner.list(p),
+        open: (k, pin) => inner.open(k, pin),
+        putIfAbsent: (k, b) => (k.startsWith('proposals/') && left-- > 0 ? Promise.reject(new Error(`injected: ${k} not written`)) : inner.putIfAbsent(k, b)),
+      };
+    };
+
+    it('a check whose proposal write fails after its commit is finished by the overlapping runs that follow: one proposal, one notice, each line once', async () => {
+      // Prepare: the check commits its state, then cannot create its proposal.
+      const { lifecycle } = await model({}, false);
+      await expect(racer({ store: failingProposals(another(), 1) }).check('fraud', at(6))).rejects.toThrow(/injected/);
+      const committed = await lifecycle.state('fraud');
+
+      // Act: five overlapping scheduled runs (the model is not due again: its check committed).
+      const runs = await Promise.all(Array.from({ length: 5 }, (_, i) => racer().checkDue(at(6.5, i * 100))));
+      await racer().checkDue(at(7));
+
+      // Assess
+      const state = await lifecycle.state('fraud');
+      const proposals = await lifecycle.repo.proposals('fraud');
+      const log = await lifecycle.decisionLog('fraud');
+      expect(committed?.pendingCheck?.proposal?.proposalId).toBe(committed?.activeProposalId);
+      expect(proposals.map((p) => p.proposalId)).toEqual([committed?.activeProposalId]);
+      expect(state?.pendingCheck).toBeUndefined();
+      expect(sent).toHaveLength(1);
+      expect(log.filter((e) => e.action === 'check')).toHaveLength(1);
+      expect(log.filter((e) => e.action === 'propose')).toHaveLength(1);
+      expect(runs.every((r) => r.models.every((m) => m.error === undefined && m.check === undefined))).toBe(true);
+      expect(await store.list('reports/fraud/')).toHaveLength(2);
+    });
+
+    it('the next check finishes an unfinished one before committing its own, and never overwrites it', async () => {
+      // Prepare: a committed check whose proposal is missing, then a new batch.
+      const { lifecycle } = await model({}, false);
+      await expect(racer({ store: failingProposals(another(), 1) }).check('fraud', at(6))).rejects.toThrow(/injected/);
+      const first = (await lifecycle.state('fraud'))?.pendingCheck;
+      await store.put('batches/fraud/drifted-2.arrow', batch(10, 1.5));
+      await lifecycle.ingest('batches/fraud/drifted-2.arrow', at(7));
+
+      // Act: a manual check (no gate in between).
+      const outcome = await racer().check('fraud', at(8));
+
+      // Assess: the first check's proposal exists and blocked a second one; both checks are logged once.
+      const state = await lifecycle.state('fraud');
+      const proposals = await lifecycle.repo.proposals('fraud');
+      const checks = (await lifecycle.decisionLog('fraud')).filter((e) => e.action === 'check');
+      expect(outcome).toMatchObject({ status: 'checked', signatures: 1, proposal: null });
+      expect(proposals.map((p) => p.proposalId)).toEqual([first?.proposal?.proposalId]);
+      expect(state).toMatchObject({ activeProposalId: first?.proposal?.proposalId });
+      expect(state?.pendingCheck).toBeUndefined();
+      expect(checks.map((e) => e.evidence.checkId)).toEqual([first?.checkId, outcome.status === 'checked' ? outcome.checkId : '']);
+    });
+  });
 }

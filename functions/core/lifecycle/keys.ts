@@ -6,6 +6,11 @@
  * - `batches/<modelId>/...`                  uploads (the model's configured `batchPrefix`, always under batches/)
  * - `signatures/<modelId>/<batchId>.json`    one signature per upload; batchId = sha256(source key + etag),
  *                                            so a re-delivered upload maps to the same key (stored once)
+ * - `signatures/<modelId>.rollups/<version>/<period>.json`
+ *                                            roll-ups: the merge of the batches ingested in one hour
+ *                                            (`2026-03-02T10`) or one day (`2026-03-02`) against reference
+ *                                            `version`, with the batch ids they hold (a modelId has no ".",
+ *                                            so this never meets a model's signature prefix)
  * - `references/<modelId>/<version>.json`    reference signatures; the current version is in the state
  * - `state/<modelId>.json`                   the model's state (ModelState), updated only with putIfMatch
  * - `state/<modelId>.outcomes.json`          the model's retrain outcomes (core/learning/outcomes.ts); a model id has no "."
@@ -42,6 +47,34 @@ export function signatureKey(modelId: string, batchId: string): string {
 /** Prefix of a model's batch signatures. */
 export function signaturePrefix(modelId: string): string {
   return `${P.signatures}${modelId}/`;
+}
+
+/** The roll-up periods, largest first: a check uses a day's roll-up where it can, else its hours. */
+export const ROLLUP_PERIODS = ['day', 'hour'] as const;
+export type RollupPeriod = (typeof ROLLUP_PERIODS)[number];
+
+/** The period a time falls in: `2026-03-02` (day) or `2026-03-02T10` (hour), UTC; sortable. */
+export function rollupPeriodOf(at: Date, period: RollupPeriod): string {
+  const iso = at.toISOString();
+  return period === 'day' ? iso.slice(0, 10) : iso.slice(0, 13);
+}
+
+/** Prefix of a model's roll-ups against one reference version. */
+export function rollupPrefix(modelId: string, referenceVersion: string): string {
+  return `${P.signatures}${modelId}.rollups/${encodeURIComponent(referenceVersion)}/`;
+}
+
+/** Key of one period's roll-up (`period` from rollupPeriodOf). */
+export function rollupKey(modelId: string, referenceVersion: string, period: string): string {
+  return `${rollupPrefix(modelId, referenceVersion)}${period}.json`;
+}
+
+/** The batch id of a signature key (its file name without `.json`), or undefined when the key is not a model's signature. */
+export function batchIdOfSignatureKey(modelId: string, key: string): string | undefined {
+  const prefix = signaturePrefix(modelId);
+  if (!key.startsWith(prefix) || !key.endsWith('.json')) return undefined;
+  const id = key.slice(prefix.length, -'.json'.length);
+  return id.includes('/') || id === '' ? undefined : id;
 }
 
 /** Key of a reference signature version. */

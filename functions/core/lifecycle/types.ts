@@ -89,6 +89,11 @@ export const modelStateSchema = z.object({
   incident: incidentSchema.nullable().default(null),
   /** Earned autonomy and what people taught (core/lifecycle/autonomy.ts); absent in older documents. */
   autonomy: autonomyStateSchema.default(() => autonomyStateSchema.parse({})),
+  /**
+   * A committed check's remaining writes (its proposal, its decision-log lines), finished idempotently by
+   * whoever runs next (the check's retry, the next check, the gate) and then cleared; absent in older documents.
+   */
+  pendingCheck: z.lazy(() => pendingCheckSchema).optional(),
 });
 export type ModelState = z.infer<typeof modelStateSchema>;
 
@@ -180,6 +185,17 @@ function upgradeProposal(raw: unknown): unknown {
         : { eventId: retrainEventId(String(v1.proposalId)), claimedAt: null, messageId: published.messageId, at: published.at },
   };
 }
+
+/** What a committed check still has to write (see `ModelState.pendingCheck` and service/check-model.ts). */
+const pendingCheckSchema = z.object({
+  checkId: z.string(),
+  at: isoTime,
+  /** The proposal the check opened (created with putIfAbsent, so finishing twice creates it once). */
+  proposal: z.lazy(() => proposalV2Schema).nullable(),
+  /** Decision-log lines with ids derived from the check, so an append finished twice is written once. */
+  log: z.array(z.object({ entryId: z.string(), action: z.enum(LOG_ACTIONS), proposalId: z.string().optional(), evidence: z.record(z.string(), z.unknown()) })),
+});
+export type PendingCheck = z.infer<typeof pendingCheckSchema>;
 
 /** A retrain proposal (`proposals/<modelId>/<proposalId>.json`); its status moves only by `transition` (proposal.ts). */
 export const proposalSchema = z.preprocess(upgradeProposal, proposalV2Schema);
