@@ -11,7 +11,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/core/constants.js';
 import { driftgateAlarm, functionErrors } from './alarms.js';
-import { functionBundling } from './bundling.js';
+import { BATCH_READING_HANDLERS, SOURCE_MAPS_CONTEXT, functionBundling, sourceMapsFromContext } from './bundling.js';
 import { acknowledgeTracing } from './nag.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -37,7 +37,7 @@ export interface DriftgateFunctionProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * Variables beside the common ones (bucket, Powertools service and namespace, source maps).
+   * Variables beside the common ones (bucket, Powertools service and namespace, `NODE_OPTIONS` when source maps are on).
    * @default - none
    */
   readonly environment?: Record<string, string>;
@@ -66,6 +66,11 @@ export interface DriftgateFunctionProps {
    * @default - none: the function uses the account's unreserved pool
    */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Ship parquet-wasm beside the bundle: the function reads batch files.
+   * @default - true for the handlers in BATCH_READING_HANDLERS (lib/bundling.ts), false for the others
+   */
+  readonly readsBatches?: boolean;
   /**
    * Description of the errors alarm.
    * @default 'driftgate: the <handler> function failed'
@@ -108,6 +113,8 @@ export function buildDriftgateFunction(scope: Construct, idPrefix: string, props
   logGroup.grantWrite(role);
   acknowledgeTracing(role);
 
+  const sourceMap = sourceMapsFromContext(scope.node.tryGetContext(SOURCE_MAPS_CONTEXT));
+  const readsBatches = props.readsBatches ?? BATCH_READING_HANDLERS.has(handler);
   const fn = new NodejsFunction(scope, `${idPrefix}Function`, {
     entry: fileURLToPath(new URL(`../functions/handlers/${handler}.ts`, import.meta.url)),
     handler: 'handler',
@@ -129,10 +136,10 @@ export function buildDriftgateFunction(scope: Construct, idPrefix: string, props
       [ENV.bucket]: props.bucket.bucketName,
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME[handler],
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      NODE_OPTIONS: '--enable-source-maps',
+      ...(sourceMap ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
       ...props.environment,
     },
-    bundling: functionBundling(),
+    bundling: functionBundling({ readsBatches, sourceMap }),
   });
 
   const errorsAlarm = driftgateAlarm(scope, `${idPrefix}Errors`, {

@@ -21,6 +21,8 @@ ready() {
 }
 
 if ready; then echo "$node"; exit 0; fi
+# DRIFTGATE_NODE24_CHECK_ONLY=1: only say whether it is installed (exit 3 when not).
+if [ "${DRIFTGATE_NODE24_CHECK_ONLY:-}" = 1 ]; then exit 3; fi
 
 exec 9>"$lock"
 if command -v flock >/dev/null 2>&1; then flock 9; fi

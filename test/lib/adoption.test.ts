@@ -66,7 +66,7 @@ describe('Function: DriftgateAdoption (template)', () => {
           BUCKET: { Ref: logicalId(stack, bucket) },
           POWERTOOLS_SERVICE_NAME: 'driftgate-adopt',
           POWERTOOLS_METRICS_NAMESPACE: 'Driftgate',
-          NODE_OPTIONS: '--enable-source-maps',
+          NODE_OPTIONS: Match.absent(),
         },
       },
     });

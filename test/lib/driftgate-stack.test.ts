@@ -147,7 +147,7 @@ describe('Function: Driftgate (template)', () => {
         Architectures: ['arm64'],
         Handler: 'index.handler',
         TracingConfig: { Mode: 'Active' },
-        Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps', [ENV.bucket]: { Ref: logicalId(stack, dg.bucket) } } },
+        Environment: { Variables: { [ENV.bucket]: { Ref: logicalId(stack, dg.bucket) } } },
       });
       const logGroup = (props.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
       expect(Object.keys(logGroups)).toContain(logGroup);
