@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 
 /**
@@ -17,7 +19,8 @@ const ESM_BANNER = [
  * parquet-wasm stays out of the bundle and ships as a node module beside it: after a wasm panic the
  * reader reloads it with `require('parquet-wasm')` (functions/adapters/parquet-wasm-host.ts), which
  * only works when the package resolves from the bundle's directory. Only its Node build is copied
- * (package.json, node/, licences), from this repo's node_modules: no install, no network.
+ * (package.json, node/, licences), from the copy this code resolves (the repo's node_modules, or wherever
+ * an app that installed the driftgate package has it): no install, no network.
  */
 export const PARQUET_WASM_MODULE = {
   name: 'parquet-wasm',
@@ -31,9 +34,15 @@ export const PARQUET_WASM_MODULE = {
   ],
 } as const;
 
-/** Shell commands that copy parquet-wasm's Node build into `<outputDir>/node_modules/parquet-wasm`. */
-export function copyParquetWasm(inputDir: string, outputDir: string): string[] {
-  const from = `${inputDir}/node_modules/${PARQUET_WASM_MODULE.name}`;
+/** The directory of the parquet-wasm package this code resolves. */
+function parquetWasmDir(): string {
+  const wasm = createRequire(import.meta.url).resolve(`${PARQUET_WASM_MODULE.name}/node/parquet_wasm_bg.wasm`);
+  return dirname(dirname(wasm));
+}
+
+/** Shell commands that copy parquet-wasm's Node build into `<outputDir>/node_modules/parquet-wasm` (CDK's afterBundling hook; the input directory is not where it lives in an installed package). */
+export function copyParquetWasm(_inputDir: string, outputDir: string): string[] {
+  const from = parquetWasmDir();
   const to = `${outputDir}/node_modules/${PARQUET_WASM_MODULE.name}`;
   return [
     `mkdir -p "${to}/node"`,

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RemovalPolicy, type Duration } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -14,7 +16,33 @@ import { driftgateAlarm, functionErrors } from './alarms.js';
 import { BATCH_READING_HANDLERS, SOURCE_MAPS_CONTEXT, functionBundling, sourceMapsFromContext } from './bundling.js';
 import { acknowledgeTracing } from './nag.js';
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * The package's root: the nearest directory above this file with a package.json. It is the repository
+ * (lib/*.ts run by tsx) or the installed package (its compiled dist/lib/*.js); either way the handlers'
+ * TypeScript sources are under `functions/handlers/` there (the package ships them for esbuild).
+ */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`driftgate: no package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+  return dir;
+}
+
+const PACKAGE_ROOT = packageRoot();
+/**
+ * Where NodejsFunction runs esbuild (`npx --no-install esbuild` in this directory): the repository, or for
+ * an installed package the app that installed it (the directory above its outermost node_modules), whose
+ * node_modules/.bin holds esbuild (a peer dependency). The package's own directory has none.
+ */
+const PROJECT_ROOT = PACKAGE_ROOT.includes(`${sep}node_modules${sep}`) ? PACKAGE_ROOT.slice(0, PACKAGE_ROOT.indexOf(`${sep}node_modules${sep}`)) : PACKAGE_ROOT;
+/**
+ * The lock file NodejsFunction asks for: the repository's, or in the installed package (npm never packs a
+ * root package-lock.json) the copy `npm run build` puts in dist/.
+ */
+const LOCK_FILE = [join(PACKAGE_ROOT, 'package-lock.json'), join(PACKAGE_ROOT, 'dist', 'package-lock.json')].find((f) => existsSync(f)) ?? join(PACKAGE_ROOT, 'package-lock.json');
 
 /** A driftgate handler: `functions/handlers/<name>.ts` exports `handler`; its Powertools service is `SERVICE_NAME[name]`. */
 export type DriftgateHandler = keyof typeof SERVICE_NAME;
@@ -116,10 +144,10 @@ export function buildDriftgateFunction(scope: Construct, idPrefix: string, props
   const sourceMap = sourceMapsFromContext(scope.node.tryGetContext(SOURCE_MAPS_CONTEXT));
   const readsBatches = props.readsBatches ?? BATCH_READING_HANDLERS.has(handler);
   const fn = new NodejsFunction(scope, `${idPrefix}Function`, {
-    entry: fileURLToPath(new URL(`../functions/handlers/${handler}.ts`, import.meta.url)),
+    entry: join(PACKAGE_ROOT, 'functions', 'handlers', `${handler}.ts`),
     handler: 'handler',
-    projectRoot: REPO_ROOT,
-    depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+    projectRoot: PROJECT_ROOT,
+    depsLockFilePath: LOCK_FILE,
     runtime: lambda.Runtime.NODEJS_24_X,
     architecture: lambda.Architecture.ARM_64,
     memorySize: props.memorySize,
