@@ -14,7 +14,7 @@ import type { Construct } from 'constructs';
 import { ENV, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/core/constants.js';
 import { driftgateAlarm, functionErrors } from './alarms.js';
 import { BATCH_READING_HANDLERS, SOURCE_MAPS_CONTEXT, functionBundling, sourceMapsFromContext } from './bundling.js';
-import { acknowledgeTracing } from './nag.js';
+import { acknowledgeNoTracing } from './nag.js';
 
 /**
  * The package's root: the nearest directory above this file with a package.json. It is the repository
@@ -109,7 +109,7 @@ export interface DriftgateFunctionProps {
 /** One driftgate function and what comes with it. */
 export interface DriftgateFunction {
   readonly function: NodejsFunction;
-  /** The function's role: it may write to its log group and X-Ray; every other grant is the caller's. */
+  /** The function's role: it may write to its log group; every other grant is the caller's. */
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   /** Fires when an invocation fails. */
@@ -118,7 +118,7 @@ export interface DriftgateFunction {
 
 /**
  * Adds one driftgate Lambda function to `scope`: the handler bundled locally with esbuild (never Docker),
- * Node.js 24 on arm64, traced, with its own role, its own log group with retention, the common
+ * Node.js 24 on arm64, untraced (see acknowledgeNoTracing in lib/nag.ts), with its own role, its own log group with retention, the common
  * environment, and an alarm on its errors. Their ids are `<idPrefix>Function`, `<idPrefix>Role`,
  * `<idPrefix>Logs` and `<idPrefix>Errors`, side by side in `scope` rather than in a construct of their own,
  * so the log group and the function (and its URL) keep the logical ids of deployed stacks; an empty
@@ -139,7 +139,6 @@ export function buildDriftgateFunction(scope: Construct, idPrefix: string, props
     description: `driftgate ${handler} function`,
   });
   logGroup.grantWrite(role);
-  acknowledgeTracing(role);
 
   const sourceMap = sourceMapsFromContext(scope.node.tryGetContext(SOURCE_MAPS_CONTEXT));
   const readsBatches = props.readsBatches ?? BATCH_READING_HANDLERS.has(handler);
@@ -154,7 +153,7 @@ export function buildDriftgateFunction(scope: Construct, idPrefix: string, props
     timeout: props.timeout,
     role,
     logGroup,
-    tracing: lambda.Tracing.ACTIVE,
+    tracing: lambda.Tracing.DISABLED,
     deadLetterQueue: props.deadLetterQueue,
     onFailure: props.onFailure,
     retryAttempts: props.retryAttempts,
@@ -169,6 +168,7 @@ export function buildDriftgateFunction(scope: Construct, idPrefix: string, props
     },
     bundling: functionBundling({ readsBatches, sourceMap }),
   });
+  acknowledgeNoTracing(fn);
 
   const errorsAlarm = driftgateAlarm(scope, `${idPrefix}Errors`, {
     metric: functionErrors(fn),

@@ -87,6 +87,19 @@ export function acknowledgeTracing(role: iam.IRole): void {
   });
 }
 
+/**
+ * A driftgate function runs without X-Ray. Powertools Tracer would add about 125 KB and 50 ms of CPU to
+ * every cold start (bench/bundles.ts) to trace a handful of S3/SNS calls whose outcomes the structured
+ * logs (Lambda context, request id, model, key) and metrics already record; active tracing without it
+ * shows only Lambda's own segment, yet needs an `xray:*` on `*` grant in every role.
+ */
+export function acknowledgeNoTracing(fn: lambda.IFunction): void {
+  Validations.of(fn).acknowledge({
+    id: 'Serverless-LambdaTracing',
+    reason: 'X-Ray off by choice: logs and metrics cover the calls; Tracer would cost every cold start (see lib/nag.ts).',
+  });
+}
+
 /** The role of a function that publishes to a KMS-encrypted topic. */
 export function acknowledgeEncryptedTopicPublish(role: iam.IRole): void {
   Validations.of(role).acknowledge({
