@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * driftgate CLI entry: the same engine as the Lambdas, on local files (see `driftgate --help`).
  * Everything lives in functions/service/cli-run.ts; this file only wires the process in.

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 
 /**
@@ -17,7 +19,8 @@ const ESM_BANNER = [
  * parquet-wasm stays out of the bundle and ships as a node module beside it: after a wasm panic the
  * reader reloads it with `require('parquet-wasm')` (functions/adapters/parquet-wasm-host.ts), which
  * only works when the package resolves from the bundle's directory. Only its Node build is copied
- * (package.json, node/, licences), from this repo's node_modules: no install, no network.
+ * (package.json, node/, licences), from the copy this code resolves (the repo's node_modules, or wherever
+ * an app that installed the driftgate package has it): no install, no network.
  */
 export const PARQUET_WASM_MODULE = {
   name: 'parquet-wasm',
@@ -31,9 +34,15 @@ export const PARQUET_WASM_MODULE = {
   ],
 } as const;
 
-/** Shell commands that copy parquet-wasm's Node build into `<outputDir>/node_modules/parquet-wasm`. */
-export function copyParquetWasm(inputDir: string, outputDir: string): string[] {
-  const from = `${inputDir}/node_modules/${PARQUET_WASM_MODULE.name}`;
+/** The directory of the parquet-wasm package this code resolves. */
+function parquetWasmDir(): string {
+  const wasm = createRequire(import.meta.url).resolve(`${PARQUET_WASM_MODULE.name}/node/parquet_wasm_bg.wasm`);
+  return dirname(dirname(wasm));
+}
+
+/** Shell commands that copy parquet-wasm's Node build into `<outputDir>/node_modules/parquet-wasm` (CDK's afterBundling hook; the input directory is not where it lives in an installed package). */
+export function copyParquetWasm(_inputDir: string, outputDir: string): string[] {
+  const from = parquetWasmDir();
   const to = `${outputDir}/node_modules/${PARQUET_WASM_MODULE.name}`;
   return [
     `mkdir -p "${to}/node"`,
@@ -42,14 +51,50 @@ export function copyParquetWasm(inputDir: string, outputDir: string): string[] {
 }
 
 /**
- * Bundling of every driftgate function: the local esbuild (never Docker), minified ESM for Node 24 with
- * source maps, the AWS SDK bundled (a pinned version, not the runtime's), parquet-wasm beside the bundle
- * (every handler reaches the column reader through the lifecycle).
+ * The functions whose code reads batch files (Parquet through parquet-wasm): only their assets carry
+ * parquet-wasm's node module. The others (check, gate, decide) never read a batch, and parquet-wasm is
+ * loaded on first use (functions/adapters/parquet-wasm-host.ts), so leaving it out costs them nothing but
+ * 5 MB of asset. A new function that reads batches (the scale-out sign-range function) belongs here.
  */
-export function functionBundling(): BundlingOptions {
+export const BATCH_READING_HANDLERS: ReadonlySet<string> = new Set(['ingest', 'adopt', 'sign-range', 'signRange']);
+
+/** The CDK context key that turns source maps on (`cdk deploy -c sourceMaps=true`). */
+export const SOURCE_MAPS_CONTEXT = 'sourceMaps';
+
+/** What one function's bundle needs. */
+export interface FunctionBundlingOptions {
+  /**
+   * Ship parquet-wasm's Node build beside the bundle.
+   * @default false
+   */
+  readonly readsBatches?: boolean;
+  /**
+   * Write a source map next to the bundle (the function then runs with `--enable-source-maps`).
+   * @default false
+   */
+  readonly sourceMap?: boolean;
+}
+
+/**
+ * Whether the context turns source maps on: `sourceMaps` given as `true` (cdk.json) or `"true"` (`-c`).
+ * Off by default: a map is about four times the bundle, and Node's `--enable-source-maps` slows every
+ * cold start and every stack trace.
+ */
+export function sourceMapsFromContext(value: unknown): boolean {
+  if (value === undefined || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new Error(`context ${SOURCE_MAPS_CONTEXT}: expected true or false, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * Bundling of one driftgate function: the local esbuild (never Docker), minified ESM for Node 24, the AWS
+ * SDK bundled (a pinned version, not the runtime's), parquet-wasm always external and copied beside the
+ * bundle only for a function that reads batches, a source map only when asked for.
+ */
+export function functionBundling(options: FunctionBundlingOptions = {}): BundlingOptions {
   return {
     minify: true,
-    sourceMap: true,
+    sourceMap: options.sourceMap === true,
     format: OutputFormat.ESM,
     target: 'node24',
     mainFields: ['module', 'main'],
@@ -60,7 +105,7 @@ export function functionBundling(): BundlingOptions {
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],
-      afterBundling: copyParquetWasm,
+      afterBundling: options.readsBatches === true ? copyParquetWasm : () => [],
     },
   };
 }

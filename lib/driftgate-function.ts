@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RemovalPolicy, type Duration } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -11,10 +13,36 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV, METRICS_NAMESPACE, SERVICE_NAME } from '../functions/core/constants.js';
 import { driftgateAlarm, functionErrors } from './alarms.js';
-import { functionBundling } from './bundling.js';
-import { acknowledgeTracing } from './nag.js';
+import { BATCH_READING_HANDLERS, SOURCE_MAPS_CONTEXT, functionBundling, sourceMapsFromContext } from './bundling.js';
+import { acknowledgeNoTracing } from './nag.js';
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * The package's root: the nearest directory above this file with a package.json. It is the repository
+ * (lib/*.ts run by tsx) or the installed package (its compiled dist/lib/*.js); either way the handlers'
+ * TypeScript sources are under `functions/handlers/` there (the package ships them for esbuild).
+ */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`driftgate: no package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+  return dir;
+}
+
+const PACKAGE_ROOT = packageRoot();
+/**
+ * Where NodejsFunction runs esbuild (`npx --no-install esbuild` in this directory): the repository, or for
+ * an installed package the app that installed it (the directory above its outermost node_modules), whose
+ * node_modules/.bin holds esbuild (a peer dependency). The package's own directory has none.
+ */
+const PROJECT_ROOT = PACKAGE_ROOT.includes(`${sep}node_modules${sep}`) ? PACKAGE_ROOT.slice(0, PACKAGE_ROOT.indexOf(`${sep}node_modules${sep}`)) : PACKAGE_ROOT;
+/**
+ * The lock file NodejsFunction asks for: the repository's, or in the installed package (npm never packs a
+ * root package-lock.json) the copy `npm run build` puts in dist/.
+ */
+const LOCK_FILE = [join(PACKAGE_ROOT, 'package-lock.json'), join(PACKAGE_ROOT, 'dist', 'package-lock.json')].find((f) => existsSync(f)) ?? join(PACKAGE_ROOT, 'package-lock.json');
 
 /** A driftgate handler: `functions/handlers/<name>.ts` exports `handler`; its Powertools service is `SERVICE_NAME[name]`. */
 export type DriftgateHandler = keyof typeof SERVICE_NAME;
@@ -37,7 +65,7 @@ export interface DriftgateFunctionProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * Variables beside the common ones (bucket, Powertools service and namespace, source maps).
+   * Variables beside the common ones (bucket, Powertools service and namespace, `NODE_OPTIONS` when source maps are on).
    * @default - none
    */
   readonly environment?: Record<string, string>;
@@ -67,6 +95,11 @@ export interface DriftgateFunctionProps {
    */
   readonly reservedConcurrentExecutions?: number;
   /**
+   * Ship parquet-wasm beside the bundle: the function reads batch files.
+   * @default - true for the handlers in BATCH_READING_HANDLERS (lib/bundling.ts), false for the others
+   */
+  readonly readsBatches?: boolean;
+  /**
    * Description of the errors alarm.
    * @default 'driftgate: the <handler> function failed'
    */
@@ -76,7 +109,7 @@ export interface DriftgateFunctionProps {
 /** One driftgate function and what comes with it. */
 export interface DriftgateFunction {
   readonly function: NodejsFunction;
-  /** The function's role: it may write to its log group and X-Ray; every other grant is the caller's. */
+  /** The function's role: it may write to its log group; every other grant is the caller's. */
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
   /** Fires when an invocation fails. */
@@ -85,7 +118,7 @@ export interface DriftgateFunction {
 
 /**
  * Adds one driftgate Lambda function to `scope`: the handler bundled locally with esbuild (never Docker),
- * Node.js 24 on arm64, traced, with its own role, its own log group with retention, the common
+ * Node.js 24 on arm64, untraced (see acknowledgeNoTracing in lib/nag.ts), with its own role, its own log group with retention, the common
  * environment, and an alarm on its errors. Their ids are `<idPrefix>Function`, `<idPrefix>Role`,
  * `<idPrefix>Logs` and `<idPrefix>Errors`, side by side in `scope` rather than in a construct of their own,
  * so the log group and the function (and its URL) keep the logical ids of deployed stacks; an empty
@@ -106,20 +139,21 @@ export function buildDriftgateFunction(scope: Construct, idPrefix: string, props
     description: `driftgate ${handler} function`,
   });
   logGroup.grantWrite(role);
-  acknowledgeTracing(role);
 
+  const sourceMap = sourceMapsFromContext(scope.node.tryGetContext(SOURCE_MAPS_CONTEXT));
+  const readsBatches = props.readsBatches ?? BATCH_READING_HANDLERS.has(handler);
   const fn = new NodejsFunction(scope, `${idPrefix}Function`, {
-    entry: fileURLToPath(new URL(`../functions/handlers/${handler}.ts`, import.meta.url)),
+    entry: join(PACKAGE_ROOT, 'functions', 'handlers', `${handler}.ts`),
     handler: 'handler',
-    projectRoot: REPO_ROOT,
-    depsLockFilePath: `${REPO_ROOT}package-lock.json`,
+    projectRoot: PROJECT_ROOT,
+    depsLockFilePath: LOCK_FILE,
     runtime: lambda.Runtime.NODEJS_24_X,
     architecture: lambda.Architecture.ARM_64,
     memorySize: props.memorySize,
     timeout: props.timeout,
     role,
     logGroup,
-    tracing: lambda.Tracing.ACTIVE,
+    tracing: lambda.Tracing.DISABLED,
     deadLetterQueue: props.deadLetterQueue,
     onFailure: props.onFailure,
     retryAttempts: props.retryAttempts,
@@ -129,11 +163,12 @@ export function buildDriftgateFunction(scope: Construct, idPrefix: string, props
       [ENV.bucket]: props.bucket.bucketName,
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME[handler],
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      NODE_OPTIONS: '--enable-source-maps',
+      ...(sourceMap ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
       ...props.environment,
     },
-    bundling: functionBundling(),
+    bundling: functionBundling({ readsBatches, sourceMap }),
   });
+  acknowledgeNoTracing(fn);
 
   const errorsAlarm = driftgateAlarm(scope, `${idPrefix}Errors`, {
     metric: functionErrors(fn),

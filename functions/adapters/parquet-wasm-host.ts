@@ -12,13 +12,13 @@
  * instead of escaping (every other error is rethrown unchanged); (3) a panicked instance is never reused:
  * the CommonJS module is evicted from the require cache and loaded again (a fresh wasm instance), and
  * ParquetFiles opened on the old instance reopen themselves (see `generation`).
- * The first instance comes from a static import; the reload needs `parquet-wasm` resolvable at run time
- * (node_modules: the CLI and tests; the Lambda bundles keep it external and ship its Node build in their
- * own node_modules, see lib/driftgate.ts). Where it is not, later Parquet reads fail with an AdapterError
- * that says so.
+ * Every instance, the first too, is loaded on first use with `require('parquet-wasm')`, never at import:
+ * compiling its 5 MB of wasm costs a cold start nothing that reads no Parquet. It must resolve at run
+ * time (node_modules: the CLI and tests; the Lambda bundles keep it external, and only the functions that
+ * read batches ship its Node build in their own node_modules, see lib/bundling.ts). Where it does not, a
+ * Parquet read fails with an AdapterError that says so.
  */
 import { createRequire } from 'node:module';
-import * as bundled from 'parquet-wasm';
 import { AdapterError } from '../core/errors.js';
 
 export type ParquetWasm = typeof import('parquet-wasm');
@@ -32,8 +32,8 @@ export class WasmPanicError extends Error {
 }
 
 const nodeRequire = createRequire(import.meta.url);
-let generation = 1;
-let loaded: { module: ParquetWasm; generation: number } | undefined = { module: bundled, generation };
+let generation = 0;
+let loaded: { module: ParquetWasm; generation: number } | undefined;
 let tail: Promise<unknown> = Promise.resolve();
 let active: ((error: unknown) => void) | undefined;
 let wrapped = false;
@@ -46,7 +46,8 @@ function load(): { module: ParquetWasm; generation: number } {
       generation++;
       loaded = { module, generation };
     } catch (error) {
-      throw new AdapterError('parquet-wasm', 'reload after a panic (restart the process)', { cause: error });
+      const what = generation === 0 ? 'load (not installed beside this code: only the functions that read batches ship it)' : 'reload after a panic (restart the process)';
+      throw new AdapterError('parquet-wasm', what, { cause: error });
     }
   }
   return loaded;

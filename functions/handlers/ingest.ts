@@ -1,10 +1,11 @@
 /**
  * Ingest handler: S3 ObjectCreated notifications arrive through SQS; each uploaded batch becomes one
  * signature (the lifecycle reads it through ranged GETs and stores the signature once per upload).
- * A record that fails is reported in `batchItemFailures`, so SQS redelivers only it and, after
- * maxReceiveCount, moves it to the dead-letter queue; the other records of the batch succeed.
+ * A record that fails is reported in `batchItemFailures` (Powertools Batch), so SQS redelivers only it
+ * and, after maxReceiveCount, moves it to the dead-letter queue; the other records of the batch succeed.
  */
-import type { Context, SQSBatchResponse } from 'aws-lambda';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { InvalidInputError } from '../core/errors.js';
 import type { IngestOutcome } from '../core/lifecycle/types.js';
@@ -82,32 +83,36 @@ export function makeIngestHandler(deps: IngestDeps): Handler<SQSBatchResponse> {
   return withTelemetry(deps.telemetry, async (event) => {
     const sqsEvent = parseWith(sqsEventSchema, event, 'ingest event (SQS)');
     const port = await portOf(deps.ingest);
-    const failures: { itemIdentifier: string }[] = [];
-    for (const record of sqsEvent.Records) {
-      const receiveCount = record.attributes?.ApproximateReceiveCount;
-      let uploads: UploadRef[] | 'test-event';
-      try {
-        uploads = parseUploadMessage(record.messageId, record.body);
-      } catch (error) {
-        logger.error('unreadable upload message', { messageId: record.messageId, receiveCount, error: errorText(error) });
-        recordFailure(metrics, METRIC.ingestFailures);
-        failures.push({ itemIdentifier: record.messageId });
-        continue;
-      }
-      if (uploads === 'test-event') {
-        logger.info('ignored the S3 test event', { messageId: record.messageId });
-        continue;
-      }
-      for (const upload of uploads) {
-        const ok = await ingestOne(port, upload, record.messageId, receiveCount);
-        if (!ok) {
-          failures.push({ itemIdentifier: record.messageId });
-          break;
-        }
+    // One record at a time (each may read a large batch file); a record whose handler throws is reported
+    // in batchItemFailures, and a batch in which every record failed is answered the same way, not thrown.
+    const processor = new BatchProcessor(EventType.SQS);
+    return processPartialResponse(sqsEvent as unknown as SQSEvent, (record: SQSRecord) => ingestRecord(port, record), processor, {
+      processInParallel: false,
+      throwOnFullBatchFailure: false,
+    });
+  });
+
+  /** One SQS record: every upload it names is ingested, or it throws (the record is then retried). */
+  async function ingestRecord(port: IngestPort, record: SQSRecord): Promise<void> {
+    const receiveCount = record.attributes?.ApproximateReceiveCount;
+    let uploads: UploadRef[] | 'test-event';
+    try {
+      uploads = parseUploadMessage(record.messageId, record.body);
+    } catch (error) {
+      logger.error('unreadable upload message', { messageId: record.messageId, receiveCount, error: errorText(error) });
+      recordFailure(metrics, METRIC.ingestFailures);
+      throw error;
+    }
+    if (uploads === 'test-event') {
+      logger.info('ignored the S3 test event', { messageId: record.messageId });
+      return;
+    }
+    for (const upload of uploads) {
+      if (!(await ingestOne(port, upload, record.messageId, receiveCount))) {
+        throw new Error(`could not ingest s3://${upload.bucket}/${upload.key} (message ${record.messageId})`);
       }
     }
-    return { batchItemFailures: failures };
-  });
+  }
 
   async function ingestOne(
     port: IngestPort,

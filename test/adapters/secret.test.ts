@@ -3,7 +3,7 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clearSecretCache, loadSecret, SECRET_TTL_MS } from '../../functions/adapters/secret.js';
 import { AdapterError, ConfigError } from '../../functions/core/errors.js';
 import { awsTestClientConfig, countRequests, injectHttpFault, startMoto, type MotoServer } from '../support/moto.js';
@@ -23,6 +23,10 @@ afterAll(async () => {
 
 beforeEach(() => {
   clearSecretCache();
+});
+
+afterEach(() => {
+  vi.useRealTimers();
 });
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
@@ -48,19 +52,19 @@ describe('Function: loadSecret', () => {
   });
 
   it('reuses the cached value within the TTL and reloads after it, picking up a rotation', async () => {
-    // Prepare
+    // Prepare: only Date is faked (Powertools' cache reads Date.now); timers and the SDK run for real.
     const client = new SecretsManagerClient(awsTestClientConfig(moto.endpoint));
     const calls = countRequests(client, 'GetSecretValueCommand');
     await client.send(new CreateSecretCommand({ Name: 'driftgate/signing-2', SecretString: 'v1' }));
-    let now = 1_000_000;
-    const clock = { now: () => now };
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const start = Date.now();
     // Act
-    const first = await loadSecret(client, 'driftgate/signing-2', clock);
+    const first = await loadSecret(client, 'driftgate/signing-2');
     await client.send(new PutSecretValueCommand({ SecretId: 'driftgate/signing-2', SecretString: 'v2' }));
-    now += SECRET_TTL_MS - 1;
-    const cached = await loadSecret(client, 'driftgate/signing-2', clock);
-    now += 1;
-    const reloaded = await loadSecret(client, 'driftgate/signing-2', clock);
+    vi.setSystemTime(start + SECRET_TTL_MS - 1);
+    const cached = await loadSecret(client, 'driftgate/signing-2');
+    vi.setSystemTime(start + SECRET_TTL_MS + 1);
+    const reloaded = await loadSecret(client, 'driftgate/signing-2');
     // Assess
     expect(text(first)).toBe('v1');
     expect(text(cached)).toBe('v1');

@@ -101,6 +101,22 @@ describe('Function: makeIngestHandler', () => {
     expect(await world.store.list('signatures/fraud/')).toHaveLength(1);
   });
 
+  it('answers a batch in which every record failed with every record in batchItemFailures, not by throwing (Powertools Batch)', async () => {
+    // Prepare
+    const handler = makeIngestHandler({ ingest: world.lifecycle, bucket: BUCKET, telemetry: quietTelemetry('ingest-test') });
+
+    // Act
+    const response = await handler({
+      Records: [
+        { messageId: 'garbage-1', body: 'not json' },
+        { messageId: 'garbage-2', body: '{"Records": "nope"}' },
+      ],
+    });
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'garbage-1' }, { itemIdentifier: 'garbage-2' }] });
+  });
+
   it('stores a re-delivered notification once', async () => {
     // Prepare
     const handler = makeIngestHandler({ ingest: world.lifecycle, bucket: BUCKET, telemetry: quietTelemetry('ingest-test') });

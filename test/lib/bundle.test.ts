@@ -15,16 +15,20 @@ import { GATE_SCHEDULE_SOURCE } from '../../functions/core/constants.js';
 import { ENV } from '../../functions/handlers/env.js';
 import type { DriftgateStack } from '../../lib/driftgate-stack.js';
 import { awsTestClientConfig, startMoto, venvPython, type MotoServer } from '../support/moto.js';
+import { bundleRuntimes } from '../support/node24.js';
 import { synthDriftgate } from './synth.js';
 
 const run = promisify(execFile);
 const BATCH_FIXTURES = fileURLToPath(new URL('../fixtures/batches/', import.meta.url));
 
+/** Node 20 (this Node) and Node 24 (the Lambda runtime's, from scripts/ensure-node24.sh). */
+const RUNTIMES = bundleRuntimes();
+
 /**
- * Invoke `handler` of a bundled function in a fresh Node process (this Node: 20), the way the Lambda
- * runtime imports `index.mjs`, once per event in order (one warm instance), and return what each resolved to.
+ * Invoke `handler` of a bundled function in a fresh process of `node`, the way the Lambda runtime imports
+ * `index.mjs`, once per event in order (one warm instance), and return what each resolved to.
  */
-async function invokeBundleWarm(assetDir: string, events: readonly unknown[], env: Record<string, string>): Promise<unknown[]> {
+async function invokeBundleWarm(node: string, assetDir: string, events: readonly unknown[], env: Record<string, string>): Promise<unknown[]> {
   const entry = pathToFileURL(join(assetDir, 'index.mjs')).href;
   const script = [
     `const m = await import(${JSON.stringify(entry)});`,
@@ -32,7 +36,7 @@ async function invokeBundleWarm(assetDir: string, events: readonly unknown[], en
     "  const r = await m.handler(event); process.stdout.write('\\nRESULT ' + JSON.stringify(r) + '\\n');",
     '}',
   ].join('\n');
-  const { stdout } = await run(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
+  const { stdout } = await run(node, ['--input-type=module', '-e', script], {
     cwd: tmpdir(),
     env: { PATH: process.env.PATH ?? '', ...env, EVENTS: JSON.stringify(events), POWERTOOLS_METRICS_DISABLED: 'true' },
     maxBuffer: 16 * 1024 * 1024,
@@ -46,10 +50,13 @@ async function invokeBundleWarm(assetDir: string, events: readonly unknown[], en
 }
 
 /** One cold invocation of a bundled handler (see invokeBundleWarm). */
-async function invokeBundle(assetDir: string, event: unknown, env: Record<string, string>): Promise<unknown> {
-  const [result] = await invokeBundleWarm(assetDir, [event], env);
+async function invokeBundle(node: string, assetDir: string, event: unknown, env: Record<string, string>): Promise<unknown> {
+  const [result] = await invokeBundleWarm(node, assetDir, [event], env);
   return result;
 }
+
+/** `node24` for the label `Node 24`: keeps the models and secrets of the two runtimes apart. */
+const tagOf = (label: string): string => label.toLowerCase().replace(/\s+/g, '');
 
 /** The SQS message S3 sends for one upload (keys URL-encoded, spaces as '+'). */
 function uploadMessage(messageId: string, bucket: string, key: string): { messageId: string; body: string } {
@@ -102,22 +109,26 @@ describe('Function: Driftgate bundles (real esbuild bundling)', () => {
     for (const dir of [outdir, dataDir]) if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('bundles each function as one minified ESM file with a source map, and parquet-wasm as a node module beside it', () => {
+  it('bundles each function as one minified ESM file without a source map; parquet-wasm ships as a node module beside the bundle only for the functions that read batches', () => {
     // Prepare
     const dg = stack.driftgate;
     const wasm = readFileSync(fileURLToPath(new URL('../../node_modules/parquet-wasm/node/parquet_wasm_bg.wasm', import.meta.url)));
 
     // Act
-    const dirs = [dg.ingestFunction, dg.checkFunction, dg.gateFunction, dg.decideFunction].map(assetDir);
+    const readers = [dg.ingestFunction, dg.adoption.function].map(assetDir);
+    const others = [dg.checkFunction, dg.gateFunction, dg.decideFunction].map(assetDir);
 
     // Assess
-    for (const dir of dirs) {
+    for (const dir of [...readers, ...others]) {
       const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
-      expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
+      expect(existsSync(join(dir, 'index.mjs.map'))).toBe(false);
       expect(code).toContain('createRequire');
-      // Imported at run time, not inlined: the reload after a panic must find the same package.
-      expect(code).toMatch(/from\s*"parquet-wasm"/);
+      // Never imported at module load (a cold start that reads no Parquet does not compile the wasm), never inlined.
+      expect(code).not.toMatch(/from\s*"parquet-wasm"/);
       expect(code).not.toContain('parquet_wasm_bg.wasm');
+    }
+    for (const dir of others) expect(existsSync(join(dir, 'node_modules'))).toBe(false);
+    for (const dir of readers) {
       const module = join(dir, 'node_modules', 'parquet-wasm');
       const manifest = JSON.parse(readFileSync(join(module, 'package.json'), 'utf8')) as { name: string; exports: Record<string, unknown> };
       expect(manifest.name).toBe('parquet-wasm');
@@ -128,12 +139,13 @@ describe('Function: Driftgate bundles (real esbuild bundling)', () => {
     }
   });
 
-  it('runs the bundled ingest handler in Node 20: reads a Parquet upload from S3 and stores its signature', async () => {
+  it.each(RUNTIMES)('runs the bundled ingest handler in %s: reads a Parquet upload from S3 and stores its signature', async (label, node) => {
     // Prepare
     const s3 = new S3Client(awsTestClientConfig(moto.endpoint));
     const store = new S3Store(s3, 'bundle-data');
-    await store.put('config/bundled.json', JSON.stringify({ schemaVersion: 1, modelId: 'bundled', batchPrefix: 'batches/bundled/' }));
-    const key = 'batches/bundled/part 1.parquet';
+    const model = `bundled-${tagOf(label)}`;
+    await store.put(`config/${model}.json`, JSON.stringify({ schemaVersion: 1, modelId: model, batchPrefix: `batches/${model}/` }));
+    const key = `batches/${model}/part 1.parquet`;
     await s3.send(new PutObjectCommand({ Bucket: 'bundle-data', Key: key, Body: readFileSync(join(dataDir, 'drift-1.parquet')) }));
     const event = {
       Records: [
@@ -144,23 +156,24 @@ describe('Function: Driftgate bundles (real esbuild bundling)', () => {
     };
 
     // Act
-    const result = await invokeBundle(assetDir(stack.driftgate.ingestFunction), event, baseEnv);
+    const result = await invokeBundle(node, assetDir(stack.driftgate.ingestFunction), event, baseEnv);
 
     // Assess
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-bad' }] });
-    const signatures = await store.list('signatures/bundled/');
+    const signatures = await store.list(`signatures/${model}/`);
     expect(signatures).toHaveLength(1);
     const signature = JSON.parse(Buffer.from((await store.get(signatures[0]))!.body).toString()) as { rowCount: number };
     expect(signature.rowCount).toBe(1500);
   });
 
-  it('keeps reading Parquet in a warm bundled ingest function after a corrupt page made parquet-wasm panic', async () => {
+  it.each(RUNTIMES)('keeps reading Parquet in a warm bundled ingest function in %s after a corrupt page made parquet-wasm panic', async (label, node) => {
     // Prepare: the damaged-page fixture panics the wasm decoder (see test/adapters/columnar-reader.test.ts).
     const s3 = new S3Client(awsTestClientConfig(moto.endpoint));
     const store = new S3Store(s3, 'bundle-data');
-    await store.put('config/warm.json', JSON.stringify({ schemaVersion: 1, modelId: 'warm', batchPrefix: 'batches/warm/' }));
-    const corrupt = 'batches/warm/corrupt.parquet';
-    const goods = ['batches/warm/good-1.parquet', 'batches/warm/good-2.parquet'];
+    const model = `warm-${tagOf(label)}`;
+    await store.put(`config/${model}.json`, JSON.stringify({ schemaVersion: 1, modelId: model, batchPrefix: `batches/${model}/` }));
+    const corrupt = `batches/${model}/corrupt.parquet`;
+    const goods = [`batches/${model}/good-1.parquet`, `batches/${model}/good-2.parquet`];
     await s3.send(new PutObjectCommand({ Bucket: 'bundle-data', Key: corrupt, Body: readFileSync(join(BATCH_FIXTURES, 'bad-page-data.parquet')) }));
     for (const [i, key] of goods.entries()) {
       await s3.send(new PutObjectCommand({ Bucket: 'bundle-data', Key: key, Body: readFileSync(join(dataDir, `drift-${i + 1}.parquet`)) }));
@@ -171,11 +184,11 @@ describe('Function: Driftgate bundles (real esbuild bundling)', () => {
     ];
 
     // Act: both invocations in one process, as in one warm Lambda instance.
-    const results = await invokeBundleWarm(assetDir(stack.driftgate.ingestFunction), events, baseEnv);
+    const results = await invokeBundleWarm(node, assetDir(stack.driftgate.ingestFunction), events, baseEnv);
 
     // Assess
     expect(results).toEqual([{ batchItemFailures: [{ itemIdentifier: 'm-corrupt' }] }, { batchItemFailures: [] }]);
-    const signatures = await store.list('signatures/warm/');
+    const signatures = await store.list(`signatures/${model}/`);
     expect(signatures).toHaveLength(2);
     for (const sigKey of signatures) {
       const signature = JSON.parse(Buffer.from((await store.get(sigKey))!.body).toString()) as { rowCount: number };
@@ -183,36 +196,38 @@ describe('Function: Driftgate bundles (real esbuild bundling)', () => {
     }
   });
 
-  it('runs the bundled check and decision handlers in Node 20', async () => {
+  it.each(RUNTIMES)('runs the bundled check and decision handlers in %s', async (label, node) => {
     // Prepare
     const config = awsTestClientConfig(moto.endpoint);
-    await new SecretsManagerClient(config).send(new CreateSecretCommand({ Name: 'bundle-secret', SecretString: 'k'.repeat(64) }));
+    const secretName = `bundle-secret-${tagOf(label)}`;
+    await new SecretsManagerClient(config).send(new CreateSecretCommand({ Name: secretName, SecretString: 'k'.repeat(64) }));
     const topic = String((await new SNSClient(config).send(new CreateTopicCommand({ Name: 'bundle-topic' }))).TopicArn);
-    const env = { ...baseEnv, [ENV.secretId]: 'bundle-secret', [ENV.noticesTopicArn]: topic, [ENV.retrainTopicArn]: topic, [ENV.decideUrl]: 'https://example.lambda-url.us-east-1.on.aws/' };
+    const env = { ...baseEnv, [ENV.secretId]: secretName, [ENV.noticesTopicArn]: topic, [ENV.retrainTopicArn]: topic, [ENV.decideUrl]: 'https://example.lambda-url.us-east-1.on.aws/' };
     const urlEvent = { rawPath: '/decide', rawQueryString: '', headers: {}, requestContext: { domainName: 'x.lambda-url.us-east-1.on.aws', http: { method: 'GET' } } };
 
     // Act
-    const checked = await invokeBundle(assetDir(stack.driftgate.checkFunction), { source: 'driftgate.schedule', scheduledTime: '2026-03-01T00:00:00Z' }, env);
-    const page = (await invokeBundle(assetDir(stack.driftgate.decideFunction), urlEvent, env)) as { statusCode: number; headers: Record<string, string>; body: string };
+    const checked = await invokeBundle(node, assetDir(stack.driftgate.checkFunction), { source: 'driftgate.schedule', scheduledTime: '2026-03-01T00:00:00Z' }, env);
+    const page = (await invokeBundle(node, assetDir(stack.driftgate.decideFunction), urlEvent, env)) as { statusCode: number; headers: Record<string, string>; body: string };
 
     // Assess
-    expect(checked).toMatchObject({ kind: 'due', outcome: { models: expect.arrayContaining([expect.objectContaining({ modelId: 'bundled' })]) } });
+    expect(checked).toMatchObject({ kind: 'due', outcome: { models: expect.arrayContaining([expect.objectContaining({ modelId: `bundled-${tagOf(label)}` })]) } });
     expect(page.statusCode).toBe(400);
     expect(page.headers['content-security-policy']).toContain("form-action 'self'");
     expect(page.body).toContain('This link cannot be used');
   });
 
-  it('runs the bundled gate handler in Node 20 on its scheduled event', async () => {
+  it.each(RUNTIMES)('runs the bundled gate handler in %s on its scheduled event', async (label, node) => {
     // Prepare
     const config = awsTestClientConfig(moto.endpoint);
-    await new SecretsManagerClient(config).send(new CreateSecretCommand({ Name: 'gate-secret', SecretString: 'g'.repeat(64) }));
+    const secretName = `gate-secret-${tagOf(label)}`;
+    await new SecretsManagerClient(config).send(new CreateSecretCommand({ Name: secretName, SecretString: 'g'.repeat(64) }));
     const sns = new SNSClient(config);
     const notices = String((await sns.send(new CreateTopicCommand({ Name: 'gate-notices' }))).TopicArn);
     const retrain = String((await sns.send(new CreateTopicCommand({ Name: 'gate-retrain' }))).TopicArn);
-    const env = { ...baseEnv, [ENV.secretId]: 'gate-secret', [ENV.noticesTopicArn]: notices, [ENV.retrainTopicArn]: retrain, [ENV.decideUrl]: 'https://example.lambda-url.us-east-1.on.aws/' };
+    const env = { ...baseEnv, [ENV.secretId]: secretName, [ENV.noticesTopicArn]: notices, [ENV.retrainTopicArn]: retrain, [ENV.decideUrl]: 'https://example.lambda-url.us-east-1.on.aws/' };
 
     // Act
-    const gated = await invokeBundle(assetDir(stack.driftgate.gateFunction), { source: GATE_SCHEDULE_SOURCE, scheduledTime: '2026-03-01T00:00:00Z' }, env);
+    const gated = await invokeBundle(node, assetDir(stack.driftgate.gateFunction), { source: GATE_SCHEDULE_SOURCE, scheduledTime: '2026-03-01T00:00:00Z' }, env);
 
     // Assess
     expect(gated).toMatchObject({ at: expect.any(String), models: expect.any(Array) });

@@ -130,7 +130,7 @@ describe('Function: Driftgate (template)', () => {
     });
   });
 
-  it('runs every function on Node.js 24 / arm64 with tracing, source maps, and its own log group with retention', () => {
+  it('runs every function on Node.js 24 / arm64 without X-Ray or source maps (both off by default), and its own log group with retention', () => {
     // Prepare
     const fns = [dg.ingestFunction, dg.checkFunction, dg.gateFunction, dg.decideFunction, dg.adoption.function];
 
@@ -146,9 +146,9 @@ describe('Function: Driftgate (template)', () => {
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
-        TracingConfig: { Mode: 'Active' },
-        Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps', [ENV.bucket]: { Ref: logicalId(stack, dg.bucket) } } },
+        Environment: { Variables: { [ENV.bucket]: { Ref: logicalId(stack, dg.bucket) } } },
       });
+      expect(props.TracingConfig).toBeUndefined();
       const logGroup = (props.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
       expect(Object.keys(logGroups)).toContain(logGroup);
       expect(props.MemorySize).toBeGreaterThanOrEqual(512);

@@ -45,8 +45,8 @@ const BUCKET_ACCESS: Record<Role, { get: string[]; put: string[]; list: string[]
 
 const ROLES = Object.keys(BUCKET_ACCESS) as Role[];
 
-/** The environment every function gets from the function builder. */
-const COMMON_ENV = [ENV.bucket, 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'NODE_OPTIONS'];
+/** The environment every function gets from the function builder (NODE_OPTIONS only with source maps on). */
+const COMMON_ENV = [ENV.bucket, 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE'];
 
 describe('Function: Driftgate (IAM that enforces the human gate)', () => {
   let stack: DriftgateStack;
