@@ -13,7 +13,8 @@
 import { ConfigError } from '../errors.js';
 import { rankFeatures } from '../drift/rank.js';
 import type { DriftResult } from '../drift/types.js';
-import { formatDelta, formatNumber, formatUtcDateTime, formatUtcDay } from '../format.js';
+import { driftTests } from '../drift/registry.js';
+import { formatDelta, formatNumber, formatUtcDateTime, formatUtcDay, formatVersus } from '../format.js';
 import { DEFAULT_SUBJECT_PREFIX, NOTICE_SUBJECT_MAX_BYTES, noticeSubject } from './notice-subject.js';
 import { invisibleChars, plainQuote, plainText } from '../text/plain.js';
 import { describeMove, headline, incidentFeatures, overview } from './summary.js';
@@ -80,13 +81,16 @@ function featureLines(result: DriftResult, limit: number): string[] {
   const drifted = rankFeatures(result.features).filter((f) => f.drift);
   const quality = incidentFeatures(result);
   const lines = drifted.slice(0, limit).map((f) => {
-    const cmp = f.scoreKind === 'distance' ? '>=' : '<';
+    const cmp = f.scoreKind === 'distance' ? '≥' : '<';
+    const test = driftTests[f.test];
+    const unit = f.scoreKind === 'distance' ? (test?.unit ?? '') : '';
+    const pair = formatVersus(f.score, f.threshold);
     const nulls =
       Math.abs(f.nullShare.current - f.nullShare.reference) >= 0.05
         ? `; nulls ${formatDelta((f.nullShare.current - f.nullShare.reference) * 100, 2)} pts`
         : '';
     const mark = quality.has(f.name) ? ' (data-quality finding above)' : '';
-    return `- ${plainQuote(f.name, NAME_MAX)}: ${describeMove(f, NAME_MAX)}${nulls} [${plainText(f.test, LABEL_MAX)} ${formatNumber(f.score, 3)} ${cmp} ${formatNumber(f.threshold, 3)}]${mark}`;
+    return `- ${plainQuote(f.name, NAME_MAX)}: ${describeMove(f, NAME_MAX)}${nulls} [${plainText(test?.label ?? f.test, LABEL_MAX)} ${pair.score}${unit} ${cmp} ${pair.threshold}${unit}]${mark}`;
   });
   if (drifted.length > limit && limit > 0) lines.push(`  (+${drifted.length - limit} more drifted in the report)`);
   return lines.length === 0 ? [] : ['Top drifted features (before → after):', ...lines];
@@ -102,16 +106,19 @@ function schemaLine(result: DriftResult): string[] {
   return parts.length === 0 ? [] : [`Schema: ${parts.join('; ')}.`];
 }
 
+/** What the drift index is, said once where the notice shows it. */
+const DRIFT_INDEX = "the drift index (the most drifted feature's severity; 1 = at its threshold)";
+
 function forecastLine(input: NoticeInput): string[] {
   const f = input.forecast;
   if (f === null) return [];
   if (f.crossingAt !== null) {
-    return [`Forecast: the drift index crosses its threshold around ${day(f.crossingAt)} (trend ${formatDelta(f.slopePerDay, 2)}/day over ${formatNumber(f.points)} checks).`];
+    return [`Forecast: ${DRIFT_INDEX} crosses 1 around ${day(f.crossingAt)} (trend ${formatDelta(f.slopePerDay, 2)}/day over ${formatNumber(f.points)} checks).`];
   }
   if (input.result.driftIndex >= 1) {
-    return [`Forecast: the drift index is already above its threshold (${formatNumber(input.result.driftIndex, 3)}).`];
+    return [`Forecast: ${DRIFT_INDEX} is already past 1 (${formatNumber(input.result.driftIndex, 3)}).`];
   }
-  return [`Forecast: no crossing expected (trend ${formatDelta(f.slopePerDay, 2)}/day over ${formatNumber(f.points)} checks).`];
+  return [`Forecast: ${DRIFT_INDEX} is not expected to reach 1 (trend ${formatDelta(f.slopePerDay, 2)}/day over ${formatNumber(f.points)} checks).`];
 }
 
 function linkLines(input: NoticeInput): string[] {
@@ -166,7 +173,8 @@ function compose(blocks: readonly (readonly string[])[]): string {
  */
 export function renderNotice(input: NoticeInput): RenderedNotice {
   const r = input.result;
-  const first = [headline(r, input.retrainBy), overview(r, NAME_MAX)];
+  // One deadline per notice (the subject's "decide by"): the forecast's retrain-by day is in the report.
+  const first = [headline(r), overview(r, NAME_MAX)];
   const links = linkLines(input);
   const closing = closingLines(input);
   const drifted = r.features.filter((f) => f.drift).length;
