@@ -15,8 +15,9 @@ export interface PrefixGrants {
   readonly readWrite?: readonly string[];
   /**
    * Prefixes it lists (ListObjectsV2 with one of them, or a longer key prefix under one of them, as
-   * `Prefix`): `s3:ListBucket` on the bucket with a `StringLike` `s3:prefix` condition.
-   * @default - none: the function may list nothing
+   * `Prefix`): `s3:ListBucket` on the bucket with a `StringLike` `s3:prefix` condition. Every prefix it
+   * reads is listable too (see grantPrefixes).
+   * @default - none beyond the prefixes it reads
    */
   readonly list?: readonly string[];
 }
@@ -27,7 +28,11 @@ export interface PrefixGrants {
  *
  * Reads are granted as `s3:GetObject` on the prefix, not with `grantRead`: that method also grants
  * `s3:List*` and `s3:GetBucket*` on the bucket itself, so a function allowed to read `reports/` could list
- * every key of the bucket. Listing is granted only where `list` names a prefix, and only for it.
+ * every key of the bucket. Listing is granted only for the prefixes named, with an `s3:prefix` condition:
+ * those in `list`, and every prefix the function reads. S3 answers 403, not 404, for a missing key to a
+ * role that may not list it, and `S3Store.get` tells "absent" from "denied" by listing exactly that key;
+ * without the list grant the first read of a not-yet-written document (a decision log, a roll-up, a state)
+ * would fail as a denial on AWS (moto does not enforce IAM, so only this rule guards it).
  *
  * @example
  * grantPrefixes(bucket, role, { read: ['config/'], readWrite: ['state/'], list: ['config/'] });
@@ -35,7 +40,7 @@ export interface PrefixGrants {
 export function grantPrefixes(bucket: s3.IBucket, role: iam.IRole, grants: PrefixGrants): void {
   const read = [...(grants.read ?? []), ...(grants.readWrite ?? [])];
   const put = [...(grants.put ?? []), ...(grants.readWrite ?? [])];
-  const list = grants.list ?? [];
+  const list = [...new Set([...read, ...(grants.list ?? [])])];
   if (read.length > 0) {
     iam.Grant.addToPrincipal({
       grantee: role,

@@ -144,8 +144,11 @@ describe('Function: DriftgateAdoption (template)', () => {
     expect(puts).toEqual(['/decisions/*', '/proposals/*', '/references/*', '/state/*']);
     // Listing only under its prefixes; nothing else on the bucket itself.
     expect(onBucket).toEqual([
-      { Action: 's3:ListBucket', Effect: 'Allow', Resource: { 'Fn::GetAtt': [logicalId(stack, bucket), 'Arn'] }, Condition: { StringLike: { 's3:prefix': ['config/*', 'signatures/*'] } } },
+      { Action: 's3:ListBucket', Effect: 'Allow', Resource: { 'Fn::GetAtt': [logicalId(stack, bucket), 'Arn'] }, Condition: { StringLike: { 's3:prefix': expect.any(Array) } } },
     ]);
+    // It lists what it reads (a missing key must read as absent, not denied: lib/grants.ts), and nothing else.
+    const listed = (onBucket[0].Condition as { StringLike: { 's3:prefix': string[] } }).StringLike['s3:prefix'];
+    expect([...listed].sort()).toEqual(reads.map((r) => r.slice(1)).sort());
     const actions = statements.flatMap(actionsOf);
     expect(actions.filter((a) => /^s3:(List|GetBucket)/.test(a))).toEqual(['s3:ListBucket']);
     expect(actions.filter((a) => /^s3:Delete/.test(a))).toEqual([]);
