@@ -87,7 +87,7 @@ export function checkModel(deps: CheckDeps): CheckModel {
     const result = compare(reference, mergeAll(signatures), config.features);
     // Derived from the state version this check read: the id is the same for any check of that version.
     const checkId = `${compactTime(now)}-${sha256(`${modelId}\n${etag}`).slice(0, 8)}`;
-    const point: HistoryPoint = { at, checkId, verdict: result.verdict, score: result.score, driftIndex: result.driftIndex };
+    const point: HistoryPoint = { at, checkId, verdict: result.verdict, action: result.action, score: result.score, driftIndex: result.driftIndex };
     const history = [...state.history, point].slice(-HISTORY_LIMIT);
     const forecast = forecastCrossing(history, now);
     const interval = nextCheckInterval({ previousSeconds: state.checkIntervalSeconds, driftIndex: result.driftIndex, forecast, bounds: config.cadence, now });

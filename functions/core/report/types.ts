@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { jsonNumberSchema as num, type DeepReadonly } from '../drift/json-number.js';
-import { driftResultSchema, driftVerdictSchema, type DriftResult } from '../drift/types.js';
+import { driftActionSchema, driftResultSchema, driftVerdictSchema, type DriftResult } from '../drift/types.js';
 
 /**
  * CONTRACT (owned by the report module; produced by the lifecycle, rendered by the report module).
@@ -16,6 +16,8 @@ export const historyPointSchema = z.object({
   at: isoTimeSchema,
   checkId: z.string(),
   verdict: driftVerdictSchema,
+  /** The check's action; absent on points stored before action classes. The cadence skips data-quality points. */
+  action: driftActionSchema.optional(),
   score: num,
   driftIndex: num,
 });
