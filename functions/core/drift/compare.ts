@@ -1,15 +1,17 @@
 import type { LogicalType } from '../columns.js';
 import { ConfigError } from '../errors.js';
 import { parseWith } from '../schema-parse.js';
-import type { ColumnSignature, DatasetSignature } from '../signature/types.js';
+import type { CategoricalColumnSignature, ColumnSignature, DatasetSignature } from '../signature/types.js';
 import { explainDataset } from './explain.js';
 import { finiteScore } from './finite.js';
 import { actionRuleSentence, decideAction } from './action.js';
 import { DATA_QUALITY_RULE, columnIncidents, orderIncidents, rowCollapseIncident, schemaIncidents } from './incidents.js';
-import { FEATURE_RULE, MIN_VALUES, finiteRange, judgeCategorical, judgeNumeric, type Judged } from './judge-feature.js';
+import { FEATURE_RULE, MIN_VALUES, finiteRange, gatePValue, judgeCategorical, judgeNumeric, type Judged } from './judge-feature.js';
+import { benjaminiHochberg } from './noise.js';
+import { nonNullCount } from './categorical.js';
 import { compareOptionsSchema, type CompareOptions, type CompareOptionsInput } from './options.js';
 import { rankFeatures } from './rank.js';
-import { driftTests, type FeatureKind } from './registry.js';
+import { driftTests, type FeatureKind, type TestedColumn } from './registry.js';
 import { SELECTION_RULE, assertTestApplies } from './select-test.js';
 import { addRoleChange, fieldChanges } from './schema-changes.js';
 import type { DriftResult, FeatureDrift, Incident, SchemaChanges, TimeRange } from './types.js';
@@ -38,6 +40,11 @@ const TIME_TYPES: readonly LogicalType[] = ['date', 'timestamp'];
 
 function rangeOf(column: ColumnSignature): [number | null, number | null] {
   return column.kind === 'categorical' ? [null, null] : finiteRange(column.min, column.max);
+}
+
+/** Values a tested column has to judge: finite numbers, or non-null categories. */
+function valuesOf(column: TestedColumn): number {
+  return column.kind === 'numeric' ? column.finite : nonNullCount(column);
 }
 
 /** Every problem with the tests named in the options, as one ConfigError. */
@@ -92,6 +99,7 @@ export function compare(reference: DatasetSignature, current: DatasetSignature, 
   const time: TimeRange[] = [];
   const found: Incident[] = [];
   const tested: { reference: ColumnSignature; current: ColumnSignature }[] = [];
+  const pending: { name: string; reference: TestedColumn; current: TestedColumn }[] = [];
   for (const [name, field] of refFields) {
     const curField = curFields.get(name);
     if (curField === undefined) continue;
@@ -107,14 +115,23 @@ export function compare(reference: DatasetSignature, current: DatasetSignature, 
       refCol.kind === 'time' ||
       curCol.kind === 'time' ||
       (!opts.testTimeColumns && (TIME_TYPES.includes(field.type) || TIME_TYPES.includes(curField.type)));
-    let one: Judged<FeatureDrift> | undefined;
     if (timeAxis) time.push({ name, reference: rangeOf(refCol), current: rangeOf(curCol) });
-    else if (refCol.kind === 'numeric' && curCol.kind === 'numeric') one = judgeNumeric(name, refCol, curCol, opts);
-    else if (refCol.kind === 'categorical' && curCol.kind === 'categorical') one = judgeCategorical(name, refCol, curCol, opts);
-    else addRoleChange(retyped, name, fields, { reference: refCol, current: curCol });
-    if (one === undefined) continue;
-    tested.push({ reference: refCol, current: curCol });
-    const incidents = columnIncidents(name, refCol, curCol);
+    else if ((refCol.kind === 'numeric' && curCol.kind === 'numeric') || (refCol.kind === 'categorical' && curCol.kind === 'categorical')) {
+      pending.push({ name, reference: refCol, current: curCol });
+    } else addRoleChange(retyped, name, fields, { reference: refCol, current: curCol });
+  }
+  // Multiplicity: the gates of the judged features are Benjamini–Hochberg adjusted together (noise.ts).
+  const family = pending.filter((t) => valuesOf(t.reference) >= MIN_VALUES && valuesOf(t.current) >= MIN_VALUES);
+  const adjusted = new Map<string, number>();
+  benjaminiHochberg(family.map((t) => gatePValue(t.reference, t.current))).forEach((q, i) => adjusted.set(family[i].name, q));
+  for (const t of pending) {
+    const ctx = { adjustedP: adjusted.get(t.name), size: family.length };
+    const one: Judged<FeatureDrift> =
+      t.reference.kind === 'numeric' && t.current.kind === 'numeric'
+        ? judgeNumeric(t.name, t.reference, t.current, opts, ctx)
+        : judgeCategorical(t.name, t.reference as CategoricalColumnSignature, t.current as CategoricalColumnSignature, opts, ctx);
+    tested.push({ reference: t.reference, current: t.current });
+    const incidents = columnIncidents(t.name, t.reference, t.current);
     found.push(...incidents);
     judged.push(incidents.length === 0 ? one : { ...one, feature: withIncidents(one.feature, incidents) });
   }

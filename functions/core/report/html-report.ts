@@ -28,7 +28,7 @@ const INCIDENT_LABEL: Readonly<Record<Incident['kind'], string>> = {
   'row-collapse': 'Row collapse',
 };
 
-const SOURCE_LABEL = { feature: 'feature override', model: 'model default', default: 'built-in default' } as const;
+const SOURCE_LABEL = { feature: 'feature override', model: 'model default', default: 'built-in default', 'noise-floor': 'sampling-noise floor' } as const;
 
 function verdictSection(input: ReportInput): string {
   const r = input.result;
