@@ -141,14 +141,14 @@ export function compare(reference: DatasetSignature, current: DatasetSignature, 
   const collapse = rowCollapseIncident(rowCount, tested);
   // A collapse explains every empty column at once: its per-column all-null findings would only repeat it.
   const incidents = orderIncidents([...schemaIncidents(schema), ...(collapse === null ? found : [collapse, ...found.filter((i) => i.kind !== 'all-null')])]);
-  const decision = decideAction({ features: judged.map((j) => j.evidence), incidents, datasetRule: opts.datasetRule });
+  const decision = decideAction({ features: judged.map((j) => j.evidence), incidents, datasetRule: opts.datasetRule, importance: opts.featureImportance });
   const features = rankFeatures(judged.map((j) => j.feature));
   const judgedFeatures = features.filter((f) => f.status === 'ok');
   const verdict: DriftResult['verdict'] =
     decision.action === 'drift' ? 'drift' : judgedFeatures.length === 0 && incidents.length === 0 ? 'insufficient-data' : 'no-drift';
   const distanceSeverities = judgedFeatures.filter((f) => f.scoreKind === 'distance').map((f) => f.severity);
   const driftIndex = finiteScore(distanceSeverities.length > 0 ? Math.max(...distanceSeverities) : 0, 'distance');
-  const sentence = actionRuleSentence(opts.datasetRule, DATA_QUALITY_RULE);
+  const sentence = actionRuleSentence(opts.datasetRule, DATA_QUALITY_RULE, opts.featureImportance !== undefined);
   return {
     schemaVersion: 1,
     drift: decision.action === 'drift',

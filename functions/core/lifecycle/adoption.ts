@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
 import { KEY_PREFIX } from '../constants.js';
 import { modelConfigSchema } from './config.js';
+import { featureImportanceSchema } from '../drift/options.js';
 
 /** Where adoption manifests are uploaded; the bucket notification of the adopt function filters on it. */
 export const ADOPTIONS_PREFIX = KEY_PREFIX.adoptions;
@@ -56,6 +57,8 @@ export const adoptionManifestSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'expected a proposal id such as "20260101T000000Z-0123456789"')
     .optional(),
+  /** The version's feature importances (mean |SHAP|, permutation importance or gain): feature → non-negative weight; weighs the dataset decision (drift/action.ts). */
+  featureImportance: featureImportanceSchema.optional(),
 });
 
 /** A validated adoption manifest. */
