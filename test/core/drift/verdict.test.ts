@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { compare, type CategoricalFeatureDrift, type NumericFeatureDrift } from '../../../functions/core/drift/index.js';
 import { parseModelConfig, signingOptions } from '../../../functions/core/lifecycle/config.js';
 import { parseAdoptionManifest } from '../../../functions/core/lifecycle/adoption.js';
+import { renderHtmlReport } from '../../../functions/core/report/html-report.js';
+import { reportInputFixture } from '../report/fixture.js';
 import { datasetOf, type TestColumn } from './build.js';
 import { seeded, zipfWeights } from './random.js';
 
@@ -59,6 +61,9 @@ describe('Function: compare (importance, noise floor, minimum detectable effect)
     expect(b.thresholdSource).toBe('default');
     expect(b.detectable!.effect).toBeLessThan(a.detectable!.effect);
     expect(b.adjustedPValue).toBeGreaterThanOrEqual(b.metrics.ksPValue);
+    // The report shows the figure in the feature's facts.
+    const html = renderHtmlReport({ ...reportInputFixture, result: quiet, history: [], cadence: [], forecast: null });
+    expect(html).toContain(`<tr><th scope="row">Smallest shift this batch could catch</th><td class="num">`);
   });
 
   it('labels a distance over the top K plus "(other)" when a side has more categories than K', () => {
