@@ -7,7 +7,8 @@ Every dataset is a reference of n rows and a current of n rows (A/A halves when 
   far from zero relative to its spread), bimodal (two normals), zipf (200 categories, s = 1.1), and a correlated
   group size_a/size_b/size_c (one latent value plus 5 % noise each: they move together).
 Scenarios (one changed column per dataset, rotating over the numeric shapes by repetition):
-  aa; shift-0.25 / shift-0.5 / shift-1 (the column + k·σ); scale-1.5 (deviations × 1.5); newcat-0.2 (20 % of zipf
+  aa; shift-0.25 / shift-0.5 / shift-1 (the column + k·σ); scale-1.5 (deviations from the median × 1.5; the
+  discrete column stays integral by stochastic rounding, so its mean moves by exactly that in expectation); newcat-0.2 (20 % of zipf
   replaced by a never-seen category). Data-quality cases at one n: nulls-0.3 (30 % of a column null), dropped
   (a column missing), retyped (an int column written as strings).
 Writes OUT_DIR/manifest.json: one entry per dataset with its files, scenario, changed column and, for the
@@ -46,17 +47,24 @@ def draw(g, n):
     }
 
 
+def integral(g, x, like):
+    """Keep an integer column integral (else the file would retype it): stochastic rounding keeps the mean."""
+    if like.dtype.kind != "i":
+        return x
+    return np.floor(x + g.uniform(size=len(x))).astype(np.int64)
+
+
 def change(g, cols, scenario, column):
     cols = dict(cols)
     if scenario.startswith("shift-"):
         k = float(scenario.split("-")[1])
         x = cols[column]
         sd = {"normal": 8, "lognormal": float(np.std(x)), "heavy": float(np.sqrt(3)), "discrete": float(np.sqrt(3)), "far": 7, "bimodal": float(np.std(x))}[column]
-        cols[column] = x + k * sd  # a discrete column stays on integers only for k·σ integral; its shift is real either way
+        cols[column] = integral(g, x + k * sd, x)
     elif scenario == "scale-1.5":
-        x = cols[column].astype(float)
+        x = cols[column]
         m = float(np.median(x))
-        cols[column] = m + (x - m) * 1.5
+        cols[column] = integral(g, m + (x.astype(float) - m) * 1.5, x)
     elif scenario == "newcat-0.2":
         z = cols["zipf"].copy()
         z[g.uniform(size=len(z)) < 0.2] = "never-seen"
