@@ -59,7 +59,12 @@ export interface ActionFeature {
   /** The gate that decided significance (KS, Welch means, chi²): its p-value and its name for sentences. */
   readonly significance: Significance;
   /** Categorical: the share of current values in never-seen categories and its two-proportion p-value; numeric: 0 and 1. */
-  readonly unseen: { readonly share: number; readonly pValue: number };
+  readonly unseen: {
+    readonly share: number;
+    readonly pValue: number;
+    /** The share sampling alone puts in categories a reference of this size never saw (Good–Turing f1/n); material is measured above it. */
+    readonly expected?: number;
+  };
 }
 
 /** What decided the action, for the summary and for tests. */
@@ -130,7 +135,7 @@ export function actionRuleSentence(rule: DatasetRule, dataQualityRule: string, w
 /** Why one feature is material, as a reason clause, or null when it is not (see the module comment). */
 function materialClause(f: ActionFeature, level: number): string | null {
   if (f.status !== 'ok') return null;
-  if (f.kind === 'categorical' && f.unseen.share >= MATERIAL_UNSEEN_SHARE && f.unseen.pValue < level) {
+  if (f.kind === 'categorical' && f.unseen.share - (f.unseen.expected ?? 0) >= MATERIAL_UNSEEN_SHARE && f.unseen.pValue < level) {
     return `${formatShare(f.unseen.share)} of ${quoted(f.name)} values are categories the reference never saw (two-proportion ${formatPValue(f.unseen.pValue)})`;
   }
   if (!f.drift || !(f.significance.pValue < level)) return null;

@@ -269,7 +269,9 @@ export function judgeCategorical(
     (insufficient ? explainInsufficient(name, nCur, nRef, MIN_VALUES) : explainCategorical(base, table.unseen, significance)) +
     kindNote(name, 'categorical', options);
   const feature: CategoricalFeatureDrift = { ...base, explanation };
-  // Against the reference's 0 in the same categories: how sure it is that new categories carry this share.
-  const unseen = { share: metrics.unseenShare, pValue: twoProportionPValue(0, nRef, unseenCount, nCur) };
+  // Against what sampling explains: a reference of n values misses categories carrying about f1/n of the mass
+  // (Good–Turing, f1 = its categories seen once; 100 rows of 200 Zipf categories: ~30 %), so that is the baseline.
+  const singletons = reference.top.reduce((sum, [, c]) => sum + (c === 1 ? 1 : 0), 0);
+  const unseen = { share: metrics.unseenShare, pValue: twoProportionPValue(singletons, nRef, unseenCount, nCur), expected: nRef > 0 ? singletons / nRef : 0 };
   return { feature, evidence: { ...evidenceOf(feature), effect: metrics.jsDistance, significance, unseen } };
 }
