@@ -164,7 +164,7 @@ export function checkModel(deps: CheckDeps): CheckModel {
     const modelId = state.modelId;
     const at = now.toISOString();
     const { checkId, fresh, result, outcomes } = ev;
-    const point: HistoryPoint = { at, checkId, verdict: result.verdict, score: result.score, driftIndex: result.driftIndex, signatures: fresh.length };
+    const point: HistoryPoint = { at, checkId, verdict: result.verdict, action: result.action, score: result.score, driftIndex: result.driftIndex, signatures: fresh.length };
     const history = [...state.history, point].slice(-HISTORY_LIMIT);
     const forecast = forecastCrossing(history, now);
     const interval = nextCheckInterval({ previousSeconds: state.checkIntervalSeconds, driftIndex: result.driftIndex, forecast, bounds: config.cadence, now });

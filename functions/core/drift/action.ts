@@ -39,6 +39,13 @@ export const MATERIAL_JS_DISTANCE = 0.2;
 /** Share of current values in categories the reference never saw that is material on its own. */
 export const MATERIAL_UNSEEN_SHARE = 0.2;
 
+/**
+ * With feature importances, a single material shift makes `drift` only in a feature whose importance is at
+ * least this share of the average judged feature's (a shift in a feature the model barely uses is `watch`).
+ * Without importances every feature weighs 1, so the default catches any single material shift.
+ */
+export const MIN_RELATIVE_IMPORTANCE = 0.5;
+
 /** What decideAction reads of one judged feature. */
 export interface ActionFeature {
   readonly name: string;
@@ -52,7 +59,12 @@ export interface ActionFeature {
   /** The gate that decided significance (KS, Welch means, chi²): its p-value and its name for sentences. */
   readonly significance: Significance;
   /** Categorical: the share of current values in never-seen categories and its two-proportion p-value; numeric: 0 and 1. */
-  readonly unseen: { readonly share: number; readonly pValue: number };
+  readonly unseen: {
+    readonly share: number;
+    readonly pValue: number;
+    /** The share sampling alone puts in categories a reference of this size never saw (Good–Turing f1/n); material is measured above it. */
+    readonly expected?: number;
+  };
 }
 
 /** What decided the action, for the summary and for tests. */
@@ -63,8 +75,19 @@ export interface ActionDecision {
   /** One plain sentence naming the top reason, e.g. "Drift: 'amount' moved 0.61 σ (…)." */
   readonly reason: string;
   readonly trigger: ActionTrigger;
-  /** Share of the judged features that drifted (the dataset rule's score), 0 when none was judged. */
+  /** Share of the judged features that drifted, importance-weighted when importances are given (the dataset rule's score); 0 when none was judged. */
   readonly share: number;
+}
+
+/**
+ * Each judged feature's weight: its importance (0 when the map does not name it), or 1 for all when there
+ * is no map or it gives every judged feature 0 (no information about these features).
+ */
+export function importanceWeights(names: readonly string[], importance: Readonly<Record<string, number>> | undefined): Map<string, number> {
+  const weights = new Map<string, number>();
+  if (importance !== undefined) for (const name of names) weights.set(name, Object.hasOwn(importance, name) ? importance[name] : 0);
+  if (importance === undefined || [...weights.values()].every((w) => !(w > 0))) for (const name of names) weights.set(name, 1);
+  return weights;
 }
 
 /** Each action's label, the first word(s) of its reason. */
@@ -97,11 +120,13 @@ function continued(sentence: string): string {
 }
 
 /** The action rule, as stated in every result. */
-export function actionRuleSentence(rule: DatasetRule, dataQualityRule: string): string {
+export function actionRuleSentence(rule: DatasetRule, dataQualityRule: string, weighted = false): string {
   const keys = rule.keyFeatures.length > 0 ? ` or a key feature (${rule.keyFeatures.map(quoted).join(', ')}) drifts` : '';
+  const of = weighted ? 'of the judged features’ importance' : 'of the judged features';
+  const important = weighted ? ` whose importance is at least ${formatShare(MIN_RELATIVE_IMPORTANCE)} of the average feature’s` : '';
   return (
     `data-quality when the batch shows a broken pipeline (${dataQualityRule}); otherwise drift when ≥ ${formatShare(rule.share)} ` +
-    `of the judged features drift${keys}, or one feature drifts materially (Wasserstein ≥ ${MATERIAL_WASSERSTEIN_SD} σ, ` +
+    `${of} drift${keys}, or one feature${important} drifts materially (Wasserstein ≥ ${MATERIAL_WASSERSTEIN_SD} σ, ` +
     `Jensen–Shannon ≥ ${MATERIAL_JS_DISTANCE}, or ≥ ${formatShare(MATERIAL_UNSEEN_SHARE)} of values in never-seen categories) ` +
     `at p < ${SIGNIFICANCE_LEVEL} ÷ the number of judged features; watch when any feature drifts; none otherwise.`
   );
@@ -110,7 +135,7 @@ export function actionRuleSentence(rule: DatasetRule, dataQualityRule: string): 
 /** Why one feature is material, as a reason clause, or null when it is not (see the module comment). */
 function materialClause(f: ActionFeature, level: number): string | null {
   if (f.status !== 'ok') return null;
-  if (f.kind === 'categorical' && f.unseen.share >= MATERIAL_UNSEEN_SHARE && f.unseen.pValue < level) {
+  if (f.kind === 'categorical' && f.unseen.share - (f.unseen.expected ?? 0) >= MATERIAL_UNSEEN_SHARE && f.unseen.pValue < level) {
     return `${formatShare(f.unseen.share)} of ${quoted(f.name)} values are categories the reference never saw (two-proportion ${formatPValue(f.unseen.pValue)})`;
   }
   if (!f.drift || !(f.significance.pValue < level)) return null;
@@ -133,11 +158,18 @@ export function decideAction(input: {
   readonly features: readonly ActionFeature[];
   readonly incidents: readonly Incident[];
   readonly datasetRule: DatasetRule;
+  /** Feature importances (options.ts featureImportanceSchema); without them every feature weighs 1. */
+  readonly importance?: Readonly<Record<string, number>>;
 }): ActionDecision {
   const ranked = [...input.features].sort(byDriftThenSeverity);
   const judged = ranked.filter((f) => f.status === 'ok');
   const drifted = judged.filter((f) => f.drift);
-  const share = judged.length > 0 ? drifted.length / judged.length : 0;
+  const weights = importanceWeights(judged.map((f) => f.name), input.importance);
+  const weightOf = (f: ActionFeature): number => weights.get(f.name) ?? 0;
+  const total = judged.reduce((sum, f) => sum + weightOf(f), 0);
+  const share = total > 0 ? drifted.reduce((sum, f) => sum + weightOf(f), 0) / total : 0;
+  const average = judged.length > 0 ? total / judged.length : 0;
+  const weighted = input.importance !== undefined && share !== drifted.length / Math.max(1, judged.length);
 
   if (input.incidents.length > 0) {
     const [first] = input.incidents;
@@ -150,22 +182,28 @@ export function decideAction(input: {
       : { action: 'none', trigger: 'insufficient-data', share, reason: `${ACTION_LABEL.none}: too little data to judge any feature.` };
   }
   const drift = (trigger: ActionTrigger, why: string): ActionDecision => ({ action: 'drift', trigger, share, reason: `${ACTION_LABEL.drift}: ${why}.` });
-  if (share >= input.datasetRule.share) {
-    return drift('share', `${drifted.length} of ${judged.length} judged features drifted (the rule needs ${formatShare(input.datasetRule.share)}): ${listNames(drifted.map((f) => f.name))}`);
+  if (drifted.length > 0 && share >= input.datasetRule.share) {
+    const carrying = weighted ? `, carrying ${formatShare(share)} of the importance` : '';
+    return drift('share', `${drifted.length} of ${judged.length} judged features drifted${carrying} (the rule needs ${formatShare(input.datasetRule.share)}): ${listNames(drifted.map((f) => f.name))}`);
   }
   const key = drifted.find((f) => input.datasetRule.keyFeatures.includes(f.name));
   if (key !== undefined) return drift('key-feature', `key feature ${quoted(key.name)} drifted`);
   const level = SIGNIFICANCE_LEVEL / judged.length;
+  let minor: string | undefined;
   for (const f of judged) {
     const clause = materialClause(f, level);
-    if (clause !== null) return drift('material-feature', clause);
+    if (clause === null) continue;
+    if (weightOf(f) >= MIN_RELATIVE_IMPORTANCE * average) return drift('material-feature', clause);
+    minor ??= f.name;
   }
-  if (drifted.length > 0) {
+  if (drifted.length > 0 || minor !== undefined) {
+    const names = drifted.length > 0 ? drifted.map((f) => f.name) : [minor as string];
+    const why = minor !== undefined ? `; ${quoted(minor)} moved materially but the model gives it little importance` : '';
     return {
       action: 'watch',
       trigger: 'drifted-feature',
       share,
-      reason: `${ACTION_LABEL.watch}: ${plural(drifted.length, 'feature')} drifted (${listNames(drifted.map((f) => f.name))}), not enough to retrain.`,
+      reason: `${ACTION_LABEL.watch}: ${plural(names.length, 'feature')} drifted (${listNames(names)})${why}, not enough to retrain.`,
     };
   }
   return { action: 'none', trigger: 'stable', share, reason: `${ACTION_LABEL.none}: no feature drifted (0 of ${judged.length} judged).` };

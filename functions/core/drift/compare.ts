@@ -2,15 +2,17 @@ import { formatIsoMs } from '../format.js';
 import type { LogicalType } from '../columns.js';
 import { ConfigError } from '../errors.js';
 import { parseWith } from '../schema-parse.js';
-import type { ColumnSignature, DatasetSignature } from '../signature/types.js';
+import type { CategoricalColumnSignature, ColumnSignature, DatasetSignature } from '../signature/types.js';
 import { explainDataset } from './explain.js';
 import { finiteScore } from './finite.js';
 import { actionRuleSentence, decideAction } from './action.js';
 import { DATA_QUALITY_RULE, columnIncidents, orderIncidents, rowCollapseIncident, schemaIncidents } from './incidents.js';
-import { FEATURE_RULE, MIN_VALUES, finiteRange, judgeCategorical, judgeNumeric, type Judged } from './judge-feature.js';
+import { FEATURE_RULE, MIN_VALUES, finiteRange, gatePValue, judgeCategorical, judgeNumeric, type Judged } from './judge-feature.js';
+import { benjaminiHochberg } from './noise.js';
+import { nonNullCount } from './categorical.js';
 import { compareOptionsSchema, type CompareOptions, type CompareOptionsInput } from './options.js';
 import { rankFeatures } from './rank.js';
-import { driftTests, type FeatureKind } from './registry.js';
+import { driftTests, type FeatureKind, type TestedColumn } from './registry.js';
 import { SELECTION_RULE, assertTestApplies } from './select-test.js';
 import { addRoleChange, fieldChanges } from './schema-changes.js';
 import { INPUT_NAMES_SHOWN, type DriftResult, type FeatureDrift, type Incident, type SchemaChanges, type TimeRange } from './types.js';
@@ -46,6 +48,11 @@ function inputSide(signature: DatasetSignature): { sources: string[]; count: num
 function rangeOf(column: ColumnSignature): [string | null, string | null] {
   const [min, max] = column.kind === 'categorical' ? [null, null] : finiteRange(column.min, column.max);
   return [min === null ? null : formatIsoMs(min), max === null ? null : formatIsoMs(max)];
+}
+
+/** Values a tested column has to judge: finite numbers, or non-null categories. */
+function valuesOf(column: TestedColumn): number {
+  return column.kind === 'numeric' ? column.finite : nonNullCount(column);
 }
 
 /** Every problem with the tests named in the options, as one ConfigError. */
@@ -100,6 +107,7 @@ export function compare(reference: DatasetSignature, current: DatasetSignature, 
   const time: TimeRange[] = [];
   const found: Incident[] = [];
   const tested: { reference: ColumnSignature; current: ColumnSignature }[] = [];
+  const pending: { name: string; reference: TestedColumn; current: TestedColumn }[] = [];
   for (const [name, field] of refFields) {
     const curField = curFields.get(name);
     if (curField === undefined) continue;
@@ -115,14 +123,23 @@ export function compare(reference: DatasetSignature, current: DatasetSignature, 
       refCol.kind === 'time' ||
       curCol.kind === 'time' ||
       (!opts.testTimeColumns && (TIME_TYPES.includes(field.type) || TIME_TYPES.includes(curField.type)));
-    let one: Judged<FeatureDrift> | undefined;
     if (timeAxis) time.push({ name, reference: rangeOf(refCol), current: rangeOf(curCol) });
-    else if (refCol.kind === 'numeric' && curCol.kind === 'numeric') one = judgeNumeric(name, refCol, curCol, opts);
-    else if (refCol.kind === 'categorical' && curCol.kind === 'categorical') one = judgeCategorical(name, refCol, curCol, opts);
-    else addRoleChange(retyped, name, fields, { reference: refCol, current: curCol });
-    if (one === undefined) continue;
-    tested.push({ reference: refCol, current: curCol });
-    const incidents = columnIncidents(name, refCol, curCol);
+    else if ((refCol.kind === 'numeric' && curCol.kind === 'numeric') || (refCol.kind === 'categorical' && curCol.kind === 'categorical')) {
+      pending.push({ name, reference: refCol, current: curCol });
+    } else addRoleChange(retyped, name, fields, { reference: refCol, current: curCol });
+  }
+  // Multiplicity: the gates of the judged features are Benjamini–Hochberg adjusted together (noise.ts).
+  const family = pending.filter((t) => valuesOf(t.reference) >= MIN_VALUES && valuesOf(t.current) >= MIN_VALUES);
+  const adjusted = new Map<string, number>();
+  benjaminiHochberg(family.map((t) => gatePValue(t.reference, t.current))).forEach((q, i) => adjusted.set(family[i].name, q));
+  for (const t of pending) {
+    const ctx = { adjustedP: adjusted.get(t.name), size: family.length };
+    const one: Judged<FeatureDrift> =
+      t.reference.kind === 'numeric' && t.current.kind === 'numeric'
+        ? judgeNumeric(t.name, t.reference, t.current, opts, ctx)
+        : judgeCategorical(t.name, t.reference as CategoricalColumnSignature, t.current as CategoricalColumnSignature, opts, ctx);
+    tested.push({ reference: t.reference, current: t.current });
+    const incidents = columnIncidents(t.name, t.reference, t.current);
     found.push(...incidents);
     judged.push(incidents.length === 0 ? one : { ...one, feature: withIncidents(one.feature, incidents) });
   }
@@ -132,14 +149,14 @@ export function compare(reference: DatasetSignature, current: DatasetSignature, 
   const collapse = rowCollapseIncident(rowCount, tested);
   // A collapse explains every empty column at once: its per-column all-null findings would only repeat it.
   const incidents = orderIncidents([...schemaIncidents(schema), ...(collapse === null ? found : [collapse, ...found.filter((i) => i.kind !== 'all-null')])]);
-  const decision = decideAction({ features: judged.map((j) => j.evidence), incidents, datasetRule: opts.datasetRule });
+  const decision = decideAction({ features: judged.map((j) => j.evidence), incidents, datasetRule: opts.datasetRule, importance: opts.featureImportance });
   const features = rankFeatures(judged.map((j) => j.feature));
   const judgedFeatures = features.filter((f) => f.status === 'ok');
   const verdict: DriftResult['verdict'] =
     decision.action === 'drift' ? 'drift' : judgedFeatures.length === 0 && incidents.length === 0 ? 'insufficient-data' : 'no-drift';
   const distanceSeverities = judgedFeatures.filter((f) => f.scoreKind === 'distance').map((f) => f.severity);
   const driftIndex = finiteScore(distanceSeverities.length > 0 ? Math.max(...distanceSeverities) : 0, 'distance');
-  const sentence = actionRuleSentence(opts.datasetRule, DATA_QUALITY_RULE);
+  const sentence = actionRuleSentence(opts.datasetRule, DATA_QUALITY_RULE, opts.featureImportance !== undefined);
   return {
     schemaVersion: 1,
     drift: decision.action === 'drift',

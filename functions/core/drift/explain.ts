@@ -65,14 +65,23 @@ function testClause(f: Described): string {
 export interface Significance {
   readonly pValue: number;
   readonly label: string;
+  /** The Benjamini–Hochberg adjusted p-value the gate read, and over how many judged features. */
+  readonly adjusted?: number;
+  readonly family?: number;
 }
 
 /** The gating test's clause for a distance test, or "" for a p-value test. */
 function significanceClause(f: Described, significance: Significance): string {
   if (f.scoreKind === 'p-value') return '';
-  const { label, pValue: significanceP } = significance;
-  const p = formatPValue(significanceP);
-  if (f.score >= f.threshold && significanceP >= SIGNIFICANCE_LEVEL) {
+  const { label, pValue: raw } = significance;
+  const gate = significance.adjusted ?? raw;
+  const adjusted =
+    // Said only where the adjustment changes the figure shown.
+    significance.adjusted !== undefined && (significance.family ?? 1) > 1 && formatPValue(significance.adjusted) !== formatPValue(raw)
+      ? ` (${formatPValue(significance.adjusted).replace(/^p /, '')} adjusted over ${significance.family} features)`
+      : '';
+  const p = `${formatPValue(raw)}${adjusted}`;
+  if (f.score >= f.threshold && gate >= SIGNIFICANCE_LEVEL) {
     return `; but ${label} ${p} ≥ ${SIGNIFICANCE_LEVEL} with ${f.count.current} values: not significant, so no drift`;
   }
   return `; ${label} ${p}`;
@@ -114,8 +123,20 @@ export function explainNumeric(f: Omit<NumericFeatureDrift, 'explanation'>, sign
   } else {
     where = f.drift ? ' moved,' : ' is stable,';
   }
-  const coarse = resolved ? '' : ' (values too large for the sketch to resolve their spread: means compared)';
-  return `${quoted(f.name)}${where} ${testClause(f)}${significanceClause(f, significance)}${coarse}${qualityClause(f, f.outOfRangeShare)}.`;
+  const bound = f.resolution !== undefined && f.resolution.source === 'coarse-sketch' ? `, KS between ${formatScore(f.metrics.ksStat)} and ${formatScore(Math.min(1, f.metrics.ksStat + f.resolution.ksError))}` : '';
+  const coarse = resolved ? '' : ` (values too large for the sketch to resolve their spread: means compared${bound})`;
+  return `${quoted(f.name)}${where} ${testClause(f)}${significanceClause(f, significance)}${coarse}${qualityClause(f, f.outOfRangeShare)}${detectableClause(f)}.`;
+}
+
+/**
+ * "; this batch could have caught a shift of 0.31 σ" for a feature that did not drift, so a quiet small
+ * batch reads honestly; "" when it drifted or the figure is absent.
+ */
+export function detectableClause(f: Pick<Described, 'drift' | 'detectable'>): string {
+  if (f.drift || f.detectable === undefined) return '';
+  return f.detectable.unit === 'sd-shift'
+    ? `; this batch could have caught a shift of ${formatScore(f.detectable.effect)} σ`
+    : `; this batch could have caught a Jensen–Shannon distance of ${formatScore(f.detectable.effect)}`;
 }
 
 /** One sentence for a categorical feature: new categories or the largest share change, the test and significance. */
@@ -140,7 +161,8 @@ export function explainCategorical(
         : `largest change ${quoted(biggest.value)} ${formatShare(biggest.reference)} → ${formatShare(biggest.current)}`;
   }
   const lead = f.drift ? `${quoted(f.name)}: ${what}` : `${quoted(f.name)} is stable: ${what}`;
-  return `${lead}; ${testClause(f)}${significanceClause(f, significance)}${qualityClause(f, 0)}.`;
+  const topK = f.topK !== undefined ? ` (over the top ${f.topK.k} categories plus "(other)")` : '';
+  return `${lead}; ${testClause(f)}${topK}${significanceClause(f, significance)}${qualityClause(f, 0)}${detectableClause(f)}.`;
 }
 
 function list(names: readonly string[]): string {

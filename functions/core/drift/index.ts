@@ -38,12 +38,25 @@ export {
   binsOf,
   standardDeviation,
   REPORTED_PERCENTILES,
+  numericStats,
+  numericJensenShannon,
+  resolutionOf,
+  exactQuantile,
 } from './numeric.js';
-export type { KsResult } from './numeric.js';
+export type { KsResult, NumericResolution, NumericStats } from './numeric.js';
+export {
+  benjaminiHochberg,
+  wassersteinNoiseFloor,
+  jensenShannonNoiseFloor,
+  psiNoiseFloor,
+  minimumDetectableShift,
+  minimumDetectableJensenShannon,
+  NOISE_BUDGET,
+} from './noise.js';
 export { jensenShannon, psi, PSI_EMPTY_SHARE } from './distances.js';
 export { chiSquareTest, poolSparseColumns, MIN_EXPECTED } from './chi-square.js';
 export type { ChiSquareResult } from './chi-square.js';
 export { categoryTable, chiSquareFromSignatures, unseenShare, OTHER_LABEL } from './categorical.js';
 export type { CategoryTable } from './categorical.js';
-export { kolmogorovSf, chi2Sf, regularizedGammaQ, logGamma, normalTwoSidedP } from './special.js';
+export { kolmogorovSf, chi2Sf, chi2Isf, normalIsf, regularizedGammaQ, logGamma, normalTwoSidedP } from './special.js';
 export { formatValue, formatScore, formatPValue } from './explain.js';

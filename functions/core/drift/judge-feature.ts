@@ -9,11 +9,12 @@ import { explainCategorical, explainInsufficient, explainNumeric } from './expla
 import { clampFinite, finiteScore } from './finite.js';
 import type { ActionFeature } from './action.js';
 import { nullShare, twoProportionPValue } from './null-share.js';
-import { binsOf, ksFromSketches, meanShiftPValue, outOfRangeShare, quantilesOf, sketchResolves, wassersteinNorm } from './numeric.js';
+import { binsOf, meanShiftPValue, numericJensenShannon, numericStats, outOfRangeShare, quantilesOf } from './numeric.js';
+import { jensenShannonNoiseFloor, minimumDetectableJensenShannon, minimumDetectableShift, psiNoiseFloor, wassersteinNoiseFloor } from './noise.js';
 import type { CompareOptions } from './options.js';
 import { driftTests, SIGNIFICANCE_LEVEL, significanceTestByKind, type FeatureKind, type TestedColumn } from './registry.js';
 import { selectTest, type TestSelection } from './select-test.js';
-import type { CategoricalFeatureDrift, NumericFeatureDrift } from './types.js';
+import type { CategoricalFeatureDrift, Detectable, NumericFeatureDrift } from './types.js';
 import { plainQuote } from '../text/plain.js';
 
 /** Fewest non-null values on each side for a feature to be judged. */
@@ -24,7 +25,8 @@ export const PLOT_CATEGORIES = 20;
 
 /** The per-feature rule, as stated in every result. */
 export const FEATURE_RULE =
-  `a feature drifts when its distance score reaches its threshold AND the change is significant ` +
+  `a feature drifts when its distance score reaches its threshold, never below the distance sampling noise alone ` +
+  `exceeds 1% of the time at these sizes, AND the change is significant, Benjamini–Hochberg adjusted across the judged features ` +
   `(numeric: KS p < ${SIGNIFICANCE_LEVEL}, or a test of means where the sketch cannot resolve the column; ` +
   `categorical: chi-square p < ${SIGNIFICANCE_LEVEL}, sparse categories pooled); ` +
   `a p-value test (ks, chi2) decides alone; features with fewer than ${MIN_VALUES} values are not judged`;
@@ -42,6 +44,30 @@ function severityOf(selection: TestSelection, score: number, significanceP: numb
   const logRatio = (p: number, level: number): number => (p >= 1 ? 0 : Math.log(Math.max(p, Number.MIN_VALUE)) / Math.log(level));
   if (selection.scoreKind === 'p-value') return finiteScore(logRatio(score, selection.threshold), 'distance');
   return finiteScore(Math.min(score / selection.threshold, logRatio(significanceP, SIGNIFICANCE_LEVEL)), 'distance');
+}
+
+/**
+ * What the other features tell one feature's judgement: the gate's Benjamini–Hochberg adjusted p-value and
+ * the number of judged features (compare computes both; a feature judged alone uses its own p and 1).
+ */
+export interface Family {
+  readonly adjustedP?: number;
+  readonly size: number;
+}
+
+/** The gate's p-value of a pair (numeric: KS from the finest view, or a test of means where the sketch is coarse; categorical: chi²). */
+export function gatePValue(reference: TestedColumn, current: TestedColumn): number {
+  if (reference.kind === 'numeric' && current.kind === 'numeric') {
+    const stats = numericStats(reference, current);
+    return finiteScore(stats.resolution === 'coarse-sketch' ? meanShiftPValue(reference, current) : stats.ks.pValue, 'p-value');
+  }
+  return finiteScore(significanceOf('categorical', reference, current), 'p-value');
+}
+
+/** The selection with its threshold raised to the noise floor when the floor lies above it. */
+function withFloor(selection: TestSelection, floor: number | undefined): TestSelection {
+  if (floor === undefined || !(floor > selection.threshold)) return selection;
+  return { ...selection, threshold: floor, thresholdSource: 'noise-floor' };
 }
 
 /** The shared decision: reads only the score kind, never the test's name. */
@@ -112,44 +138,69 @@ export function judgeNumeric(
   reference: NumericColumnSignature,
   current: NumericColumnSignature,
   options: CompareOptions,
+  family: Family = { size: 1 },
 ): Judged<NumericFeatureDrift> {
-  const selection = selectTest(reference, options.overrides[name], options.defaults.numeric, name);
-  const ks = ksFromSketches(reference.sketch, current.sketch);
+  const selected = selectTest(reference, options.overrides[name], options.defaults.numeric, name);
+  const stats = numericStats(reference, current);
   const bins = binsOf(reference, current);
   const metrics = {
-    ksStat: finiteScore(ks.statistic, 'distance'),
-    ksPValue: finiteScore(ks.pValue, 'p-value'),
-    wassersteinNorm: finiteScore(wassersteinNorm(reference, current), 'distance'),
+    ksStat: finiteScore(stats.ks.statistic, 'distance'),
+    ksPValue: finiteScore(stats.ks.pValue, 'p-value'),
+    wassersteinNorm: stats.wassersteinNorm,
     psi: finiteScore(psi(bins.reference, bins.current), 'distance'),
-    jsDistance: finiteScore(jensenShannon(bins.reference, bins.current), 'distance'),
+    jsDistance: finiteScore(numericJensenShannon(reference, current), 'distance'),
   };
+  const n = reference.finite;
+  const m = current.finite;
+  const jsCells = reference.exact !== undefined && current.exact !== undefined ? new Set([...reference.exact.values, ...current.exact.values]).size : bins.edges.length + 1;
+  const floor =
+    selected.scoreKind === 'p-value' ? undefined
+    : selected.test === 'wasserstein' ? wassersteinNoiseFloor(reference, n, m)
+    : selected.test === 'jensenshannon' ? jensenShannonNoiseFloor(jsCells, n, m)
+    : psiNoiseFloor(bins.edges.length + 1, n, m);
+  const selection = withFloor(selected, floor);
   const score = finiteScore(driftTests[selection.test].fn(reference, current), selection.scoreKind);
   // Where the sketch cannot resolve the column (see sketchResolves), KS on it is blind: gate on the exact means.
-  const resolved = sketchResolves(reference);
-  const significanceP = finiteScore(resolved ? significanceOf('numeric', reference, current) : meanShiftPValue(reference, current), 'p-value');
-  const insufficient = reference.finite < MIN_VALUES || current.finite < MIN_VALUES;
+  const resolved = stats.resolution !== 'coarse-sketch';
+  const significanceP = gatePValue(reference, current);
+  const gateP = selection.scoreKind === 'distance' ? finiteScore(family.adjustedP ?? significanceP, 'p-value') : significanceP;
+  const insufficient = n < MIN_VALUES || m < MIN_VALUES;
   const share = (counts: number[]): number[] => {
     const total = counts.reduce((a, b) => a + b, 0);
     return counts.map((c) => (total > 0 ? c / total : 0));
   };
+  const detectable: Detectable = {
+    effect: finiteScore(
+      minimumDetectableShift(reference, n, m, {
+        threshold: selection.test === 'wasserstein' ? selection.threshold : 0,
+        level: SIGNIFICANCE_LEVEL / Math.max(1, family.size),
+        gate: resolved ? 'ks' : 'means',
+      }),
+      'distance',
+    ),
+    unit: 'sd-shift',
+  };
   const base: Omit<NumericFeatureDrift, 'explanation'> = {
     kind: 'numeric',
-    ...judgement(name, selection, score, significanceP, insufficient, { reference, current }, { reference: reference.finite, current: current.finite }),
+    ...judgement(name, selection, score, gateP, insufficient, { reference, current }, { reference: n, current: m }),
+    ...(floor !== undefined ? { noiseFloor: finiteScore(floor, 'distance') } : {}),
+    ...(selection.scoreKind === 'distance' && family.adjustedP !== undefined ? { adjustedPValue: gateP } : {}),
+    detectable,
     metrics,
     outOfRangeShare: outOfRangeShare(reference, current),
     range: { reference: finiteRange(reference.min, reference.max), current: finiteRange(current.min, current.max) },
     quantiles: quantilesOf(reference, current),
     bins: { edges: bins.edges.map(clampFinite), reference: share(bins.reference), current: share(bins.current) },
     mean: { reference: clampFinite(reference.mean), current: clampFinite(current.mean) },
+    resolution: { source: stats.resolution, ksError: finiteScore(stats.ksError, 'distance'), wassersteinError: stats.wassersteinError },
   };
-  const significance = { pValue: significanceP, label: resolved ? 'KS' : 'means (Welch)' };
+  const significance = { pValue: significanceP, label: resolved ? 'KS' : 'means (Welch)', ...(base.adjustedPValue !== undefined ? { adjusted: base.adjustedPValue, family: family.size } : {}) };
   const explanation =
-    (insufficient ? explainInsufficient(name, current.finite, reference.finite, MIN_VALUES) : explainNumeric(base, significance, resolved)) +
+    (insufficient ? explainInsufficient(name, m, n, MIN_VALUES) : explainNumeric(base, significance, resolved)) +
     kindNote(name, 'numeric', options);
   const feature: NumericFeatureDrift = { ...base, explanation };
   return { feature, evidence: { ...evidenceOf(feature), effect: metrics.wassersteinNorm, significance, unseen: { share: 0, pValue: 1 } } };
 }
-
 
 /** Judge a categorical feature (data-quality incidents are found after, by compare). */
 export function judgeCategorical(
@@ -157,11 +208,18 @@ export function judgeCategorical(
   reference: CategoricalColumnSignature,
   current: CategoricalColumnSignature,
   options: CompareOptions,
+  family: Family = { size: 1 },
 ): Judged<CategoricalFeatureDrift> {
-  const selection = selectTest(reference, options.overrides[name], options.defaults.categorical, name);
+  const selected = selectTest(reference, options.overrides[name], options.defaults.categorical, name);
   const table = categoryTable(reference, current);
   const nRef = nonNullCount(reference);
   const nCur = nonNullCount(current);
+  const cells = table.labels.filter((_, i) => table.reference[i] > 0 || table.current[i] > 0).length;
+  const floor =
+    selected.scoreKind === 'p-value' ? undefined
+    : selected.test === 'jensenshannon' ? jensenShannonNoiseFloor(cells, nRef, nCur)
+    : psiNoiseFloor(cells, nRef, nCur);
+  const selection = withFloor(selected, floor);
   const unseenCount = table.unseen.reduce((sum, [, c]) => sum + c, 0);
   const metrics = {
     jsDistance: finiteScore(jensenShannon(table.reference, table.current), 'distance'),
@@ -170,7 +228,8 @@ export function judgeCategorical(
     unseenShare: nCur > 0 ? unseenCount / nCur : 0,
   };
   const score = finiteScore(driftTests[selection.test].fn(reference, current), selection.scoreKind);
-  const significanceP = finiteScore(significanceOf('categorical', reference, current), 'p-value');
+  const significanceP = gatePValue(reference, current);
+  const gateP = selection.scoreKind === 'distance' ? finiteScore(family.adjustedP ?? significanceP, 'p-value') : significanceP;
   const insufficient = nRef < MIN_VALUES || nCur < MIN_VALUES;
   const rows = table.labels.map((value, i) => ({
     value,
@@ -186,16 +245,33 @@ export function judgeCategorical(
   const categories = other !== undefined && (other.reference > 0 || other.current > 0) ? [...named, other] : named;
   const base: Omit<CategoricalFeatureDrift, 'explanation'> = {
     kind: 'categorical',
-    ...judgement(name, selection, score, significanceP, insufficient, { reference, current }, { reference: nRef, current: nCur }),
+    ...judgement(name, selection, score, gateP, insufficient, { reference, current }, { reference: nRef, current: nCur }),
+    ...(floor !== undefined ? { noiseFloor: finiteScore(floor, 'distance') } : {}),
+    ...(selection.scoreKind === 'distance' && family.adjustedP !== undefined ? { adjustedPValue: gateP } : {}),
+    detectable: {
+      effect: finiteScore(
+        minimumDetectableJensenShannon(cells, nRef, nCur, {
+          threshold: selection.test === 'jensenshannon' ? selection.threshold : 0,
+          level: SIGNIFICANCE_LEVEL / Math.max(1, family.size),
+        }),
+        'distance',
+      ),
+      unit: 'js-distance',
+    },
     metrics,
+    ...(reference.other > 0 || current.other > 0
+      ? { topK: { k: Math.min(reference.k, current.k), otherShare: { reference: nRef > 0 ? reference.other / nRef : 0, current: nCur > 0 ? current.other / nCur : 0 } } }
+      : {}),
     categories,
   };
-  const significance = { pValue: significanceP, label: 'chi²' };
+  const significance = { pValue: significanceP, label: 'chi²', ...(base.adjustedPValue !== undefined ? { adjusted: base.adjustedPValue, family: family.size } : {}) };
   const explanation =
     (insufficient ? explainInsufficient(name, nCur, nRef, MIN_VALUES) : explainCategorical(base, table.unseen, significance)) +
     kindNote(name, 'categorical', options);
   const feature: CategoricalFeatureDrift = { ...base, explanation };
-  // Against the reference's 0 in the same categories: how sure it is that new categories carry this share.
-  const unseen = { share: metrics.unseenShare, pValue: twoProportionPValue(0, nRef, unseenCount, nCur) };
+  // Against what sampling explains: a reference of n values misses categories carrying about f1/n of the mass
+  // (Good–Turing, f1 = its categories seen once; 100 rows of 200 Zipf categories: ~30 %), so that is the baseline.
+  const singletons = reference.top.reduce((sum, [, c]) => sum + (c === 1 ? 1 : 0), 0);
+  const unseen = { share: metrics.unseenShare, pValue: twoProportionPValue(singletons, nRef, unseenCount, nCur), expected: nRef > 0 ? singletons / nRef : 0 };
   return { feature, evidence: { ...evidenceOf(feature), effect: metrics.jsDistance, significance, unseen } };
 }

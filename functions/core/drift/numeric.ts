@@ -1,4 +1,4 @@
-import type { NumericColumnSignature, QuantileSketchJson } from '../signature/types.js';
+import type { ExactCountsJson, NumericColumnSignature, QuantileSketchJson } from '../signature/types.js';
 import {
   MIN_INDEXABLE,
   bucketUpper,
@@ -240,16 +240,13 @@ export function wassersteinScale(reference: NumericColumnSignature): number {
 }
 
 /**
- * Wasserstein distance between two numeric columns divided by the reference's scale (see `wassersteinScale`).
- * W1 ≥ |Δmean| always, and the means are exact, so the larger of the sketch estimate and |Δmean| is used:
+ * Wasserstein distance between two numeric columns divided by the reference's scale (see `wassersteinScale`),
+ * from the finest view both sides share (`numericViewOf`: exact counts, centred sketch, main sketch).
+ * W1 ≥ |Δmean| always, and the means are exact, so the larger of a sketch estimate and |Δmean| is used:
  * it keeps location shifts visible where the sketch is too coarse (see `sketchResolves`).
  */
 export function wassersteinNorm(reference: NumericColumnSignature, current: NumericColumnSignature): number {
-  // Computed in units of the scale (not divided at the end) so huge values cannot overflow to Infinity/NaN.
-  const scale = wassersteinScale(reference);
-  const fromSketch = wassersteinFromSketches(reference.sketch, current.sketch, scale);
-  const meanShift = reference.finite > 0 && current.finite > 0 ? Math.abs(current.mean / scale - reference.mean / scale) : 0;
-  return finiteScore(Math.max(fromSketch, meanShift), 'distance');
+  return numericStats(reference, current).wassersteinNorm;
 }
 
 /**
@@ -294,8 +291,15 @@ export function numericPsi(reference: NumericColumnSignature, current: NumericCo
   return psi(bins.reference, bins.current);
 }
 
-/** Jensen–Shannon distance (base 2) of two numeric columns on the reference's bins. */
+/**
+ * Jensen–Shannon distance (base 2) of two numeric columns: over their distinct values when both keep exact
+ * counts (as scipy's jensenshannon of the two value-frequency vectors), else on the reference's bins.
+ */
 export function numericJensenShannon(reference: NumericColumnSignature, current: NumericColumnSignature): number {
+  if (reference.exact !== undefined && current.exact !== undefined) {
+    const table = exactTable(reference.exact, current.exact);
+    return jensenShannon(table.reference, table.current);
+  }
   const bins = binsOf(reference, current);
   return jensenShannon(bins.reference, bins.current);
 }
@@ -313,9 +317,168 @@ export function quantilesOf(
   current: NumericColumnSignature,
 ): { p: number; reference: number | null; current: number | null }[] {
   const at = (column: NumericColumnSignature, q: number): number | null => {
-    const value = sketchQuantile(column.sketch, q);
-    if (value === null) return null;
-    return column.type === 'int' ? clampFinite(Math.round(value)) : clampFinite(value);
+    const value = column.exact !== undefined ? exactQuantile(column.exact, q) : column.centred !== undefined ? centredQuantile(column, q) : sketchQuantile(column.sketch, q);
+    // An integer column's quantile is an integer (exact counts already are; a sketch's estimate is rounded).
+    return value === null ? null : clampFinite(column.type === 'int' ? Math.round(value) : value);
   };
   return REPORTED_PERCENTILES.map((p) => ({ p, reference: at(reference, p / 100), current: at(current, p / 100) }));
+}
+
+function centredQuantile(column: NumericColumnSignature, q: number): number | null {
+  const c = column.centred!;
+  const z = sketchQuantile(c.sketch, q);
+  return z === null ? null : c.offset + z * c.scale;
+}
+
+/** Value of 0-based rank floor(q·(n−1)) (numpy's method="lower"), exact; null when empty. */
+export function exactQuantile(exact: ExactCountsJson, q: number): number | null {
+  let n = 0;
+  for (const c of exact.counts) n += c;
+  if (n === 0) return null;
+  const rank = Math.floor(q * (n - 1));
+  let acc = 0;
+  for (let i = 0; i < exact.values.length; i++) {
+    acc += exact.counts[i];
+    if (acc > rank) return exact.values[i];
+  }
+  return exact.values[exact.values.length - 1];
+}
+
+// ------------------------------------------------------------------ resolution: exact, centred, sketch
+
+/**
+ * Where a numeric comparison's KS and Wasserstein come from, finest first:
+ * - `exact-counts`: both sides keep exact value counts (≤ 256 distinct values): exact statistics;
+ * - `centred-sketch`: both sides carry a centred sketch in the same frame (a column far from zero);
+ * - `sketch`: the main sketch, which resolves this column (`sketchResolves`);
+ * - `coarse-sketch`: the main sketch, too coarse for this column: KS is a lower bound, gated by a test of means.
+ */
+export type NumericResolution = 'exact-counts' | 'centred-sketch' | 'sketch' | 'coarse-sketch';
+
+/** The resolution of a reference/current pair (see NumericResolution). */
+export function resolutionOf(reference: NumericColumnSignature, current: NumericColumnSignature): NumericResolution {
+  if (reference.exact !== undefined && current.exact !== undefined) return 'exact-counts';
+  const a = reference.centred;
+  const b = current.centred;
+  if (a !== undefined && b !== undefined && a.offset === b.offset && a.scale === b.scale && a.sketch.relativeAccuracy === b.sketch.relativeAccuracy) {
+    return 'centred-sketch';
+  }
+  return sketchResolves(reference) ? 'sketch' : 'coarse-sketch';
+}
+
+/** KS and Wasserstein of a pair, from its finest view, with how far each can be from the exact figure. */
+export interface NumericStats {
+  readonly resolution: NumericResolution;
+  readonly ks: KsResult;
+  /** The exact KS statistic lies in [ks.statistic, ks.statistic + ksError]: the largest mass one bucket holds (0 when exact). */
+  readonly ksError: number;
+  /** Wasserstein in reference σ (at least |Δmean| / σ). */
+  readonly wassersteinNorm: number;
+  /** Bound on |estimate − exact| of wassersteinNorm: α·(E|X| + E|Y|) / σ in the sketch's space (0 when exact). */
+  readonly wassersteinError: number;
+}
+
+const statsCache = new WeakMap<NumericColumnSignature, WeakMap<NumericColumnSignature, NumericStats>>();
+
+/** KS and Wasserstein of a pair from the finest view both sides share (see NumericResolution); cached per pair. */
+export function numericStats(reference: NumericColumnSignature, current: NumericColumnSignature): NumericStats {
+  let inner = statsCache.get(reference);
+  if (inner === undefined) statsCache.set(reference, (inner = new WeakMap()));
+  const cached = inner.get(current);
+  if (cached !== undefined) return cached;
+  const stats = computeStats(reference, current);
+  inner.set(current, stats);
+  return stats;
+}
+
+function computeStats(reference: NumericColumnSignature, current: NumericColumnSignature): NumericStats {
+  const resolution = resolutionOf(reference, current);
+  const scale = wassersteinScale(reference);
+  const meanShift = reference.finite > 0 && current.finite > 0 ? Math.abs(current.mean / scale - reference.mean / scale) : 0;
+  if (resolution === 'exact-counts') {
+    const e = exactStats(reference.exact!, current.exact!, scale);
+    return { resolution, ks: e.ks, ksError: 0, wassersteinNorm: finiteScore(e.wasserstein, 'distance'), wassersteinError: 0 };
+  }
+  const centred = resolution === 'centred-sketch';
+  const a = centred ? reference.centred!.sketch : reference.sketch;
+  const b = centred ? current.centred!.sketch : current.sketch;
+  // In the centred space one unit is `scale` of the data: W in σ_ref is W_z · frame scale / σ_ref.
+  const unit = centred ? scale / reference.centred!.scale : scale;
+  const ks = ksFromSketches(a, b);
+  const fromSketch = wassersteinFromSketches(a, b, unit);
+  const wError = (a.relativeAccuracy * (meanAbs(a) + meanAbs(b))) / unit;
+  return {
+    resolution,
+    ks,
+    ksError: largestBucketMass(a, b),
+    wassersteinNorm: finiteScore(Math.max(fromSketch, meanShift), 'distance'),
+    wassersteinError: finiteScore(wError, 'distance'),
+  };
+}
+
+/** E|X| of a sketch from its bucket representatives (0 when empty). */
+function meanAbs(sketch: QuantileSketchJson): number {
+  const n = sketchCount(sketch);
+  if (n === 0) return 0;
+  const { gamma } = sketchMapping(sketch.relativeAccuracy);
+  let total = 0;
+  for (const store of [sketch.positive, sketch.negative]) {
+    for (let i = 0; i < store.counts.length; i++) if (store.counts[i] > 0) total += (store.counts[i] * 2 * bucketUpper(gamma, store.offset + i)) / (gamma + 1);
+  }
+  return clampFinite(total / n);
+}
+
+/** The largest share of either side's values in one bucket: how far the exact KS can exceed the boundary one. */
+function largestBucketMass(a: QuantileSketchJson, b: QuantileSketchJson): number {
+  let largest = 0;
+  walkCdfs(a, b, (w, beforeA, beforeB, afterA, afterB) => {
+    // The zero bucket is a point mass: both CDFs jump at 0 itself, where the gap is known exactly.
+    if (w > 0) largest = Math.max(largest, afterA - beforeA, afterB - beforeB);
+  });
+  return largest;
+}
+
+/** Both sides' counts over the union of their values, ascending. */
+function exactTable(a: ExactCountsJson, b: ExactCountsJson): { values: number[]; reference: number[]; current: number[] } {
+  const values: number[] = [];
+  const reference: number[] = [];
+  const current: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.values.length || j < b.values.length) {
+    const x = j >= b.values.length || (i < a.values.length && a.values[i] <= b.values[j]) ? a.values[i] : b.values[j];
+    const ca = i < a.values.length && a.values[i] === x ? a.counts[i++] : 0;
+    const cb = j < b.values.length && b.values[j] === x ? b.counts[j++] : 0;
+    values.push(x);
+    reference.push(ca);
+    current.push(cb);
+  }
+  return { values, reference, current };
+}
+
+/** Exact two-sample KS (step CDFs, ties as scipy's ks_2samp) and Wasserstein-1 in units of `unit`. */
+function exactStats(a: ExactCountsJson, b: ExactCountsJson, unit: number): { ks: KsResult; wasserstein: number } {
+  const t = exactTable(a, b);
+  let n = 0;
+  let m = 0;
+  for (const c of t.reference) n += c;
+  for (const c of t.current) m += c;
+  if (n === 0 || m === 0) return { ks: { statistic: 0, pValue: 1, n, m }, wasserstein: 0 };
+  let fa = 0;
+  let fb = 0;
+  let ra = 0;
+  let rb = 0;
+  let statistic = 0;
+  let wasserstein = 0;
+  for (let k = 0; k < t.values.length; k++) {
+    ra += t.reference[k];
+    rb += t.current[k];
+    fa = ra / n;
+    fb = rb / m;
+    const gap = Math.abs(fa - fb);
+    if (gap > statistic) statistic = gap;
+    if (k + 1 < t.values.length) wasserstein += gap * (t.values[k + 1] / unit - t.values[k] / unit);
+  }
+  const en = (n * m) / (n + m);
+  return { ks: { statistic, pValue: kolmogorovSf(Math.sqrt(en) * statistic), n, m }, wasserstein };
 }

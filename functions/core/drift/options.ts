@@ -30,6 +30,19 @@ export const datasetRuleSchema = z.strictObject({
   keyFeatures: z.array(z.string()).default([]),
 });
 
+/** Most features a featureImportance map may name. */
+export const MAX_IMPORTANCE_ENTRIES = 10_000;
+
+/**
+ * Feature importances from the retraining system (mean |SHAP|, permutation importance or gain): feature →
+ * non-negative finite weight, any scale (only ratios matter). The dataset decision weighs drifted features by
+ * them (action.ts); a judged feature the map does not name weighs 0.
+ */
+export const featureImportanceSchema = z
+  .record(z.string().min(1), z.number().nonnegative().finite(), { error: 'expected a map of feature name to a non-negative finite number' })
+  .refine((m) => Object.keys(m).length <= MAX_IMPORTANCE_ENTRIES, `expected at most ${MAX_IMPORTANCE_ENTRIES} features`)
+  .refine((m) => Object.keys(m).length === 0 || Object.values(m).some((w) => w > 0), 'expected at least one importance above 0');
+
 export const compareOptionsSchema = z.strictObject({
   /** Only these columns are features (default: every column). */
   include: z.array(z.string()).optional(),
@@ -44,6 +57,8 @@ export const compareOptionsSchema = z.strictObject({
   datasetRule: datasetRuleSchema.default({ share: 0.5, keyFeatures: [] }),
   /** Test date/timestamp columns as numeric features instead of reporting only their range. @default false */
   testTimeColumns: z.boolean().default(false),
+  /** Feature importances weighing the dataset decision (see featureImportanceSchema). @default every judged feature weighs 1 */
+  featureImportance: featureImportanceSchema.optional(),
 });
 
 export type FeatureOverride = z.infer<typeof featureOverrideSchema>;

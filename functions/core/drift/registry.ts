@@ -1,6 +1,6 @@
 import type { CategoricalColumnSignature, NumericColumnSignature } from '../signature/types.js';
 import { categoricalJensenShannon, categoricalPsi, chiSquareFromSignatures } from './categorical.js';
-import { ksFromSketches, numericJensenShannon, numericPsi, wassersteinNorm } from './numeric.js';
+import { numericJensenShannon, numericPsi, numericStats, wassersteinNorm } from './numeric.js';
 
 /**
  * The registry of drift tests, in the manner of Evidently: each entry says what it applies to, whether its
@@ -68,7 +68,7 @@ const entries = {
     defaultThreshold: 0.05,
     label: 'KS p',
     unit: '',
-    fn: numeric((r, c) => ksFromSketches(r.sketch, c.sketch).pValue),
+    fn: numeric((r, c) => numericStats(r, c).ks.pValue),
   },
   wasserstein: {
     name: 'wasserstein',

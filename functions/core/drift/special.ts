@@ -104,3 +104,30 @@ export function normalTwoSidedP(z: number): number {
   if (Number.isNaN(z)) return 1;
   return regularizedGammaQ(0.5, (z * z) / 2);
 }
+
+/**
+ * Quantile of the chi-square distribution: the x with chi2Sf(x, dof) = tail (bisection on the survival
+ * function to 1e-10 relative; tail in (0, 1)).
+ * @example chi2Isf(0.05, 1) // ≈ 3.841
+ */
+export function chi2Isf(tail: number, dof: number): number {
+  if (!(tail > 0 && tail < 1)) throw new RangeError(`chi2Isf: tail must be in (0, 1), got ${tail}`);
+  let lo = 0;
+  let hi = Math.max(1, dof);
+  while (chi2Sf(hi, dof) > tail) hi *= 2;
+  for (let i = 0; i < 200 && hi - lo > 1e-10 * hi; i++) {
+    const mid = (lo + hi) / 2;
+    if (chi2Sf(mid, dof) > tail) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/**
+ * Upper quantile of the standard normal: the z with P(Z ≥ z) = tail, from chi2Isf (Z² is chi-square with 1
+ * degree of freedom); tail in (0, 0.5].
+ */
+export function normalIsf(tail: number): number {
+  if (!(tail > 0 && tail <= 0.5)) throw new RangeError(`normalIsf: tail must be in (0, 0.5], got ${tail}`);
+  return tail === 0.5 ? 0 : Math.sqrt(chi2Isf(2 * tail, 1));
+}

@@ -39,8 +39,8 @@ export const incidentSchema = z.object({
 });
 export type Incident = DeepReadonly<z.output<typeof incidentSchema>>;
 
-/** Where a feature's threshold came from. */
-export const thresholdSourceSchema = z.enum(['feature', 'model', 'default']);
+/** Where a feature's threshold came from; `noise-floor` when sampling noise at these sizes lies above the configured one (noise.ts). */
+export const thresholdSourceSchema = z.enum(['feature', 'model', 'default', 'noise-floor']);
 export type ThresholdSource = z.output<typeof thresholdSourceSchema>;
 
 export const numericMetricsSchema = z.object({
@@ -55,6 +55,7 @@ export const numericMetricsSchema = z.object({
 export type NumericMetrics = DeepReadonly<z.output<typeof numericMetricsSchema>>;
 
 export const categoricalMetricsSchema = z.object({
+  /** Over the categories known on both sides plus one "(other)" cell (see `topK`). */
   jsDistance: num,
   psi: num,
   chi2PValue: num,
@@ -62,6 +63,22 @@ export const categoricalMetricsSchema = z.object({
   unseenShare: num,
 });
 export type CategoricalMetrics = DeepReadonly<z.output<typeof categoricalMetricsSchema>>;
+
+/**
+ * Where a numeric feature's KS and Wasserstein come from (drift/numeric.ts NumericResolution) and how far
+ * from exact they can be: the exact KS lies in [ksStat, ksStat + ksError]; |wassersteinNorm − exact| ≤
+ * wassersteinError. Both 0 for `exact-counts`.
+ */
+export const resolutionSchema = z.object({
+  source: z.enum(['exact-counts', 'centred-sketch', 'sketch', 'coarse-sketch']),
+  ksError: num,
+  wassersteinError: num,
+});
+export type Resolution = DeepReadonly<z.output<typeof resolutionSchema>>;
+
+/** The smallest effect this batch could have caught (noise.ts): a location shift in reference σ, or a Jensen–Shannon distance. */
+export const detectableSchema = z.object({ effect: num, unit: z.enum(['sd-shift', 'js-distance']) });
+export type Detectable = DeepReadonly<z.output<typeof detectableSchema>>;
 
 const featureDriftBase = {
   name: z.string(),
@@ -84,6 +101,12 @@ const featureDriftBase = {
   count: beforeAfter,
   /** One plain sentence: what moved and by how much. */
   explanation: z.string(),
+  /** The distance same-distribution samples of these sizes exceed 1 % of the time (noise.ts); the threshold is never below it. Absent for p-value tests and older results. */
+  noiseFloor: num.optional(),
+  /** The gate's Benjamini–Hochberg adjusted p-value across the judged features (absent for p-value tests and older results). */
+  adjustedPValue: num.optional(),
+  /** The smallest effect the feature's rule would flag about half the time at these sizes (absent in older results). */
+  detectable: detectableSchema.optional(),
 };
 
 export const numericFeatureDriftSchema = z.object({
@@ -98,6 +121,8 @@ export const numericFeatureDriftSchema = z.object({
   /** Reference bins and both distributions on them, for plots. */
   bins: z.object({ edges: z.array(num), reference: z.array(num), current: z.array(num) }),
   mean: beforeAfter,
+  /** Where KS and Wasserstein come from and their error bounds (absent in older results). */
+  resolution: resolutionSchema.optional(),
 });
 export type NumericFeatureDrift = DeepReadonly<z.output<typeof numericFeatureDriftSchema>>;
 
@@ -105,6 +130,11 @@ export const categoricalFeatureDriftSchema = z.object({
   ...featureDriftBase,
   kind: z.literal('categorical'),
   metrics: categoricalMetricsSchema,
+  /**
+   * Set when either side spilled values into "(other)" (more categories than its top-K list keeps): the
+   * distances are over the top K plus "(other)", not over the full distribution; K is the smaller list's.
+   */
+  topK: z.object({ k: num, otherShare: beforeAfter }).optional(),
   /** Top categories with their shares before and after; `unseen` marks values absent from the reference. */
   categories: z.array(z.object({ value: z.string(), reference: num, current: num, unseen: z.boolean() })),
 });

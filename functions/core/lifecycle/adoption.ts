@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { InvalidInputError } from '../errors.js';
 import { KEY_PREFIX } from '../constants.js';
 import { modelConfigSchema } from './config.js';
+import { featureImportanceSchema } from '../drift/options.js';
 
 /** Where adoption manifests are uploaded; the bucket notification of the adopt function filters on it. */
 export const ADOPTIONS_PREFIX = KEY_PREFIX.adoptions;
@@ -87,6 +88,8 @@ export const adoptionManifestSchema = z.strictObject({
    * @default "adopted"
    */
   status: z.enum(['adopted', 'failed', 'rolled-back']).optional(),
+  /** The version's feature importances (mean |SHAP|, permutation importance or gain): feature → non-negative weight; weighs the dataset decision (drift/action.ts). */
+  featureImportance: featureImportanceSchema.optional(),
 });
 
 /** A validated adoption manifest. */

@@ -51,9 +51,18 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Forecast when the drift index crosses 1 from the recent history (insufficient-data checks are skipped). */
+/**
+ * Whether a past check tells the drift trend: insufficient-data checks do not, and neither do data-quality
+ * checks (a broken batch's index measures the breakage, not the world: a null surge followed by the fix would
+ * otherwise read as a rise and a fall).
+ */
+export function forecastUses(point: HistoryPoint): boolean {
+  return point.verdict !== 'insufficient-data' && point.action !== 'data-quality' && Number.isFinite(point.driftIndex);
+}
+
+/** Forecast when the drift index crosses 1 from the recent history (insufficient-data and data-quality checks are skipped). */
 export function forecastCrossing(history: readonly HistoryPoint[], now: Date): Forecast {
-  const usable = history.filter((h) => h.verdict !== 'insufficient-data' && Number.isFinite(h.driftIndex)).slice(-FORECAST_WINDOW);
+  const usable = history.filter(forecastUses).slice(-FORECAST_WINDOW);
   const nowMs = now.getTime();
   const points = usable.map((h) => ({ x: (Date.parse(h.at) - nowMs) / DAY_MS, y: h.driftIndex }));
   const fit = points.length >= 2 ? theilSen(points) : null;

@@ -240,7 +240,12 @@ export const modelConfigSchema = z
         if (prefix.length > MAX_BATCH_PREFIX_LENGTH) return; // said once by max(); no need to scan it
         for (const message of batchPrefixProblems(prefix)) ctx.addIssue({ code: 'custom', message });
       }),
-    /** How the drift comparison is configured (features, tests, thresholds, dataset rule). @default {} */
+    /**
+     * Entries kept in each categorical column's top-K list when signing; the rest pool into "(other)" and the
+     * distances are then labelled "over the top K plus (other)"; 2..100000. @default 256
+     */
+    categoryTopK: z.number().int().min(2).max(100_000).optional(),
+    /** How the drift comparison is configured (features, tests, thresholds, dataset rule; `featureImportance` weighs the verdict). @default {} */
     features: compareOptionsConfigSchema.default(compareOptionsConfigSchema.parse({})),
     /** Bounds of the adaptive check cadence and of the retrain date. @default {} */
     cadence: cadenceConfigSchema.default(cadenceConfigSchema.parse({})),
@@ -310,8 +315,8 @@ export function signingOptions(
   config: ModelConfig | undefined,
   reference?: DatasetSignature,
   extraRoles: Readonly<Record<string, ColumnRole>> = {},
-): Pick<SignatureOptions, 'roles' | 'reference' | 'slices'> {
+): Pick<SignatureOptions, 'roles' | 'reference' | 'slices' | 'topK'> {
   const roles = { ...(config ? signatureRoles(config) : {}), ...extraRoles };
   const slices = config !== undefined && config.slices.length > 0 ? { slices: { columns: config.slices, k: config.sliceOptions.k } } : {};
-  return { roles, ...(reference !== undefined ? { reference } : {}), ...slices };
+  return { roles, ...(reference !== undefined ? { reference } : {}), ...slices, ...(config?.categoryTopK !== undefined ? { topK: config.categoryTopK } : {}) };
 }

@@ -31,7 +31,7 @@ const INCIDENT_LABEL: Readonly<Record<Incident['kind'], string>> = {
   'row-collapse': 'Row collapse',
 };
 
-const SOURCE_LABEL = { feature: 'feature override', model: 'model default', default: 'built-in default' } as const;
+const SOURCE_LABEL = { feature: 'feature override', model: 'model default', default: 'built-in default', 'noise-floor': 'sampling-noise floor' } as const;
 
 function verdictSection(input: ReportInput): string {
   const r = input.result;
@@ -148,6 +148,9 @@ function numericFacts(f: NumericFeatureDrift): string {
     `<tr><th scope="row">KS statistic (p-value)</th><td class="num">${formatNumber(m.ksStat, 3)} (${formatNumber(m.ksPValue, 3)})</td></tr>` +
     `<tr><th scope="row">PSI</th><td class="num">${formatNumber(m.psi, 3)}</td></tr>` +
     `<tr><th scope="row">Jensen–Shannon distance</th><td class="num">${formatNumber(m.jsDistance, 3)}</td></tr>` +
+    (f.detectable !== undefined || f.resolution !== undefined
+      ? `<tr><th scope="row">Smallest shift this batch could catch</th><td class="num">${f.detectable !== undefined ? `${formatNumber(f.detectable.effect, 3)} σ` : '—'}${f.resolution !== undefined ? ` (${e(f.resolution.source === 'exact-counts' ? 'exact counts' : f.resolution.source === 'coarse-sketch' ? `coarse sketch: KS up to +${formatNumber(f.resolution.ksError, 3)}` : 'sketch')})` : ''}</td></tr>`
+      : '') +
     `</tbody></table>`
   );
 }

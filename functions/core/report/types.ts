@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { jsonNumberSchema as num, type DeepReadonly } from '../drift/json-number.js';
-import { driftResultSchema, driftVerdictSchema, type DriftResult } from '../drift/types.js';
+import { driftActionSchema, driftResultSchema, driftVerdictSchema, type DriftResult } from '../drift/types.js';
 import { retrainOutcomeSchema } from '../learning/outcomes.js';
 
 /**
@@ -17,6 +17,8 @@ export const historyPointSchema = z.object({
   at: isoTimeSchema,
   checkId: z.string(),
   verdict: driftVerdictSchema,
+  /** The check's action; absent on points stored before action classes. The cadence skips data-quality points. */
+  action: driftActionSchema.optional(),
   score: num,
   driftIndex: num,
   /** Batch signatures the check consumed (the training window maps checks to batches with it); absent in older states. */

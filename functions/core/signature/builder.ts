@@ -157,6 +157,8 @@ export class SignatureBuilder {
         relativeAccuracy,
         edges: refNumeric?.histogram?.edges,
         bins: options.histogramBins ?? DEFAULT_HISTOGRAM_BINS,
+        // Signing against a reference: its centred frame (or none); building one: chosen from the data.
+        ...(refNumeric !== undefined ? { frame: refNumeric.centred === undefined ? null : { offset: refNumeric.centred.offset, scale: refNumeric.centred.scale } } : {}),
       }),
     };
   }

@@ -11,7 +11,7 @@ import {
   sketchHistogram,
 } from './sketch.js';
 import { binOf, binOfKey, edgeTable, type EdgeTable, type SignTable } from './edge-table.js';
-import type { HistogramJson, NumericColumnSignature } from './types.js';
+import type { CentredSketchJson, ExactCountsJson, HistogramJson, NumericColumnSignature } from './types.js';
 
 /**
  * Numeric column statistics in one pass per chunk: null/NaN/±Inf counts, min/max, the quantile sketch and,
@@ -43,6 +43,41 @@ import type { HistogramJson, NumericColumnSignature } from './types.js';
  * boundary, are bit-identical to ceil(log(x)/log γ). The fused moments above removed the second pass.
  */
 
+/**
+ * Exact value counts (`exact`): while a column has at most EXACT_VALUES_MAX distinct finite values (years,
+ * counts, flags, ratings) every value's count is kept, so KS, Wasserstein and Jensen–Shannon are computed
+ * exactly (drift/numeric.ts). The first value past the cap drops them for good; a merge whose union passes
+ * the cap drops them too (so the result never depends on the order of merges), as does a merge with a side
+ * that has none (a signature written before them). Map keys use SameValueZero: -0 counts as 0.
+ *
+ * The centred sketch (`centred`): log buckets are α·|x| wide, so a column far from zero relative to its spread
+ * (|mean| > CENTRE_RATIO·σ; mean 1000 and σ 7 gives 1.4 σ buckets) gets a second sketch of (x − offset)/scale,
+ * where the buckets are α·|x − offset| wide. The frame is fixed once: by the reference when a batch is signed
+ * against one (its `centred` frame, or none when it has none), otherwise from the first chunk with spread —
+ * scale the power of two nearest its σ, offset its mean rounded to a multiple of scale — so batches of one
+ * distribution mostly pick the same frame. Two sketches add only in the same frame: a merge of signatures
+ * with different frames drops the centred sketch (defined, commutative, never approximate); statistics then
+ * fall back to the main sketch and say that it is coarse.
+ */
+/** Most distinct finite values kept with exact counts. */
+export const EXACT_VALUES_MAX = 256;
+/** A column is far from zero when |mean| exceeds this many σ (see above). */
+export const CENTRE_RATIO = 4;
+
+/** A centred sketch's frame. */
+export interface CentreFrame {
+  readonly offset: number;
+  readonly scale: number;
+}
+
+/** The frame chosen for data with this mean and σ, or null when the main sketch resolves it. */
+export function centreFrameFor(mean: number, sd: number): CentreFrame | null {
+  if (!(sd > 0) || !Number.isFinite(mean) || !(Math.abs(mean) > CENTRE_RATIO * sd)) return null;
+  const scale = Math.pow(2, Math.round(Math.log2(sd)));
+  if (!(scale > 0 && Number.isFinite(scale))) return null;
+  return { offset: Math.round(mean / scale) * scale, scale };
+}
+
 /** Default number of histogram bins for a reference. */
 export const DEFAULT_HISTOGRAM_BINS = 20;
 
@@ -65,11 +100,23 @@ export class NumericAccumulator {
   private readonly edges: EdgeTable | undefined;
   private readonly hist: Float64Array | undefined;
 
+  /** Exact value counts, or null once dropped (more than EXACT_VALUES_MAX distinct values). */
+  private exact: Map<number, number> | null = new Map();
+  /** The centred sketch: undefined until the frame is chosen, null for none. */
+  private centred: { readonly frame: CentreFrame; readonly builder: SketchBuilder } | null | undefined;
+
   constructor(
     private readonly type: LogicalType,
-    options: { readonly relativeAccuracy?: number; readonly edges?: readonly number[]; readonly bins?: number } = {},
+    options: {
+      readonly relativeAccuracy?: number;
+      readonly edges?: readonly number[];
+      readonly bins?: number;
+      /** The reference's centred frame (null: the reference has none, so keep none); omitted when building a reference. */
+      readonly frame?: CentreFrame | null;
+    } = {},
   ) {
     this.sketch = new SketchBuilder(options.relativeAccuracy ?? DEFAULT_RELATIVE_ACCURACY);
+    if (options.frame !== undefined) this.centred = options.frame === null ? null : { frame: options.frame, builder: new SketchBuilder(this.sketch.mapping.relativeAccuracy) };
     if (options.edges !== undefined) {
       this.edges = edgeTable(this.sketch.mapping, options.edges);
       this.hist = new Float64Array(options.edges.length + 1);
@@ -124,6 +171,7 @@ export class NumericAccumulator {
     this.max = scan.max;
     const finite = scan.finite;
     if (finite === 0) return;
+    if (this.exact !== null && !countExact(this.exact, values, nulls, n)) this.exact = null;
     let mean: number;
     let m2: number;
     // The scan also summed d = x − shift and d²: m2 = Σd² − (Σd)²/n loses at most a factor 10 to
@@ -144,6 +192,12 @@ export class NumericAccumulator {
       m2 = dev.m2 - (dev.d * dev.d) / finite;
       mean += dev.d / finite;
     }
+    if (this.centred === undefined) {
+      // Decided on the first chunk with finite values, so the centred sketch holds every value.
+      const frame = centreFrameFor(mean, Math.sqrt(Math.max(0, m2) / finite));
+      this.centred = frame === null ? null : { frame, builder: new SketchBuilder(this.sketch.mapping.relativeAccuracy) };
+    }
+    if (this.centred) addCentred(this.centred.builder, this.centred.frame, values, nulls, n);
     const combined = combineMoments(this.finite, this.mean, this.m2, finite, mean, Number.isFinite(m2) ? Math.max(0, m2) : MAX);
     this.finite += finite;
     this.mean = combined.mean;
@@ -176,8 +230,64 @@ export class NumericAccumulator {
       m2: this.m2,
       sketch,
       histogram,
+      ...(this.exact !== null ? { exact: exactJson(this.exact) } : {}),
+      ...(this.centred ? { centred: { ...this.centred.frame, sketch: this.centred.builder.toJson() } } : {}),
     };
   }
+}
+
+/** Count the chunk's finite values into `counts`; false as soon as there are more than EXACT_VALUES_MAX distinct. */
+function countExact(counts: Map<number, number>, values: Float64Array, nulls: Uint8Array | undefined, n: number): boolean {
+  // Runs of one value (sorted or constant columns) cost one map update.
+  let last = NaN;
+  let run = 0;
+  for (let i = 0; i < n; i++) {
+    if (nulls !== undefined && nulls[i] === 1) continue;
+    const x = values[i];
+    if (x - x !== 0) continue;
+    if (x === last) {
+      run++;
+      continue;
+    }
+    if (run > 0) counts.set(last, (counts.get(last) ?? 0) + run);
+    if (counts.size > EXACT_VALUES_MAX) return false;
+    last = x;
+    run = 1;
+  }
+  if (run > 0) counts.set(last, (counts.get(last) ?? 0) + run);
+  return counts.size <= EXACT_VALUES_MAX;
+}
+
+function exactJson(counts: ReadonlyMap<number, number>): ExactCountsJson {
+  const values = [...counts.keys()].map((v) => (v === 0 ? 0 : v)).sort((a, b) => a - b);
+  return { values, counts: values.map((v) => counts.get(v) as number) };
+}
+
+/** Add the chunk's finite values, mapped to (x − offset) / scale, to a centred sketch. */
+function addCentred(builder: SketchBuilder, frame: CentreFrame, values: Float64Array, nulls: Uint8Array | undefined, n: number): void {
+  const { offset, scale } = frame;
+  for (let i = 0; i < n; i++) {
+    if (nulls !== undefined && nulls[i] === 1) continue;
+    const x = values[i];
+    if (x - x === 0) builder.addValue((x - offset) / scale);
+  }
+}
+
+/** Exact counts of a merge: the union, or undefined when a side has none or the union passes the cap. */
+function mergeExact(a: NumericColumnSignature, b: NumericColumnSignature): ExactCountsJson | undefined {
+  if (a.exact === undefined || b.exact === undefined) return undefined;
+  const counts = new Map<number, number>();
+  for (const e of [a.exact, b.exact]) e.values.forEach((v, i) => counts.set(v, (counts.get(v) ?? 0) + e.counts[i]));
+  return counts.size > EXACT_VALUES_MAX ? undefined : exactJson(counts);
+}
+
+/** Centred sketch of a merge: added in a shared frame; a side without finite values does not count; else dropped. */
+function mergeCentred(a: NumericColumnSignature, b: NumericColumnSignature): CentredSketchJson | undefined {
+  if (a.finite === 0 && a.centred === undefined) return b.centred;
+  if (b.finite === 0 && b.centred === undefined) return a.centred;
+  if (a.centred === undefined || b.centred === undefined) return undefined;
+  if (a.centred.offset !== b.centred.offset || a.centred.scale !== b.centred.scale) return undefined;
+  return { offset: a.centred.offset, scale: a.centred.scale, sketch: mergeSketches(a.centred.sketch, b.centred.sketch) };
 }
 
 /** Per-chunk scan state: the sketch stores and histogram it writes into, and the chunk's counts it returns. */
@@ -496,13 +606,20 @@ export function mergeNumeric(a: NumericColumnSignature, b: NumericColumnSignatur
     m2: moments.m2,
     sketch,
     histogram,
+    ...optional('exact', mergeExact(a, b)),
+    ...optional('centred', mergeCentred(a, b)),
   };
+}
+
+/** `{ [key]: value }`, or nothing when value is undefined (the signature keeps no undefined keys). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 /** Convenience for tests and the drift module: a numeric column signature from plain numbers (NaN/±Infinity counted; null = missing). */
 export function numericSignatureOf(
   values: ArrayLike<number | null>,
-  options: { edges?: readonly number[]; relativeAccuracy?: number } = {},
+  options: { edges?: readonly number[]; relativeAccuracy?: number; frame?: CentreFrame | null } = {},
 ): NumericColumnSignature {
   const n = values.length;
   const data = new Float64Array(n);
@@ -515,7 +632,7 @@ export function numericSignatureOf(
       anyNull = true;
     } else data[i] = v;
   }
-  const acc = new NumericAccumulator('float', { relativeAccuracy: options.relativeAccuracy, edges: options.edges });
+  const acc = new NumericAccumulator('float', { relativeAccuracy: options.relativeAccuracy, edges: options.edges, frame: options.frame });
   acc.add({ kind: 'numeric', length: n, values: data, nulls: anyNull ? nulls : undefined });
   return acc.finish();
 }

@@ -6,6 +6,7 @@ import { byCodeUnit, putKey } from './builder.js';
 import { HLL_P } from './hll.js';
 import { MAX_BUCKETS } from './sketch.js';
 import type { ColumnSlices } from './slices.js';
+import { EXACT_VALUES_MAX } from './numeric.js';
 import type {
   CategoricalColumnSignature,
   ColumnSignature,
@@ -71,6 +72,19 @@ const histogramSchema = z
     }
   });
 
+/** Exact value counts (numeric.ts EXACT_VALUES_MAX): values strictly ascending, one positive count each. */
+const exactCountsSchema = z
+  .strictObject({ values: z.array(z.number()).max(EXACT_VALUES_MAX), counts: z.array(z.number().int().positive()) })
+  .superRefine((e, ctx) => {
+    if (e.counts.length !== e.values.length) ctx.addIssue({ code: 'custom', path: ['counts'], message: `expected ${e.values.length} counts (one per value)` });
+    for (let i = 1; i < e.values.length; i++) {
+      if (!(e.values[i] > e.values[i - 1])) {
+        ctx.addIssue({ code: 'custom', path: ['values', i], message: 'values must be strictly increasing' });
+        break;
+      }
+    }
+  });
+
 const numericSchema = z
   .strictObject({
     kind: z.literal('numeric'),
@@ -87,6 +101,8 @@ const numericSchema = z
     m2: z.number().nonnegative(),
     sketch: sketchSchema,
     histogram: histogramSchema.nullable(),
+    exact: exactCountsSchema.optional(),
+    centred: z.strictObject({ offset: z.number(), scale: z.number().positive(), sketch: sketchSchema }).optional(),
   })
   .superRefine((c, ctx) => {
     if (c.finite !== c.count - c.nulls - c.nan - c.posInf - c.negInf) {
@@ -344,6 +360,8 @@ function canonicalColumn(c: ColumnSignature): ColumnSignature {
         m2: num(c.m2),
         sketch: canonicalSketch(c.sketch),
         histogram: canonicalHistogram(c.histogram),
+        ...(c.exact !== undefined ? { exact: { values: nums(c.exact.values), counts: [...c.exact.counts] } } : {}),
+        ...(c.centred !== undefined ? { centred: { offset: num(c.centred.offset), scale: c.centred.scale, sketch: canonicalSketch(c.centred.sketch) } } : {}),
       };
       return out;
     }

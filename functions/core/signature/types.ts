@@ -42,6 +42,31 @@ export interface NumericColumnSignature {
   readonly sketch: QuantileSketchJson;
   /** On the edges fixed by the reference (or chosen for a reference). */
   readonly histogram: HistogramJson | null;
+  /**
+   * Exact counts of the finite values while there are at most EXACT_VALUES_MAX (256) distinct ones (years,
+   * counts, flags, ratings): values ascending, -0 as 0. Absent when there were more (dropped for good, also by
+   * a merge that exceeds the cap) and in signatures written before it. See numeric.ts.
+   */
+  readonly exact?: ExactCountsJson;
+  /**
+   * A second sketch of (x − offset) / scale for a column far from zero relative to its spread, whose log
+   * buckets would be too wide there (mean 1000, σ 7: 1.4 σ). Frame fixed by the reference. Absent otherwise,
+   * and after merging two signatures with different frames. See numeric.ts.
+   */
+  readonly centred?: CentredSketchJson;
+}
+
+/** Exact value counts of a numeric column: values strictly ascending, counts aligned. */
+export interface ExactCountsJson {
+  readonly values: readonly number[];
+  readonly counts: readonly number[];
+}
+
+/** A quantile sketch of (x − offset) / scale. */
+export interface CentredSketchJson {
+  readonly offset: number;
+  readonly scale: number;
+  readonly sketch: QuantileSketchJson;
 }
 
 export interface CategoricalColumnSignature {

@@ -31,6 +31,7 @@ const CASES: readonly {
   readonly features: readonly ActionFeature[];
   readonly incidents?: readonly Incident[];
   readonly rule?: { share: number; keyFeatures: string[] };
+  readonly importance?: Readonly<Record<string, number>>;
   readonly action: DriftAction;
   readonly trigger: ActionTrigger;
   readonly reason?: string;
@@ -125,12 +126,65 @@ const CASES: readonly {
     trigger: 'drifted-feature',
     reason: "Watch: 2 features drifted ('a', 'b'), not enough to retrain.",
   },
+  // Importance-weighted: the same features, weighed by the model's importances.
+  {
+    name: 'importance: a material shift in a feature the model relies on',
+    features: [drifted('amount', 0.61, 1e-9), ...stable],
+    importance: { amount: 2, s1: 1, s2: 1, s3: 1, s4: 1 },
+    action: 'drift',
+    trigger: 'material-feature',
+  },
+  {
+    name: 'importance: a material shift in a feature the model barely uses is watch',
+    features: [drifted('amount', 0.61, 1e-9), ...stable],
+    importance: { amount: 0.01, s1: 1, s2: 1, s3: 1, s4: 1 },
+    action: 'watch',
+    trigger: 'drifted-feature',
+    reason: "Watch: 1 feature drifted ('amount'); 'amount' moved materially but the model gives it little importance, not enough to retrain.",
+  },
+  {
+    name: 'importance: one drifted feature carrying most of the importance meets the share rule',
+    features: [drifted('a', 0.2, 1e-6), ...stable],
+    importance: { a: 6, s1: 1, s2: 1, s3: 1, s4: 1 },
+    action: 'drift',
+    trigger: 'share',
+    reason: "Drift: 1 of 5 judged features drifted, carrying 60% of the importance (the rule needs 50%): 'a'.",
+  },
+  {
+    name: 'importance: half the features drifted but they carry little importance',
+    features: [drifted('a', 0.2, 1e-6), drifted('b', 0.15, 1e-6), ...stable.slice(0, 2)],
+    importance: { a: 0.1, b: 0.1, s1: 1, s2: 1 },
+    action: 'watch',
+    trigger: 'drifted-feature',
+  },
+  {
+    name: 'importance: a feature the map does not name weighs 0',
+    features: [drifted('amount', 0.61, 1e-9), ...stable],
+    importance: { s1: 1, s2: 1, s3: 1, s4: 1 },
+    action: 'watch',
+    trigger: 'drifted-feature',
+  },
+  {
+    name: 'importance: a map naming none of the judged features weighs them all 1',
+    features: [drifted('amount', 0.61, 1e-9), ...stable],
+    importance: { other: 3 },
+    action: 'drift',
+    trigger: 'material-feature',
+  },
+  {
+    name: 'importance never hides a data-quality incident',
+    features: stable,
+    incidents: [surge],
+    importance: { s1: 0, s2: 1 },
+    action: 'data-quality',
+    trigger: 'incident',
+  },
 ];
 
 describe('Function: decideAction', () => {
-  it.each(CASES)('$name → $action', ({ features, incidents = [], rule = RULE, action, trigger, reason }) => {
+  it.each(CASES)('$name → $action', ({ features, incidents = [], rule = RULE, importance, action, trigger, reason }) => {
     // Act
-    const decision = decideAction({ features, incidents, datasetRule: rule });
+    const decision = decideAction({ features, incidents, datasetRule: rule, importance });
 
     // Assess
     expect([decision.action, decision.trigger]).toEqual([action, trigger]);

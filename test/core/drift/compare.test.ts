@@ -38,7 +38,7 @@ describe('Function: compare', () => {
     expect(result.features.map((f) => f.name).sort()).toEqual(['a', 'b', 'colour']);
     expect(result.rowCount).toEqual({ reference: 5000, current: 1000 });
     expect(result.summary).toMatch(/^No feature drifted \(0 of 3; closest: '\w+', .+\)\. Action: none\. Rule: data-quality when .+; otherwise drift when ≥ 50% of the judged features drift, or one feature drifts materially .+; watch when any feature drifts; none otherwise\.$/);
-    expect(feature(result, 'a').explanation).toMatch(/^'a' is stable: median (9\.\d\d|10\.0) → (9\.\d\d|10\.\d), Wasserstein 0\.\d\d σ < 0\.10; KS p = 0\.\d+\.$/);
+    expect(feature(result, 'a').explanation).toMatch(/^'a' is stable: median (9\.\d\d|10\.0) → (9\.\d\d|10\.\d), Wasserstein 0\.\d\d σ < 0\.\d\d; KS p = 0\.\d+; this batch could have caught a shift of 0\.\d\d σ\.$/);
     expect(result.rule.kind).toBe('action-classes');
     expect(result.rule.description).toContain('AND the change is significant');
     expect(result.driftIndex).toBeLessThan(1);
@@ -188,7 +188,7 @@ describe('Function: compare', () => {
     expect(feature(byDefault, 'a').score).toBeLessThan(0.1);
     expect(feature(byKs, 'a')).toMatchObject({ test: 'ks', scoreKind: 'p-value', drift: true, thresholdSource: 'default' });
     expect(feature(byKs, 'a').score).toBeLessThan(0.05);
-    expect(feature(byKs, 'a').explanation).toMatch(/^'a' moved \+0\.\d+ at the median \(10\.0 → 10\.\d\), KS p (< 0\.001|= 0\.0\d\d), below the 0\.05 threshold\.$/);
+    expect(feature(byKs, 'a').explanation).toMatch(/^'a' moved \+0\.\d+ at (the median|p\d+) \(1\d\.\d → 1\d\.\d\), KS p (< 0\.001|= 0\.0\d\d), below the 0\.05 threshold\.$/);
   });
 
   it('reports missing, added and retyped columns without throwing, and tests the rest', () => {
@@ -345,7 +345,21 @@ describe('Function: compare', () => {
     expect(year.drift).toBe(true);
     expect(sketchResolves(ref.columns.year as NumericColumnSignature)).toBe(false);
     expect(year.score).toBeGreaterThan(0.8);
-    expect(year.explanation).toContain('means (Welch) p < 0.001 (values too large for the sketch to resolve their spread: means compared)');
+    // Three-digit years have few distinct values: exact counts, so KS and Wasserstein are exact.
+    expect(year.resolution).toEqual({ source: 'exact-counts', ksError: 0, wassersteinError: 0 });
+    expect(year.explanation).toContain('KS p < 0.001');
+
+    // A signature without exact counts or a centred sketch (written before them): the sketch is coarse, the
+    // gate is a test of means, and KS is shown as the bound it is.
+    const old = (d: ReturnType<typeof datasetOf>): ReturnType<typeof datasetOf> => {
+      const { exact: _e, centred: _c, ...col } = d.columns.year as NumericColumnSignature;
+      return { ...d, columns: { year: col } };
+    };
+    const coarse = feature(compare(old(ref), old(shifted)), 'year') as NumericFeatureDrift;
+    expect(coarse.drift).toBe(true);
+    expect(coarse.resolution?.source).toBe('coarse-sketch');
+    expect(coarse.resolution?.ksError).toBeGreaterThan(0.1);
+    expect(coarse.explanation).toMatch(/means \(Welch\) p < 0\.001 \(values too large for the sketch to resolve their spread: means compared, KS between 0\.\d\d and [01]\.\d\d\)/);
   });
 
   it('honours include and exclude for features and schema', () => {

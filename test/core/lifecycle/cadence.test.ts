@@ -108,6 +108,21 @@ describe('Function: forecastCrossing', () => {
     expect(forecast.points).toBe(3);
     expect(forecast.slopePerDay).toBeCloseTo(0.1, 10);
   });
+
+  it('skips data-quality checks: a broken batch is not a point of the drift trend', () => {
+    // Prepare: a flat trend, then a null surge whose index jumped (its action data-quality), then the fix.
+    const flat = history([0.2, 0.2, 0.2, 0.9, 0.2]).map((p, i) => ({ ...p, action: i === 3 ? ('data-quality' as const) : ('none' as const) }));
+    const legacy = history([0.2, 0.2, 0.2, 0.9, 0.2]);
+
+    // Act
+    const withAction = forecastCrossing(flat, NOW);
+    const withoutAction = forecastCrossing(legacy, NOW);
+
+    // Assess: the data-quality point is left out; points stored without an action still count.
+    expect(withAction.points).toBe(4);
+    expect(withAction.slopePerDay).toBe(0);
+    expect(withoutAction.points).toBe(5);
+  });
 });
 
 describe('Function: nextCheckInterval', () => {

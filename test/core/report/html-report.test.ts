@@ -168,7 +168,8 @@ describe('Function: renderHtmlReport', () => {
     // Assess
     expect(x).toMatchObject({ name: 'x', drift: false, status: 'ok', test: 'wasserstein' });
     expect(x.kind === 'numeric' && x.metrics.ksPValue).toBeGreaterThan(0.05);
-    expect(x.score / x.threshold).toBeGreaterThan(4);
+    // 4 times the 0.1 default; at 40 rows the threshold is the sampling-noise floor (drift/noise.ts) instead.
+    expect(x.score).toBeGreaterThan(0.4);
     const row = html.match(/<tr class="" data-rank="1">(.*?)<\/tr>/)?.[1] ?? '';
     const cells = [...row.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((m) => m[1]);
     const severityCell = cells[9]; // #, feature, result, distribution, kind, test, score, drift when, threshold from, severity
