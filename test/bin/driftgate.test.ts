@@ -153,18 +153,20 @@ describe('Function: driftgate check', () => {
     // Assess
     expect(outcome.code).toBe(1);
     const lines = outcome.stdout.split('\n');
-    const header = lines.findIndex((l) => l.startsWith('feature'));
+    const header = lines.findIndex((l) => /^#\s+feature/.test(l));
     expect(header).toBeGreaterThanOrEqual(0);
-    expect(lines[header]).toMatch(/feature\s+kind\s+test\s+score\s+threshold\s+severity\s+drift\s+nulls before → after\s+explanation/);
-    const rows = lines.slice(header + 2, header + 6);
-    expect(rows.map((r) => r.split(/\s+/)[0]).sort()).toEqual(['amount', 'city', 'items', 'wait']);
+    expect(lines[header]).toMatch(/^#\s+feature\s+test\s+score\s+drift when\s+severity\s+result\s+nulls$/);
+    // One row per feature (rank, name, …), each with its explanation wrapped under it.
+    const rows = lines.slice(header + 2).filter((l) => /^\d+\s/.test(l));
+    expect(rows.map((r) => r.split(/\s+/)[1]).sort()).toEqual(['amount', 'city', 'items', 'wait']);
+    expect(lines.every((l) => [...l].length <= 100)).toBe(true);
     expect(rows[0]).toContain('DRIFT');
     expect(rows.at(-1)).not.toContain('DRIFT');
     // The config's kind override reaches both signatures: integer counts compared as categories.
-    expect(rows.find((r) => r.startsWith('items'))).toMatch(/^items\s+categorical\s/);
+    expect(rows.find((r) => /^\d+\s+items\s/.test(r))).toMatch(/^\d+\s+items\s+(jensenshannon|chi2)\s/);
     expect(outcome.stdout).toMatch(/Current: 8000 rows/);
     expect(outcome.stdout).toMatch(/^Action: DRIFT — /m);
-    expect(outcome.stdout).toMatch(/^Distribution verdict: drift /m);
+    expect(outcome.stdout).toMatch(/^Distribution verdict: drift\. /m);
   });
 
   it.each([
@@ -260,13 +262,13 @@ describe('Function: driftgate check (action classes)', () => {
     const file = await batch('dq-missing.arrow', 3, { dropItems: true });
 
     // Act
-    const table = await cli(['check', '--reference', at('dq-ref.arrow'), '--fail-on-drift', file]);
+    const table = await cli(['check', '--reference', at('dq-ref.arrow'), '--fail-on-drift', file], { COLUMNS: '200' });
     const { outcome, result } = await checked(file);
 
     // Assess
     expect(table.code).toBe(1);
     expect(table.stdout).toContain("\nAction: DATA-QUALITY — column 'items' is missing from the current batch; fix the pipeline before retraining.\n");
-    expect(table.stdout).toMatch(/^Distribution verdict: no-drift /m);
+    expect(table.stdout).toMatch(/^Distribution verdict: no-drift\. /m);
     expect(table.stdout).not.toContain('Verdict: NO-DRIFT');
     expect(outcome.code).toBe(1);
     expect(result).toMatchObject({ action: 'data-quality', drift: false, incidents: [{ kind: 'missing-column', feature: 'items' }] });

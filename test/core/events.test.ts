@@ -54,7 +54,7 @@ describe('Function: lifecycleJsonSchema (the committed schemas/ files)', () => {
   it('lets a consumer of a .v1 schema accept an event with a field added later (additive compatibility)', () => {
     // Prepare
     const validate = committedValidators().get('RetrainRequested')!;
-    const event = { ...retrainEventOf(proposalFixture(), at), recommendedTrainingRows: 5000 };
+    const event = { ...retrainEventOf(proposalFixture(), at), addedInSomeLaterVersion: 5000 };
 
     // Act
     const valid = validate(event);

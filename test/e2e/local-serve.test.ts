@@ -156,7 +156,7 @@ describe('driftgate serve: the function URL handler on 127.0.0.1 over the local 
     const statuses = answers.map((a) => a.status).sort();
     const events = await readEventFile(local.eventsFile);
     const replay = await fetch(`${server.url}/decide`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
-    const reject = await fetch(`${second.url}/decide`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: new URL(notice.reject).searchParams.get('token') ?? '', action: 'reject' }) });
+    const reject = await fetch(`${second.url}/decide`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: new URL(notice.reject).searchParams.get('token') ?? '', action: 'reject', reasonKind: 'not-material' }) });
 
     // Assess
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);

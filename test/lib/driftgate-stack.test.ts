@@ -392,7 +392,7 @@ describe('Function: Driftgate (template)', () => {
     );
   });
 
-  it('lets the decision function publish retrain requests, read the secret and write proposals, tokens, state and decisions', () => {
+  it('lets the decision function publish retrain requests, read the secret and write proposals, tokens, state, decisions and accepted config versions', () => {
     // Prepare
     const statements = statementsOf(template, logicalId(stack, dg.decideFunction.role as IConstruct));
 
@@ -402,9 +402,9 @@ describe('Function: Driftgate (template)', () => {
     // Assess
     expect(publish?.Resource).toEqual({ Ref: logicalId(stack, dg.retrainTopic) });
     expect(actionsOf(statements)).toContain('secretsmanager:GetSecretValue');
-    expect(patternsFor(statements, 's3:GetObject')).toEqual(['/decisions/*', '/proposals/*', '/reports/*', '/state/*', '/tokens/*']);
+    expect(patternsFor(statements, 's3:GetObject')).toEqual(['/config/*', '/decisions/*', '/proposals/*', '/reports/*', '/state/*', '/tokens/*']);
     expect(patternsFor(statements, 's3:PutObject')).not.toContain('/reports/*');
-    expect(patternsFor(statements, 's3:PutObject')).toEqual(['/decisions/*', '/proposals/*', '/state/*', '/tokens/*']);
+    expect(patternsFor(statements, 's3:PutObject')).toEqual(['/config/*', '/decisions/*', '/proposals/*', '/state/*', '/tokens/*']);
     expect(actionsOf(statements)).not.toContain('s3:DeleteObject*');
   });
 

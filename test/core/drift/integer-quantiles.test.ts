@@ -11,8 +11,9 @@ function column(values: readonly number[], type: 'int' | 'float'): NumericColumn
 
 describe('Function: quantilesOf (integer columns)', () => {
   it('reports an integer column at whole numbers, as the data holds them', () => {
-    // Arrange: -1, 0, 1 — the sketch's estimate of -1 is about -0.995
-    const values = Array.from({ length: 999 }, (_, i) => (i % 3) - 1);
+    // Arrange: 2,001 distinct integers (past the exact counts' 256), so quantiles come from the sketch,
+    // whose estimates (±0.5 % relative) are not whole numbers
+    const values = Array.from({ length: 4002 }, (_, i) => (i % 2001) - 1000);
     const ints = column(values, 'int');
     const floats = column(values, 'float');
 
@@ -21,7 +22,8 @@ describe('Function: quantilesOf (integer columns)', () => {
     const asFloat = quantilesOf(floats, floats);
 
     // Assess
-    expect(asInt.map((q) => q.reference)).toEqual([-1, -1, -1, 0, 1, 1, 1]);
+    expect(asInt.every((q) => q.reference !== null && Number.isInteger(q.reference))).toBe(true);
+    expect(asInt.find((q) => q.p === 50)?.reference).toBeCloseTo(0, 0);
     expect(asFloat.some((q) => q.reference !== null && !Number.isInteger(q.reference))).toBe(true);
   });
 
