@@ -21,16 +21,17 @@ import { Lifecycle } from '../service/lifecycle.js';
  * The demo's learning chapter (issue 13): one retrain with a learning-curve hint and one slice-only drift.
  *
  * - `ranker`: a drifted week is approved and retrained; the retraining system's adoption manifest reports
- *   the retrain's scores and its learning curve (AUC by training rows, a known plateau). The next drift's
- *   RetrainRequested event then carries `recommendedTrainingRows` (rows, 90% interval, plateau) and a
- *   `trainingWindow`, which the chapter prints in plain words.
+ *   the retrain's scores and its learning curve (AUC by training rows, a known plateau). After three quiet
+ *   days, the next drift's RetrainRequested event carries `recommendedTrainingRows` (rows, 90% interval,
+ *   plateau) and a `trainingWindow` (the drifted batches, with the quiet days blended in), which the
+ *   chapter prints in plain words.
  * - `shop`: a model sliced by `country`; in one week only Germany's `amount` moves. The population's
  *   features show no drift, the `country = 'DE'` slice does: the check names the slice, its row share and
  *   what moved, and opens a proposal.
  */
 
 /** A line of the chapter (`--json`: one object a line, with `type`, `modelId` and `at`). */
-export type LearningLine = { type: 'adopt' | 'proposal' | 'decision' | 'retrain' | 'outcome' | 'hint' | 'slice-drift'; modelId: string; at: string } & Record<string, unknown>;
+export type LearningLine = { type: 'adopt' | 'check' | 'proposal' | 'decision' | 'retrain' | 'outcome' | 'hint' | 'slice-drift'; modelId: string; at: string } & Record<string, unknown>;
 
 const RANKER = 'ranker';
 const SHOP = 'shop';
@@ -163,7 +164,21 @@ export async function runLearningChapter(opts: {
     `adopted v2: auc ${formatNumber(manifest.previousScore, 3)} -> ${formatNumber(manifest.validationScore, 3)} (gain ${formatNumber(gain, 2)}); the manifest reports a learning curve of ${curve.length} points, ${aboutRows(CURVE_ROWS[0])} to ${aboutRows(CURVE_ROWS[CURVE_ROWS.length - 1])} rows`,
   );
 
-  // The next drift: the approval's event carries the hint fitted on v2's curve.
+  // Three quiet days on v2's distribution (the checks before the drift's onset), then the next drift: the
+  // approval's event carries the hint fitted on v2's curve, and a training window that blends in the quiet days.
+  const quietChecks: { checkId: string; driftIndex: number }[] = [];
+  for (let day = 9; day <= 11; day++) {
+    const key = `batches/${RANKER}/quiet-${day}.arrow`;
+    await store.put(key, rankerBatch(rand, 1.5));
+    await lifecycle.ingest(key, at(day, 2));
+    const quiet = await lifecycle.check(RANKER, at(day, 8));
+    if (quiet.status !== 'checked' || quiet.proposal !== null) throw new Error(`demo: expected a quiet check for ${RANKER} on day ${day}`);
+    quietChecks.push({ checkId: quiet.checkId, driftIndex: quiet.driftIndex });
+  }
+  say(
+    { type: 'check', modelId: RANKER, at: at(11, 8).toISOString(), checks: quietChecks },
+    `${quietChecks.length} daily checks on v2, no proposal (drift index ${quietChecks.map((c) => c.driftIndex.toFixed(2)).join(', ')})`,
+  );
   const second = await approveDrift(14, 3, 'week-2');
   const event = (await readEventFile(eventsFile)).find((e) => e.messageId === second.messageId)?.event;
   const rec = event?.recommendedTrainingRows;

@@ -34,6 +34,7 @@ describe('Function: runLearningChapter (the demo learns from a retrain and finds
       'ranker:proposal',
       'ranker:decision',
       'ranker:outcome',
+      'ranker:check',
       'ranker:proposal',
       'ranker:decision',
       'ranker:hint',
@@ -61,7 +62,8 @@ describe('Function: runLearningChapter (the demo learns from a retrain and finds
     expect(plateau).toBeLessThanOrEqual(pHi);
     expect(pLo - 0.0005).toBeLessThanOrEqual(TRUE_PLATEAU);
     expect(pHi + 0.0005).toBeGreaterThanOrEqual(TRUE_PLATEAU);
-    expect(hint?.text).toMatch(/less than 0\.002 per doubling beyond; training window: 2 batch\(es\) since the drift's onset \(3,000 rows\)/);
+    // The window: the drifted day's two batches, plus the three quiet days before the onset (1,500 rows each), still short.
+    expect(hint?.text).toMatch(/less than 0\.002 per doubling beyond; training window: 2 batch\(es\) since the drift's onset \(3,000 rows\) plus 3 from before it \(4,500 rows\), still [\d,]+ rows short$/);
     expect(Math.abs(outcome.recommendedRows - rows) / rows).toBeLessThan(0.01);
   });
 
@@ -80,6 +82,8 @@ describe('Function: runLearningChapter (the demo learns from a retrain and finds
     expect(rec).toEqual(hint?.recommendedTrainingRows);
     expect(rec).toMatchObject({ status: 'recommended', metric: 'auc', fromVersion: 'v2', rows: outcome.recommendedRows });
     expect(event?.trainingWindow).toEqual(hint?.trainingWindow);
+    expect(event?.trainingWindow?.batches.map((b) => b.key).sort()).toEqual(['batches/ranker/week-2-0.arrow', 'batches/ranker/week-2-1.arrow']);
+    expect(event?.trainingWindow?.blend.map((b) => b.key)).toEqual([11, 10, 9].map((d) => `batches/ranker/quiet-${d}.arrow`));
   });
 
   it('reports the slice-only drift: the slice, its row share and what moved, while the population shows none, and opens a proposal', () => {
