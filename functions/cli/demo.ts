@@ -17,6 +17,7 @@ import { signSources } from '../adapters/sign-sources.js';
 import { REPORT_LINK_TTL_SECONDS, signReportLink } from '../handlers/report-link.js';
 import { storeSecret } from './local-product.js';
 import { runHumansChapter } from './demo-humans.js';
+import { runLearningChapter } from './demo-learning.js';
 
 /**
  * `driftgate demo`: the whole lifecycle on the embedded default (a local folder store, notices in
@@ -300,6 +301,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   }
 
   await runHumansChapter({ dir: path.join(dir, 'humans'), startMs: START + (days + 1) * DAY, seed, emit: (line, text) => opts.emit(opts.json ? JSON.stringify(line) : text) });
+  await runLearningChapter({ dir: path.join(dir, 'learning'), startMs: START + (days + 18) * DAY, seed, emit: (line, text) => opts.emit(opts.json ? JSON.stringify(line) : text) });
   const live = opts.live ? await liveProposal(opts.live.now) : undefined;
 
   const summary: DemoSummary = {
