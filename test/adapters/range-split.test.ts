@@ -7,36 +7,12 @@ import { InvalidInputError } from '../../functions/core/errors.js';
 import { serializeSignature } from '../../functions/core/signature/index.js';
 import type { DatasetSignature, NumericColumnSignature } from '../../functions/core/signature/index.js';
 import { mergePartials, splitEvenly } from '../../functions/core/signature/plan.js';
+import { centredAgrees, withoutMoments } from '../core/signature/helpers.js';
 
 // Files written by pyarrow (test/fixtures/scaleout/make-ranges.py): 6400 rows in 16 units of 400 rows.
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/scaleout/${name}`, import.meta.url));
 const FILES = ['ranges.parquet', 'ranges.arrow'] as const;
 
-/** The signature without the floating moments, for exact comparison; moments are checked apart. */
-/**
- * The signature without its moments (compared within 1e-9 instead) and without its centred sketch: a
- * partial that builds a reference picks its centring frame from its own first chunk, and merging partials
- * whose frames differ drops that sketch (never approximates it), so a merged reference may lack what the
- * single pass kept (the check then uses the marked coarse path). `centredAgrees` checks it is never wrong.
- */
-function withoutMoments(sig: DatasetSignature): string {
-  const doc = JSON.parse(serializeSignature(sig));
-  for (const column of Object.values(doc.columns) as Record<string, unknown>[]) {
-    delete column.mean;
-    delete column.m2;
-    delete column.centred;
-  }
-  return JSON.stringify(doc);
-}
-
-/** Every centred sketch the merge kept is the single pass's own. */
-function centredAgrees(merged: DatasetSignature, whole: DatasetSignature): boolean {
-  return Object.entries(merged.columns).every(([name, column]) => {
-    const kept = column.kind === 'numeric' ? column.centred : undefined;
-    const own = whole.columns[name];
-    return kept === undefined || (own?.kind === 'numeric' && JSON.stringify(own.centred) === JSON.stringify(kept));
-  });
-}
 
 function expectMomentsClose(a: DatasetSignature, b: DatasetSignature): void {
   for (const [name, column] of Object.entries(b.columns)) {

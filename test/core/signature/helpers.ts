@@ -2,6 +2,8 @@
 import type { ColumnBatch, ColumnChunk, ColumnField, LogicalType, NumericChunk } from '../../../functions/core/columns.js';
 import { mulberry32 } from '../../../functions/core/random.js';
 import { categoricalChunkOf } from '../../../functions/core/signature/categorical.js';
+import { serializeSignature } from '../../../functions/core/signature/serialize.js';
+import type { DatasetSignature } from '../../../functions/core/signature/types.js';
 
 /** A numeric chunk from plain numbers; null = missing. */
 export function numericChunk(values: readonly (number | null)[]): NumericChunk {
@@ -53,4 +55,29 @@ export function lowerQuantile(sorted: readonly number[], q: number): number {
 /** |a − b| <= rel · max(|a|, |b|, floor). */
 export function close(a: number, b: number, rel: number, floor = 0): boolean {
   return Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b), floor);
+}
+
+/**
+ * The signature without its moments (compared within 1e-9 instead) and without its centred sketch: a
+ * partial that builds a reference picks its centring frame from its own first chunk, and merging partials
+ * whose frames differ drops that sketch (never approximates it), so a merged reference may lack what the
+ * single pass kept (the check then uses the marked coarse path). `centredAgrees` checks it is never wrong.
+ */
+export function withoutMoments(sig: DatasetSignature): string {
+  const doc = JSON.parse(serializeSignature(sig));
+  for (const column of Object.values(doc.columns) as Record<string, unknown>[]) {
+    delete column.mean;
+    delete column.m2;
+    delete column.centred;
+  }
+  return JSON.stringify(doc);
+}
+
+/** Every centred sketch the merge kept is the single pass's own. */
+export function centredAgrees(merged: DatasetSignature, whole: DatasetSignature): boolean {
+  return Object.entries(merged.columns).every(([name, column]) => {
+    const kept = column.kind === 'numeric' ? column.centred : undefined;
+    const own = whole.columns[name];
+    return kept === undefined || (own?.kind === 'numeric' && JSON.stringify(own.centred) === JSON.stringify(kept));
+  });
 }

@@ -4,7 +4,7 @@ import type { ColumnBatch, ColumnField } from '../../../functions/core/columns.j
 import { mergeAll, numericSignatureOf, serializeSignature, signatureOf } from '../../../functions/core/signature/index.js';
 import type { DatasetSignature, NumericColumnSignature, SignatureOptions } from '../../../functions/core/signature/index.js';
 import { mergePartials } from '../../../functions/core/signature/plan.js';
-import { batch, categoricalChunk, field, numericChunk } from './helpers.js';
+import { batch, categoricalChunk, centredAgrees, field, numericChunk, withoutMoments } from './helpers.js';
 
 // The merge properties of merge.property.test.ts, extended to what the scale-out does: a file's row groups
 // split into consecutive ranges, each range signed by its own builder (a Distributed Map child), the partials
@@ -65,31 +65,6 @@ function ranges(count: number, cuts: readonly number[]): [number, number][] {
   return bounds.slice(1).map((end, i) => [bounds[i], end]);
 }
 
-/** The signature without the floating moments, for exact comparison; moments are checked apart. */
-/**
- * The signature without its moments (compared within 1e-9 instead) and without its centred sketch: a
- * partial that builds a reference picks its centring frame from its own first chunk, and merging partials
- * whose frames differ drops that sketch (never approximates it), so a merged reference may lack what the
- * single pass kept (the check then uses the marked coarse path). `centredAgrees` checks it is never wrong.
- */
-function withoutMoments(sig: DatasetSignature): string {
-  const doc = JSON.parse(serializeSignature(sig));
-  for (const column of Object.values(doc.columns) as Record<string, unknown>[]) {
-    delete column.mean;
-    delete column.m2;
-    delete column.centred;
-  }
-  return JSON.stringify(doc);
-}
-
-/** Every centred sketch the merge kept is the single pass's own. */
-function centredAgrees(merged: DatasetSignature, whole: DatasetSignature): boolean {
-  return Object.entries(merged.columns).every(([name, column]) => {
-    const kept = column.kind === 'numeric' ? column.centred : undefined;
-    const own = whole.columns[name];
-    return kept === undefined || (own?.kind === 'numeric' && JSON.stringify(own.centred) === JSON.stringify(kept));
-  });
-}
 
 function expectMomentsClose(a: NumericColumnSignature, b: NumericColumnSignature): void {
   const n = Math.max(a.finite, 1);
