@@ -9,7 +9,9 @@
  * and compares them; print per tool the false-action rates on A/A draws, power per change, the data-quality
  * cases and the statistics against scipy; end with JSON lines.
  *
- * Options: --quick (few repetitions, no 250k), --out DIR (default bench/data/detection).
+ * Options: --quick (few repetitions, no 250k), --out DIR (default bench/data/detection); --driftgate-only (no
+ * Evidently and no bench/.venv-detection needed: the draws are written with the repo's .venv when that venv is
+ * missing), --sizes 300,1000 (only those sizes), --aa N and --change N (repetitions per size).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +26,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const outDir = args.includes('--out') ? args[args.indexOf('--out') + 1] : join(here, 'data', 'detection');
-const python = join(here, '.venv-detection', 'bin', 'python');
+const driftgateOnly = args.includes('--driftgate-only');
+const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const peerPython = join(here, '.venv-detection', 'bin', 'python');
+const python = driftgateOnly && !existsSync(peerPython) ? join(here, '..', '.venv', 'bin', 'python') : peerPython;
 
 /** Repetitions per size: A/A and per change scenario, for driftgate; Evidently runs the first `peer` of each. */
 const SIZES: Record<string, { aa: number; change: number; peerAa: number; peerChange: number }> = quick
@@ -36,6 +41,19 @@ const SIZES: Record<string, { aa: number; change: number; peerAa: number; peerCh
       10000: { aa: 30, change: 6, peerAa: 3, peerChange: 1 },
       250000: { aa: 3, change: 1, peerAa: 1, peerChange: 1 },
     };
+{
+  const sizes = option('--sizes')?.split(',');
+  const aa = option('--aa');
+  const change = option('--change');
+  for (const n of Object.keys(SIZES)) {
+    if (sizes !== undefined && !sizes.includes(n)) delete SIZES[n];
+    else {
+      if (aa !== undefined) SIZES[n].aa = Number(aa);
+      if (change !== undefined) SIZES[n].change = Number(change);
+    }
+  }
+  for (const n of sizes ?? []) if (SIZES[n] === undefined) throw new Error(`--sizes: ${n} is not one of the bench's sizes`);
+}
 const QUALITY = { n: 1000, reps: quick ? 1 : 4 };
 
 interface Entry {
@@ -148,11 +166,11 @@ function aggregate(tool: string, entries: Entry[], outcomes: Map<string, Outcome
 }
 
 async function main(): Promise<void> {
-  setup();
+  if (!driftgateOnly) setup();
   const entries = generate();
-  const peerEntries = peerSubset(entries);
+  const peerEntries = driftgateOnly ? [] : peerSubset(entries);
   console.log(`${entries.length} datasets for driftgate, ${peerEntries.length} of them for Evidently (its run takes seconds each)`);
-  const peer = runPeer(peerEntries);
+  const peer = driftgateOnly ? Promise.resolve(new Map<string, Outcome>()) : runPeer(peerEntries);
   const ours = new Map<string, Outcome>();
   const accuracy: { shape: string; n: number; ks: number; scipyKs: number; w: number; scipyW: number; source: string }[] = [];
   for (const e of entries) {

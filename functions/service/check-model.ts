@@ -151,7 +151,10 @@ export function checkModel(deps: CheckDeps): CheckModel {
     // Roll-ups stand for the batches they hold where every one is pending; the others are folded one by one.
     const since = new Date(state.lastCheckAt ?? state.reference.at);
     const { signature: current } = await repo.foldPending(modelId, state.reference.version, fresh, since);
-    const result = withSlices(compare(reference, current, config.features), compareSlices(reference, current, config.features, config.sliceOptions));
+    // The config's importances when it names them, else those the reference's adoption manifest gave.
+    const importance = config.features.featureImportance ?? state.reference.featureImportance;
+    const options = importance === config.features.featureImportance ? config.features : { ...config.features, featureImportance: importance };
+    const result = withSlices(compare(reference, current, options), compareSlices(reference, current, options, config.sliceOptions));
     // The same for every run of this check (same state version, same signatures), whatever its clock; the
     // time part is when the check was due, so scheduled checks sort by time.
     const checkId = `${compactTime(new Date(state.nextCheckAt))}-${sha256(`${modelId}\n${etag}\n${fresh.join('\n')}`).slice(0, 10)}`;

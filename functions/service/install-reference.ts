@@ -52,7 +52,7 @@ function message(err: unknown): string {
 export function installReference(deps: InstallReferenceDeps): InstallReference {
   const { repo } = deps;
 
-  async function install(modelId: string, version: string, keys: string[], now: Date, action: 'adopt' | 'set-reference'): Promise<AdoptOutcome> {
+  async function install(modelId: string, version: string, keys: string[], now: Date, action: 'adopt' | 'set-reference', featureImportance?: Readonly<Record<string, number>>): Promise<AdoptOutcome> {
     if (keys.length === 0) throw new InvalidInputError(`${modelId} ${version}`, 'expected at least one training data key');
     const config = await repo.config(modelId);
     const at = now.toISOString();
@@ -90,7 +90,8 @@ export function installReference(deps: InstallReferenceDeps): InstallReference {
       return {
         schemaVersion: 1,
         modelId,
-        reference: { version, key: refKey, at },
+        // The manifest's importances travel with the reference they were measured on (check-model.ts uses them).
+        reference: { version, key: refKey, at, ...(featureImportance !== undefined ? { featureImportance: { ...featureImportance } } : {}) },
         lastRetrainAt: at,
         checkIntervalSeconds: min,
         nextCheckAt: new Date(now.getTime() + min * 1000).toISOString(),
@@ -161,7 +162,7 @@ export function installReference(deps: InstallReferenceDeps): InstallReference {
       return { status: 'not-adopted', modelId, version: input.version, referenceKey: s.reference.key, rows: 0, proposalId: null, nextCheckAt: s.nextCheckAt };
     }
     const activeBefore = (await repo.state(modelId))?.value.activeProposalId ?? null;
-    const outcome = await install(modelId, input.version, input.trainingData, now, 'adopt');
+    const outcome = await install(modelId, input.version, input.trainingData, now, 'adopt', manifest?.featureImportance);
     if (manifest !== undefined) await recordOutcome(modelId, manifest, outcome.proposalId ?? activeBefore, now);
     return outcome;
   }

@@ -61,7 +61,8 @@ export function chiSquareTest(reference: readonly number[], current: readonly nu
  * when it holds more than sampling explains: a reference of n values misses categories carrying about f1/n of
  * the mass (Good–Turing; f1 = categories the reference saw once), so m current values put about m·f1/n in
  * categories it never saw with nothing changed (300 rows of 200 Zipf categories: ~15 %). A "new" pool within
- * that expectation plus 3 Poisson standard deviations joins the "rare" pool. A "new" pool that is itself sparse
+ * that expectation plus 3 standard deviations joins the "rare" pool (see unseenBand: the deviation counts the
+ * Good–Turing estimate's own error as well as the current sample's). A "new" pool that is itself sparse
  * joins the "rare" pool; a "rare" pool that is still sparse absorbs the smallest remaining column, repeatedly.
  * Returns the pooled rows: kept columns in their order, then the rare pool, then the new pool.
  */
@@ -85,10 +86,8 @@ export function poolSparseColumns(
     else if (col[0] === 0) fresh = [fresh[0], fresh[1] + col[1]];
     else rare = [rare[0] + col[0], rare[1] + col[1]];
   }
-  let singletons = 0;
-  for (const r of reference) if (r === 1) singletons += 1;
-  const unseenExpected = refTotal > 0 ? (curTotal * singletons) / refTotal : 0;
-  if (fresh[1] > 0 && (isSparse(fresh) || fresh[1] <= unseenExpected + 3 * Math.sqrt(unseenExpected))) {
+  const band = unseenBand(reference, curTotal);
+  if (fresh[1] > 0 && (isSparse(fresh) || fresh[1] <= band.expected + UNSEEN_BAND_SDS * band.sd)) {
     rare = [rare[0] + fresh[0], rare[1] + fresh[1]];
     fresh = [0, 0];
   }
@@ -103,4 +102,32 @@ export function poolSparseColumns(
   if (rare[0] + rare[1] > 0) kept.push(rare);
   if (fresh[1] > 0) kept.push(fresh);
   return { reference: kept.map((c) => c[0]), current: kept.map((c) => c[1]) };
+}
+
+/** Standard deviations above the Good–Turing expectation a "new" pool may reach and still join the "rare" pool. */
+export const UNSEEN_BAND_SDS = 3;
+
+/**
+ * How many of m current values land, with nothing changed, in categories a reference of n values never saw.
+ * The Good–Turing estimate of the unseen mass is M = f1/n (f1, f2 = categories the reference saw once, twice);
+ * the count U is binomial(m, M0) given the true unseen mass M0, and M itself errs: Esty (1983, Ann. Statist.
+ * 11:905) gives Var(M − M0) ≈ (f1 + 2·f2 − f1²/n)/n². So E[U] ≈ m·M and
+ * Var(U) ≈ m·M·(1 − M) + m²·(f1 + 2·f2 − f1²/n)/n². A band of Poisson deviations (√(m·M)) alone leaves out the
+ * second term, which dominates when m ≳ n: on 300 against 300 rows of 200 Zipf categories it acted on 4 % of
+ * same-distribution draws.
+ * @example unseenBand([1, 1, 2, 6], 10) // { expected: 2, sd: ≈ 2.28 }
+ */
+export function unseenBand(reference: readonly number[], m: number): { expected: number; sd: number } {
+  let n = 0;
+  let f1 = 0;
+  let f2 = 0;
+  for (const r of reference) {
+    n += r;
+    if (r === 1) f1 += 1;
+    else if (r === 2) f2 += 1;
+  }
+  if (n === 0) return { expected: 0, sd: 0 };
+  const mass = f1 / n;
+  const estimateVariance = Math.max(0, f1 + 2 * f2 - (f1 * f1) / n) / (n * n);
+  return { expected: m * mass, sd: Math.sqrt(m * mass * (1 - mass) + m * m * estimateVariance) };
 }

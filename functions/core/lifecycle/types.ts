@@ -3,6 +3,7 @@ import { AUTONOMY_LEVELS, type AutonomyView, REJECTION_REASONS, autonomyStateSch
 import { incidentSchema } from './incident.js';
 import { retrainHintSchema } from '../learning/retrain-hint.js';
 import { type DriftResult, driftVerdictSchema } from '../drift/types.js';
+import { featureImportanceSchema } from '../drift/options.js';
 import { type CadenceChange, type Forecast, type HistoryPoint, cadenceChangeSchema, forecastSchema, historyPointSchema, isoTimeSchema } from '../report/types.js';
 
 /** What a decision link can do. */
@@ -67,7 +68,13 @@ export const modelStateSchema = z.object({
   schemaVersion: z.literal(1),
   revision,
   modelId: z.string(),
-  reference: z.object({ version: z.string(), key: z.string(), at: isoTime }),
+  reference: z.object({
+    version: z.string(),
+    key: z.string(),
+    at: isoTime,
+    /** The adoption manifest's feature importances for this version; checks use them unless the config names its own. Absent in older states. */
+    featureImportance: featureImportanceSchema.optional(),
+  }),
   /** The last adoption (or initial reference): the origin of the retrain interval. */
   lastRetrainAt: isoTime,
   checkIntervalSeconds: z.number(),
