@@ -51,7 +51,8 @@ const STARTUP_TIMEOUT_MS = 60_000;
 
 /**
  * `python -m moto.server <args>` plus a watchdog thread that exits when stdin closes, so a test worker that
- * is killed (SIGKILL, crash) never leaves an orphaned moto server behind.
+ * is killed (SIGKILL, crash) never leaves an orphaned moto server behind, and requests applied one at a
+ * time as S3 applies them (moto's threaded server is not atomic per request; see the comment inside).
  */
 const MOTO_WITH_WATCHDOG = `
 import os, runpy, sys, threading
@@ -59,6 +60,19 @@ def watchdog():
     sys.stdin.buffer.read()
     os._exit(0)
 threading.Thread(target=watchdog, daemon=True).start()
+# Real S3 applies each request atomically (a conditional write wins or gets 412; a read never sees half a
+# write). moto's threaded server can interleave requests on one key: under 20 racing checks it answered an
+# HTML 500 page, and once let two conditional writes both win. So requests run one at a time, as S3 orders
+# them, except SQS long polls (they wait on purpose and would hold every other request).
+import moto.moto_server.werkzeug_app as werkzeug_app
+_one_at_a_time = threading.Lock()
+_dispatch = werkzeug_app.DomainDispatcherApplication.__call__
+def _atomic(self, environ, start_response):
+    if environ.get('HTTP_X_AMZ_TARGET', '').startswith('AmazonSQS.ReceiveMessage'):
+        return _dispatch(self, environ, start_response)
+    with _one_at_a_time:
+        return list(_dispatch(self, environ, start_response))
+werkzeug_app.DomainDispatcherApplication.__call__ = _atomic
 sys.argv = ['moto.server'] + sys.argv[1:]
 runpy.run_module('moto.server', run_name='__main__', alter_sys=True)
 `;
