@@ -1,4 +1,5 @@
 /** Test helpers: build ColumnBatch inputs directly (no files needed for the pure signature core). */
+import fc from 'fast-check';
 import type { ColumnBatch, ColumnChunk, ColumnField, LogicalType, NumericChunk } from '../../../functions/core/columns.js';
 import { mulberry32 } from '../../../functions/core/random.js';
 import { categoricalChunkOf } from '../../../functions/core/signature/categorical.js';
@@ -81,3 +82,14 @@ export function centredAgrees(merged: DatasetSignature, whole: DatasetSignature)
     return kept === undefined || (own?.kind === 'numeric' && JSON.stringify(own.centred) === JSON.stringify(kept));
   });
 }
+
+/** The merge property tests' cell values: mostly doubles, some small integers, and the special values. */
+export const numberValue = fc.oneof(
+  { weight: 8, arbitrary: fc.double({ min: -1e9, max: 1e9, noNaN: true }) },
+  { weight: 2, arbitrary: fc.integer({ min: -50, max: 50 }) },
+  { weight: 1, arbitrary: fc.constantFrom<number | null>(NaN, Infinity, -Infinity, null, 0, -0, 1e-12) },
+);
+/** At most 40 categories (and two odd ones), below K = 256, so top-K merges are exact. */
+export const category = fc.option(fc.constantFrom(...Array.from({ length: 40 }, (_, i) => `cat-${i}`), 'é', ''), { freq: 8 });
+/** Timestamps in ms, or null. */
+export const time = fc.option(fc.integer({ min: 1.6e12, max: 1.8e12 }), { freq: 8 });

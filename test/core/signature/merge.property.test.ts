@@ -12,7 +12,7 @@ import {
 } from '../../../functions/core/signature/index.js';
 import type { DatasetSignature, NumericColumnSignature, SignatureOptions } from '../../../functions/core/signature/index.js';
 import { compare } from '../../../functions/core/drift/index.js';
-import { batch, categoricalChunk, field, numericChunk } from './helpers.js';
+import { batch, categoricalChunk, category, field, numberValue, numericChunk, time } from './helpers.js';
 
 // A fixed seed keeps the property runs deterministic (fast-check prints it on failure anyway).
 fc.configureGlobal({ seed: 20_261_126 });
@@ -35,14 +35,6 @@ interface Rows {
   readonly t: (number | null)[];
 }
 
-const numberValue = fc.oneof(
-  { weight: 8, arbitrary: fc.double({ min: -1e9, max: 1e9, noNaN: true }) },
-  { weight: 2, arbitrary: fc.integer({ min: -50, max: 50 }) },
-  { weight: 1, arbitrary: fc.constantFrom<number | null>(NaN, Infinity, -Infinity, null, 0, -0, 1e-12) },
-);
-// At most 40 categories, below K = 256, so top-K merges are exact.
-const category = fc.option(fc.constantFrom(...Array.from({ length: 40 }, (_, i) => `cat-${i}`), 'é', ''), { freq: 8 });
-const time = fc.option(fc.integer({ min: 1.6e12, max: 1.8e12 }), { freq: 8 });
 
 const rowsArb: fc.Arbitrary<Rows> = fc.integer({ min: 0, max: 60 }).chain((n) =>
   fc.record({

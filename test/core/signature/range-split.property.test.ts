@@ -4,7 +4,7 @@ import type { ColumnBatch, ColumnField } from '../../../functions/core/columns.j
 import { mergeAll, numericSignatureOf, serializeSignature, signatureOf } from '../../../functions/core/signature/index.js';
 import type { DatasetSignature, NumericColumnSignature, SignatureOptions } from '../../../functions/core/signature/index.js';
 import { mergePartials } from '../../../functions/core/signature/plan.js';
-import { batch, categoricalChunk, centredAgrees, field, numericChunk, withoutMoments } from './helpers.js';
+import { batch, categoricalChunk, category, centredAgrees, field, numberValue, numericChunk, time, withoutMoments } from './helpers.js';
 
 // The merge properties of merge.property.test.ts, extended to what the scale-out does: a file's row groups
 // split into consecutive ranges, each range signed by its own builder (a Distributed Map child), the partials
@@ -28,14 +28,6 @@ interface Rows {
   readonly t: (number | null)[];
 }
 
-const numberValue = fc.oneof(
-  { weight: 8, arbitrary: fc.double({ min: -1e9, max: 1e9, noNaN: true }) },
-  { weight: 2, arbitrary: fc.integer({ min: -50, max: 50 }) },
-  { weight: 1, arbitrary: fc.constantFrom<number | null>(NaN, Infinity, -Infinity, null, 0, -0, 1e-12) },
-);
-// At most 40 categories, below K = 256, so top-K merges are exact.
-const category = fc.option(fc.constantFrom(...Array.from({ length: 40 }, (_, i) => `cat-${i}`), 'é', ''), { freq: 8 });
-const time = fc.option(fc.integer({ min: 1.6e12, max: 1.8e12 }), { freq: 8 });
 const intValue = fc.option(fc.integer({ min: -1000, max: 1000 }), { freq: 10 });
 
 /** One row group of 0 to 40 rows. */
