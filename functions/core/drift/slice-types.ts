@@ -17,8 +17,14 @@ export const sliceDriftSchema = z.object({
   severity: num,
   /** severity × min(1, share / minActionShare). */
   weighted: num,
-  /** Smallest p-value of the slice's drifted features, and the level it had to beat. */
+  /** Smallest gate p-value of the slice's drifted features (raw). */
   pValue: num,
+  /**
+   * Smallest Benjamini–Hochberg adjusted p-value of the slice's drifted features, over every (slice,
+   * feature) pair judged (1 when none drifted). Absent in results stored before the BH family.
+   */
+  qValue: num.optional(),
+  /** The false discovery rate `qValue` had to beat (0 for a slice not judged; older results: a Bonferroni level for `pValue`). */
   level: num,
   /** Whether the slice drifted after multiplicity control. */
   alarm: z.boolean(),

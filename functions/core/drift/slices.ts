@@ -4,10 +4,11 @@
  * segment (one country) is found even when the aggregate hides it.
  *
  * - A slice with fewer than `minRows` rows (current or reference) is `insufficient-data`, never drift.
- * - Multiplicity across slices: a slice alarms only when its own check says `drift` AND the p-value of
- *   one of its drifted features is below SIGNIFICANCE_LEVEL / (features judged × slices judged) — a
- *   Bonferroni bound over every (slice, feature) pair (no shared multiplicity helper existed in
- *   core/drift when this was written; Bonferroni is the conservative choice for a handful of slices).
+ * - Multiplicity across slices: the gate p-values of every judged (slice, feature) pair form one family,
+ *   Benjamini–Hochberg adjusted together (`benjaminiHochberg`, noise.ts, the same helper compare uses
+ *   across features); a slice alarms only when its own check says `drift` AND one of its drifted features
+ *   has an adjusted p-value (q) below SIGNIFICANCE_LEVEL, i.e. the false discovery rate over slices ×
+ *   features is held at that level.
  * - Weight: a slice drives the action like a feature would, its severity (drift index) weighted by
  *   min(1, share / minActionShare), where share is its share of the current rows. A weighted severity ≥ 1
  *   makes the action `drift`, a smaller one `watch`; the drift index is at least the largest weighted one.
@@ -18,6 +19,7 @@ import { plainQuote } from '../text/plain.js';
 import type { DatasetSignature } from '../signature/types.js';
 import { compare } from './compare.js';
 import { ACTION_LABEL } from './action.js';
+import { benjaminiHochberg } from './noise.js';
 import type { CompareOptionsInput } from './options.js';
 import { SIGNIFICANCE_LEVEL } from './registry.js';
 import type { SliceDrift } from './slice-types.js';
@@ -59,22 +61,29 @@ export function compareSlices(reference: DatasetSignature, current: DatasetSigna
     const enough = p.ref.rowCount >= judging.minRows && p.cur.rowCount >= judging.minRows;
     return { ...p, enough, result: enough ? compare(p.ref, p.cur, options) : undefined };
   });
-  const slicesJudged = judged.filter((j) => j.result !== undefined && j.result.verdict !== 'insufficient-data').length;
-  return judged.map((j): SliceDrift => {
+  // One family over every judged feature of every judged slice, adjusted once.
+  const family: { slice: number; feature: string; p: number }[] = [];
+  judged.forEach((j, slice) => {
+    if (j.result === undefined || j.result.verdict === 'insufficient-data') return;
+    for (const f of j.result.features) if (f.status === 'ok') family.push({ slice, feature: f.name, p: featurePValue(f) });
+  });
+  const qOf = new Map<string, number>();
+  benjaminiHochberg(family.map((f) => f.p)).forEach((q, i) => qOf.set(`${family[i].slice}\u0000${family[i].feature}`, q));
+  return judged.map((j, slice): SliceDrift => {
     const share = current.rowCount > 0 ? j.cur.rowCount / current.rowCount : 0;
     const base = { column: j.column, value: j.value, isOther: j.isOther, rows: { reference: j.ref.rowCount, current: j.cur.rowCount }, share };
     const r: DriftResult | undefined = j.result;
     if (r === undefined || r.verdict === 'insufficient-data') {
-      return { ...base, status: 'insufficient-data', action: 'none', severity: 0, weighted: 0, pValue: 1, level: 0, alarm: false, drifted: [] };
+      return { ...base, status: 'insufficient-data', action: 'none', severity: 0, weighted: 0, pValue: 1, qValue: 1, level: 0, alarm: false, drifted: [] };
     }
-    const featuresJudged = Math.max(1, r.features.filter((f) => f.status === 'ok').length);
-    const level = SIGNIFICANCE_LEVEL / (featuresJudged * Math.max(1, slicesJudged));
+    const level = SIGNIFICANCE_LEVEL;
     const driftedFeatures = r.features.filter((f) => f.drift);
     const pValue = driftedFeatures.length > 0 ? Math.min(...driftedFeatures.map(featurePValue)) : 1;
+    const qValue = driftedFeatures.length > 0 ? Math.min(...driftedFeatures.map((f) => qOf.get(`${slice}\u0000${f.name}`) ?? 1)) : 1;
     const weighted = r.driftIndex * Math.min(1, share / judging.minActionShare);
     const drifted = driftedFeatures.map((f) => ({ name: f.name, test: f.test, score: f.score, threshold: f.threshold, explanation: f.explanation }));
-    if (r.action === 'data-quality') return { ...base, status: 'data-quality', action: r.action, severity: r.driftIndex, weighted, pValue, level, alarm: false, drifted };
-    return { ...base, status: 'ok', action: r.action, severity: r.driftIndex, weighted, pValue, level, alarm: r.action === 'drift' && pValue < level, drifted };
+    if (r.action === 'data-quality') return { ...base, status: 'data-quality', action: r.action, severity: r.driftIndex, weighted, pValue, qValue, level, alarm: false, drifted };
+    return { ...base, status: 'ok', action: r.action, severity: r.driftIndex, weighted, pValue, qValue, level, alarm: r.action === 'drift' && qValue < level, drifted };
   });
 }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { fileByteSource } from '../../../functions/adapters/file-byte-source.js';
 import { signSources } from '../../../functions/adapters/sign-sources.js';
 import { compare } from '../../../functions/core/drift/compare.js';
+import { benjaminiHochberg } from '../../../functions/core/drift/noise.js';
 import { compareSlices, withSlices } from '../../../functions/core/drift/slices.js';
 import { driftResultSchema } from '../../../functions/core/drift/types.js';
 import { parseModelConfig } from '../../../functions/core/lifecycle/config.js';
@@ -58,6 +59,35 @@ describe('Function: compareSlices', () => {
       if (withSlices(compare(reference, current), slices).action !== 'none') alarms.push(`seed ${seed}: action ${withSlices(compare(reference, current), slices).action}`);
     }
     expect(alarms).toEqual([]);
+  });
+
+  it('adjusts every (slice, feature) gate p-value as one Benjamini–Hochberg family', async () => {
+    // Prepare
+    const reference = await sign('reference.parquet');
+    const current = await sign('one-slice-drift.parquet', reference);
+    const values = Object.keys(reference.slices?.country.values ?? {}).sort();
+    // The family by hand: each slice's own compare, every judged feature's gate p-value.
+    const family: { value: string; name: string; p: number; drift: boolean }[] = [];
+    for (const value of values) {
+      const r = compare(reference.slices?.country.values[value] as DatasetSignature, current.slices?.country.values[value] as DatasetSignature);
+      for (const f of r.features) if (f.status === 'ok') family.push({ value, name: f.name, p: f.kind === 'numeric' ? f.metrics.ksPValue : f.metrics.chi2PValue, drift: f.drift });
+    }
+    const q = benjaminiHochberg(family.map((f) => f.p));
+
+    // Act
+    const slices = compareSlices(reference, current, {}, JUDGING);
+
+    // Assess
+    expect(family.length).toBeGreaterThan(values.length);
+    for (const s of slices) {
+      const mine = family.map((f, i) => ({ ...f, q: q[i] })).filter((f) => f.value === s.value && f.drift);
+      expect(s.qValue).toBe(mine.length > 0 ? Math.min(...mine.map((f) => f.q)) : 1);
+      expect(s.level).toBe(0.05);
+      expect(s.alarm).toBe(s.action === 'drift' && (s.qValue ?? 1) < 0.05);
+    }
+    const de = slices.find((s) => s.value === 'DE');
+    expect(de?.alarm).toBe(true);
+    expect(de?.qValue).toBeGreaterThanOrEqual(de?.pValue ?? 1);
   });
 
   it('calls a slice with too few rows insufficient-data, never drift', async () => {
