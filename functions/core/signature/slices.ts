@@ -40,18 +40,83 @@ export interface SliceOptions {
   readonly k: number;
 }
 
-function gather(chunk: ColumnChunk, rows: Int32Array): ColumnChunk {
-  if (chunk.kind === 'categorical') {
-    const indices = new Int32Array(rows.length);
-    for (let i = 0; i < rows.length; i++) indices[i] = chunk.indices[rows[i]];
-    return { kind: 'categorical', length: rows.length, dictionary: chunk.dictionary, indices } satisfies CategoricalChunk;
+/**
+ * Typed buffers reused from chunk to chunk (the accumulators never keep a chunk's arrays), so slicing a
+ * chunk allocates nothing once the largest chunk has been seen.
+ */
+class Scratch {
+  private f64 = new Map<string, Float64Array>();
+  private i32 = new Map<string, Int32Array>();
+  private u8 = new Map<string, Uint8Array>();
+
+  float64(key: string, n: number): Float64Array {
+    return this.grown(this.f64, key, n, (m) => new Float64Array(m));
   }
-  const values = new Float64Array(rows.length);
-  for (let i = 0; i < rows.length; i++) values[i] = chunk.values[rows[i]];
-  if (chunk.nulls === undefined) return { kind: 'numeric', length: rows.length, values } satisfies NumericChunk;
-  const nulls = new Uint8Array(rows.length);
-  for (let i = 0; i < rows.length; i++) nulls[i] = chunk.nulls[rows[i]];
-  return { kind: 'numeric', length: rows.length, values, nulls } satisfies NumericChunk;
+
+  int32(key: string, n: number): Int32Array {
+    return this.grown(this.i32, key, n, (m) => new Int32Array(m));
+  }
+
+  uint8(key: string, n: number): Uint8Array {
+    return this.grown(this.u8, key, n, (m) => new Uint8Array(m));
+  }
+
+  private grown<T extends { length: number }>(pool: Map<string, T>, key: string, n: number, make: (m: number) => T): T {
+    const have = pool.get(key);
+    if (have !== undefined && have.length >= n) return have;
+    const made = make(Math.max(n, Math.ceil((have?.length ?? 0) * 1.5)));
+    pool.set(key, made);
+    return made;
+  }
+}
+
+/**
+ * One column's values scattered into slot order: the rows of slot s land at [start[s], start[s + 1]) in
+ * row order, in one sequential pass over the source (`next` is the per-slot write cursor, reset here).
+ */
+function scatter(chunk: ColumnChunk, rowSlot: Int32Array, start: Int32Array, next: Int32Array, n: number, scratch: Scratch, key: string): ColumnChunk {
+  next.set(start.subarray(0, next.length));
+  if (chunk.kind === 'categorical') {
+    const out = scratch.int32(key, n);
+    const src = chunk.indices;
+    for (let i = 0; i < n; i++) out[next[rowSlot[i]]++] = src[i];
+    return { kind: 'categorical', length: n, dictionary: chunk.dictionary, indices: out } satisfies CategoricalChunk;
+  }
+  const out = scratch.float64(key, n);
+  const src = chunk.values;
+  const nulls = chunk.nulls;
+  if (nulls === undefined) {
+    for (let i = 0; i < n; i++) out[next[rowSlot[i]]++] = src[i];
+    return { kind: 'numeric', length: n, values: out } satisfies NumericChunk;
+  }
+  const outNulls = scratch.uint8(key, n);
+  for (let i = 0; i < n; i++) {
+    const at = next[rowSlot[i]]++;
+    out[at] = src[i];
+    outNulls[at] = nulls[i];
+  }
+  return { kind: 'numeric', length: n, values: out, nulls: outNulls } satisfies NumericChunk;
+}
+
+/** Rows per block when slicing a chunk: bounds the scratch buffers (13 columns × 64 Ki rows ≈ 7 MB). */
+export const SLICE_BLOCK_ROWS = 1 << 16;
+
+/** Rows [from, to) of a batch's named columns, as views. */
+function blockOf(batch: ColumnBatch, names: readonly string[], from: number, to: number): ColumnBatch {
+  const columns = new Map<string, ColumnChunk>();
+  for (const name of names) {
+    const c = batch.columns.get(name);
+    if (c !== undefined) columns.set(name, view(c, from, to));
+  }
+  return { rowCount: to - from, columns };
+}
+
+/** Rows [from, to) of a chunk, as a view. */
+function view(chunk: ColumnChunk, from: number, to: number): ColumnChunk {
+  if (chunk.kind === 'categorical') return { kind: 'categorical', length: to - from, dictionary: chunk.dictionary, indices: chunk.indices.subarray(from, to) };
+  return chunk.nulls === undefined
+    ? { kind: 'numeric', length: to - from, values: chunk.values.subarray(from, to) }
+    : { kind: 'numeric', length: to - from, values: chunk.values.subarray(from, to), nulls: chunk.nulls.subarray(from, to) };
 }
 
 /** One slice column's builders: one per value slot, slot 0 is `other`. */
@@ -61,6 +126,7 @@ class ColumnSliceAccumulator {
   private readonly builders: SignatureBuilder[] = [];
   private readonly fixed: boolean;
   private readonly cap: number;
+  private readonly scratch = new Scratch();
 
   constructor(
     private readonly schema: readonly ColumnField[],
@@ -113,36 +179,46 @@ class ColumnSliceAccumulator {
       if (slot === undefined) slot = !this.fixed && this.builders.length - 1 < this.cap ? this.addSlot(value, undefined) : 0;
       slotOfEntry[d] = slot;
     }
-    const n = batch.rowCount;
-    const slots = this.builders.length;
-    const rowSlot = new Int32Array(n);
-    const counts = new Int32Array(slots + 1);
-    for (let i = 0; i < n; i++) {
-      const index = chunk.indices[i];
-      const slot = index < 0 ? 0 : slotOfEntry[index];
-      rowSlot[i] = slot;
-      counts[slot + 1]++;
-    }
-    for (let s = 0; s < slots; s++) counts[s + 1] += counts[s];
-    const order = new Int32Array(n);
-    const next = counts.slice(0, slots);
-    for (let i = 0; i < n; i++) order[next[rowSlot[i]]++] = i;
+    const total = batch.rowCount;
     const names = this.builders[0].columns;
     for (const name of names) {
       const c = batch.columns.get(name);
-      if (c !== undefined && c.length !== n) throw new InvalidInputError('<batch>', `column "${name}" has ${c.length} rows, expected ${n}`);
+      if (c !== undefined && c.length !== total) throw new InvalidInputError('<batch>', `column "${name}" has ${c.length} rows, expected ${total}`);
+    }
+    // Block by block, so the scratch buffers stay small (a row group can hold millions of rows).
+    for (let from = 0; from < total; from += SLICE_BLOCK_ROWS) {
+      const to = Math.min(total, from + SLICE_BLOCK_ROWS);
+      this.addBlock(from === 0 && to === total ? batch : blockOf(batch, names, from, to), chunk.indices.subarray(from, to), slotOfEntry);
+    }
+  }
+
+  private addBlock(batch: ColumnBatch, indices: Int32Array, slotOfEntry: Int32Array): void {
+    const n = batch.rowCount;
+    const slots = this.builders.length;
+    // A counting sort on the slot codes: the slot of each row, then each slot's start.
+    const rowSlot = this.scratch.int32('\u0000slot', n);
+    const start = new Int32Array(slots + 1);
+    for (let i = 0; i < n; i++) {
+      const index = indices[i];
+      const slot = index < 0 ? 0 : slotOfEntry[index];
+      rowSlot[i] = slot;
+      start[slot + 1]++;
+    }
+    for (let s = 0; s < slots; s++) start[s + 1] += start[s];
+    const next = new Int32Array(slots);
+    const scattered = new Map<string, ColumnChunk>();
+    for (const name of this.builders[0].columns) {
+      const c = batch.columns.get(name);
+      if (c === undefined) continue;
+      scattered.set(name, scatter(c, rowSlot, start, next, n, this.scratch, name));
     }
     for (let s = 0; s < slots; s++) {
-      const from = counts[s];
-      const to = counts[s + 1];
+      const from = start[s];
+      const to = start[s + 1];
       if (to === from) continue;
-      const rows = order.subarray(from, to);
       const columns = new Map<string, ColumnChunk>();
-      for (const name of names) {
-        const c = batch.columns.get(name);
-        if (c !== undefined) columns.set(name, gather(c, rows));
-      }
-      this.builders[s].add({ rowCount: rows.length, columns });
+      for (const [name, c] of scattered) columns.set(name, view(c, from, to));
+      this.builders[s].add({ rowCount: to - from, columns });
     }
   }
 
