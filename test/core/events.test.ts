@@ -6,7 +6,8 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { DETAIL_TYPE } from '../../functions/core/constants.js';
-import { LIFECYCLE_SCHEMAS, type LifecycleEventType, lifecycleEventOf, lifecycleSchemaFile } from '../../functions/core/events/lifecycle.js';
+import { LIFECYCLE_SCHEMAS, RETRAIN_REQUESTED_REVISION, type LifecycleEventType, lifecycleEventOf, lifecycleSchemaFile } from '../../functions/core/events/lifecycle.js';
+import { CHANGE_POINT_METHOD } from '../../functions/core/learning/change-point.js';
 import { retrainEventOf } from '../../functions/core/lifecycle/proposal.js';
 import type { DecisionLogEntry } from '../../functions/core/lifecycle/types.js';
 import { schemaFileText } from '../../schemas/generate.js';
@@ -109,6 +110,59 @@ describe('Function: lifecycleEventOf', () => {
     // Assess
     expect(committedValidators().get('RetrainRequested')!(event)).toBe(true);
     expect(event).toMatchObject({ type: 'RetrainRequested', schemaVersion: 1, eventId: 'retrain-p1' });
+  });
+});
+
+describe('Function: the RetrainRequested schema version (1.0 → 1.1)', () => {
+  /** A v1.0 event exactly as wave 1 published it (the README's sample then): no schemaRevision, no hints. */
+  const v10 = {
+    type: 'RetrainRequested',
+    schemaVersion: 1,
+    eventId: 'retrain-20260116T080000Z-d6654e93e2',
+    modelId: 'fraud',
+    proposalId: '20260116T080000Z-d6654e93e2',
+    reason: 'approved',
+    at: '2026-01-16T10:00:00.000Z',
+    decidedBy: 'demo-user@example.com',
+    evidence: { driftedFeatures: [{ name: 'amount', score: 0.167, threshold: 0.1 }], reportKey: 'reports/fraud/20260116T080000Z-8cf0d20b.html' },
+  };
+
+  it('still validates an old v1.0 event against the new committed schema and the zod schema', () => {
+    // Prepare
+    const validate = committedValidators().get('RetrainRequested')!;
+    const committed = JSON.parse(readFileSync(join(root, lifecycleSchemaFile('RetrainRequested')), 'utf8')) as { version?: string; title?: string };
+
+    // Act
+    const valid = validate(v10);
+
+    // Assess
+    expect(committed.version).toBe('1.1');
+    expect(committed.title).toBe('driftgate.RetrainRequested.v1');
+    expect(valid).toBe(true);
+    expect(LIFECYCLE_SCHEMAS.RetrainRequested.safeParse(v10).success).toBe(true);
+  });
+
+  it('stamps a new event "1.1", with its hints, valid against the new schema; accepts a later 1.x, refuses 2.x', () => {
+    // Prepare
+    const validate = committedValidators().get('RetrainRequested')!;
+    const hint = {
+      recommendedTrainingRows: { status: 'omitted', reason: 'too-few-points', message: 'only 3 points', fromVersion: 'v2' },
+      trainingWindow: { method: CHANGE_POINT_METHOD, onset: null, reason: 'no onset found', batches: [{ key: 'uploads/fraud/a.parquet', rows: 10 }], rows: 10, blend: [], blendRows: 0, shortBy: 0, truncated: false },
+    };
+
+    // Act
+    const event = retrainEventOf({ ...proposalFixture(), hint } as Parameters<typeof retrainEventOf>[0], at);
+
+    // Assess
+    expect(RETRAIN_REQUESTED_REVISION).toBe('1.1');
+    expect(event.schemaRevision).toBe('1.1');
+    expect(event.schemaVersion).toBe(1);
+    expect(event.trainingWindow?.batches).toHaveLength(1);
+    expect(validate(event)).toBe(true);
+    expect(LIFECYCLE_SCHEMAS.RetrainRequested.safeParse(event).success).toBe(true);
+    expect(validate({ ...event, schemaRevision: '1.7' })).toBe(true);
+    expect(validate({ ...event, schemaRevision: '2.0' })).toBe(false);
+    expect(validate({ ...event, trainingWindow: { ...hint.trainingWindow, rows: -1 } })).toBe(false);
   });
 });
 

@@ -37,10 +37,23 @@ function envelope<T extends LifecycleEventType>(type: T) {
 
 const driftedFeature = z.looseObject({ name: z.string(), score: z.number(), threshold: z.number() });
 
+/**
+ * The RetrainRequested schema's `major.minor` version, carried by every new event as `schemaRevision`.
+ * 1.0 (no `schemaRevision`): the fields of wave 1. 1.1: `schemaRevision` itself, `recommendedTrainingRows`
+ * and `trainingWindow`. A minor bump only adds optional fields, so a 1.0 event validates against the 1.1
+ * schema; the major stays `schemaVersion: 1` and the `.v1` detail-type.
+ */
+export const RETRAIN_REQUESTED_REVISION = '1.1';
+
 /** A retraining request: one per approved (or veto-window-elapsed) proposal. */
 export const retrainRequestedSchema = z
   .looseObject({
     ...envelope('RetrainRequested'),
+    schemaRevision: z
+      .string()
+      .regex(/^1\.\d+$/)
+      .optional()
+      .describe(`The schema's major.minor version ("${RETRAIN_REQUESTED_REVISION}" now); absent in 1.0 events. Any 1.x is accepted: minor versions only add optional fields`),
     proposalId: z.string().min(1),
     reason: z.string().describe('`approved`, `veto-window-elapsed` or `auto` (a model that earned that level)'),
     decidedBy: z.string().describe('Who approved (from the decision request), or `driftgate` when a veto window elapsed'),
@@ -55,7 +68,11 @@ export const retrainRequestedSchema = z
       .optional()
       .describe('Which batches to train on: those since the drift onset, plus older ones to blend in (absent in events before wave 2)'),
   })
-  .meta({ title: 'driftgate.RetrainRequested.v1', description: 'An approved proposal asks for its model to be retrained (exactly one per approval).' });
+  .meta({
+    title: 'driftgate.RetrainRequested.v1',
+    description: `An approved proposal asks for its model to be retrained (exactly one per approval). Schema version ${RETRAIN_REQUESTED_REVISION}: backward compatible with 1.0 (events without schemaRevision).`,
+    version: RETRAIN_REQUESTED_REVISION,
+  });
 
 /** A drift check opened a proposal to retrain (it now awaits a human decision). */
 export const proposalOpenedSchema = z

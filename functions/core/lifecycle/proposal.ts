@@ -19,6 +19,7 @@
 import type { DriftResult } from '../drift/types.js';
 import type { RetrainHint } from '../learning/retrain-hint.js';
 import type { RetrainRequested } from '../ports.js';
+import { RETRAIN_REQUESTED_REVISION } from '../events/lifecycle.js';
 import type { Forecast } from '../report/types.js';
 import { type AutonomyRules, DEFAULT_RULES, INITIAL_AUTONOMY, type RejectionReason, stepAutonomy } from './autonomy.js';
 import type { Incident } from './incident.js';
@@ -313,6 +314,7 @@ export function retrainEventOf(p: Proposal, at: string): RetrainRequested {
   return {
     type: 'RetrainRequested',
     schemaVersion: 1,
+    schemaRevision: RETRAIN_REQUESTED_REVISION,
     eventId: p.retrainEvent?.eventId ?? retrainEventId(p.proposalId),
     modelId: p.modelId,
     proposalId: p.proposalId,
