@@ -226,4 +226,4 @@ function round(x: number): number {
 
 await main();
 // Per-slice ingest against plain ingest on the same kind of file (bench/slices.ts), in the same run.
-await (await import('./slices.js')).sliceBench({ rows, repeat: Math.max(2, repeat) });
+await (await import('./slices.js')).sliceBench({ rows, repeat: Math.max(5, repeat) });

@@ -98,8 +98,8 @@ function scatter(chunk: ColumnChunk, rowSlot: Int32Array, start: Int32Array, nex
   return { kind: 'numeric', length: n, values: out, nulls: outNulls } satisfies NumericChunk;
 }
 
-/** Rows per block when slicing a chunk: bounds the scratch buffers (13 columns × 64 Ki rows ≈ 7 MB). */
-export const SLICE_BLOCK_ROWS = 1 << 16;
+/** Rows per block when slicing a chunk: bounds the scratch buffers (13 columns × 128 Ki rows ≈ 14 MB). */
+export const SLICE_BLOCK_ROWS = 1 << 17;
 
 /** Rows [from, to) of a batch's named columns, as views. */
 function blockOf(batch: ColumnBatch, names: readonly string[], from: number, to: number): ColumnBatch {
