@@ -6,8 +6,8 @@ import { ConsoleNotifier } from '../adapters/console-notifier.js';
 import { FileEventSink, readEventFile } from '../adapters/file-event-sink.js';
 import { LocalStore } from '../adapters/local-store.js';
 import { signSources } from '../adapters/sign-sources.js';
-import { driftTests } from '../core/drift/registry.js';
-import { formatNumber, formatShare, formatVersus } from '../core/format.js';
+import { formatNumber, formatShare } from '../core/format.js';
+import { scoreVersus } from '../core/report/slice-section.js';
 import { parseAdoptionManifest } from '../core/lifecycle/adoption.js';
 import { peekToken } from '../core/lifecycle/token.js';
 import type { CheckOutcome } from '../core/lifecycle/types.js';
@@ -211,14 +211,8 @@ export async function runLearningChapter(opts: {
   if (top === undefined) throw new Error(`demo: the ${SHOP} check found no drifted slice`);
   const moved = top.drifted
     .slice(0, 3)
-    .map((f) => {
-      // The notice's form of a score: the test's label and unit, at a precision that never contradicts its threshold.
-      const test = Object.hasOwn(driftTests, f.test) ? driftTests[f.test] : undefined;
-      const distance = test?.scoreKind !== 'p-value';
-      const unit = distance ? (test?.unit ?? '') : '';
-      const v = formatVersus(f.score, f.threshold);
-      return `${plainQuote(f.name, 48)} (${plainText(test?.label ?? f.test, 32)} ${v.score}${unit} ${distance ? '≥' : '<'} ${v.threshold}${unit})`;
-    })
+    // The notice's form of a score (the report's slice table says it the same way).
+    .map((f) => `${plainQuote(f.name, 48)} (${plainText(scoreVersus(f), 80)})`)
     .join(', ');
   const aggregate = check.driftedFeatureNames.length === 0 ? 'no feature of the whole population drifted' : `the whole population also drifted in ${check.driftedFeatureNames.map((n) => plainQuote(n, 48)).join(', ')}`;
   say(

@@ -7,6 +7,7 @@ import { ConfigError } from '../errors.js';
 import { encodeNumber } from '../drift/json-number.js';
 import { parseWith } from '../schema-parse.js';
 import { reportInputSchema, type ReportInput } from './types.js';
+import { sliceReportField } from './slice-section.js';
 
 /** Version of the stored report document: 3 since results carry their action, reason and incidents. */
 export const REPORT_JSON_SCHEMA_VERSION = 3 as const;
@@ -42,7 +43,7 @@ export function stableJson(value: unknown): string {
  * await store.put(`reports/${checkId}.json`, renderReportJson(input));
  */
 export function renderReportJson(input: ReportInput): string {
-  return stableJson({ schemaVersion: REPORT_JSON_SCHEMA_VERSION, ...input });
+  return stableJson({ schemaVersion: REPORT_JSON_SCHEMA_VERSION, ...input, ...sliceReportField(input.result) });
 }
 
 /**

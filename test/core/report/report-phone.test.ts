@@ -18,6 +18,12 @@ function phoneReport(): ReportInput {
     ...reportInputFixture.result,
     features: [{ ...first, name: long }, ...rest],
     inputs: { reference: { sources: ['training/fraud/2026-11/part-00000-of-00012.parquet', 'training/fraud/2026-11/part-00001-of-00012.parquet', 'training/fraud/2026-11/part-00002-of-00012.parquet'], count: 12 }, current: { sources: ['batches/fraud/2026-12-01T10-00.parquet'], count: 1 } },
+    // A slice table too, with a slice value and a feature name that have no break opportunity.
+    slices: [
+      { value: `region_${'y'.repeat(70)}`, share: 0.62, alarm: true, drifted: [{ name: long, test: 'wasserstein', score: 2.16, threshold: 0.194, explanation: 'moved' }] },
+      { value: 'DE', share: 0.3, alarm: false, drifted: [] },
+      { value: 'other', share: 0.08, alarm: false, drifted: [], isOther: true, status: 'insufficient-data' as const },
+    ].map((s) => ({ column: 'country', isOther: false, status: 'ok' as const, rows: { reference: 4000, current: 400 }, action: s.alarm ? ('drift' as const) : ('none' as const), severity: 3, weighted: 3, pValue: 0.001, qValue: 0.01, level: 0.05, ...s })),
   } as DriftResult;
   return { ...reportInputFixture, result };
 }
@@ -62,6 +68,21 @@ describe('Browser: the drift report on a phone (390 px wide)', () => {
     // Assess
     expect(outside).toEqual([]);
     expect(optional).toBe(0);
+  });
+
+  it('fits the slice table in the width: long values wrap, nothing scrolls sideways', async () => {
+    // Act
+    const box = await page.evaluate(() => {
+      const wrap = document.querySelector('#slices .table-wrap') as HTMLElement | null;
+      const table = wrap?.querySelector('table.slices') as HTMLElement | null;
+      return wrap === null || table === null ? null : { right: wrap.getBoundingClientRect().right, wrapWidth: wrap.clientWidth, tableWidth: table.scrollWidth, rows: table.querySelectorAll('tbody tr').length };
+    });
+
+    // Assess
+    expect(box).not.toBeNull();
+    expect(box?.rows).toBe(3);
+    expect(box?.right ?? Infinity).toBeLessThanOrEqual(390.5);
+    expect(box?.tableWidth ?? Infinity).toBeLessThanOrEqual((box?.wrapWidth ?? 0) + 0.5);
   });
 
   it('shows one plain verdict sentence with the rule folded away', async () => {
