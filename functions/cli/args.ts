@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { AdoptOutcomeFlags } from './adopt-outcome.js';
 
 /**
  * The CLI's commands, their flags and their help text, parsed with `node:util` parseArgs (no dependency).
@@ -71,7 +72,7 @@ const HELP: Readonly<Record<CommandName, CommandHelp>> = {
   },
   adopt: {
     synopsis:
-      'driftgate adopt --bucket BUCKET [--endpoint URL] [--region REGION] --model MODEL --version VERSION [--proposal ID] [--force] KEY...',
+      'driftgate adopt --bucket BUCKET [--endpoint URL] [--region REGION] --model MODEL --version VERSION [--proposal ID] [--force] [outcome flags] KEY...',
     summary:
       'Report a new model version: check its training data (keys under training/) and upload its adoption manifest to s3://BUCKET/adoptions/MODEL/VERSION.json.',
     details: [
@@ -80,6 +81,12 @@ const HELP: Readonly<Record<CommandName, CommandHelp>> = {
       '--version VERSION     the new model version, e.g. v2 (required)',
       '--proposal ID         the retrain proposal this version answers (recorded)',
       '--force               upload the manifest again even if it exists (re-adopts this version: a rollback)',
+      '--validation-score X  the retrain outcome: the new version\'s validation score (in the metric\'s unit)',
+      '--previous-score X    the deployed version\'s score on the same validation set',
+      '--metric NAME         the metric both scores are in, e.g. auc (with --metric-direction)',
+      '--metric-direction D  higher-is-better or lower-is-better',
+      '--learning-curve FILE score by training rows: .json [{"rows":…,"score":…}] or .csv of rows,score lines',
+      '--status S            adopted (default), failed or rolled-back (installs nothing; logged as a lesson)',
       '--endpoint URL        an S3-compatible endpoint (moto, LocalStack); default: AWS',
       '--region REGION       AWS region; default: the SDK resolution (AWS_REGION, profile)',
       'KEY...                training data object keys in the bucket, under training/',
@@ -220,6 +227,8 @@ export interface AdoptArgs {
   readonly version: string;
   readonly proposal?: string;
   readonly force: boolean;
+  /** The retrain-outcome flags as typed (validated by cli/adopt-outcome.ts). */
+  readonly outcome?: AdoptOutcomeFlags;
   /** Training data keys in the bucket. */
   readonly keys: readonly string[];
 }
@@ -317,6 +326,12 @@ const OPTIONS: Readonly<Record<CommandName, OptionSpec>> = {
     version: { type: 'string' },
     proposal: { type: 'string' },
     force: { type: 'boolean' },
+    'validation-score': { type: 'string' },
+    'previous-score': { type: 'string' },
+    metric: { type: 'string' },
+    'metric-direction': { type: 'string' },
+    'learning-curve': { type: 'string' },
+    status: { type: 'string' },
   },
   init: { store: { type: 'string' }, model: { type: 'string' }, config: { type: 'string' }, version: { type: 'string' } },
   ingest: { store: { type: 'string' }, model: { type: 'string' } },
@@ -477,6 +492,7 @@ function build(command: Exclude<CommandName, 'help'>, v: Record<string, string |
         version: required('version'),
         ...(proposal !== undefined ? { proposal } : {}),
         force: bool('force'),
+        ...adoptOutcomeFlags(str),
         keys: positionals,
       };
     }
@@ -534,4 +550,17 @@ function parseArgsMessage(error: unknown): string {
 
 function isCommand(value: string): value is CommandName {
   return (COMMAND_NAMES as readonly string[]).includes(value);
+}
+
+/** The adopt command's outcome flags that were given (strings; cli/adopt-outcome.ts validates them). */
+function adoptOutcomeFlags(str: (name: string) => string | undefined): { outcome?: AdoptOutcomeFlags } {
+  const given = Object.entries({
+    validationScore: str('validation-score'),
+    previousScore: str('previous-score'),
+    metric: str('metric'),
+    metricDirection: str('metric-direction'),
+    learningCurve: str('learning-curve'),
+    status: str('status'),
+  }).filter(([, v]) => v !== undefined);
+  return given.length === 0 ? {} : { outcome: Object.fromEntries(given) as AdoptOutcomeFlags };
 }

@@ -214,7 +214,12 @@ async function uploadConfig(args: UploadConfigArgs, io: CliIo): Promise<ExitCode
 async function adopt(args: AdoptArgs, io: CliIo): Promise<ExitCode> {
   // Validate before any client is built: a bad manifest never reaches the network.
   const { buildAdoptionManifest } = await import('../core/lifecycle/adoption.js');
-  const input = { modelId: args.model, version: args.version, trainingData: args.keys, ...(args.proposal !== undefined ? { proposalId: args.proposal } : {}) };
+  const outcome = args.outcome === undefined ? {} : await (await import('./adopt-outcome.js')).outcomeFieldsFromFlags(args.outcome, (file) =>
+    readFile(file, 'utf8').catch((error: unknown) => {
+      throw new InvalidInputError(file, fsReason(error));
+    }),
+  );
+  const input = { modelId: args.model, version: args.version, trainingData: args.keys, ...(args.proposal !== undefined ? { proposalId: args.proposal } : {}), ...outcome };
   buildAdoptionManifest(input);
   const [{ createS3Client }, { S3Store }, { uploadAdoptionManifest }] = await Promise.all([
     import('../adapters/aws-clients.js'),
