@@ -192,7 +192,7 @@ export function checkModel(deps: CheckDeps): CheckModel {
       now,
     });
     const hint = rule.propose
-      ? await retrainHints(repo, config, { history, consumed: [...state.consumed, ...fresh], loaded: new Map(), outcomes })
+      ? await retrainHints(repo, config, { history, consumed: [...state.consumed, ...fresh], loaded: new Map(), outcomes, rollups: { modelId, referenceVersion: state.reference.version, since: new Date(state.reference.at) } })
       : undefined;
     const proposal = rule.propose
       ? openProposal({

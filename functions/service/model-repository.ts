@@ -94,11 +94,32 @@ export interface Rollup {
   readonly members: readonly string[];
   /** Parsed on demand: a check reads the members of roll-ups it may not use. */
   readonly signature: () => DatasetSignature;
+  /** Each member's rows and source name (absent in roll-ups written before it, or for members added then). */
+  readonly batches?: Readonly<Record<string, RolledUpBatch>>;
 }
 
-const rollupCodec: Codec<{ members: string[]; signature: DatasetSignature }> & { decodeLazy(body: Uint8Array, key: string): Rollup } = {
+/** A roll-up member's row count and the source name its signature recorded (for the retrain hints). */
+export interface RolledUpBatch {
+  readonly rows: number;
+  readonly source: string;
+}
+
+function batchIndexOf(raw: unknown): Record<string, RolledUpBatch> | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const out: Record<string, RolledUpBatch> = {};
+  for (const [id, b] of Object.entries(raw as Record<string, { rows?: unknown; source?: unknown }>)) {
+    if (b !== null && typeof b === 'object' && Number.isInteger(b.rows) && (b.rows as number) >= 0 && typeof b.source === 'string') {
+      Object.defineProperty(out, id, { value: { rows: b.rows as number, source: b.source }, enumerable: true, writable: true, configurable: true });
+    }
+  }
+  return out;
+}
+
+type RollupDoc = { members: string[]; signature: DatasetSignature; batches?: Record<string, RolledUpBatch> };
+
+const rollupCodec: Codec<RollupDoc> & { decodeLazy(body: Uint8Array, key: string): Rollup } = {
   decodeLazy(body, key) {
-    let raw: { schemaVersion?: unknown; members?: unknown; signature?: unknown };
+    let raw: { schemaVersion?: unknown; members?: unknown; signature?: unknown; batches?: unknown };
     try {
       raw = JSON.parse(text(body)) as typeof raw;
     } catch (error) {
@@ -108,15 +129,19 @@ const rollupCodec: Codec<{ members: string[]; signature: DatasetSignature }> & {
       throw new ConfigError(key, 'expected a roll-up: schemaVersion 1, members (batch ids), signature');
     }
     let parsed: DatasetSignature | undefined;
-    return { schemaVersion: 1, members: raw.members as string[], signature: () => (parsed ??= parseSignature(raw.signature, `${key} (signature)`)) };
+    const batches = batchIndexOf(raw.batches);
+    return { schemaVersion: 1, members: raw.members as string[], signature: () => (parsed ??= parseSignature(raw.signature, `${key} (signature)`)), ...(batches ? { batches } : {}) };
   },
   decode(body, key) {
     const r = rollupCodec.decodeLazy(body, key);
-    return { members: [...r.members], signature: r.signature() };
+    return { members: [...r.members], signature: r.signature(), ...(r.batches ? { batches: { ...r.batches } } : {}) };
   },
   // Plain canonical JSON, not the packed form: measured in bench/check-scale.ts, packing saves a quarter of
   // the bytes but costs more to write (each ingest) and to parse (each check). Both forms read.
-  encode: (value) => `{"schemaVersion":1,"members":${JSON.stringify([...value.members].sort())},"signature":${serializeSignature(value.signature)}}\n`,
+  encode: (value) =>
+    `{"schemaVersion":1,"members":${JSON.stringify([...value.members].sort())},` +
+    (value.batches ? `"batches":${JSON.stringify(Object.fromEntries(Object.keys(value.batches).sort().map((id) => [id, value.batches?.[id]])))},` : '') +
+    `"signature":${serializeSignature(value.signature)}}\n`,
 };
 
 /** Configs of every model, and the ones that failed with the batch prefix they claim (so only their uploads fail). */
@@ -318,13 +343,35 @@ export class ModelRepository {
   async rollUp(modelId: string, referenceVersion: string, sigKey: string, signature: DatasetSignature, at: Date): Promise<void> {
     const id = batchIdOfSignatureKey(modelId, sigKey);
     if (id === undefined) throw new ConfigError(sigKey, `not a batch signature key of model ${modelId}`);
+    const entry: RolledUpBatch = { rows: signature.rowCount, source: signature.sources[0] ?? '' };
     for (const period of ROLLUP_PERIODS) {
       await this.update(rollupKey(modelId, referenceVersion, rollupPeriodOf(at, period)), rollupCodec, (current) => {
-        if (current === undefined) return { members: [id], signature };
+        if (current === undefined) return { members: [id], signature, batches: { [id]: entry } };
         if (current.members.includes(id)) return null;
-        return { members: [...current.members, id], signature: mergeSignatures(current.signature, signature) };
+        return { members: [...current.members, id], signature: mergeSignatures(current.signature, signature), batches: { ...current.batches, [id]: entry } };
       });
     }
+  }
+
+  /**
+   * Rows and source names of a model's batches from its day roll-ups' member index: one list and one read
+   * per day since `since` (a retrain hint over thousands of batches reads a handful of documents, never
+   * each batch's signature). Batches that no roll-up indexes are simply absent. Returns how many it read.
+   */
+  async rolledUpBatches(modelId: string, referenceVersion: string, since?: Date): Promise<{ batches: Map<string, RolledUpBatch>; documents: number }> {
+    const from = since === undefined ? '' : rollupPeriodOf(since, 'day');
+    const width = rollupPeriodOf(new Date(0), 'day').length;
+    const batches = new Map<string, RolledUpBatch>();
+    let documents = 0;
+    for (const key of await this.store.list(rollupPrefix(modelId, referenceVersion))) {
+      const name = key.slice(key.lastIndexOf('/') + 1, -'.json'.length);
+      if (name.length !== width || name < from) continue;
+      const obj = await this.store.get(key);
+      documents++;
+      if (obj === undefined) continue;
+      for (const [id, b] of Object.entries(rollupCodec.decodeLazy(obj.body, key).batches ?? {})) batches.set(id, b);
+    }
+    return { batches, documents };
   }
 
   /** Write one period's whole roll-up at once (bulk loads and the benchmark; ingest uses `rollUp`). */
