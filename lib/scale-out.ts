@@ -14,7 +14,7 @@ import { driftgateAlarm } from './alarms.js';
 import { buildDriftgateFunction, type DriftgateFunction, type DriftgateHandler } from './driftgate-function.js';
 import { grantLifecycleEvents } from './events.js';
 import { grantPrefixes, type PrefixGrants } from './grants.js';
-import { acknowledgeNoDeadLetterQueue, acknowledgeNoStateMachineTracing, acknowledgeStateMachineRole } from './nag.js';
+import { acknowledgeExecutionDescribe, acknowledgeNoDeadLetterQueue, acknowledgeNoStateMachineTracing, acknowledgeStateMachineRole } from './nag.js';
 
 const p = KEY_PREFIX;
 
@@ -305,6 +305,14 @@ export function buildScaleOut(scope: Construct, props: ScaleOutProps): ScaleOut 
     [props.ingestFunction, props.ingestThresholdBytes ?? 1024 ** 3],
   ] as const) {
     stateMachine.grantStartExecution(starter);
+    // A job whose execution failed runs again under the next name: the starter describes the one that exists.
+    starter.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:DescribeExecution'],
+        resources: [Stack.of(construct).formatArn({ service: 'states', resource: 'execution', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
+    acknowledgeExecutionDescribe(starter.role!);
     starter.addEnvironment(ENV.scaleOutStateMachineArn, stateMachine.stateMachineArn);
     starter.addEnvironment(ENV.scaleOutThresholdBytes, String(threshold));
   }

@@ -121,6 +121,13 @@ describe('Function: buildScaleOut (template)', () => {
     for (const starter of [stack.driftgate.adoption.function, stack.driftgate.ingestFunction]) {
       const statements = statementsOf(template, logicalId(stack, starter.role as never));
       expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: logicalId(stack, so.stateMachine) } })]));
+      // It describes the job's execution (a failed one runs again under the next name): this machine's executions only.
+      const describes = statements.filter((s) => JSON.stringify(s.Action).includes('states:Describe'));
+      expect(describes).toHaveLength(1);
+      expect(describes[0]).toMatchObject({
+        Action: 'states:DescribeExecution',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':execution:', { 'Fn::GetAtt': [logicalId(stack, so.stateMachine), 'Name'] }, ':*']] },
+      });
       template.hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: Match.absent(),
         Environment: { Variables: Match.objectLike({ [ENV.scaleOutStateMachineArn]: { Ref: logicalId(stack, so.stateMachine) }, [ENV.scaleOutThresholdBytes]: Match.stringLikeRegexp('^\\d+$') }) },
