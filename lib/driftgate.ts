@@ -410,7 +410,7 @@ export class Driftgate extends Construct {
     this.adoption = new DriftgateAdoption(this, 'Adoption', { bucket: this.bucket, alarmTopic, logRetention });
     this.eventBus = buildEvents(this, { eventBus: props.eventBus, functions: { check: this.checkFunction, gate: this.gateFunction, decide: this.decideFunction, adopt: this.adoption.function } });
     if (props.scaleOut !== undefined) {
-      this.scaleOut = buildScaleOut(this, { ...props.scaleOut, bucket: this.bucket, alarmTopic, logRetention, adoptFunction: this.adoption.function, ingestFunction: this.ingestFunction });
+      this.scaleOut = buildScaleOut(this, { ...props.scaleOut, bucket: this.bucket, alarmTopic, logRetention, adoptFunction: this.adoption.function, ingestFunction: this.ingestFunction, eventBus: this.eventBus });
       this.alarms.push(...this.scaleOut.alarms);
     }
     this.alarms.push(

@@ -51,19 +51,25 @@ export function buildEvents(scope: Construct, props: DriftgateEventsProps): even
       : choice === 'create'
         ? new events.EventBus(scope, 'EventBus', { description: 'driftgate lifecycle events (source "driftgate")' })
         : choice;
-  for (const [role, fn] of Object.entries(props.functions) as [EmittingFunction, lambda.Function][]) {
-    fn.addEnvironment(ENV.eventBusName, bus.eventBusName);
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['events:PutEvents'],
-        resources: [bus.eventBusArn],
-        conditions: {
-          StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': EMITTED_EVENTS[role].map((t) => DETAIL_TYPE[t]) },
-        },
-      }),
-    );
-  }
+  for (const [role, fn] of Object.entries(props.functions) as [EmittingFunction, lambda.Function][]) grantLifecycleEvents(bus, fn, role);
   return bus;
+}
+
+/**
+ * Let `fn` put on `bus` what the function of `role` emits (EMITTED_EVENTS), and name the bus in its
+ * `EVENT_BUS_NAME`. Also for a function that does another's job (the scale-out Finish installs references as adopt does).
+ */
+export function grantLifecycleEvents(bus: events.IEventBus, fn: lambda.Function, role: EmittingFunction): void {
+  fn.addEnvironment(ENV.eventBusName, bus.eventBusName);
+  fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['events:PutEvents'],
+      resources: [bus.eventBusArn],
+      conditions: {
+        StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': EMITTED_EVENTS[role].map((t) => DETAIL_TYPE[t]) },
+      },
+    }),
+  );
 }
 
 /** A rule that starts a SageMaker Pipeline on a model's RetrainRequested. */

@@ -82,18 +82,30 @@ export function acknowledgeSqsEventSource(fn: lambda.IFunction): void {
 }
 
 /**
- * The scale-out state machine's role: CloudWatch Logs delivery and X-Ray take no resource-level permissions,
- * and a Distributed Map's children are executions of the machine itself, whose ARNs end in a wildcard.
+ * The scale-out state machine's role: CloudWatch Logs delivery takes no resource-level permissions, and a
+ * Distributed Map's children are executions of the machine itself, whose ARNs end in a wildcard.
  */
 export function acknowledgeStateMachineRole(role: iam.IRole, distributedMapPolicy: IConstruct): void {
   Validations.of(role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
-    reason: 'CloudWatch Logs delivery (logs:*LogDelivery*, DescribeLogGroups) and X-Ray do not support resource-level permissions.',
+    reason: 'CloudWatch Logs delivery (logs:*LogDelivery*, DescribeLogGroups) does not support resource-level permissions.',
   });
   acknowledgeFindings(distributedMapPolicy, {
     rule: 'AwsSolutions-IAM5',
     finding: '^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:.*/\\*$',
     reason: 'A Distributed Map describes and stops the child executions of this state machine only (execution:<name>/*); their names are generated.',
+  });
+}
+
+/**
+ * A function that starts scale-out executions also describes them (a job whose execution failed runs again
+ * under the next name, adapters/sfn-starter.ts): execution names are hashes of the job, made at run time.
+ */
+export function acknowledgeExecutionDescribe(role: iam.IRole): void {
+  acknowledgeFindings(role, {
+    rule: 'AwsSolutions-IAM5',
+    finding: '^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<[^<>]+\\.Name>:\\*$',
+    reason: 'DescribeExecution on the executions of the scale-out state machine only; their names are hashes of the job, made at run time.',
   });
 }
 
@@ -104,10 +116,19 @@ export function acknowledgeStateMachineRole(role: iam.IRole, distributedMapPolic
  * shows only Lambda's own segment, yet needs an `xray:*` on `*` grant in every role.
  */
 export function acknowledgeNoTracing(fn: lambda.IFunction): void {
-  Validations.of(fn).acknowledge({
-    id: 'Serverless-LambdaTracing',
-    reason: 'X-Ray off by choice: logs and metrics cover the calls; Tracer would cost every cold start (see lib/nag.ts).',
-  });
+  Validations.of(fn).acknowledge({ id: 'Serverless-LambdaTracing', reason: NO_TRACING_REASON });
+}
+
+const NO_TRACING_REASON = 'X-Ray off by choice: logs and metrics cover the calls; Tracer would cost every cold start (see lib/nag.ts).';
+
+/**
+ * The scale-out state machine runs without X-Ray, as its functions do (`acknowledgeNoTracing`): a trace of
+ * the machine alone would show its states without the functions' segments, and the execution history and
+ * ALL-level logs already record every state's input, output and error.
+ */
+export function acknowledgeNoStateMachineTracing(machine: IConstruct): void {
+  Validations.of(machine).acknowledge({ id: 'AwsSolutions-SF2', reason: NO_TRACING_REASON });
+  Validations.of(machine).acknowledge({ id: 'Serverless-StepFunctionStateMachineXray', reason: NO_TRACING_REASON });
 }
 
 /** The role of a function that publishes to a KMS-encrypted topic. */

@@ -1,5 +1,6 @@
 import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -11,15 +12,19 @@ import { ENV, KEY_PREFIX } from '../functions/core/constants.js';
 import { ADOPTION_ACCESS } from './adoption.js';
 import { driftgateAlarm } from './alarms.js';
 import { buildDriftgateFunction, type DriftgateFunction, type DriftgateHandler } from './driftgate-function.js';
+import { grantLifecycleEvents } from './events.js';
 import { grantPrefixes, type PrefixGrants } from './grants.js';
-import { acknowledgeNoDeadLetterQueue, acknowledgeStateMachineRole } from './nag.js';
+import { acknowledgeExecutionDescribe, acknowledgeNoDeadLetterQueue, acknowledgeNoStateMachineTracing, acknowledgeStateMachineRole } from './nag.js';
 
 const p = KEY_PREFIX;
 
 /** Key prefixes each step's function reads, writes and lists, and why (least privilege per state). */
 export const SCALE_OUT_ACCESS = {
-  /** Plan: the adoption manifest, the footers of the training files or of the batch; writes the job and manifest. */
-  plan: { read: [p.adoptions, p.training, p.batches], put: [p.scaleout] },
+  /**
+   * Plan: the adoption manifest, the footers of the training files or of the batch, and the first unit of the
+   * first file with the model's config (roles), for the shared centred frames; writes the job, frames and manifest.
+   */
+  plan: { read: [p.adoptions, p.training, p.batches, p.config], put: [p.scaleout] },
   /** Sign: its file's column chunks, the model's config (roles), state and reference (a batch's edges); its partial. */
   sign: { read: [p.training, p.batches, p.config, p.state, p.references], readWrite: [p.scaleout], list: [p.scaleout] },
   /** Merge: partials of one level into one of the next, with the model's config, state and reference (edges). */
@@ -36,6 +41,16 @@ export const SCALE_OUT_ACCESS = {
 class StrictDistributedMap extends sfn.DistributedMap {
   public override toStateJson(queryLanguage?: sfn.QueryLanguage): object {
     return { ...super.toStateJson(queryLanguage), ToleratedFailurePercentage: 0 };
+  }
+}
+
+/**
+ * A listObjectsV2 ItemReader that grants nothing itself: CDK's grants s3:ListBucket on `*` for a bucket given by
+ * path; the state machine's role gets ListBucket on the data bucket for `training/*` only (below).
+ */
+class PrefixGrantedObjectsReader extends sfn.S3ObjectsItemReader {
+  public override providePolicyStatements(): iam.PolicyStatement[] {
+    return [];
   }
 }
 
@@ -99,6 +114,11 @@ export interface ScaleOutProps extends ScaleOutOptions {
   readonly adoptFunction: lambda.Function;
   /** The ingest function: it starts an execution for a batch above `ingestThresholdBytes`. */
   readonly ingestFunction: lambda.Function;
+  /**
+   * The lifecycle events' bus: Finish puts ReferenceAdopted on it, as the adopt function does.
+   * @default none (Finish emits no events)
+   */
+  readonly eventBus?: events.IEventBus;
 }
 
 /** Validates the options and returns every problem found (empty when usable). */
@@ -173,7 +193,9 @@ export function buildScaleOut(scope: Construct, props: ScaleOutProps): ScaleOut 
   };
   const itemBytes = props.itemBytes ?? 3_000_000_000;
   const signMemory = props.signMemorySize ?? 2048;
+  // The plan signs one unit (the first pass of the shared centred frames): the sign function's memory.
   const plan = fn('Plan', 'scale-plan', SCALE_OUT_ACCESS.plan, {
+    memorySize: signMemory,
     environment: {
       [ENV.scaleOutItemBytes]: String(itemBytes),
       // A quarter of the sign function's memory per decoded row group: the reader holds two (one signed, one
@@ -185,6 +207,8 @@ export function buildScaleOut(scope: Construct, props: ScaleOutProps): ScaleOut 
   const sign = fn('SignRange', 'sign-range', SCALE_OUT_ACCESS.sign, { memorySize: signMemory, timeout: props.signTimeout ?? Duration.minutes(10) });
   const merge = fn('Merge', 'merge-partials', SCALE_OUT_ACCESS.merge, { memorySize: 1024 });
   const finish = fn('Finish', 'scale-finish', SCALE_OUT_ACCESS.finish, { memorySize: 1024 });
+  // Finish installs the reference as the adopt function does, so it emits (and may emit) what adopt emits.
+  if (props.eventBus !== undefined) grantLifecycleEvents(props.eventBus, finish.function, 'adopt');
 
   const task = (id: string, target: DriftgateFunction, extra: Record<string, unknown> = {}): sfn.CustomState =>
     new sfn.CustomState(construct, id, {
@@ -210,14 +234,34 @@ export function buildScaleOut(scope: Construct, props: ScaleOutProps): ScaleOut 
   // below Step Functions' 256 KiB for the plan's at most MAX_ITEMS items, so no ResultWriter is needed.
   signMap.itemProcessor(task('SignRangeTask', sign, { OutputPath: null }));
 
+  // A training set that is exactly one folder (the plan returns `prefix`): the map lists it itself
+  // (listObjectsV2), one whole file per child, and each child checks its object against the plan's listing.
+  const listedMap = new StrictDistributedMap(construct, 'SignListed', {
+    itemReader: new PrefixGrantedObjectsReader({ bucketNamePath: sfn.JsonPath.stringAt('$.bucket'), prefix: sfn.JsonPath.stringAt('$.prefix') }),
+    itemSelector: {
+      jobId: sfn.JsonPath.stringAt('$.jobId'),
+      modelId: sfn.JsonPath.stringAt('$.modelId'),
+      kind: 'adopt',
+      index: sfn.JsonPath.numberAt('$$.Map.Item.Index'),
+      key: sfn.JsonPath.stringAt('$$.Map.Item.Value.Key'),
+      etag: sfn.JsonPath.stringAt('$$.Map.Item.Value.Etag'),
+      listed: true,
+    },
+    maxConcurrency: props.maxConcurrency ?? 100,
+    mapExecutionType: sfn.StateMachineType.STANDARD,
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  listedMap.itemProcessor(task('SignListedTask', sign, { OutputPath: null }));
+
   // The tree merge: levels one after another (each reads the one before), a level's groups in parallel.
   const levels = new sfn.Map(construct, 'Merge', { itemsPath: '$.levels', maxConcurrency: 1, resultPath: sfn.JsonPath.DISCARD });
   const groups = new sfn.Map(construct, 'MergeLevel', { itemsPath: '$', maxConcurrency: 40 });
   groups.itemProcessor(task('MergeGroup', merge));
   levels.itemProcessor(groups);
 
+  const readItems = new sfn.Choice(construct, 'ListedOrManifest').when(sfn.Condition.isPresent('$.prefix'), listedMap).otherwise(signMap).afterwards();
   const definition = task('Plan', plan)
-    .next(signMap)
+    .next(readItems)
     .next(levels)
     .next(task('Finish', finish, { Parameters: { 'jobId.$': '$.jobId', 'finalLevel.$': '$.finalLevel' } }));
 
@@ -227,14 +271,17 @@ export function buildScaleOut(scope: Construct, props: ScaleOutProps): ScaleOut 
     definitionBody: sfn.DefinitionBody.fromChainable(definition),
     stateMachineType: sfn.StateMachineType.STANDARD,
     role,
-    tracingEnabled: true,
+    // No X-Ray, as for the functions (lib/nag.ts acknowledgeNoTracing): the execution history and the logs
+    // record every state.
+    tracingEnabled: false,
     logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
   });
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [plan, sign, merge, finish].map((f) => f.function.functionArn) }),
   );
-  // The ItemReader reads the manifest, under scaleout/ only.
-  grantPrefixes(bucket, role, { read: [p.scaleout] });
+  // The Sign map's ItemReader reads the manifest, under scaleout/ only; the SignListed map's lists training/ only
+  // (s3:ListBucket with an s3:prefix condition), and reads no object.
+  grantPrefixes(bucket, role, { read: [p.scaleout], list: [p.training] });
   // The Distributed Map's own policy, without CDK's `execution:<name>:*` (the parent's executions need no
   // grant): its children are `execution:<name>/<mapRunLabel>:<id>`, and it starts them as executions of itself.
   stateMachine.node.tryRemoveChild('DistributedMapPolicy');
@@ -250,6 +297,7 @@ export function buildScaleOut(scope: Construct, props: ScaleOutProps): ScaleOut 
     ],
   });
   acknowledgeStateMachineRole(role, mapPolicy);
+  acknowledgeNoStateMachineTracing(stateMachine);
 
   // The hand-over: the adopt and ingest functions may start executions, and know when to.
   for (const [starter, threshold] of [
@@ -257,6 +305,14 @@ export function buildScaleOut(scope: Construct, props: ScaleOutProps): ScaleOut 
     [props.ingestFunction, props.ingestThresholdBytes ?? 1024 ** 3],
   ] as const) {
     stateMachine.grantStartExecution(starter);
+    // A job whose execution failed runs again under the next name: the starter describes the one that exists.
+    starter.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:DescribeExecution'],
+        resources: [Stack.of(construct).formatArn({ service: 'states', resource: 'execution', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
+    acknowledgeExecutionDescribe(starter.role!);
     starter.addEnvironment(ENV.scaleOutStateMachineArn, stateMachine.stateMachineArn);
     starter.addEnvironment(ENV.scaleOutThresholdBytes, String(threshold));
   }

@@ -86,7 +86,7 @@ export type Log = (entry: Record<string, unknown>) => void;
  */
 export type SignSources = (
   sources: readonly ByteSource[],
-  options: Pick<SignatureOptions, 'roles' | 'reference' | 'slices'> & {
+  options: Pick<SignatureOptions, 'roles' | 'reference' | 'slices' | 'frames'> & {
     /** Only units [start, end) of each file (row groups / record batches): one scale-out work item. */
     readonly range?: { readonly start: number; readonly end: number };
   },

@@ -89,11 +89,12 @@ export interface FunctionEnv {
  */
 export function readFunctionEnv(role: FunctionRole, env: Readonly<Record<string, string | undefined>>): FunctionEnv {
   const source = `environment of the ${role} function`;
-  if (role === 'ingest' || role === 'scale-plan' || role === 'sign-range' || role === 'merge-partials' || role === 'scale-finish') {
+  if (role === 'ingest' || role === 'scale-plan' || role === 'sign-range' || role === 'merge-partials') {
     const parsed = parseWith(ingestEnv, env, source);
     return { bucket: parsed[ENV.bucket] };
   }
-  if (role === 'adopt' || role === 'check') {
+  // scale-finish installs references as adopt does, so it emits ReferenceAdopted as adopt does.
+  if (role === 'adopt' || role === 'check' || role === 'scale-finish') {
     const parsed = parseWith(checkEnv, env, source);
     return withBus({ bucket: parsed[ENV.bucket] }, parsed[ENV.eventBusName]);
   }
@@ -309,14 +310,17 @@ export function scaleOutStarter(config: { stateMachineArn: string }, env: Readon
  * const steps = awsScaleOut({ env: readFunctionEnv('sign-range', process.env), clients });
  */
 export function awsScaleOut(
-  options: Pick<AwsWiringOptions, 'env' | 'log'> & { readonly clients: Pick<HandlerClients, 's3'>; readonly plan?: { budget: PlanBudget; fanIn: number } },
+  options: Pick<AwsWiringOptions, 'env' | 'log'> & { readonly clients: Pick<HandlerClients, 's3' | 'events'>; readonly plan?: { budget: PlanBudget; fanIn: number } },
 ): ScaleOut {
-  const repo = new ModelRepository(new S3Store(options.clients.s3, options.env.bucket));
+  // The bus only where the environment names one (the finish function's): its installReference appends the
+  // decision-log lines that emit ReferenceAdopted, as the adopt function's does.
+  const repo = new ModelRepository(new S3Store(options.clients.s3, options.env.bucket), lifecycleSink(options, 'scale-finish'));
   return scaleOut({
     repo,
     bucket: options.env.bucket,
     sign: signSources,
     describe: async (source) => ({ units: await (await openBatchFile(source)).units(), etag: (source as Partial<S3ByteSource>).etag }),
+    versionOf: (source) => (source as Partial<S3ByteSource>).etag,
     // Only the plan step reads the budget; the other steps never plan.
     budget: options.plan?.budget ?? { maxItemBytes: Number.MAX_SAFE_INTEGER, maxUnitDecodedBytes: Number.MAX_SAFE_INTEGER },
     fanIn: options.plan?.fanIn,

@@ -4,7 +4,7 @@
  * function would use). A partial that failed fails the execution here with InvalidInputError naming its
  * file, before anything is installed. Re-running it stores nothing new.
  */
-import { createS3Client, endpointFromEnv } from '../adapters/aws-clients.js';
+import { createEventBridgeClient, createS3Client, endpointFromEnv } from '../adapters/aws-clients.js';
 import { SERVICE_NAME } from '../core/constants.js';
 import type { AdoptOutcome, IngestOutcome } from '../core/lifecycle/types.js';
 import { parseWith } from '../core/schema-parse.js';
@@ -40,6 +40,8 @@ export function makeScaleFinishHandler(deps: { readonly steps: Pick<ScaleOut, 'f
 export const handler: Handler<AdoptOutcome | IngestOutcome> = lambdaEntry(() => {
   const env = readFunctionEnv('scale-finish', process.env);
   const telemetry = createTelemetry(SERVICE_NAME['scale-finish']);
-  const steps = awsScaleOut({ env, clients: { s3: createS3Client({ endpoint: endpointFromEnv(process.env) }) }, log: (entry) => telemetry.logger.debug('use case', entry) });
+  const endpoint = endpointFromEnv(process.env);
+  const clients = { s3: createS3Client({ endpoint }), ...(env.eventBusName !== undefined ? { events: createEventBridgeClient({ endpoint }) } : {}) };
+  const steps = awsScaleOut({ env, clients, log: (entry) => telemetry.logger.debug('use case', entry) });
   return makeScaleFinishHandler({ steps, telemetry });
 });

@@ -24,7 +24,7 @@ import type { AdoptOutcome, IngestOutcome } from '../core/lifecycle/types.js';
 import type { ByteSource, Log, ObjectPin, SignSources } from '../core/ports.js';
 import { parseWith } from '../core/schema-parse.js';
 import { parseSignature, serializeSignature, type DatasetSignature } from '../core/signature/index.js';
-import { mergeGroups, mergePartials, planSigning, type PlanBudget, type PlanUnit } from '../core/signature/plan.js';
+import { framesOf, mergeGroups, mergePartials, planSigning, type PlanBudget, type PlanUnit } from '../core/signature/plan.js';
 import { asInputError, batchSignatureKey } from './ingest-batch.js';
 import type { InstallReference } from './install-reference.js';
 import type { ModelRepository } from './model-repository.js';
@@ -58,6 +58,8 @@ export const scaleOutItemSchema = z.strictObject({
   range: z.strictObject({ start: z.number().int().min(0), end: z.number().int().min(0) }).optional(),
   etag: z.string().min(1).optional(),
   versionId: z.string().min(1).optional(),
+  /** An item of a listed folder (the map's ItemSelector sets it): checked against the plan's listing. */
+  listed: z.literal(true).optional(),
 });
 export type ScaleOutItem = z.infer<typeof scaleOutItemSchema>;
 
@@ -74,8 +76,12 @@ export type MergeGroup = z.infer<typeof mergeGroupSchema>;
 /** What the plan step returns: the state the rest of the execution reads (small, whatever the job). */
 export interface ScalePlan {
   readonly jobId: string;
+  readonly modelId: string;
   readonly bucket: string;
-  readonly manifestKey: string;
+  /** The manifest the Sign map reads, or (a listed folder) absent. */
+  readonly manifestKey?: string;
+  /** The folder the SignListed map lists (`training/.../`), or (a manifest) absent. */
+  readonly prefix?: string;
   readonly itemCount: number;
   /** The tree merge, level by level (empty when one item: its partial is the whole). */
   readonly levels: readonly (readonly MergeGroup[])[];
@@ -88,7 +94,16 @@ export const finishInputSchema = z.looseObject({ jobId: z.string().min(1), final
 
 /** The job as resolved by the plan step (`scaleout/<jobId>/job.json`), read again by the finish. */
 const storedJobSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ schemaVersion: z.literal(1), kind: z.literal('adopt'), modelId: z.string(), version: z.string(), trainingData: z.array(z.string()).min(1), action: z.enum(['adopt', 'set-reference']) }),
+  z.strictObject({
+    schemaVersion: z.literal(1),
+    kind: z.literal('adopt'),
+    modelId: z.string(),
+    version: z.string(),
+    trainingData: z.array(z.string()).min(1),
+    action: z.enum(['adopt', 'set-reference']),
+    /** A listed folder: its objects in listing order, each with the ETag the plan saw (a child checks its item). */
+    listing: z.array(z.strictObject({ key: z.string(), etag: z.string() })).optional(),
+  }),
   z.strictObject({ schemaVersion: z.literal(1), kind: z.literal('ingest'), modelId: z.string(), key: z.string(), etag: z.string(), versionId: z.string().optional() }),
 ]);
 type StoredJob = z.infer<typeof storedJobSchema>;
@@ -97,8 +112,13 @@ type StoredJob = z.infer<typeof storedJobSchema>;
 export const scaleOutKeys = {
   job: (jobId: string) => `${KEY_PREFIX.scaleout}${jobId}/job.json`,
   manifest: (jobId: string) => `${KEY_PREFIX.scaleout}${jobId}/manifest.json`,
+  /** The numeric columns' shared centred frames (`framesOf` of the plan's first pass). */
+  frames: (jobId: string) => `${KEY_PREFIX.scaleout}${jobId}/frames.json`,
   part: (jobId: string, level: number, index: number) => `${KEY_PREFIX.scaleout}${jobId}/parts/${level}/${String(index).padStart(6, '0')}.json`,
 } as const;
+
+/** The stored frames: column name → frame, or null for none. */
+const framesSchema = z.record(z.string(), z.strictObject({ offset: z.number(), scale: z.number().positive() }).nullable());
 
 /** A partial that failed: the file and why (stored in place of its signature). */
 interface PartFailure {
@@ -113,6 +133,11 @@ export interface ScaleOutDeps {
   readonly sign: SignSources;
   /** A file's read units (adapters: `openBatchFile(...).units()`) and its version (an S3 ETag), which the items pin. */
   readonly describe: (source: ByteSource) => Promise<{ readonly units: readonly PlanUnit[] | undefined; readonly etag?: string }>;
+  /**
+   * An opened file's version (an S3 ETag), which a listed folder's children check their item against.
+   * @default none: training sets are always read from a manifest
+   */
+  readonly versionOf?: (source: ByteSource) => string | undefined;
   /** Per-item budget of the plan. */
   readonly budget: PlanBudget;
   /**
@@ -138,6 +163,14 @@ const FOOTER_READ_CONCURRENCY = 32;
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
+}
+
+/** The longest folder (ending in "/") holding every key, or undefined when it is only `training/`. */
+function commonFolder(keys: readonly string[]): string | undefined {
+  let prefix = keys[0] ?? '';
+  for (const key of keys) while (!key.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  const folder = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+  return folder.length > KEY_PREFIX.training.length ? folder : undefined;
 }
 
 function message(err: unknown): string {
@@ -197,27 +230,94 @@ export function scaleOut(deps: ScaleOutDeps): ScaleOut {
     return signingOptions(config, reference);
   }
 
+  type FileFacts = { key: string; byteLength: number; units: readonly PlanUnit[] | undefined; etag: string | undefined };
+
+  /** Each file's size and version, and with `footer` its units, a few dozen at a time, in file order. */
+  async function readFiles(keys: readonly string[], what: 'footer' | 'version', pin: ObjectPin | undefined): Promise<FileFacts[]> {
+    const files: FileFacts[] = new Array(keys.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < keys.length; i = next++) {
+        const key = keys[i];
+        const source = await open(key, pin);
+        try {
+          if (what === 'version') {
+            files[i] = { key, byteLength: source.byteLength, units: undefined, etag: deps.versionOf?.(source) };
+            continue;
+          }
+          const { units, etag } = await deps.describe(source);
+          files[i] = { key, byteLength: source.byteLength, units, etag: pin?.etag ?? etag };
+        } catch (err) {
+          throw asInputError(key, err);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FOOTER_READ_CONCURRENCY, keys.length) }, worker));
+    return files;
+  }
+
+  /**
+   * The folder the Distributed Map may list instead of reading a manifest: the training keys' common folder,
+   * when its objects are exactly those keys (a folder holding anything else, such as a `_SUCCESS` marker, is
+   * read from the manifest). Its keys in S3's listing order, which a child's `$$.Map.Item.Index` follows.
+   */
+  async function listedFolder(trainingData: readonly string[]): Promise<{ prefix: string; keys: string[] } | undefined> {
+    const prefix = commonFolder(trainingData);
+    // S3 lists in UTF-8 byte order, the store sorts by UTF-16 code units: the same unless a key has a surrogate pair.
+    if (prefix === undefined || trainingData.some((k) => /[\uD800-\uDFFF]/.test(k))) return undefined;
+    const listed = await repo.store.list(prefix);
+    const wanted = new Set(trainingData);
+    if (listed.length !== wanted.size || !listed.every((k) => wanted.has(k))) return undefined;
+    return { prefix, keys: listed };
+  }
+
+  /**
+   * The first pass: unit 0 of the first file that has units, signed with the model's roles; its frames are the
+   * ones the single pass would choose (from its first chunk). Undefined when no file has units (streams only).
+   */
+  async function firstPassFrames(modelId: string, files: readonly FileFacts[], pin: ObjectPin | undefined): Promise<ReturnType<typeof framesOf> | undefined> {
+    for (const file of files) {
+      const source = await open(file.key, pin ?? (file.etag ? { etag: file.etag } : undefined));
+      try {
+        // A listed folder's footers were not read: the first file's is read here (and only it, but for streams).
+        const units = file.units ?? (await deps.describe(source)).units;
+        if (units === undefined || units.length === 0) continue;
+        return framesOf(await deps.sign([source], { ...signingOptions(await repo.config(modelId)), range: { start: 0, end: 1 } }));
+      } catch (err) {
+        throw asInputError(file.key, err);
+      }
+    }
+    return undefined;
+  }
+
+  /** A listed item is the object the plan listed at its index, at the version the plan saw; else InvalidInputError. */
+  function checkListed(item: ScaleOutItem, planned: StoredJob): void {
+    const entry = planned.kind === 'adopt' ? planned.listing?.[item.index] : undefined;
+    if (entry === undefined || entry.key !== item.key || entry.etag !== item.etag) {
+      const saw = entry === undefined ? 'no object there' : `${entry.key} (ETag ${entry.etag})`;
+      throw new InvalidInputError(item.key, `the training folder changed during the execution: item ${item.index} is this object (ETag ${item.etag ?? 'none'}), the plan listed ${saw}; upload the adoption manifest again`);
+    }
+  }
+
+  /** The job's shared frames, when its plan stored them. */
+  async function framesFor(jobId: string): Promise<ReturnType<typeof framesOf> | undefined> {
+    const stored = await repo.store.get(scaleOutKeys.frames(jobId));
+    if (stored === undefined) return undefined;
+    return parseWith(framesSchema, JSON.parse(Buffer.from(stored.body).toString('utf8')), scaleOutKeys.frames(jobId));
+  }
+
   return {
     async plan(input) {
-      const job = await resolveJob(input);
-      const keys = job.kind === 'adopt' ? job.trainingData : [job.key];
-      const pin = job.kind === 'ingest' ? { etag: job.etag, ...(job.versionId ? { versionId: job.versionId } : {}) } : undefined;
-      // Footers read a few dozen at a time: 10,000 files in seconds rather than minutes, in file order.
-      const files: { key: string; byteLength: number; units: readonly PlanUnit[] | undefined; etag: string | undefined }[] = new Array(keys.length);
-      let next = 0;
-      const worker = async (): Promise<void> => {
-        for (let i = next++; i < keys.length; i = next++) {
-          const key = keys[i];
-          const source = await open(key, pin);
-          try {
-            const { units, etag } = await deps.describe(source);
-            files[i] = { key, byteLength: source.byteLength, units, etag: pin?.etag ?? etag };
-          } catch (err) {
-            throw asInputError(key, err);
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(FOOTER_READ_CONCURRENCY, keys.length) }, worker));
+      const resolved = await resolveJob(input);
+      const keys = resolved.kind === 'adopt' ? resolved.trainingData : [resolved.key];
+      const pin = resolved.kind === 'ingest' ? { etag: resolved.etag, ...(resolved.versionId ? { versionId: resolved.versionId } : {}) } : undefined;
+      // A training set that is exactly one folder is listed by the Distributed Map itself: no manifest, no footers.
+      const folder = resolved.kind === 'adopt' && deps.versionOf !== undefined ? await listedFolder(resolved.trainingData) : undefined;
+      let files = await readFiles(folder?.keys ?? keys, folder !== undefined ? 'version' : 'footer', pin);
+      // Listed, each file is one item: only when each fits one and has a version for its child to check.
+      const listing = folder !== undefined && files.every((f) => f.etag !== undefined && f.byteLength <= deps.budget.maxItemBytes) ? files.map((f) => ({ key: f.key, etag: f.etag! })) : undefined;
+      if (folder !== undefined && listing === undefined) files = await readFiles(keys, 'footer', pin);
+      const job: StoredJob = resolved.kind === 'adopt' && listing !== undefined ? { ...resolved, listing } : resolved;
       // The job and the exact file versions: a file replaced since is a new job, never a mix of old and new parts.
       const jobId = `${job.kind}-${sha256(JSON.stringify({ job, files: files.map((f) => [f.key, f.etag ?? null, f.byteLength]) })).slice(0, 32)}`;
       const etags = new Map(files.map((f) => [f.key, f.etag]));
@@ -234,9 +334,11 @@ export function scaleOut(deps: ScaleOutDeps): ScaleOut {
           ...(pin?.versionId ? { versionId: pin.versionId } : {}),
         };
       });
-      // Written once: a re-run finds the same job and manifest (their bytes depend on the job id only).
+      // Written once: a re-run finds the same job, frames and manifest (their bytes depend on the job id only).
       await repo.store.putIfAbsent(scaleOutKeys.job(jobId), JSON.stringify(job));
-      await repo.store.putIfAbsent(scaleOutKeys.manifest(jobId), JSON.stringify(items));
+      const frames = await firstPassFrames(job.modelId, files, pin);
+      if (frames !== undefined) await repo.store.putIfAbsent(scaleOutKeys.frames(jobId), JSON.stringify(frames));
+      if (listing === undefined) await repo.store.putIfAbsent(scaleOutKeys.manifest(jobId), JSON.stringify(items));
       const levels: MergeGroup[][] = [];
       let count = items.length;
       while (count > 1) {
@@ -245,8 +347,9 @@ export function scaleOut(deps: ScaleOutDeps): ScaleOut {
         levels.push(groups);
         count = groups.length;
       }
-      deps.log?.({ step: 'scale-plan', jobId, modelId: job.modelId, files: files.length, items: items.length, levels: levels.length });
-      return { jobId, bucket: deps.bucket, manifestKey: scaleOutKeys.manifest(jobId), itemCount: items.length, levels, finalLevel: levels.length };
+      deps.log?.({ step: 'scale-plan', jobId, modelId: job.modelId, files: files.length, items: items.length, levels: levels.length, listed: folder !== undefined && listing !== undefined });
+      const reader = listing !== undefined ? { prefix: folder!.prefix } : { manifestKey: scaleOutKeys.manifest(jobId) };
+      return { jobId, modelId: job.modelId, bucket: deps.bucket, ...reader, itemCount: items.length, levels, finalLevel: levels.length };
     },
 
     async signRange(item) {
@@ -255,11 +358,15 @@ export function scaleOut(deps: ScaleOutDeps): ScaleOut {
       // A stored failure is signed again: the file may have been replaced under the same key since.
       if (existing !== undefined && !('failure' in (JSON.parse(Buffer.from(existing.body).toString('utf8')) as object))) return { partKey, status: 'existing' };
       const options = await optionsOf(item.modelId, item.kind);
+      const frames = await framesFor(item.jobId);
+      // Read outside the try: a missing job is a ConfigError of the execution, not a failure of the file.
+      const planned = item.listed ? await readJob(item.jobId) : undefined;
       let signature: DatasetSignature;
       try {
+        if (planned !== undefined) checkListed(item, planned);
         const pin = item.etag ? { etag: item.etag, ...(item.versionId ? { versionId: item.versionId } : {}) } : undefined;
         const source = await open(item.key, pin);
-        signature = await deps.sign([source], { ...options, ...(item.range ? { range: item.range } : {}) });
+        signature = await deps.sign([source], { ...options, ...(frames ? { frames } : {}), ...(item.range ? { range: item.range } : {}) });
       } catch (err) {
         const error = asInputError(item.key, err);
         if (!(error instanceof InvalidInputError)) throw error;

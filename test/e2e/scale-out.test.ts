@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Store } from '../../functions/adapters/s3-store.js';
 import { signSources } from '../../functions/adapters/sign-sources.js';
-import { SERVICE_NAME } from '../../functions/core/constants.js';
+import { DETAIL_TYPE, EVENT_SOURCE, SERVICE_NAME } from '../../functions/core/constants.js';
 import { signingOptions } from '../../functions/core/lifecycle/config.js';
 import { serializeSignature, parseSignature, type DatasetSignature, type NumericColumnSignature } from '../../functions/core/signature/index.js';
 import { makeMergePartialsHandler } from '../../functions/handlers/merge-partials.js';
@@ -17,9 +19,10 @@ import { batchSignatureKey } from '../../functions/service/ingest-batch.js';
 import { ModelRepository } from '../../functions/service/model-repository.js';
 import { createTelemetry } from '../../functions/service/logger.js';
 import type { ScalePlan } from '../../functions/service/scale-out.js';
-import { definitionOf, runLocally, taskResources, validateAsl } from '../support/asl-local.js';
+import { definitionOf, runLocally, taskResources, validateAsl, type ListedObjectItem } from '../support/asl-local.js';
 import { awsTestClientConfig, startMoto, type MotoServer } from '../support/moto.js';
 import { synthDriftgate } from '../lib/synth.js';
+import { drain } from './harness.js';
 
 /**
  * The scale-out state machine end to end: the definition synthesized by the real stack (lib/scale-out.ts), its
@@ -32,6 +35,9 @@ import { synthDriftgate } from '../lib/synth.js';
 type Json = Record<string, unknown>;
 const BUCKET = 'driftgate-data';
 const MODEL = 'fraud';
+/** The model whose training folder the Distributed Map lists itself (listObjectsV2). */
+const LISTED = 'listed';
+const BUS = 'driftgate-events';
 const fixture = (path: string): Buffer => readFileSync(fileURLToPath(new URL(`../fixtures/${path}`, import.meta.url)));
 // 800 rows each (4 row groups / record batches): one item per file at the stack's item size below.
 const GOOD = [fixture('scaleout/small.parquet'), fixture('scaleout/small.arrow')];
@@ -64,6 +70,10 @@ describe('Function: scale-out state machine (synthesized definition, real handle
   let store: S3Store;
   let definition: Json;
   let planEnv: Record<string, string>;
+  let events: EventBridgeClient;
+  let sqs: SQSClient;
+  /** An SQS queue behind a rule for every driftgate event on the bus (EventBridge through moto). */
+  let eventsUrl: string;
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const silent = (service: string) => createTelemetry(service, { logLevel: 'SILENT' });
 
@@ -82,10 +92,20 @@ describe('Function: scale-out state machine (synthesized definition, real handle
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     store = new S3Store(s3, BUCKET);
     await uploadModelConfig(store, { schemaVersion: 1, modelId: MODEL, batchPrefix: 'batches/fraud/', cadence: { minCheckInterval: '1h' } }, 'fraud.json');
+    await uploadModelConfig(store, { schemaVersion: 1, modelId: LISTED, batchPrefix: 'batches/listed/' }, 'listed.json');
+    events = new EventBridgeClient(awsTestClientConfig(moto.endpoint));
+    sqs = new SQSClient(awsTestClientConfig(moto.endpoint));
+    await events.send(new CreateEventBusCommand({ Name: BUS }));
+    eventsUrl = String((await sqs.send(new CreateQueueCommand({ QueueName: 'all-driftgate-events' }))).QueueUrl);
+    const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: eventsUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
+    await events.send(new PutRuleCommand({ Name: 'all', EventBusName: BUS, EventPattern: JSON.stringify({ source: [EVENT_SOURCE] }) }));
+    await events.send(new PutTargetsCommand({ Rule: 'all', EventBusName: BUS, Targets: [{ Id: 'queue', Arn: queueArn }] }));
   }, 120_000);
 
   afterAll(async () => {
     s3?.destroy();
+    events?.destroy();
+    sqs?.destroy();
     await moto?.stop();
   });
 
@@ -104,19 +124,44 @@ describe('Function: scale-out state machine (synthesized definition, real handle
     return out.sort();
   };
 
+  /**
+   * What the listObjectsV2 ItemReader hands the map (the transform's `listItems`, asl-local.ts): every object under
+   * the prefix, listed on moto, in the ItemReader's item shape.
+   */
+  const listItems = async ({ Bucket, Prefix }: { Bucket: string; Prefix?: string }): Promise<ListedObjectItem[]> => {
+    const items: ListedObjectItem[] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket, Prefix, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) {
+        items.push({ Etag: String(o.ETag), Key: String(o.Key), LastModified: Math.floor((o.LastModified?.getTime() ?? 0) / 1000), Size: Number(o.Size), StorageClass: String(o.StorageClass ?? 'STANDARD') });
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+    return items;
+  };
+
   /** One execution of the synthesized machine with the real handlers bound to its Task states. */
-  const execute = async (input: Json, env: Record<string, string> = planEnv): Promise<{ output: unknown; plan: ScalePlan }> => {
+  const execute = async (input: Json, env: Record<string, string> = planEnv, afterPlan?: (plan: ScalePlan) => Promise<void>): Promise<{ output: unknown; plan: ScalePlan }> => {
     const steps = awsScaleOut({ env: { bucket: BUCKET }, clients: { s3 }, plan: readScalePlanEnv(env) });
+    // Only Finish's environment names the bus (lib/scale-out.ts grants it, and it alone, PutEvents).
+    const finishSteps = awsScaleOut({ env: { bucket: BUCKET, eventBusName: BUS }, clients: { s3, events } });
     let plan: ScalePlan | undefined;
     const planHandler = makeScalePlanHandler({ steps, telemetry: silent(SERVICE_NAME['scale-plan']) });
     const output = await runLocally(definition, input, {
       taskHandlers: {
-        Plan: async (event) => (plan = await planHandler(event)),
+        Plan: async (event) => {
+          plan = await planHandler(event);
+          await afterPlan?.(plan);
+          return plan;
+        },
         SignRangeTask: makeSignRangeHandler({ steps, telemetry: silent(SERVICE_NAME['sign-range']) }),
+        SignListedTask: makeSignRangeHandler({ steps, telemetry: silent(SERVICE_NAME['sign-range']) }),
         MergeGroup: makeMergePartialsHandler({ steps, telemetry: silent(SERVICE_NAME['merge-partials']) }),
-        Finish: makeScaleFinishHandler({ steps, telemetry: silent(SERVICE_NAME['scale-finish']), clock: () => new Date('2026-03-01T00:00:00Z') }),
+        Finish: makeScaleFinishHandler({ steps: finishSteps, telemetry: silent(SERVICE_NAME['scale-finish']), clock: () => new Date('2026-03-01T00:00:00Z') }),
       },
       readItems: async ({ Bucket, Key }) => JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString()) as unknown[],
+      listItems,
     });
     return { output, plan: plan! };
   };
@@ -128,8 +173,10 @@ describe('Function: scale-out state machine (synthesized definition, real handle
 
     // Assess
     expect(verdict).toEqual({ isValid: true, errors: [] });
-    expect(Object.keys(tasks).sort()).toEqual(['Finish', 'MergeGroup', 'Plan', 'SignRangeTask']);
-    expect((definition.States as Record<string, Json>).Sign).toMatchObject({ ToleratedFailurePercentage: 0, MaxConcurrency: 100, ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED' } } });
+    expect(Object.keys(tasks).sort()).toEqual(['Finish', 'MergeGroup', 'Plan', 'SignListedTask', 'SignRangeTask']);
+    for (const map of ['Sign', 'SignListed']) {
+      expect((definition.States as Record<string, Json>)[map]).toMatchObject({ ToleratedFailurePercentage: 0, MaxConcurrency: 100, ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED' } } });
+    }
   });
 
   it('a 40-file training set with one corrupt file fails naming that file, and nothing is adopted', async () => {
@@ -137,6 +184,8 @@ describe('Function: scale-out state machine (synthesized definition, real handle
     const trainingData = Array.from({ length: 40 }, (_, i) => `training/fraud/v1/part-${String(i).padStart(2, '0')}.${i % 2 === 0 ? 'parquet' : 'arrow'}`);
     trainingData[17] = 'training/fraud/v1/part-17.parquet';
     for (const [i, key] of trainingData.entries()) await put(key, i === 17 ? CORRUPT : GOOD[i % 2]);
+    // A writer's marker beside the files: the folder is not exactly the training set, so the plan writes a manifest.
+    await put('training/fraud/v1/_SUCCESS', '');
     await put('adoptions/fraud/v1.json', JSON.stringify({ schemaVersion: 1, modelId: MODEL, version: 'v1', trainingData }));
 
     // Act
@@ -149,6 +198,7 @@ describe('Function: scale-out state machine (synthesized definition, real handle
     expect(await keys('references/')).toEqual([]);
     expect(await keys('state/')).toEqual([]);
     expect(await keys('decisions/')).toEqual([]);
+    expect(await drain(sqs, eventsUrl)).toEqual([]);
   }, 120_000);
 
   let goodInput: Json;
@@ -167,6 +217,8 @@ describe('Function: scale-out state machine (synthesized definition, real handle
     // Assess: one item per file and a tree merge of two levels (40 -> 5 -> 1 at fan-in 8), then one reference.
     expect(output).toMatchObject({ status: 'adopted', modelId: MODEL, version: 'v1', rows: 40 * 800, referenceKey: 'references/fraud/v1.json' });
     expect(plan.itemCount).toBe(40);
+    expect(plan.manifestKey).toBeDefined();
+    expect(plan.prefix).toBeUndefined();
     expect(plan.levels.map((level) => level.length)).toEqual([5, 1]);
     reference = parseSignature(JSON.parse(await getText('references/fraud/v1.json')), 'references/fraud/v1.json');
     const sources = await Promise.all(trainingData.map((k) => store.open(k)));
@@ -175,6 +227,9 @@ describe('Function: scale-out state machine (synthesized definition, real handle
     expectMomentsClose(reference, single);
     expect(JSON.parse(await getText('state/fraud.json'))).toMatchObject({ reference: { version: 'v1', key: 'references/fraud/v1.json' } });
     expect((await getText('decisions/fraud.jsonl')).trim().split('\n')).toHaveLength(1);
+    // Finish put the ReferenceAdopted the one-function adoption puts (through the bus to the rule's queue).
+    const delivered = (await drain(sqs, eventsUrl)).map((m) => JSON.parse(String(m.Body)) as { 'detail-type': string; detail: Json });
+    expect(delivered).toEqual([expect.objectContaining({ source: EVENT_SOURCE, 'detail-type': DETAIL_TYPE.ReferenceAdopted, detail: expect.objectContaining({ modelId: MODEL, version: 'v1' }) })]);
   }, 180_000);
 
   it('re-running that execution stores nothing new: every object, its ETag and its time unchanged', async () => {
@@ -187,6 +242,7 @@ describe('Function: scale-out state machine (synthesized definition, real handle
     // Assess
     expect(output).toMatchObject({ status: 'already-adopted', version: 'v1' });
     expect(await snapshot()).toEqual(before);
+    expect(await drain(sqs, eventsUrl)).toEqual([]);
   }, 180_000);
 
   it('a batch split into 8 ranges: the stored signature equals the single-pass signature on the reference', async () => {
@@ -211,4 +267,84 @@ describe('Function: scale-out state machine (synthesized definition, real handle
     expectMomentsClose(stored, single);
     expect(await keys('signatures/fraud/')).toEqual([sigKey]);
   }, 120_000);
+
+  describe('a training set that is exactly one folder: the Distributed Map lists it (listObjectsV2)', () => {
+    // Part 17 is a Parquet file (corrupt first, then a good one) among alternating Parquet and Arrow files.
+    const trainingData = Array.from({ length: 40 }, (_, i) => `training/listed/v1/part-${String(i).padStart(2, '0')}.${i % 2 === 0 || i === 17 ? 'parquet' : 'arrow'}`);
+    const input = { kind: 'adopt', manifestKey: 'adoptions/listed/v1.json', action: 'set-reference' };
+
+    it('with one corrupt file: fails naming that file, and nothing is adopted', async () => {
+      // Prepare
+      for (const [i, key] of trainingData.entries()) await put(key, i === 17 ? CORRUPT : GOOD[i % 2]);
+      await put('adoptions/listed/v1.json', JSON.stringify({ schemaVersion: 1, modelId: LISTED, version: 'v1', trainingData }));
+
+      // Act
+      let plan: ScalePlan | undefined;
+      const error = await execute(input, planEnv, async (p) => void (plan = p)).catch((e: unknown) => e);
+
+      // Assess
+      expect(plan).toMatchObject({ prefix: 'training/listed/v1/', itemCount: 40 });
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toContain('training/listed/v1/part-17.parquet');
+      expect((error as Error).message).toMatch(/row group|page|decode/i);
+      expect(await keys('references/listed/')).toEqual([]);
+      expect(await keys('state/listed')).toEqual([]);
+      expect(await keys('decisions/listed')).toEqual([]);
+      expect(await drain(sqs, eventsUrl)).toEqual([]);
+    }, 120_000);
+
+    let listedInput: Json;
+
+    it('with the file replaced: no manifest is written, one whole file per child, and the reference equals the single pass', async () => {
+      // Prepare
+      await put(trainingData[17], GOOD[0]);
+      listedInput = input;
+
+      // Act
+      const { output, plan } = await execute(listedInput);
+
+      // Assess
+      expect(plan).toMatchObject({ prefix: 'training/listed/v1/', itemCount: 40, modelId: LISTED });
+      expect(plan.manifestKey).toBeUndefined();
+      expect(await keys(`scaleout/${plan.jobId}/manifest`)).toEqual([]);
+      expect(output).toMatchObject({ status: 'adopted', modelId: LISTED, version: 'v1', rows: 40 * 800, referenceKey: 'references/listed/v1.json' });
+      const listed = parseSignature(JSON.parse(await getText('references/listed/v1.json')), 'references/listed/v1.json');
+      const sources = await Promise.all(trainingData.map((k) => store.open(k)));
+      const single = await signSources(sources, signingOptions(await new ModelRepository(store).config(LISTED)));
+      expect(withoutMoments(listed)).toBe(withoutMoments(single));
+      expectMomentsClose(listed, single);
+      const delivered = (await drain(sqs, eventsUrl)).map((m) => JSON.parse(String(m.Body)) as { 'detail-type': string; detail: Json });
+      expect(delivered).toEqual([expect.objectContaining({ 'detail-type': DETAIL_TYPE.ReferenceAdopted, detail: expect.objectContaining({ modelId: LISTED, version: 'v1' }) })]);
+    }, 180_000);
+
+    it('re-running that execution stores nothing new', async () => {
+      // Prepare
+      const before = await snapshot();
+
+      // Act
+      const { output } = await execute(listedInput);
+
+      // Assess
+      expect(output).toMatchObject({ status: 'already-adopted', version: 'v1' });
+      expect(await snapshot()).toEqual(before);
+      expect(await drain(sqs, eventsUrl)).toEqual([]);
+    }, 180_000);
+
+    it('a file replaced between the plan and the listing fails the execution naming it, and nothing is adopted', async () => {
+      // Prepare: another version of the model over its own folder; after the plan, one file is rewritten.
+      const files = trainingData.slice(0, 4).map((k) => k.replace('/v1/', '/v2/'));
+      for (const [i, key] of files.entries()) await put(key, GOOD[i % 2]);
+      await put('adoptions/listed/v2.json', JSON.stringify({ schemaVersion: 1, modelId: LISTED, version: 'v2', trainingData: files }));
+
+      // Act
+      const error = await execute({ kind: 'adopt', manifestKey: 'adoptions/listed/v2.json', action: 'set-reference' }, planEnv, async () => void (await put(files[2], GOOD[1]))).catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toContain(files[2]);
+      expect((error as Error).message).toContain('the training folder changed during the execution');
+      expect(await keys('references/listed/v2')).toEqual([]);
+      expect(JSON.parse(await getText('state/listed.json'))).toMatchObject({ reference: { version: 'v1' } });
+    }, 120_000);
+  });
 });

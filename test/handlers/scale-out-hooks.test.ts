@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateStateMachineCommand, DescribeExecutionCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { CreateStateMachineCommand, DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Store } from '../../functions/adapters/s3-store.js';
 import { executionNameOf, sfnStarter } from '../../functions/adapters/sfn-starter.js';
@@ -108,6 +108,25 @@ describe('Function: scale-out hand-over (ingest and adopt, moto server)', () => 
     const input = JSON.parse(String((await sfn.send(new DescribeExecutionCommand({ executionArn: adopts[0].executionArn }))).input));
     expect(input).toEqual({ kind: 'adopt', manifestKey: 'adoptions/fraud/v1.json', action: 'set-reference' });
     expect(await store.list('references/')).toEqual([]);
+  });
+
+  it('runs a job again under the next name when its execution failed, and never while one runs', async () => {
+    // Prepare: a job whose first execution was stopped (ABORTED: as after a corrupt file, since replaced).
+    const start = sfnStarter(sfn, arn);
+    const job = { kind: 'ingest', modelId: MODEL, key: 'batches/fraud/retried.parquet', etag: '"0123"' };
+    const first = await start(job);
+    await sfn.send(new StopExecutionCommand({ executionArn: `${arn.replace(':stateMachine:', ':execution:')}:${first}` }));
+
+    // Act
+    const second = await start(job);
+    const again = await start(job);
+
+    // Assess: moto keeps the second RUNNING, so the redelivery finds it (no third run).
+    expect(first).toBe(executionNameOf(job));
+    expect(second).toBe(`${first}-2`);
+    expect(again).toBe(second);
+    const runs = (await executions()).filter((e) => e.name?.startsWith(first)).map((e) => [e.name, e.status]);
+    expect(runs.sort()).toEqual([[first, 'ABORTED'], [second, 'RUNNING']]);
   });
 
   it('reads the hand-over from the environment: both variables or neither, each checked', () => {

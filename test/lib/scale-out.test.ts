@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV, KEY_PREFIX } from '../../functions/core/constants.js';
+import { DETAIL_TYPE, ENV, EVENT_SOURCE, KEY_PREFIX, SERVICE_NAME } from '../../functions/core/constants.js';
 import { nagPacks } from '../../lib/nag.js';
 import { validateScaleOutOptions } from '../../lib/scale-out.js';
 import { definitionOf, validateAsl } from '../support/asl-local.js';
@@ -26,14 +26,26 @@ describe('Function: buildScaleOut (template)', () => {
     expect(plain.stack.driftgate.scaleOut).toBeUndefined();
   });
 
-  it('defines Plan -> Sign (Distributed Map over the manifest, MaxConcurrency, ToleratedFailurePercentage 0) -> Merge -> Finish, valid ASL', () => {
+  it('defines Plan -> Sign (Distributed Map over the manifest) or SignListed (over a listed folder) -> Merge -> Finish, valid ASL', () => {
     // Prepare
     const states = definition.States as Record<string, Json>;
 
     // Assess
     expect(validateAsl(definition)).toEqual({ isValid: true, errors: [] });
     expect(definition.StartAt).toBe('Plan');
-    expect(states.Plan.Next).toBe('Sign');
+    expect(states.Plan.Next).toBe('ListedOrManifest');
+    expect(states.ListedOrManifest).toEqual({ Type: 'Choice', Choices: [{ Variable: '$.prefix', IsPresent: true, Next: 'SignListed' }], Default: 'Sign' });
+    expect(states.SignListed).toMatchObject({
+      Type: 'Map',
+      MaxConcurrency: 250,
+      ToleratedFailurePercentage: 0,
+      ResultPath: null,
+      ItemReader: { Resource: 'arn:aws:states:::s3:listObjectsV2', Parameters: { 'Bucket.$': '$.bucket', 'Prefix.$': '$.prefix' } },
+      // One whole file per child, checked against the plan's listing by its index, key and ETag.
+      ItemSelector: { 'jobId.$': '$.jobId', 'modelId.$': '$.modelId', kind: 'adopt', 'index.$': '$$.Map.Item.Index', 'key.$': '$$.Map.Item.Value.Key', 'etag.$': '$$.Map.Item.Value.Etag', listed: true },
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, States: { SignListedTask: { Type: 'Task', OutputPath: null } } },
+      Next: 'Merge',
+    });
     expect(states.Sign).toMatchObject({
       Type: 'Map',
       MaxConcurrency: 250,
@@ -73,7 +85,16 @@ describe('Function: buildScaleOut (template)', () => {
     for (const name of ['planFunction', 'signRangeFunction', 'mergeFunction', 'finishFunction'] as const) {
       const actions = JSON.stringify(role(so[name]).map((s) => s.Action));
       expect(actions).not.toMatch(/sns:Publish|secretsmanager:GetSecretValue|states:StartExecution/);
+      if (name !== 'finishFunction') expect(actions, name).not.toContain('events:');
     }
+    // Finish installs references as adopt does: it may put ReferenceAdopted (and nothing else) on the bus.
+    const eventPuts = role(so.finishFunction).filter((s) => JSON.stringify(s.Action).includes('events:'));
+    expect(eventPuts).toEqual([
+      expect.objectContaining({ Action: 'events:PutEvents', Condition: { StringEquals: { 'events:source': EVENT_SOURCE, 'events:detail-type': [DETAIL_TYPE.ReferenceAdopted] } } }),
+    ]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: SERVICE_NAME['scale-finish'], [ENV.eventBusName]: 'default' }) },
+    });
   });
 
   it('lets the state machine invoke exactly its four functions and read only scaleout/; adopt and ingest may start it', () => {
@@ -91,16 +112,30 @@ describe('Function: buildScaleOut (template)', () => {
       new Set([so.planFunction, so.signRangeFunction, so.mergeFunction, so.finishFunction].map((fn) => JSON.stringify(arn(fn)))),
     );
     expect(patternsFor(machineRole, 's3:GetObject')).toEqual([`/${KEY_PREFIX.scaleout}*`]);
+    // The listing reader lists training/ only (and the manifest reader scaleout/): never the whole bucket, never `*`.
+    const lists = machineRole.filter((s) => JSON.stringify(s.Action).includes('s3:List'));
+    expect(lists).toEqual([
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [logicalId(stack, stack.driftgate.bucket), 'Arn'] }, Condition: { StringLike: { 's3:prefix': [`${KEY_PREFIX.scaleout}*`, `${KEY_PREFIX.training}*`] } } },
+    ]);
+    expect(JSON.stringify(machineRole.map((s) => s.Action))).not.toContain('xray:');
     for (const starter of [stack.driftgate.adoption.function, stack.driftgate.ingestFunction]) {
       const statements = statementsOf(template, logicalId(stack, starter.role as never));
       expect(statements).toEqual(expect.arrayContaining([expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: logicalId(stack, so.stateMachine) } })]));
+      // It describes the job's execution (a failed one runs again under the next name): this machine's executions only.
+      const describes = statements.filter((s) => JSON.stringify(s.Action).includes('states:Describe'));
+      expect(describes).toHaveLength(1);
+      expect(describes[0]).toMatchObject({
+        Action: 'states:DescribeExecution',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':execution:', { 'Fn::GetAtt': [logicalId(stack, so.stateMachine), 'Name'] }, ':*']] },
+      });
       template.hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: Match.absent(),
         Environment: { Variables: Match.objectLike({ [ENV.scaleOutStateMachineArn]: { Ref: logicalId(stack, so.stateMachine) }, [ENV.scaleOutThresholdBytes]: Match.stringLikeRegexp('^\\d+$') }) },
       });
     }
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      TracingConfiguration: { Enabled: true },
+      // X-Ray off, as for the functions (acknowledgeNoTracing): no xray:* grant either.
+      TracingConfiguration: { Enabled: false },
       LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
     });
   });

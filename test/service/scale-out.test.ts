@@ -8,7 +8,9 @@ import { openBatchFile } from '../../functions/adapters/columnar-reader.js';
 import { LocalStore } from '../../functions/adapters/local-store.js';
 import { signSources } from '../../functions/adapters/sign-sources.js';
 import { InvalidInputError } from '../../functions/core/errors.js';
-import { serializeSignature, parseSignature } from '../../functions/core/signature/index.js';
+import { serializeSignature, parseSignature, type DatasetSignature, type NumericColumnSignature } from '../../functions/core/signature/index.js';
+import { framesOf, mergePartials, splitEvenly } from '../../functions/core/signature/plan.js';
+import { installReference } from '../../functions/service/install-reference.js';
 import { batchSignatureKey } from '../../functions/service/ingest-batch.js';
 import { ModelRepository } from '../../functions/service/model-repository.js';
 import { scaleOut, scaleOutKeys } from '../../functions/service/scale-out.js';
@@ -16,6 +18,8 @@ import { scaleOut, scaleOutKeys } from '../../functions/service/scale-out.js';
 // The scale-out use cases over the local folder store (the same ObjectStore contract as S3): the edge cases the
 // end-to-end test (test/e2e/scale-out.test.ts) does not reach.
 const BIG = readFileSync(fileURLToPath(new URL('../fixtures/scaleout/ranges.parquet', import.meta.url)));
+// 8 row groups of a far-from-zero column (mean 1000) with a different spread each (make-frames.py).
+const FAR = readFileSync(fileURLToPath(new URL('../fixtures/scaleout/far.parquet', import.meta.url)));
 const strip = (json: string) => json.replace(/"(mean|m2)":[^,}]+/g, '');
 
 describe('Function: scaleOut (local store)', () => {
@@ -29,6 +33,7 @@ describe('Function: scaleOut (local store)', () => {
       describe: async (source) => ({ units: await (await openBatchFile(source)).units() }),
       budget: { maxItemBytes, maxUnitDecodedBytes: 1e9 },
       fanIn: 4,
+      install: installReference({ repo, sign: signSources }),
     });
 
   beforeEach(async () => {
@@ -49,7 +54,7 @@ describe('Function: scaleOut (local store)', () => {
 
     // Act
     const plan = await s.plan({ kind: 'ingest', modelId: 'fraud', key: 'batches/fraud/big.parquet', etag });
-    const manifest = JSON.parse(Buffer.from((await repo.store.get(plan.manifestKey))!.body).toString('utf8'));
+    const manifest = JSON.parse(Buffer.from((await repo.store.get(plan.manifestKey!))!.body).toString('utf8'));
     for (const item of manifest) await s.signRange(item);
     const outcome = await s.finish({ jobId: plan.jobId, finalLevel: plan.finalLevel }, new Date());
 
@@ -67,7 +72,7 @@ describe('Function: scaleOut (local store)', () => {
     const etag = (await repo.store.get('batches/fraud/big.parquet'))!.etag;
     const s = steps(9_000);
     const plan = await s.plan({ kind: 'ingest', modelId: 'fraud', key: 'batches/fraud/big.parquet', etag });
-    const manifest = JSON.parse(Buffer.from((await repo.store.get(plan.manifestKey))!.body).toString('utf8'));
+    const manifest = JSON.parse(Buffer.from((await repo.store.get(plan.manifestKey!))!.body).toString('utf8'));
     for (const item of manifest) await s.signRange(item);
 
     // Act
@@ -96,4 +101,49 @@ describe('Function: scaleOut (local store)', () => {
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as InvalidInputError).file).toBe('training/fraud/v1/gone.parquet');
   });
+
+  it('a far-from-zero column split into 8 ranges of different spreads keeps its centred sketch: the plan shares one frame', async () => {
+    // Prepare
+    await repo.store.put('training/fraud/v2/far.parquet', FAR);
+    await repo.store.put('adoptions/fraud/v2.json', JSON.stringify({ schemaVersion: 1, modelId: 'fraud', version: 'v2', trainingData: ['training/fraud/v2/far.parquet'] }));
+    const s = steps(1); // one row group per item
+    const source = await repo.store.open('training/fraud/v2/far.parquet');
+    const items = splitEvenly({ key: 'far', byteLength: source.byteLength, units: await (await openBatchFile(source)).units() }, 8);
+    // Without a shared frame each range chooses its own (scale 2, 4 or 8), and their merge drops the centred sketch.
+    const alone = await Promise.all(items.map((item) => signSources([source], { range: item.range })));
+    const chosen = new Set(alone.map((sig) => JSON.stringify(framesOf(sig).amount)));
+
+    // Act
+    const plan = await s.plan({ kind: 'adopt', manifestKey: 'adoptions/fraud/v2.json', action: 'set-reference' });
+    const manifest = JSON.parse(Buffer.from((await repo.store.get(plan.manifestKey!))!.body).toString('utf8'));
+    for (const item of manifest) await s.signRange(item);
+    for (const level of plan.levels) for (const group of level) await s.mergeGroup(group);
+    const outcome = await s.finish({ jobId: plan.jobId, finalLevel: plan.finalLevel }, new Date('2026-03-01T00:00:00Z'));
+
+    // Assess
+    expect(plan.itemCount).toBe(8);
+    expect(chosen.size).toBeGreaterThan(1);
+    expect((mergePartials(alone).columns.amount as NumericColumnSignature).centred).toBeUndefined();
+    expect(outcome).toMatchObject({ status: 'adopted', version: 'v2', rows: 4000 });
+    const frames = JSON.parse(Buffer.from((await repo.store.get(scaleOutKeys.frames(plan.jobId)))!.body).toString('utf8'));
+    expect(frames).toEqual({ amount: framesOf(alone[0]).amount, near: null });
+    const reference = await repo.signature('references/fraud/v2.json');
+    const amount = reference.columns.amount as NumericColumnSignature;
+    expect(amount.centred).toMatchObject(frames.amount);
+    expect(amount.centred!.sketch).toBeDefined();
+    // Equal to a single pass with the same frame, which is the frame the single pass chooses itself (its first chunk).
+    const single = await signSources([source], { roles: {}, frames });
+    expect(strip(serializeSignature(reference))).toBe(strip(serializeSignature(single)));
+    expect(strip(serializeSignature(reference))).toBe(strip(serializeSignature(await signSources([source], {}))));
+    expectMomentsClose(reference, single);
+  });
 });
+
+function expectMomentsClose(a: DatasetSignature, b: DatasetSignature): void {
+  for (const [name, column] of Object.entries(b.columns)) {
+    if (column.kind !== 'numeric') continue;
+    const other = a.columns[name] as NumericColumnSignature;
+    expect(Math.abs(other.mean - column.mean)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(column.mean)));
+    expect(Math.abs(other.m2 - column.m2)).toBeLessThanOrEqual(1e-9 * column.m2);
+  }
+}

@@ -6,12 +6,17 @@
  * Distributed mode, ItemReader or ResultWriter. `toInlineMaps` is the one documented transform that makes such a
  * definition runnable, and nothing else changes:
  *   - each Map whose ProcessorConfig.Mode is DISTRIBUTED and that has an S3 ItemReader becomes two states: a Task
- *     `<Map>ReadItems` with the ItemReader's Parameters (Bucket, Key) whose result goes to `$.__items`, bound by the
- *     caller to a function that reads that JSON array from S3 (moto), as the ItemReader does; then the Map itself
+ *     `<Map>ReadItems` with the ItemReader's Parameters whose result goes to `$.__items`, bound by the caller to a
+ *     function that does what the ItemReader does: for `s3:getObject` with InputType JSON (Bucket, Key), read that
+ *     JSON array from S3 (moto); for `s3:listObjectsV2` (Bucket, Prefix), list the prefix on S3 (moto, every page)
+ *     and return one item per object in the ItemReader's shape, `{ Etag, Key, LastModified, Size, StorageClass }`
+ *     (LastModified in epoch seconds), in the listing's order, so `$$.Map.Item.Index` and `.Value` (an ItemSelector)
+ *     see what they would on AWS; then the Map itself
  *     with `ItemsPath: $.__items`, Mode INLINE, and no ItemReader, ExecutionType, ResultWriter or
  *     ToleratedFailurePercentage. An inline Map fails on its first failed iteration, which is what
  *     `ToleratedFailurePercentage: 0` means, so the transform requires it to be 0 (or absent) and refuses otherwise;
- *   - a Map with a ResultWriter is refused unless its ResultPath is null (its results would otherwise be read).
+ *   - a Map with a ResultWriter is refused unless its ResultPath is null (its results would otherwise be read);
+ *   - whatever led into an inlined Map (a Next, a Choice rule's Next or Default, or StartAt) leads into its reader.
  * Task resources keep their names; `taskHandlers` maps state names to the real handlers.
  */
 import { createRequire } from 'node:module';
@@ -85,8 +90,8 @@ export function taskResources(definition: Json): Record<string, string> {
 }
 
 /** The same definition with every Distributed Map made inline (see the module comment), and the reader states added. */
-export function toInlineMaps(definition: Json): { definition: Json; readers: string[] } {
-  const readers: string[] = [];
+export function toInlineMaps(definition: Json): { definition: Json; readers: { name: string; kind: ItemReaderKind }[] } {
+  const readers: { name: string; kind: ItemReaderKind }[] = [];
   const transform = (machine: { StartAt: string; States: Record<string, Json> }): { StartAt: string; States: Record<string, Json> } => {
     const out: Record<string, Json> = {};
     const inlined = new Set<string>();
@@ -98,15 +103,17 @@ export function toInlineMaps(definition: Json): { definition: Json; readers: str
       state.ItemProcessor = { ...processor, ...transform(processor) };
       if (processor.ProcessorConfig?.Mode !== 'DISTRIBUTED') continue;
       const reader = state.ItemReader as { Resource: string; ReaderConfig?: Json; Parameters: Json } | undefined;
-      if (reader === undefined || !/:states:::s3:getObject$/.test(reader.Resource) || reader.ReaderConfig?.InputType !== 'JSON') {
-        throw new Error(`${name}: only a Distributed Map with an S3 JSON ItemReader can be made inline`);
+      const kind: ItemReaderKind | undefined =
+        reader === undefined ? undefined : /:states:::s3:getObject$/.test(reader.Resource) && reader.ReaderConfig?.InputType === 'JSON' ? 'getObject' : /:states:::s3:listObjectsV2$/.test(reader.Resource) && reader.ReaderConfig === undefined ? 'listObjectsV2' : undefined;
+      if (reader === undefined || kind === undefined) {
+        throw new Error(`${name}: only a Distributed Map with an S3 JSON ItemReader or an S3 listObjectsV2 ItemReader can be made inline`);
       }
       if ((state.ToleratedFailurePercentage ?? 0) !== 0 || state.ToleratedFailureCount !== undefined) {
         throw new Error(`${name}: an inline Map tolerates no failure; ToleratedFailurePercentage must be 0`);
       }
       if (state.ResultWriter !== undefined && state.ResultPath !== null) throw new Error(`${name}: its results are written to S3 and read back; not supported`);
       const readName = `${name}ReadItems`;
-      readers.push(readName);
+      readers.push({ name: readName, kind });
       inlined.add(name);
       out[readName] = { Type: 'Task', Resource: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${readName}`, Parameters: reader.Parameters, ResultPath: '$.__items', Next: name };
       for (const key of ['ItemReader', 'ResultWriter', 'ToleratedFailurePercentage', 'ToleratedFailureCount', 'Label']) delete state[key];
@@ -114,8 +121,13 @@ export function toInlineMaps(definition: Json): { definition: Json; readers: str
       state.ItemProcessor = { ...(state.ItemProcessor as Json), ProcessorConfig: { Mode: 'INLINE' } };
     }
     // Whatever led into an inlined map (a Next, or StartAt) now leads into its reader first.
+    const lead = (next: unknown): unknown => (typeof next === 'string' && inlined.has(next) ? `${next}ReadItems` : next);
     for (const [name, state] of Object.entries(out)) {
-      if (typeof state.Next === 'string' && inlined.has(state.Next) && name !== `${state.Next}ReadItems`) state.Next = `${state.Next}ReadItems`;
+      if (typeof state.Next === 'string' && name !== `${state.Next}ReadItems`) state.Next = lead(state.Next);
+      if (state.Type === 'Choice') {
+        state.Choices = (state.Choices as Json[]).map((rule) => ({ ...rule, Next: lead(rule.Next) }));
+        if (state.Default !== undefined) state.Default = lead(state.Default);
+      }
     }
     return { StartAt: inlined.has(machine.StartAt) ? `${machine.StartAt}ReadItems` : machine.StartAt, States: out };
   };
@@ -123,11 +135,26 @@ export function toInlineMaps(definition: Json): { definition: Json; readers: str
   return { definition: { ...definition, ...top }, readers };
 }
 
-/** What a local execution needs: a handler per Task state (by name) and one reader of S3 JSON arrays. */
+/** The ItemReaders the transform handles. */
+export type ItemReaderKind = 'getObject' | 'listObjectsV2';
+
+/** One item of a listObjectsV2 ItemReader, as a Distributed Map child sees it (`$$.Map.Item.Value`). */
+export interface ListedObjectItem {
+  readonly Etag: string;
+  readonly Key: string;
+  /** Epoch seconds. */
+  readonly LastModified: number;
+  readonly Size: number;
+  readonly StorageClass: string;
+}
+
+/** What a local execution needs: a handler per Task state (by name), a reader of S3 JSON arrays and a lister of prefixes. */
 export interface LocalRunOptions {
   readonly taskHandlers: Record<string, (input: unknown) => Promise<unknown>>;
   /** Reads the ItemReader's object (its Bucket and Key) and returns the parsed JSON array. */
   readonly readItems: (location: { Bucket: string; Key: string }) => Promise<unknown[]>;
+  /** Lists the ItemReader's prefix (its Bucket and Prefix): every object, in the listing's order. @default none (refused) */
+  readonly listItems?: (location: { Bucket: string; Prefix?: string }) => Promise<ListedObjectItem[]>;
 }
 
 /**
@@ -139,7 +166,13 @@ export async function runLocally(definition: Json, input: unknown, options: Loca
   type LocalHandler = (input: unknown) => Promise<never>;
   const handlers: Record<string, LocalHandler> = {};
   for (const [name, fn] of Object.entries(options.taskHandlers)) handlers[name] = fn as LocalHandler;
-  for (const reader of readers) handlers[reader] = ((location: { Bucket: string; Key: string }) => options.readItems(location)) as LocalHandler;
+  for (const { name, kind } of readers) {
+    handlers[name] = (async (location: { Bucket: string; Key: string; Prefix?: string }) => {
+      if (kind === 'getObject') return options.readItems(location);
+      if (options.listItems === undefined) throw new Error(`${name}: a listObjectsV2 ItemReader needs listItems`);
+      return options.listItems(location);
+    }) as LocalHandler;
+  }
   const machine = new StateMachine(inline as never, { validationOptions: { checkPaths: true, checkArn: true } });
   const execution = machine.run(input as never, { overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: Object.fromEntries(Object.keys(handlers).map((k) => [k, 0])) } });
   return execution.result;

@@ -1,7 +1,7 @@
 import type { ColumnBatch, ColumnField, ColumnRole } from '../columns.js';
 import { ConfigError, InvalidInputError } from '../errors.js';
 import { CategoricalAccumulator, DEFAULT_TOP_K } from './categorical.js';
-import { DEFAULT_HISTOGRAM_BINS, NumericAccumulator } from './numeric.js';
+import { type CentreFrame, DEFAULT_HISTOGRAM_BINS, NumericAccumulator } from './numeric.js';
 import { DEFAULT_RELATIVE_ACCURACY, sketchMapping } from './sketch.js';
 import { SliceAccumulator, type SliceOptions } from './slices.js';
 import { TimeAccumulator } from './time.js';
@@ -21,6 +21,12 @@ export interface SignatureOptions {
   readonly relativeAccuracy?: number;
   /** Also keep one signature per top-K value of these columns (signature/slices.ts). @default none */
   readonly slices?: SliceOptions;
+  /**
+   * Centred frames of numeric columns the reference does not cover (null: keep no centred sketch), so that
+   * partial signatures of one job share a frame and merge with their centred sketch (core/signature/plan.ts).
+   * @default none: each signature chooses from its own first chunk
+   */
+  readonly frames?: Readonly<Record<string, CentreFrame | null>>;
 }
 
 /** The role a column gets unless `options.roles` overrides it. */
@@ -159,6 +165,8 @@ export class SignatureBuilder {
         bins: options.histogramBins ?? DEFAULT_HISTOGRAM_BINS,
         // Signing against a reference: its centred frame (or none); building one: chosen from the data.
         ...(refNumeric !== undefined ? { frame: refNumeric.centred === undefined ? null : { offset: refNumeric.centred.offset, scale: refNumeric.centred.scale } } : {}),
+        // Building one in parts: the plan's shared frame.
+        ...(refNumeric === undefined && options.frames !== undefined && Object.hasOwn(options.frames, field.name) ? { frame: options.frames[field.name] } : {}),
       }),
     };
   }

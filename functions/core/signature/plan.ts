@@ -14,7 +14,7 @@
 import { ConfigError, InvalidInputError } from '../errors.js';
 import type { SignatureOptions } from './builder.js';
 import { mergeAll } from './merge.js';
-import { DEFAULT_HISTOGRAM_BINS } from './numeric.js';
+import { type CentreFrame, DEFAULT_HISTOGRAM_BINS } from './numeric.js';
 import { sketchEdges, sketchHistogram } from './sketch.js';
 import type { ColumnSignature, DatasetSignature } from './types.js';
 
@@ -170,4 +170,21 @@ export function mergeGroups(count: number, fanIn: number): { readonly start: num
   const groups: { start: number; end: number }[] = [];
   for (let start = 0; start < count; start += fanIn) groups.push({ start, end: Math.min(count, start + fanIn) });
   return groups;
+}
+
+/**
+ * The centred frame of every numeric column of a first-pass signature (the plan signs the first unit of the
+ * first file, which is the first chunk the single pass would choose its frames from): the frame it chose, or
+ * null for none. A column without finite values there is left out (each partial chooses). Passed to every
+ * item's signing (`SignatureOptions.frames`), so the partials share frames and the merge keeps the centred
+ * sketch of a column far from zero, which partials choosing from their own spreads would drop.
+ */
+export function framesOf(firstPass: DatasetSignature): Record<string, CentreFrame | null> {
+  const frames: Record<string, CentreFrame | null> = {};
+  for (const [name, column] of Object.entries(firstPass.columns)) {
+    if (column.kind !== 'numeric' || column.finite === 0) continue;
+    const frame = column.centred === undefined ? null : { offset: column.centred.offset, scale: column.centred.scale };
+    Object.defineProperty(frames, name, { value: frame, enumerable: true, writable: true, configurable: true });
+  }
+  return frames;
 }

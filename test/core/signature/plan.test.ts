@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, InvalidInputError } from '../../../functions/core/errors.js';
-import { mergeGroups, planBudget, planSigning, splitEvenly, type PlanFile } from '../../../functions/core/signature/plan.js';
+import { SignatureBuilder } from '../../../functions/core/signature/builder.js';
+import { framesOf, mergeGroups, mergePartials, planBudget, planSigning, splitEvenly, type PlanFile } from '../../../functions/core/signature/plan.js';
+import type { NumericColumnSignature } from '../../../functions/core/signature/types.js';
+import { batch, categoricalChunk, field, normals, numericChunk, prng } from './helpers.js';
 
 const unit = (bytes: number, rows = 100, decodedBytes = bytes * 2) => ({ rows, bytes, decodedBytes });
 const budget = { maxItemBytes: 1000, maxUnitDecodedBytes: 4000 };
@@ -105,3 +108,44 @@ describe('Function: splitEvenly and mergeGroups', () => {
     expect(() => mergeGroups(10, 1)).toThrow(ConfigError);
   });
 });
+
+describe('Function: framesOf', () => {
+  const fields = [field('far', 'float'), field('near', 'float'), field('empty', 'float'), field('city', 'string')];
+  /** One signature of `n` rows: `far` around 1000 with σ `sd`, `near` around 0, `empty` all null. */
+  const signed = (seed: number, sd: number, options: ConstructorParameters<typeof SignatureBuilder>[1] = {}) => {
+    const rnd = prng(seed);
+    const builder = new SignatureBuilder(fields, options);
+    builder.add(
+      batch({
+        far: numericChunk(normals(rnd, 400).map((z) => 1000 + sd * z)),
+        near: numericChunk(normals(rnd, 400)),
+        empty: numericChunk(Array(400).fill(null)),
+        city: categoricalChunk(Array.from({ length: 400 }, (_, i) => `c${i % 3}`)),
+      }),
+    );
+    return builder.finish(['part']);
+  };
+
+  it('takes the frame of each numeric column with finite values (null for none), and leaves the rest out', () => {
+    // Act
+    const frames = framesOf(signed(1, 2));
+
+    // Assess
+    expect(frames).toEqual({ far: { offset: 1000, scale: 2 }, near: null });
+  });
+
+  it('partials signed with those frames merge keeping the centred sketch; chosen alone (σ 2 vs 8), they drop it', () => {
+    // Prepare
+    const frames = framesOf(signed(1, 2));
+
+    // Act
+    const shared = mergePartials([signed(1, 2, { frames }), signed(2, 8, { frames })]);
+    const alone = mergePartials([signed(1, 2), signed(2, 8)]);
+
+    // Assess
+    expect((shared.columns.far as NumericColumnSignature).centred).toMatchObject({ offset: 1000, scale: 2 });
+    expect((alone.columns.far as NumericColumnSignature).centred).toBeUndefined();
+    expect((shared.columns.near as NumericColumnSignature).centred).toBeUndefined();
+  });
+});
+
