@@ -9,7 +9,7 @@ import type { ModelConfig } from '../core/lifecycle/config.js';
 import { claimIncidentNotice } from '../core/lifecycle/incident.js';
 import { reportKey } from '../core/lifecycle/keys.js';
 import { AUTOMATIC_ACTOR, CLAIM_LEASE_SECONDS } from '../core/lifecycle/proposal.js';
-import { type OwnerAction, signToken } from '../core/lifecycle/token.js';
+import { type OwnerAction, REVIEW_ACTION, signToken } from '../core/lifecycle/token.js';
 import { OFFER_TTL_SECONDS, autonomyView, claimOwnerNotice, ownerNoticeSent, rulesFromApproval } from '../core/lifecycle/autonomy.js';
 import { rulesOf } from '../core/lifecycle/proposal.js';
 import type { DecisionAction, Proposal } from '../core/lifecycle/types.js';
@@ -28,6 +28,8 @@ export interface LinkSigner {
   reportLink?(key: string): Promise<string>;
   /** The URL of one signed owner link (accept an offer or a suggestion, lower the level), valid until `expiresAt`. */
   ownerLink?(modelId: string, subjectId: string, action: OwnerAction, expiresAt: string): string;
+  /** The URL of one review round's signed link (service/review.ts), valid until `expiresAt`. */
+  reviewLink?(modelId: string, reviewId: string, expiresAt: string): string;
 }
 
 /**
@@ -46,6 +48,11 @@ export function hmacLinks(opts: { secret: Uint8Array | string; baseUrl: string; 
     ownerLink: (modelId, subjectId, action, expiresAt) => {
       const exp = Math.floor(Date.parse(expiresAt) / 1000);
       const token = signToken({ proposalId: subjectId, modelId, action, exp, nonce: randomBytes(12).toString('base64url') }, opts.secret);
+      return `${base}/decide?token=${token}`;
+    },
+    reviewLink: (modelId, reviewId, expiresAt) => {
+      const exp = Math.floor(Date.parse(expiresAt) / 1000);
+      const token = signToken({ proposalId: reviewId, modelId, action: REVIEW_ACTION, exp, nonce: randomBytes(12).toString('base64url') }, opts.secret);
       return `${base}/decide?token=${token}`;
     },
     ...(opts.reportLink ? { reportLink: opts.reportLink } : {}),

@@ -12,6 +12,7 @@ import { renderPage, REPORT_CSP } from './page.js';
 import { ACTION_BADGE, describeMove, inputNames, headline, incidentFeatures, overview, quantileLabels } from './summary.js';
 import { categoryChart, histogramChart, historyChart } from './svg.js';
 import { outcomesSection } from './outcomes-chart.js';
+import { reviewSection } from './review-section.js';
 import type { ReportInput } from './types.js';
 
 const e = escapeHtml;
@@ -312,6 +313,7 @@ export function renderHtmlReport(input: ReportInput): string {
     schemaSection(input.result) +
     historySection(input) +
     outcomesSection(input.outcomes) +
+    reviewSection(input.review) +
     `<section id="features" aria-labelledby="features-h"><h2 id="features-h">Each feature, reference vs current</h2>` +
     ranked.map((f, i) => featureSection(f, i + 1, quality)).join('') +
     `</section>`;

@@ -148,3 +148,53 @@ export function sampleColumns(columns: readonly string[], exclude: readonly stri
   const out = new Set(exclude);
   return columns.filter((c) => !out.has(c));
 }
+
+/**
+ * A review sample as stored (`signatures/<modelId>.samples/<day>.json`): the columns once, each row as
+ * `[priority, source index, row, ...values in column order]`, each source name once. About a third of the
+ * bytes of the object form; `decodeSample(encodeSample(s))` is `s`.
+ */
+export interface StoredSample {
+  readonly schemaVersion: 1;
+  readonly k: number;
+  readonly columns: readonly string[];
+  readonly sources: readonly string[];
+  readonly rows: readonly (readonly (string | number | null)[])[];
+}
+
+/** The stored form of a sample (see StoredSample). */
+export function encodeSample(sample: RowSample): StoredSample {
+  const sources = [...new Set(sample.rows.map((r) => r.source))].sort();
+  const index = new Map(sources.map((s, i) => [s, i] as const));
+  return {
+    schemaVersion: 1,
+    k: sample.k,
+    columns: [...sample.columns],
+    sources,
+    rows: sample.rows.map((r) => [r.priority, index.get(r.source) ?? 0, r.row, ...sample.columns.map((c) => r.values[c] ?? null)]),
+  };
+}
+
+/** A stored sample back as a RowSample; a document of another shape throws a ConfigError naming `source` and what was expected. */
+export function decodeSample(raw: unknown, source: string): RowSample {
+  const bad = (what: string): never => {
+    throw new ConfigError(source, `not a review sample: ${what}`);
+  };
+  if (raw === null || typeof raw !== 'object') return bad('expected an object');
+  const d = raw as Partial<StoredSample>;
+  if (d.schemaVersion !== 1) bad('expected schemaVersion 1');
+  if (!Number.isInteger(d.k) || (d.k as number) < 1 || (d.k as number) > MAX_SAMPLE_ROWS) bad(`expected k from 1 to ${MAX_SAMPLE_ROWS}`);
+  if (!Array.isArray(d.columns) || !d.columns.every((c) => typeof c === 'string')) bad('expected columns, a list of names');
+  if (!Array.isArray(d.sources) || !d.sources.every((c) => typeof c === 'string')) bad('expected sources, a list of names');
+  if (!Array.isArray(d.rows) || d.rows.length > (d.k as number)) bad('expected at most k rows');
+  const columns = d.columns as string[];
+  const sources = d.sources as string[];
+  const rows = (d.rows as unknown[]).map((r, i): SampledRow => {
+    if (!Array.isArray(r) || r.length !== columns.length + 3) return bad(`row ${i}: expected [priority, source, row, ...${columns.length} values]`);
+    const [priority, s, row, ...values] = r as unknown[];
+    if (typeof priority !== 'number' || typeof s !== 'number' || sources[s] === undefined || typeof row !== 'number') return bad(`row ${i}: bad priority, source or row number`);
+    if (!values.every((v) => v === null || typeof v === 'number' || typeof v === 'string')) return bad(`row ${i}: values must be numbers, strings or null`);
+    return { priority, source: sources[s], row, values: Object.fromEntries(columns.map((c, j) => [c, values[j] as string | number | null])) };
+  });
+  return { k: d.k as number, columns, rows };
+}
