@@ -252,7 +252,7 @@ export function pickReviewRows(sample: RowSample, result: DriftResult, n: number
       why:
         cells.size === 0
           ? 'typical: a row of the sample (no comparison to stratify by yet)'
-          : `typical: each value is about as common now as in the reference (largest change ${formatShare(s.gap)} points)`,
+          : `typical: each value is about as common now as in the reference (largest change of a share: ${formatShare(s.gap)})`,
     })),
   ];
 }
