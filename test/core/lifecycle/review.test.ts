@@ -37,7 +37,7 @@ const result = {
   ],
 } as unknown as DriftResult;
 
-function sample(rows: readonly [number | null, string | null][]): RowSample {
+function sample(rows: readonly (readonly [number | null, string | null])[]): RowSample {
   return {
     k: 100,
     columns: ['amount', 'country'],
