@@ -10,6 +10,7 @@ import { claimIncidentNotice } from '../core/lifecycle/incident.js';
 import { reportKey } from '../core/lifecycle/keys.js';
 import { AUTOMATIC_ACTOR, CLAIM_LEASE_SECONDS } from '../core/lifecycle/proposal.js';
 import { type OwnerAction, REVIEW_ACTION, signToken } from '../core/lifecycle/token.js';
+import { HUMAN_REVIEW_TRIGGER } from '../core/lifecycle/review.js';
 import { OFFER_TTL_SECONDS, autonomyView, claimOwnerNotice, ownerNoticeSent, rulesFromApproval } from '../core/lifecycle/autonomy.js';
 import { rulesOf } from '../core/lifecycle/proposal.js';
 import type { DecisionAction, Proposal } from '../core/lifecycle/types.js';
@@ -57,6 +58,13 @@ export function hmacLinks(opts: { secret: Uint8Array | string; baseUrl: string; 
     },
     ...(opts.reportLink ? { reportLink: opts.reportLink } : {}),
   };
+}
+
+/** A `human-review` proposal's notice opens with what the reviewers said (core/lifecycle/review.ts). */
+function humanReviewLead(p: Proposal): { lead: { sentence: string; verdict: string } } | undefined {
+  const trigger = p.reasons.triggers[0];
+  if (trigger === undefined || !trigger.startsWith(`${HUMAN_REVIEW_TRIGGER}: `)) return undefined;
+  return { lead: { sentence: `Retrain asked for by people: ${trigger.slice(HUMAN_REVIEW_TRIGGER.length + 2)}.`, verdict: 'reviewers: rows look wrong' } };
 }
 
 /** What sending a notice needs. */
@@ -120,6 +128,7 @@ export function noticeSender(deps: NotifyDeps): SendNotice {
         subjectPrefix: config.notice.subjectPrefix,
         ...(proposal.reasons.retrainBy ? { retrainBy: proposal.reasons.retrainBy } : {}),
         ...(vetoAt ? { vetoAt } : {}),
+        ...(humanReviewLead(proposal) ?? {}),
       });
       const { messageId } = await deps.notifier.send({ modelId, proposalId, subject: rendered.subject, text: rendered.text });
       await repo.apply(modelId, proposalId, { type: 'notice-sent', at, messageId });

@@ -166,6 +166,9 @@ export function reviewFlows(label: string, open: (scratchDir: string) => Promise
       expect(proposal?.mode).toBe('manual');
       expect(state?.activeProposalId).toBe(proposalId);
       expect(sent.filter((n) => n.proposalId === proposalId)).toHaveLength(1);
+      const humanNotice = sent.find((n) => n.proposalId === proposalId);
+      expect(humanNotice?.subject).toMatch(/^\[driftgate\] fraud: reviewers: rows look wrong - decide by /);
+      expect(humanNotice?.text.split('\n')[0]).toBe('Retrain asked for by people: reviewers marked 5 of 8 rows "looks wrong" (63%, above 30%).');
       expect(await readEventFile(eventsFile)).toEqual([]);
       // The decision log and the next report
       expect(log.map((e) => e.action)).toEqual(expect.arrayContaining(['review-request', 'review-notice', 'review-verdicts', 'propose']));

@@ -84,6 +84,8 @@ export interface NoticeInput {
   readonly vetoAt?: string;
   /** Start of the subject (the model's configured prefix). @default "[driftgate]" */
   readonly subjectPrefix?: string;
+  /** Why people, not a test, asked for this proposal (a `human-review`): the first sentence and the subject's verdict. @default none */
+  readonly lead?: { readonly sentence: string; readonly verdict: string };
 }
 
 /** The SNS message: friendly to email and chat, at most 2 KB of text. */
