@@ -125,7 +125,12 @@ export function ingestBatch(deps: IngestDeps): IngestBatch {
       throw asInputError(key, err);
     }
     // Kept before the signature: a re-delivery after a crash in between merges the same rows again, harmlessly.
-    if (sampled) await keepBatchSample(repo, modelId, sampled, now);
+    // A sample only feeds reviews, so a failure to keep it is logged, never a failed ingest (like a roll-up).
+    if (sampled) {
+      await keepBatchSample(repo, modelId, sampled, now).catch((err: unknown) => {
+        deps.log?.({ step: 'ingest', modelId, key, sample: 'failed', reason: message(err), at: now.toISOString() });
+      });
+    }
     const stored = await repo.putSignature(sigKey, signature);
     deps.log?.({ step: 'ingest', modelId, key, signatureKey: sigKey, stored, rows: signature.rowCount, at: now.toISOString() });
     if (stored && state) {

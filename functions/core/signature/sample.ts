@@ -1,8 +1,9 @@
 /**
  * A review sample (pure): a small, bounded, mergeable, deterministic sample of rows, for people to look at.
  *
- * Bottom-k sampling: every row gets a priority from a hash of (source, row number), and the sample keeps
- * the k rows of lowest priority. The k lowest of a union are the k lowest of the parts' k lowest, so
+ * Bottom-k sampling: every row gets a priority from a hash of (source, row number): the source's FNV-1a,
+ * mixed with the row number by murmur3's fmix32 (no string per row: ingest hashes every row). The sample
+ * keeps the k rows of lowest priority. The k lowest of a union are the k lowest of the parts' k lowest, so
  * `mergeSamples(sample(A), sample(B))` is exactly `sample(A ∪ B)`, whatever the order; the same input
  * gives the same rows (no clock, no random source). Only the columns it is given are ever read: the
  * caller passes the model's feature columns minus `review.exclude` (identifiers, personal data), so an
@@ -35,14 +36,19 @@ export interface RowSample {
   readonly rows: readonly SampledRow[];
 }
 
-/** FNV-1a, 32 bit, over UTF-16 code units: small, fast and the same everywhere. */
-function fnv1a(text: string): number {
-  let h = 0x811c9dc5;
+const FNV_OFFSET = 0x811c9dc5;
+
+/** FNV-1a, 32 bit, over UTF-16 code units, continuing from `h` (no final mix). */
+function fnvStep(h: number, text: string): number {
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  // A final avalanche (murmur3's fmix32), so consecutive row numbers spread over the whole range.
+  return h;
+}
+
+/** A final avalanche (murmur3's fmix32), so consecutive row numbers spread over the whole range. */
+function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b) >>> 0;
   h ^= h >>> 13;
@@ -51,9 +57,21 @@ function fnv1a(text: string): number {
   return h >>> 0;
 }
 
-/** The priority of one row of one source. */
+/** The hash of a source's name (FNV-1a of `${source}\n`): computed once per source, not per row. */
+function sourceHash(source: string): number {
+  return fnvStep(FNV_OFFSET, `${source}\n`);
+}
+
+/** A row's priority from its source's hash: two integer mixes a row, no string (the ingest hot loop). */
+function mixRow(sourceH: number, row: number): number {
+  const lo = row >>> 0;
+  const hi = Math.floor(row / 4_294_967_296) >>> 0;
+  return fmix32((sourceH ^ fmix32((lo ^ 0x9e3779b9) >>> 0) ^ Math.imul(hi, 0x85ebca6b)) >>> 0);
+}
+
+/** The priority of one row of one source (the same number in every process and on every run). */
 export function rowPriority(source: string, row: number): number {
-  return fnv1a(`${source}\n${row}`);
+  return mixRow(sourceHash(source), row);
 }
 
 function before(a: SampledRow, b: SampledRow): number {
@@ -93,11 +111,13 @@ export class SampleAccumulator {
 
   /** Offer every row of one batch; only rows that may make the k lowest are materialised. */
   add(batch: ColumnBatch): void {
-    const threshold = (): number => (this.kept.length < this.k ? Number.POSITIVE_INFINITY : this.kept[this.kept.length - 1].priority);
+    // The source's part of every row's hash, once (the hot loop hashes only the row number's digits).
+    const prefix = sourceHash(this.source);
+    let threshold = this.kept.length < this.k ? Number.POSITIVE_INFINITY : this.kept[this.kept.length - 1].priority;
     for (let i = 0; i < batch.rowCount; i++) {
       const row = this.next + i;
-      const priority = rowPriority(this.source, row);
-      if (priority > threshold()) continue;
+      const priority = mixRow(prefix, row);
+      if (priority > threshold) continue;
       const values: Record<string, string | number | null> = {};
       for (const name of this.columns) {
         const chunk = batch.columns.get(name);
@@ -111,6 +131,7 @@ export class SampleAccumulator {
         }
       }
       this.kept = [...this.kept, { priority, source: this.source, row, values }].sort(before).slice(0, this.k);
+      if (this.kept.length >= this.k) threshold = this.kept[this.kept.length - 1].priority;
     }
     this.next += batch.rowCount;
   }
