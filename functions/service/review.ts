@@ -278,6 +278,8 @@ export function reviewNoticeSender(deps: ReviewNoticeDeps): SendReviewNotice {
   return async (config, now) => {
     const at = now.toISOString();
     const { modelId } = config;
+    // Only models with reviews have rounds (the gate calls this for every model on every run: no read otherwise).
+    if (config.review === undefined) return { status: 'not-claimed' };
     const current = (await loadReview(repo, modelId)).round;
     const kind = noticeOwed(current, now);
     if (current === null || kind === null || deps.links.reviewLink === undefined) return { status: 'not-claimed' };
