@@ -48,7 +48,7 @@ describe('Function: the decide handler, review routes', () => {
   });
   afterAll(() => world?.cleanup());
 
-  it.each([
+  it.each<{ name: string; fields: Record<string, string>; parsed: unknown }>([
     { name: 'a verdict that is not one of the three', fields: { v0: 'maybe' }, parsed: null },
     { name: 'no verdict at all', fields: { c0: 'a comment alone' }, parsed: null },
     { name: 'a comment over 300 characters', fields: { v0: 'wrong', c0: 'x'.repeat(301) }, parsed: null },
