@@ -214,7 +214,7 @@ export function checkModel(deps: CheckDeps): CheckModel {
         })
       : null;
     // What reviewers said since the previous check (service/review.ts), for the report's review section.
-    const review = await reviewForReport(repo, modelId, state.lastCheckAt);
+    const review = config.review ? await reviewForReport(repo, modelId, state.lastCheckAt) : undefined;
     const report: ReportInput = {
       modelId,
       checkId,
