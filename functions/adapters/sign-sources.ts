@@ -6,6 +6,7 @@
  */
 import { openBatchFile, type ReaderOptions, type UnitRange } from './columnar-reader.js';
 import { ConfigError, InvalidInputError } from '../core/errors.js';
+import type { ColumnBatch } from '../core/columns.js';
 import type { ByteSource } from '../core/ports.js';
 import { mergeAll, SignatureBuilder, type DatasetSignature, type SignatureOptions } from '../core/signature/index.js';
 
@@ -24,6 +25,8 @@ export type SignSourcesOptions = SignatureOptions & {
   reader?: ReaderOptions;
   /** Sign only units [start, end) of each file (row groups / record batches; a scale-out work item). @default every unit */
   range?: UnitRange;
+  /** Sees every batch read, with its source's name, before the next is read (its arrays may be reused after). @default undefined */
+  onBatch?: (source: string, batch: ColumnBatch) => void;
 };
 
 /**
@@ -36,11 +39,11 @@ export async function signSources(
   options: SignSourcesOptions = {},
 ): Promise<DatasetSignature> {
   if (sources.length === 0) throw new ConfigError('signSources', 'no sources to sign (expected at least one file)');
-  const { onProgress, reader, range, ...signatureOptions } = options;
+  const { onProgress, reader, range, onBatch, ...signatureOptions } = options;
   const signatures: DatasetSignature[] = [];
   for (const source of sources) {
     try {
-      signatures.push(await signOne(source, signatureOptions, reader, onProgress, range));
+      signatures.push(await signOne(source, signatureOptions, reader, onProgress, range, onBatch));
     } catch (error) {
       throw namingSource(source.name, error);
     }
@@ -54,6 +57,7 @@ async function signOne(
   reader: ReaderOptions | undefined,
   onProgress: ((progress: SignProgress) => void) | undefined,
   range?: UnitRange,
+  onBatch?: (source: string, batch: ColumnBatch) => void,
 ): Promise<DatasetSignature> {
   const file = await openBatchFile(source, reader);
   const builder = new SignatureBuilder(file.schema, options);
@@ -62,6 +66,7 @@ async function signOne(
   // Each batch is folded into the builder before the next is requested: its arrays can be reused.
   for await (const batch of file.batches(builder.columns, { reuseBuffers: true, ...(range ? { range } : {}) })) {
     builder.add(batch);
+    onBatch?.(source.name, batch);
     rowsDone += batch.rowCount;
     onProgress?.({ file: source.name, rowsDone, rowsTotal: file.rowCount });
   }

@@ -8,19 +8,24 @@ import { LocalStore } from '../adapters/local-store.js';
 import { signSources } from '../adapters/sign-sources.js';
 import { autonomyView, rulesFromApproval } from '../core/lifecycle/autonomy.js';
 import { peekToken } from '../core/lifecycle/token.js';
+import { REVIEW_LINKS_MARKER } from '../core/report/review-notice.js';
+import { plainText } from '../core/text/plain.js';
+import { formatNumber } from '../core/format.js';
 import type { Notice } from '../core/ports.js';
 import { mulberry32 } from '../core/random.js';
 import { Lifecycle } from '../service/lifecycle.js';
 
 /**
- * The demo's humans-in-the-loop chapter: one model earns more autonomy. Two drifted weeks, each proposal
- * approved through its notice's signed link and adopted; then the gate's run sends the owner an offer to
- * move from manual to veto, and the owner accepts it through the offer's own signed link. (Review samples
- * are not built yet, so the chapter has no review round.)
+ * The demo's humans-in-the-loop chapter: one model earns more autonomy, then people review its data.
+ * Two drifted weeks, each proposal approved through its notice's signed link and adopted; then the gate's
+ * run sends the owner an offer to move from manual to veto, and the owner accepts it through the offer's
+ * own signed link. The same run opened a review round (the model has `review`): the request names the
+ * sampled rows, the reviewer marks them through the review link, and a high "looks wrong" share opens a
+ * `human-review` proposal, which the gate notifies like any other.
  */
 
 /** A line of the chapter (`--json`: one object a line, with `type`, `modelId` and `at`). */
-export type HumansLine = { type: 'proposal' | 'decision' | 'adopt' | 'autonomy'; modelId: string; at: string } & Record<string, unknown>;
+export type HumansLine = { type: 'proposal' | 'decision' | 'adopt' | 'autonomy' | 'review'; modelId: string; at: string } & Record<string, unknown>;
 
 const MODEL = 'pricing';
 const DAY = 86_400_000;
@@ -66,7 +71,7 @@ export async function runHumansChapter(opts: { readonly dir: string; readonly st
   const stamp = (d: Date): string => d.toISOString().slice(0, 16).replace('T', ' ');
   const say = (line: HumansLine, text: string): void => opts.emit(line, `${stamp(new Date(line.at))}  ${MODEL.padEnd(6)} ${text}`);
 
-  const config = await lifecycle.putConfig({ schemaVersion: 1, modelId: MODEL, batchPrefix: `batches/${MODEL}/`, approval: { promoteAfter: 2 } });
+  const config = await lifecycle.putConfig({ schemaVersion: 1, modelId: MODEL, batchPrefix: `batches/${MODEL}/`, approval: { promoteAfter: 2 }, review: { every: '7d', rows: 6 } });
   await store.put(`training/${MODEL}/v1.arrow`, batchBytes(rand, 0));
   await lifecycle.setReference(MODEL, [`training/${MODEL}/v1.arrow`], at(0, 6), 'v1');
   say({ type: 'adopt', modelId: MODEL, at: at(0, 6).toISOString(), version: 'v1', initial: true }, 'humans in the loop: reference v1; autonomy level manual (only an approval retrains), an offer of veto after 2 approvals in a row');
@@ -102,5 +107,40 @@ export async function runHumansChapter(opts: { readonly dir: string; readonly st
     { type: 'autonomy', modelId: MODEL, at: at(16, 9).toISOString(), kind: 'level', from: 'manual', to: view.level, status: accepted.status },
     `owner@example.com accepted through the signed link: level manual -> ${view.level}. Next: ${view.nextStep}`,
   );
+
+  // A review round: a new week's batch is sampled at ingest; the next scheduled run checks it, then opens
+  // the round (stratified by that check) and sends the request.
+  await store.put(`batches/${MODEL}/week-3.arrow`, batchBytes(rand, 3));
+  await lifecycle.ingest(`batches/${MODEL}/week-3.arrow`, at(17, 2));
+  const run = await lifecycle.checkDue(at(17, 8));
+  const week3 = run.models.find((m) => m.modelId === MODEL)?.check;
+  const request = sent.find((n) => n.text.includes(REVIEW_LINKS_MARKER));
+  if (!request) throw new Error('demo: no review request');
+  say(
+    { type: 'review', modelId: MODEL, at: at(17, 8).toISOString(), kind: 'request', subject: request.subject, verdict: week3?.status === 'checked' ? week3.verdict : null },
+    `week 3 checked (${week3?.status === 'checked' ? week3.verdict : 'no check'}); review request sent: "${request.subject}"`,
+  );
+  const reviewToken = tokenIn(request, 'review');
+  const shown = await lifecycle.review.describe(reviewToken, at(17, 10));
+  for (const row of shown.rows) {
+    const show = (v: string | number | null | undefined): string => (typeof v === 'number' ? formatNumber(v, 4) : plainText(v ?? '(empty)', 24));
+    const values = shown.columns.map((c) => `${plainText(c, 24)}=${show(row.values[c])}`).join(', ');
+    say({ type: 'review', modelId: MODEL, at: at(17, 10).toISOString(), kind: 'row', index: row.index, pick: row.pick, why: row.why }, `  row ${row.index + 1} (${values}): ${plainText(row.why, 160)}`);
+  }
+  // The reviewer finds the shifted rows implausible and the typical ones fine.
+  const marks = shown.rows.map((r) => ({ index: r.index, verdict: r.pick === 'shifted' ? ('wrong' as const) : ('right' as const) }));
+  const reviewed = await lifecycle.review.submit(reviewToken, marks, at(17, 10), { actor: 'reviewer@example.com' });
+  if (reviewed.status !== 'recorded') throw new Error(`demo: the review was refused: ${reviewed.message}`);
+  const t = reviewed.tally;
+  say(
+    { type: 'review', modelId: MODEL, at: at(17, 10).toISOString(), kind: 'verdicts', tally: t, proposalId: reviewed.proposalId },
+    `reviewer@example.com: ${t.right} looks right, ${t.wrong} looks wrong, ${t.unsure} not sure` +
+      (reviewed.proposalId ? `; above the ${Math.round((config.review?.wrongShare ?? 0) * 100)}% level, so proposal ${reviewed.proposalId} opened (reason human-review, decided by a person)` : ''),
+  );
+  await lifecycle.checkDue(at(17, 12));
+  const humanNotice = reviewed.proposalId ? sent.find((n) => n.proposalId === reviewed.proposalId) : undefined;
+  if (reviewed.proposalId && humanNotice) {
+    say({ type: 'proposal', modelId: MODEL, at: at(17, 12).toISOString(), proposalId: reviewed.proposalId, reason: 'human-review' }, `the gate sent its notice: "${humanNotice.subject}"`);
+  }
   return { level: view.level, approvals };
 }

@@ -273,6 +273,9 @@ export function localHandler(local: LocalProduct, options: Pick<LocalServerOptio
         options.onDecision?.(outcome);
         return outcome;
       },
+      // Owner and review links are served here too (the decide handler routes them).
+      owner: local.lifecycle.owner,
+      review: local.lifecycle.review,
     },
     telemetry,
     clock,

@@ -2,6 +2,7 @@
  * Ports: the interfaces the core and the services need from the outside world. Adapters implement them;
  * nothing here does I/O.
  */
+import type { ColumnBatch } from './columns.js';
 import type { LifecycleEvent, RetrainRequested } from './events/lifecycle.js';
 import type { SignatureOptions } from './signature/builder.js';
 import type { DatasetSignature } from './signature/types.js';
@@ -89,5 +90,7 @@ export type SignSources = (
   options: Pick<SignatureOptions, 'roles' | 'reference' | 'slices' | 'frames'> & {
     /** Only units [start, end) of each file (row groups / record batches): one scale-out work item. */
     readonly range?: { readonly start: number; readonly end: number };
+    /** Sees every batch read, with the source it came from (the review sample, service/ingest-batch.ts). @default none */
+    readonly onBatch?: (source: string, batch: ColumnBatch) => void;
   },
 ) => Promise<DatasetSignature>;

@@ -9,7 +9,10 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { vetoAt } from '../core/lifecycle/proposal.js';
 import { AUTONOMY_LEVELS, REJECTION_REASONS } from '../core/lifecycle/autonomy.js';
-import { DecisionTokenError, LINK_ACTIONS, type TokenProblem, isOwnerAction, peekToken } from '../core/lifecycle/token.js';
+import { DecisionTokenError, LINK_ACTIONS, REVIEW_ACTION, type TokenProblem, isOwnerAction, peekToken } from '../core/lifecycle/token.js';
+import { REVIEW_COMMENT_MAX, REVIEW_VERDICTS, type RowVerdict } from '../core/lifecycle/review.js';
+import { renderReviewPage, renderReviewResult } from '../core/report/review-page.js';
+import type { ReviewActions } from '../service/review.js';
 import { renderOwnerPage, renderOwnerResult } from '../core/report/decision-page.js';
 import type { OwnerActions } from '../service/autonomy.js';
 import {
@@ -42,6 +45,8 @@ export interface DecidePort {
   ): Promise<DecideOutcome>;
   /** Owner links (accept an offered level or a suggested config change; lower the level). @default none: such links answer 400 */
   readonly owner?: OwnerActions;
+  /** Review links (service/review.ts): show a round's rows, take the verdicts. @default none: such links answer 400 */
+  readonly review?: ReviewActions;
 }
 
 /** What the decision handler is built from. */
@@ -77,6 +82,9 @@ const REASON_MAX = 500;
 
 /** Largest decision form accepted (a token, an action, a reason and a snooze fit in well under 8 KiB). */
 export const MAX_BODY_BYTES = 8192;
+
+/** Largest review form accepted: a verdict and a comment of REVIEW_COMMENT_MAX characters for each of up to 100 rows. */
+export const MAX_REVIEW_BODY_BYTES = 128 * 1024;
 
 /** Longest user agent kept in the decision log. */
 const USER_AGENT_MAX = 256;
@@ -160,7 +168,7 @@ export function makeDecideHandler(deps: DecideDeps): Handler<HttpResponse> {
     if (method !== 'GET' && method !== 'POST') {
       return { ...page(405, 'Method not allowed', 'Open the link from the notice, then confirm.'), headers: { ...SECURITY_HEADERS, allow: 'GET, POST' } };
     }
-    if (bodyBytes(request) > MAX_BODY_BYTES) {
+    if (bodyBytes(request) > (isReviewForm(request) ? MAX_REVIEW_BODY_BYTES : MAX_BODY_BYTES)) {
       // Refused before the secret is read or anything is stored.
       logger.warn('decision request too large', { method, bytes: bodyBytes(request) });
       return page(413, 'Request too large', 'Open the link from the email again and confirm.');
@@ -180,6 +188,13 @@ export function makeDecideHandler(deps: DecideDeps): Handler<HttpResponse> {
     const token = request.queryStringParameters?.token ?? new URLSearchParams(request.rawQueryString ?? '').get('token');
     if (token === null || token === undefined || token === '') return refused('missing', 'GET');
     const peeked = peekToken(token);
+    if (peeked?.action === REVIEW_ACTION) {
+      if (decisions.review === undefined) return refused('wrong-action', 'GET');
+      const d = await decisions.review.describe(token, clock());
+      logger.info('review shown', { modelId: d.modelId, reviewId: d.reviewId, closed: d.closed !== undefined });
+      const body = renderReviewPage({ modelId: d.modelId, reviewId: d.reviewId, token, expiresAt: d.expiresAt, rows: d.rows, columns: d.columns, ...(d.closed !== undefined ? { error: d.closed } : {}) });
+      return { statusCode: d.closed === undefined ? 200 : 409, headers: { ...SECURITY_HEADERS }, body };
+    }
     if (peeked !== undefined && isOwnerAction(peeked.action)) {
       if (decisions.owner === undefined) return refused('wrong-action', 'GET');
       const d = await decisions.owner.describe(token, clock());
@@ -234,6 +249,20 @@ export function makeDecideHandler(deps: DecideDeps): Handler<HttpResponse> {
     const { token, action, reason, reasonKind, snoozeSeconds, lowerTo } = form.data;
     const http = request.requestContext.http;
     const actor = `link (${http.sourceIp ?? 'unknown address'})`;
+    if (action === REVIEW_ACTION) {
+      if (decisions.review === undefined) return refused('wrong-action', 'POST');
+      const verdicts = reviewVerdictsOf(fields);
+      if (verdicts === null) return page(400, 'Bad request', 'Each row needs one of: looks right, looks wrong, not sure. Open the link from the email again.');
+      const outcome = await decisions.review.submit(token, verdicts, clock(), { actor });
+      logger.info('review', { ...outcome, actor });
+      const message =
+        outcome.status === 'refused'
+          ? outcome.message
+          : `Recorded: ${outcome.tally.right} looks right, ${outcome.tally.wrong} looks wrong, ${outcome.tally.unsure} not sure.` +
+            (outcome.proposalId !== null ? ' That is a high share of "looks wrong": the owner is asked whether to retrain.' : outcome.blocked !== undefined ? ` A retrain proposal was not opened: ${outcome.blocked}.` : '');
+      const body = renderReviewResult({ modelId: outcome.modelId, done: outcome.status === 'recorded', message });
+      return { statusCode: outcome.status === 'recorded' ? 200 : outcome.refusal === 'bad-rows' ? 400 : 409, headers: { ...SECURITY_HEADERS }, body };
+    }
     const client = { sourceIp: http.sourceIp ?? 'unknown', userAgent: (http.userAgent ?? '').slice(0, USER_AGENT_MAX) };
     if (action === 'lower' || isOwnerAction(action)) {
       if (decisions.owner === undefined) return refused('wrong-action', 'POST');
@@ -293,6 +322,29 @@ export function makeDecideHandler(deps: DecideDeps): Handler<HttpResponse> {
     const { status, text } = REFUSAL[problem];
     return page(status, 'This link cannot be used', text);
   }
+}
+
+/** Whether a POST body is a review form (it may be larger: one verdict and comment a row). */
+function isReviewForm(request: { body?: string; isBase64Encoded?: boolean }): boolean {
+  if (request.body === undefined || bodyBytes(request) > MAX_REVIEW_BODY_BYTES) return false;
+  const raw = request.isBase64Encoded === true ? Buffer.from(request.body, 'base64').toString('utf8') : request.body;
+  return new URLSearchParams(raw).get('action') === REVIEW_ACTION;
+}
+
+const reviewFieldSchema = z.object({ verdict: z.enum(REVIEW_VERDICTS), comment: z.string().max(REVIEW_COMMENT_MAX).optional() });
+
+/** The verdicts of a review form (`v<index>` = right | wrong | unsure, optional `c<index>` comment), or null when one is bad. */
+export function reviewVerdictsOf(fields: Readonly<Record<string, string>>): RowVerdict[] | null {
+  const out: RowVerdict[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    const m = /^v(\d{1,3})$/.exec(name);
+    if (m === null) continue;
+    const comment = (fields[`c${m[1]}`] ?? '').trim();
+    const parsed = reviewFieldSchema.safeParse({ verdict: value, ...(comment !== '' ? { comment } : {}) });
+    if (!parsed.success) return null;
+    out.push({ index: Number(m[1]), ...parsed.data });
+  }
+  return out.length === 0 ? null : out;
 }
 
 /** The decoded size of a request body, in bytes. */

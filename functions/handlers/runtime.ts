@@ -28,6 +28,7 @@ import { ModelRepository } from '../service/model-repository.js';
 import { fanOutSinks } from '../service/publish-retrain.js';
 import { hmacLinks, incidentNoticeSender, noticeSender, ownerNoticeSender } from '../service/notify.js';
 import { type RunDueChecks, type TendProposals, runDueChecks, tendProposals } from '../service/run-due-checks.js';
+import { reviewNoticeSender, runDueReviews } from '../service/review.js';
 import { openBatchFile } from '../adapters/columnar-reader.js';
 import type { S3ByteSource } from '../adapters/s3-byte-source.js';
 import { createSfnClient, sfnStarter } from '../adapters/sfn-starter.js';
@@ -186,7 +187,7 @@ export function awsIngest(options: AwsWiringOptions & { readonly scaleOut?: Batc
 export function awsCheck(options: AwsWiringOptions): { check: CheckModel; checkDue: RunDueChecks } {
   const repo = repository(options, lifecycleSink(options, 'check'));
   const check = checkModel({ repo, log: options.log });
-  return { check, checkDue: runDueChecks({ repo, check, log: options.log }) };
+  return { check, checkDue: runDueChecks({ repo, check, reviews: runDueReviews({ repo, log: options.log }), log: options.log }) };
 }
 
 /**
@@ -210,7 +211,8 @@ export async function awsGate(options: AwsWiringOptions): Promise<{ tend: TendPr
   const sendIncidentNotice = incidentNoticeSender({ repo, notifier, links, log });
   const events = retrainSinks(new SnsEventSink(clients.sns, required(env.retrainTopicArn, 'gate', 'retrain topic')), bus);
   const sendOwnerNotices = ownerNoticeSender({ repo, notifier, links, log });
-  return { tend: tendProposals({ repo, sendNotice, sendIncidentNotice, sendOwnerNotices, events, log }) };
+  const sendReviewNotice = reviewNoticeSender({ repo, notifier, links, log });
+  return { tend: tendProposals({ repo, sendNotice, sendIncidentNotice, sendOwnerNotices, sendReviewNotice, events, log }) };
 }
 
 /**

@@ -56,6 +56,30 @@ export async function settleProposal(repo: ModelRepository, p: Proposal, at: str
   await logQueued(repo, p.modelId, before.autonomy, after.autonomy, at);
 }
 
+/**
+ * A retrain's outcome taught to the model's autonomy: `failed` or `rolled-back` drops it to manual at once
+ * (and queues the owner's notice, logged here); `succeeded` changes nothing. Used by the owner's report
+ * (`reportRetrainOutcome`) and by an adoption manifest that says the retrain failed or was rolled back
+ * (service/install-reference.ts). Idempotent: the step remembers the outcome it counted.
+ */
+export async function stepRetrainOutcome(
+  repo: ModelRepository,
+  modelId: string,
+  input: { readonly proposalId: string; readonly status: RetrainOutcome },
+  at: string,
+): Promise<{ readonly changed: boolean; readonly level: AutonomyLevel }> {
+  const rules = rulesFromApproval((await repo.config(modelId)).approval);
+  let before: AutonomyState | undefined;
+  const updated = await repo.updateState(modelId, (s) => {
+    before = s.autonomy;
+    const next = stepAutonomy(s.autonomy, { type: 'retrain-outcome', proposalId: input.proposalId, status: input.status, at }, rules);
+    return next === null ? null : { ...s, autonomy: next };
+  });
+  if (updated === undefined) throw new DecisionTokenError('forged', `model ${modelId} has no state`);
+  if (updated.changed && before !== undefined) await logQueued(repo, modelId, before, updated.value.autonomy, at);
+  return { changed: updated.changed, level: autonomyView(updated.value.autonomy, rules).level };
+}
+
 /** What an owner link's confirmation page shows. */
 export interface OwnerLinkDescription {
   readonly modelId: string;
@@ -266,8 +290,7 @@ export function ownerActions(deps: OwnerDeps): OwnerActions {
   async function reportRetrainOutcome(modelId: string, input: { readonly proposalId: string; readonly status: RetrainOutcome }, now: Date) {
     const at = now.toISOString();
     await repo.appendLog({ at, modelId, actor: AUTOMATIC_ACTOR, action: 'retrain-outcome', proposalId: input.proposalId, evidence: { status: input.status } });
-    const done = await step(modelId, (a, r) => stepAutonomy(a, { type: 'retrain-outcome', proposalId: input.proposalId, status: input.status, at }, r), at, AUTOMATIC_ACTOR);
-    return { changed: done.changed, level: autonomyView(done.after, done.rules).level };
+    return stepRetrainOutcome(repo, modelId, input, at);
   }
 
   return { describe, act, lower, reportRetrainOutcome };

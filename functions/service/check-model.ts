@@ -33,6 +33,7 @@ import type { ReportInput } from '../core/report/types.js';
 import type { ModelRepository } from './model-repository.js';
 import { logQueued } from './autonomy.js';
 import { retrainHints } from './retrain-hints.js';
+import { reviewForReport } from './review.js';
 import type { SendIncidentNotice, SendNotice } from './notify.js';
 
 /** What checking needs: the repository, and on one machine the notice sender (never the retrain topic). */
@@ -212,6 +213,8 @@ export function checkModel(deps: CheckDeps): CheckModel {
           now,
         })
       : null;
+    // What reviewers said since the previous check (service/review.ts), for the report's review section.
+    const review = config.review ? await reviewForReport(repo, modelId, state.lastCheckAt) : undefined;
     const report: ReportInput = {
       modelId,
       checkId,
@@ -221,6 +224,7 @@ export function checkModel(deps: CheckDeps): CheckModel {
       cadence,
       forecast,
       ...(outcomes !== undefined && outcomes.outcomes.length > 0 ? { outcomes: outcomes.outcomes } : {}),
+      ...(review !== undefined ? { review } : {}),
       ...(proposal ? { proposal: { proposalId: proposal.proposalId, expiresAt: proposal.expiresAt, ...(proposal.reasons.retrainBy ? { retrainBy: proposal.reasons.retrainBy } : {}) } } : {}),
     };
     // The decision-log lines, in order, each with an id derived from the check (see writePending).

@@ -8,11 +8,12 @@
 import { NotFoundError } from '../core/errors.js';
 import { type RejectionReason, autonomyView } from '../core/lifecycle/autonomy.js';
 import { rulesOf } from '../core/lifecycle/proposal.js';
-import { DecisionTokenError, isOwnerAction, tokenUseId, verifyToken } from '../core/lifecycle/token.js';
+import { DecisionTokenError, REVIEW_ACTION, isOwnerAction, tokenUseId, verifyToken } from '../core/lifecycle/token.js';
 import type { DecideOutcome, DecisionAction, Proposal, TokenDescription } from '../core/lifecycle/types.js';
 import type { EventSink, Log } from '../core/ports.js';
 import { type OwnerActions, ownerActions, settleProposal } from './autonomy.js';
 import type { ModelRepository } from './model-repository.js';
+import { type ReviewActions, reviewActions } from './review.js';
 import { type PublishAttempt, retrainPublisher } from './publish-retrain.js';
 
 /** Default snooze when the link does not say. */
@@ -44,6 +45,8 @@ export interface Decider {
   describeToken(token: string, now: Date): Promise<TokenDescription>;
   /** The owner's links: accept an offered level or a suggested config change, lower the level. */
   readonly owner: OwnerActions;
+  /** Review links: show a round's rows, take the verdicts (service/review.ts). */
+  readonly review: ReviewActions;
 }
 
 function addSeconds(at: Date, seconds: number): string {
@@ -138,7 +141,7 @@ export function decider(deps: DecideDeps): Decider {
   async function describeToken(token: string, now: Date): Promise<TokenDescription> {
     const payload = verifyToken(token, deps.secret, now);
     const action = payload.action;
-    if (isOwnerAction(action)) throw new DecisionTokenError('wrong-action', 'this link is an owner link, not a decision');
+    if (isOwnerAction(action) || action === REVIEW_ACTION) throw new DecisionTokenError('wrong-action', 'this link is an owner or review link, not a decision');
     const useId = tokenUseId(payload);
     const proposal = await repo.proposal(payload.modelId, payload.proposalId);
     if (!proposal) throw new DecisionTokenError('forged', `proposal ${payload.proposalId} does not exist`);
@@ -148,5 +151,5 @@ export function decider(deps: DecideDeps): Decider {
     return { modelId: payload.modelId, proposalId: payload.proposalId, action, expiresAt: new Date(payload.exp * 1000).toISOString(), consumed, proposal, ...(autonomy ? { autonomy } : {}) };
   }
 
-  return { decide, describeToken, owner: ownerActions(deps) };
+  return { decide, describeToken, owner: ownerActions(deps), review: reviewActions(deps) };
 }

@@ -5,12 +5,27 @@
  * handful of documents whatever the batch rate.
  */
 import { createHash } from 'node:crypto';
+import type { ColumnBatch } from '../core/columns.js';
 import { AdapterError, DriftgateError, InvalidInputError, ObjectChangedError } from '../core/errors.js';
 import { signingOptions } from '../core/lifecycle/config.js';
 import { signatureKey } from '../core/lifecycle/keys.js';
 import type { IngestOutcome } from '../core/lifecycle/types.js';
 import type { Log, ObjectPin, SignSources } from '../core/ports.js';
 import type { ModelRepository } from './model-repository.js';
+import { MAX_SAMPLE_ROWS, type RowSample, SampleAccumulator, sampleColumns } from '../core/signature/sample.js';
+import { keepBatchSample } from './review.js';
+
+/** A batch's review sample, built from the batches the signature reads (the upload key is the rows' source). */
+function batchSampler(key: string, exclude: readonly string[]): { add: (source: string, batch: ColumnBatch) => void; finish: () => RowSample | undefined } {
+  let acc: SampleAccumulator | undefined;
+  return {
+    add: (_source, batch) => {
+      acc ??= new SampleAccumulator(sampleColumns([...batch.columns.keys()], exclude), MAX_SAMPLE_ROWS, key);
+      acc.add(batch);
+    },
+    finish: () => acc?.finish(),
+  };
+}
 
 /** What ingesting needs: the repository only (no topic, no secret). */
 export interface IngestDeps {
@@ -89,6 +104,7 @@ export function ingestBatch(deps: IngestDeps): IngestBatch {
     const state = await repo.state(modelId);
     const reference = state ? await repo.signature(state.value.reference.key, `reference ${state.value.reference.version} of model ${modelId}`) : undefined;
     let signature;
+    let sampled: RowSample | undefined;
     try {
       // Exactly the version the event named: an object overwritten since is a new upload with its own event.
       const source = await repo.store.open(key, { etag, ...(opts.versionId ? { versionId: opts.versionId } : {}) });
@@ -97,13 +113,23 @@ export function ingestBatch(deps: IngestDeps): IngestBatch {
         deps.log?.({ step: 'ingest', modelId, key, bytes: source.byteLength, outcome: 'scaled-out', execution, at: now.toISOString() });
         return { status: 'ignored', key, reason: `${source.byteLength} bytes, over the ${deps.scaleOut.thresholdBytes}-byte threshold: handed to the scale-out state machine (execution ${execution}), which stores its signature` };
       }
-      signature = await deps.sign([source], signingOptions(config, reference));
+      // Review samples (opt-in): the rows are taken from the batches the signature reads, never from an excluded column.
+      const sampler = config.review ? batchSampler(key, config.review.exclude) : undefined;
+      signature = await deps.sign([source], { ...signingOptions(config, reference), ...(sampler ? { onBatch: sampler.add } : {}) });
+      if (sampler) sampled = sampler.finish();
     } catch (err) {
       if (err instanceof ObjectChangedError) {
         deps.log?.({ step: 'ingest', modelId, key, etag, versionId: opts.versionId, outcome: 'version-gone', reason: err.message, at: now.toISOString() });
         return { status: 'ignored', key, reason: `${err.message}; the newer content has an upload event of its own` };
       }
       throw asInputError(key, err);
+    }
+    // Kept before the signature: a re-delivery after a crash in between merges the same rows again, harmlessly.
+    // A sample only feeds reviews, so a failure to keep it is logged, never a failed ingest (like a roll-up).
+    if (sampled) {
+      await keepBatchSample(repo, modelId, sampled, now).catch((err: unknown) => {
+        deps.log?.({ step: 'ingest', modelId, key, sample: 'failed', reason: message(err), at: now.toISOString() });
+      });
     }
     const stored = await repo.putSignature(sigKey, signature);
     deps.log?.({ step: 'ingest', modelId, key, signatureKey: sigKey, stored, rows: signature.rowCount, at: now.toISOString() });

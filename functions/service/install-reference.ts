@@ -6,6 +6,7 @@
 import { INITIAL_AUTONOMY } from '../core/lifecycle/autonomy.js';
 import { InvalidInputError, NotFoundError } from '../core/errors.js';
 import { isRetrainLesson, outcomeOf } from '../core/learning/outcomes.js';
+import { stepRetrainOutcome } from './autonomy.js';
 import type { AdoptionManifest } from '../core/lifecycle/adoption.js';
 import { signingOptions } from '../core/lifecycle/config.js';
 import { compactTime, referenceKey } from '../core/lifecycle/keys.js';
@@ -146,6 +147,8 @@ export function installReference(deps: InstallReferenceDeps): InstallReference {
         ...(outcome.proposalId !== null ? { proposalId: outcome.proposalId } : {}),
         evidence: { version: outcome.version, status: outcome.status, drifted: outcome.drifted, driftIndex: outcome.driftIndex, metric: outcome.metric, validationScore: outcome.validationScore, previousScore: outcome.previousScore, gain: outcome.gain },
       });
+      // The same lesson drops an earned autonomy level to manual at once (core/lifecycle/autonomy.ts).
+      await stepRetrainOutcome(repo, modelId, { proposalId: outcome.proposalId ?? `version-${outcome.version}`, status: outcome.status === 'failed' ? 'failed' : 'rolled-back' }, at);
     }
     return recorded?.changed ?? false;
   }

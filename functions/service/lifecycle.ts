@@ -14,6 +14,7 @@ import { type AdoptInput, type InstallReference, installReference } from './inst
 import { ModelRepository } from './model-repository.js';
 import { hmacLinks, incidentNoticeSender, noticeSender, ownerNoticeSender } from './notify.js';
 import { type RunDueChecks, runDueChecks } from './run-due-checks.js';
+import { type ReviewActions, reviewNoticeSender, runDueReviews } from './review.js';
 
 export { DecisionTokenError } from '../core/lifecycle/token.js';
 export { AUTOMATIC_ACTOR, CLAIM_LEASE_SECONDS } from '../core/lifecycle/proposal.js';
@@ -63,7 +64,14 @@ export class Lifecycle {
     this.ingest = ingestBatch({ repo, sign: deps.sign, log });
     this.check = checkModel({ repo, sendNotice, sendIncidentNotice, log });
     const sendOwnerNotices = ownerNoticeSender({ repo, notifier: deps.notifier, links, log });
-    this.checkDue = runDueChecks({ repo, check: this.check, tend: { repo, sendNotice, sendIncidentNotice, sendOwnerNotices, events: deps.events, log }, log });
+    const sendReviewNotice = reviewNoticeSender({ repo, notifier: deps.notifier, links, log });
+    this.checkDue = runDueChecks({
+      repo,
+      check: this.check,
+      tend: { repo, sendNotice, sendIncidentNotice, sendOwnerNotices, sendReviewNotice, events: deps.events, log },
+      reviews: runDueReviews({ repo, sendReviewNotice, log }),
+      log,
+    });
     this.decider = decider({ repo, events: deps.events, secret: deps.secret, log });
     this.references = installReference({ repo, sign: deps.sign, log });
   }
@@ -81,6 +89,11 @@ export class Lifecycle {
   /** The owner's links: accept an offered level or a suggested config change, lower the level, a retrain's outcome (service/autonomy.ts). */
   get owner(): OwnerActions {
     return this.decider.owner;
+  }
+
+  /** Review links: show a round's rows, take the verdicts (service/review.ts). */
+  get review(): ReviewActions {
+    return this.decider.review;
   }
 
   /** Verify a token without consuming it, for the confirmation page (GET). */

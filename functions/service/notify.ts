@@ -9,7 +9,8 @@ import type { ModelConfig } from '../core/lifecycle/config.js';
 import { claimIncidentNotice } from '../core/lifecycle/incident.js';
 import { reportKey } from '../core/lifecycle/keys.js';
 import { AUTOMATIC_ACTOR, CLAIM_LEASE_SECONDS } from '../core/lifecycle/proposal.js';
-import { type OwnerAction, signToken } from '../core/lifecycle/token.js';
+import { type OwnerAction, REVIEW_ACTION, signToken } from '../core/lifecycle/token.js';
+import { HUMAN_REVIEW_TRIGGER } from '../core/lifecycle/review.js';
 import { OFFER_TTL_SECONDS, autonomyView, claimOwnerNotice, ownerNoticeSent, rulesFromApproval } from '../core/lifecycle/autonomy.js';
 import { rulesOf } from '../core/lifecycle/proposal.js';
 import type { DecisionAction, Proposal } from '../core/lifecycle/types.js';
@@ -28,6 +29,8 @@ export interface LinkSigner {
   reportLink?(key: string): Promise<string>;
   /** The URL of one signed owner link (accept an offer or a suggestion, lower the level), valid until `expiresAt`. */
   ownerLink?(modelId: string, subjectId: string, action: OwnerAction, expiresAt: string): string;
+  /** The URL of one review round's signed link (service/review.ts), valid until `expiresAt`. */
+  reviewLink?(modelId: string, reviewId: string, expiresAt: string): string;
 }
 
 /**
@@ -48,8 +51,20 @@ export function hmacLinks(opts: { secret: Uint8Array | string; baseUrl: string; 
       const token = signToken({ proposalId: subjectId, modelId, action, exp, nonce: randomBytes(12).toString('base64url') }, opts.secret);
       return `${base}/decide?token=${token}`;
     },
+    reviewLink: (modelId, reviewId, expiresAt) => {
+      const exp = Math.floor(Date.parse(expiresAt) / 1000);
+      const token = signToken({ proposalId: reviewId, modelId, action: REVIEW_ACTION, exp, nonce: randomBytes(12).toString('base64url') }, opts.secret);
+      return `${base}/decide?token=${token}`;
+    },
     ...(opts.reportLink ? { reportLink: opts.reportLink } : {}),
   };
+}
+
+/** A `human-review` proposal's notice opens with what the reviewers said (core/lifecycle/review.ts). */
+function humanReviewLead(p: Proposal): { lead: { sentence: string; verdict: string } } | undefined {
+  const trigger = p.reasons.triggers[0];
+  if (trigger === undefined || !trigger.startsWith(`${HUMAN_REVIEW_TRIGGER}: `)) return undefined;
+  return { lead: { sentence: `Retrain asked for by people: ${trigger.slice(HUMAN_REVIEW_TRIGGER.length + 2)}.`, verdict: 'reviewers: rows look wrong' } };
 }
 
 /** What sending a notice needs. */
@@ -113,6 +128,7 @@ export function noticeSender(deps: NotifyDeps): SendNotice {
         subjectPrefix: config.notice.subjectPrefix,
         ...(proposal.reasons.retrainBy ? { retrainBy: proposal.reasons.retrainBy } : {}),
         ...(vetoAt ? { vetoAt } : {}),
+        ...(humanReviewLead(proposal) ?? {}),
       });
       const { messageId } = await deps.notifier.send({ modelId, proposalId, subject: rendered.subject, text: rendered.text });
       await repo.apply(modelId, proposalId, { type: 'notice-sent', at, messageId });

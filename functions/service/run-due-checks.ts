@@ -18,6 +18,7 @@ import { type CheckModel, finishPendingCheck } from './check-model.js';
 import type { ModelRepository } from './model-repository.js';
 import type { SendIncidentNotice, SendNotice, SendOwnerNotices } from './notify.js';
 import { type PublishAttempt, retrainPublisher } from './publish-retrain.js';
+import type { RunDueReviews, SendReviewNotice } from './review.js';
 
 /** What tending proposals needs: the notice sender and the retrain topic (veto mode, lapsed publishes). */
 export interface TendDeps {
@@ -27,6 +28,8 @@ export interface TendDeps {
   readonly sendIncidentNotice: SendIncidentNotice;
   /** Sends the owner's notices the state queued (level changes, offers, suggestions). @default none */
   readonly sendOwnerNotices?: SendOwnerNotices;
+  /** Sends the notice a review round owes (its request or a reminder; service/review.ts). @default none */
+  readonly sendReviewNotice?: SendReviewNotice;
   readonly events: EventSink;
   readonly log?: Log;
 }
@@ -40,6 +43,8 @@ export interface RunDueDeps {
   readonly check: CheckModel;
   /** Tend proposals before checking (one machine). @default none: the gate function tends */
   readonly tend?: TendDeps;
+  /** Opens and expires review rounds after the checks (service/review.ts). @default none */
+  readonly reviews?: RunDueReviews;
   readonly log?: Log;
 }
 
@@ -102,6 +107,7 @@ export function tendProposals(deps: TendDeps): TendProposals {
       if (sent.status === 'failed') incidentActivity.push({ proposalId: state.incident.incidentId, action: 'incident-notice-failed', error: sent.error });
     }
     if (deps.sendOwnerNotices) incidentActivity.push(...(await deps.sendOwnerNotices(config, now)));
+    if (deps.sendReviewNotice) await deps.sendReviewNotice(config, now);
     const id = state?.activeProposalId;
     if (!id) return incidentActivity;
     let p = await repo.proposal(modelId, id);
@@ -199,6 +205,8 @@ export function runDueChecks(deps: RunDueDeps): RunDueChecks {
         .catch((logErr: unknown) => deps.log?.({ step: 'checkDue', modelId, error: `could not record the failure: ${message(logErr)}`, at: now.toISOString() }));
     });
     for (const b of broken) models.push({ modelId: b.error.source, proposals: [], error: b.error.message });
+    // After the checks, so a round is stratified by the newest comparison; its failures are its own (logged).
+    if (deps.reviews) await deps.reviews(now);
     return { at: now.toISOString(), models };
   };
 }

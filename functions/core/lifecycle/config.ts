@@ -120,6 +120,8 @@ export const reviewConfigSchema = z.strictObject({
   exclude: z.array(featureNameSchema).default([]),
   /** A "looks wrong" share of reviewed rows above this opens a proposal with reason `human-review`; (0, 1]. @default 0.3 */
   wrongShare: z.number().gt(0).max(1).default(0.3),
+  /** Reminders sent for an unanswered round, spread over its `every`, before it expires (logged); 0..5. @default 2 */
+  reminders: z.number().int().min(0).max(5).default(2),
 });
 
 /** C0 and C1 control characters (NUL, newline, ESC, ...). */

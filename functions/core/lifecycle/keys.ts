@@ -14,6 +14,8 @@
  * - `references/<modelId>/<version>.json`    reference signatures; the current version is in the state
  * - `state/<modelId>.json`                   the model's state (ModelState), updated only with putIfMatch
  * - `state/<modelId>.outcomes.json`          the model's retrain outcomes (core/learning/outcomes.ts); a model id has no "."
+ * - `state/<modelId>.review.json`            the model's review round (core/lifecycle/review.ts): rows, notices, verdicts
+ * - `signatures/<modelId>.samples/<day>.json` review sample of the batches ingested that UTC day (core/signature/sample.ts)
  * - `reports/<modelId>/<checkId>.json|.html` one report per check
  * - `proposals/<modelId>/<proposalId>.json`  retrain proposals (Proposal), created with putIfAbsent
  * - `tokens/<tokenUseId>`                    consumed decision tokens (written after the proposal's transition)
@@ -128,4 +130,14 @@ export function compactTime(at: Date): string {
  */
 export function configVersionKey(modelId: string, version: number): string {
   return `${P.config}${modelId}/versions/${String(version).padStart(6, '0')}.json`;
+}
+
+/** Key of a model's review round document (beside its state: the check, the gate and the decision path share it). */
+export function reviewKey(modelId: string): string {
+  return `${P.state}${modelId}.review.json`;
+}
+
+/** Key of the review sample of the batches a model ingested on one UTC day (`day` = `2026-03-02`). */
+export function sampleKey(modelId: string, day: string): string {
+  return `${P.signatures}${modelId}.samples/${day}.json`;
 }

@@ -20,8 +20,11 @@ import { DECISION_ACTIONS } from './types.js';
 export const OWNER_ACTIONS = ['accept-level', 'accept-config', 'lower'] as const;
 export type OwnerAction = (typeof OWNER_ACTIONS)[number];
 
+/** A review link's action: show one review round's rows (GET) and take the verdicts on them (POST); its `proposalId` names the round. */
+export const REVIEW_ACTION = 'review' as const;
+
 /** Every action a signed link may carry. */
-export const LINK_ACTIONS = [...DECISION_ACTIONS, ...OWNER_ACTIONS] as const;
+export const LINK_ACTIONS = [...DECISION_ACTIONS, ...OWNER_ACTIONS, REVIEW_ACTION] as const;
 export type LinkAction = (typeof LINK_ACTIONS)[number];
 
 /** Whether a link's action is an owner action (not a proposal decision). */

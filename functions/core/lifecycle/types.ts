@@ -37,6 +37,11 @@ export const LOG_ACTIONS = [
   'retrain-outcome',
   /** A retrain that failed or was rolled back (core/learning/outcomes.ts `isRetrainLesson`): its evidence is kept. */
   'lesson',
+  /** Review samples (core/lifecycle/review.ts): a round opened, its request or reminder sent, its verdicts, its expiry. */
+  'review-request',
+  'review-notice',
+  'review-verdicts',
+  'review-expired',
 ] as const;
 export type LogAction = (typeof LOG_ACTIONS)[number];
 

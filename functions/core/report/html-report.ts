@@ -13,6 +13,7 @@ import { ACTION_BADGE, describeMove, inputNames, headline, incidentFeatures, ove
 import { categoryChart, histogramChart, historyChart } from './svg.js';
 import { outcomesSection } from './outcomes-chart.js';
 import { sliceSection } from './slice-section.js';
+import { reviewSection } from './review-section.js';
 import type { ReportInput } from './types.js';
 
 const e = escapeHtml;
@@ -314,6 +315,7 @@ export function renderHtmlReport(input: ReportInput): string {
     historySection(input) +
     outcomesSection(input.outcomes) +
     sliceSection(input.result) +
+    reviewSection(input.review) +
     `<section id="features" aria-labelledby="features-h"><h2 id="features-h">Each feature, reference vs current</h2>` +
     ranked.map((f, i) => featureSection(f, i + 1, quality)).join('') +
     `</section>`;

@@ -65,7 +65,7 @@ function subjectVerdict(r: DriftResult): string {
 function subjectOf(input: NoticeInput): string {
   const deadline =
     input.autoRetrained === true ? 'retrained automatically' : input.vetoAt === undefined ? `decide by ${formatUtcDay(input.expiresAt)}` : `retrain ${formatUtcDay(input.vetoAt)} unless rejected`;
-  return noticeSubject({ prefix: input.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX, modelId: input.modelId, verdict: subjectVerdict(input.result), deadline });
+  return noticeSubject({ prefix: input.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX, modelId: input.modelId, verdict: input.lead ? input.lead.verdict : subjectVerdict(input.result), deadline });
 }
 
 /** The data-quality findings, most serious first, at most `limit` of them. */
@@ -174,7 +174,7 @@ function compose(blocks: readonly (readonly string[])[]): string {
 export function renderNotice(input: NoticeInput): RenderedNotice {
   const r = input.result;
   // One deadline per notice (the subject's "decide by"): the forecast's retrain-by day is in the report.
-  const first = [headline(r), overview(r, NAME_MAX)];
+  const first = [...(input.lead ? [plainText(input.lead.sentence, SENTENCE_MAX)] : []), headline(r), overview(r, NAME_MAX)];
   const links = linkLines(input);
   const closing = closingLines(input);
   const drifted = r.features.filter((f) => f.drift).length;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { jsonNumberSchema as num, type DeepReadonly } from '../drift/json-number.js';
 import { driftActionSchema, driftResultSchema, driftVerdictSchema, type DriftResult } from '../drift/types.js';
 import { retrainOutcomeSchema } from '../learning/outcomes.js';
+import { reviewReportSchema } from './review-section.js';
 
 /**
  * CONTRACT (owned by the report module; produced by the lifecycle, rendered by the report module).
@@ -60,6 +61,8 @@ export const reportInputSchema = z.object({
   proposal: z.object({ proposalId: z.string(), expiresAt: isoTimeSchema, retrainBy: isoTimeSchema.optional() }).optional(),
   /** The model's recorded retrain outcomes (core/learning/outcomes.ts), oldest first; absent before the first. */
   outcomes: z.array(retrainOutcomeSchema).optional(),
+  /** The last review round answered since the previous check (core/report/review-section.ts); absent when none. */
+  review: reviewReportSchema.optional(),
 });
 export type ReportInput = DeepReadonly<z.output<typeof reportInputSchema>>;
 
@@ -81,6 +84,8 @@ export interface NoticeInput {
   readonly vetoAt?: string;
   /** Start of the subject (the model's configured prefix). @default "[driftgate]" */
   readonly subjectPrefix?: string;
+  /** Why people, not a test, asked for this proposal (a `human-review`): the first sentence and the subject's verdict. @default none */
+  readonly lead?: { readonly sentence: string; readonly verdict: string };
 }
 
 /** The SNS message: friendly to email and chat, at most 2 KB of text. */

@@ -192,19 +192,20 @@ describe('Function: parseModelConfig (review samples and earned autonomy)', () =
 
     // Assess
     expect(off.review).toBeUndefined();
-    expect(on.review).toEqual({ every: 7 * 86_400, rows: 20, exclude: ['email'], wrongShare: 0.3 });
+    expect(on.review).toEqual({ every: 7 * 86_400, rows: 20, exclude: ['email'], wrongShare: 0.3, reminders: 2 });
   });
 
   it('refuses bad review and autonomy fields, naming each path', () => {
     // Act
     const act = (): unknown =>
-      parseModelConfig({ ...base, review: { every: '5m', rows: 101, exclude: [''], wrongShare: 0 }, approval: { promoteAfter: 0, suggestAfter: 31 } }, 'config/fraud.json');
+      parseModelConfig({ ...base, review: { every: '5m', rows: 101, exclude: [''], wrongShare: 0, reminders: 6 }, approval: { promoteAfter: 0, suggestAfter: 31 } }, 'config/fraud.json');
 
     // Assess
     expect(act).toThrow(/1h to 90d[\s\S]*→ at review\.every/);
     expect(act).toThrow(/review\.rows/);
     expect(act).toThrow(/column name[\s\S]*→ at review\.exclude\[0\]/);
     expect(act).toThrow(/review\.wrongShare/);
+    expect(act).toThrow(/review\.reminders/);
     expect(act).toThrow(/approval\.promoteAfter/);
     expect(act).toThrow(/approval\.suggestAfter/);
   });
