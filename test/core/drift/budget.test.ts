@@ -210,3 +210,29 @@ describe('Property: same-distribution batches stay within the false-action budge
     expect(actions).toBeLessThanOrEqual(8);
   });
 });
+
+/** Ten normal features of n rows; `shift` moves the first by that many σ. */
+function tenNormals(seed: number, rows: number, shift = 0): Record<string, TestColumn> {
+  const random = seeded(seed);
+  return Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`x${i}`, { type: 'float', values: random.normals(rows, 10 * i + (i === 0 ? shift * 3 : 0), 3) }]));
+}
+
+describe('Function: compare (power kept within the budget)', () => {
+  it.each([
+    { shift: 1, rows: 100 },
+    { shift: 1, rows: 300 },
+    { shift: 0.5, rows: 1000 },
+  ])('a single $shift σ shift of one of ten features at $rows rows is drift in 5 of 5 seeded draws', ({ shift, rows }) => {
+    for (let seed = 0; seed < 5; seed++) {
+      // Prepare
+      const reference = datasetOf(tenNormals(500 + seed, rows));
+      const current = datasetOf(tenNormals(600 + seed, rows, shift), { reference });
+
+      // Act
+      const result = compare(reference, current);
+
+      // Assess
+      expect([seed, result.action, result.actionReason]).toEqual([seed, 'drift', expect.stringMatching(/^Drift: 'x0' moved /)]);
+    }
+  });
+});
