@@ -6,8 +6,8 @@
  *   feature's distance between two samples of n_reference and n_current values drawn from the reference.
  *   Wasserstein: √(1/n + 1/m) · ∫|B(F(x))| dx, B a Brownian bridge (the limit of √(nm/(n+m))·(F_n − G_m)),
  *   simulated NOISE_DRAWS times with a fixed seed on the reference's own quantile function (its exact values
- *   when it keeps them, else NOISE_GRID quantiles), so heavy tails, far-from-zero data and discrete values get
- *   their own floor. Jensen–Shannon and PSI on k bins: JSD ≈ ⅛·Σ(p̂ − q̂)²/p and PSI ≈ Σ(p̂ − q̂)²/p, and
+ *   when it keeps at most EXACT_STEPS_MAX of them, else NOISE_GRID quantiles, whose bridges every such
+ *   reference shares), so heavy tails, far-from-zero data and discrete values get their own floor. Jensen–Shannon and PSI on k bins: JSD ≈ ⅛·Σ(p̂ − q̂)²/p and PSI ≈ Σ(p̂ − q̂)²/p, and
  *   Σ(p̂ − q̂)²/p ≈ (1/n + 1/m)·χ²(k − 1), so the floors follow from the chi-square quantile.
  *   A distance test's threshold is max(configured threshold, noise floor). The action's material bar takes
  *   the same floor at the feature's share of the dataset's false-action budget (budget.ts), far in the tail.
