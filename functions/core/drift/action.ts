@@ -6,24 +6,28 @@
  *   would teach the model the breakage, so the advice is to fix the pipeline.
  * - `drift`: the dataset rule (≥ share of the judged features drift, or a key feature drifts), or one
  *   feature that drifts materially and unmistakably: it drifts (severity ≥ 1) with a large effect
- *   (Wasserstein ≥ MATERIAL_WASSERSTEIN_SD reference σ, or Jensen–Shannon ≥ MATERIAL_JS_DISTANCE), or
- *   ≥ MATERIAL_UNSEEN_SHARE of its values are categories the reference never saw — each at a significance
- *   p < 0.05 / (number of judged features). That family-wise level is what keeps same-distribution batches
- *   quiet: "any one of m features" fires by chance m times as often as one feature does, and the large-effect
- *   bar alone does not stop it where the distance is biased by sampling (300 rows over 200 categories give a
- *   Jensen–Shannon distance of ≈ 0.35 with nothing changed; 50 rows give Wasserstein ≈ 0.4 σ now and then).
+ *   (Wasserstein ≥ MATERIAL_WASSERSTEIN_SD reference σ, or Jensen–Shannon ≥ MATERIAL_JS_DISTANCE, each raised
+ *   to the feature's noise floor at its share of the budget), or ≥ MATERIAL_UNSEEN_SHARE of its values are
+ *   categories the reference never saw. Every path spends the dataset's false-action budget (budget.ts): the
+ *   features that decide must be Benjamini–Hochberg discoveries at ACTION_BUDGET (1 %) across the judged
+ *   features — one feature moving alone needs p < 1 % / (number of judged features). That is what keeps
+ *   same-distribution batches quiet: "any one of m features" fires by chance m times as often as one feature
+ *   does, and the large-effect bar alone does not stop it where the distance is biased by sampling (300 rows
+ *   over 200 categories give a Jensen–Shannon distance of ≈ 0.35 with nothing changed; 100 rows give
+ *   Wasserstein ≈ 0.45 σ now and then).
  * - `watch`: some feature drifted (severity ≥ 1) but not enough for `drift`.
  * - `none`: otherwise (nothing drifted, or too little data to judge).
  * The drift index alone never makes `watch`: a same-distribution batch reaches a drift index of 0.5 in about
  * half the draws (0.5 is a p-value near 0.2), so it says nothing about one check; its trend is the cadence's.
  */
 import { formatShare } from '../format.js';
+import { ACTION_BUDGET, budgetDiscoveries, featureBudget, type MaterialBar } from './budget.js';
 import { plainQuote } from '../text/plain.js';
 import type { Significance } from './explain.js';
 import { formatPValue, formatScore } from './explain.js';
 import type { DatasetRule } from './options.js';
 import { byDriftThenSeverity } from './rank.js';
-import { SIGNIFICANCE_LEVEL, type FeatureKind } from './registry.js';
+import type { FeatureKind } from './registry.js';
 import type { DriftAction, Incident } from './types.js';
 
 /**
@@ -58,6 +62,11 @@ export interface ActionFeature {
   readonly effect: number;
   /** The gate that decided significance (KS, Welch means, chi²): its p-value and its name for sentences. */
   readonly significance: Significance;
+  /**
+   * The effect a single material shift must reach (budget.ts materialBar: the documented bar raised to the
+   * feature's noise floor at its share of the budget); absent: the documented bar of its kind.
+   */
+  readonly bar?: MaterialBar;
   /** Categorical: the share of current values in never-seen categories and its two-proportion p-value; numeric: 0 and 1. */
   readonly unseen: {
     readonly share: number;
@@ -127,26 +136,36 @@ export function actionRuleSentence(rule: DatasetRule, dataQualityRule: string, w
   return (
     `data-quality when the batch shows a broken pipeline (${dataQualityRule}); otherwise drift when ≥ ${formatShare(rule.share)} ` +
     `${of} drift${keys}, or one feature${important} drifts materially (Wasserstein ≥ ${MATERIAL_WASSERSTEIN_SD} σ, ` +
-    `Jensen–Shannon ≥ ${MATERIAL_JS_DISTANCE}, or ≥ ${formatShare(MATERIAL_UNSEEN_SHARE)} of values in never-seen categories) ` +
-    `at p < ${SIGNIFICANCE_LEVEL} ÷ the number of judged features; watch when any feature drifts; none otherwise.`
+    `Jensen–Shannon ≥ ${MATERIAL_JS_DISTANCE}, or ≥ ${formatShare(MATERIAL_UNSEEN_SHARE)} of values in never-seen categories; ` +
+    `a bar is raised to the distance sampling noise exceeds at the feature's share of the budget), ` +
+    `each within a false-action budget of ${formatShare(ACTION_BUDGET)} per dataset (Benjamini–Hochberg at ${formatShare(ACTION_BUDGET)} ` +
+    `across the judged features: one feature alone needs p < ${formatShare(ACTION_BUDGET)} ÷ their number); ` +
+    `watch when any feature drifts; none otherwise.`
   );
 }
 
-/** Why one feature is material, as a reason clause, or null when it is not (see the module comment). */
-function materialClause(f: ActionFeature, level: number): string | null {
+/** The documented material bar of a kind (a feature's own bar may lie above it: ActionFeature.bar). */
+function documentedBar(kind: FeatureKind): number {
+  return kind === 'numeric' ? MATERIAL_WASSERSTEIN_SD : MATERIAL_JS_DISTANCE;
+}
+
+/**
+ * Why one feature is material, as a reason clause, or null when it is not (see the module comment).
+ * `discovered`: its gate is a discovery within the budget; `level`: its share of the budget.
+ */
+function materialClause(f: ActionFeature, discovered: boolean, level: number): string | null {
   if (f.status !== 'ok') return null;
   if (f.kind === 'categorical' && f.unseen.share - (f.unseen.expected ?? 0) >= MATERIAL_UNSEEN_SHARE && f.unseen.pValue < level) {
     return `${formatShare(f.unseen.share)} of ${quoted(f.name)} values are categories the reference never saw (two-proportion ${formatPValue(f.unseen.pValue)})`;
   }
-  if (!f.drift || !(f.significance.pValue < level)) return null;
+  if (!f.drift || !discovered) return null;
+  const bar = f.bar ?? { value: documentedBar(f.kind), source: 'documented' };
+  if (!(f.effect >= bar.value)) return null;
   const p = formatPValue(f.significance.pValue).replace(/^p /, `${f.significance.label} p `);
-  if (f.kind === 'numeric' && f.effect >= MATERIAL_WASSERSTEIN_SD) {
-    return `${quoted(f.name)} moved ${formatScore(f.effect)} σ (Wasserstein distance in reference σ; ${p})`;
-  }
-  if (f.kind === 'categorical' && f.effect >= MATERIAL_JS_DISTANCE) {
-    return `${quoted(f.name)} changed its mix of categories (Jensen–Shannon distance ${formatScore(f.effect)}; ${p})`;
-  }
-  return null;
+  const unit = f.kind === 'numeric' ? ' σ' : '';
+  const floor = bar.source === 'noise-floor' ? `; its bar ${formatScore(bar.value)}${unit} is the sampling noise at this size` : '';
+  if (f.kind === 'numeric') return `${quoted(f.name)} moved ${formatScore(f.effect)} σ (Wasserstein distance in reference σ; ${p}${floor})`;
+  return `${quoted(f.name)} changed its mix of categories (Jensen–Shannon distance ${formatScore(f.effect)}; ${p}${floor})`;
 }
 
 /**
@@ -182,16 +201,19 @@ export function decideAction(input: {
       : { action: 'none', trigger: 'insufficient-data', share, reason: `${ACTION_LABEL.none}: too little data to judge any feature.` };
   }
   const drift = (trigger: ActionTrigger, why: string): ActionDecision => ({ action: 'drift', trigger, share, reason: `${ACTION_LABEL.drift}: ${why}.` });
-  if (drifted.length > 0 && share >= input.datasetRule.share) {
+  // The false-action budget (budget.ts): only a discovery at ACTION_BUDGET may make the action.
+  const found = budgetDiscoveries(judged.map((f) => f.significance.pValue));
+  const discovered = new Set(judged.filter((_, i) => found[i]));
+  if (drifted.length > 0 && share >= input.datasetRule.share && drifted.some((f) => discovered.has(f))) {
     const carrying = weighted ? `, carrying ${formatShare(share)} of the importance` : '';
     return drift('share', `${drifted.length} of ${judged.length} judged features drifted${carrying} (the rule needs ${formatShare(input.datasetRule.share)}): ${listNames(drifted.map((f) => f.name))}`);
   }
-  const key = drifted.find((f) => input.datasetRule.keyFeatures.includes(f.name));
+  const key = drifted.find((f) => input.datasetRule.keyFeatures.includes(f.name) && discovered.has(f));
   if (key !== undefined) return drift('key-feature', `key feature ${quoted(key.name)} drifted`);
-  const level = SIGNIFICANCE_LEVEL / judged.length;
+  const level = featureBudget(judged.length);
   let minor: string | undefined;
   for (const f of judged) {
-    const clause = materialClause(f, level);
+    const clause = materialClause(f, discovered.has(f), level);
     if (clause === null) continue;
     if (weightOf(f) >= MIN_RELATIVE_IMPORTANCE * average) return drift('material-feature', clause);
     minor ??= f.name;

@@ -10,6 +10,8 @@ export { MIN_VALUES, FEATURE_RULE, PLOT_CATEGORIES } from './judge-feature.js';
 export { NULL_SHARE_RISE, NULL_SHARE_RULE, nullShareIncident, twoProportionPValue } from './null-share.js';
 export { decideAction, actionRuleSentence, ACTION_LABEL, MATERIAL_WASSERSTEIN_SD, MATERIAL_JS_DISTANCE, MATERIAL_UNSEEN_SHARE } from './action.js';
 export type { ActionFeature, ActionDecision, ActionTrigger } from './action.js';
+export { ACTION_BUDGET, featureBudget, materialBar, budgetDiscoveries } from './budget.js';
+export type { MaterialBar } from './budget.js';
 export {
   DATA_QUALITY_RULE,
   OUT_OF_RANGE_JUMP_SHARE,

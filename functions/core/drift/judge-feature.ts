@@ -7,7 +7,8 @@ import { OTHER_LABEL, categoryTable, chiSquareFromSignatures, nonNullCount } fro
 import { jensenShannon, psi } from './distances.js';
 import { explainCategorical, explainInsufficient, explainNumeric } from './explain.js';
 import { clampFinite, finiteScore } from './finite.js';
-import type { ActionFeature } from './action.js';
+import { MATERIAL_JS_DISTANCE, MATERIAL_WASSERSTEIN_SD, type ActionFeature } from './action.js';
+import { featureBudget, materialBar } from './budget.js';
 import { nullShare, twoProportionPValue } from './null-share.js';
 import { binsOf, meanShiftPValue, numericJensenShannon, numericStats, outOfRangeShare, quantilesOf } from './numeric.js';
 import { jensenShannonNoiseFloor, minimumDetectableJensenShannon, minimumDetectableShift, psiNoiseFloor, wassersteinNoiseFloor } from './noise.js';
@@ -199,7 +200,9 @@ export function judgeNumeric(
     (insufficient ? explainInsufficient(name, m, n, MIN_VALUES) : explainNumeric(base, significance, resolved)) +
     kindNote(name, 'numeric', options);
   const feature: NumericFeatureDrift = { ...base, explanation };
-  return { feature, evidence: { ...evidenceOf(feature), effect: metrics.wassersteinNorm, significance, unseen: { share: 0, pValue: 1 } } };
+  // The action's bar (budget.ts): the documented bar, raised to the noise floor at this feature's share of the budget.
+  const bar = materialBar(MATERIAL_WASSERSTEIN_SD, insufficient ? undefined : wassersteinNoiseFloor(reference, n, m, featureBudget(family.size)));
+  return { feature, evidence: { ...evidenceOf(feature), effect: metrics.wassersteinNorm, significance, bar, unseen: { share: 0, pValue: 1 } } };
 }
 
 /** Judge a categorical feature (data-quality incidents are found after, by compare). */
@@ -273,5 +276,6 @@ export function judgeCategorical(
   // (Good–Turing, f1 = its categories seen once; 100 rows of 200 Zipf categories: ~30 %), so that is the baseline.
   const singletons = reference.top.reduce((sum, [, c]) => sum + (c === 1 ? 1 : 0), 0);
   const unseen = { share: metrics.unseenShare, pValue: twoProportionPValue(singletons, nRef, unseenCount, nCur), expected: nRef > 0 ? singletons / nRef : 0 };
-  return { feature, evidence: { ...evidenceOf(feature), effect: metrics.jsDistance, significance, unseen } };
+  const bar = materialBar(MATERIAL_JS_DISTANCE, insufficient ? undefined : jensenShannonNoiseFloor(cells, nRef, nCur, featureBudget(family.size)));
+  return { feature, evidence: { ...evidenceOf(feature), effect: metrics.jsDistance, significance, bar, unseen } };
 }

@@ -78,18 +78,25 @@ const CASES: readonly {
   },
   { name: 'a numeric shift just below the material bar', features: [drifted('amount', 0.39, 1e-9), ...stable], action: 'watch', trigger: 'drifted-feature' },
   {
-    name: 'a large numeric shift not significant at the family-wise level (0.02 ≥ 0.05 / 5)',
+    name: 'a large numeric shift outside the false-action budget (0.02 ≥ 1% / 5)',
     features: [drifted('amount', 0.8, 0.02), ...stable],
     action: 'watch',
     trigger: 'drifted-feature',
     reason: "Watch: 1 feature drifted ('amount'), not enough to retrain.",
   },
   {
-    name: 'the same shift beside one stable feature (0.02 < 0.05 / 2)',
-    features: [drifted('amount', 0.8, 0.02), f('s1')],
+    name: 'the same shift beside one stable feature at p 0.004 (< 1% / 2)',
+    features: [drifted('amount', 0.8, 0.004), f('s1')],
     rule: { share: 1, keyFeatures: [] },
     action: 'drift',
     trigger: 'material-feature',
+  },
+  {
+    name: 'the same shift beside one stable feature at p 0.02 (≥ 1% / 2)',
+    features: [drifted('amount', 0.8, 0.02), f('s1')],
+    rule: { share: 1, keyFeatures: [] },
+    action: 'watch',
+    trigger: 'drifted-feature',
   },
   {
     name: 'a material categorical change',
