@@ -154,7 +154,7 @@ function wassersteinEqual(a: Float64Array, b: Float64Array, sd: number): number 
 }
 
 describe('Function: wassersteinNoiseFloor (in the tail, at a feature\'s share of the budget)', () => {
-  it('100 against 100 normal rows: the 0.1% floor lies within −5%/+20% of 20,000 simulated same-distribution pairs', () => {
+  it('100 against 100 normal rows: the 0.1% floor lies within −5%/+20% of 20,000 simulated same-distribution pairs', { timeout: 180_000 }, () => {
     // Prepare: the reference a signature summarises, and pairs drawn from the same normal
     const random = seeded(11);
     const signature = numericSignatureOf(random.normals(5000));
@@ -193,7 +193,8 @@ function fixture(seed: number, rows: number): Record<string, TestColumn> {
 }
 
 describe('Property: same-distribution batches stay within the false-action budget', () => {
-  it('300 seeded A/A draws of 100 against 100 rows act (drift or data-quality) at most 8 times', () => {
+  // A few seconds of CPU; the timeout is generous for a loaded CI machine, not a performance claim.
+  it('300 seeded A/A draws of 100 against 100 rows act (drift or data-quality) at most 8 times', { timeout: 180_000 }, () => {
     // Prepare / Act
     // 8 of 300: a true rate of 1% exceeds it with probability 0.4% (binomial), so the test fails on a broken
     // budget, not on luck; a true rate of 5% would pass with probability 3%.
