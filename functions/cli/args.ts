@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 
 /**
@@ -20,6 +21,14 @@ export class UsageError extends Error {
 export const COMMAND_NAMES = ['baseline', 'check', 'report', 'validate-config', 'upload-config', 'adopt', 'init', 'ingest', 'run', 'serve', 'watch', 'demo', 'help'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
+/**
+ * Worker threads that sign by default (`--workers`): one, so parquet-wasm never runs in the CLI's own thread
+ * (a wasm panic ends that worker, never the command); measured in bench/README.md ("Local workers").
+ */
+export const DEFAULT_WORKERS = 1;
+
+const WORKERS_HELP = `--workers N           sign on N worker threads, 1 to this machine's CPUs (default ${DEFAULT_WORKERS}); 0 signs in the main thread`;
+
 interface CommandHelp {
   readonly synopsis: string;
   readonly summary: string;
@@ -28,17 +37,18 @@ interface CommandHelp {
 
 const HELP: Readonly<Record<CommandName, CommandHelp>> = {
   baseline: {
-    synopsis: 'driftgate baseline --out REF.json [--categorical COL,...] [--bins N] FILE...',
+    synopsis: 'driftgate baseline --out REF.json [--categorical COL,...] [--bins N] [--workers N] FILE...',
     summary: 'Compute a reference signature from Parquet / Arrow IPC files.',
     details: [
       '--out REF.json        where to write the signature (required)',
       '--categorical COL,..  treat these columns as categorical (e.g. integer codes)',
       '--bins N              histogram bins per numeric column (default: the signature default)',
+      WORKERS_HELP,
     ],
   },
   check: {
     synopsis:
-      'driftgate check --reference REF [--config MODEL.json] [--json] [--fail-on-drift] [--html OUT.html] [--categorical COL,...] [--bins N] FILE...',
+      'driftgate check --reference REF [--config MODEL.json] [--json] [--fail-on-drift] [--html OUT.html] [--categorical COL,...] [--bins N] [--workers N] FILE...',
     summary: 'Compare files (merged) with a reference and print the drift of every feature.',
     details: [
       '--reference REF       a signature JSON (driftgate baseline) or a Parquet/Arrow file to baseline on the fly (required)',
@@ -48,6 +58,7 @@ const HELP: Readonly<Record<CommandName, CommandHelp>> = {
       '--html OUT.html       also write the HTML report',
       '--categorical COL,..  treat these columns as categorical',
       '--bins N              histogram bins when REF is a data file',
+      WORKERS_HELP,
     ],
   },
   report: {
@@ -177,6 +188,8 @@ export interface BaselineArgs {
   readonly out: string;
   readonly categorical: readonly string[];
   readonly bins?: number;
+  /** Worker threads signing the files (0: the main thread). */
+  readonly workers: number;
   readonly files: readonly string[];
 }
 
@@ -189,6 +202,8 @@ export interface CheckArgs {
   readonly html?: string;
   readonly categorical: readonly string[];
   readonly bins?: number;
+  /** Worker threads signing the files and a data-file REF (0: the main thread). */
+  readonly workers: number;
   readonly files: readonly string[];
 }
 
@@ -296,7 +311,7 @@ export type CliArgs = BaselineArgs | CheckArgs | ReportArgs | ValidateConfigArgs
 type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
 
 const OPTIONS: Readonly<Record<CommandName, OptionSpec>> = {
-  baseline: { out: { type: 'string' }, categorical: { type: 'string' }, bins: { type: 'string' } },
+  baseline: { out: { type: 'string' }, categorical: { type: 'string' }, bins: { type: 'string' }, workers: { type: 'string' } },
   check: {
     reference: { type: 'string' },
     config: { type: 'string' },
@@ -305,6 +320,7 @@ const OPTIONS: Readonly<Record<CommandName, OptionSpec>> = {
     html: { type: 'string' },
     categorical: { type: 'string' },
     bins: { type: 'string' },
+    workers: { type: 'string' },
   },
   report: { in: { type: 'string' }, out: { type: 'string' } },
   'validate-config': {},
@@ -408,6 +424,16 @@ function build(command: Exclude<CommandName, 'help'>, v: Record<string, string |
     }
     return value;
   };
+  /** --workers: 0 (the main thread) up to the threads this machine runs at once. */
+  const workers = (): number => {
+    const text = str('workers');
+    if (text === undefined) return DEFAULT_WORKERS;
+    const limit = availableParallelism();
+    if (!/^\d+$/.test(text)) throw new UsageError(`--workers expects a whole number from 0 to ${limit}, got '${text}'`, command);
+    const value = Number(text);
+    if (value > limit) throw new UsageError(`--workers ${value} is more than this machine runs at once (${limit}, os.availableParallelism()); use 1 to ${limit}`, command);
+    return value;
+  };
   const endpoint = (): string | undefined => {
     const value = str('endpoint');
     if (value !== undefined && !/^https?:\/\/[^\s]+$/.test(value)) {
@@ -445,7 +471,7 @@ function build(command: Exclude<CommandName, 'help'>, v: Record<string, string |
 
   switch (command) {
     case 'baseline':
-      return { command, out: required('out'), categorical: list('categorical'), bins: int('bins', 2, 1000), files: files(1) };
+      return { command, out: required('out'), categorical: list('categorical'), bins: int('bins', 2, 1000), workers: workers(), files: files(1) };
     case 'check':
       return {
         command,
@@ -456,6 +482,7 @@ function build(command: Exclude<CommandName, 'help'>, v: Record<string, string |
         html: str('html'),
         categorical: list('categorical'),
         bins: int('bins', 2, 1000),
+        workers: workers(),
         files: files(1),
       };
     case 'report':
