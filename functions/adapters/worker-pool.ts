@@ -11,11 +11,13 @@
  * range, starts a replacement, and the other items go on. Measurements (one worker against in-process, 1 vs
  * 2 workers): bench/README.md, "Local workers".
  */
+import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AdapterError, ConfigError, InvalidInputError } from '../core/errors.js';
+import type { SignSources } from '../core/ports.js';
 import { mergeAll, type DatasetSignature, type SignatureOptions } from '../core/signature/index.js';
 import { mergePartials, planSigning, type WorkItem } from '../core/signature/plan.js';
 import type { BatchFormat, ReaderOptions, ReadUnit, UnitRange } from './batch-file.js';
@@ -285,19 +287,27 @@ export interface PlannedItem {
 }
 
 /**
- * The work items for `workers` workers: every file planned alone (core/signature/plan.ts), with items of at
- * most the total stored bytes / (workers × ITEMS_PER_WORKER), whole units each; a stream is one item.
+ * The work items for `workers` workers: every file planned alone (core/signature/plan.ts). With `split` (two or
+ * more workers signing against a reference), items of at most the total stored bytes / (workers ×
+ * ITEMS_PER_WORKER), whole units each; otherwise one item per file. A stream is always one item.
+ *
+ * Why a reference decides: on a reference every partial uses the reference's centred frame, so range partials
+ * merge to exactly the single pass. Building a reference, each partial picks its frame from its own first
+ * chunk, and partials whose frames differ merge without the centred sketch (core/signature/numeric.ts): the
+ * reference would be coarser than the single pass's. So a reference is built one file per item, in parallel
+ * across files (files merge exactly as in signSources, which signs each file on its own builder).
  */
-export function workerPlan(paths: readonly string[], files: readonly Pick<FileUnits, 'byteLength' | 'units'>[], workers: number): PlannedItem[] {
+export function workerPlan(paths: readonly string[], files: readonly Pick<FileUnits, 'byteLength' | 'units'>[], workers: number, split: boolean): PlannedItem[] {
   const totalBytes = files.reduce((n, f) => n + f.byteLength, 0);
-  const budget = { maxItemBytes: Math.max(1, Math.ceil(totalBytes / (workers * ITEMS_PER_WORKER))), maxUnitDecodedBytes: Number.MAX_SAFE_INTEGER };
+  const maxItemBytes = split && workers > 1 ? Math.max(1, Math.ceil(totalBytes / (workers * ITEMS_PER_WORKER))) : Number.MAX_SAFE_INTEGER;
+  const budget = { maxItemBytes, maxUnitDecodedBytes: Number.MAX_SAFE_INTEGER };
   return paths.flatMap((key, file) => planSigning([{ key, byteLength: files[file].byteLength, units: files[file].units ?? undefined }], budget).map((item) => ({ file, item })));
 }
 
 /**
- * Sign local files on `workers` worker threads: read their footers, plan work items (about ITEMS_PER_WORKER per
- * worker, whole row groups / record batches; an Arrow stream is one item), sign them in parallel and merge the
- * partials in plan order. The result equals signSources over the same files. The first failing item in plan
+ * Sign local files on `workers` worker threads: read their footers, plan work items (`workerPlan`: ranges of
+ * whole row groups / record batches against a reference, whole files when building one), sign them in parallel
+ * and merge the partials in plan order. The result equals signSources over the same files. The first failing item in plan
  * order is thrown (an InvalidInputError naming its file), after which the pool is stopped.
  * @example
  * const signature = await signFilesInWorkers(['a.parquet', 'b.parquet'], { workers: 2, roles: { id: 'ignored' } });
@@ -313,7 +323,7 @@ export async function signFilesInWorkers(paths: readonly string[], options: Work
   const pool = options.pool ?? new SignWorkerPool(workers);
   try {
     const files = await inOrder(paths.map((path) => pool.units(path, reader)));
-    const plan = workerPlan(paths, files, workers);
+    const plan = workerPlan(paths, files, workers, signatureOptions.reference !== undefined);
     const rowsDone = plan.map(() => 0);
     const fileRows = paths.map(() => 0);
     const report = (at: number, rows: number): void => {
@@ -348,4 +358,23 @@ async function inOrder<T>(promises: readonly Promise<T>[]): Promise<T[]> {
   const out: T[] = [];
   for (const p of promises) out.push(await p);
   return out;
+}
+
+/**
+ * The SignSources port (core/ports.ts) on a pool, for sources that are local files named by their path (the
+ * LocalStore's and fileByteSource's are): the local product's ingest and init sign on the workers. A source
+ * whose name is not a local file of its size, or a range, is refused with a ConfigError (sign those in-process).
+ * @example
+ * const sign = workerSignSources(new SignWorkerPool(2)); // openLocalProduct({ dir, sign })
+ */
+export function workerSignSources(pool: SignWorkerPool): SignSources {
+  return async (sources, options) => {
+    if (options.range !== undefined) throw new ConfigError('workerSignSources', 'a unit range is signed in-process (signSources), not on the workers');
+    for (const source of sources) {
+      const size = await stat(source.name).then((s) => (s.isFile() ? s.size : undefined), () => undefined);
+      if (size !== source.byteLength) throw new ConfigError('workerSignSources', `${source.name} is not a local file of ${source.byteLength} bytes: only local files are signed on the workers`);
+    }
+    const { range: _range, ...signatureOptions } = options;
+    return signFilesInWorkers(sources.map((s) => s.name), { ...signatureOptions, workers: pool.size, pool });
+  };
 }

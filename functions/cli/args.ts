@@ -97,22 +97,24 @@ const HELP: Readonly<Record<CommandName, CommandHelp>> = {
     ],
   },
   init: {
-    synopsis: 'driftgate init --store DIR --model ID [--config FILE] [--version V] REFERENCE_FILE...',
+    synopsis: 'driftgate init --store DIR --model ID [--config FILE] [--version V] [--workers N] REFERENCE_FILE...',
     summary: "Set up a model on a local folder store: its config and its first reference (the training data's signature).",
     details: [
       '--store DIR           the local store folder (created if its parent exists)',
       '--model ID            the model id (required; must match the config file when one is given)',
       '--config FILE         the model config (default: batches under batches/ID/, every default)',
       '--version V           the reference version (default v1)',
+      WORKERS_HELP,
       'REFERENCE_FILE...     Parquet / Arrow IPC training data, copied into the store under training/',
     ],
   },
   ingest: {
-    synopsis: 'driftgate ingest --store DIR [--model ID] FILE...',
+    synopsis: 'driftgate ingest --store DIR [--model ID] [--workers N] FILE...',
     summary: 'Store one signature per batch file; a file with the same content as one ingested before is stored once.',
     details: [
       '--store DIR           the local store folder (required)',
       '--model ID            the model the files belong to (default: the store\'s only model)',
+      WORKERS_HELP,
       'FILE...               Parquet / Arrow IPC batches; each is copied to batches/ID/<sha256 of its content>',
     ],
   },
@@ -256,6 +258,8 @@ export interface InitArgs {
   readonly model: string;
   readonly config?: string;
   readonly version: string;
+  /** Worker threads signing the reference files (0: the main thread). */
+  readonly workers: number;
   readonly files: readonly string[];
 }
 
@@ -263,6 +267,8 @@ export interface IngestArgs {
   readonly command: 'ingest';
   readonly store: string;
   readonly model?: string;
+  /** Worker threads signing each batch (0: the main thread). */
+  readonly workers: number;
   readonly files: readonly string[];
 }
 
@@ -334,8 +340,8 @@ const OPTIONS: Readonly<Record<CommandName, OptionSpec>> = {
     proposal: { type: 'string' },
     force: { type: 'boolean' },
   },
-  init: { store: { type: 'string' }, model: { type: 'string' }, config: { type: 'string' }, version: { type: 'string' } },
-  ingest: { store: { type: 'string' }, model: { type: 'string' } },
+  init: { store: { type: 'string' }, model: { type: 'string' }, config: { type: 'string' }, version: { type: 'string' }, workers: { type: 'string' } },
+  ingest: { store: { type: 'string' }, model: { type: 'string' }, workers: { type: 'string' } },
   run: { store: { type: 'string' }, now: { type: 'string' }, url: { type: 'string' } },
   serve: { store: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'allow-remote': { type: 'boolean' } },
   watch: {
@@ -508,9 +514,9 @@ function build(command: Exclude<CommandName, 'help'>, v: Record<string, string |
       };
     }
     case 'init':
-      return { command, store: required('store'), model: required('model'), config: str('config'), version: str('version') ?? 'v1', files: files(1) };
+      return { command, store: required('store'), model: required('model'), config: str('config'), version: str('version') ?? 'v1', workers: workers(), files: files(1) };
     case 'ingest':
-      return { command, store: required('store'), model: str('model'), files: files(1) };
+      return { command, store: required('store'), model: str('model'), workers: workers(), files: files(1) };
     case 'run': {
       files(0, 0);
       const nowText = str('now');

@@ -74,8 +74,12 @@ describe('Function: signFilesInWorkers', () => {
     // Act
     const merged = await signFilesInWorkers(FILES, { workers: WORKERS, pool, histogramBins: 12, onProgress: (p) => progress.set(p.file, p.rowsDone) });
 
-    // Assess
-    expectSameSignature(merged, await inProcess(FILES, { histogramBins: 12 }));
+    // Assess: one item per file, so even the centred sketches are the single pass's own.
+    const whole = await inProcess(FILES, { histogramBins: 12 });
+    expectSameSignature(merged, whole);
+    for (const [name, column] of Object.entries(whole.columns)) {
+      if (column.kind === 'numeric') expect(JSON.stringify((merged.columns[name] as NumericColumnSignature).centred)).toBe(JSON.stringify(column.centred));
+    }
     expect(merged.rowCount).toBe(3 * 6400);
     expect([...progress.values()]).toEqual([6400, 6400, 6400]);
   });
@@ -124,35 +128,37 @@ describe('Function: signFilesInWorkers', () => {
   it('fails a panicking file naming it and its row groups; the process and the pool go on', async () => {
     // Prepare
     const replaced = pool.replaced;
+    const reference = await inProcess([seedFile]);
 
-    // Act
-    const error = await signFilesInWorkers([seedFile, panicFile], { workers: WORKERS, pool }).catch((e: unknown) => e);
-    const after = await signFilesInWorkers([seedFile], { workers: WORKERS, pool });
+    // Act: on a reference, so the file is split into row-group ranges.
+    const error = await signFilesInWorkers([seedFile, panicFile], { workers: WORKERS, pool, reference }).catch((e: unknown) => e);
+    const after = await signFilesInWorkers([seedFile], { workers: WORKERS, pool, reference });
 
     // Assess
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as InvalidInputError).file).toBe(panicFile);
-    expect((error as Error).message).toMatch(/: row groups \[0, 1\): parquet-wasm panicked \(unreachable\): its pages are corrupt \(the worker was replaced\)$/);
+    expect((error as Error).message).toMatch(/: row groups \[\d, \d\): parquet-wasm panicked \(unreachable\): its pages are corrupt \(the worker was replaced\)$/);
     expect(pool.replaced).toBe(replaced + 1);
-    expectSameSignature(after, await inProcess([seedFile]));
+    expectSameSignature(after, await inProcess([seedFile], { reference }));
   });
 });
 
 describe('Function: workerPlan', () => {
-  it(`splits each file into about ${ITEMS_PER_WORKER} items per worker of whole units, a stream into one`, () => {
-    // Prepare: three files of 16 units of 1000 bytes, the last a stream (no units).
-    const units = Array.from({ length: 16 }, () => ({ rows: 400, bytes: 1000, decodedBytes: 2000 }));
-    const files = [
-      { byteLength: 16_000, units },
-      { byteLength: 16_000, units },
-      { byteLength: 16_000, units: null },
-    ];
+  // Three files of 16 units of 1000 bytes, the last a stream (no units).
+  const units = Array.from({ length: 16 }, () => ({ rows: 400, bytes: 1000, decodedBytes: 2000 }));
+  const files = [
+    { byteLength: 16_000, units },
+    { byteLength: 16_000, units },
+    { byteLength: 16_000, units: null },
+  ];
+  const shape = (plan: ReturnType<typeof workerPlan>): unknown[] => plan.map((p) => [p.file, p.item.range?.start, p.item.range?.end]);
 
+  it(`against a reference splits each file into about ${ITEMS_PER_WORKER} items per worker of whole units, a stream into one`, () => {
     // Act
-    const plan = workerPlan(['a', 'b', 'c'], files, 2);
+    const plan = workerPlan(['a', 'b', 'c'], files, 2, true);
 
     // Assess: items of at most 48000 / 8 = 6000 bytes, i.e. 6 units.
-    expect(plan.map((p) => [p.file, p.item.range?.start, p.item.range?.end])).toEqual([
+    expect(shape(plan)).toEqual([
       [0, 0, 6],
       [0, 6, 12],
       [0, 12, 16],
@@ -161,6 +167,15 @@ describe('Function: workerPlan', () => {
       [1, 12, 16],
       [2, undefined, undefined],
     ]);
+  });
+
+  it('building a reference, or on one worker, gives one item per file', () => {
+    // Act
+    const building = workerPlan(['a', 'b', 'c'], files, 2, false);
+    const one = workerPlan(['a', 'b', 'c'], files, 1, true);
+
+    // Assess
+    for (const plan of [building, one]) expect(shape(plan)).toEqual([[0, 0, 16], [1, 0, 16], [2, undefined, undefined]]);
   });
 });
 
