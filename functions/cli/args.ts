@@ -22,12 +22,14 @@ export const COMMAND_NAMES = ['baseline', 'check', 'report', 'validate-config', 
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 /**
- * Worker threads that sign by default (`--workers`): one, so parquet-wasm never runs in the CLI's own thread
- * (a wasm panic ends that worker, never the command); measured in bench/README.md ("Local workers").
+ * Worker threads that sign by default (`--workers`): none, the command's own thread. Measured against one
+ * worker (bench/README.md, "Local workers"): a worker adds a second isolate's start (~0.3 s CPU) and 25-40 MB
+ * for no parallelism, and in this thread parquet-wasm-host.ts already turns a wasm panic into an error that
+ * names the column, where a worker's death can name only the row groups.
  */
-export const DEFAULT_WORKERS = 1;
+export const DEFAULT_WORKERS = 0;
 
-const WORKERS_HELP = `--workers N           sign on N worker threads, 1 to this machine's CPUs (default ${DEFAULT_WORKERS}); 0 signs in the main thread`;
+const WORKERS_HELP = "--workers N           sign on N worker threads, 1 to this machine's CPUs (default 0: this thread)";
 
 interface CommandHelp {
   readonly synopsis: string;
