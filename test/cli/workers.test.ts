@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +7,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSignature } from '../../functions/core/signature/index.js';
 import type { NumericColumnSignature } from '../../functions/core/signature/index.js';
+import type { DatasetSignature } from '../../functions/core/signature/index.js';
 import { centredAgrees, withoutMoments } from '../core/signature/helpers.js';
+import { cli } from '../e2e/local-support.js';
 import { tempDir } from '../support/fixtures.js';
 import { repoRoot } from '../support/moto.js';
 import { node24Path } from '../support/node24.js';
@@ -103,4 +105,32 @@ describe('Command: driftgate baseline --workers N', () => {
     expect(word.code).toBe(2);
     expect(word.stderr).toContain(`--workers expects a whole number from 0 to ${availableParallelism()}, got 'all'`);
   }, 60_000);
+});
+
+describe('Commands: driftgate init and ingest --workers N on a local store', () => {
+  it('store the reference and the batch signatures the main thread stores', async () => {
+    // Prepare
+    const stores = { thread: join(temp.dir, 'store-thread'), workers: join(temp.dir, 'store-workers') };
+    const stored = async (store: string, key: string): Promise<DatasetSignature> => {
+      const sig = parseSignature(JSON.parse(await readFile(join(store, key), 'utf8')), key);
+      // The sources are the store's own file paths: the same files under another store folder.
+      return { ...sig, sources: sig.sources.map((s) => s.slice(store.length)) };
+    };
+
+    // Act
+    for (const [name, workers] of [['thread', '0'], ['workers', WORKERS]] as const) {
+      const init = await cli(['init', '--store', stores[name], '--model', 'm', '--workers', workers, FILES[0], FILES[1]]);
+      const ingest = await cli(['ingest', '--store', stores[name], '--workers', workers, FILES[2], fixture('small.parquet')]);
+      expect([init.code, ingest.code, init.stderr, ingest.stderr]).toEqual([0, 0, '', '']);
+    }
+
+    // Assess
+    const keys = ['references/m/v1.json', ...(await readdir(join(stores.thread, 'signatures', 'm'))).map((f) => `signatures/m/${f}`)];
+    expect(keys).toHaveLength(3);
+    for (const key of keys) {
+      const [a, b] = await Promise.all([stored(stores.workers, key), stored(stores.thread, key)]);
+      expect(withoutMoments(a)).toBe(withoutMoments(b));
+      expect(centredAgrees(a, b)).toBe(true);
+    }
+  }, 120_000);
 });
