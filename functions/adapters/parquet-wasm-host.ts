@@ -12,6 +12,10 @@
  * instead of escaping (every other error is rethrown unchanged); (3) a panicked instance is never reused:
  * the CommonJS module is evicted from the require cache and loaded again (a fresh wasm instance), and
  * ParquetFiles opened on the old instance reopen themselves (see `generation`).
+ * Inside a sign worker (sign-worker.ts, `--workers N`) the wrapper is not installed (`containPanicsInProcess(false)`):
+ * an asynchronous panic there is an uncaught exception that ends that worker thread only, and the pool
+ * (worker-pool.ts) fails the worker's item naming the file and range and starts a replacement; a synchronous
+ * trap still rejects the call and retires the instance as in (3).
  * Every instance, the first too, is loaded on first use with `require('parquet-wasm')`, never at import:
  * compiling its 5 MB of wasm costs a cold start nothing that reads no Parquet. It must resolve at run
  * time (node_modules: the CLI and tests; the Lambda bundles keep it external, and only the functions that
@@ -38,6 +42,21 @@ let tail: Promise<unknown> = Promise.resolve();
 let active: ((error: unknown) => void) | undefined;
 let wrapped = false;
 let panicked = false;
+let containInProcess = true;
+
+/**
+ * Whether the first parquet-wasm call installs the queueMicrotask wrapper (the default); a sign worker turns
+ * it off before its first call, so an asynchronous panic ends the worker instead. Throws once it is installed.
+ */
+export function containPanicsInProcess(contain: boolean): void {
+  if (wrapped && !contain) throw new Error('parquet-wasm host: the queueMicrotask wrapper is already installed in this thread');
+  containInProcess = contain;
+}
+
+/** Whether this thread's queueMicrotask is wrapped (tests and the worker's ready message). */
+export function queueMicrotaskWrapped(): boolean {
+  return wrapped;
+}
 
 function load(): { module: ParquetWasm; generation: number } {
   if (!loaded) {
@@ -103,7 +122,7 @@ export function withParquetWasm<T>(work: (module: ParquetWasm, generation: numbe
         if (error === undefined) resolve(value as T);
         else reject(error);
       };
-      wrapQueueMicrotask();
+      if (containInProcess) wrapQueueMicrotask();
       active = (error) => finish(new WasmPanicError(error));
       let current: { module: ParquetWasm; generation: number };
       try {

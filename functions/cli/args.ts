@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { AdoptOutcomeFlags } from './adopt-outcome.js';
 
@@ -21,6 +22,16 @@ export class UsageError extends Error {
 export const COMMAND_NAMES = ['baseline', 'check', 'report', 'validate-config', 'upload-config', 'adopt', 'init', 'ingest', 'run', 'serve', 'watch', 'demo', 'help'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
+/**
+ * Worker threads that sign by default (`--workers`): none, the command's own thread. Measured against one
+ * worker (bench/README.md, "Local workers"): a worker adds a second isolate's start (~0.3 s CPU) and 25-40 MB
+ * for no parallelism, and in this thread parquet-wasm-host.ts already turns a wasm panic into an error that
+ * names the column, where a worker's death can name only the row groups.
+ */
+export const DEFAULT_WORKERS = 0;
+
+const WORKERS_HELP = "--workers N           sign on N worker threads, 1 to this machine's CPUs (default 0: this thread)";
+
 interface CommandHelp {
   readonly synopsis: string;
   readonly summary: string;
@@ -29,17 +40,18 @@ interface CommandHelp {
 
 const HELP: Readonly<Record<CommandName, CommandHelp>> = {
   baseline: {
-    synopsis: 'driftgate baseline --out REF.json [--categorical COL,...] [--bins N] FILE...',
+    synopsis: 'driftgate baseline --out REF.json [--categorical COL,...] [--bins N] [--workers N] FILE...',
     summary: 'Compute a reference signature from Parquet / Arrow IPC files.',
     details: [
       '--out REF.json        where to write the signature (required)',
       '--categorical COL,..  treat these columns as categorical (e.g. integer codes)',
       '--bins N              histogram bins per numeric column (default: the signature default)',
+      WORKERS_HELP,
     ],
   },
   check: {
     synopsis:
-      'driftgate check --reference REF [--config MODEL.json] [--json] [--fail-on-drift] [--html OUT.html] [--categorical COL,...] [--bins N] FILE...',
+      'driftgate check --reference REF [--config MODEL.json] [--json] [--fail-on-drift] [--html OUT.html] [--categorical COL,...] [--bins N] [--workers N] FILE...',
     summary: 'Compare files (merged) with a reference and print the drift of every feature.',
     details: [
       '--reference REF       a signature JSON (driftgate baseline) or a Parquet/Arrow file to baseline on the fly (required)',
@@ -49,6 +61,7 @@ const HELP: Readonly<Record<CommandName, CommandHelp>> = {
       '--html OUT.html       also write the HTML report',
       '--categorical COL,..  treat these columns as categorical',
       '--bins N              histogram bins when REF is a data file',
+      WORKERS_HELP,
     ],
   },
   report: {
@@ -93,22 +106,24 @@ const HELP: Readonly<Record<CommandName, CommandHelp>> = {
     ],
   },
   init: {
-    synopsis: 'driftgate init --store DIR --model ID [--config FILE] [--version V] REFERENCE_FILE...',
+    synopsis: 'driftgate init --store DIR --model ID [--config FILE] [--version V] [--workers N] REFERENCE_FILE...',
     summary: "Set up a model on a local folder store: its config and its first reference (the training data's signature).",
     details: [
       '--store DIR           the local store folder (created if its parent exists)',
       '--model ID            the model id (required; must match the config file when one is given)',
       '--config FILE         the model config (default: batches under batches/ID/, every default)',
       '--version V           the reference version (default v1)',
+      WORKERS_HELP,
       'REFERENCE_FILE...     Parquet / Arrow IPC training data, copied into the store under training/',
     ],
   },
   ingest: {
-    synopsis: 'driftgate ingest --store DIR [--model ID] FILE...',
+    synopsis: 'driftgate ingest --store DIR [--model ID] [--workers N] FILE...',
     summary: 'Store one signature per batch file; a file with the same content as one ingested before is stored once.',
     details: [
       '--store DIR           the local store folder (required)',
       '--model ID            the model the files belong to (default: the store\'s only model)',
+      WORKERS_HELP,
       'FILE...               Parquet / Arrow IPC batches; each is copied to batches/ID/<sha256 of its content>',
     ],
   },
@@ -184,6 +199,8 @@ export interface BaselineArgs {
   readonly out: string;
   readonly categorical: readonly string[];
   readonly bins?: number;
+  /** Worker threads signing the files (0: the main thread). */
+  readonly workers: number;
   readonly files: readonly string[];
 }
 
@@ -196,6 +213,8 @@ export interface CheckArgs {
   readonly html?: string;
   readonly categorical: readonly string[];
   readonly bins?: number;
+  /** Worker threads signing the files and a data-file REF (0: the main thread). */
+  readonly workers: number;
   readonly files: readonly string[];
 }
 
@@ -250,6 +269,8 @@ export interface InitArgs {
   readonly model: string;
   readonly config?: string;
   readonly version: string;
+  /** Worker threads signing the reference files (0: the main thread). */
+  readonly workers: number;
   readonly files: readonly string[];
 }
 
@@ -257,6 +278,8 @@ export interface IngestArgs {
   readonly command: 'ingest';
   readonly store: string;
   readonly model?: string;
+  /** Worker threads signing each batch (0: the main thread). */
+  readonly workers: number;
   readonly files: readonly string[];
 }
 
@@ -305,7 +328,7 @@ export type CliArgs = BaselineArgs | CheckArgs | ReportArgs | ValidateConfigArgs
 type OptionSpec = Record<string, { type: 'string' | 'boolean' }>;
 
 const OPTIONS: Readonly<Record<CommandName, OptionSpec>> = {
-  baseline: { out: { type: 'string' }, categorical: { type: 'string' }, bins: { type: 'string' } },
+  baseline: { out: { type: 'string' }, categorical: { type: 'string' }, bins: { type: 'string' }, workers: { type: 'string' } },
   check: {
     reference: { type: 'string' },
     config: { type: 'string' },
@@ -314,6 +337,7 @@ const OPTIONS: Readonly<Record<CommandName, OptionSpec>> = {
     html: { type: 'string' },
     categorical: { type: 'string' },
     bins: { type: 'string' },
+    workers: { type: 'string' },
   },
   report: { in: { type: 'string' }, out: { type: 'string' } },
   'validate-config': {},
@@ -333,8 +357,8 @@ const OPTIONS: Readonly<Record<CommandName, OptionSpec>> = {
     'learning-curve': { type: 'string' },
     status: { type: 'string' },
   },
-  init: { store: { type: 'string' }, model: { type: 'string' }, config: { type: 'string' }, version: { type: 'string' } },
-  ingest: { store: { type: 'string' }, model: { type: 'string' } },
+  init: { store: { type: 'string' }, model: { type: 'string' }, config: { type: 'string' }, version: { type: 'string' }, workers: { type: 'string' } },
+  ingest: { store: { type: 'string' }, model: { type: 'string' }, workers: { type: 'string' } },
   run: { store: { type: 'string' }, now: { type: 'string' }, url: { type: 'string' } },
   serve: { store: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, 'allow-remote': { type: 'boolean' } },
   watch: {
@@ -423,6 +447,16 @@ function build(command: Exclude<CommandName, 'help'>, v: Record<string, string |
     }
     return value;
   };
+  /** --workers: 0 (the main thread) up to the threads this machine runs at once. */
+  const workers = (): number => {
+    const text = str('workers');
+    if (text === undefined) return DEFAULT_WORKERS;
+    const limit = availableParallelism();
+    if (!/^\d+$/.test(text)) throw new UsageError(`--workers expects a whole number from 0 to ${limit}, got '${text}'`, command);
+    const value = Number(text);
+    if (value > limit) throw new UsageError(`--workers ${value} is more than this machine runs at once (${limit}, os.availableParallelism()); use 1 to ${limit}`, command);
+    return value;
+  };
   const endpoint = (): string | undefined => {
     const value = str('endpoint');
     if (value !== undefined && !/^https?:\/\/[^\s]+$/.test(value)) {
@@ -460,7 +494,7 @@ function build(command: Exclude<CommandName, 'help'>, v: Record<string, string |
 
   switch (command) {
     case 'baseline':
-      return { command, out: required('out'), categorical: list('categorical'), bins: int('bins', 2, 1000), files: files(1) };
+      return { command, out: required('out'), categorical: list('categorical'), bins: int('bins', 2, 1000), workers: workers(), files: files(1) };
     case 'check':
       return {
         command,
@@ -471,6 +505,7 @@ function build(command: Exclude<CommandName, 'help'>, v: Record<string, string |
         html: str('html'),
         categorical: list('categorical'),
         bins: int('bins', 2, 1000),
+        workers: workers(),
         files: files(1),
       };
     case 'report':
@@ -497,9 +532,9 @@ function build(command: Exclude<CommandName, 'help'>, v: Record<string, string |
       };
     }
     case 'init':
-      return { command, store: required('store'), model: required('model'), config: str('config'), version: str('version') ?? 'v1', files: files(1) };
+      return { command, store: required('store'), model: required('model'), config: str('config'), version: str('version') ?? 'v1', workers: workers(), files: files(1) };
     case 'ingest':
-      return { command, store: required('store'), model: str('model'), files: files(1) };
+      return { command, store: required('store'), model: str('model'), workers: workers(), files: files(1) };
     case 'run': {
       files(0, 0);
       const nowText = str('now');

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { DriftgateError, InvalidInputError, NotFoundError } from '../core/errors.js';
 import { parseModelConfig, type ModelConfig } from '../core/lifecycle/config.js';
 import type { DecideOutcome, IngestOutcome } from '../core/lifecycle/types.js';
-import type { Log } from '../core/ports.js';
+import type { Log, SignSources } from '../core/ports.js';
 import type { IngestArgs, InitArgs, RunArgs, ServeArgs, ServeFlags, WatchArgs } from './args.js';
 import { assertStoreDir, isLoopbackHost, openLocalProduct, startLocalServer, type LocalProduct } from './local-product.js';
 import { checkDueLines, decisionLine, ingestLine, noticeText, problemLine } from './local-output.js';
@@ -54,7 +54,11 @@ async function init(args: InitArgs, io: CliIo): Promise<ExitCode> {
   await assertStoreDir(path.dirname(path.resolve(args.store)), 'parent folder of the store');
   await fs.mkdir(args.store, { recursive: true });
   for (const file of args.files) await assertFile(file);
-  const local = await openLocalProduct({ dir: args.store, ...withLog(io) });
+  return withWorkers(args.workers, (sign) => initWith(args, io, sign));
+}
+
+async function initWith(args: InitArgs, io: CliIo, sign: SignSources | undefined): Promise<ExitCode> {
+  const local = await openLocalProduct({ dir: args.store, ...withLog(io), ...(sign ? { sign } : {}) });
   const config = args.config === undefined ? defaultConfig(args.model) : await readConfig(args.config);
   if (config.modelId !== args.model) throw new InvalidInputError(args.config ?? '--config', `the config is for model '${config.modelId}', not --model '${args.model}'`);
   const stored = await local.lifecycle.putConfig(config);
@@ -77,7 +81,11 @@ async function init(args: InitArgs, io: CliIo): Promise<ExitCode> {
 }
 
 async function ingest(args: IngestArgs, io: CliIo): Promise<ExitCode> {
-  const local = await openLocalProduct({ dir: args.store, ...withLog(io) });
+  return withWorkers(args.workers, (sign) => ingestWith(args, io, sign));
+}
+
+async function ingestWith(args: IngestArgs, io: CliIo, sign: SignSources | undefined): Promise<ExitCode> {
+  const local = await openLocalProduct({ dir: args.store, ...withLog(io), ...(sign ? { sign } : {}) });
   const config = await modelFor(local, args.model);
   let failed = 0;
   for (const file of args.files) {
@@ -156,6 +164,18 @@ async function watch(args: WatchArgs, io: CliIo): Promise<ExitCode> {
 }
 
 // ---------------------------------------------------------------------------------------------- shared
+
+/** Run `work` with a SignSources on `workers` worker threads (one pool for the whole command), or in this thread for 0. */
+async function withWorkers(workers: number, work: (sign: SignSources | undefined) => Promise<ExitCode>): Promise<ExitCode> {
+  if (workers === 0) return work(undefined);
+  const { SignWorkerPool, workerSignSources } = await import('../adapters/worker-pool.js');
+  const pool = new SignWorkerPool(workers);
+  try {
+    return await work(workerSignSources(pool));
+  } finally {
+    await pool.close();
+  }
+}
 
 function withLog(io: CliIo): { log?: Log } {
   const log = debugLog(io);

@@ -20,7 +20,7 @@ import { InvalidInputError } from '../core/errors.js';
 import type { ModelConfig } from '../core/lifecycle/config.js';
 import { reportKey } from '../core/lifecycle/keys.js';
 import type { DecideOutcome } from '../core/lifecycle/types.js';
-import type { EventSink, Log, Notice, Notifier, RetrainRequested } from '../core/ports.js';
+import type { EventSink, Log, Notice, Notifier, RetrainRequested, SignSources } from '../core/ports.js';
 import { renderIndexPage, type IndexModel } from '../core/report/index-page.js';
 import { REPORT_CSP } from '../core/report/page.js';
 import { SECURITY_HEADERS, makeDecideHandler } from '../handlers/decide.js';
@@ -154,6 +154,8 @@ export interface LocalProductOptions {
   readonly baseUrl?: string;
   readonly print?: PrintNotice;
   readonly log?: Log;
+  /** How batch files are signed (e.g. on worker threads: worker-pool.ts workerSignSources). @default signSources, in this thread */
+  readonly sign?: SignSources;
 }
 
 /**
@@ -173,7 +175,7 @@ export async function openLocalProduct(options: LocalProductOptions): Promise<Lo
   const repo = new ModelRepository(store);
   const lifecycle = new Lifecycle({
     store,
-    sign: signSources,
+    sign: options.sign ?? signSources,
     notifier: new ConfiguredNotifier(repo, outboxDir, options.print ?? (() => undefined), options.log),
     events: new ConfiguredEventSink(repo, eventsFile, options.log),
     secret,

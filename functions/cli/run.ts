@@ -135,7 +135,7 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<ExitCode> {
 
 async function baseline(args: BaselineArgs, io: CliIo): Promise<ExitCode> {
   const progress = progressLine(io.stderr, io.stderrIsTTY && io.stdoutIsTTY);
-  const signature = await signFiles(args.files, { roles: rolesOf(args.categorical), histogramBins: args.bins, onProgress: progress.onProgress }).finally(
+  const signature = await signFiles(args.files, { roles: rolesOf(args.categorical), histogramBins: args.bins, workers: args.workers, onProgress: progress.onProgress }).finally(
     progress.done,
   );
   const { serializeSignature } = await import('../core/signature/index.js');
@@ -150,8 +150,13 @@ async function check(args: CheckArgs, io: CliIo): Promise<ExitCode> {
   const { signingOptions } = await import('../core/lifecycle/config.js');
   try {
     // The one signing rule (core/lifecycle/config.ts, signature/builder.ts roleOf), as the Lambdas apply it.
-    const reference = await loadReference(args.reference, { ...signingOptions(config, undefined, rolesOf(args.categorical)), histogramBins: args.bins, onProgress: progress.onProgress });
-    const current = await signFiles(args.files, { ...signingOptions(config, reference, rolesOf(args.categorical)), onProgress: progress.onProgress });
+    const reference = await loadReference(args.reference, {
+      ...signingOptions(config, undefined, rolesOf(args.categorical)),
+      histogramBins: args.bins,
+      workers: args.workers,
+      onProgress: progress.onProgress,
+    });
+    const current = await signFiles(args.files, { ...signingOptions(config, reference, rolesOf(args.categorical)), workers: args.workers, onProgress: progress.onProgress });
     progress.done();
     const { compare } = await import('../core/drift/index.js');
     const result = compare(reference, current, config?.features);
@@ -294,10 +299,23 @@ interface SignFilesOptions {
   readonly roles?: Readonly<Record<string, ColumnRole>>;
   readonly histogramBins?: number;
   readonly reference?: DatasetSignature;
+  /** Worker threads (worker-pool.ts); 0 signs in this thread. @default 0 */
+  readonly workers?: number;
   readonly onProgress: (p: ProgressEvent) => void;
 }
 
 async function signFiles(files: readonly string[], options: SignFilesOptions): Promise<DatasetSignature> {
+  if (options.workers !== undefined && options.workers > 0) {
+    for (const file of files) await assertRegularFile(file);
+    const { signFilesInWorkers } = await import('../adapters/worker-pool.js');
+    return signFilesInWorkers(files, {
+      workers: options.workers,
+      roles: options.roles,
+      onProgress: options.onProgress,
+      ...(options.histogramBins !== undefined ? { histogramBins: options.histogramBins } : {}),
+      ...(options.reference !== undefined ? { reference: options.reference } : {}),
+    });
+  }
   const sources = await openSources(files);
   const { signSources } = await import('../adapters/sign-sources.js');
   return signSources(sources, {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCliArgs, UsageError } from '../../functions/cli/args.js';
+import { availableParallelism } from 'node:os';
+import { DEFAULT_WORKERS, parseCliArgs, UsageError } from '../../functions/cli/args.js';
 import { progressLine, progressText } from '../../functions/cli/progress.js';
 
 describe('Function: parseCliArgs', () => {
@@ -19,6 +20,8 @@ describe('Function: parseCliArgs', () => {
       'zip, store_id',
       '--bins',
       '50',
+      '--workers',
+      '1',
       'a.parquet',
       'b.arrow',
     ]);
@@ -33,8 +36,21 @@ describe('Function: parseCliArgs', () => {
       html: 'r.html',
       categorical: ['zip', 'store_id'],
       bins: 50,
+      workers: 1,
       files: ['a.parquet', 'b.arrow'],
     });
+  });
+
+  it('defaults --workers to DEFAULT_WORKERS and takes 0 (the main thread) up to os.availableParallelism()', () => {
+    // Act
+    const plain = parseCliArgs(['baseline', '--out', 'r.json', 'a.parquet']);
+    const inThread = parseCliArgs(['baseline', '--out', 'r.json', '--workers', '0', 'a.parquet']);
+    const all = parseCliArgs(['check', '--reference', 'r.json', '--workers', String(availableParallelism()), 'a.parquet']);
+
+    // Assess
+    expect(plain).toMatchObject({ command: 'baseline', workers: DEFAULT_WORKERS });
+    expect(inThread).toMatchObject({ workers: 0 });
+    expect(all).toMatchObject({ command: 'check', workers: availableParallelism() });
   });
 
   it('parses adopt with every option, and without the optional ones', () => {
@@ -110,6 +126,9 @@ describe('Function: parseCliArgs', () => {
     [['upload-config', '--bucket', 'b', 'a.json', 'b.json'], /unexpected argument 'b.json'/],
     [['upload-config', '--bucket', 'b', '--endpoint', 'localhost:5000', 'a.json'], /--endpoint expects an http\(s\) URL/],
     [['demo', '--days', 'ten'], /--days expects a whole number/],
+    [['baseline', '--out', 'r.json', '--workers', 'two', 'a.parquet'], new RegExp(`--workers expects a whole number from 0 to ${availableParallelism()}, got 'two'`)],
+    [['baseline', '--out', 'r.json', '--workers', '-1', 'a.parquet'], /--workers/],
+    [['check', '--reference', 'r.json', '--workers', String(availableParallelism() + 1), 'a.parquet'], new RegExp(`--workers ${availableParallelism() + 1} is more than this machine runs at once \\(${availableParallelism()}, os.availableParallelism\\(\\)\\); use 1 to ${availableParallelism()}`)],
     [['report', '--in', 'a.json'], /missing required option --out/],
     [['help', 'nope'], /unknown command 'nope'/],
   ])('rejects %j', (argv, message) => {

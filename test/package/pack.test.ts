@@ -95,6 +95,8 @@ describe('Function: the npm package (pack, install, import, synth)', () => {
         'dist/lib/index.d.ts',
         'dist/lib/driftgate.d.ts',
         'dist/bin/driftgate.js',
+        'dist/functions/adapters/worker-pool.js',
+        'dist/functions/adapters/sign-worker.js',
         'dist/package-lock.json',
         'functions/handlers/ingest.ts',
         'functions/handlers/decide.ts',
@@ -142,6 +144,9 @@ describe('Function: the npm package (pack, install, import, synth)', () => {
     // Act
     const help = await run(bin, ['--help'], { cwd: appDir, env: cleanEnv() });
     const baseline = await run(bin, ['baseline', '--out', out, parquet], { cwd: appDir, env: cleanEnv() });
+    // On the compiled worker entry (dist/functions/adapters/sign-worker.js), and in the main thread.
+    const onWorker = await run(bin, ['baseline', '--workers', '1', '--out', `${out}.worker.json`, parquet], { cwd: appDir, env: cleanEnv() });
+    const inThread = await run(bin, ['baseline', '--workers', '0', '--out', `${out}.thread.json`, parquet], { cwd: appDir, env: cleanEnv() });
 
     // Assess
     expect(realpathSync(bin)).toBe(realpathSync(join(appDir, 'node_modules', 'driftgate', 'dist', 'bin', 'driftgate.js')));
@@ -150,5 +155,7 @@ describe('Function: the npm package (pack, install, import, synth)', () => {
     expect(help.stdout).toContain('Usage: driftgate <command>');
     expect(baseline.stdout).toMatch(/wrote .*ref\.json: \d+ rows/);
     expect((JSON.parse(readFileSync(out, 'utf8')) as { rowCount: number }).rowCount).toBeGreaterThan(0);
+    expect([onWorker.stderr, inThread.stderr]).toEqual(['', '']);
+    expect(readFileSync(`${out}.worker.json`, 'utf8')).toBe(readFileSync(`${out}.thread.json`, 'utf8'));
   }, 60_000);
 });
