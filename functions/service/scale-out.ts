@@ -389,7 +389,13 @@ export function scaleOut(deps: ScaleOutDeps): ScaleOut {
       let merged: DatasetSignature | undefined;
       let failure: PartFailure | undefined;
       for (let i = group.start; i < group.end && failure === undefined; i++) {
-        const part = await readPart(scaleOutKeys.part(group.jobId, group.level, i));
+        const key = scaleOutKeys.part(group.jobId, group.level, i);
+        // A listed folder that lost an object after the plan: the map ran fewer children than the plan's items.
+        const gone = group.level === 0 && job.kind === 'adopt' ? job.listing?.[i] : undefined;
+        if (gone !== undefined && !(await repo.has(key))) {
+          throw new InvalidInputError(gone.key, `the training folder changed during the execution: the plan listed this object (ETag ${gone.etag}) at item ${i}, the map's listing did not; upload the adoption manifest again`);
+        }
+        const part = await readPart(key);
         if ('failure' in part) failure = part;
         else merged = merged === undefined ? part : mergePartials([merged, part], options);
       }

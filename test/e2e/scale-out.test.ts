@@ -367,6 +367,22 @@ describe('Function: scale-out state machine (synthesized definition, real handle
       expect(await drain(sqs, eventsUrl)).toEqual([]);
     }, 120_000);
 
+    it('a file removed from the folder between the plan and the listing (the last one) fails the execution naming it', async () => {
+      // Prepare
+      const files = trainingData.slice(0, 3).map((k) => k.replace('/v1/', '/v4/'));
+      for (const [i, key] of files.entries()) await put(key, GOOD[i % 2]);
+      await put('adoptions/listed/v4.json', JSON.stringify({ schemaVersion: 1, modelId: LISTED, version: 'v4', trainingData: files }));
+
+      // Act
+      const error = await execute({ kind: 'adopt', manifestKey: 'adoptions/listed/v4.json', action: 'set-reference' }, planEnv, async () => void (await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: files[2] })))).catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toContain(files[2]);
+      expect((error as Error).message).toContain('the training folder changed during the execution');
+      expect(await keys('references/listed/v4')).toEqual([]);
+    }, 120_000);
+
     it('with the added file removed again, the same job runs again and adopts its planned files', async () => {
       // Prepare: the same plan (same files, same ETags) finds the failed run's extra partial, now stale.
       await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'training/listed/v3/part-99.arrow' }));
