@@ -389,7 +389,13 @@ export function scaleOut(deps: ScaleOutDeps): ScaleOut {
       let merged: DatasetSignature | undefined;
       let failure: PartFailure | undefined;
       for (let i = group.start; i < group.end && failure === undefined; i++) {
-        const part = await readPart(scaleOutKeys.part(group.jobId, group.level, i));
+        const key = scaleOutKeys.part(group.jobId, group.level, i);
+        // A listed folder that lost an object after the plan: the map ran fewer children than the plan's items.
+        const gone = group.level === 0 && job.kind === 'adopt' ? job.listing?.[i] : undefined;
+        if (gone !== undefined && !(await repo.has(key))) {
+          throw new InvalidInputError(gone.key, `the training folder changed during the execution: the plan listed this object (ETag ${gone.etag}) at item ${i}, the map's listing did not; upload the adoption manifest again`);
+        }
+        const part = await readPart(key);
         if ('failure' in part) failure = part;
         else merged = merged === undefined ? part : mergePartials([merged, part], options);
       }
@@ -401,6 +407,14 @@ export function scaleOut(deps: ScaleOutDeps): ScaleOut {
       const job = await readJob(input.jobId);
       const part = await readPart(scaleOutKeys.part(input.jobId, input.finalLevel, 0));
       if ('failure' in part) throw new InvalidInputError(part.failure.file, part.failure.reason);
+      // A listed folder that gained an object after the plan: the map ran one child more than the plan's
+      // items, whose failure no merge group reads (the tree covers the plan's items only). Stale when that
+      // object is gone again (a re-run of the same job after it was removed): the plan's items are the set.
+      if (job.kind === 'adopt' && job.listing !== undefined) {
+        const extra = scaleOutKeys.part(input.jobId, 0, job.listing.length);
+        const past = (await repo.has(extra)) ? await readPart(extra) : undefined;
+        if (past !== undefined && 'failure' in past && (await repo.has(past.failure.file))) throw new InvalidInputError(past.failure.file, past.failure.reason);
+      }
       const options = await optionsOf(job.modelId, job.kind);
       // Histogram edges chosen from the whole sketch, as the single pass chooses them (a one-item plan too).
       const signature = mergePartials([part], options);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Store } from '../../functions/adapters/s3-store.js';
@@ -345,6 +345,56 @@ describe('Function: scale-out state machine (synthesized definition, real handle
       expect((error as Error).message).toContain('the training folder changed during the execution');
       expect(await keys('references/listed/v2')).toEqual([]);
       expect(JSON.parse(await getText('state/listed.json'))).toMatchObject({ reference: { version: 'v1' } });
+    }, 120_000);
+
+    it('a file added to the folder between the plan and the listing (listed after the others) fails the execution naming it', async () => {
+      // Prepare: the map lists one object more than the plan did; its child is the one past the plan's items,
+      // whose partial no merge group reads, so only Finish can see it.
+      const files = trainingData.slice(0, 3).map((k) => k.replace('/v1/', '/v3/'));
+      for (const [i, key] of files.entries()) await put(key, GOOD[i % 2]);
+      await put('adoptions/listed/v3.json', JSON.stringify({ schemaVersion: 1, modelId: LISTED, version: 'v3', trainingData: files }));
+      const added = 'training/listed/v3/part-99.arrow';
+
+      // Act
+      const error = await execute({ kind: 'adopt', manifestKey: 'adoptions/listed/v3.json', action: 'set-reference' }, planEnv, async () => void (await put(added, GOOD[1]))).catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toContain(added);
+      expect((error as Error).message).toContain('the training folder changed during the execution');
+      expect(await keys('references/listed/v3')).toEqual([]);
+      expect(JSON.parse(await getText('state/listed.json'))).toMatchObject({ reference: { version: 'v1' } });
+      expect(await drain(sqs, eventsUrl)).toEqual([]);
+    }, 120_000);
+
+    it('a file removed from the folder between the plan and the listing (the last one) fails the execution naming it', async () => {
+      // Prepare
+      const files = trainingData.slice(0, 3).map((k) => k.replace('/v1/', '/v4/'));
+      for (const [i, key] of files.entries()) await put(key, GOOD[i % 2]);
+      await put('adoptions/listed/v4.json', JSON.stringify({ schemaVersion: 1, modelId: LISTED, version: 'v4', trainingData: files }));
+
+      // Act
+      const error = await execute({ kind: 'adopt', manifestKey: 'adoptions/listed/v4.json', action: 'set-reference' }, planEnv, async () => void (await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: files[2] })))).catch((e: unknown) => e);
+
+      // Assess
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toContain(files[2]);
+      expect((error as Error).message).toContain('the training folder changed during the execution');
+      expect(await keys('references/listed/v4')).toEqual([]);
+    }, 120_000);
+
+    it('with the added file removed again, the same job runs again and adopts its planned files', async () => {
+      // Prepare: the same plan (same files, same ETags) finds the failed run's extra partial, now stale.
+      await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'training/listed/v3/part-99.arrow' }));
+
+      // Act
+      const { output, plan } = await execute({ kind: 'adopt', manifestKey: 'adoptions/listed/v3.json', action: 'set-reference' });
+
+      // Assess
+      expect(await keys(`scaleout/${plan.jobId}/parts/0/000003`)).toHaveLength(1);
+      expect(output).toMatchObject({ status: 'adopted', modelId: LISTED, version: 'v3', rows: 3 * 800 });
+      expect(JSON.parse(await getText('state/listed.json'))).toMatchObject({ reference: { version: 'v3' } });
+      await drain(sqs, eventsUrl);
     }, 120_000);
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -138,6 +139,41 @@ describe('Function: buildScaleOut (template)', () => {
       TracingConfiguration: { Enabled: false },
       LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
     });
+  });
+
+  it("matches the README's function/IAM table rows for the four steps and the machine role", () => {
+    // Prepare
+    const { stack, template } = synth;
+    const so = stack.driftgate.scaleOut!;
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const row = (name: string): string[] => {
+      const line = readme.split('\n').find((l) => l.startsWith(`| ${name} |`));
+      expect(line, name).toBeDefined();
+      return line!.split('|').slice(2, -1).map((c) => c.trim());
+    };
+    const words = (cell: string): string[] => (cell === 'none' ? [] : cell.replace(/\s*\(.*\)$/, '').split(/\s+/).map((w) => `/${w.replace(/\/$/, '')}/*`).sort());
+    const listed = (statements: Json[]): string[] =>
+      statements.filter((s) => s.Action === 's3:ListBucket').flatMap((s) => (s.Condition as { StringLike: { 's3:prefix': string[] } }).StringLike['s3:prefix'].map((p) => `/${p}`)).sort();
+    const steps = { 'scale-out plan': so.planFunction, 'scale-out sign-range': so.signRangeFunction, 'scale-out merge': so.mergeFunction, 'scale-out finish': so.finishFunction };
+
+    for (const [name, fn] of Object.entries(steps)) {
+      // Act
+      const statements = statementsOf(template, logicalId(stack, fn.role as never));
+      const [reads, writes, lists] = row(name);
+      const got = patternsFor(statements, 's3:GetObject');
+
+      // Assess
+      expect(got, name).toEqual(words(reads));
+      expect(patternsFor(statements, 's3:PutObject'), name).toEqual(words(writes));
+      // The lists column names what it lists beyond what it reads.
+      expect(listed(statements).filter((p) => !got.includes(p)), name).toEqual(words(lists));
+    }
+    const machine = statementsOf(template, logicalId(stack, so.stateMachine.role));
+    const [reads, writes, lists] = row('scale-out state machine (role)');
+    const got = patternsFor(machine, 's3:GetObject');
+    expect(got).toEqual(words(reads));
+    expect(patternsFor(machine, 's3:PutObject')).toEqual(words(writes));
+    expect(listed(machine).filter((p) => !got.includes(p))).toEqual(words(lists));
   });
 
   it('synthesizes with zero unacknowledged cdk-nag findings', () => {
