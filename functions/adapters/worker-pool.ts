@@ -19,7 +19,7 @@ import { Worker } from 'node:worker_threads';
 import { AdapterError, ConfigError, InvalidInputError } from '../core/errors.js';
 import type { SignSources } from '../core/ports.js';
 import { mergeAll, type DatasetSignature, type SignatureOptions } from '../core/signature/index.js';
-import { mergePartials, planSigning, type WorkItem } from '../core/signature/plan.js';
+import { framesOf, mergePartials, planSigning, type WorkItem } from '../core/signature/plan.js';
 import type { BatchFormat, ReaderOptions, ReadUnit, UnitRange } from './batch-file.js';
 import type { SignProgress } from './sign-sources.js';
 
@@ -287,15 +287,14 @@ export interface PlannedItem {
 }
 
 /**
- * The work items for `workers` workers: every file planned alone (core/signature/plan.ts). With `split` (two or
- * more workers signing against a reference), items of at most the total stored bytes / (workers ×
- * ITEMS_PER_WORKER), whole units each; otherwise one item per file. A stream is always one item.
+ * The work items for `workers` workers: every file planned alone (core/signature/plan.ts). With `split` and two
+ * or more workers, items of at most the total stored bytes / (workers × ITEMS_PER_WORKER), whole units each;
+ * otherwise one item per file. A stream is always one item.
  *
- * Why a reference decides: on a reference every partial uses the reference's centred frame, so range partials
- * merge to exactly the single pass. Building a reference, each partial picks its frame from its own first
- * chunk, and partials whose frames differ merge without the centred sketch (core/signature/numeric.ts): the
- * reference would be coarser than the single pass's. So a reference is built one file per item, in parallel
- * across files (files merge exactly as in signSources, which signs each file on its own builder).
+ * Range partials merge to exactly the single pass when they share centred frames: against a reference they
+ * use its frames; building one, signFilesInWorkers first signs a split file's first unit and passes the frames
+ * it chose (framesOf) to every range of that file — the frames the single pass over the file chooses. Without
+ * shared frames, partials whose frames differ would merge without the centred sketch (core/signature/numeric.ts).
  */
 export function workerPlan(paths: readonly string[], files: readonly Pick<FileUnits, 'byteLength' | 'units'>[], workers: number, split: boolean): PlannedItem[] {
   const totalBytes = files.reduce((n, f) => n + f.byteLength, 0);
@@ -306,7 +305,7 @@ export function workerPlan(paths: readonly string[], files: readonly Pick<FileUn
 
 /**
  * Sign local files on `workers` worker threads: read their footers, plan work items (`workerPlan`: ranges of
- * whole row groups / record batches against a reference, whole files when building one), sign them in parallel
+ * whole row groups / record batches; building a reference, a split file's ranges share its first unit's frames), sign them in parallel
  * and merge the partials in plan order. The result equals signSources over the same files. The first failing item in plan
  * order is thrown (an InvalidInputError naming its file), after which the pool is stopped.
  * @example
@@ -323,7 +322,18 @@ export async function signFilesInWorkers(paths: readonly string[], options: Work
   const pool = options.pool ?? new SignWorkerPool(workers);
   try {
     const files = await inOrder(paths.map((path) => pool.units(path, reader)));
-    const plan = workerPlan(paths, files, workers, signatureOptions.reference !== undefined);
+    const plan = workerPlan(paths, files, workers, true);
+    // Building a reference, a file split into ranges signs every range in the frames its own first unit
+    // chooses (framesOf, core/signature/plan.ts: the frames the single pass over that file chooses), so its
+    // partials merge to exactly the single pass, centred sketches included. A file signed whole needs none.
+    const split = new Set(plan.filter(({ item }) => item.range !== undefined && item.range.start > 0).map(({ file }) => file));
+    const fileOptions = await inOrder(
+      paths.map(async (path, file) => {
+        if (signatureOptions.reference !== undefined || signatureOptions.frames !== undefined || !split.has(file)) return signatureOptions;
+        const first = await pool.sign(path, { start: 0, end: 1 }, signatureOptions, { ...(reader ? { reader } : {}), unit: files[file].format === 'parquet' ? 'row group' : 'record batch' });
+        return { ...signatureOptions, frames: framesOf(first) };
+      }),
+    );
     const rowsDone = plan.map(() => 0);
     const fileRows = paths.map(() => 0);
     const report = (at: number, rows: number): void => {
@@ -335,7 +345,7 @@ export async function signFilesInWorkers(paths: readonly string[], options: Work
     paths.forEach((file, i) => onProgress?.({ file, rowsDone: 0, rowsTotal: files[i].rowCount }));
     const partials = await inOrder(
       plan.map(({ item }, at) =>
-        pool.sign(item.key, item.range, signatureOptions, {
+        pool.sign(item.key, item.range, fileOptions[plan[at].file], {
           ...(reader ? { reader } : {}),
           unit: files[plan[at].file].format === 'parquet' ? 'row group' : 'record batch',
           onProgress: (rows) => report(at, rows),

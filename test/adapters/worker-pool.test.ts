@@ -74,7 +74,7 @@ describe('Function: signFilesInWorkers', () => {
     // Act
     const merged = await signFilesInWorkers(FILES, { workers: WORKERS, pool, histogramBins: 12, onProgress: (p) => progress.set(p.file, p.rowsDone) });
 
-    // Assess: one item per file, so even the centred sketches are the single pass's own.
+    // Assess: each file's ranges share its first unit's frames, so even the centred sketches are the single pass's own.
     const whole = await inProcess(FILES, { histogramBins: 12 });
     expectSameSignature(merged, whole);
     for (const [name, column] of Object.entries(whole.columns)) {
@@ -82,6 +82,22 @@ describe('Function: signFilesInWorkers', () => {
     }
     expect(merged.rowCount).toBe(3 * 6400);
     expect([...progress.values()]).toEqual([6400, 6400, 6400]);
+  });
+
+  it('builds a reference of a far-from-zero column split into ranges that keeps the single pass\'s centred sketch', async () => {
+    // Prepare: mean 1000, each row group its own spread (σ 2 to 11), written by pyarrow (make-frames.py)
+    const far = fixture('far.parquet');
+    const whole = await inProcess([far]);
+    expect(Object.values(whole.columns).some((c) => c.kind === 'numeric' && c.centred !== undefined)).toBe(true);
+
+    // Act
+    const merged = await signFilesInWorkers([far], { workers: WORKERS, pool });
+
+    // Assess: the ranges chose no frames of their own (which would drop the centred sketch in the merge)
+    expectSameSignature(merged, whole);
+    for (const [name, column] of Object.entries(whole.columns)) {
+      if (column.kind === 'numeric') expect(JSON.stringify((merged.columns[name] as NumericColumnSignature).centred)).toBe(JSON.stringify(column.centred));
+    }
   });
 
   it("signs on a reference's edges and frame equal to the single-process signature", async () => {
