@@ -17,7 +17,9 @@ import {
   queuedBy,
   rulesFromApproval,
   stepAutonomy,
+  windowText,
 } from '../core/lifecycle/autonomy.js';
+import type { ExemptWindow } from '../core/drift/options.js';
 import { parseModelConfig } from '../core/lifecycle/config.js';
 import { configKey, configVersionKey } from '../core/lifecycle/keys.js';
 import { AUTOMATIC_ACTOR, settleState } from '../core/lifecycle/proposal.js';
@@ -31,7 +33,7 @@ export async function logQueued(repo: ModelRepository, modelId: string, before: 
   for (const n of queuedBy(before, after)) {
     if (n.kind === 'suggestion') {
       const s = after.suggestion;
-      await repo.appendLog({ at, modelId, actor, action: 'config-suggested', evidence: { suggestionId: n.suggestionId, why: n.why, ...(s ? { feature: s.feature, test: s.test, from: s.from, to: s.to, verdicts: s.verdicts, reasons: s.reasons } : {}) } });
+      await repo.appendLog({ at, modelId, actor, action: 'config-suggested', evidence: { suggestionId: n.suggestionId, why: n.why, ...(s ? { kind: s.kind, feature: s.feature, test: s.test, from: s.from, to: s.to, ...(s.window ? { window: s.window } : {}), verdicts: s.verdicts, reasons: s.reasons } : {}) } });
     } else {
       await repo.appendLog({ at, modelId, actor, action: 'autonomy', evidence: { kind: n.kind, from: n.from, to: n.to, why: n.why, ...(n.offerId ? { offerId: n.offerId } : {}) } });
     }
@@ -124,6 +126,13 @@ export interface OwnerActions {
   reportRetrainOutcome(modelId: string, input: { readonly proposalId: string; readonly status: RetrainOutcome }, now: Date): Promise<{ readonly changed: boolean; readonly level: AutonomyLevel }>;
 }
 
+/** A feature override with one more exempt window (a window it already has is not added twice). */
+function withExemptWindow(override: Record<string, unknown>, window: ExemptWindow): Record<string, unknown> {
+  const windows = Array.isArray(override.exemptWindows) ? (override.exemptWindows as ExemptWindow[]) : [];
+  const same = (w: ExemptWindow): boolean => w.month === window.month && w.weekday === window.weekday && w.hour === window.hour;
+  return { ...override, exemptWindows: windows.some(same) ? windows : [...windows, window] };
+}
+
 const bytesOf = (body: Uint8Array | string): string => (typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
 
 /**
@@ -209,7 +218,7 @@ export function ownerActions(deps: OwnerDeps): OwnerActions {
       const doc = JSON.parse(current) as Record<string, unknown> & { features?: Record<string, unknown> & { overrides?: Record<string, Record<string, unknown>> } };
       const features = { ...(doc.features ?? {}) };
       const overrides = { ...(features.overrides ?? {}) };
-      overrides[s.feature] = { ...(overrides[s.feature] ?? {}), test: s.test, threshold: s.to };
+      overrides[s.feature] = s.kind === 'window' && s.window !== undefined ? withExemptWindow(overrides[s.feature] ?? {}, s.window) : { ...(overrides[s.feature] ?? {}), test: s.test, threshold: s.to };
       const next = { ...doc, features: { ...features, overrides } };
       // Validated before it is written: a suggestion never stores a config the next read would refuse.
       parseModelConfig(next, `${key} (version ${version}, refused before writing)`);
@@ -224,7 +233,15 @@ export function ownerActions(deps: OwnerDeps): OwnerActions {
       modelId,
       actor,
       action: 'config-change',
-      evidence: { version, previousVersionKey, versionKey: newVersionKey, suggestionId: s.suggestionId, change: { feature: s.feature, test: s.test, threshold: { from: s.from, to: s.to } }, verdicts: s.verdicts, reasons: s.reasons },
+      evidence: {
+        version,
+        previousVersionKey,
+        versionKey: newVersionKey,
+        suggestionId: s.suggestionId,
+        change: s.kind === 'window' && s.window !== undefined ? { feature: s.feature, exemptWindow: s.window } : { feature: s.feature, test: s.test, threshold: { from: s.from, to: s.to } },
+        verdicts: s.verdicts,
+        reasons: s.reasons,
+      },
     });
     return previousVersionKey;
   }
@@ -272,7 +289,10 @@ export function ownerActions(deps: OwnerDeps): OwnerActions {
       action,
       version: accepted,
       previousVersionKey,
-      message: `Config version ${accepted} of ${modelId} sets the ${s.test} threshold of the feature to ${s.to} (was ${s.from}); version ${accepted - 1} stays readable.`,
+      message:
+        s.kind === 'window' && s.window !== undefined
+          ? `Config version ${accepted} of ${modelId} exempts the feature ${windowText(s.window)}: its drift there is still reported but drives no proposal; version ${accepted - 1} stays readable.`
+          : `Config version ${accepted} of ${modelId} sets the ${s.test} threshold of the feature to ${s.to} (was ${s.from}); version ${accepted - 1} stays readable.`,
     };
   }
 

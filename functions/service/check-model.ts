@@ -25,7 +25,7 @@ import { compactTime, reportKey } from '../core/lifecycle/keys.js';
 import { nextIncident } from '../core/lifecycle/incident.js';
 import { afterCheck, effectiveLevel, rulesFromApproval } from '../core/lifecycle/autonomy.js';
 import { AUTOMATIC_ACTOR, blocksNewProposal, openProposal } from '../core/lifecycle/proposal.js';
-import { decideProposal, type ProposalDecision } from '../core/lifecycle/proposal-rules.js';
+import { decideProposal, markExemptFeatures, type ProposalDecision } from '../core/lifecycle/proposal-rules.js';
 import { type CadenceChange, type CheckOutcome, type Forecast, HISTORY_LIMIT, type HistoryPoint, type ModelState, type PendingCheck, type Proposal, type ProposalOpened } from '../core/lifecycle/types.js';
 import type { Log } from '../core/ports.js';
 import { parseReportJson, renderHtmlReport, renderReportJson } from '../core/report/index.js';
@@ -167,7 +167,9 @@ export function checkModel(deps: CheckDeps): CheckModel {
   async function decide(config: ModelConfig, state: ModelState, etag: string, ev: Evaluation, now: Date): Promise<Extract<Plan, { kind: 'checked' }>> {
     const modelId = state.modelId;
     const at = now.toISOString();
-    const { checkId, fresh, result, outcomes } = ev;
+    const { checkId, fresh, outcomes } = ev;
+    // A feature inside one of its exempt windows is reported, marked, and drives no proposal.
+    const { result, exempt } = markExemptFeatures(ev.result, config.features.overrides, now);
     const point: HistoryPoint = { at, checkId, verdict: result.verdict, action: result.action, score: result.score, driftIndex: result.driftIndex, signatures: fresh.length };
     const history = [...state.history, point].slice(-HISTORY_LIMIT);
     const forecast = forecastCrossing(history, now);
@@ -190,6 +192,7 @@ export function checkModel(deps: CheckDeps): CheckModel {
       incident: quality.incident,
       maxRetrainIntervalSeconds: config.cadence.maxRetrainInterval,
       minRetrainIntervalSeconds: config.cadence.minRetrainInterval,
+      exempt,
       now,
     });
     const hint = rule.propose
@@ -203,6 +206,7 @@ export function checkModel(deps: CheckDeps): CheckModel {
           checkId,
           reportKey: reportKeys.html,
           result,
+          exempt,
           triggers: rule.triggers,
           forecast,
           retrainBy: retrainBy({ forecast, lastRetrainAt: state.lastRetrainAt, bounds: config.cadence, now }),

@@ -7,7 +7,7 @@ import { ConsoleNotifier } from '../../functions/adapters/console-notifier.js';
 import { FileEventSink, readEventFile } from '../../functions/adapters/file-event-sink.js';
 import { signSources } from '../../functions/adapters/sign-sources.js';
 import type { ModelConfigInput } from '../../functions/core/lifecycle/config.js';
-import { configVersionKey } from '../../functions/core/lifecycle/keys.js';
+import { configVersionKey, reportKey } from '../../functions/core/lifecycle/keys.js';
 import { DecisionTokenError, peekToken } from '../../functions/core/lifecycle/token.js';
 import type { Notice, ObjectStore } from '../../functions/core/ports.js';
 import { Lifecycle } from '../../functions/service/lifecycle.js';
@@ -29,6 +29,29 @@ function linkOf(notice: Notice, action: string): string {
 function brokenBatch(rows = 1500): Uint8Array {
   const amount = Float64Array.from({ length: rows }, (_, i) => 100 + (i % 30));
   return tableToIPC(tableFromArrays({ amount }), 'file');
+}
+
+/** A batch where only `amount` moves (by `shift` σ); `country` keeps the reference's mix. */
+function amountOnlyBatch(shift: number, rows = 1500): Uint8Array {
+  const amount = Float64Array.from({ length: rows }, (_, i) => 100 + 15 * (shift + Math.sqrt(2) * inverseErf((2 * (i + 0.5)) / rows - 1)));
+  const country = Array.from({ length: rows }, (_, i) => (i % 10 < 6 ? 'US' : i % 2 === 0 ? 'DE' : 'IN'));
+  return tableToIPC(tableFromArrays({ amount, country }), 'file');
+}
+
+/** The inverse error function (Giles' approximation, ~1e-9): normal quantiles for a deterministic sample. */
+function inverseErf(x: number): number {
+  let w = -Math.log((1 - x) * (1 + x));
+  let p: number;
+  if (w < 5) {
+    w -= 2.5;
+    p = 2.81022636e-8;
+    for (const c of [3.43273939e-7, -3.5233877e-6, -4.39150654e-6, 0.00021858087, -0.00125372503, -0.00417768164, 0.246640727, 1.50140941]) p = c + p * w;
+  } else {
+    w = Math.sqrt(w) - 3;
+    p = -0.000200214257;
+    for (const c of [0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047, 1.00167406, 2.83297682]) p = c + p * w;
+  }
+  return p * x;
 }
 
 /**
@@ -256,6 +279,55 @@ export function humansFlows(label: string, open: (scratchDir: string) => Promise
       expect(log.find((e) => e.action === 'config-suggested')?.evidence).toMatchObject({ verdicts: ids, reasons: ['not-material', 'expected'] });
       expect(log.find((e) => e.action === 'config-change')?.evidence).toMatchObject({ version: 2, verdicts: ids, previousVersionKey: configVersionKey('fraud', 1) });
       expect((await lifecycle.repo.configs()).configs.map((c) => c.modelId)).toEqual(['fraud']);
+    });
+
+    it('after K "expected or seasonal" rejections whose proposals recur at one UTC hour, suggests an exemption window; accepted, the feature drives no proposal in that window', async () => {
+      // Prepare: three proposals at 10:00 UTC on Mon 6, Tue 7 and Wed 8 April (same hour, three dates; weekday and month do not recur).
+      await setUp();
+      const ids: string[] = [];
+
+      // Act
+      for (const [i, shift] of [1.5, 2.5, 4].entries()) {
+        const id = await propose(10 + i * 24, shift);
+        ids.push(id);
+        await lifecycle.decide(linkOf(noticeOf(id), 'reject'), 'reject', at(11 + i * 24), { reasonKind: 'expected', reason: 'the 10:00 batch job' });
+      }
+      await lifecycle.checkDue(at(59));
+      const notice = sent.find((n) => n.subject.includes('suggested config change'));
+      const suggestion = (await lifecycle.state('fraud'))?.autonomy.suggestion;
+      const accepted = await lifecycle.owner.act(linkOf(notice as Notice, 'accept-config'), at(60), { actor: 'owner' });
+      const after = await lifecycle.repo.config('fraud');
+      // The next check inside the window (Thu 9 April, 10:00 UTC), on an even stronger shift.
+      const key = 'batches/fraud/in-window.arrow';
+      await store.put(key, amountOnlyBatch(6));
+      await lifecycle.ingest(key, at(81));
+      const inWindow = await lifecycle.check('fraud', at(82));
+      const inWindowLine = (await lifecycle.decisionLog('fraud')).filter((e) => e.action === 'check').at(-1);
+      // The same shift outside the window (13:00 UTC) is not exempt.
+      await store.put('batches/fraud/outside.arrow', amountOnlyBatch(6));
+      await lifecycle.ingest('batches/fraud/outside.arrow', at(84));
+      const outside = await lifecycle.check('fraud', at(85));
+      const outsideLine = (await lifecycle.decisionLog('fraud')).filter((e) => e.action === 'check').at(-1);
+
+      // Assess
+      expect(suggestion).toMatchObject({ kind: 'window', feature: 'amount', window: { hour: 10 }, verdicts: ids, reasons: ['expected'] });
+      expect(notice?.text).toContain(`Change: exempt 'amount' 10:00–10:59 UTC: its drift there is still reported but drives no retrain proposal.`);
+      expect(accepted).toMatchObject({ status: 'done', version: 2 });
+      expect(after.features.overrides.amount).toEqual({ exemptWindows: [{ hour: 10 }] });
+      const log = await lifecycle.decisionLog('fraud');
+      expect(log.find((e) => e.action === 'config-change')?.evidence).toMatchObject({ version: 2, verdicts: ids, change: { feature: 'amount', exemptWindow: { hour: 10 } } });
+      if (inWindow.status !== 'checked') throw new Error(`expected a check, got ${inWindow.status}`);
+      const report = await store.get(reportKey('fraud', inWindow.checkId, 'json'));
+      const amount = (JSON.parse(Buffer.from(report?.body ?? []).toString('utf8')) as { result: { features: { name: string; drift: boolean; explanation: string }[] } }).result.features.find((f) => f.name === 'amount');
+      expect(amount?.drift).toBe(true);
+      expect(amount?.explanation).toContain('Exempt: recurring window 10:00–10:59 UTC, so it drives no retrain proposal.');
+      const proposal = inWindow.proposal ? await lifecycle.proposal('fraud', inWindow.proposal.proposalId) : undefined;
+      expect(proposal?.reasons.driftedFeatures[0]?.name).not.toBe('amount');
+      expect(inWindow.proposal).toBeNull();
+      expect(inWindowLine?.evidence).toMatchObject({ verdict: 'drift', suppressed: 'drift only in features inside an exempt recurring window (amount)' });
+      if (outside.status !== 'checked') throw new Error(`expected a check, got ${outside.status}`);
+      expect(outside.verdict).toBe('drift');
+      expect(String((outsideLine?.evidence as { suppressed?: unknown }).suppressed ?? '')).not.toContain('exempt');
     });
 
     it('a "data bug" rejection opens a data-quality incident instead (notified; no proposal while open)', async () => {

@@ -129,14 +129,17 @@ export function explainNumeric(f: Omit<NumericFeatureDrift, 'explanation'>, sign
 }
 
 /**
- * "; this batch could have caught a shift of 0.31 σ" for a feature that did not drift, so a quiet small
- * batch reads honestly; "" when it drifted or the figure is absent.
+ * "; this batch would have acted (drift) on a shift of 0.49 σ (0.31 σ would only be flagged: watch)" for a
+ * feature that did not drift, so a quiet small batch reads honestly: the first figure is what would change the
+ * action, the second what the feature's own rule would flag; "" when it drifted or the figure is absent.
  */
 export function detectableClause(f: Pick<Described, 'drift' | 'detectable'>): string {
   if (f.drift || f.detectable === undefined) return '';
-  return f.detectable.unit === 'sd-shift'
-    ? `; this batch could have caught a shift of ${formatScore(f.detectable.effect)} σ`
-    : `; this batch could have caught a Jensen–Shannon distance of ${formatScore(f.detectable.effect)}`;
+  const { effect, flagged, unit } = f.detectable;
+  const of = (x: number): string => (unit === 'sd-shift' ? `${formatScore(x)} σ` : `${formatScore(x)}`);
+  const what = unit === 'sd-shift' ? 'a shift of' : 'a Jensen–Shannon distance of';
+  const only = flagged !== undefined && flagged < effect ? ` (${of(flagged)} would only be flagged: watch)` : '';
+  return `; this batch would have acted (drift) on ${what} ${of(effect)}${only}`;
 }
 
 /** One sentence for a categorical feature: new categories or the largest share change, the test and significance. */

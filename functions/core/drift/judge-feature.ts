@@ -8,7 +8,7 @@ import { jensenShannon, psi } from './distances.js';
 import { explainCategorical, explainInsufficient, explainNumeric } from './explain.js';
 import { clampFinite, finiteScore } from './finite.js';
 import { MATERIAL_JS_DISTANCE, MATERIAL_WASSERSTEIN_SD, type ActionFeature } from './action.js';
-import { featureBudget, materialBar } from './budget.js';
+import { featureBudget, materialBar, type MaterialBar } from './budget.js';
 import { nullShare, twoProportionPValue } from './null-share.js';
 import { binsOf, meanShiftPValue, numericJensenShannon, numericStats, outOfRangeShare, quantilesOf } from './numeric.js';
 import { jensenShannonNoiseFloor, minimumDetectableJensenShannon, minimumDetectableShift, psiNoiseFloor, wassersteinNoiseFloor } from './noise.js';
@@ -133,6 +133,39 @@ function evidenceOf(f: NumericFeatureDrift | CategoricalFeatureDrift): Pick<Acti
   return { name: f.name, kind: f.kind, status: f.status, drift: f.drift, severity: f.severity };
 }
 
+/** The level a feature's own rule flags at (its significance gate, Bonferroni across the judged features). */
+function flagLevel(family: Family): number {
+  return SIGNIFICANCE_LEVEL / Math.max(1, family.size);
+}
+
+/** The level a feature moving alone must reach to make the action: its share of the false-action budget (budget.ts). */
+function actionLevel(family: Family): number {
+  return Math.min(flagLevel(family), featureBudget(family.size));
+}
+
+/**
+ * Whether this feature drifting alone meets the dataset rule (a key feature, or, unweighted, 1 / judged ≥ share):
+ * then its flag and the budget decide the action and the material bar does not apply. With importances the
+ * bar is assumed (the other features' weights are not known here), so the figure errs on the high side.
+ */
+function alone(name: string, options: CompareOptions, family: Family): boolean {
+  if (options.datasetRule.keyFeatures.includes(name)) return true;
+  return options.featureImportance === undefined && 1 / Math.max(1, family.size) >= options.datasetRule.share;
+}
+
+/**
+ * The honest minimum detectable effect (issue 11): the smallest effect that would change the action to `drift`,
+ * max(flag MDE at the budget's level, the material bar unless the feature alone meets the dataset rule), and
+ * the smaller flag MDE beside it when it differs (a shift between the two is flagged, `watch`, but does not act).
+ * Both figures are in the kind's effect unit: σ of location shift (= Wasserstein / σ) or Jensen–Shannon distance.
+ * @example actionDetectable(0.31, 0.36, { value: 0.49, source: 'noise-floor' }, false) // { effect: 0.49, flagged: 0.31 }
+ */
+export function actionDetectable(flagged: number, atBudget: number, bar: MaterialBar, meetsRuleAlone: boolean): { effect: number; flagged?: number } {
+  const flag = finiteScore(flagged, 'distance');
+  const act = finiteScore(Math.max(flag, atBudget, meetsRuleAlone ? 0 : bar.value), 'distance');
+  return act > flag ? { effect: act, flagged: flag } : { effect: act };
+}
+
 /** Judge a numeric feature (data-quality incidents are found after, by compare). */
 export function judgeNumeric(
   name: string,
@@ -170,17 +203,12 @@ export function judgeNumeric(
     const total = counts.reduce((a, b) => a + b, 0);
     return counts.map((c) => (total > 0 ? c / total : 0));
   };
-  const detectable: Detectable = {
-    effect: finiteScore(
-      minimumDetectableShift(reference, n, m, {
-        threshold: selection.test === 'wasserstein' ? selection.threshold : 0,
-        level: SIGNIFICANCE_LEVEL / Math.max(1, family.size),
-        gate: resolved ? 'ks' : 'means',
-      }),
-      'distance',
-    ),
-    unit: 'sd-shift',
-  };
+  // The action's bar (budget.ts): the documented bar, raised to the noise floor at this feature's share of the budget.
+  const bar = materialBar(MATERIAL_WASSERSTEIN_SD, insufficient ? undefined : wassersteinNoiseFloor(reference, n, m, featureBudget(family.size)));
+  const mdeAt = (level: number): number =>
+    minimumDetectableShift(reference, n, m, { threshold: selection.test === 'wasserstein' ? selection.threshold : 0, level, gate: resolved ? 'ks' : 'means' });
+  // A location shift of d σ moves Wasserstein/σ by d: the MDE and the bar share one unit.
+  const detectable: Detectable = { ...actionDetectable(mdeAt(flagLevel(family)), mdeAt(actionLevel(family)), bar, alone(name, options, family)), unit: 'sd-shift' };
   const base: Omit<NumericFeatureDrift, 'explanation'> = {
     kind: 'numeric',
     ...judgement(name, selection, score, gateP, insufficient, { reference, current }, { reference: n, current: m }),
@@ -200,8 +228,6 @@ export function judgeNumeric(
     (insufficient ? explainInsufficient(name, m, n, MIN_VALUES) : explainNumeric(base, significance, resolved)) +
     kindNote(name, 'numeric', options);
   const feature: NumericFeatureDrift = { ...base, explanation };
-  // The action's bar (budget.ts): the documented bar, raised to the noise floor at this feature's share of the budget.
-  const bar = materialBar(MATERIAL_WASSERSTEIN_SD, insufficient ? undefined : wassersteinNoiseFloor(reference, n, m, featureBudget(family.size)));
   return { feature, evidence: { ...evidenceOf(feature), effect: metrics.wassersteinNorm, significance, bar, unseen: { share: 0, pValue: 1 } } };
 }
 
@@ -234,6 +260,9 @@ export function judgeCategorical(
   const significanceP = gatePValue(reference, current);
   const gateP = selection.scoreKind === 'distance' ? finiteScore(family.adjustedP ?? significanceP, 'p-value') : significanceP;
   const insufficient = nRef < MIN_VALUES || nCur < MIN_VALUES;
+  const bar = materialBar(MATERIAL_JS_DISTANCE, insufficient ? undefined : jensenShannonNoiseFloor(cells, nRef, nCur, featureBudget(family.size)));
+  const jsAt = (level: number): number =>
+    minimumDetectableJensenShannon(cells, nRef, nCur, { threshold: selection.test === 'jensenshannon' ? selection.threshold : 0, level });
   const rows = table.labels.map((value, i) => ({
     value,
     reference: nRef > 0 ? table.reference[i] / nRef : 0,
@@ -251,16 +280,7 @@ export function judgeCategorical(
     ...judgement(name, selection, score, gateP, insufficient, { reference, current }, { reference: nRef, current: nCur }),
     ...(floor !== undefined ? { noiseFloor: finiteScore(floor, 'distance') } : {}),
     ...(selection.scoreKind === 'distance' && family.adjustedP !== undefined ? { adjustedPValue: gateP } : {}),
-    detectable: {
-      effect: finiteScore(
-        minimumDetectableJensenShannon(cells, nRef, nCur, {
-          threshold: selection.test === 'jensenshannon' ? selection.threshold : 0,
-          level: SIGNIFICANCE_LEVEL / Math.max(1, family.size),
-        }),
-        'distance',
-      ),
-      unit: 'js-distance',
-    },
+    detectable: { ...actionDetectable(jsAt(flagLevel(family)), jsAt(actionLevel(family)), bar, alone(name, options, family)), unit: 'js-distance' },
     metrics,
     ...(reference.other > 0 || current.other > 0
       ? { topK: { k: Math.min(reference.k, current.k), otherShare: { reference: nRef > 0 ? reference.other / nRef : 0, current: nCur > 0 ? current.other / nCur : 0 } } }
@@ -276,6 +296,5 @@ export function judgeCategorical(
   // (Good–Turing, f1 = its categories seen once; 100 rows of 200 Zipf categories: ~30 %), so that is the baseline.
   const singletons = reference.top.reduce((sum, [, c]) => sum + (c === 1 ? 1 : 0), 0);
   const unseen = { share: metrics.unseenShare, pValue: twoProportionPValue(singletons, nRef, unseenCount, nCur), expected: nRef > 0 ? singletons / nRef : 0 };
-  const bar = materialBar(MATERIAL_JS_DISTANCE, insufficient ? undefined : jensenShannonNoiseFloor(cells, nRef, nCur, featureBudget(family.size)));
   return { feature, evidence: { ...evidenceOf(feature), effect: metrics.jsDistance, significance, bar, unseen } };
 }

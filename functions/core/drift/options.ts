@@ -8,12 +8,28 @@ import { testOptionProblems } from './select-test.js';
  */
 
 /** One feature's override: force its kind, its test (a registry name) or its threshold. */
+/** One recurring UTC window (see featureOverrideSchema.exemptWindows). */
+export const exemptWindowSchema = z
+  .strictObject({
+    month: z.number().int().min(1).max(12).optional(),
+    weekday: z.number().int().min(0).max(6).optional(),
+    hour: z.number().int().min(0).max(23).optional(),
+  })
+  .refine((w) => w.month !== undefined || w.weekday !== undefined || w.hour !== undefined, 'expected at least one of month (1–12), weekday (0–6, 0 = Sunday) or hour (0–23)');
+export type ExemptWindow = z.infer<typeof exemptWindowSchema>;
+
 export const featureOverrideSchema = z.strictObject({
   /** Treat the column as numeric or categorical (e.g. integer codes as categorical). */
   kind: z.enum(['numeric', 'categorical']).optional(),
   /** A test name from the drift registry (e.g. "wasserstein", "ks", "psi", "jensenshannon", "chi2"). */
   test: z.string().min(1).optional(),
   threshold: z.number().positive().optional(),
+  /**
+   * Recurring UTC windows in which this feature's drift is still reported but never drives a retrain proposal
+   * (marked "exempt: recurring window …"); each names at least one of month (1–12), weekday (0 = Sunday … 6)
+   * and hour (0–23), all named fields must match. Written by an accepted suggestion (core/lifecycle/autonomy.ts). @default none
+   */
+  exemptWindows: z.array(exemptWindowSchema).max(12).optional(),
 });
 
 /** A model-wide default for one kind of feature. */

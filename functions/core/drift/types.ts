@@ -76,8 +76,13 @@ export const resolutionSchema = z.object({
 });
 export type Resolution = DeepReadonly<z.output<typeof resolutionSchema>>;
 
-/** The smallest effect this batch could have caught (noise.ts): a location shift in reference σ, or a Jensen–Shannon distance. */
-export const detectableSchema = z.object({ effect: num, unit: z.enum(['sd-shift', 'js-distance']) });
+/**
+ * The smallest effect this batch could have caught (noise.ts): a location shift in reference σ, or a Jensen–Shannon
+ * distance. `effect` is the smallest that would change the action to `drift` (this feature moving alone: its flag,
+ * significance within its share of the false-action budget, and its material bar unless it alone meets the dataset
+ * rule); `flagged`, when present and smaller, is the smallest the feature's own rule would flag (`watch` only).
+ */
+export const detectableSchema = z.object({ effect: num, unit: z.enum(['sd-shift', 'js-distance']), flagged: num.optional() });
 export type Detectable = DeepReadonly<z.output<typeof detectableSchema>>;
 
 const featureDriftBase = {

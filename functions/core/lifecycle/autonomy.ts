@@ -9,13 +9,16 @@
  *
  * A rejection says why (REJECTION_REASONS). After `suggestAfter` rejections of proposals driven by the
  * same feature as "not material" or "expected", driftgate PROPOSES a higher threshold for that feature
- * (never applies it); the owner accepts it through a signed link, which writes a new config version.
+ * (never applies it); the owner accepts it through a signed link, which writes a new config version. When
+ * every one of them was "expected or seasonal" and their proposals fall in one recurring UTC window
+ * (`recurringWindow`), it proposes an exemption of that feature in that window instead.
  *
  * Every change here is a pure step of `stepAutonomy(state, event, rules)`; what a person must hear about
  * (a level change, an offer, a suggestion) is queued in the state's `outbox`, sent once by the gate.
  */
 import { z } from 'zod';
 import { DRIFT_TESTS, isDriftTestName } from '../drift/registry.js';
+import { exemptWindowSchema, type ExemptWindow } from '../drift/options.js';
 import { isoTimeSchema } from '../report/types.js';
 
 /** Autonomy levels, least autonomous first. */
@@ -61,6 +64,8 @@ const rejectionSchema = z.object({
   reason: reasonSchema,
   /** The free text of the rejection, if any (data: escaped wherever shown). */
   detail: z.string().optional(),
+  /** When the rejected proposal was opened (the drift's time, for recurring windows); absent in older states. */
+  proposedAt: isoTimeSchema.optional(),
   /** The proposal's strongest drifted feature: what "driven by the same feature" compares. */
   driver: z.object({ name: z.string(), test: z.string(), score: z.number(), threshold: z.number() }).nullable(),
 });
@@ -71,11 +76,13 @@ const suggestionSchema = z.object({
   suggestionId: z.string(),
   createdAt: isoTimeSchema,
   expiresAt: isoTimeSchema,
-  kind: z.literal('threshold'),
+  /** `threshold`: raise the feature's threshold from → to; `window`: exempt the feature in `window` (from = to, unchanged). */
+  kind: z.enum(['threshold', 'window']),
   feature: z.string(),
   test: z.string(),
   from: z.number(),
   to: z.number(),
+  window: exemptWindowSchema.optional(),
   /** The rejections that led to it (proposal ids, oldest first). */
   verdicts: z.array(z.string()),
   reasons: z.array(reasonSchema),
@@ -153,6 +160,8 @@ export type AutonomyEvent =
       readonly at: string;
       readonly reason?: RejectionReason;
       readonly detail?: string;
+      /** When the proposal was opened (its createdAt). */
+      readonly proposedAt?: string;
       readonly driver?: RejectionRecord['driver'];
     }
   | { readonly type: 'retrain-outcome'; readonly proposalId: string; readonly status: RetrainOutcome; readonly at: string }
@@ -201,6 +210,54 @@ function demote(a: AutonomyState, rules: AutonomyRules, at: string, why: string,
   return queue(next, { noticeId: idOf('level', about, at), kind: 'level', at, from, to: 'manual', why: `${why}${withdrawn}` });
 }
 
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'] as const;
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'] as const;
+
+/**
+ * The recurring UTC window a set of times share, or null. A field (month 1–12, weekday 0–6 with 0 = Sunday,
+ * hour 0–23) is part of the window when every time has the same value AND the times fall in at least two
+ * distinct occurrences of it, so that it recurred rather than happened once: an hour on two or more UTC
+ * dates, a weekday on two or more dates, a month in two or more years. The window holds every field that
+ * recurred (all must match: "Mondays at 10:00" is narrower than "Mondays"); fewer than two times give null.
+ * @example recurringWindow(['2026-04-06T10:05:00Z', '2026-04-07T10:40:00Z']) // { hour: 10 }
+ */
+export function recurringWindow(times: readonly string[]): ExemptWindow | null {
+  if (times.length < 2) return null;
+  const dates = times.map((t) => new Date(t));
+  const same = (f: (d: Date) => number): boolean => dates.every((d) => f(d) === f(dates[0]));
+  const distinct = (f: (d: Date) => number | string): number => new Set(dates.map(f)).size;
+  const day = (d: Date): string => d.toISOString().slice(0, 10);
+  const window: { month?: number; weekday?: number; hour?: number } = {};
+  if (same((d) => d.getUTCMonth()) && distinct((d) => d.getUTCFullYear()) >= 2) window.month = dates[0].getUTCMonth() + 1;
+  if (same((d) => d.getUTCDay()) && distinct(day) >= 2) window.weekday = dates[0].getUTCDay();
+  if (same((d) => d.getUTCHours()) && distinct(day) >= 2) window.hour = dates[0].getUTCHours();
+  return Object.keys(window).length > 0 ? window : null;
+}
+
+/** Whether a time lies inside a window (UTC; every field the window names must match). */
+export function inWindow(window: ExemptWindow, at: Date): boolean {
+  return (
+    (window.month === undefined || at.getUTCMonth() + 1 === window.month) &&
+    (window.weekday === undefined || at.getUTCDay() === window.weekday) &&
+    (window.hour === undefined || at.getUTCHours() === window.hour)
+  );
+}
+
+/** A window in words, e.g. "in April, on Mondays, 10:00–10:59 UTC". */
+export function windowText(window: ExemptWindow): string {
+  const parts = [
+    window.month !== undefined ? `in ${MONTHS[window.month - 1]}` : '',
+    window.weekday !== undefined ? `on ${WEEKDAYS[window.weekday]}s` : '',
+    window.hour !== undefined ? `${String(window.hour).padStart(2, '0')}:00–${String(window.hour).padStart(2, '0')}:59` : '',
+  ].filter(Boolean);
+  return `${parts.join(', ')} UTC`;
+}
+
+/** The first of a feature's exempt windows that holds at `at`, or null. */
+export function activeExemption(windows: readonly ExemptWindow[] | undefined, at: Date): ExemptWindow | null {
+  return windows?.find((w) => inWindow(w, at)) ?? null;
+}
+
 /** The strongest of a list of rejections' drivers for one feature, as a new threshold. */
 export function suggestedThreshold(test: string, from: number, scores: readonly number[]): number {
   const pValue = isDriftTestName(test) && DRIFT_TESTS[test].scoreKind === 'p-value';
@@ -225,16 +282,20 @@ export function suggestionFor(a: AutonomyState, rules: AutonomyRules, at: string
   for (const [feature, list] of byFeature) {
     if (list.length < rules.suggestAfter) continue;
     const last = list[list.length - 1].driver!;
-    const to = suggestedThreshold(last.test, last.threshold, list.map((r) => r.driver!.score));
+    // Every rejection "expected or seasonal", and their proposals' times recur in one window: exempt it there.
+    const seasonal = list.every((r) => r.reason === 'expected' && r.proposedAt !== undefined);
+    const window = seasonal ? recurringWindow(list.map((r) => r.proposedAt as string)) : null;
+    const to = window !== null ? last.threshold : suggestedThreshold(last.test, last.threshold, list.map((r) => r.driver!.score));
     return {
       suggestionId: idOf('suggestion', feature.slice(0, 40), at),
       createdAt: at,
       expiresAt: addSeconds(at, OFFER_TTL_SECONDS),
-      kind: 'threshold',
+      kind: window !== null ? 'window' : 'threshold',
       feature,
       test: last.test,
       from: last.threshold,
       to,
+      ...(window !== null ? { window } : {}),
       verdicts: list.map((r) => r.proposalId),
       reasons: [...new Set(list.map((r) => r.reason))],
       status: 'open',
@@ -271,7 +332,7 @@ export function stepAutonomy(a: AutonomyState, e: AutonomyEvent, rules: Autonomy
         );
       }
       const reason = e.reason ?? 'other';
-      const rejection: RejectionRecord = { proposalId: e.proposalId, at: e.at, reason, ...(e.detail ? { detail: e.detail } : {}), driver: e.driver ?? null };
+      const rejection: RejectionRecord = { proposalId: e.proposalId, at: e.at, reason, ...(e.detail ? { detail: e.detail } : {}), ...(e.proposedAt ? { proposedAt: e.proposedAt } : {}), driver: e.driver ?? null };
       const base: AutonomyState = {
         ...a,
         counted,

@@ -1,4 +1,6 @@
+import type { ExemptWindow } from '../drift/options.js';
 import { sliceDriftedFeatures } from '../drift/slices.js';
+import { activeExemption, windowText } from './autonomy.js';
 import type { DriftResult } from '../drift/types.js';
 import type { Forecast } from '../report/types.js';
 import type { ModelState } from './types.js';
@@ -13,6 +15,10 @@ import type { ModelState } from './types.js';
  * After any rejection the max-retrain-interval trigger is suppressed for minRetrainInterval (counted from
  * the rejection): otherwise a rejected "retrain, it has been too long" proposal would come back at the
  * very next check. Once that time has passed the trigger fires again, whatever was rejected.
+ * A feature inside one of its exempt windows (`features.overrides[f].exemptWindows`, written by an accepted
+ * suggestion) is still reported, marked "exempt: recurring window …", but does not drive a proposal: the
+ * drift trigger needs at least one drifted feature that is not exempt now (the dataset verdict itself is
+ * not recomputed without it).
  */
 
 /** minRetrainInterval when the caller does not pass one (the config's default). */
@@ -32,12 +38,14 @@ export interface DriftedFeature {
   readonly severity: number;
 }
 
-/** The drifted features, strongest first (at most TOP_FEATURES). */
-export function driftedFeatures(result: DriftResult): DriftedFeature[] {
-  return [
+/** The drifted features, strongest first (at most TOP_FEATURES); features in `exempt` come after the others, so they never drive. */
+export function driftedFeatures(result: DriftResult, exempt: readonly string[] = []): DriftedFeature[] {
+  const all = [
     ...result.features.filter((f) => f.drift).map((f) => ({ name: f.name, score: f.score, threshold: f.threshold, test: f.test, severity: f.severity })),
     ...sliceDriftedFeatures(result),
-  ].slice(0, TOP_FEATURES);
+  ];
+  const skip = new Set(exempt);
+  return [...all.filter((f) => !skip.has(f.name)), ...all.filter((f) => skip.has(f.name))].slice(0, TOP_FEATURES);
 }
 
 /** The evidence a rejection remembers: every drifted feature name, sorted, joined with commas. */
@@ -45,6 +53,25 @@ export function evidenceFingerprint(result: DriftResult): string {
   return [...result.features.filter((f) => f.drift).map((f) => f.name), ...sliceDriftedFeatures(result).map((f) => f.name)]
     .sort()
     .join(',');
+}
+
+/**
+ * The result with every drifted feature that is inside one of its exempt windows at `now` marked in its
+ * explanation, and those features' names (the drift trigger ignores them).
+ */
+export function markExemptFeatures<R extends DriftResult>(
+  result: R,
+  overrides: Readonly<Record<string, { readonly exemptWindows?: readonly ExemptWindow[] }>>,
+  now: Date,
+): { readonly result: R; readonly exempt: string[] } {
+  const exempt: string[] = [];
+  const features = result.features.map((f) => {
+    const window = f.drift && Object.hasOwn(overrides, f.name) ? activeExemption(overrides[f.name].exemptWindows, now) : null;
+    if (window === null) return f;
+    exempt.push(f.name);
+    return { ...f, explanation: `${f.explanation} Exempt: recurring window ${windowText(window)}, so it drives no retrain proposal.` };
+  });
+  return exempt.length === 0 ? { result, exempt } : { result: { ...result, features } as R, exempt };
 }
 
 export interface ProposalDecision {
@@ -66,19 +93,24 @@ export function decideProposal(input: {
   maxRetrainIntervalSeconds: number;
   /** How long a rejection suppresses the max-retrain-interval trigger. @default 1 day */
   minRetrainIntervalSeconds?: number;
+  /** Drifted features inside an exempt window now (markExemptFeatures): they do not make the drift trigger. @default [] */
+  exempt?: readonly string[];
   now: Date;
 }): ProposalDecision {
   const { result, forecast, state, now } = input;
   const minRetrain = input.minRetrainIntervalSeconds ?? DEFAULT_MIN_RETRAIN_INTERVAL_SECONDS;
   const triggers: string[] = [];
-  if (result.verdict === 'drift') triggers.push('drift');
+  const exempt = new Set(input.exempt ?? []);
+  const driving = [...result.features.filter((f) => f.drift).map((f) => f.name), ...sliceDriftedFeatures(result).map((f) => f.name)].filter((n) => !exempt.has(n));
+  const exemptOnly = result.verdict === 'drift' && exempt.size > 0 && driving.length === 0;
+  if (result.verdict === 'drift' && !exemptOnly) triggers.push('drift');
   if (forecast?.crossingAt && Date.parse(forecast.crossingAt) <= Date.parse(input.nextCheckAt)) {
     triggers.push('forecast-crossing-before-next-check');
   }
   if (now.getTime() - Date.parse(state.lastRetrainAt) >= input.maxRetrainIntervalSeconds * 1000) {
     triggers.push('max-retrain-interval');
   }
-  if (triggers.length === 0) return { propose: false, triggers, suppressed: null };
+  if (triggers.length === 0) return { propose: false, triggers, suppressed: exemptOnly ? `drift only in features inside an exempt recurring window (${[...exempt].sort().join(', ')})` : null };
   if (input.incident) {
     return { propose: false, triggers, suppressed: `data-quality incident ${input.incident.incidentId} is open: ${input.incident.reason}` };
   }

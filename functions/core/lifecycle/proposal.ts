@@ -231,6 +231,7 @@ function countVerdict(state: ModelState, p: Proposal): ModelState | null {
       proposalId: p.proposalId,
       outcome,
       at,
+      proposedAt: p.createdAt,
       ...(outcome === 'rejected' ? { reason: reasonKind, ...(p.decision?.reason ? { detail: p.decision.reason } : {}) } : {}),
       driver: driver ? { name: driver.name, test: driver.test ?? '', score: driver.score, threshold: driver.threshold } : null,
     },
@@ -262,6 +263,8 @@ export interface NewProposal {
   readonly checkId: string;
   readonly reportKey: string;
   readonly result: DriftResult;
+  /** Drifted features inside an exempt window (listed after the others: they never drive the proposal). @default [] */
+  readonly exempt?: readonly string[];
   readonly triggers: readonly string[];
   readonly forecast: Forecast | null;
   readonly retrainBy: string | null;
@@ -292,7 +295,7 @@ export function openProposal(n: NewProposal): Proposal {
       verdict: n.result.verdict,
       driftIndex: n.result.driftIndex,
       triggers: [...n.triggers],
-      driftedFeatures: driftedFeatures(n.result),
+      driftedFeatures: driftedFeatures(n.result, n.exempt),
       forecast: n.forecast,
       retrainBy: n.retrainBy,
     },

@@ -6,6 +6,7 @@ import { escapeHtml, safeHref } from './escape.js';
 import { formatInterval, formatUtcDateTime } from '../format.js';
 import { DECISION_CSP, renderPage } from './page.js';
 import { ACTION_BADGE } from './summary.js';
+import { windowText } from '../lifecycle/autonomy.js';
 import type { AutonomyPanel, DecisionAction, DecisionPageInput, DecisionResultInput, OwnerPageInput } from './types.js';
 
 /** Why a proposal is rejected: the value posted, and the words shown (core/lifecycle/autonomy.ts REJECTION_REASONS). */
@@ -136,7 +137,9 @@ export function renderOwnerPage(input: OwnerPageInput): string {
     input.action === 'accept-level' && input.offer
       ? `<p class="big">Move model <code>${e(input.modelId)}</code> up to <strong>${e(input.offer.level)}</strong>.</p><p>The offer is open until ${e(formatUtcDateTime(input.offer.expiresAt))}.</p>`
       : input.action === 'accept-config' && s
-        ? `<p class="big">Set the <code>${e(s.test)}</code> threshold of <strong>${e(s.feature)}</strong> from ${e(String(s.from))} to ${e(String(s.to))}.</p>` +
+        ? (s.window !== undefined
+            ? `<p class="big">Exempt <strong>${e(s.feature)}</strong> ${e(windowText(s.window))}: its drift there is still reported but drives no retrain proposal.</p>`
+            : `<p class="big">Set the <code>${e(s.test)}</code> threshold of <strong>${e(s.feature)}</strong> from ${e(String(s.from))} to ${e(String(s.to))}.</p>`) +
           `<p>Evidence: rejected proposals ${s.verdicts.map((v) => `<code>${e(v)}</code>`).join(', ')} (${e(s.reasons.join(', '))}).</p>` +
           `<p>Accepting writes a new config version; the current one stays readable.</p>`
         : '';

@@ -151,7 +151,7 @@ function numericFacts(f: NumericFeatureDrift): string {
     `<tr><th scope="row">PSI</th><td class="num">${formatNumber(m.psi, 3)}</td></tr>` +
     `<tr><th scope="row">Jensen–Shannon distance</th><td class="num">${formatNumber(m.jsDistance, 3)}</td></tr>` +
     (f.detectable !== undefined || f.resolution !== undefined
-      ? `<tr><th scope="row">Smallest shift this batch could catch</th><td class="num">${f.detectable !== undefined ? `${formatNumber(f.detectable.effect, 3)} σ` : '—'}${f.resolution !== undefined ? ` (${e(f.resolution.source === 'exact-counts' ? 'exact counts' : f.resolution.source === 'coarse-sketch' ? `coarse sketch: KS up to +${formatNumber(f.resolution.ksError, 3)}` : 'sketch')})` : ''}</td></tr>`
+      ? `<tr><th scope="row">Smallest shift that would act (drift)</th><td class="num">${f.detectable !== undefined ? `${formatNumber(f.detectable.effect, 3)} σ${f.detectable.flagged !== undefined ? `; flagged (watch) from ${formatNumber(f.detectable.flagged, 3)} σ` : ''}` : '—'}${f.resolution !== undefined ? ` (${e(f.resolution.source === 'exact-counts' ? 'exact counts' : f.resolution.source === 'coarse-sketch' ? `coarse sketch: KS up to +${formatNumber(f.resolution.ksError, 3)}` : 'sketch')})` : ''}</td></tr>`
       : '') +
     `</tbody></table>`
   );

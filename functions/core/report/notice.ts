@@ -19,6 +19,8 @@ import { DEFAULT_SUBJECT_PREFIX, NOTICE_SUBJECT_MAX_BYTES, noticeSubject } from 
 import { invisibleChars, plainQuote, plainText } from '../text/plain.js';
 import { describeMove, headline, incidentFeatures, overview } from './summary.js';
 import type { NoticeInput, RenderedNotice } from './types.js';
+import type { ExemptWindow } from '../drift/options.js';
+import { windowText } from '../lifecycle/autonomy.js';
 
 /** Most bytes (UTF-8) of notice text: fits an SNS SMS-less message, a chat post and an email preview. */
 export const NOTICE_MAX_BYTES = 2048;
@@ -220,6 +222,8 @@ export interface OwnerNoticeInput {
     readonly verdicts: readonly string[];
     readonly reasons: readonly string[];
     readonly expiresAt: string;
+    /** Set for an exemption: the recurring UTC window (the thresholds stay as they are). */
+    readonly window?: ExemptWindow;
   } | null;
   /** The signed link that accepts the offer or the suggestion. */
   readonly acceptLink?: string;
@@ -257,7 +261,9 @@ export function renderOwnerNotice(input: OwnerNoticeInput): RenderedNotice {
         : s
           ? [
               `driftgate suggests a config change for model ${model}; nothing changes unless the owner accepts${` (by ${dayTime(s.expiresAt)})`}.`,
-              `Change: the ${plainText(s.test, LABEL_MAX)} threshold of ${plainQuote(s.feature, NAME_MAX)} from ${formatNumber(s.from, 4)} to ${formatNumber(s.to, 4)}.`,
+              s.window !== undefined
+                ? `Change: exempt ${plainQuote(s.feature, NAME_MAX)} ${windowText(s.window)}: its drift there is still reported but drives no retrain proposal.`
+                : `Change: the ${plainText(s.test, LABEL_MAX)} threshold of ${plainQuote(s.feature, NAME_MAX)} from ${formatNumber(s.from, 4)} to ${formatNumber(s.to, 4)}.`,
               `Why: ${plainText(input.why, SENTENCE_MAX)}`,
               `Evidence: rejected proposals ${s.verdicts.map((v) => plainText(v, LABEL_MAX)).join(', ')} (${s.reasons.map((r) => plainText(r, LABEL_MAX)).join(', ')}).`,
               'Accepting writes a new config version; the current one stays readable.',

@@ -1,3 +1,4 @@
+import type { ExemptWindow } from '../drift/options.js';
 import { z } from 'zod';
 import { jsonNumberSchema as num, type DeepReadonly } from '../drift/json-number.js';
 import { driftActionSchema, driftResultSchema, driftVerdictSchema, type DriftResult } from '../drift/types.js';
@@ -146,7 +147,7 @@ export interface OwnerPageInput {
   readonly expiresAt: string;
   readonly autonomy: AutonomyPanel;
   readonly offer?: { readonly level: string; readonly expiresAt: string } | null;
-  readonly suggestion?: { readonly feature: string; readonly test: string; readonly from: number; readonly to: number; readonly verdicts: readonly string[]; readonly reasons: readonly string[] } | null;
+  readonly suggestion?: { readonly feature: string; readonly test: string; readonly from: number; readonly to: number; readonly verdicts: readonly string[]; readonly reasons: readonly string[]; readonly window?: ExemptWindow } | null;
   /** When set, nothing is left to do (shown instead of the accept form). */
   readonly error?: string;
 }

@@ -54,7 +54,7 @@ describe('Function: compare (importance, noise floor, minimum detectable effect)
     expect(a.thresholdSource).toBe('noise-floor');
     expect(a.detectable?.unit).toBe('sd-shift');
     expect(a.detectable!.effect).toBeGreaterThanOrEqual(a.threshold);
-    expect(a.explanation).toMatch(/this batch could have caught a shift of 0\.\d\d σ\.$/);
+    expect(a.explanation).toMatch(/this batch would have acted \(drift\) on a shift of 0\.\d\d σ \(0\.\d\d σ would only be flagged: watch\)\.$/);
     expect(quiet.action).toBe('none');
     const b = big.features.find((f) => f.name === 'amount') as NumericFeatureDrift;
     expect(b.threshold).toBe(0.1);
@@ -63,7 +63,42 @@ describe('Function: compare (importance, noise floor, minimum detectable effect)
     expect(b.adjustedPValue).toBeGreaterThanOrEqual(b.metrics.ksPValue);
     // The report shows the figure in the feature's facts.
     const html = renderHtmlReport({ ...reportInputFixture, result: quiet, history: [], cadence: [], forecast: null });
-    expect(html).toContain(`<tr><th scope="row">Smallest shift this batch could catch</th><td class="num">`);
+    expect(html).toContain(`<tr><th scope="row">Smallest shift that would act (drift)</th><td class="num">`);
+  });
+
+  it('reports the smallest shift that would ACT (max of the flag MDE and the material bar), not only the one that would be flagged', () => {
+    // Prepare: 300 rows against 2,000 over four features; the flag MDE (≈ 0.2 σ) sits below the 0.4 σ bar.
+    const reference = datasetOf(columns(3, 2000));
+    const quiet = compare(reference, datasetOf(columns(4, 300), { reference }));
+    const a = quiet.features.find((f) => f.name === 'amount') as NumericFeatureDrift;
+
+    // Act: a shift between the two figures, and one above the acting figure.
+    const between = compare(reference, datasetOf(columns(6, 300, 0.3), { reference }));
+    const above = compare(reference, datasetOf(columns(7, 300, 0.6), { reference }));
+
+    // Assess: the old figure was the flag MDE alone (≈ 0.21 σ), which a 0.3 σ shift exceeds without acting.
+    expect(a.detectable!.effect).toBeCloseTo(0.4, 6);
+    expect(a.detectable!.flagged).toBeGreaterThan(0.15);
+    expect(a.detectable!.flagged).toBeLessThan(0.3);
+    expect(between.features.find((f) => f.name === 'amount')?.drift).toBe(true);
+    expect(between.action).toBe('watch');
+    expect(above.action).toBe('drift');
+    expect(a.explanation).toContain('this batch would have acted (drift) on a shift of 0.40 σ (0.');
+    const html = renderHtmlReport({ ...reportInputFixture, result: quiet, history: [], cadence: [], forecast: null });
+    expect(html).toMatch(/Smallest shift that would act \(drift\)<\/th><td class="num">0\.4 σ; flagged \(watch\) from 0\.\d+ σ/);
+  });
+
+  it('drops the material bar from the acting figure when the feature alone meets the dataset rule (a single-feature dataset)', () => {
+    // Prepare: one feature: its flag alone is ≥ 50 % of the judged features, so drift needs no material bar.
+    const ref = datasetOf({ amount: columns(3, 2000).amount });
+    const result = compare(ref, datasetOf({ amount: columns(4, 300).amount }, { reference: ref }));
+
+    // Act
+    const d = result.features[0].detectable!;
+
+    // Assess: acting needs the budget's level (1 %, not the flag's 5 %), so it sits a little above the flag MDE, below 0.4 σ.
+    expect(d.effect).toBeLessThan(0.4);
+    expect(d.flagged).toBeLessThan(d.effect);
   });
 
   it('labels a distance over the top K plus "(other)" when a side has more categories than K', () => {

@@ -3,14 +3,20 @@ import {
   type AutonomyEvent,
   type AutonomyRules,
   type AutonomyState,
+  DEFAULT_RULES,
   INITIAL_AUTONOMY,
+  type RejectionReason,
   autonomyStateSchema,
   autonomyView,
   claimOwnerNotice,
   ownerNoticeSent,
   queuedBy,
   stepAutonomy,
+  inWindow,
+  recurringWindow,
   suggestedThreshold,
+  suggestionFor,
+  windowText,
 } from '../../../functions/core/lifecycle/autonomy.js';
 import { modelStateSchema } from '../../../functions/core/lifecycle/types.js';
 
@@ -182,5 +188,52 @@ describe('Function: autonomy in the stored state', () => {
       lowerTo: [],
     });
     expect(offered.nextStep).toMatch(/^An offer to move up to veto waits for the owner/);
+  });
+});
+
+describe('Function: recurringWindow and inWindow (the exemption window rule)', () => {
+  // Prepare: times (UTC) of rejected proposals -> the window they share (a field recurs: same value on ≥ 2 occurrences).
+  const cases: [string, string[], ReturnType<typeof recurringWindow>][] = [
+    ['one time is no recurrence', ['2026-04-06T10:05:00Z'], null],
+    ['same hour on three dates', ['2026-04-06T10:05:00Z', '2026-04-07T10:40:00Z', '2026-04-08T10:59:59Z'], { hour: 10 }],
+    ['same hour on one date only', ['2026-04-06T10:05:00Z', '2026-04-06T10:40:00Z', '2026-04-06T10:50:00Z'], null],
+    ['same weekday and hour, three weeks', ['2026-04-06T09:00:00Z', '2026-04-13T09:30:00Z', '2026-04-20T09:10:00Z'], { weekday: 1, hour: 9 }],
+    ['same weekday, different hours', ['2026-04-06T01:00:00Z', '2026-04-13T09:00:00Z', '2026-04-20T17:00:00Z'], { weekday: 1 }],
+    ['same month in three years', ['2024-12-03T01:00:00Z', '2025-12-10T05:00:00Z', '2026-12-24T23:00:00Z'], { month: 12 }],
+    ['same month, one year: clustered, not seasonal', ['2026-04-01T01:00:00Z', '2026-04-09T05:00:00Z', '2026-04-20T23:00:00Z'], null],
+    ['nothing shared', ['2026-04-06T01:00:00Z', '2026-05-07T09:00:00Z', '2027-06-20T17:00:00Z'], null],
+  ];
+  it.each(cases)('%s', (_label, times, expected) => {
+    // Act
+    const window = recurringWindow(times);
+
+    // Assess
+    expect(window).toEqual(expected);
+  });
+
+  it('matches a time when every named field matches (UTC), and says the window in words', () => {
+    // Assess
+    expect(inWindow({ hour: 10 }, new Date('2026-04-09T10:30:00Z'))).toBe(true);
+    expect(inWindow({ hour: 10 }, new Date('2026-04-09T11:00:00Z'))).toBe(false);
+    expect(inWindow({ weekday: 1, hour: 9 }, new Date('2026-04-27T09:00:00Z'))).toBe(true);
+    expect(inWindow({ weekday: 1, hour: 9 }, new Date('2026-04-28T09:00:00Z'))).toBe(false);
+    expect(inWindow({ month: 12 }, new Date('2030-12-31T23:59:59Z'))).toBe(true);
+    expect(windowText({ month: 12, weekday: 1, hour: 9 })).toBe('in December, on Mondays, 09:00–09:59 UTC');
+  });
+
+  it('suggests the window (not a threshold) only when every rejection was "expected or seasonal"', () => {
+    // Prepare
+    const driver = { name: 'amount', test: 'wasserstein', score: 0.9, threshold: 0.1 };
+    const rejections = (reasons: RejectionReason[]) =>
+      reasons.map((reason, i) => ({ proposalId: `p${i}`, at: `2026-04-0${6 + i}T11:00:00.000Z`, proposedAt: `2026-04-0${6 + i}T10:00:00.000Z`, reason, driver }));
+
+    // Act
+    const seasonal = suggestionFor({ ...INITIAL_AUTONOMY, rejections: rejections(['expected', 'expected', 'expected']) }, DEFAULT_RULES, '2026-04-09T00:00:00.000Z');
+    const mixed = suggestionFor({ ...INITIAL_AUTONOMY, rejections: rejections(['expected', 'not-material', 'expected']) }, DEFAULT_RULES, '2026-04-09T00:00:00.000Z');
+
+    // Assess
+    expect(seasonal).toMatchObject({ kind: 'window', window: { hour: 10 }, from: 0.1, to: 0.1 });
+    expect(mixed).toMatchObject({ kind: 'threshold' });
+    expect(mixed?.window).toBeUndefined();
   });
 });

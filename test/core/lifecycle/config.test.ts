@@ -156,6 +156,33 @@ describe('Function: parseModelConfig (hostile input)', () => {
   });
 });
 
+describe('Function: parseModelConfig (exemptWindows)', () => {
+  it('accepts recurring UTC windows per feature and refuses an empty or out-of-range one, naming the field', () => {
+    // Prepare
+    const base = { schemaVersion: 1, modelId: 'fraud', batchPrefix: 'batches/fraud/' };
+    const good = { ...base, features: { overrides: { amount: { exemptWindows: [{ hour: 10 }, { month: 12, weekday: 0 }] } } } };
+    const bad = { ...base, features: { overrides: { amount: { exemptWindows: [{}, { hour: 24 }, { weekday: 1, minute: 5 }] } } } };
+
+    // Act
+    const parsed = parseModelConfig(good, 'good.json');
+    let message = '';
+    try {
+      parseModelConfig(bad, 'bad.json');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+
+    // Assess
+    expect(parsed.features.overrides.amount.exemptWindows).toEqual([{ hour: 10 }, { month: 12, weekday: 0 }]);
+    expect(parseModelConfig(base, 'plain.json').features.overrides).toEqual({});
+    expect(message).toContain('bad.json');
+    expect(message).toContain('at features.overrides.amount.exemptWindows[0]');
+    expect(message).toContain('expected at least one of month (1–12), weekday (0–6, 0 = Sunday) or hour (0–23)');
+    expect(message).toContain('at features.overrides.amount.exemptWindows[1].hour');
+    expect(message).toContain('at features.overrides.amount.exemptWindows[2]');
+  });
+});
+
 describe('Function: durationSeconds', () => {
   it('parses units and refuses everything else', () => {
     // Act / Assess

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FORECAST_METHOD } from '../../../functions/core/lifecycle/cadence.js';
-import { decideProposal, driftedFeatures, evidenceFingerprint } from '../../../functions/core/lifecycle/proposal-rules.js';
+import { decideProposal, driftedFeatures, evidenceFingerprint, markExemptFeatures } from '../../../functions/core/lifecycle/proposal-rules.js';
 import type { DriftResult, FeatureDrift } from '../../../functions/core/drift/types.js';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
@@ -134,6 +134,34 @@ describe('Function: decideProposal', () => {
     expect(later).toEqual({ propose: true, triggers: ['max-retrain-interval'], suppressed: null });
     // A new drifted feature is still proposed (through the rejected-evidence rule).
     expect(withDrift).toEqual({ propose: true, triggers: ['drift'], suppressed: null });
+  });
+});
+
+describe('Function: markExemptFeatures and the exempt drift trigger', () => {
+  it('marks a drifted feature inside its window; drift only in exempt features opens nothing; another drifted feature still drives', () => {
+    // Prepare: 'amount' is exempt at 10:00–10:59 UTC.
+    const overrides = { amount: { exemptWindows: [{ hour: 10 }] } };
+    const only = result([['amount', 0.9]]);
+    const both = result([['amount', 0.9], ['country', 0.3]]);
+
+    // Act
+    const inside = markExemptFeatures(only, overrides, new Date('2026-03-02T10:30:00Z'));
+    const outside = markExemptFeatures(only, overrides, new Date('2026-03-02T11:30:00Z'));
+    const mixed = markExemptFeatures(both, overrides, new Date('2026-03-02T10:30:00Z'));
+    const dInside = decideProposal({ ...common, result: inside.result, exempt: inside.exempt, state: base });
+    const dOutside = decideProposal({ ...common, result: outside.result, exempt: outside.exempt, state: base });
+    const dMixed = decideProposal({ ...common, result: mixed.result, exempt: mixed.exempt, state: base });
+
+    // Assess
+    expect(inside.exempt).toEqual(['amount']);
+    expect(inside.result.features[0].explanation).toContain('Exempt: recurring window 10:00–10:59 UTC, so it drives no retrain proposal.');
+    expect(inside.result.features[0].drift).toBe(true);
+    expect(dInside).toEqual({ propose: false, triggers: [], suppressed: 'drift only in features inside an exempt recurring window (amount)' });
+    expect(outside.exempt).toEqual([]);
+    expect(outside.result).toBe(only);
+    expect(dOutside.propose).toBe(true);
+    expect(dMixed.propose).toBe(true);
+    expect(driftedFeatures(mixed.result, mixed.exempt).map((f) => f.name)).toEqual(['country', 'amount']);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderDecisionPage, renderDecisionResult } from '../../../functions/core/report/decision-page.js';
+import { renderDecisionPage, renderDecisionResult, renderOwnerPage } from '../../../functions/core/report/decision-page.js';
 import { decisionInputFixture } from './fixture.js';
 
 describe('Function: renderDecisionPage', () => {
@@ -68,5 +68,23 @@ describe('Function: renderDecisionResult', () => {
     expect(again).toContain('Nothing changed: this proposal was already decided.');
     expect(again).toContain('&lt;rejected&gt; by a@example.com');
     expect(done).toContain("form-action 'self'");
+  });
+});
+
+describe('Function: renderOwnerPage (a suggested exemption window)', () => {
+  it('names the feature (escaped) and the window in words, with one POST form; a threshold suggestion keeps its sentence', () => {
+    // Prepare
+    const common = { modelId: 'fraud', action: 'accept-config' as const, token: 'tok', expiresAt: '2026-04-20T00:00:00.000Z', autonomy: { level: 'manual', record: '0 approved, 3 rejected', nextStep: 'x', lowerTo: [] } };
+    const suggestion = { feature: '<b>amount</b>', test: 'wasserstein', from: 0.1, to: 0.1, verdicts: ['p1', 'p2', 'p3'], reasons: ['expected'] };
+
+    // Act
+    const windowPage = renderOwnerPage({ ...common, suggestion: { ...suggestion, window: { weekday: 1, hour: 9 } } });
+    const thresholdPage = renderOwnerPage({ ...common, suggestion: { ...suggestion, to: 0.2 } });
+
+    // Assess
+    expect(windowPage).toContain('Exempt <strong>&lt;b&gt;amount&lt;/b&gt;</strong> on Mondays, 09:00–09:59 UTC: its drift there is still reported but drives no retrain proposal.');
+    expect(windowPage).not.toContain('<b>amount</b>');
+    expect(windowPage.match(/<form method="post"/g)).toHaveLength(1);
+    expect(thresholdPage).toContain('threshold of <strong>&lt;b&gt;amount&lt;/b&gt;</strong> from 0.1 to 0.2');
   });
 });
