@@ -54,6 +54,8 @@ interface CaseResult {
   readonly peer: ChildResult;
   readonly peerName: string;
   readonly agree: boolean;
+  readonly oursRuns: Runs<ChildResult>;
+  readonly peerRuns: Runs<ChildResult>;
 }
 
 if (!existsSync(PYTHON)) {
@@ -68,6 +70,8 @@ const { values } = parseArgs({
     cases: { type: 'string' },
     repeat: { type: 'string', default: '1' },
     'cpu-prof': { type: 'boolean', default: false },
+    // Only the speed table (skip check-scale and slices, which have their own sections).
+    'speed-only': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick === true;
@@ -135,13 +139,37 @@ async function peer(name: CaseName, file: string, planPath: string, sqlPath: str
   };
 }
 
-async function best<T extends { cpuSeconds: number }>(times: number, f: () => Promise<T>): Promise<T> {
-  let result = await f();
-  for (let i = 1; i < times; i++) {
-    const next = await f();
-    if (next.cpuSeconds < result.cpuSeconds) result = next;
+/** Runs of one side: the median run (by CPU time) plus the spread of CPU time and peak RSS over all runs. */
+interface Runs<T extends ChildResult> {
+  readonly median: T;
+  readonly cpu: readonly number[];
+  readonly rss: readonly number[];
+}
+
+function runsOf<T extends ChildResult>(all: readonly T[]): Runs<T> {
+  const sorted = [...all].sort((a, b) => a.cpuSeconds - b.cpuSeconds);
+  return { median: sorted[(sorted.length - 1) >> 1], cpu: all.map((r) => r.cpuSeconds), rss: all.map((r) => r.peakRssMB) };
+}
+
+/** The peer and ours alternated `times` times (so both see the same machine load), each side's runs kept. */
+async function interleaved<P extends ChildResult, O extends ChildResult>(times: number, peerRun: () => Promise<P>, oursRun: () => Promise<O>): Promise<{ peer: Runs<P>; ours: Runs<O> }> {
+  const peers: P[] = [];
+  const ourRuns: O[] = [];
+  for (let i = 0; i < times; i++) {
+    // Alternate who goes first, so neither side always runs on a warmer page cache.
+    if (i % 2 === 0) {
+      peers.push(await peerRun());
+      ourRuns.push(await oursRun());
+    } else {
+      ourRuns.push(await oursRun());
+      peers.push(await peerRun());
+    }
   }
-  return result;
+  return { peer: runsOf(peers), ours: runsOf(ourRuns) };
+}
+
+function spread(values: readonly number[], digits: number): string {
+  return values.length < 2 ? '' : ` [${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}]`;
 }
 
 function pad(text: string | number, width: number): string {
@@ -149,7 +177,7 @@ function pad(text: string | number, width: number): string {
 }
 
 async function main(): Promise<void> {
-  console.log(`driftgate bench: ${rows.toLocaleString('en-US')} rows x 12 columns; cases ${cases.join(', ')}; best of ${repeat}`);
+  console.log(`driftgate bench: ${rows.toLocaleString('en-US')} rows x 12 columns; cases ${cases.join(', ')}; ${repeat} run(s) per side, interleaved, medians [min–max]; node ${process.version}`);
   console.log(`pinning: ${pin.length ? 'taskset -c 0' : 'none (no taskset)'}; peak RSS: ${timeV.length ? '/usr/bin/time -v' : 'process.resourceUsage'}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log('seconds = CPU time of the work (user+system, all threads; = wall time on an idle core, and robust when the machine is shared)');
 
@@ -177,15 +205,16 @@ async function main(): Promise<void> {
     const file = files.get(name);
     if (!file) throw new Error(`generate.py did not report a file for ${name}`);
     const fileMB = (await stat(file)).size / 2 ** 20;
-    const p = await best(repeat, () => peer(name, file, planPath, sqlPath));
-    const o = await best(repeat, () => ours(file, reference));
+    const both = await interleaved(repeat, () => peer(name, file, planPath, sqlPath), () => ours(file, reference));
+    const p = both.peer.median;
+    const o = both.ours.median;
     const problems = digestDifferences(o.digest, p.digest);
     if (problems.length) console.error(`  ${name}: RESULTS DISAGREE: ${problems.slice(0, 5).join('; ')}`);
-    results.push({ name, file, fileMB, rows: o.digest.rows, ours: o, peer: p, peerName: p.peerName, agree: problems.length === 0 });
+    results.push({ name, file, fileMB, rows: o.digest.rows, ours: o, peer: p, peerName: p.peerName, agree: problems.length === 0, oursRuns: both.ours, peerRuns: both.peer });
     console.log(
       `${name.padEnd(18)} ${pad(o.digest.rows.toLocaleString('en-US'), 11)} rows ${pad(fileMB.toFixed(0), 5)} MB | ` +
-        `ours ${pad(o.cpuSeconds.toFixed(2), 6)} s cpu ${pad(o.seconds.toFixed(2), 6)} s wall, peak ${o.peakRssMB.toFixed(0)} MB | ` +
-        `${p.peerName} ${pad(p.cpuSeconds.toFixed(2), 6)} s cpu ${pad(p.seconds.toFixed(2), 6)} s wall, peak ${p.peakRssMB.toFixed(0)} MB | ` +
+        `ours ${pad(o.cpuSeconds.toFixed(2), 6)}${spread(both.ours.cpu, 2)} s cpu ${pad(o.seconds.toFixed(2), 6)} s wall, peak ${o.peakRssMB.toFixed(0)}${spread(both.ours.rss, 0)} MB | ` +
+        `${p.peerName} ${pad(p.cpuSeconds.toFixed(2), 6)}${spread(both.peer.cpu, 2)} s cpu ${pad(p.seconds.toFixed(2), 6)} s wall, peak ${p.peakRssMB.toFixed(0)}${spread(both.peer.rss, 0)} MB | ` +
         `ratio ${(o.cpuSeconds / p.cpuSeconds).toFixed(2)} | ${problems.length ? 'DISAGREE' : 'results agree'}`,
     );
   }
@@ -212,10 +241,16 @@ async function main(): Promise<void> {
         rows: r.rows,
         fileMB: Math.round(r.fileMB),
         agree: r.agree,
+        node: process.version,
+        oursCpuRuns: r.oursRuns.cpu.map(round),
+        peerCpuRuns: r.peerRuns.cpu.map(round),
+        oursRssRuns: r.oursRuns.rss.map(Math.round),
+        peerRssRuns: r.peerRuns.rss.map(Math.round),
       }),
     );
   }
   if (results.some((r) => !r.agree)) process.exitCode = 1;
+  if (values['speed-only']) return;
   // A check over many pending 500-column signatures (bench/check-scale.ts), in the same run.
   await runCheckScale(quick ? [1000] : undefined);
 }
@@ -226,4 +261,4 @@ function round(x: number): number {
 
 await main();
 // Per-slice ingest against plain ingest on the same kind of file (bench/slices.ts), in the same run.
-await (await import('./slices.js')).sliceBench({ rows, repeat: Math.max(2, repeat) });
+if (!values['speed-only']) await (await import('./slices.js')).sliceBench({ rows, repeat: Math.max(2, repeat) });

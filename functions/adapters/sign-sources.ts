@@ -60,9 +60,11 @@ async function signOne(
   let rowsDone = 0;
   onProgress?.({ file: source.name, rowsDone, rowsTotal: file.rowCount });
   // Each batch is folded into the builder before the next is requested: its arrays can be reused.
-  for await (const batch of file.batches(builder.columns, { reuseBuffers: true, ...(range ? { range } : {}) })) {
+  for await (const batch of file.batches(builder.columns, { reuseBuffers: true, columnParts: builder.acceptsParts, ...(range ? { range } : {}) })) {
     builder.add(batch);
-    rowsDone += batch.rowCount;
+    // Column parts (memory bounded by a column chunk): the unit's rows count once, on its last part.
+    if (batch.part !== undefined && batch.part.unitRows === undefined) continue;
+    rowsDone += batch.part?.unitRows ?? batch.rowCount;
     onProgress?.({ file: source.name, rowsDone, rowsTotal: file.rowCount });
   }
   return builder.finish([source.name]);
