@@ -5,6 +5,7 @@
  *   npm run bench                      5M rows x 12 columns: parquet-zstd, parquet-snappy, arrow, + 20M-row parquet-snappy-4x
  *   npm run bench -- --quick           1M rows, no 4x file (smoke run)
  *   npm run bench -- --cases arrow,parquet-zstd --repeat 3 --cpu-prof
+ *   npm run bench -- --cases wide --wide-rows 200000 --speed-only   the 500-column case, smaller (default 1M rows, 3.4 GB)
  *
  * Data: bench/generate.py (pyarrow) writes the files once into bench/data/ (gitignored); delete it to regenerate.
  * Each side runs in its own child process, pinned to CPU 0 with taskset when available, under /usr/bin/time -v
@@ -31,10 +32,12 @@ const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = join(ROOT, 'bench', 'data');
 const PYTHON = join(ROOT, '.venv', 'bin', 'python');
-const CASES = ['parquet-zstd', 'parquet-snappy', 'arrow', 'parquet-snappy-4x'] as const;
+const CASES = ['parquet-zstd', 'parquet-snappy', 'arrow', 'parquet-snappy-4x', 'wide'] as const;
 type CaseName = (typeof CASES)[number];
 const REFERENCE_ROWS = 1_000_000;
 const HISTOGRAM_BINS = 100;
+/** The wide case's reference: its first 100k rows (one row group of 500 columns). */
+const WIDE_REFERENCE_ROWS = 100_000;
 
 interface ChildResult {
   /** Wall time of the work. */
@@ -72,11 +75,18 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     // Only the speed table (skip check-scale and slices, which have their own sections).
     'speed-only': { type: 'boolean', default: false },
+    // Rows of the wide case (500 columns, zstd, 100k-row row groups; 1M rows is 3.4 GB, generated once).
+    'wide-rows': { type: 'string' },
   },
 });
 const quick = values.quick === true;
 const repeat = Math.max(1, Number(values.repeat));
 const rows = quick ? 1_000_000 : 5_000_000;
+const wideRows = Number(values['wide-rows'] ?? (quick ? 100_000 : 1_000_000));
+if (!Number.isSafeInteger(wideRows) || wideRows < 100_000) {
+  console.error(`bench: --wide-rows must be an integer of at least 100000 (the reference's rows), got ${values['wide-rows']}`);
+  process.exit(2);
+}
 const wanted = (values.cases?.split(',') ?? [...CASES]).filter((c): c is CaseName => (CASES as readonly string[]).includes(c));
 const cases = wanted.filter((c) => !(quick && c === 'parquet-snappy-4x'));
 
@@ -176,17 +186,11 @@ function pad(text: string | number, width: number): string {
   return String(text).padStart(width);
 }
 
-async function main(): Promise<void> {
-  console.log(`driftgate bench: ${rows.toLocaleString('en-US')} rows x 12 columns; cases ${cases.join(', ')}; ${repeat} run(s) per side, interleaved, medians [min–max]; node ${process.version}`);
-  console.log(`pinning: ${pin.length ? 'taskset -c 0' : 'none (no taskset)'}; peak RSS: ${timeV.length ? '/usr/bin/time -v' : 'process.resourceUsage'}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  console.log('seconds = CPU time of the work (user+system, all threads; = wall time on an idle core, and robust when the machine is shared)');
-
-  const files = await generate(rows, cases);
-  // The reference (setup, untimed): 100-bin histograms from the first 1M rows.
-  const refFiles = await generate(REFERENCE_ROWS, ['parquet-zstd']);
-  const reference = join(DATA, `reference-${REFERENCE_ROWS}-b${HISTOGRAM_BINS}.json`);
-  const buildReference = (): Promise<unknown> =>
-    spawnMeasured([...nodeTs('sign-child.ts'), 'baseline', refFiles.get('parquet-zstd') ?? '', reference, String(HISTOGRAM_BINS)]);
+/** Build (once) the reference of `variant` from its first `refRows` rows, and write the peer's plan and SQL for it. */
+async function referenceSetup(variant: string, refRows: number, stem: string): Promise<{ reference: string; planPath: string; sqlPath: string }> {
+  const refFile = (await generate(refRows, [variant])).get(variant) ?? '';
+  const reference = join(DATA, variant === 'wide' ? `reference-wide-${refRows}-b${HISTOGRAM_BINS}.json` : `reference-${refRows}-b${HISTOGRAM_BINS}.json`);
+  const buildReference = (): Promise<unknown> => spawnMeasured([...nodeTs('sign-child.ts'), 'baseline', refFile, reference, String(HISTOGRAM_BINS)]);
   const loadReference = async () => parseSignature(JSON.parse(await readFile(reference, 'utf8')), reference);
   if (!existsSync(reference)) await buildReference();
   // A reference cached by an older signature version is rebuilt rather than trusted.
@@ -195,16 +199,33 @@ async function main(): Promise<void> {
     return loadReference();
   });
   const plan = profilePlan(referenceSignature);
-  const planPath = join(DATA, 'profile-plan.json');
-  const sqlPath = join(DATA, 'profile.sql');
+  const planPath = join(DATA, `${stem}-plan.json`);
+  const sqlPath = join(DATA, `${stem}.sql`);
   await writeFile(planPath, JSON.stringify(plan));
   await writeFile(sqlPath, profileSql(plan));
+  return { reference, planPath, sqlPath };
+}
+
+async function main(): Promise<void> {
+  console.log(`driftgate bench: ${rows.toLocaleString('en-US')} rows x 12 columns (wide: ${wideRows.toLocaleString('en-US')} x 500); cases ${cases.join(', ')}; ${repeat} run(s) per side, interleaved, medians [min–max]; node ${process.version}`);
+  console.log(`pinning: ${pin.length ? 'taskset -c 0' : 'none (no taskset)'}; peak RSS: ${timeV.length ? '/usr/bin/time -v' : 'process.resourceUsage'}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log('seconds = CPU time of the work (user+system, all threads; = wall time on an idle core, and robust when the machine is shared)');
+
+  const narrow = cases.filter((c) => c !== 'wide');
+  const files = narrow.length > 0 ? await generate(rows, narrow) : new Map<string, string>();
+  if (cases.includes('wide')) files.set('wide', (await generate(wideRows, ['wide'])).get('wide') ?? '');
+  // The references (setup, untimed): 100-bin histograms from the first 1M rows (12 columns) / 100k rows (wide).
+  const narrowSetup = narrow.length > 0 ? await referenceSetup('parquet-zstd', REFERENCE_ROWS, 'profile') : undefined;
+  const wideSetup = cases.includes('wide') ? await referenceSetup('wide', WIDE_REFERENCE_ROWS, 'profile-wide') : undefined;
 
   const results: CaseResult[] = [];
   for (const name of cases) {
     const file = files.get(name);
     if (!file) throw new Error(`generate.py did not report a file for ${name}`);
     const fileMB = (await stat(file)).size / 2 ** 20;
+    const setup = name === 'wide' ? wideSetup : narrowSetup;
+    if (!setup) throw new Error(`no reference for ${name}`);
+    const { reference, planPath, sqlPath } = setup;
     const both = await interleaved(repeat, () => peer(name, file, planPath, sqlPath), () => ours(file, reference));
     const p = both.peer.median;
     const o = both.ours.median;
@@ -223,6 +244,11 @@ async function main(): Promise<void> {
   const big = results.find((r) => r.name === 'parquet-snappy-4x');
   if (single && big) {
     console.log(`memory flatness: peak RSS ${single.ours.peakRssMB.toFixed(0)} MB at ${single.fileMB.toFixed(0)} MB -> ${big.ours.peakRssMB.toFixed(0)} MB at ${big.fileMB.toFixed(0)} MB (x${(big.ours.peakRssMB / single.ours.peakRssMB).toFixed(2)})`);
+  }
+  const zstd = results.find((r) => r.name === 'parquet-zstd');
+  const wide = results.find((r) => r.name === 'wide');
+  if (zstd && wide) {
+    console.log(`memory by width: our peak RSS ${zstd.ours.peakRssMB.toFixed(0)} MB at 12 columns -> ${wide.ours.peakRssMB.toFixed(0)} MB at 500 (DuckDB ${zstd.peer.peakRssMB.toFixed(0)} -> ${wide.peer.peakRssMB.toFixed(0)} MB)`);
   }
   console.log('targets: ratio <= 0.5 on Parquet (goal <= 0.3); peak RSS <= 512 MB and flat with file size');
   for (const r of results) {
