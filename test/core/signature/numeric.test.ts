@@ -276,12 +276,13 @@ describe('Function: combineMoments', () => {
 
 describe('Function: NumericAccumulator (a chunk scanned in blocks)', () => {
   it('a chunk spanning several scan blocks counts every value once, with nulls and specials at block edges', () => {
-    // Prepare: 3 blocks of 4096 and a tail; nulls, NaN and ±Infinity right at the block boundaries.
-    const n = 3 * 4096 + 17;
+    // Prepare: 3 blocks of 16384 (SCAN_BLOCK) and a tail; nulls, NaN and ±Infinity right at the block boundaries.
+    const B = 16384;
+    const n = 3 * B + 17;
     const rnd = prng(7);
     const values = normals(rnd, n).map((v) => 100 + 15 * v);
     const raw: (number | null)[] = [...values];
-    for (const at of [0, 4095, 4096, 8191, 8192, 12287, 12288, n - 1]) raw[at] = at % 3 === 0 ? null : at % 3 === 1 ? Number.NaN : Number.POSITIVE_INFINITY;
+    for (const at of [0, B - 1, B, 2 * B - 1, 2 * B, 3 * B - 1, 3 * B, n - 1]) raw[at] = at % 3 === 0 ? null : at % 3 === 1 ? Number.NaN : Number.POSITIVE_INFINITY;
     const finite = raw.filter((v): v is number => v !== null && Number.isFinite(v));
     const edges = [70, 85, 100, 115, 130];
     const acc = new NumericAccumulator('float', { edges });
