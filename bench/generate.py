@@ -1,12 +1,15 @@
 """Benchmark data for `npm run bench`, written by a real writer (pyarrow).
 
-Usage: python bench/generate.py OUT_DIR ROWS [--variants parquet-zstd,parquet-snappy,arrow,parquet-snappy-4x]
+Usage: python bench/generate.py OUT_DIR ROWS [--variants parquet-zstd,parquet-snappy,arrow,parquet-snappy-4x,wide]
 
 Writes, for ROWS rows x 12 columns (10 numeric with some nulls, 2 strings with ~50 categories):
   OUT_DIR/bench-<ROWS>-zstd.parquet, bench-<ROWS>-snappy.parquet, bench-<ROWS>.arrow (IPC file format),
   and for the 4x variant bench-<4*ROWS>-snappy.parquet.
 Data is produced one chunk (1M rows) at a time, so memory stays flat whatever ROWS is; each chunk becomes
-one row group (pyarrow's default cap is 1Mi rows) or one record batch. Chunk i uses seed 1000 + i, so the
+one row group (pyarrow's default cap is 1Mi rows) or one record batch. The `wide` variant is ROWS rows x 500
+columns (450 numeric: normal, log-normal and int64 columns, 2 % nulls in every fourth; 50 strings over 400
+values), zstd, 100k-row row groups (wide-<ROWS>x500-zstd.parquet; 1M rows is about 3.4 GB), written 100k rows
+at a time with seed 5000 + chunk. Chunk i uses seed 1000 + i, so the
 files are deterministic and the 4x file starts with the same rows as the 1x file. Existing files are kept
 (the caller deletes bench/data/ to regenerate).
 """
@@ -100,6 +103,51 @@ def write_arrow(path, rows):
     os.replace(tmp, path)
 
 
+WIDE_CHUNK = 100_000
+WIDE_NUMERIC = 450
+WIDE_STRINGS = 50
+WIDE_VALUES = [f"v{i:03d}" for i in range(400)]
+
+
+def wide_schema():
+    fields = []
+    for j in range(WIDE_NUMERIC):
+        fields.append((f"n{j:03d}", pa.int64() if j % 3 == 2 else pa.float64()))
+    for j in range(WIDE_STRINGS):
+        fields.append((f"s{j:02d}", pa.string()))
+    return pa.schema(fields)
+
+
+def wide_chunk(i, rows):
+    rng = np.random.default_rng(5000 + i)
+    n = min(WIDE_CHUNK, rows - i * WIDE_CHUNK)
+    cols = []
+    for j in range(WIDE_NUMERIC):
+        share = 0.02 if j % 4 == 0 else 0.0
+        if j % 3 == 0:
+            cols.append(with_nulls(rng, rng.normal(j, 1.0 + j % 7, n), share, pa.float64()))
+        elif j % 3 == 1:
+            cols.append(with_nulls(rng, rng.lognormal(1.0, 0.5, n), share, pa.float64()))
+        else:
+            cols.append(with_nulls(rng, rng.integers(0, 1_000_000, n, dtype=np.int64), share, pa.int64()))
+    zipf = 1.0 / np.arange(1, len(WIDE_VALUES) + 1)
+    zipf /= zipf.sum()
+    for _ in range(WIDE_STRINGS):
+        idx = rng.choice(len(WIDE_VALUES), size=n, p=zipf).astype(np.int32)
+        mask = rng.random(n) < 0.01
+        dictionary = pa.DictionaryArray.from_arrays(pa.array(idx, type=pa.int32(), mask=mask), pa.array(WIDE_VALUES, type=pa.string()))
+        cols.append(dictionary.cast(pa.string()))
+    return pa.Table.from_arrays(cols, schema=wide_schema())
+
+
+def write_wide(path, rows):
+    tmp = path + ".tmp"
+    with pq.ParquetWriter(tmp, wide_schema(), compression="zstd") as writer:
+        for i in range((rows + WIDE_CHUNK - 1) // WIDE_CHUNK):
+            writer.write_table(wide_chunk(i, rows), row_group_size=WIDE_CHUNK)
+    os.replace(tmp, path)
+
+
 def main():
     out, rows = sys.argv[1], int(sys.argv[2])
     variants = ["parquet-zstd", "parquet-snappy", "arrow", "parquet-snappy-4x"]
@@ -114,6 +162,7 @@ def main():
             os.path.join(out, f"bench-{4 * rows}-snappy.parquet"),
             lambda p: write_parquet(p, 4 * rows, "snappy"),
         ),
+        "wide": (os.path.join(out, f"wide-{rows}x500-zstd.parquet"), lambda p: write_wide(p, rows)),
     }
     for name in variants:
         path, write = targets[name]

@@ -5,6 +5,7 @@
  *   npm run bench                      5M rows x 12 columns: parquet-zstd, parquet-snappy, arrow, + 20M-row parquet-snappy-4x
  *   npm run bench -- --quick           1M rows, no 4x file (smoke run)
  *   npm run bench -- --cases arrow,parquet-zstd --repeat 3 --cpu-prof
+ *   npm run bench -- --cases wide --wide-rows 200000 --speed-only   the 500-column case, smaller (default 1M rows, 3.4 GB)
  *
  * Data: bench/generate.py (pyarrow) writes the files once into bench/data/ (gitignored); delete it to regenerate.
  * Each side runs in its own child process, pinned to CPU 0 with taskset when available, under /usr/bin/time -v
@@ -31,10 +32,12 @@ const run = promisify(execFile);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = join(ROOT, 'bench', 'data');
 const PYTHON = join(ROOT, '.venv', 'bin', 'python');
-const CASES = ['parquet-zstd', 'parquet-snappy', 'arrow', 'parquet-snappy-4x'] as const;
+const CASES = ['parquet-zstd', 'parquet-snappy', 'arrow', 'parquet-snappy-4x', 'wide'] as const;
 type CaseName = (typeof CASES)[number];
 const REFERENCE_ROWS = 1_000_000;
 const HISTOGRAM_BINS = 100;
+/** The wide case's reference: its first 100k rows (one row group of 500 columns). */
+const WIDE_REFERENCE_ROWS = 100_000;
 
 interface ChildResult {
   /** Wall time of the work. */
@@ -54,6 +57,8 @@ interface CaseResult {
   readonly peer: ChildResult;
   readonly peerName: string;
   readonly agree: boolean;
+  readonly oursRuns: Runs<ChildResult>;
+  readonly peerRuns: Runs<ChildResult>;
 }
 
 if (!existsSync(PYTHON)) {
@@ -68,11 +73,20 @@ const { values } = parseArgs({
     cases: { type: 'string' },
     repeat: { type: 'string', default: '1' },
     'cpu-prof': { type: 'boolean', default: false },
+    // Only the speed table (skip check-scale and slices, which have their own sections).
+    'speed-only': { type: 'boolean', default: false },
+    // Rows of the wide case (500 columns, zstd, 100k-row row groups; 1M rows is 3.4 GB, generated once).
+    'wide-rows': { type: 'string' },
   },
 });
 const quick = values.quick === true;
 const repeat = Math.max(1, Number(values.repeat));
 const rows = quick ? 1_000_000 : 5_000_000;
+const wideRows = Number(values['wide-rows'] ?? (quick ? 100_000 : 1_000_000));
+if (!Number.isSafeInteger(wideRows) || wideRows < 100_000) {
+  console.error(`bench: --wide-rows must be an integer of at least 100000 (the reference's rows), got ${values['wide-rows']}`);
+  process.exit(2);
+}
 const wanted = (values.cases?.split(',') ?? [...CASES]).filter((c): c is CaseName => (CASES as readonly string[]).includes(c));
 const cases = wanted.filter((c) => !(quick && c === 'parquet-snappy-4x'));
 
@@ -135,30 +149,48 @@ async function peer(name: CaseName, file: string, planPath: string, sqlPath: str
   };
 }
 
-async function best<T extends { cpuSeconds: number }>(times: number, f: () => Promise<T>): Promise<T> {
-  let result = await f();
-  for (let i = 1; i < times; i++) {
-    const next = await f();
-    if (next.cpuSeconds < result.cpuSeconds) result = next;
+/** Runs of one side: the median run (by CPU time) plus the spread of CPU time and peak RSS over all runs. */
+interface Runs<T extends ChildResult> {
+  readonly median: T;
+  readonly cpu: readonly number[];
+  readonly rss: readonly number[];
+}
+
+function runsOf<T extends ChildResult>(all: readonly T[]): Runs<T> {
+  const sorted = [...all].sort((a, b) => a.cpuSeconds - b.cpuSeconds);
+  return { median: sorted[(sorted.length - 1) >> 1], cpu: all.map((r) => r.cpuSeconds), rss: all.map((r) => r.peakRssMB) };
+}
+
+/** The peer and ours alternated `times` times (so both see the same machine load), each side's runs kept. */
+async function interleaved<P extends ChildResult, O extends ChildResult>(times: number, peerRun: () => Promise<P>, oursRun: () => Promise<O>): Promise<{ peer: Runs<P>; ours: Runs<O> }> {
+  const peers: P[] = [];
+  const ourRuns: O[] = [];
+  for (let i = 0; i < times; i++) {
+    // Alternate who goes first, so neither side always runs on a warmer page cache.
+    if (i % 2 === 0) {
+      peers.push(await peerRun());
+      ourRuns.push(await oursRun());
+    } else {
+      ourRuns.push(await oursRun());
+      peers.push(await peerRun());
+    }
   }
-  return result;
+  return { peer: runsOf(peers), ours: runsOf(ourRuns) };
+}
+
+function spread(values: readonly number[], digits: number): string {
+  return values.length < 2 ? '' : ` [${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}]`;
 }
 
 function pad(text: string | number, width: number): string {
   return String(text).padStart(width);
 }
 
-async function main(): Promise<void> {
-  console.log(`driftgate bench: ${rows.toLocaleString('en-US')} rows x 12 columns; cases ${cases.join(', ')}; best of ${repeat}`);
-  console.log(`pinning: ${pin.length ? 'taskset -c 0' : 'none (no taskset)'}; peak RSS: ${timeV.length ? '/usr/bin/time -v' : 'process.resourceUsage'}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  console.log('seconds = CPU time of the work (user+system, all threads; = wall time on an idle core, and robust when the machine is shared)');
-
-  const files = await generate(rows, cases);
-  // The reference (setup, untimed): 100-bin histograms from the first 1M rows.
-  const refFiles = await generate(REFERENCE_ROWS, ['parquet-zstd']);
-  const reference = join(DATA, `reference-${REFERENCE_ROWS}-b${HISTOGRAM_BINS}.json`);
-  const buildReference = (): Promise<unknown> =>
-    spawnMeasured([...nodeTs('sign-child.ts'), 'baseline', refFiles.get('parquet-zstd') ?? '', reference, String(HISTOGRAM_BINS)]);
+/** Build (once) the reference of `variant` from its first `refRows` rows, and write the peer's plan and SQL for it. */
+async function referenceSetup(variant: string, refRows: number, stem: string): Promise<{ reference: string; planPath: string; sqlPath: string }> {
+  const refFile = (await generate(refRows, [variant])).get(variant) ?? '';
+  const reference = join(DATA, variant === 'wide' ? `reference-wide-${refRows}-b${HISTOGRAM_BINS}.json` : `reference-${refRows}-b${HISTOGRAM_BINS}.json`);
+  const buildReference = (): Promise<unknown> => spawnMeasured([...nodeTs('sign-child.ts'), 'baseline', refFile, reference, String(HISTOGRAM_BINS)]);
   const loadReference = async () => parseSignature(JSON.parse(await readFile(reference, 'utf8')), reference);
   if (!existsSync(reference)) await buildReference();
   // A reference cached by an older signature version is rebuilt rather than trusted.
@@ -167,25 +199,43 @@ async function main(): Promise<void> {
     return loadReference();
   });
   const plan = profilePlan(referenceSignature);
-  const planPath = join(DATA, 'profile-plan.json');
-  const sqlPath = join(DATA, 'profile.sql');
+  const planPath = join(DATA, `${stem}-plan.json`);
+  const sqlPath = join(DATA, `${stem}.sql`);
   await writeFile(planPath, JSON.stringify(plan));
   await writeFile(sqlPath, profileSql(plan));
+  return { reference, planPath, sqlPath };
+}
+
+async function main(): Promise<void> {
+  console.log(`driftgate bench: ${rows.toLocaleString('en-US')} rows x 12 columns (wide: ${wideRows.toLocaleString('en-US')} x 500); cases ${cases.join(', ')}; ${repeat} run(s) per side, interleaved, medians [min–max]; node ${process.version}`);
+  console.log(`pinning: ${pin.length ? 'taskset -c 0' : 'none (no taskset)'}; peak RSS: ${timeV.length ? '/usr/bin/time -v' : 'process.resourceUsage'}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log('seconds = CPU time of the work (user+system, all threads; = wall time on an idle core, and robust when the machine is shared)');
+
+  const narrow = cases.filter((c) => c !== 'wide');
+  const files = narrow.length > 0 ? await generate(rows, narrow) : new Map<string, string>();
+  if (cases.includes('wide')) files.set('wide', (await generate(wideRows, ['wide'])).get('wide') ?? '');
+  // The references (setup, untimed): 100-bin histograms from the first 1M rows (12 columns) / 100k rows (wide).
+  const narrowSetup = narrow.length > 0 ? await referenceSetup('parquet-zstd', REFERENCE_ROWS, 'profile') : undefined;
+  const wideSetup = cases.includes('wide') ? await referenceSetup('wide', WIDE_REFERENCE_ROWS, 'profile-wide') : undefined;
 
   const results: CaseResult[] = [];
   for (const name of cases) {
     const file = files.get(name);
     if (!file) throw new Error(`generate.py did not report a file for ${name}`);
     const fileMB = (await stat(file)).size / 2 ** 20;
-    const p = await best(repeat, () => peer(name, file, planPath, sqlPath));
-    const o = await best(repeat, () => ours(file, reference));
+    const setup = name === 'wide' ? wideSetup : narrowSetup;
+    if (!setup) throw new Error(`no reference for ${name}`);
+    const { reference, planPath, sqlPath } = setup;
+    const both = await interleaved(repeat, () => peer(name, file, planPath, sqlPath), () => ours(file, reference));
+    const p = both.peer.median;
+    const o = both.ours.median;
     const problems = digestDifferences(o.digest, p.digest);
     if (problems.length) console.error(`  ${name}: RESULTS DISAGREE: ${problems.slice(0, 5).join('; ')}`);
-    results.push({ name, file, fileMB, rows: o.digest.rows, ours: o, peer: p, peerName: p.peerName, agree: problems.length === 0 });
+    results.push({ name, file, fileMB, rows: o.digest.rows, ours: o, peer: p, peerName: p.peerName, agree: problems.length === 0, oursRuns: both.ours, peerRuns: both.peer });
     console.log(
       `${name.padEnd(18)} ${pad(o.digest.rows.toLocaleString('en-US'), 11)} rows ${pad(fileMB.toFixed(0), 5)} MB | ` +
-        `ours ${pad(o.cpuSeconds.toFixed(2), 6)} s cpu ${pad(o.seconds.toFixed(2), 6)} s wall, peak ${o.peakRssMB.toFixed(0)} MB | ` +
-        `${p.peerName} ${pad(p.cpuSeconds.toFixed(2), 6)} s cpu ${pad(p.seconds.toFixed(2), 6)} s wall, peak ${p.peakRssMB.toFixed(0)} MB | ` +
+        `ours ${pad(o.cpuSeconds.toFixed(2), 6)}${spread(both.ours.cpu, 2)} s cpu ${pad(o.seconds.toFixed(2), 6)} s wall, peak ${o.peakRssMB.toFixed(0)}${spread(both.ours.rss, 0)} MB | ` +
+        `${p.peerName} ${pad(p.cpuSeconds.toFixed(2), 6)}${spread(both.peer.cpu, 2)} s cpu ${pad(p.seconds.toFixed(2), 6)} s wall, peak ${p.peakRssMB.toFixed(0)}${spread(both.peer.rss, 0)} MB | ` +
         `ratio ${(o.cpuSeconds / p.cpuSeconds).toFixed(2)} | ${problems.length ? 'DISAGREE' : 'results agree'}`,
     );
   }
@@ -194,6 +244,11 @@ async function main(): Promise<void> {
   const big = results.find((r) => r.name === 'parquet-snappy-4x');
   if (single && big) {
     console.log(`memory flatness: peak RSS ${single.ours.peakRssMB.toFixed(0)} MB at ${single.fileMB.toFixed(0)} MB -> ${big.ours.peakRssMB.toFixed(0)} MB at ${big.fileMB.toFixed(0)} MB (x${(big.ours.peakRssMB / single.ours.peakRssMB).toFixed(2)})`);
+  }
+  const zstd = results.find((r) => r.name === 'parquet-zstd');
+  const wide = results.find((r) => r.name === 'wide');
+  if (zstd && wide) {
+    console.log(`memory by width: our peak RSS ${zstd.ours.peakRssMB.toFixed(0)} MB at 12 columns -> ${wide.ours.peakRssMB.toFixed(0)} MB at 500 (DuckDB ${zstd.peer.peakRssMB.toFixed(0)} -> ${wide.peer.peakRssMB.toFixed(0)} MB)`);
   }
   console.log('targets: ratio <= 0.5 on Parquet (goal <= 0.3); peak RSS <= 512 MB and flat with file size');
   for (const r of results) {
@@ -212,10 +267,16 @@ async function main(): Promise<void> {
         rows: r.rows,
         fileMB: Math.round(r.fileMB),
         agree: r.agree,
+        node: process.version,
+        oursCpuRuns: r.oursRuns.cpu.map(round),
+        peerCpuRuns: r.peerRuns.cpu.map(round),
+        oursRssRuns: r.oursRuns.rss.map(Math.round),
+        peerRssRuns: r.peerRuns.rss.map(Math.round),
       }),
     );
   }
   if (results.some((r) => !r.agree)) process.exitCode = 1;
+  if (values['speed-only']) return;
   // A check over many pending 500-column signatures (bench/check-scale.ts), in the same run.
   await runCheckScale(quick ? [1000] : undefined);
 }
@@ -226,4 +287,4 @@ function round(x: number): number {
 
 await main();
 // Per-slice ingest against plain ingest on the same kind of file (bench/slices.ts), in the same run.
-await (await import('./slices.js')).sliceBench({ rows, repeat: Math.max(5, repeat) });
+if (!values['speed-only']) await (await import('./slices.js')).sliceBench({ rows, repeat: Math.max(5, repeat) });

@@ -58,6 +58,12 @@ export interface BatchOptions {
    * @default - every unit
    */
   readonly range?: UnitRange;
+  /**
+   * Hand each Parquet row group out one column chunk at a time (ColumnBatch.part), so memory is bounded by a
+   * column chunk, not a row group; the consumer must accept parts (SignatureBuilder.acceptsParts). Arrow IPC
+   * ignores it (a record batch's columns are views of one body already read). @default false
+   */
+  readonly columnParts?: boolean;
 }
 
 /**

@@ -63,11 +63,16 @@ async function signOne(
   const builder = new SignatureBuilder(file.schema, options);
   let rowsDone = 0;
   onProgress?.({ file: source.name, rowsDone, rowsTotal: file.rowCount });
-  // Each batch is folded into the builder before the next is requested: its arrays can be reused.
-  for await (const batch of file.batches(builder.columns, { reuseBuffers: true, ...(range ? { range } : {}) })) {
+  // Each batch is folded into the builder before the next is requested: its arrays can be reused. Column parts
+  // (memory bounded by one column chunk) unless a caller watches whole rows (onBatch: the review sample), which
+  // then reads whole row groups as before.
+  const columnParts = builder.acceptsParts && onBatch === undefined;
+  for await (const batch of file.batches(builder.columns, { reuseBuffers: true, columnParts, ...(range ? { range } : {}) })) {
     builder.add(batch);
     onBatch?.(source.name, batch);
-    rowsDone += batch.rowCount;
+    // Column parts (memory bounded by a column chunk): the unit's rows count once, on its last part.
+    if (batch.part !== undefined && batch.part.unitRows === undefined) continue;
+    rowsDone += batch.part?.unitRows ?? batch.rowCount;
     onProgress?.({ file: source.name, rowsDone, rowsTotal: file.rowCount });
   }
   return builder.finish([source.name]);

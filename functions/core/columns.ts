@@ -57,4 +57,16 @@ export interface ColumnBatch {
   readonly rowCount: number;
   /** Keyed by column name; only the columns that were requested. */
   readonly columns: ReadonlyMap<string, ColumnChunk>;
+  /**
+   * Set when a reader hands a unit out a few columns at a time (a reader's `columnParts` option): this batch
+   * holds `rowCount` rows of some of the unit's columns, and the unit's part that carries `unitRows` (its
+   * last) closes it: every column must then have had exactly `unitRows` rows. @default undefined (a whole unit)
+   */
+  readonly part?: ColumnPart;
+}
+
+/** A column part of a unit (see ColumnBatch.part). */
+export interface ColumnPart {
+  /** The unit's rows, on its last part only. */
+  readonly unitRows?: number;
 }

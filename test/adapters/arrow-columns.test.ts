@@ -131,3 +131,50 @@ describe('Function: toColumnChunk', () => {
     expect(c?.kind === 'categorical' && d?.kind === 'categorical' && c.indices.buffer === d.indices.buffer).toBe(true);
   });
 });
+
+describe('Function: toColumnChunk (64-bit integers, timestamps, decimals)', () => {
+  const big = [0n, 1n, -1n, 2n ** 31n, -(2n ** 31n) - 1n, 2n ** 32n + 5n, -(2n ** 40n) + 3n, 2n ** 53n - 1n, -(2n ** 53n) + 1n, 123_456_789_012n];
+  function int64Array(values: readonly bigint[], signed: boolean, valueOffset: number, type?: RawArray['type']): RawArray {
+    const words = signed ? BigInt64Array.from(values) : BigUint64Array.from(values.map((v) => BigInt.asUintN(64, v)));
+    return {
+      type: type ?? { kind: 'int', bits: 64, signed },
+      length: values.length - valueOffset,
+      nullCount: 0,
+      valueOffset,
+      bitOffset: 0,
+      validity: undefined,
+      values: new Uint8Array(words.buffer),
+      data: undefined,
+      dictionary: undefined,
+    };
+  }
+
+  it.each([0, 3])('converts signed int64 exactly below 2^53 (value offset %i)', (offset) => {
+    // Act
+    const chunk = toColumnChunk(int64Array(big, true, offset));
+
+    // Assess
+    expect(chunk?.kind === 'numeric' && [...chunk.values]).toEqual(big.slice(offset).map(Number));
+  });
+
+  it('converts uint64 as unsigned (the high word is not a sign)', () => {
+    // Prepare
+    const values = [0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 52n + 7n, 2n ** 63n];
+
+    // Act
+    const chunk = toColumnChunk(int64Array(values, false, 0));
+
+    // Assess
+    expect(chunk?.kind === 'numeric' && [...chunk.values]).toEqual(values.map(Number));
+  });
+
+  it('divides int64 timestamps and decimals by their unit and scale', () => {
+    // Act
+    const micros = toColumnChunk(int64Array([1_700_000_000_123_456n, -5_000n], true, 0, { kind: 'timestamp', unit: 'us' }));
+    const decimal = toColumnChunk(int64Array([12_345n, -250n], true, 0, { kind: 'decimal', bits: 64, precision: 10, scale: 2 }));
+
+    // Assess
+    expect(micros?.kind === 'numeric' && [...micros.values]).toEqual([1_700_000_000_123_456 / 1e3, -5]);
+    expect(decimal?.kind === 'numeric' && [...decimal.values]).toEqual([123.45, -2.5]);
+  });
+});

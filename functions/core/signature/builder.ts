@@ -120,6 +120,8 @@ export class SignatureBuilder {
   private readonly slices: SliceAccumulator | undefined;
   /** Numeric columns taken from the slices' merge (signing a batch with slices). */
   private readonly derived = new Set<string>();
+  /** Rows per column of the unit whose column parts are arriving (see addPart). */
+  private readonly partRows = new Map<string, number>();
 
   constructor(schema: readonly ColumnField[], options: SignatureOptions = {}) {
     checkOptions(options);
@@ -171,8 +173,20 @@ export class SignatureBuilder {
     };
   }
 
+  /**
+   * Whether `add` takes column parts (ColumnBatch.part): each column is accumulated on its own, so a unit
+   * may arrive a column at a time; slices need whole rows, so a builder with slices does not.
+   */
+  get acceptsParts(): boolean {
+    return this.slices === undefined;
+  }
+
   /** Accumulate one batch; throws InvalidInputError when a needed column is missing or has the wrong shape. */
   add(batch: ColumnBatch): void {
+    if (batch.part !== undefined) {
+      this.addPart(batch, batch.part.unitRows);
+      return;
+    }
     for (const [name, entry] of this.accumulators) {
       const chunk = batch.columns.get(name);
       if (chunk === undefined) throw new InvalidInputError('<batch>', `column "${name}" is missing from the batch`);
@@ -186,6 +200,34 @@ export class SignatureBuilder {
     }
     this.rowCount += batch.rowCount;
     this.slices?.add(batch);
+  }
+
+  /**
+   * One column part of a unit: its columns are accumulated now (in the same order per column as whole
+   * batches, so the signature is bit-identical); the part with `unitRows` closes the unit.
+   */
+  private addPart(batch: ColumnBatch, unitRows: number | undefined): void {
+    if (!this.acceptsParts) throw new Error('SignatureBuilder: a builder with slices needs whole batches, not column parts');
+    for (const [name, chunk] of batch.columns) {
+      const entry = this.accumulators.get(name);
+      if (entry === undefined) continue;
+      if (chunk.length !== batch.rowCount) {
+        throw new InvalidInputError('<batch>', `column "${name}" has ${chunk.length} rows, expected ${batch.rowCount}`);
+      }
+      if (entry.role === 'categorical') entry.acc.add(chunk);
+      else if (chunk.kind !== 'numeric') {
+        throw new InvalidInputError('<batch>', `column "${name}" (${entry.role}) expected numeric values, got a ${chunk.kind} chunk`);
+      } else entry.acc.add(chunk);
+      this.partRows.set(name, (this.partRows.get(name) ?? 0) + batch.rowCount);
+    }
+    if (unitRows === undefined) return;
+    for (const name of this.accumulators.keys()) {
+      const rows = this.partRows.get(name);
+      if (rows === undefined) throw new InvalidInputError('<batch>', `column "${name}" is missing from the batch`);
+      if (rows !== unitRows) throw new InvalidInputError('<batch>', `column "${name}" has ${rows} rows, expected ${unitRows}`);
+    }
+    this.partRows.clear();
+    this.rowCount += unitRows;
   }
 
   /** The signature of everything added; `sources` are sorted and deduplicated. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ColumnChunk, ColumnField, LogicalType } from '../../../functions/core/columns.js';
+import type { ColumnBatch, ColumnChunk, ColumnField, LogicalType } from '../../../functions/core/columns.js';
 import { ConfigError, InvalidInputError } from '../../../functions/core/errors.js';
 import {
   SignatureBuilder,
@@ -206,5 +206,69 @@ describe('Function: SignatureBuilder', () => {
     expect(x.kind === 'numeric' && x.histogram!.edges.length).toBe(4);
     expect(c.kind === 'categorical' && c.top.length).toBe(4);
     expect(c.kind === 'categorical' && c.other).toBe(1000 - 143 * 4);
+  });
+});
+
+describe('Function: SignatureBuilder.add with column parts', () => {
+  /** The columns of `b` one at a time, the last part closing the unit with its rows. */
+  function partsOf(b: ReturnType<typeof sampleBatch>): ColumnBatch[] {
+    const entries = [...b.columns];
+    return entries.map(([name, chunk], i) => ({ rowCount: chunk.length, columns: new Map([[name, chunk]]), part: i === entries.length - 1 ? { unitRows: b.rowCount } : {} }));
+  }
+
+  it('gives the same signature, bit for bit, as whole batches', () => {
+    // Prepare
+    const whole = signatureOf(schema, [sampleBatch(0), sampleBatch(1)]);
+    const builder = new SignatureBuilder(schema);
+
+    // Act
+    for (const part of [...partsOf(sampleBatch(0)), ...partsOf(sampleBatch(1))]) builder.add(part);
+
+    // Assess
+    expect(builder.acceptsParts).toBe(true);
+    expect(JSON.stringify(builder.finish([]))).toBe(JSON.stringify(whole));
+  });
+
+  it('refuses a unit closed with a column missing, naming it', () => {
+    // Prepare
+    const parts = partsOf(sampleBatch(0)).filter((p) => !p.columns.has('city'));
+
+    // Act
+    const act = () => {
+      const builder = new SignatureBuilder(schema);
+      for (const part of parts) builder.add(part);
+    };
+
+    // Assess
+    expect(act).toThrow(InvalidInputError);
+    expect(act).toThrow(/column "city" is missing/);
+  });
+
+  it('refuses a unit whose parts add up to other rows than it declares', () => {
+    // Prepare
+    const builder = new SignatureBuilder(schema);
+    const parts = partsOf(sampleBatch(0));
+    const last = parts[parts.length - 1];
+    parts[parts.length - 1] = { ...last, part: { unitRows: 4 } };
+
+    // Act
+    const act = () => {
+      for (const part of parts) builder.add(part);
+    };
+
+    // Assess
+    expect(act).toThrow(/has 3 rows, expected 4/);
+  });
+
+  it('a builder with slices takes whole batches only', () => {
+    // Prepare
+    const builder = new SignatureBuilder(schema, { slices: { columns: ['city'], k: 3 } });
+
+    // Act
+    const act = () => builder.add(partsOf(sampleBatch(0))[0]);
+
+    // Assess
+    expect(builder.acceptsParts).toBe(false);
+    expect(act).toThrow(/needs whole batches/);
   });
 });

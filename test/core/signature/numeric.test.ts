@@ -273,3 +273,37 @@ describe('Function: combineMoments', () => {
     expect(ab.mean).toBeCloseTo((3 * 1.2345678 + 7 * -4.5) / 10, 12);
   });
 });
+
+describe('Function: NumericAccumulator (a chunk scanned in blocks)', () => {
+  it('a chunk spanning several scan blocks counts every value once, with nulls and specials at block edges', () => {
+    // Prepare: 3 blocks of 16384 (SCAN_BLOCK) and a tail; nulls, NaN and ±Infinity right at the block boundaries.
+    const B = 16384;
+    const n = 3 * B + 17;
+    const rnd = prng(7);
+    const values = normals(rnd, n).map((v) => 100 + 15 * v);
+    const raw: (number | null)[] = [...values];
+    for (const at of [0, B - 1, B, 2 * B - 1, 2 * B, 3 * B - 1, 3 * B, n - 1]) raw[at] = at % 3 === 0 ? null : at % 3 === 1 ? Number.NaN : Number.POSITIVE_INFINITY;
+    const finite = raw.filter((v): v is number => v !== null && Number.isFinite(v));
+    const edges = [70, 85, 100, 115, 130];
+    const acc = new NumericAccumulator('float', { edges });
+
+    // Act
+    acc.add(numericChunk(raw));
+    const sig = acc.finish();
+
+    // Assess
+    const moments = naiveMoments(finite);
+    expect(sig.count).toBe(n);
+    expect(sig.nulls).toBe(raw.filter((v) => v === null).length);
+    expect(sig.nan + sig.posInf).toBe(raw.filter((v) => v !== null && !Number.isFinite(v)).length);
+    expect(sig.finite).toBe(finite.length);
+    expect(sig.min).toBe(Math.min(...finite));
+    expect(sig.max).toBe(Math.max(...finite));
+    expect(Math.abs(sig.mean - moments.mean)).toBeLessThanOrEqual(1e-12 * moments.mean);
+    expect(Math.abs(sig.m2 - moments.m2)).toBeLessThanOrEqual(1e-9 * moments.m2);
+    const counts = Array<number>(edges.length + 1).fill(0);
+    for (const v of finite) counts[edges.filter((e) => e <= v).length]++;
+    expect(sig.histogram?.counts).toEqual(counts);
+    expect(sig.sketch.positive.counts.reduce((a, b) => a + b, 0)).toBe(finite.length);
+  });
+});

@@ -1,0 +1,54 @@
+/**
+ * Could native zstd (node:zlib, Node >= 22.15) replace the decoder's own? Decompresses every zstd page of a
+ * Parquet file twice, with zlib.zstdDecompressSync (when this Node has it) and with hyparquet-compressors'
+ * decompressZstd (the pure-JS/wasm decoder the error path uses), and times parquet-wasm decoding the same
+ * row groups (decompression + Parquet decoding + Arrow building) for scale. Measurement only: the reader
+ * does not use it (see bench/README.md, "Native zstd").
+ *   node --import tsx bench/zstd-pages.ts bench/data/bench-1000000-zstd.parquet
+ */
+import { readFile } from 'node:fs/promises';
+import * as zlib from 'node:zlib';
+import { decompressZstd } from 'hyparquet-compressors';
+import { checkParquetFooter } from '../functions/adapters/parquet-footer.js';
+import { readThriftStruct } from '../functions/adapters/parquet-thrift.js';
+import { withParquetWasm } from '../functions/adapters/parquet-wasm-host.js';
+
+const path = process.argv[2];
+const bytes = new Uint8Array(await readFile(path));
+const footerLength = new DataView(bytes.buffer, bytes.byteLength - 8, 4).getUint32(0, true);
+const footerStart = bytes.byteLength - 8 - footerLength;
+const layout = checkParquetFooter(path, bytes.subarray(footerStart, bytes.byteLength - 8), bytes.byteLength, footerStart, 2 ** 31);
+const ZSTD = 6;
+const pages: { body: Uint8Array; size: number }[] = [];
+for (const group of layout.rowGroups) {
+  for (const chunk of group.chunks) {
+    if (chunk.codec !== ZSTD) continue;
+    for (let p = chunk.start; p < chunk.end; ) {
+      const header = readThriftStruct(bytes, p);
+      const size = header.int(2) ?? 0;
+      const compressed = header.int(3) ?? 0;
+      pages.push({ body: bytes.subarray(header.end, header.end + compressed), size });
+      p = header.end + compressed;
+    }
+  }
+}
+const cpu = (f: () => void | Promise<void>) => async (): Promise<number> => {
+  const start = process.cpuUsage();
+  await f();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+};
+const native = (zlib as { zstdDecompressSync?: (b: Uint8Array) => Buffer }).zstdDecompressSync;
+const out: Record<string, unknown> = { node: process.version, pages: pages.length, storedMB: Math.round(pages.reduce((n, p) => n + p.body.byteLength, 0) / 2 ** 20) };
+if (native) out.nativeZstdSeconds = await cpu(() => void pages.forEach((p) => native(p.body)))();
+out.hyparquetZstdSeconds = await cpu(() => void pages.forEach((p) => decompressZstd(p.body, new Uint8Array(p.size))))();
+out.parquetWasmDecodeSeconds = await cpu(async () => {
+  await withParquetWasm(async (module) => {
+    const file = await module.ParquetFile.fromFile(new Blob([bytes]));
+    for (let g = 0; g < layout.rowGroups.length; g++) {
+      const table = await file.read({ rowGroups: [g], batchSize: layout.rowGroups[g].numRows });
+      table.free();
+    }
+  });
+})();
+console.log(JSON.stringify(out));

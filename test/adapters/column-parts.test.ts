@@ -1,0 +1,120 @@
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { openBatchFile, type BatchOptions } from '../../functions/adapters/columnar-reader.js';
+import { fileByteSource } from '../../functions/adapters/file-byte-source.js';
+import { signSources } from '../../functions/adapters/sign-sources.js';
+import type { ColumnBatch, NumericChunk } from '../../functions/core/columns.js';
+import { InvalidInputError } from '../../functions/core/errors.js';
+import { serializeSignature, SignatureBuilder } from '../../functions/core/signature/index.js';
+
+// Parquet files written by pyarrow and DuckDB (test/fixtures/batches/generate.py, scaleout/make-ranges.py).
+const dir = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}/`, import.meta.url));
+const BATCHES = readdirSync(dir('batches')).filter((f) => f.endsWith('.parquet') && !f.startsWith('bad-'));
+const FILES = [...BATCHES.map((f) => `${dir('batches')}${f}`), `${dir('scaleout')}ranges.parquet`, `${dir('scaleout')}small.parquet`];
+const RANGES = `${dir('scaleout')}ranges.parquet`;
+
+async function signWith(path: string, options: BatchOptions): Promise<string> {
+  const file = await openBatchFile(await fileByteSource(path));
+  const builder = new SignatureBuilder(file.schema, { histogramBins: 20 });
+  for await (const batch of file.batches(builder.columns, options)) builder.add(batch);
+  return serializeSignature(builder.finish([path]));
+}
+
+async function collect(path: string, options: BatchOptions): Promise<ColumnBatch[]> {
+  const file = await openBatchFile(await fileByteSource(path));
+  const out: ColumnBatch[] = [];
+  for await (const batch of file.batches(undefined, options)) out.push(batch);
+  return out;
+}
+
+describe('Function: ParquetBatchFile.batches with columnParts', () => {
+  it.each(FILES.map((f) => [f.split('/fixtures/')[1], f]))('%s: column parts sign bit-identically to whole row groups', async (_, path) => {
+    // Prepare
+    const whole = await signWith(path, { reuseBuffers: true });
+
+    // Act
+    const parts = await signWith(path, { reuseBuffers: true, columnParts: true });
+
+    // Assess
+    expect(parts).toBe(whole);
+  });
+
+  it('hands out each row group one column at a time, the last part carrying its rows', async () => {
+    // Prepare
+    const file = await openBatchFile(await fileByteSource(RANGES));
+    const names = file.schema.filter((f) => f.type !== 'other').map((f) => f.name);
+
+    // Act
+    const parts = await collect(RANGES, { columnParts: true });
+
+    // Assess: 16 row groups of 400 rows, each column once per group, in schema order.
+    expect(parts).toHaveLength(16 * names.length);
+    parts.forEach((part, k) => {
+      expect([...part.columns.keys()]).toEqual([names[k % names.length]]);
+      expect(part.rowCount).toBe(400);
+      expect(part.part).toEqual(k % names.length === names.length - 1 ? { unitRows: 400 } : {});
+    });
+  });
+
+  it('with reuseBuffers, every numeric part is a view of the same buffer: memory is one column chunk', async () => {
+    // Prepare
+    const file = await openBatchFile(await fileByteSource(RANGES));
+    const buffers = new Set<ArrayBufferLike>();
+    let numeric = 0;
+
+    // Act: consume each part before asking for the next, as SignatureBuilder does.
+    for await (const part of file.batches(undefined, { reuseBuffers: true, columnParts: true })) {
+      for (const chunk of part.columns.values()) {
+        if (chunk.kind !== 'numeric') continue;
+        numeric++;
+        buffers.add((chunk as NumericChunk).values.buffer);
+      }
+    }
+
+    // Assess
+    expect(numeric).toBeGreaterThan(16);
+    expect(buffers.size).toBe(1);
+  });
+
+  it('a range with column parts yields exactly the range', async () => {
+    // Prepare
+    const values = (batches: ColumnBatch[]): number[] =>
+      batches.flatMap((b) => {
+        const chunk = b.columns.get('i64') as NumericChunk | undefined;
+        return chunk ? [...chunk.values.slice(0, b.rowCount)] : [];
+      });
+    const all = values(await collect(RANGES, {}));
+
+    // Act
+    const ranged = values(await collect(RANGES, { columnParts: true, range: { start: 5, end: 9 } }));
+
+    // Assess
+    expect(ranged).toEqual(all.slice(5 * 400, 9 * 400));
+  });
+
+  it.each(['bad-page-data.parquet', 'bad-page-header.parquet'])('%s: a corrupt page names its column and row group, as whole row groups do', async (name) => {
+    // Prepare
+    const path = `${dir('batches')}${name}`;
+
+    // Act
+    const error = await collect(path, { columnParts: true }).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as Error).message).toContain(name);
+    expect((error as Error).message).toContain("column 'f64': failed to decode row group 2");
+  });
+
+  it('signSources counts progress once per row group with column parts', async () => {
+    // Prepare
+    const seen: number[] = [];
+
+    // Act
+    const signature = await signSources([await fileByteSource(RANGES)], { onProgress: (p) => seen.push(p.rowsDone) });
+
+    // Assess
+    expect(signature.rowCount).toBe(6400);
+    expect(seen).toEqual(Array.from({ length: 17 }, (_, i) => i * 400));
+  });
+});
