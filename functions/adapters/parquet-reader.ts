@@ -278,15 +278,9 @@ class ParquetBatchFile implements BatchFile {
         await this.reopenOn(module, generation);
         await this.decodeInto(module, group, rows, columns, out, slots, checked);
       });
-      const decoded = out.reduce((n, b) => n + b.rowCount, 0);
-      if (decoded !== rows) {
-        throw new InvalidInputError(this.source.name, `row group ${group}: its pages decoded to ${decoded} rows, the footer declares ${rows} (num_rows)`);
-      }
-      return out;
+      return this.checkedRows(group, rows, out);
     } catch (error) {
-      if (this.failures.first !== undefined) throw this.failures.first;
-      if (error instanceof AdapterError || error instanceof InvalidInputError) throw error;
-      throw await this.describeFailure(group, columns, error);
+      throw await this.failureOf(group, columns, error);
     }
   }
 
@@ -329,17 +323,26 @@ class ParquetBatchFile implements BatchFile {
         }
         return batches;
       });
-      // The footer's row count against the data: a contradiction is an error, never a silently different count.
-      const decoded = out.reduce((n, b) => n + b.rowCount, 0);
-      if (decoded !== rows) {
-        throw new InvalidInputError(this.source.name, `row group ${group}: its pages decoded to ${decoded} rows, the footer declares ${rows} (num_rows)`);
-      }
-      return out;
+      return this.checkedRows(group, rows, out);
     } catch (error) {
-      if (this.failures.first !== undefined) throw this.failures.first;
-      if (error instanceof AdapterError || error instanceof InvalidInputError) throw error;
-      throw await this.describeFailure(group, subset, error);
+      throw await this.failureOf(group, subset, error);
     }
+  }
+
+  /** The footer's row count against the data: a contradiction is an error, never a silently different count. */
+  private checkedRows<T extends { rowCount: number }>(group: number, rows: number, out: T[]): T[] {
+    const decoded = out.reduce((n, b) => n + b.rowCount, 0);
+    if (decoded !== rows) {
+      throw new InvalidInputError(this.source.name, `row group ${group}: its pages decoded to ${decoded} rows, the footer declares ${rows} (num_rows)`);
+    }
+    return out;
+  }
+
+  /** What a failed decode of `columns` of row group `group` throws: the first recorded failure, a named error as is, else described. */
+  private async failureOf(group: number, columns: readonly string[], error: unknown): Promise<unknown> {
+    if (this.failures.first !== undefined) return this.failures.first;
+    if (error instanceof AdapterError || error instanceof InvalidInputError) return error;
+    return this.describeFailure(group, columns, error);
   }
 
   /** The instance this file was opened on panicked and was replaced: reopen on the new one. */

@@ -1,4 +1,4 @@
-import type { ColumnBatch, ColumnField, ColumnRole } from '../columns.js';
+import type { ColumnBatch, ColumnChunk, ColumnField, ColumnRole } from '../columns.js';
 import { ConfigError, InvalidInputError } from '../errors.js';
 import { CategoricalAccumulator, DEFAULT_TOP_K } from './categorical.js';
 import { type CentreFrame, DEFAULT_HISTOGRAM_BINS, NumericAccumulator } from './numeric.js';
@@ -69,6 +69,15 @@ function checkOptions(options: SignatureOptions): void {
 }
 
 /** Whether a role can summarise a column of this type (strings and booleans are never numbers or times). */
+/** One column's chunk of `rows` rows into its accumulator (whole batches and column parts alike). */
+function accumulate(name: string, entry: Accumulator, chunk: ColumnChunk, rows: number): void {
+  if (chunk.length !== rows) throw new InvalidInputError('<batch>', `column "${name}" has ${chunk.length} rows, expected ${rows}`);
+  if (entry.role === 'categorical') entry.acc.add(chunk);
+  else if (chunk.kind !== 'numeric') {
+    throw new InvalidInputError('<batch>', `column "${name}" (${entry.role}) expected numeric values, got a ${chunk.kind} chunk`);
+  } else entry.acc.add(chunk);
+}
+
 function roleFits(field: ColumnField, role: ColumnRole): boolean {
   if (field.type === 'other') return role === 'ignored';
   const categoricalSource = field.type === 'string' || field.type === 'boolean';
@@ -190,13 +199,7 @@ export class SignatureBuilder {
     for (const [name, entry] of this.accumulators) {
       const chunk = batch.columns.get(name);
       if (chunk === undefined) throw new InvalidInputError('<batch>', `column "${name}" is missing from the batch`);
-      if (chunk.length !== batch.rowCount) {
-        throw new InvalidInputError('<batch>', `column "${name}" has ${chunk.length} rows, expected ${batch.rowCount}`);
-      }
-      if (entry.role === 'categorical') entry.acc.add(chunk);
-      else if (chunk.kind !== 'numeric') {
-        throw new InvalidInputError('<batch>', `column "${name}" (${entry.role}) expected numeric values, got a ${chunk.kind} chunk`);
-      } else entry.acc.add(chunk);
+      accumulate(name, entry, chunk, batch.rowCount);
     }
     this.rowCount += batch.rowCount;
     this.slices?.add(batch);
@@ -211,13 +214,7 @@ export class SignatureBuilder {
     for (const [name, chunk] of batch.columns) {
       const entry = this.accumulators.get(name);
       if (entry === undefined) continue;
-      if (chunk.length !== batch.rowCount) {
-        throw new InvalidInputError('<batch>', `column "${name}" has ${chunk.length} rows, expected ${batch.rowCount}`);
-      }
-      if (entry.role === 'categorical') entry.acc.add(chunk);
-      else if (chunk.kind !== 'numeric') {
-        throw new InvalidInputError('<batch>', `column "${name}" (${entry.role}) expected numeric values, got a ${chunk.kind} chunk`);
-      } else entry.acc.add(chunk);
+      accumulate(name, entry, chunk, batch.rowCount);
       this.partRows.set(name, (this.partRows.get(name) ?? 0) + batch.rowCount);
     }
     if (unitRows === undefined) return;
