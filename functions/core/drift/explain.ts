@@ -21,10 +21,14 @@ export function formatValue(x: number | null): string {
   return x.toPrecision(3);
 }
 
-/** A score beside its threshold: two decimals, or one significant digit below 0.01. */
+/** Below this a score is the rounding of merged moments (they agree within 1e-9), not a measurement: "0.00". */
+const SCORE_NOISE = 1e-9;
+
+/** A score beside its threshold: two decimals, or one significant digit below 0.01 (0.00 below 1e-9). */
 export function formatScore(x: number): string {
   if (!Number.isFinite(x)) return String(x);
-  if (x !== 0 && Math.abs(x) < 0.01) return x.toPrecision(1);
+  if (Math.abs(x) < SCORE_NOISE) return (0).toFixed(2);
+  if (Math.abs(x) < 0.01) return x.toPrecision(1);
   return x.toFixed(2);
 }
 

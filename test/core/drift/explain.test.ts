@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { actionRuleSentence, decideAction } from '../../../functions/core/drift/action.js';
-import { explainCategorical, explainDataset, explainInsufficient } from '../../../functions/core/drift/explain.js';
+import { explainCategorical, explainDataset, explainInsufficient, formatScore } from '../../../functions/core/drift/explain.js';
 import { schemaIncidents } from '../../../functions/core/drift/incidents.js';
 import type { CategoricalFeatureDrift } from '../../../functions/core/drift/types.js';
 import { driftResultFixture } from '../report/fixture.js';
@@ -58,5 +58,19 @@ describe('Function: explainCategorical, explainInsufficient, explainDataset, inc
     // Assess
     expect(plain).toBe("'delay': only 3 current values (need 30); not judged.");
     expect(quoted).toBe("'o\\'brien': only 3 current values (need 30); not judged.");
+  });
+});
+
+describe('Function: formatScore', () => {
+  it.each([
+    { score: 0, text: '0.00' },
+    { score: 1.04e-14, text: '0.00' },
+    { score: -2e-16, text: '0.00' },
+    { score: 0.004, text: '0.004' },
+    { score: 0.25, text: '0.25' },
+    { score: 2.164, text: '2.16' },
+  ])('prints $score as "$text" (below 1e-9 a score is the rounding of merged moments)', ({ score, text }) => {
+    // Act / Assess
+    expect(formatScore(score)).toBe(text);
   });
 });
