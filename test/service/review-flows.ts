@@ -179,6 +179,33 @@ export function reviewFlows(label: string, open: (scratchDir: string) => Promise
       expect(html).not.toContain('<script>x');
     });
 
+    it('takes two racing POSTs of one link once: one is recorded, the other is refused and its verdicts are not reported as recorded', async () => {
+      // Prepare
+      await setUp();
+      await checkedAndRejected(2);
+      await lifecycle.checkDue(at(3));
+      const token = reviewTokenOf(reviewNotices()[0]);
+      const shown = await lifecycle.review.describe(token, at(4));
+      const allWrong = shown.rows.map((r) => ({ index: r.index, verdict: 'wrong' as const }));
+      const allRight = shown.rows.map((r) => ({ index: r.index, verdict: 'right' as const }));
+
+      // Act: the same link posted twice at once (a double click, two tabs) with different answers
+      const outcomes = await Promise.all(
+        [allWrong, allRight].map((marks) => lifecycle.review.submit(token, marks, at(4)).catch((e: unknown) => (e instanceof DecisionTokenError ? e.problem : String(e)))),
+      );
+      const doc = await loadReview(lifecycle.repo, 'fraud');
+      const log = await lifecycle.decisionLog('fraud');
+
+      // Assess: exactly one recorded, and it is the one stored
+      const recorded = outcomes.filter((o) => typeof o === 'object' && o.status === 'recorded');
+      expect(recorded).toHaveLength(1);
+      const other = outcomes.find((o) => !(typeof o === 'object' && o.status === 'recorded'));
+      expect(typeof other === 'object' ? other.status === 'refused' && other.refusal : other).toMatch(/^(answered|replayed)$/);
+      const won = recorded[0] as Extract<(typeof outcomes)[number], { status: 'recorded' }>;
+      expect(doc.round?.verdicts?.tally).toEqual(won.tally);
+      expect(log.filter((e) => e.action === 'review-verdicts')).toHaveLength(1);
+    });
+
     it('sends at most `reminders` reminders, expires the unanswered round (logged), replaces its rows, and refuses the old link with the reason', async () => {
       // Prepare
       await setUp();
