@@ -23,7 +23,7 @@ import type { DecideOutcome } from '../core/lifecycle/types.js';
 import type { EventSink, Log, Notice, Notifier, RetrainRequested, SignSources } from '../core/ports.js';
 import { renderIndexPage, type IndexModel } from '../core/report/index-page.js';
 import { REPORT_CSP } from '../core/report/page.js';
-import { SECURITY_HEADERS, makeDecideHandler } from '../handlers/decide.js';
+import { MAX_REVIEW_BODY_BYTES, SECURITY_HEADERS, makeDecideHandler } from '../handlers/decide.js';
 import { REPORT_LINK_TTL_SECONDS, signReportLink, verifyReportLink } from '../handlers/report-link.js';
 import { Lifecycle } from '../service/lifecycle.js';
 import { DEFAULT_HOST, DEFAULT_PORT } from './args.js';
@@ -312,5 +312,6 @@ export function localHandler(local: LocalProduct, options: Pick<LocalServerOptio
  * const server = await startLocalServer(local, { host: '127.0.0.1', port: 8787 });
  */
 export async function startLocalServer(local: LocalProduct, options: LocalServerOptions): Promise<RunningServer> {
-  return serveFunctionUrl(localHandler(local, options), { host: options.host, port: options.port, ...(options.onError ? { onError: options.onError } : {}) });
+  // Bodies up to the review form's limit reach the handler whole (it refuses larger ones, and decision forms over 8 KiB, with 413).
+  return serveFunctionUrl(localHandler(local, options), { host: options.host, port: options.port, maxBodyBytes: MAX_REVIEW_BODY_BYTES, ...(options.onError ? { onError: options.onError } : {}) });
 }

@@ -83,8 +83,12 @@ const REASON_MAX = 500;
 /** Largest decision form accepted (a token, an action, a reason and a snooze fit in well under 8 KiB). */
 export const MAX_BODY_BYTES = 8192;
 
-/** Largest review form accepted: a verdict and a comment of REVIEW_COMMENT_MAX characters for each of up to 100 rows. */
-export const MAX_REVIEW_BODY_BYTES = 128 * 1024;
+/**
+ * Largest review form accepted: a verdict and a comment of REVIEW_COMMENT_MAX characters for each of up to
+ * 100 rows, as a browser encodes them (`&v99=unsure&c99=`, then up to 9 bytes a character: a 3-byte UTF-8
+ * character percent-encoded), plus a decision form's room for the token and action (about 280 KiB).
+ */
+export const MAX_REVIEW_BODY_BYTES = 100 * (16 + REVIEW_COMMENT_MAX * 9) + MAX_BODY_BYTES;
 
 /** Longest user agent kept in the decision log. */
 const USER_AGENT_MAX = 256;

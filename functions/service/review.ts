@@ -408,6 +408,12 @@ export function reviewActions(deps: ReviewActionDeps): ReviewActions {
       else blocked = opened.blocked;
     }
     await repo.markTokenUsed(useId, { at, modelId, reviewId, action: REVIEW_ACTION, actor });
+    if (!moved.changed) {
+      // A twin of the request that recorded (a double click, a retry): it finished the steps above, but its
+      // own verdicts were not taken, so it is not told "recorded" (as a decision link's twin is "already decided").
+      deps.log?.({ step: 'review', modelId, reviewId, refused: 'answered', at });
+      return { status: 'refused', modelId, reviewId, refusal: 'answered', message: VERDICT_REFUSAL_TEXT.answered };
+    }
     return { status: 'recorded', modelId, reviewId, tally: v.tally, proposalId, ...(blocked !== undefined ? { blocked } : {}) };
   }
 

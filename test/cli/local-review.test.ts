@@ -43,7 +43,8 @@ describe('driftgate run + serve: a review round on one machine (local folder, a 
     const page = await fetch(`${server.url}/decide?token=${token}`);
     const html = await page.text();
     const fields = new URLSearchParams({ token, action: 'review' });
-    for (const m of html.matchAll(/name="v(\d+)" value="right"/g)) fields.set(`v${m[1]}`, 'right');
+    // Each row commented at the page's limit: the form (about 9 KiB) is larger than a decision form.
+    for (const m of html.matchAll(/name="v(\d+)" value="right"/g)) fields.set(`v${m[1]}`, 'right'), fields.set(`c${m[1]}`, 'é'.repeat(300));
     const posted = await fetch(`${server.url}/decide`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: fields.toString() });
     const again = await fetch(`${server.url}/decide`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: fields.toString() });
 
@@ -55,6 +56,9 @@ describe('driftgate run + serve: a review round on one machine (local folder, a 
     expect(posted.status).toBe(200);
     expect(await posted.text()).toContain('Recorded: 5 looks right, 0 looks wrong, 0 not sure.');
     expect(again.status).toBe(409);
-    expect((await local.lifecycle.decisionLog('fraud')).filter((e) => e.action === 'review-verdicts')).toHaveLength(1);
+    const verdicts = (await local.lifecycle.decisionLog('fraud')).filter((e) => e.action === 'review-verdicts');
+    expect(verdicts).toHaveLength(1);
+    expect(Buffer.byteLength(fields.toString())).toBeGreaterThan(8192);
+    expect((verdicts[0].evidence.rows as { comment?: string }[]).map((r) => r.comment)).toEqual(Array(5).fill('é'.repeat(300)));
   });
 });

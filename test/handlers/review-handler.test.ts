@@ -87,6 +87,22 @@ describe('Function: the decide handler, review routes', () => {
     expect(taken.body).toContain('Recorded: 1 looks right, 1 looks wrong, 0 not sure.');
   });
 
+  it('reads (not 413) the largest form the page can send: 100 rows, each with a 300-character comment of 3-byte characters', async () => {
+    // Prepare: a browser sends each '漢' as %E6%BC%A2 (9 bytes); 100 rows is the most a round has (review.rows ≤ 100).
+    const fields: Record<string, string> = { token: token('nonce-h-5'), action: 'review' };
+    for (let i = 0; i < 100; i++) Object.assign(fields, { [`v${i}`]: 'unsure', [`c${i}`]: '漢'.repeat(300) });
+    const body = new URLSearchParams(fields).toString();
+    await world.store.put(reviewKey('fraud'), JSON.stringify(doc)); // an open round again (an earlier test answered it)
+
+    // Act
+    const response = await handler()(event('POST', body));
+
+    // Assess: read and judged (this round has 2 rows, so the answers do not match: 400), never refused for its size
+    expect(Buffer.byteLength(body)).toBeGreaterThan(128 * 1024);
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toContain('The answers do not match the rows of this review');
+  });
+
   it('answers 400 (this link cannot do that) where no review path is wired', async () => {
     // Prepare
     const bare = makeDecideHandler({ decisions: { describeToken: world.lifecycle.describeToken.bind(world.lifecycle), decide: world.lifecycle.decide.bind(world.lifecycle) }, telemetry: quietTelemetry('review-handler-test'), clock: () => NOW });

@@ -179,6 +179,64 @@ export function reviewFlows(label: string, open: (scratchDir: string) => Promise
       expect(html).not.toContain('<script>x');
     });
 
+    it.each([
+      { name: 'a snooze holds', decision: 'snooze' as const, blocked: /^snoozed until / },
+      { name: 'another proposal is active', decision: null, blocked: /^proposal \S+ is active$/ },
+    ])('records the verdicts but opens no human-review proposal while $name (the blocked reason is logged)', async ({ decision, blocked }) => {
+      // Prepare: a drifted check's proposal, snoozed for a week or left open
+      await setUp();
+      await ingest('b-2', 12, 1.5, 1);
+      const checked = await lifecycle.check('fraud', at(2));
+      if (checked.status !== 'checked' || !checked.proposal) throw new Error(`expected a proposal, got ${JSON.stringify(checked)}`);
+      const notice = sent.find((n) => n.proposalId === checked.proposal?.proposalId) as Notice;
+      if (decision !== null) {
+        const link = [...notice.text.matchAll(/token=([A-Za-z0-9_.-]+)/g)].map((m) => m[1]).find((t) => peekToken(t)?.action === decision) as string;
+        await lifecycle.decide(link, decision, at(2.5), { snoozeSeconds: 7 * 86_400 });
+      }
+      await lifecycle.checkDue(at(3));
+      const token = reviewTokenOf(reviewNotices()[0]);
+      const shown = await lifecycle.review.describe(token, at(4));
+
+      // Act: every row "looks wrong", far above wrongShare
+      const outcome = await lifecycle.review.submit(token, shown.rows.map((r) => ({ index: r.index, verdict: 'wrong' as const })), at(4));
+      const state = await lifecycle.state('fraud');
+      const log = await lifecycle.decisionLog('fraud');
+
+      // Assess
+      expect(outcome).toMatchObject({ status: 'recorded', proposalId: null, blocked: expect.stringMatching(blocked) });
+      expect(state?.activeProposalId ?? null).toBe(decision === null ? checked.proposal.proposalId : null);
+      expect(log.filter((e) => e.action === 'propose').map((e) => e.proposalId)).toEqual([checked.proposal.proposalId]);
+      expect(log.find((e) => e.entryId?.endsWith('/blocked'))?.evidence).toMatchObject({ proposal: 'not opened', reason: expect.stringMatching(blocked) });
+      expect(await readEventFile(eventsFile)).toEqual([]);
+    });
+
+    it('takes two racing POSTs of one link once: one is recorded, the other is refused and its verdicts are not reported as recorded', async () => {
+      // Prepare
+      await setUp();
+      await checkedAndRejected(2);
+      await lifecycle.checkDue(at(3));
+      const token = reviewTokenOf(reviewNotices()[0]);
+      const shown = await lifecycle.review.describe(token, at(4));
+      const allWrong = shown.rows.map((r) => ({ index: r.index, verdict: 'wrong' as const }));
+      const allRight = shown.rows.map((r) => ({ index: r.index, verdict: 'right' as const }));
+
+      // Act: the same link posted twice at once (a double click, two tabs) with different answers
+      const outcomes = await Promise.all(
+        [allWrong, allRight].map((marks) => lifecycle.review.submit(token, marks, at(4)).catch((e: unknown) => (e instanceof DecisionTokenError ? e.problem : String(e)))),
+      );
+      const doc = await loadReview(lifecycle.repo, 'fraud');
+      const log = await lifecycle.decisionLog('fraud');
+
+      // Assess: exactly one recorded, and it is the one stored
+      const recorded = outcomes.filter((o) => typeof o === 'object' && o.status === 'recorded');
+      expect(recorded).toHaveLength(1);
+      const other = outcomes.find((o) => !(typeof o === 'object' && o.status === 'recorded'));
+      expect(typeof other === 'object' ? other.status === 'refused' && other.refusal : other).toMatch(/^(answered|replayed)$/);
+      const won = recorded[0] as Extract<(typeof outcomes)[number], { status: 'recorded' }>;
+      expect(doc.round?.verdicts?.tally).toEqual(won.tally);
+      expect(log.filter((e) => e.action === 'review-verdicts')).toHaveLength(1);
+    });
+
     it('sends at most `reminders` reminders, expires the unanswered round (logged), replaces its rows, and refuses the old link with the reason', async () => {
       // Prepare
       await setUp();

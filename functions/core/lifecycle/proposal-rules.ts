@@ -71,7 +71,11 @@ export function markExemptFeatures<R extends DriftResult>(
     exempt.push(f.name);
     return { ...f, explanation: `${f.explanation} Exempt: recurring window ${windowText(window)}, so it drives no retrain proposal.` };
   });
-  return exempt.length === 0 ? { result, exempt } : { result: { ...result, features } as R, exempt };
+  // The same features drifting within an alarmed slice are exempt too (named as slices.ts names them): the
+  // window is the feature's, wherever its drift is seen.
+  const exemptSlices = result.slices?.map((s) => ({ ...s, drifted: s.drifted.filter((f) => Object.hasOwn(overrides, f.name) && activeExemption(overrides[f.name].exemptWindows, now) !== null) }));
+  if (exemptSlices !== undefined) exempt.push(...sliceDriftedFeatures({ slices: exemptSlices }).map((f) => f.name));
+  return exempt.length === 0 ? { result, exempt } : { result: features.some((f, i) => f !== result.features[i]) ? ({ ...result, features } as R) : result, exempt };
 }
 
 export interface ProposalDecision {

@@ -351,7 +351,8 @@ export function recordVerdicts(
     if (!indices.has(v.index) || seen.has(v.index)) return { refused: 'bad-rows' };
     seen.add(v.index);
   }
-  if (input.rows.length === 0) return { refused: 'bad-rows' };
+  // Every row answered ("not sure" passes one), as the page asks: a subset would skew the wrong share.
+  if (input.rows.length === 0 || seen.size !== indices.size) return { refused: 'bad-rows' };
   const rows = [...input.rows].sort((a, b) => a.index - b.index);
   const tally = tallyVerdicts(rows);
   return { doc: { ...doc, round: { ...r, status: 'answered', noticeClaim: null, verdicts: { at: input.at, actor: input.actor, tokenId: input.tokenId, rows, tally, proposalId: null } } } };

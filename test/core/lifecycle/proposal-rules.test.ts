@@ -165,6 +165,27 @@ describe('Function: markExemptFeatures and the exempt drift trigger', () => {
   });
 });
 
+describe('Function: markExemptFeatures and a slice of an exempt feature', () => {
+  it('exempts the feature in a slice alarm too: a seasonal shift of amount seen within country = US drives no proposal inside the window', () => {
+    // Prepare: 'amount' is exempt at 10:00–10:59 UTC; it drifts overall and within one alarmed slice.
+    const overrides = { amount: { exemptWindows: [{ hour: 10 }] } };
+    // Only the fields sliceDriftedFeatures reads (slices.ts); a full slice result is built in test/core/drift/slices.test.ts.
+    const slice = { column: 'country', value: 'US', isOther: false, alarm: true, severity: 9, drifted: [{ name: 'amount', score: 0.9, threshold: 0.1, test: 'wasserstein' }] };
+    const withSlice = { ...result([['amount', 0.9]]), slices: [slice] } as unknown as DriftResult;
+
+    // Act
+    const inside = markExemptFeatures(withSlice, overrides, new Date('2026-03-02T10:30:00Z'));
+    const outside = markExemptFeatures(withSlice, overrides, new Date('2026-03-02T11:30:00Z'));
+    const dInside = decideProposal({ ...common, result: inside.result, exempt: inside.exempt, state: base });
+    const dOutside = decideProposal({ ...common, result: outside.result, exempt: outside.exempt, state: base });
+
+    // Assess
+    expect(dInside.propose).toBe(false);
+    expect(dInside.triggers).toEqual([]);
+    expect(dOutside).toEqual({ propose: true, triggers: ['drift'], suppressed: null });
+  });
+});
+
 describe('Function: evidenceFingerprint', () => {
   it('is the sorted drifted feature names, and driftedFeatures keeps scores, thresholds and severities', () => {
     // Prepare

@@ -208,6 +208,8 @@ describe('Function: the review round', () => {
     { name: 'a row it does not have', rows: [{ index: 9, verdict: 'right' as const }] },
     { name: 'one row twice', rows: [{ index: 0, verdict: 'right' as const }, { index: 0, verdict: 'wrong' as const }] },
     { name: 'no rows', rows: [] },
+    // The page requires a choice for every row ("not sure" is the way to pass): one "looks wrong" of 4 rows posted alone is not a 100 % share.
+    { name: 'only some of its rows', rows: [{ index: 0, verdict: 'wrong' as const }] },
   ])('refuses verdicts on $name (bad-rows)', ({ rows }) => {
     // Act
     const r = recordVerdicts(docWith(round()), { ...input, rows });
