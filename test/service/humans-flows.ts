@@ -3,15 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConsoleNotifier } from '../../functions/adapters/console-notifier.js';
-import { FileEventSink, readEventFile } from '../../functions/adapters/file-event-sink.js';
-import { signSources } from '../../functions/adapters/sign-sources.js';
+import { readEventFile } from '../../functions/adapters/file-event-sink.js';
 import type { ModelConfigInput } from '../../functions/core/lifecycle/config.js';
 import { configVersionKey, reportKey } from '../../functions/core/lifecycle/keys.js';
 import { DecisionTokenError, peekToken } from '../../functions/core/lifecycle/token.js';
 import type { Notice, ObjectStore } from '../../functions/core/ports.js';
 import { Lifecycle } from '../../functions/service/lifecycle.js';
-import { type ConformanceStore, batch, config } from './lifecycle-conformance.js';
+import { type ConformanceStore, batch, config, eventsFileIn, flowDeps } from './lifecycle-conformance.js';
 
 const SECRET = 'humans-test-secret';
 const T0 = Date.parse('2026-04-06T00:00:00Z');
@@ -74,15 +72,8 @@ export function humansFlows(label: string, open: (scratchDir: string) => Promise
     ({ store, cleanup } = await open(dir));
     sent = [];
     seed = 10;
-    eventsFile = path.join(dir, 'events.jsonl');
-    lifecycle = new Lifecycle({
-      store,
-      notifier: new ConsoleNotifier(path.join(dir, 'outbox'), (n) => sent.push(n)),
-      events: new FileEventSink(eventsFile),
-      sign: signSources,
-      secret: SECRET,
-      decideBaseUrl: 'https://decide.test',
-    });
+    eventsFile = eventsFileIn(dir);
+    lifecycle = new Lifecycle(flowDeps(store, dir, sent, { secret: SECRET, decideBaseUrl: 'https://decide.test' }));
   });
   afterEach(async () => {
     await cleanup?.();

@@ -27,16 +27,25 @@ let sent: (Notice & { messageId: string })[];
 let eventsFile: string;
 
 function deps(overrides: Partial<LifecycleDeps> = {}): LifecycleDeps {
+  return flowDeps(store, dir, sent, { secret: SECRET, decideBaseUrl: 'https://decide.test/prod/', ...overrides });
+}
+
+/**
+ * A flow suite's Lifecycle over `store`: notices written under `<dir>/outbox` and collected in `sent`,
+ * lifecycle events in `<dir>/events.jsonl` (eventsFileIn), real signing; the secret and decide URL as given.
+ */
+export function flowDeps(store: ObjectStore, dir: string, sent: Notice[], overrides: Partial<LifecycleDeps> & Pick<LifecycleDeps, 'secret' | 'decideBaseUrl'>): LifecycleDeps {
   return {
     store,
     notifier: new ConsoleNotifier(path.join(dir, 'outbox'), (n) => sent.push(n)),
-    events: new FileEventSink(eventsFile),
+    events: new FileEventSink(eventsFileIn(dir)),
     sign: signSources,
-    secret: SECRET,
-    decideBaseUrl: 'https://decide.test/prod/',
     ...overrides,
   };
 }
+
+/** The file a flowDeps Lifecycle writes its events to. */
+export const eventsFileIn = (dir: string): string => path.join(dir, 'events.jsonl');
 
 export function config(extra: Partial<ModelConfigInput> = {}): ModelConfigInput {
   return {
@@ -51,6 +60,11 @@ export function config(extra: Partial<ModelConfigInput> = {}): ModelConfigInput 
 
 /** Deterministic batch as Arrow IPC: `shift` moves the amount mean (in sds) and the country mix. */
 export function batch(seed: number, shift = 0, rows = 1500): Uint8Array {
+  return tableToIPC(tableFromArrays(batchColumns(seed, shift, rows)), 'file');
+}
+
+/** The columns of `batch(seed, shift, rows)`, for a batch that adds its own. */
+export function batchColumns(seed: number, shift = 0, rows = 1500): { amount: Float64Array; country: string[] } {
   let s = seed >>> 0;
   const rand = (): number => {
     s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0;
@@ -63,7 +77,7 @@ export function batch(seed: number, shift = 0, rows = 1500): Uint8Array {
     amount[i] = 100 + 15 * (z + shift);
     country.push(rand() < 0.6 - 0.4 * Math.min(shift, 1) ? 'US' : rand() < 0.5 ? 'DE' : 'IN');
   }
-  return tableToIPC(tableFromArrays({ amount, country }), 'file');
+  return { amount, country };
 }
 
 async function setUpModel(lifecycle: Lifecycle, extra: Partial<ModelConfigInput> = {}): Promise<void> {
@@ -120,7 +134,7 @@ beforeEach(async () => {
   another = opened.another;
   cleanup = opened.cleanup;
   sent = [];
-  eventsFile = path.join(dir, 'events.jsonl');
+  eventsFile = eventsFileIn(dir);
 });
 afterEach(async () => {
   await cleanup?.();

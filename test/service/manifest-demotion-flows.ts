@@ -2,13 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConsoleNotifier } from '../../functions/adapters/console-notifier.js';
-import { FileEventSink } from '../../functions/adapters/file-event-sink.js';
-import { signSources } from '../../functions/adapters/sign-sources.js';
 import { adoptionManifestSchema } from '../../functions/core/lifecycle/adoption.js';
 import type { Notice, ObjectStore } from '../../functions/core/ports.js';
 import { Lifecycle } from '../../functions/service/lifecycle.js';
-import { type ConformanceStore, batch, config } from './lifecycle-conformance.js';
+import { type ConformanceStore, batch, config, flowDeps } from './lifecycle-conformance.js';
 
 const T0 = Date.parse('2026-04-06T00:00:00Z');
 const at = (hours: number): Date => new Date(T0 + hours * 3_600_000);
@@ -28,14 +25,7 @@ export function manifestDemotionFlows(label: string, open: (scratchDir: string) 
     dir = await mkdtemp(path.join(tmpdir(), 'driftgate-manifest-'));
     ({ store, cleanup } = await open(dir));
     sent = [];
-    lifecycle = new Lifecycle({
-      store,
-      notifier: new ConsoleNotifier(path.join(dir, 'outbox'), (n) => sent.push(n)),
-      events: new FileEventSink(path.join(dir, 'events.jsonl')),
-      sign: signSources,
-      secret: 'manifest-test-secret',
-      decideBaseUrl: 'https://decide.test',
-    });
+    lifecycle = new Lifecycle(flowDeps(store, dir, sent, { secret: 'manifest-test-secret', decideBaseUrl: 'https://decide.test' }));
     // veto configured: the model starts above manual, so a demotion is visible.
     await lifecycle.putConfig(config({ approval: { mode: 'veto', vetoWindow: '24h' } }));
     await store.put('training/fraud/v1.arrow', batch(1));

@@ -2,15 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConsoleNotifier } from '../../functions/adapters/console-notifier.js';
-import { FileEventSink } from '../../functions/adapters/file-event-sink.js';
 import { LocalStore } from '../../functions/adapters/local-store.js';
-import { signSources } from '../../functions/adapters/sign-sources.js';
 import { parseAdoptionManifest } from '../../functions/core/lifecycle/adoption.js';
 import type { Notice } from '../../functions/core/ports.js';
 import { readEventFile } from '../../functions/adapters/file-event-sink.js';
 import { Lifecycle } from '../../functions/service/lifecycle.js';
-import { batch, config, tokenFor } from './lifecycle-conformance.js';
+import { batch, config, flowDeps, tokenFor } from './lifecycle-conformance.js';
 
 const T0 = Date.parse('2026-02-02T00:00:00Z');
 const at = (hours: number): Date => new Date(T0 + hours * 3_600_000);
@@ -24,14 +21,7 @@ beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'driftgate-outcomes-'));
   store = new LocalStore(path.join(dir, 'store'));
   sent = [];
-  lifecycle = new Lifecycle({
-    store,
-    notifier: new ConsoleNotifier(path.join(dir, 'outbox'), (n) => sent.push(n)),
-    events: new FileEventSink(path.join(dir, 'events.jsonl')),
-    sign: signSources,
-    secret: 'outcomes-test-secret',
-    decideBaseUrl: 'https://decide.test/prod/',
-  });
+  lifecycle = new Lifecycle(flowDeps(store, dir, sent, { secret: 'outcomes-test-secret', decideBaseUrl: 'https://decide.test/prod/' }));
   await lifecycle.putConfig(config());
   await store.put('training/fraud/v1.arrow', batch(1));
   await lifecycle.setReference('fraud', ['training/fraud/v1.arrow'], at(0), 'v1');

@@ -3,9 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConsoleNotifier } from '../../functions/adapters/console-notifier.js';
-import { FileEventSink, readEventFile } from '../../functions/adapters/file-event-sink.js';
-import { signSources } from '../../functions/adapters/sign-sources.js';
+import { readEventFile } from '../../functions/adapters/file-event-sink.js';
 import type { ModelConfigInput } from '../../functions/core/lifecycle/config.js';
 import { reportKey, sampleKey } from '../../functions/core/lifecycle/keys.js';
 import { DecisionTokenError, peekToken, signToken } from '../../functions/core/lifecycle/token.js';
@@ -14,30 +12,17 @@ import { REVIEW_LINKS_MARKER } from '../../functions/core/report/review-notice.j
 import { Lifecycle } from '../../functions/service/lifecycle.js';
 import { keepBatchSample, loadReview } from '../../functions/service/review.js';
 import { decodeSample } from '../../functions/core/signature/sample.js';
-import { type ConformanceStore, config } from './lifecycle-conformance.js';
+import { type ConformanceStore, batchColumns, config, eventsFileIn, flowDeps } from './lifecycle-conformance.js';
 
 const SECRET = 'review-test-secret';
 const T0 = Date.parse('2026-04-06T00:00:00Z');
 const HOUR = 3_600_000;
 const at = (hours: number): Date => new Date(T0 + hours * HOUR);
 
-/** A batch with an identifier column (`email`, excluded from review) and one hostile country value. */
+/** A batch with an identifier column (`email`, excluded from review) beside `batch`'s columns. */
 export function reviewBatch(seed: number, shift = 0, rows = 1500): Uint8Array {
-  let s = seed >>> 0;
-  const rand = (): number => {
-    s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0;
-    return (s + 0.5) / 4_294_967_296;
-  };
-  const amount = new Float64Array(rows);
-  const country: string[] = [];
-  const email: string[] = [];
-  for (let i = 0; i < rows; i++) {
-    const z = Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
-    amount[i] = 100 + 15 * (z + shift);
-    country.push(rand() < 0.6 - 0.4 * Math.min(shift, 1) ? 'US' : rand() < 0.5 ? 'DE' : 'IN');
-    email.push(`person-${seed}-${i}@example.com`);
-  }
-  return tableToIPC(tableFromArrays({ amount, country, email }), 'file');
+  const email = Array.from({ length: rows }, (_, i) => `person-${seed}-${i}@example.com`);
+  return tableToIPC(tableFromArrays({ ...batchColumns(seed, shift, rows), email }), 'file');
 }
 
 /** Every review link (token) in a notice. */
@@ -64,15 +49,8 @@ export function reviewFlows(label: string, open: (scratchDir: string) => Promise
     dir = await mkdtemp(path.join(tmpdir(), 'driftgate-review-'));
     ({ store, cleanup } = await open(dir));
     sent = [];
-    eventsFile = path.join(dir, 'events.jsonl');
-    lifecycle = new Lifecycle({
-      store,
-      notifier: new ConsoleNotifier(path.join(dir, 'outbox'), (n) => sent.push(n)),
-      events: new FileEventSink(eventsFile),
-      sign: signSources,
-      secret: SECRET,
-      decideBaseUrl: 'https://decide.test',
-    });
+    eventsFile = eventsFileIn(dir);
+    lifecycle = new Lifecycle(flowDeps(store, dir, sent, { secret: SECRET, decideBaseUrl: 'https://decide.test' }));
   });
   afterEach(async () => {
     await cleanup?.();
