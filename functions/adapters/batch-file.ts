@@ -96,6 +96,13 @@ export interface ReaderOptions {
    * @default 268435456 (DEFAULT_MEMORY_BUDGET, 256 MiB)
    */
   readonly memoryBudget?: number;
+  /**
+   * What decodes Parquet pages. 'native' decodes, in JS, every column chunk whose codec, encodings and type it
+   * supports (parquet-native.ts: flat columns, PLAIN and dictionary encodings, uncompressed, snappy, gzip and,
+   * where node:zlib has it, zstd) and hands any other chunk to parquet-wasm; 'wasm' sends every chunk to
+   * parquet-wasm (for comparison: both must give the same signature). @default 'native'
+   */
+  readonly parquetDecoder?: 'native' | 'wasm';
 }
 
 /** The budget of `options`, checked: a positive integer number of bytes. */
