@@ -56,28 +56,37 @@ function nullMask(array: RawArray, arrays: ChunkArrays = FRESH): Uint8Array | un
   const { validity, length, bitOffset } = array;
   if (!validity || array.nullCount === 0) return undefined;
   const mask = arrays.uint8(length);
+  const nulls = maskOfBits(validity, bitOffset, length, mask, 0);
+  return nulls === 0 ? undefined : mask;
+}
+
+/**
+ * mask[at + i] = 1 - bit (bitOffset + i) of `bits` (LSB first: Arrow validity, Parquet bit-packed levels) for
+ * i < n; returns the zero bits (nulls). Whole bytes go through tables, two mask words per byte, when the
+ * mask is 4-aligned there and the bits start on a byte.
+ */
+export function maskOfBits(bits: Uint8Array, bitOffset: number, n: number, mask: Uint8Array, at: number): number {
   let nulls = 0;
   let i = 0;
-  if ((bitOffset & 7) === 0 && (mask.byteOffset & 3) === 0 && LITTLE_ENDIAN) {
-    // Whole validity bytes: eight mask bytes (two words) and the byte's null count from tables.
-    const words = new Uint32Array(mask.buffer, mask.byteOffset, length >> 2);
+  if ((bitOffset & 7) === 0 && ((mask.byteOffset + at) & 3) === 0 && LITTLE_ENDIAN) {
+    const whole = n >> 3;
+    const words = new Uint32Array(mask.buffer, mask.byteOffset + at, 2 * whole);
     const first = bitOffset >> 3;
-    const whole = length >> 3;
     for (let b = 0; b < whole; b++) {
-      const v = validity[first + b];
+      const v = bits[first + b];
       words[2 * b] = MASK_WORDS[2 * v];
       words[2 * b + 1] = MASK_WORDS[2 * v + 1];
       nulls += NULL_BITS[v];
     }
     i = whole * 8;
   }
-  for (; i < length; i++) {
+  for (; i < n; i++) {
     const bit = i + bitOffset;
-    const isNull = ((validity[bit >> 3] >> (bit & 7)) & 1) ^ 1;
-    mask[i] = isNull;
+    const isNull = ((bits[bit >> 3] >> (bit & 7)) & 1) ^ 1;
+    mask[at + i] = isNull;
     nulls += isNull;
   }
-  return nulls === 0 ? undefined : mask;
+  return nulls;
 }
 
 function view<T extends Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array>(
@@ -98,7 +107,7 @@ const MS_PER_DAY = 86_400_000;
 const PER_MS: Readonly<Record<TimeUnit, number>> = { s: 1e-3, ms: 1, us: 1e3, ns: 1e6 };
 
 /** Writes `array` as float64 into `out`; false when the type is not numeric. */
-function writeNumbers(array: RawArray, type: RawType, out: Float64Array): boolean {
+export function writeNumbers(array: RawArray, type: RawType, out: Float64Array): boolean {
   const n = array.length;
   const bytes = array.values;
   if (!bytes) return n === 0;
@@ -201,7 +210,8 @@ function halfToFloat(h: number): number {
   return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
-const BOOLEAN_DICTIONARY = ['false', 'true'] as const;
+/** The dictionary of every boolean chunk. */
+export const BOOLEAN_DICTIONARY = ['false', 'true'] as const;
 
 function booleanChunk(array: RawArray, arrays: ChunkArrays): CategoricalChunk {
   const n = array.length;

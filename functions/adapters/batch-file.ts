@@ -64,6 +64,12 @@ export interface BatchOptions {
    * ignores it (a record batch's columns are views of one body already read). @default false
    */
   readonly columnParts?: boolean;
+  /**
+   * With columnParts: the columns a caller takes as counted chunks (ColumnBatch.counted: distinct values and
+   * their row counts, for a per-column numeric accumulator). A reader gives one where a column chunk is
+   * dictionary-encoded throughout (parquet-native.ts), rows otherwise. @default none
+   */
+  readonly countedColumns?: ReadonlySet<string>;
 }
 
 /**

@@ -51,6 +51,8 @@ export interface ParquetLeaf {
   readonly maxRepetition: number;
   /** The number of optional or repeated fields on its path (its highest definition level). */
   readonly maxDefinition: number;
+  /** The unit its values are stored in, for a TIMESTAMP (logical or converted type) leaf. */
+  readonly timeUnit?: 'ms' | 'us' | 'ns';
 }
 
 /** Where one column chunk lies and what its metadata declares. */
@@ -171,6 +173,7 @@ function schemaLeaves(file: string, elements: readonly ThriftStruct[]): ParquetL
         typeLength: element.int(2),
         maxRepetition: repetition + repeated,
         maxDefinition: definition + defined,
+        ...timeUnitOf(element),
       };
       checkAnnotation(file, leaf, element);
       leaves.push(leaf);
@@ -181,6 +184,14 @@ function schemaLeaves(file: string, elements: readonly ThriftStruct[]): ParquetL
     throw new InvalidInputError(file, `unreadable Parquet footer: the schema tree uses ${next} of its ${elements.length} elements`);
   }
   return leaves;
+}
+
+/** The stored unit of a TIMESTAMP leaf: its logical type's unit (MILLIS 1, MICROS 2, NANOS 3), else its converted type's. */
+function timeUnitOf(element: ThriftStruct): { timeUnit?: 'ms' | 'us' | 'ns' } {
+  const unit = element.struct(10)?.struct(8)?.struct(2)?.ids[0];
+  if (unit !== undefined) return unit === 1 ? { timeUnit: 'ms' } : unit === 2 ? { timeUnit: 'us' } : unit === 3 ? { timeUnit: 'ns' } : {};
+  const converted = element.int(6);
+  return converted === 9 ? { timeUnit: 'ms' } : converted === 10 ? { timeUnit: 'us' } : {};
 }
 
 /** Converted types (parquet.thrift `ConvertedType`) and the physical types each allows. */

@@ -18,17 +18,18 @@
 import { parquetMetadataAsync, parquetRead } from 'hyparquet';
 import { compressors, decompressZstd } from 'hyparquet-compressors';
 import type { ParquetFile } from 'parquet-wasm';
-import type { ColumnBatch, ColumnChunk, ColumnField } from '../core/columns.js';
+import type { ColumnBatch, ColumnChunk, ColumnField, CountedChunk } from '../core/columns.js';
 import { AdapterError, InvalidInputError } from '../core/errors.js';
 import type { ByteSource } from '../core/ports.js';
 import { readCRecordBatch, readCSchema, type CSchema } from './arrow-c-data.js';
 import { toColumnChunk } from './arrow-columns.js';
-import { columnFieldOf } from './arrow-types.js';
+import { columnFieldOf, type RawType } from './arrow-types.js';
 import { memoryBudgetOf, messageOf, overBudget, rangeOf, selectColumns, type BatchFile, type BatchOptions, type ReadUnit, type ReaderOptions } from './batch-file.js';
 import { asAsyncBuffer, asBlob, recordFailures, type ReadFailures } from './byte-views.js';
-import { buffersFor, type ChunkBuffers } from './chunk-buffers.js';
+import { FRESH_ARRAYS, buffersFor, type ChunkBuffers } from './chunk-buffers.js';
 import { withDictionaryFooter } from './parquet-dictionary-footer.js';
 import { checkParquetFooter, type ParquetChunk, type ParquetLayout } from './parquet-footer.js';
+import { NativeScratch, NotNative, decodeNativeChunk, decodeNativeCounted, nativeLayoutOf } from './parquet-native.js';
 import { checkChunkPages } from './parquet-pages.js';
 import { WasmPanicError, withParquetWasm, type ParquetWasm } from './parquet-wasm-host.js';
 
@@ -52,7 +53,9 @@ export async function openParquet(source: ByteSource, options: ReaderOptions = {
       throw new InvalidInputError(source.name, 'unreadable Parquet footer: its row counts read differently by parquet-wasm');
     }
     const fields = opened.schema.children.map((child) => columnFieldOf(child.name, child.type, child.nullable));
-    return new ParquetBatchFile(source, blob, prefetched, layout, budget, opened.file, opened.generation, fields, failures);
+    // The Arrow type parquet-wasm reads each column as: what a natively decoded chunk must equal.
+    const native = options.parquetDecoder === 'wasm' ? undefined : new Map(opened.schema.children.map((child) => [child.name, child.type]));
+    return new ParquetBatchFile(source, blob, prefetched, layout, budget, opened.file, opened.generation, fields, failures, native);
   } catch (error) {
     if (failures.first !== undefined) throw failures.first;
     if (error instanceof AdapterError || error instanceof InvalidInputError) throw error;
@@ -162,11 +165,19 @@ const READ_AHEAD_BYTES = 16 * 1024 * 1024;
 /** Parts read ahead at most (concurrent ranged reads). */
 const READ_AHEAD_PARTS = 8;
 
+/** One decoded batch of a row group: its rows, and per column a chunk (or, in column parts, a counted chunk). */
+interface DecodedBatch {
+  rowCount: number;
+  columns: Map<string, ColumnChunk>;
+  counted?: Map<string, CountedChunk>;
+}
+
 class ParquetBatchFile implements BatchFile {
   readonly format = 'parquet' as const;
   readonly name: string;
   readonly rowCount: number;
   private readonly rowGroupRows: readonly number[];
+  private readonly scratch = new NativeScratch();
   private byColumn: { group: number; map: ReadonlyMap<string, readonly ParquetChunk[]> } | undefined;
 
   constructor(
@@ -179,6 +190,8 @@ class ParquetBatchFile implements BatchFile {
     private generation: number,
     readonly schema: readonly ColumnField[],
     private readonly failures: ReadFailures,
+    /** Column -> Arrow type, for the chunks parquet-native.ts decodes; undefined: parquet-wasm decodes every chunk. */
+    private readonly nativeTypes: ReadonlyMap<string, RawType> | undefined,
   ) {
     this.name = source.name;
     this.rowCount = layout.numRows;
@@ -195,7 +208,7 @@ class ParquetBatchFile implements BatchFile {
       return;
     }
     if (options.columnParts === true) {
-      yield* this.columnParts(wanted, start, end, options.reuseBuffers === true);
+      yield* this.columnParts(wanted, start, end, options.reuseBuffers === true, options.countedColumns);
       return;
     }
     // Read ahead one row group: its ranged reads (S3 GETs) are in flight while the caller works on the
@@ -218,7 +231,13 @@ class ParquetBatchFile implements BatchFile {
    * are read while the current one is decoded and consumed (up to READ_AHEAD_BYTES, at least one part), so
    * ranged GETs on S3 overlap the work as the row-group read-ahead did.
    */
-  private async *columnParts(wanted: readonly string[], start: number, end: number, reuse: boolean): AsyncIterable<ColumnBatch> {
+  private async *columnParts(
+    wanted: readonly string[],
+    start: number,
+    end: number,
+    reuse: boolean,
+    counted: ReadonlySet<string> | undefined,
+  ): AsyncIterable<ColumnBatch> {
     const parts: { group: number; columns: readonly string[]; bytes: number; last: boolean }[] = [];
     for (let g = start; g < end; g++) {
       const byColumn = this.layout.rowGroups[g].chunks;
@@ -248,11 +267,12 @@ class ParquetBatchFile implements BatchFile {
       const part = parts[k];
       const ranges = reads[k];
       reads[k] = undefined;
-      const batch = await this.decodePart(part.group, part.columns, ranges ?? Promise.resolve([]), pool);
+      const batch = await this.decodePart(part.group, part.columns, ranges ?? Promise.resolve([]), pool, counted);
       inFlight -= part.bytes;
       for (let b = 0; b < batch.length; b++) {
         const unitRows = part.last && b === batch.length - 1 ? { unitRows: this.rowGroupRows[part.group] } : {};
-        yield { rowCount: batch[b].rowCount, columns: batch[b].columns, part: unitRows };
+        const countedColumns = batch[b].counted;
+        yield { rowCount: batch[b].rowCount, columns: batch[b].columns, part: unitRows, ...(countedColumns ? { counted: countedColumns } : {}) };
       }
     }
   }
@@ -266,17 +286,18 @@ class ParquetBatchFile implements BatchFile {
     columns: readonly string[],
     ranges: Promise<{ start: number; bytes: Uint8Array }[]>,
     pool: Map<string, ChunkBuffers> | undefined,
-  ): Promise<{ rowCount: number; columns: Map<string, ColumnChunk> }[]> {
+    counted: ReadonlySet<string> | undefined,
+  ): Promise<DecodedBatch[]> {
     this.failures.first = undefined;
     const rows = this.rowGroupRows[group];
     try {
       const checked = await ranges;
       // Slots, not column names, key the reused buffers: memory is one part's columns, however many columns.
       const slots = pool && new Map(columns.map((c, i) => [c, buffersFor(pool, String(i))]));
-      const out: { rowCount: number; columns: Map<string, ColumnChunk> }[] = [];
+      const out: DecodedBatch[] = [];
       await withParquetWasm(async (module, generation) => {
         await this.reopenOn(module, generation);
-        await this.decodeInto(module, group, rows, columns, out, slots, checked);
+        await this.decodeInto(module, group, rows, columns, out, slots, checked, counted);
       });
       return this.checkedRows(group, rows, out);
     } catch (error) {
@@ -358,14 +379,18 @@ class ParquetBatchFile implements BatchFile {
     group: number,
     rows: number,
     subset: readonly string[],
-    out: { rowCount: number; columns: Map<string, ColumnChunk> }[],
+    out: DecodedBatch[],
     pool: Map<string, ChunkBuffers> | undefined,
     checked?: { start: number; bytes: Uint8Array }[],
+    counted?: ReadonlySet<string>,
   ): Promise<void> {
-    this.prefetched.serve(checked ?? (await this.readCheckedChunks(group, subset)));
+    const ranges = checked ?? (await this.readCheckedChunks(group, subset));
+    const rest = this.decodeNative(group, rows, subset, ranges, out, pool, counted);
+    if (rest.length === 0) return;
+    this.prefetched.serve(ranges);
     let table;
     try {
-      table = await this.file.read({ rowGroups: [group], columns: [...subset], batchSize: Math.max(1, rows) });
+      table = await this.file.read({ rowGroups: [group], columns: [...rest], batchSize: Math.max(1, rows) });
     } finally {
       this.prefetched.clear();
     }
@@ -387,7 +412,7 @@ class ParquetBatchFile implements BatchFile {
             `row group ${group}: columns ${subset.map((c) => `'${c}'`).join(', ')} decoded to ${batch.rowCount} rows in batch ${b}, other columns to ${target.rowCount}`,
           );
         }
-        for (const name of subset) {
+        for (const name of rest) {
           const raw = batch.columns.get(name);
           // Reused arrays only for a row group's single batch (parquet-wasm returns one: batchSize = rows).
           const chunk = raw && toColumnChunk(raw, pool && count === 1 ? buffersFor(pool, name) : undefined);
@@ -398,6 +423,50 @@ class ParquetBatchFile implements BatchFile {
     } finally {
       stream.free();
     }
+  }
+
+  /**
+   * Decode the columns of `subset` that parquet-native.ts can (one flat chunk of a layout it handles) from their
+   * checked bytes into `out` (one batch of the group's rows); returns the others, for parquet-wasm.
+   */
+  private decodeNative(
+    group: number,
+    rows: number,
+    subset: readonly string[],
+    ranges: readonly { start: number; bytes: Uint8Array }[],
+    out: DecodedBatch[],
+    pool: Map<string, ChunkBuffers> | undefined,
+    counted: ReadonlySet<string> | undefined,
+  ): readonly string[] {
+    if (this.nativeTypes === undefined) return subset;
+    const byColumn = this.chunksByColumn(group);
+    const rest: string[] = [];
+    for (const name of subset) {
+      const chunks = byColumn.get(name);
+      const type = this.nativeTypes.get(name);
+      const chunk = chunks?.length === 1 ? chunks[0] : undefined;
+      const layout = chunk && type && nativeLayoutOf(chunk, type);
+      const range = chunk && ranges.find((r) => chunk.start >= r.start && chunk.end <= r.start + r.bytes.byteLength);
+      if (!chunk || !layout || !range) {
+        rest.push(name);
+        continue;
+      }
+      let decoded: ColumnChunk | CountedChunk;
+      try {
+        const bytes = range.bytes.subarray(chunk.start - range.start, chunk.end - range.start);
+        decoded =
+          (counted?.has(name) === true ? decodeNativeCounted(this.source.name, chunk, layout, bytes, rows, this.scratch) : undefined) ??
+          decodeNativeChunk(this.source.name, chunk, layout, bytes, rows, this.scratch, pool ? buffersFor(pool, name) : FRESH_ARRAYS);
+      } catch (error) {
+        if (!(error instanceof NotNative)) throw error;
+        rest.push(name);
+        continue;
+      }
+      if (out.length === 0) out.push({ rowCount: rows, columns: new Map() });
+      if (decoded.kind === 'counted') (out[0].counted ??= new Map()).set(name, decoded);
+      else out[0].columns.set(name, decoded);
+    }
+    return rest;
   }
 
   /**

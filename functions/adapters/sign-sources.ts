@@ -67,7 +67,8 @@ async function signOne(
   // (memory bounded by one column chunk) unless a caller watches whole rows (onBatch: the review sample), which
   // then reads whole row groups as before.
   const columnParts = builder.acceptsParts && onBatch === undefined;
-  for await (const batch of file.batches(builder.columns, { reuseBuffers: true, columnParts, ...(range ? { range } : {}) })) {
+  const counted = columnParts ? { countedColumns: builder.countedColumns } : {};
+  for await (const batch of file.batches(builder.columns, { reuseBuffers: true, columnParts, ...counted, ...(range ? { range } : {}) })) {
     builder.add(batch);
     onBatch?.(source.name, batch);
     // Column parts (memory bounded by a column chunk): the unit's rows count once, on its last part.

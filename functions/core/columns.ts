@@ -52,6 +52,20 @@ export interface CategoricalChunk {
 
 export type ColumnChunk = NumericChunk | CategoricalChunk;
 
+/**
+ * A numeric column chunk as its distinct values and how many rows hold each: `counts[i]` rows have the value
+ * `values[i]` (a count may be 0) and `nulls` rows are null; counts and nulls add up to `length`. What a
+ * dictionary-encoded Parquet chunk holds, summarised without visiting its rows. Row order is gone, so it only
+ * comes in a column part (ColumnBatch.counted), for a column the caller said a per-column accumulator takes.
+ */
+export interface CountedChunk {
+  readonly kind: 'counted';
+  readonly length: number;
+  readonly values: Float64Array;
+  readonly counts: Float64Array;
+  readonly nulls: number;
+}
+
 /** One row group / record batch: the same row count in every column. */
 export interface ColumnBatch {
   readonly rowCount: number;
@@ -63,6 +77,11 @@ export interface ColumnBatch {
    * last) closes it: every column must then have had exactly `unitRows` rows. @default undefined (a whole unit)
    */
   readonly part?: ColumnPart;
+  /**
+   * On a column part only, for columns the caller listed (BatchOptions.countedColumns): columns given as
+   * counted chunks instead of rows (not also in `columns`). @default undefined (none)
+   */
+  readonly counted?: ReadonlyMap<string, CountedChunk>;
 }
 
 /** A column part of a unit (see ColumnBatch.part). */

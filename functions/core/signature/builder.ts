@@ -190,6 +190,11 @@ export class SignatureBuilder {
     return this.slices === undefined;
   }
 
+  /** The columns whose parts may come as counted chunks (ColumnBatch.counted): those summarised as numeric. */
+  get countedColumns(): ReadonlySet<string> {
+    return new Set([...this.accumulators].filter(([, entry]) => entry.role === 'numeric').map(([name]) => name));
+  }
+
   /** Accumulate one batch; throws InvalidInputError when a needed column is missing or has the wrong shape. */
   add(batch: ColumnBatch): void {
     if (batch.part !== undefined) {
@@ -215,6 +220,14 @@ export class SignatureBuilder {
       const entry = this.accumulators.get(name);
       if (entry === undefined) continue;
       accumulate(name, entry, chunk, batch.rowCount);
+      this.partRows.set(name, (this.partRows.get(name) ?? 0) + batch.rowCount);
+    }
+    for (const [name, chunk] of batch.counted ?? []) {
+      const entry = this.accumulators.get(name);
+      if (entry === undefined) continue;
+      if (entry.role !== 'numeric') throw new InvalidInputError('<batch>', `column "${name}" (${entry.role}) came as counted values, which only a numeric column takes`);
+      if (chunk.length !== batch.rowCount) throw new InvalidInputError('<batch>', `column "${name}" has ${chunk.length} rows, expected ${batch.rowCount}`);
+      entry.acc.addCounted(chunk);
       this.partRows.set(name, (this.partRows.get(name) ?? 0) + batch.rowCount);
     }
     if (unitRows === undefined) return;

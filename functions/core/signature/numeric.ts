@@ -1,4 +1,4 @@
-import type { LogicalType, NumericChunk } from '../columns.js';
+import type { CountedChunk, LogicalType, NumericChunk } from '../columns.js';
 import {
   DEFAULT_RELATIVE_ACCURACY,
   MIN_INDEXABLE,
@@ -233,6 +233,82 @@ export class NumericAccumulator {
       ...(this.exact !== null ? { exact: exactJson(this.exact) } : {}),
       ...(this.centred ? { centred: { ...this.centred.frame, sketch: this.centred.builder.toJson() } } : {}),
     };
+  }
+
+  /**
+   * Accumulate a counted chunk (distinct values and their row counts): the counts, specials, min and max,
+   * sketches, histogram and exact counts are those its rows would give (each value's bucket and bin by the
+   * mapping's definition, which the row scan reproduces bit for bit); the moments are summed per distinct
+   * value, equal to the rows' within rounding.
+   */
+  addCounted(chunk: CountedChunk): void {
+    const { values, counts } = chunk;
+    const inv = this.sketch.mapping.invLogGamma;
+    const edges = this.edges?.edges;
+    const hist = this.hist;
+    let finite = 0;
+    let sum = 0;
+    let min = this.min;
+    let max = this.max;
+    for (let i = 0; i < values.length; i++) {
+      const c = counts[i];
+      if (c === 0) continue;
+      const x = values[i];
+      if (x - x !== 0) {
+        if (x === Infinity) this.posInf += c;
+        else if (x === -Infinity) this.negInf += c;
+        else this.nan += c;
+        continue;
+      }
+      finite += c;
+      sum += c * x;
+      if (x < min) min = x;
+      if (x > max) max = x;
+      if (x > MIN_INDEXABLE) this.sketch.positive.add(Math.ceil(Math.log(x) * inv), c);
+      else if (x < -MIN_INDEXABLE) this.sketch.negative.add(Math.ceil(Math.log(-x) * inv), c);
+      else this.sketch.zeroCount += c;
+      if (edges !== undefined && hist !== undefined) hist[binOf(edges, x)] += c;
+    }
+    this.count += chunk.length;
+    this.nulls += chunk.nulls;
+    this.min = min;
+    this.max = max;
+    if (finite === 0) return;
+    if (this.exact !== null) {
+      const exact = this.exact;
+      for (let i = 0; i < values.length; i++) {
+        const x = values[i];
+        if (counts[i] > 0 && x - x === 0) exact.set(x, (exact.get(x) ?? 0) + counts[i]);
+      }
+      if (exact.size > EXACT_VALUES_MAX) this.exact = null;
+    }
+    // Corrected two-pass around the counted mean; values scaled by the largest magnitude when a sum overflows
+    // (m2 then overflows to what the row path records for it).
+    let { mean, m2 } = countedMoments(values, counts, finite, sum / finite, 1);
+    if (!Number.isFinite(mean)) {
+      const scale = Math.max(Math.abs(min), Math.abs(max));
+      ({ mean, m2 } = countedMoments(values, counts, finite, countedScaledMean(values, counts, finite) / scale, scale));
+    }
+    if (this.centred === undefined) {
+      const frame = centreFrameFor(mean, Math.sqrt(Math.max(0, m2) / finite));
+      this.centred = frame === null ? null : { frame, builder: new SketchBuilder(this.sketch.mapping.relativeAccuracy) };
+    }
+    if (this.centred) {
+      const { frame, builder } = this.centred;
+      for (let i = 0; i < values.length; i++) {
+        const x = values[i];
+        const c = counts[i];
+        if (c === 0 || x - x !== 0) continue;
+        const v = (x - frame.offset) / frame.scale;
+        if (v > MIN_INDEXABLE) builder.positive.add(Math.ceil(Math.log(v) * inv), c);
+        else if (v < -MIN_INDEXABLE) builder.negative.add(Math.ceil(Math.log(-v) * inv), c);
+        else builder.zeroCount += c;
+      }
+    }
+    const combined = combineMoments(this.finite, this.mean, this.m2, finite, mean, Number.isFinite(m2) ? Math.max(0, m2) : MAX);
+    this.finite += finite;
+    this.mean = combined.mean;
+    this.m2 = combined.m2;
   }
 }
 
@@ -697,3 +773,28 @@ function warmUpOnce(): void {
 }
 
 warmUp();
+
+/** The mean of counted finite values whose plain sum overflows: each value scaled down first. */
+function countedScaledMean(values: Float64Array, counts: Float64Array, finite: number): number {
+  let mean = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (counts[i] > 0 && x - x === 0) mean += (x / finite) * counts[i];
+  }
+  return mean;
+}
+
+/** Mean and m2 of counted finite values, around a first mean `mean0` of the values divided by `scale`. */
+function countedMoments(values: Float64Array, counts: Float64Array, finite: number, mean0: number, scale: number): { mean: number; m2: number } {
+  let d = 0;
+  let m2 = 0;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    const c = counts[i];
+    if (c === 0 || x - x !== 0) continue;
+    const e = x / scale - mean0;
+    d += c * e;
+    m2 += c * e * e;
+  }
+  return { mean: (mean0 + d / finite) * scale, m2: (m2 - (d * d) / finite) * scale * scale };
+}
