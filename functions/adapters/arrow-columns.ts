@@ -42,6 +42,11 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** For each validity byte: its eight mask bytes (1 = null) as two little-endian words, and its null count. */
 const MASK_WORDS = new Uint32Array(512);
 const NULL_BITS = new Uint8Array(256);
+/** For each validity byte: its eight mask bytes (1 = null), for a mask that is not 4-aligned. */
+const MASK_BYTES = new Uint8Array(2048);
+for (let v = 0; v < 256; v++) {
+  for (let bit = 0; bit < 8; bit++) MASK_BYTES[8 * v + bit] = ((v >> bit) & 1) ^ 1;
+}
 for (let v = 0; v < 256; v++) {
   const bytes = new Uint8Array(8);
   for (let bit = 0; bit < 8; bit++) bytes[bit] = ((v >> bit) & 1) ^ 1;
@@ -76,6 +81,24 @@ export function maskOfBits(bits: Uint8Array, bitOffset: number, n: number, mask:
       const v = bits[first + b];
       words[2 * b] = MASK_WORDS[2 * v];
       words[2 * b + 1] = MASK_WORDS[2 * v + 1];
+      nulls += NULL_BITS[v];
+    }
+    i = whole * 8;
+  } else if ((bitOffset & 7) === 0) {
+    // Whole bytes into an unaligned mask: eight byte stores per validity byte, from a table.
+    const whole = n >> 3;
+    const first = bitOffset >> 3;
+    for (let b = 0, o = at; b < whole; b++, o += 8) {
+      const v = bits[first + b];
+      const t = 8 * v;
+      mask[o] = MASK_BYTES[t];
+      mask[o + 1] = MASK_BYTES[t + 1];
+      mask[o + 2] = MASK_BYTES[t + 2];
+      mask[o + 3] = MASK_BYTES[t + 3];
+      mask[o + 4] = MASK_BYTES[t + 4];
+      mask[o + 5] = MASK_BYTES[t + 5];
+      mask[o + 6] = MASK_BYTES[t + 6];
+      mask[o + 7] = MASK_BYTES[t + 7];
       nulls += NULL_BITS[v];
     }
     i = whole * 8;

@@ -244,7 +244,7 @@ export class NumericAccumulator {
   addCounted(chunk: CountedChunk): void {
     const { values, counts } = chunk;
     const inv = this.sketch.mapping.invLogGamma;
-    const edges = this.edges?.edges;
+    const table = this.edges;
     const hist = this.hist;
     let finite = 0;
     let sum = 0;
@@ -264,10 +264,18 @@ export class NumericAccumulator {
       sum += c * x;
       if (x < min) min = x;
       if (x > max) max = x;
-      if (x > MIN_INDEXABLE) this.sketch.positive.add(Math.ceil(Math.log(x) * inv), c);
-      else if (x < -MIN_INDEXABLE) this.sketch.negative.add(Math.ceil(Math.log(-x) * inv), c);
-      else this.sketch.zeroCount += c;
-      if (edges !== undefined && hist !== undefined) hist[binOf(edges, x)] += c;
+      // The bin the row scan gives: by bucket where no edge cuts it (edge-table.ts), else by the edges.
+      let bin = -1;
+      if (x > MIN_INDEXABLE) {
+        const key = Math.ceil(Math.log(x) * inv);
+        this.sketch.positive.add(key, c);
+        if (table !== undefined) bin = binOfKey(table.positive, key);
+      } else if (x < -MIN_INDEXABLE) {
+        const key = Math.ceil(Math.log(-x) * inv);
+        this.sketch.negative.add(key, c);
+        if (table !== undefined) bin = binOfKey(table.negative, key);
+      } else this.sketch.zeroCount += c;
+      if (table !== undefined && hist !== undefined) hist[bin >= 0 ? bin : binOf(table.edges, x)] += c;
     }
     this.count += chunk.length;
     this.nulls += chunk.nulls;
