@@ -6,6 +6,7 @@
  * InvalidInputError naming the file, the column and what was wrong, within the memory budget, costing only the
  * bad file.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,6 +150,112 @@ function signatureProblems(ours: DatasetSignature, theirs: DatasetSignature): st
   walk(JSON.parse(serializeSignature(ours)), JSON.parse(serializeSignature(theirs)), '$', false);
   return problems;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// A third reader: what pyarrow read in each row group (expected.json, written by generate.py).
+
+type Expected =
+  | { kind: 'numeric'; nulls: number; nan: number; posInf: number; negInf: number; huge: number; sum: number; absSum: number; min: number | null; max: number | null; rows?: string }
+  | { kind: 'categorical'; nulls: number; distinct: number; rows: string; counts?: Record<string, number> }
+  | { kind: 'other' };
+const EXPECTED = JSON.parse(readFileSync(join(FIXTURES_DIR, 'expected.json'), 'utf8')) as Record<string, { rows: number; columns: Record<string, Expected> }[]>;
+
+/** What `column` holds in rows [from, to), in expected.json's terms (generate.py: expected_column, rows_digest). */
+function describeRows(column: ColumnRows, from: number, to: number, digest: boolean): Record<string, unknown> {
+  if (column.kind === 'categorical') {
+    const counts = new Map<string, number>();
+    const hash = createHash('sha256');
+    const text = new TextEncoder();
+    let nulls = 0;
+    for (const value of column.rows.slice(from, to)) {
+      if (value === null) {
+        nulls++;
+        hash.update(Uint8Array.of(0xff));
+        continue;
+      }
+      counts.set(value, (counts.get(value) ?? 0) + 1);
+      hash.update(text.encode(value));
+      hash.update(Uint8Array.of(0xfe));
+    }
+    return { kind: 'categorical', nulls, distinct: counts.size, rows: hash.digest('hex'), counts: Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
+  }
+  let [nulls, nan, posInf, negInf, huge, sum, absSum] = [0, 0, 0, 0, 0, 0, 0];
+  let [min, max] = [Infinity, -Infinity];
+  const values = column.values.slice(from, to);
+  const words = new BigUint64Array(values.buffer);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (column.nulls[from + i] === 1) nulls++;
+    else if (Number.isNaN(v)) nan++;
+    else if (v === Infinity) posInf++;
+    else if (v === -Infinity) negInf++;
+    else {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+      if (Math.abs(v) >= 1e300) huge++;
+      else {
+        sum += v;
+        absSum += Math.abs(v);
+      }
+    }
+    if (Number.isNaN(v)) words[i] = 0x7ff8000000000000n;
+  }
+  const rows = digest ? createHash('sha256').update(new Uint8Array(values.buffer)).update(column.nulls.subarray(from, to)).digest('hex') : undefined;
+  return { kind: 'numeric', nulls, nan, posInf, negInf, huge, sum, absSum, min: min === Infinity ? null : min, max: max === -Infinity ? null : max, rows };
+}
+
+/** The differences between what a decoder read in one row group's rows and what pyarrow read. */
+function againstPyarrow(column: ColumnRows | undefined, expected: Expected, from: number, to: number): string[] {
+  if (expected.kind === 'other') return column === undefined ? [] : ['read, but pyarrow has a nested type'];
+  if (column === undefined) return ['not read'];
+  const ours = describeRows(column, from, to, expected.rows !== undefined);
+  if (ours.kind !== expected.kind) return [`kind ${String(ours.kind)}, pyarrow ${expected.kind}`];
+  const problems: string[] = [];
+  const exact = (key: string, a: unknown, b: unknown): void => {
+    if (!Object.is(a, b) && JSON.stringify(a) !== JSON.stringify(b)) problems.push(`${key} ${JSON.stringify(a)?.slice(0, 120)}, pyarrow ${JSON.stringify(b)?.slice(0, 120)}`);
+  };
+  if (expected.kind === 'categorical') {
+    for (const key of ['nulls', 'distinct', 'rows'] as const) exact(key, ours[key], expected[key]);
+    if (expected.counts) exact('counts', ours.counts, expected.counts);
+    return problems;
+  }
+  for (const key of ['nulls', 'nan', 'posInf', 'negInf', 'huge', 'rows'] as const) if (expected[key] !== undefined) exact(key, ours[key], expected[key]);
+  const close = (key: string, a: number | null, b: number | null, scale: number): void => {
+    if (a === null || b === null ? a !== b : Math.abs(a - b) > 1e-12 * scale) problems.push(`${key} ${a}, pyarrow ${b}`);
+  };
+  // Integers and floats convert exactly (their digest covers every row); dates, timestamps and decimals are scaled.
+  const scale = (v: number | null): number => (expected.rows !== undefined ? 0 : Math.max(1, Math.abs(v ?? 0)));
+  close('min', ours.min as number | null, expected.min, scale(expected.min));
+  close('max', ours.max as number | null, expected.max, scale(expected.max));
+  // Summing 300 values in another order: within 300 x 2^-53 of the sum of magnitudes.
+  close('sum', ours.sum as number, expected.sum, Math.max(1, expected.absSum));
+  return problems;
+}
+
+describe('Function: openBatchFile with either decoder against pyarrow (expected.json)', () => {
+  it.each(FIXTURES.flatMap((name) => (['native', 'wasm'] as const).map((decoder) => [name, decoder] as const)))(
+    '%s, %s: every row group and column as pyarrow reads it',
+    async (name, decoder) => {
+      // Prepare
+      const expected = EXPECTED[name];
+
+      // Act
+      const reading = await readAll(name, bytesOf(name), decoder);
+
+      // Assess
+      const problems: string[] = [];
+      let from = 0;
+      expected.forEach((group, g) => {
+        for (const [column, e] of Object.entries(group.columns)) {
+          for (const p of againstPyarrow(reading.columns.get(column), e, from, from + group.rows)) problems.push(`row group ${g}, ${column}: ${p}`);
+        }
+        from += group.rows;
+      });
+      expect(reading.batches.map((b) => Number.parseInt(b, 10))).toEqual(expected.map((g) => g.rows));
+      expect(problems).toEqual([]);
+    },
+  );
+});
 
 // ---------------------------------------------------------------------------------------------------------------
 // Conformance: native = wasm, on every fixture, read whole, in column parts, and by row-group range.
