@@ -7,6 +7,7 @@
  * bad file.
  */
 import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +21,10 @@ import { InvalidInputError } from '../../functions/core/errors.js';
 import { serializeSignature, type DatasetSignature } from '../../functions/core/signature/index.js';
 import { signInChild } from '../fixtures/hostile/harness.js';
 import { tempDir } from '../support/fixtures.js';
+import { node24Path } from '../support/node24.js';
 
 const FIXTURES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'parquet-native');
+const REPO_ROOT = resolve(FIXTURES_DIR, '..', '..', '..');
 const FIXTURES = [
   'types-v1-dict-snappy.parquet',
   'types-v1-plain-gzip.parquet',
@@ -131,6 +134,11 @@ function expectSameColumns(ours: Reading, theirs: Reading, label: string, from =
 
 /** Signatures equal: every count, sketch and histogram exactly; moments (mean, m2) within 1e-12 relative. */
 function signatureProblems(ours: DatasetSignature, theirs: DatasetSignature): string[] {
+  return documentProblems(JSON.parse(serializeSignature(ours)), JSON.parse(serializeSignature(theirs)));
+}
+
+/** signatureProblems on two serialized signatures, parsed. */
+function documentProblems(ours: unknown, theirs: unknown): string[] {
   const problems: string[] = [];
   const walk = (a: unknown, b: unknown, path: string, moment: boolean): void => {
     if (typeof a === 'number' && typeof b === 'number') {
@@ -147,7 +155,7 @@ function signatureProblems(ours: DatasetSignature, theirs: DatasetSignature): st
       walk((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${path}.${key}`, moment || key === 'mean' || key === 'm2' || key === 'centred');
     }
   };
-  walk(JSON.parse(serializeSignature(ours)), JSON.parse(serializeSignature(theirs)), '$', false);
+  walk(ours, theirs, '$', false);
   return problems;
 }
 
@@ -354,6 +362,48 @@ describe('Function: openBatchFile with parquetDecoder native against wasm (pyarr
     expect(wasm.rowCount).toBe(layoutOf(name).layout.numRows);
     expect(signatureProblems(native, wasm)).toEqual([]);
     expect(signatureProblems(nativeRange, wasmRange)).toEqual([]);
+  });
+});
+
+describe('Function: signSources with either decoder on Node 24 (the Lambda runtime: node:zlib has zstd)', () => {
+  it('every fixture signs the same with native and wasm, ZSTD chunks decoded by the native decoder; a garbled ZSTD page is named', async () => {
+    // Prepare: the tests run on Node 20, where the native decoder hands ZSTD chunks to parquet-wasm.
+    const script = join(FIXTURES_DIR, 'sign-both.ts');
+    const paths = FIXTURES.map((name) => join(FIXTURES_DIR, name));
+    const temp = await tempDir('parquet-native-zstd-');
+    const bad = join(temp.dir, 'corrupt-zstd-garbled.parquet');
+    const bytes = bytesOf('codecs-v1.parquet');
+    const { page } = dataPage('codecs-v1.parquet', 'f64_zstd_plain', 0, 1);
+    expect([...bytes.subarray(page.bodyStart, page.bodyStart + 4)], 'zstd frame magic').toEqual([0x28, 0xb5, 0x2f, 0xfd]);
+    // The frame header (magic, descriptor, window) kept; every block byte after it 0xff.
+    bytes.fill(0xff, page.bodyStart + 6, page.bodyEnd);
+    writeFileSync(bad, bytes);
+
+    // Act
+    const stdout = await new Promise<string>((done, fail) => {
+      execFile(node24Path(), ['--import', 'tsx', script, ...paths, bad], { cwd: REPO_ROOT, maxBuffer: 64 * MiB, timeout: 60_000 }, (error, out, err) =>
+        error ? fail(new Error(`sign-both.ts on Node 24: ${error.message} ${err.slice(-2000)}`)) : done(out),
+      );
+    }).finally(() => temp.cleanup());
+    const [runtime, ...lines] = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, string>);
+    const byFile = new Map<string, Record<string, Record<string, string>>>();
+    for (const line of lines) byFile.set(line.file, { ...byFile.get(line.file), [line.decoder]: line });
+
+    // Assess
+    expect(runtime).toMatchObject({ zstd: true });
+    expect(Number.parseInt(String(runtime.node), 10)).toBe(24);
+    const problems = paths.flatMap((path, i) => {
+      const { native, wasm } = byFile.get(path) ?? {};
+      if (native?.signature === undefined || wasm?.signature === undefined) return [`${FIXTURES[i]}: ${native?.error ?? wasm?.error ?? 'no answer'}`];
+      const [a, b] = [JSON.parse(native.signature) as { rowCount: number }, JSON.parse(wasm.signature) as { rowCount: number }];
+      const rows = EXPECTED[FIXTURES[i]].reduce((n, g) => n + g.rows, 0);
+      return [...(b.rowCount === rows ? [] : [`${FIXTURES[i]}: ${b.rowCount} rows, pyarrow ${rows}`]), ...documentProblems(a, b).map((p) => `${FIXTURES[i]}: ${p}`)];
+    });
+    expect(problems).toEqual([]);
+    const failed = byFile.get(bad)?.native?.error ?? 'signed';
+    expect(failed).toContain(bad);
+    expect(failed).toContain("column 'f64_zstd_plain'");
+    expect(failed).toMatch(/zstd/i);
   });
 });
 
