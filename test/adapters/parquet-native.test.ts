@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { crc32, deflateRawSync } from 'node:zlib';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -555,6 +556,42 @@ const CORRUPTIONS: readonly Corruption[] = [
     corrupt: (bytes) => {
       const { page } = dataPage('codecs-v1.parquet', 'str_gzip_plain', 0, 0);
       bytes.fill(0, page.bodyEnd - 8, page.bodyEnd);
+    },
+  },
+  {
+    name: 'gzip-bomb',
+    fixture: 'codecs-v1.parquet',
+    column: 'str_gzip_plain',
+    reason: /gzip|uncompressed|bytes/i,
+    // A valid gzip member of the page's exact size that inflates to hundreds of times the page's declared
+    // uncompressed_page_size (zeros; the gzip header's FEXTRA field pads it to the page's compressed size).
+    corrupt: (bytes) => {
+      const { page } = dataPage('codecs-v1.parquet', 'str_gzip_plain', 0, 1);
+      const size = page.bodyEnd - page.bodyStart;
+      let zeros = size * 900;
+      let deflated = deflateRawSync(new Uint8Array(zeros), { level: 9 });
+      while (20 + deflated.length > size) deflated = deflateRawSync(new Uint8Array((zeros = Math.floor(zeros * 0.9))), { level: 9 });
+      const pad = size - 20 - deflated.length;
+      const trailer = new DataView(new ArrayBuffer(8));
+      trailer.setUint32(0, crc32(new Uint8Array(zeros)), true);
+      trailer.setUint32(4, zeros, true);
+      const member = [0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 3, pad & 0xff, pad >> 8, ...new Array<number>(pad).fill(0), ...deflated, ...new Uint8Array(trailer.buffer)];
+      expect(member.length).toBe(size);
+      expect(zeros).toBeGreaterThan(100 * (page.header.int(2) ?? 0));
+      bytes.set(member, page.bodyStart);
+    },
+  },
+  {
+    name: 'dictionary-entry-past-page',
+    fixture: 'codecs-v1.parquet',
+    column: 'str_none_dict',
+    reason: /dictionary/i,
+    // The dictionary page's first PLAIN byte array claims 2^31 - 1 bytes (its count still fits the page).
+    corrupt: (bytes) => {
+      const { layout } = layoutOf('codecs-v1.parquet');
+      const chunk = layout.rowGroups[0].chunks.find((c) => c.leaf.column === 'str_none_dict')!;
+      const dictionary = pagesOf(bytes, chunk).find((p) => p.kind === 'dictionary')!;
+      bytes.set([0xff, 0xff, 0xff, 0x7f], dictionary.bodyStart);
     },
   },
   {
