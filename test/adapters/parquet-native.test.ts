@@ -63,7 +63,8 @@ interface Reading {
 async function readAll(name: string, bytes: Uint8Array, decoder: Decoder, options: BatchOptions = {}, reader: ReaderOptions = {}): Promise<Reading> {
   const file = await openBatchFile(bufferByteSource(name, bytes), { ...reader, parquetDecoder: decoder });
   const batches: string[] = [];
-  const numeric = new Map<string, { values: number[]; nulls: number[] }>();
+  // Typed copies, never number[]: V8 may canonicalize a NaN stored in a JS array, and NaN payloads are compared too.
+  const numeric = new Map<string, { values: Float64Array[]; nulls: Uint8Array[] }>();
   const strings = new Map<string, (string | null)[]>();
   for await (const batch of file.batches(undefined, options)) {
     batches.push(`${batch.rowCount} rows: ${[...batch.columns.keys()].join(',')}${batch.part ? ` part(${batch.part.unitRows ?? ''})` : ''}`);
@@ -72,11 +73,12 @@ async function readAll(name: string, bytes: Uint8Array, decoder: Decoder, option
       if (chunk.kind === 'numeric') {
         const into = numeric.get(column) ?? { values: [], nulls: [] };
         numeric.set(column, into);
-        for (let i = 0; i < chunk.length; i++) {
-          const isNull = chunk.nulls?.[i] === 1;
-          into.nulls.push(isNull ? 1 : 0);
-          into.values.push(isNull ? 0 : chunk.values[i]);
-        }
+        const values = chunk.values.slice(0, chunk.length);
+        const nulls = chunk.nulls ? chunk.nulls.slice(0, chunk.length) : new Uint8Array(chunk.length);
+        // A null's value is meaningless (ColumnChunk): zero bits, so only values are compared.
+        for (let i = 0; i < chunk.length; i++) if (nulls[i] === 1) values[i] = 0;
+        into.values.push(values);
+        into.nulls.push(nulls);
       } else {
         const into = strings.get(column) ?? [];
         strings.set(column, into);
@@ -86,7 +88,7 @@ async function readAll(name: string, bytes: Uint8Array, decoder: Decoder, option
     }
   }
   const columns = new Map<string, ColumnRows>();
-  for (const [column, { values, nulls }] of numeric) columns.set(column, { kind: 'numeric', values: Float64Array.from(values), nulls: Uint8Array.from(nulls) });
+  for (const [column, { values, nulls }] of numeric) columns.set(column, { kind: 'numeric', values: concat(Float64Array, values), nulls: concat(Uint8Array, nulls) });
   for (const [column, rows] of strings) {
     if (columns.has(column)) throw new Error(`${name} ${column}: numeric in one batch, categorical in another`);
     columns.set(column, { kind: 'categorical', rows });
@@ -94,11 +96,18 @@ async function readAll(name: string, bytes: Uint8Array, decoder: Decoder, option
   return { batches, columns };
 }
 
-const hex = (value: number): string => {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, value);
-  return `${value} (0x${view.getBigUint64(0).toString(16).padStart(16, '0')})`;
-};
+function concat<T extends Float64Array | Uint8Array>(Type: { new (length: number): T }, parts: readonly T[]): T {
+  const out = new Type(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part as never, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** A value with its bit pattern (read from the array: a NaN's payload does not survive a JS number). */
+const bits = (value: number, word: bigint): string => `${value} (0x${word.toString(16).padStart(16, '0')})`;
 
 /** Where `ours` differs from `theirs` (rows [from, to) of theirs), or undefined. */
 function difference(ours: ColumnRows | undefined, theirs: ColumnRows | undefined, from = 0, to?: number): string | undefined {
@@ -111,7 +120,7 @@ function difference(ours: ColumnRows | undefined, theirs: ColumnRows | undefined
     const b = new BigUint64Array(theirs.values.buffer, from * 8, end - from);
     for (let i = 0; i < a.length; i++) {
       if (ours.nulls[i] !== theirs.nulls[from + i]) return `row ${from + i}: null ${ours.nulls[i]}, expected ${theirs.nulls[from + i]}`;
-      if (a[i] !== b[i]) return `row ${from + i}: ${hex(ours.values[i])}, expected ${hex(theirs.values[from + i])}`;
+      if (a[i] !== b[i]) return `row ${from + i}: ${bits(ours.values[i], a[i])}, expected ${bits(theirs.values[from + i], b[i])}`;
     }
     return undefined;
   }
