@@ -67,7 +67,7 @@ async function readAll(name: string, bytes: Uint8Array, decoder: Decoder, option
   const numeric = new Map<string, { values: Float64Array[]; nulls: Uint8Array[] }>();
   const strings = new Map<string, (string | null)[]>();
   for await (const batch of file.batches(undefined, options)) {
-    batches.push(`${batch.rowCount} rows: ${[...batch.columns.keys()].join(',')}${batch.part ? ` part(${batch.part.unitRows ?? ''})` : ''}`);
+    batches.push(`${batch.rowCount} rows: ${[...batch.columns.keys()].sort().join(',')}${batch.part ? ` part(${batch.part.unitRows ?? ''})` : ''}`);
     for (const [column, chunk] of batch.columns) {
       expect(chunk.length, `${name} ${column}: chunk length`).toBe(batch.rowCount);
       if (chunk.kind === 'numeric') {
