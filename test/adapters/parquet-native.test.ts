@@ -42,6 +42,8 @@ const FIXTURES = [
 ] as const;
 type Decoder = NonNullable<ReaderOptions['parquetDecoder']>;
 const MiB = 1024 * 1024;
+/** Rows per data page in pyarrow's files (generate.py: a page per write batch of PAGE_ROWS rows). */
+const PAGE_ROWS = 20;
 
 const bytesOf = (name: string): Uint8Array => new Uint8Array(readFileSync(join(FIXTURES_DIR, name)));
 
@@ -196,7 +198,7 @@ function describeRows(column: ColumnRows, from: number, to: number, digest: bool
       hash.update(text.encode(value));
       hash.update(Uint8Array.of(0xfe));
     }
-    return { kind: 'categorical', nulls, distinct: counts.size, rows: hash.digest('hex'), counts: Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
+    return { kind: 'categorical', nulls, distinct: counts.size, rows: hash.digest('hex').slice(0, 16), counts: Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
   }
   let [nulls, nan, posInf, negInf, huge, sum, absSum] = [0, 0, 0, 0, 0, 0, 0];
   let [min, max] = [Infinity, -Infinity];
@@ -219,7 +221,7 @@ function describeRows(column: ColumnRows, from: number, to: number, digest: bool
     }
     if (Number.isNaN(v)) words[i] = 0x7ff8000000000000n;
   }
-  const rows = digest ? createHash('sha256').update(new Uint8Array(values.buffer)).update(column.nulls.subarray(from, to)).digest('hex') : undefined;
+  const rows = digest ? createHash('sha256').update(new Uint8Array(values.buffer)).update(column.nulls.subarray(from, to)).digest('hex').slice(0, 16) : undefined;
   return { kind: 'numeric', nulls, nan, posInf, negInf, huge, sum, absSum, min: min === Infinity ? null : min, max: max === -Infinity ? null : max, rows };
 }
 
@@ -246,7 +248,7 @@ function againstPyarrow(column: ColumnRows | undefined, expected: Expected, from
   const scale = (v: number | null): number => (expected.rows !== undefined ? 0 : Math.max(1, Math.abs(v ?? 0)));
   close('min', ours.min as number | null, expected.min, scale(expected.min));
   close('max', ours.max as number | null, expected.max, scale(expected.max));
-  // Summing 300 values in another order: within 300 x 2^-53 of the sum of magnitudes.
+  // Summing a row group (at most 2,048 values) in another order: within 2,048 x 2^-53 of the sum of magnitudes.
   close('sum', ours.sum as number, expected.sum, Math.max(1, expected.absSum));
   return problems;
 }
@@ -292,7 +294,7 @@ describe('Function: openBatchFile with parquetDecoder native against wasm (pyarr
     const { layout, bytes } = layoutOf(name);
 
     // Act
-    // Row group 0 has no nulls (pyarrow's files): its chunks have a page per 25 rows; row group 2 only nulls.
+    // Row group 0 has no nulls (pyarrow's files): its chunks have a page per PAGE_ROWS rows; row group 2 only nulls.
     const pages = layout.rowGroups[0].chunks.map((c) => pagesOf(bytes, c).filter((p) => p.kind !== 'dictionary').length);
 
     // Assess
@@ -608,7 +610,7 @@ const CORRUPTIONS: readonly Corruption[] = [
     fixture: 'codecs-v1.parquet',
     column: 'str_none_dict',
     reason: /run|bit-packed|rle/i,
-    // The dictionary indices open with a bit-packed run of 63 groups (504 values, 63 x width bytes) in a page of 25.
+    // The dictionary indices open with a bit-packed run of 63 groups (504 values, 63 x width bytes) in a page of 20.
     corrupt: (bytes) => {
       const { page } = dataPage('codecs-v1.parquet', 'str_none_dict', 0, 0);
       const indices = afterLevelsV1(bytes, page);
@@ -620,8 +622,8 @@ const CORRUPTIONS: readonly Corruption[] = [
     fixture: 'codecs-v1.parquet',
     column: 'str_none_dict',
     reason: /run|rle|values/i,
-    // The dictionary indices open with an RLE run of 2^20 values of index 0, in a page of 25 values. (pyarrow and
-    // DuckDB read it, taking 25 values of the run; the rule here is the stricter one: a run is never longer than its page.)
+    // The dictionary indices open with an RLE run of 2^20 values of index 0, in a page of 20 values. (pyarrow and
+    // DuckDB read it, taking 20 values of the run; the rule here is the stricter one: a run is never longer than its page.)
     corrupt: (bytes) => {
       const { page } = dataPage('codecs-v1.parquet', 'str_none_dict', 0, 1);
       const indices = afterLevelsV1(bytes, page);
@@ -633,11 +635,11 @@ const CORRUPTIONS: readonly Corruption[] = [
     fixture: 'codecs-v1.parquet',
     column: 'str_none_dict',
     reason: /dictionary/i,
-    // Bit width 20, one RLE run of the page's 25 values, each index 1048575 (the dictionary has 15 entries).
+    // Bit width 20, one RLE run of the page's values, each index 1048575 (the dictionary has 15 entries).
     corrupt: (bytes) => {
       const { page } = dataPage('codecs-v1.parquet', 'str_none_dict', 0, 2);
       const indices = afterLevelsV1(bytes, page);
-      bytes.set([20, ...varint(25 * 2), 0xff, 0xff, 0x0f], indices);
+      bytes.set([20, ...varint(PAGE_ROWS * 2), 0xff, 0xff, 0x0f], indices);
     },
   },
   {
@@ -645,7 +647,7 @@ const CORRUPTIONS: readonly Corruption[] = [
     fixture: 'codecs-v1.parquet',
     column: 'f64_none_dict',
     reason: /dictionary/i,
-    // One RLE run of the page's 25 values, each the index one past the dictionary's last entry.
+    // One RLE run of the page's values, each the index one past the dictionary's last entry.
     corrupt: (bytes) => {
       const { layout } = layoutOf('codecs-v1.parquet');
       const chunk = layout.rowGroups[0].chunks.find((c) => c.leaf.column === 'f64_none_dict')!;
@@ -653,7 +655,7 @@ const CORRUPTIONS: readonly Corruption[] = [
       const width = 32 - Math.clz32(entries);
       expect(width, 'the index fits one byte').toBeLessThanOrEqual(8);
       const { page } = dataPage('codecs-v1.parquet', 'f64_none_dict', 0, 0);
-      bytes.set([width, ...varint(25 * 2), entries], afterLevelsV1(bytes, page));
+      bytes.set([width, ...varint(PAGE_ROWS * 2), entries], afterLevelsV1(bytes, page));
     },
   },
   {
@@ -661,11 +663,11 @@ const CORRUPTIONS: readonly Corruption[] = [
     fixture: 'types-v2-plain-none.parquet',
     column: 'req_f64',
     reason: /values|bytes/i,
-    // Page 0 claims 45 values (and rows) in its 200 bytes of 25 float64s; page 1 claims 5: the chunk's count holds.
+    // Page 0 claims 36 values (and rows) in its 160 bytes of 20 float64s; page 1 claims 4: the chunk's count holds.
     corrupt: (bytes) => {
       const { pages } = dataPage('types-v2-plain-none.parquet', 'req_f64', 0, 0);
-      expect(pages[0].bodyEnd - pages[0].bodyStart).toBe(25 * 8);
-      for (const [page, count] of [[pages[0], 45], [pages[1], 5]] as const) {
+      expect(pages[0].bodyEnd - pages[0].bodyStart).toBe(PAGE_ROWS * 8);
+      for (const [page, count] of [[pages[0], PAGE_ROWS + 16], [pages[1], PAGE_ROWS - 16]] as const) {
         setInt(bytes, page.detail, 1, count);
         setInt(bytes, page.detail, 3, count);
       }
@@ -676,10 +678,10 @@ const CORRUPTIONS: readonly Corruption[] = [
     fixture: 'types-v2-plain-none.parquet',
     column: 'req_str',
     reason: /values|bytes|string|byte array/i,
-    // As above on PLAIN byte arrays: the 26th length prefix lies past the page.
+    // As above on PLAIN byte arrays: the 21st length prefix lies past the page.
     corrupt: (bytes) => {
       const { pages } = dataPage('types-v2-plain-none.parquet', 'req_str', 0, 0);
-      for (const [page, count] of [[pages[0], 45], [pages[1], 5]] as const) {
+      for (const [page, count] of [[pages[0], PAGE_ROWS + 16], [pages[1], PAGE_ROWS - 16]] as const) {
         setInt(bytes, page.detail, 1, count);
         setInt(bytes, page.detail, 3, count);
       }
@@ -690,7 +692,7 @@ const CORRUPTIONS: readonly Corruption[] = [
     fixture: 'codecs-v1.parquet',
     column: 'f64_none_plain',
     reason: /definition level|levels/i,
-    // Every definition-level run is an RLE run of 0 values: the levels never reach the page's 25.
+    // Every definition-level run is an RLE run of 0 values: the levels never reach the page's 20.
     corrupt: (bytes) => {
       const { page } = dataPage('codecs-v1.parquet', 'f64_none_plain', 0, 0);
       bytes.fill(0, page.bodyStart + 4, afterLevelsV1(bytes, page));
@@ -850,7 +852,7 @@ describe('Function: signSources on corrupt pages in a child process (not killed,
       return ok ? [] : [`${c.name}: ${reading?.ok ? `signed ${reading.rows} rows` : JSON.stringify(reading?.error)}`];
     });
     expect(wrong).toEqual([]);
-    expect(readings.get(goodPath)).toMatchObject({ ok: true, rows: 900 });
+    expect(readings.get(goodPath)).toMatchObject({ ok: true, rows: 600 });
     expect(maxRssBytes).toBeLessThan(512 * MiB);
   });
 });
