@@ -17,6 +17,7 @@ import * as zlib from 'node:zlib';
 import { snappyUncompressor } from 'hysnappy';
 import type { ColumnChunk, CountedChunk } from '../core/columns.js';
 import { InvalidInputError } from '../core/errors.js';
+import { countable } from '../core/signature/numeric.js';
 import { BOOLEAN_DICTIONARY, maskOfBits, toColumnChunk, writeNumbers } from './arrow-columns.js';
 import type { RawArray, RawType } from './arrow-types.js';
 import { FRESH_ARRAYS, type ChunkArrays } from './chunk-buffers.js';
@@ -309,7 +310,7 @@ export function decodeNativeCounted(
       countIndices(values, scratch, counts);
     },
   });
-  if (dictionary === undefined) return undefined;
+  if (dictionary === undefined || !countable(dictionary.floats as Float64Array, rows)) return undefined;
   return { kind: 'counted', length: rows, values: dictionary.floats as Float64Array, counts, nulls };
 }
 
@@ -379,9 +380,9 @@ function readDictionary(page: Uint8Array, count: number, layout: NativeLayout, f
   let p = 0;
   let length = 0;
   for (let i = 0; i < count; i++) {
-    if (p + 4 > page.length) throw fail(`it ends inside value ${i} of ${count}`);
+    if (p + 4 > page.length) throw fail(`its byte arrays end at value ${i} of its ${count} values (the page has ${page.length} bytes)`);
     const n = readU32(page, p);
-    if (n > page.length - p - 4) throw fail(`value ${i} declares ${n} bytes, past the page's end`);
+    if (n > page.length - p - 4) throw fail(`byte array ${i} of its ${count} values declares ${n} bytes, past the page's end`);
     p += 4 + n;
     length += n;
     offsets[i + 1] = length;
@@ -497,10 +498,11 @@ function readRuns(
     if (header % 2 === 1) {
       const groups = (header - 1) / 2;
       const take = Math.min(groups * 8, count - done);
-      const need = Math.ceil((take * width) / 8);
-      if (need > end - pos) throw fail(`a bit-packed run of ${take} values needs ${need} bytes, ${end - pos} remain`);
+      // A run's groups are whole (padded past the last value): all of its bytes must be there.
+      const need = groups * width;
+      if (need > end - pos) throw fail(`a bit-packed run of ${groups * 8} values needs ${need} bytes, ${end - pos} remain`);
       sink.packed(src, pos, take, done);
-      pos = Math.min(end, pos + groups * width);
+      pos += need;
       done += take;
     } else {
       const run = header / 2;
@@ -726,9 +728,9 @@ function appendPlainStrings(strings: Utf8Rows, values: PageValues, mask: Uint8Ar
   for (let i = 0; i < count; i++) {
     const r = row + i;
     if (mask[r] === 0) {
-      if (p + 4 > page.length) throw fail(`it ends inside value ${k} of ${present}`);
+      if (p + 4 > page.length) throw fail(`its PLAIN byte arrays end at value ${k} of its ${present} values (the page has ${page.length} bytes)`);
       const n = readU32(page, p);
-      if (n > page.length - p - 4) throw fail(`value ${k} declares ${n} bytes, past the page's end`);
+      if (n > page.length - p - 4) throw fail(`byte array ${k} of its ${present} values declares ${n} bytes, past the page's end`);
       reserve(strings, n);
       strings.data.set(page.subarray(p + 4, p + 4 + n), strings.length);
       strings.length += n;

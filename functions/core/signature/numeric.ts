@@ -190,7 +190,9 @@ export class NumericAccumulator {
       const dev = this.dev;
       deviations(dev, values, nulls, n, mean);
       m2 = dev.m2 - (dev.d * dev.d) / finite;
-      mean += dev.d / finite;
+      // Deviations of values spanning most of the float range overflow: keep the (scaled) mean then.
+      const corrected = mean + dev.d / finite;
+      if (Number.isFinite(corrected)) mean = corrected;
     }
     if (this.centred === undefined) {
       // Decided on the first chunk with finite values, so the centred sketch holds every value.
@@ -805,4 +807,18 @@ function countedMoments(values: Float64Array, counts: Float64Array, finite: numb
     m2 += c * e * e;
   }
   return { mean: (mean0 + d / finite) * scale, m2: (m2 - (d * d) / finite) * scale * scale };
+}
+
+/**
+ * Whether `rows` rows drawn from `values` sign as a counted chunk within rounding of their rows: while no sum of
+ * them can overflow (|value| x rows < 2^1000). Beyond that both orders of summation lose the small values to
+ * cancellation, differently: such a chunk is signed by its rows, as every other reader signs it.
+ */
+export function countable(values: Float64Array, rows: number): boolean {
+  let largest = 0;
+  for (let i = 0; i < values.length; i++) {
+    const a = Math.abs(values[i]);
+    if (a > largest && a !== Infinity) largest = a;
+  }
+  return largest * Math.max(1, rows) < 2 ** 1000;
 }
