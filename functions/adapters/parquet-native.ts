@@ -15,7 +15,7 @@
  */
 import * as zlib from 'node:zlib';
 import { snappyUncompressor } from 'hysnappy';
-import type { ColumnChunk, CountedChunk } from '../core/columns.js';
+import type { ColumnChunk, CountedCategories, CountedChunk } from '../core/columns.js';
 import { InvalidInputError } from '../core/errors.js';
 import { countable } from '../core/signature/numeric.js';
 import { BOOLEAN_DICTIONARY, maskOfBits, toColumnChunk, writeNumbers } from './arrow-columns.js';
@@ -285,8 +285,8 @@ export function decodeNativeChunk(
 }
 
 /**
- * A fixed-width column chunk whose data pages are all dictionary-encoded, as a counted chunk (its dictionary's
- * values and how many rows use each), without building its rows; undefined for any other chunk (decode it
+ * A column chunk whose data pages are all dictionary-encoded, as a counted chunk (its dictionary's values, or
+ * strings, and how many rows use each), without building its rows; undefined for any other chunk (decode it
  * with decodeNativeChunk). Throws as decodeNativeChunk.
  */
 export function decodeNativeCounted(
@@ -296,8 +296,8 @@ export function decodeNativeCounted(
   bytes: Uint8Array,
   rows: number,
   scratch: NativeScratch,
-): CountedChunk | undefined {
-  if (layout.kind !== 'fixed' || !allDictionaryEncoded(bytes)) return undefined;
+): CountedChunk | CountedCategories | undefined {
+  if (layout.kind === 'bool' || !allDictionaryEncoded(bytes)) return undefined;
   let dictionary: Dictionary | undefined;
   let counts = new Float64Array(0);
   const nulls = walkPages(file, chunk, bytes, rows, scratch, {
@@ -310,8 +310,21 @@ export function decodeNativeCounted(
       countIndices(values, scratch, counts);
     },
   });
-  if (dictionary === undefined || !countable(dictionary.floats as Float64Array, rows)) return undefined;
+  if (dictionary === undefined) return undefined;
+  if (layout.kind === 'utf8') return { kind: 'counted-categories', length: rows, dictionary: dictionaryStrings(dictionary), counts, nulls };
+  if (!countable(dictionary.floats as Float64Array, rows)) return undefined;
   return { kind: 'counted', length: rows, values: dictionary.floats as Float64Array, counts, nulls };
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+/** A string dictionary's entries, decoded as the reader decodes every string (arrow-columns.ts: UTF-8, invalid bytes replaced). */
+function dictionaryStrings(dictionary: Dictionary): string[] {
+  const data = dictionary.data as Uint8Array;
+  const offsets = dictionary.offsets as Int32Array;
+  const out: string[] = [];
+  for (let i = 0; i < dictionary.count; i++) out.push(utf8.decode(data.subarray(offsets[i], offsets[i + 1])));
+  return out;
 }
 
 /** Whether the chunk has a dictionary page and every data page is dictionary-encoded (from the page headers). */

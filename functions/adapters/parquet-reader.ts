@@ -18,7 +18,7 @@
 import { parquetMetadataAsync, parquetRead } from 'hyparquet';
 import { compressors, decompressZstd } from 'hyparquet-compressors';
 import type { ParquetFile } from 'parquet-wasm';
-import type { ColumnBatch, ColumnChunk, ColumnField, CountedChunk } from '../core/columns.js';
+import type { ColumnBatch, ColumnChunk, ColumnField, CountedCategories, CountedChunk } from '../core/columns.js';
 import { AdapterError, InvalidInputError } from '../core/errors.js';
 import type { ByteSource } from '../core/ports.js';
 import { readCRecordBatch, readCSchema, type CSchema } from './arrow-c-data.js';
@@ -169,7 +169,7 @@ const READ_AHEAD_PARTS = 8;
 interface DecodedBatch {
   rowCount: number;
   columns: Map<string, ColumnChunk>;
-  counted?: Map<string, CountedChunk>;
+  counted?: Map<string, CountedChunk | CountedCategories>;
 }
 
 class ParquetBatchFile implements BatchFile {
@@ -451,7 +451,7 @@ class ParquetBatchFile implements BatchFile {
         rest.push(name);
         continue;
       }
-      let decoded: ColumnChunk | CountedChunk;
+      let decoded: ColumnChunk | CountedChunk | CountedCategories;
       try {
         const bytes = range.bytes.subarray(chunk.start - range.start, chunk.end - range.start);
         decoded =
@@ -463,7 +463,7 @@ class ParquetBatchFile implements BatchFile {
         continue;
       }
       if (out.length === 0) out.push({ rowCount: rows, columns: new Map() });
-      if (decoded.kind === 'counted') (out[0].counted ??= new Map()).set(name, decoded);
+      if (decoded.kind === 'counted' || decoded.kind === 'counted-categories') (out[0].counted ??= new Map()).set(name, decoded);
       else out[0].columns.set(name, decoded);
     }
     return rest;

@@ -66,6 +66,19 @@ export interface CountedChunk {
   readonly nulls: number;
 }
 
+/**
+ * A string column chunk as its dictionary and how many rows hold each entry (`counts[i]` rows have
+ * `dictionary[i]`; `nulls` rows are null): a dictionary-encoded Parquet string chunk, summarised without
+ * building its rows. Comes only as CountedChunk does (ColumnBatch.counted).
+ */
+export interface CountedCategories {
+  readonly kind: 'counted-categories';
+  readonly length: number;
+  readonly dictionary: readonly string[];
+  readonly counts: Float64Array;
+  readonly nulls: number;
+}
+
 /** One row group / record batch: the same row count in every column. */
 export interface ColumnBatch {
   readonly rowCount: number;
@@ -81,7 +94,7 @@ export interface ColumnBatch {
    * On a column part only, for columns the caller listed (BatchOptions.countedColumns): columns given as
    * counted chunks instead of rows (not also in `columns`). @default undefined (none)
    */
-  readonly counted?: ReadonlyMap<string, CountedChunk>;
+  readonly counted?: ReadonlyMap<string, CountedChunk | CountedCategories>;
 }
 
 /** A column part of a unit (see ColumnBatch.part). */

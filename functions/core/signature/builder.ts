@@ -190,9 +190,9 @@ export class SignatureBuilder {
     return this.slices === undefined;
   }
 
-  /** The columns whose parts may come as counted chunks (ColumnBatch.counted): those summarised as numeric. */
+  /** The columns whose parts may come as counted chunks (ColumnBatch.counted): those summarised as numeric or categorical. */
   get countedColumns(): ReadonlySet<string> {
-    return new Set([...this.accumulators].filter(([, entry]) => entry.role === 'numeric').map(([name]) => name));
+    return new Set([...this.accumulators].filter(([, entry]) => entry.role !== 'time').map(([name]) => name));
   }
 
   /** Accumulate one batch; throws InvalidInputError when a needed column is missing or has the wrong shape. */
@@ -225,9 +225,10 @@ export class SignatureBuilder {
     for (const [name, chunk] of batch.counted ?? []) {
       const entry = this.accumulators.get(name);
       if (entry === undefined) continue;
-      if (entry.role !== 'numeric') throw new InvalidInputError('<batch>', `column "${name}" (${entry.role}) came as counted values, which only a numeric column takes`);
       if (chunk.length !== batch.rowCount) throw new InvalidInputError('<batch>', `column "${name}" has ${chunk.length} rows, expected ${batch.rowCount}`);
-      entry.acc.addCounted(chunk);
+      if (entry.role === 'categorical') entry.acc.addCounted(chunk);
+      else if (entry.role === 'numeric' && chunk.kind === 'counted') entry.acc.addCounted(chunk);
+      else throw new InvalidInputError('<batch>', `column "${name}" (${entry.role}) came as a ${chunk.kind} chunk, which it does not take`);
       this.partRows.set(name, (this.partRows.get(name) ?? 0) + batch.rowCount);
     }
     if (unitRows === undefined) return;

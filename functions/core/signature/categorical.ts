@@ -1,4 +1,4 @@
-import type { CategoricalChunk, ColumnChunk, LogicalType } from '../columns.js';
+import type { CategoricalChunk, ColumnChunk, CountedCategories, CountedChunk, LogicalType } from '../columns.js';
 import { ConfigError } from '../errors.js';
 import { HLL_P, hllAdd, hllDecode, hllEncode, hllEstimate, hllMergeInto, hllRegisters } from './hll.js';
 import type { CategoricalColumnSignature } from './types.js';
@@ -86,6 +86,24 @@ export class CategoricalAccumulator {
     }
     this.nulls += nullCount;
     // Map keys use SameValueZero: 0 and -0 share an entry; NaN is one entry.
+    for (const [x, c] of byNumber) this.fold(numberKey(x), c);
+  }
+
+  /**
+   * Accumulate a counted chunk (a dictionary's entries, or distinct numbers treated as categories, with their
+   * row counts): the signature its rows would give.
+   */
+  addCounted(chunk: CountedCategories | CountedChunk): void {
+    this.count += chunk.length;
+    this.nulls += chunk.nulls;
+    const counts = chunk.counts;
+    if (chunk.kind === 'counted-categories') {
+      for (let d = 0; d < counts.length; d++) if (counts[d] !== 0) this.fold(chunk.dictionary[d], counts[d]);
+      return;
+    }
+    // As add: numbers keyed by SameValueZero first (0 and -0 one entry, NaN one entry).
+    const byNumber = new Map<number, number>();
+    for (let d = 0; d < counts.length; d++) if (counts[d] !== 0) byNumber.set(chunk.values[d], (byNumber.get(chunk.values[d]) ?? 0) + counts[d]);
     for (const [x, c] of byNumber) this.fold(numberKey(x), c);
   }
 

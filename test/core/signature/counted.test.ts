@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CountedChunk, NumericChunk } from '../../../functions/core/columns.js';
+import { CategoricalAccumulator } from '../../../functions/core/signature/categorical.js';
 import { NumericAccumulator } from '../../../functions/core/signature/numeric.js';
 import type { NumericColumnSignature } from '../../../functions/core/signature/types.js';
 
@@ -114,5 +115,35 @@ describe('NumericAccumulator.addCounted', () => {
     expect(b.nan).toBe(1);
     expect(b.nulls).toBe(1);
     expect([b.min, b.max]).toEqual([-1e308, 1.7e308]);
+  });
+});
+
+describe('CategoricalAccumulator.addCounted', () => {
+  it('signs counted strings, and counted numbers taken as categories, as their rows', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.array(fc.constantFrom('a', 'b', 'é', '', 'a'), { minLength: 1, maxLength: 6 }), fc.array(fc.integer({ min: -1, max: 50 }), { maxLength: 200 })), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.tuple(fc.array(entry, { minLength: 1, maxLength: 8 }), fc.array(fc.integer({ min: -1, max: 50 }), { maxLength: 200 })), { minLength: 1, maxLength: 3 }),
+        (stringChunks, numberChunks) => {
+          const strings = [new CategoricalAccumulator('string', 3), new CategoricalAccumulator('string', 3)];
+          for (const [dictionary, raw] of stringChunks) {
+            const indices = Int32Array.from(raw, (k) => (k < 0 ? -1 : k % dictionary.length));
+            const counts = new Float64Array(dictionary.length);
+            indices.forEach((k) => k >= 0 && counts[k]++);
+            strings[0].add({ kind: 'categorical', length: indices.length, dictionary, indices });
+            strings[1].addCounted({ kind: 'counted-categories', length: indices.length, dictionary, counts, nulls: indices.filter((k) => k < 0).length });
+          }
+          expect(strings[1].finish()).toEqual(strings[0].finish());
+          const numbers = [new CategoricalAccumulator('int'), new CategoricalAccumulator('int')];
+          for (const [dictionary, raw] of numberChunks) {
+            const { rows, counted } = both(dictionary, raw.map((k) => (k < 0 ? -1 : k % dictionary.length)));
+            numbers[0].add(rows);
+            numbers[1].addCounted(counted);
+          }
+          expect(numbers[1].finish()).toEqual(numbers[0].finish());
+        },
+      ),
+      { numRuns: 200, seed: 7 },
+    );
   });
 });
