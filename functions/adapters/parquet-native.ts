@@ -100,7 +100,70 @@ export class NativeScratch {
   }
 }
 
-let snappy: ((input: Uint8Array, outputLength: number) => Uint8Array) | undefined;
+/** hysnappy's wasm snappy decoder, used in place: its input and output live in its own memory. */
+interface Snappy {
+  readonly memory: WebAssembly.Memory;
+  readonly uncompress: (input: number, inputLength: number, output: number) => number;
+}
+
+/** Where hysnappy's code expects its input (past the memory its C code uses), as its own wrapper puts it. */
+const SNAPPY_INPUT = 68000;
+let snappy: Snappy | undefined;
+
+/**
+ * hysnappy's instance, caught while its wrapper instantiates it: the wrapper copies every page out of wasm
+ * memory into a fresh buffer (a page's worth of garbage per page: most of this decoder's GC time), while a
+ * page read where it was decompressed costs nothing. Falls back to the wrapper's copy if the instance is
+ * not the shape hysnappy 1.x has.
+ */
+function snappyDecoder(): Snappy | undefined {
+  const Original = WebAssembly.Instance;
+  let caught: WebAssembly.Instance | undefined;
+  const Catching = function (module: WebAssembly.Module, imports?: WebAssembly.Imports): WebAssembly.Instance {
+    caught = new Original(module, imports);
+    return caught;
+  } as unknown as typeof WebAssembly.Instance;
+  (WebAssembly as { Instance: typeof WebAssembly.Instance }).Instance = Catching;
+  try {
+    snappyUncompressor();
+  } finally {
+    (WebAssembly as { Instance: typeof WebAssembly.Instance }).Instance = Original;
+  }
+  const exports = caught?.exports as { memory?: unknown; uncompress?: unknown } | undefined;
+  if (exports?.memory instanceof WebAssembly.Memory && typeof exports.uncompress === 'function') {
+    return { memory: exports.memory, uncompress: exports.uncompress as Snappy['uncompress'] };
+  }
+  return undefined;
+}
+
+let snappyCopying: ((input: Uint8Array, outputLength: number) => Uint8Array) | undefined;
+
+/** A snappy body decompressed into hysnappy's memory: the view is valid until the next call. */
+function unsnappy(body: Uint8Array, size: number): Uint8Array {
+  // A snappy stream opens with its uncompressed length (varint): it must be the page's, before anything is written.
+  let declared = 0;
+  let p = 0;
+  for (let shift = 0; ; shift += 7) {
+    if (p >= body.length || shift > 28) throw new Error('an unreadable snappy length header');
+    const b = body[p++];
+    declared += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) break;
+  }
+  if (declared !== size) throw new Error(`the snappy stream declares ${declared} bytes`);
+  snappy ??= snappyDecoder();
+  if (snappy === undefined) {
+    snappyCopying ??= snappyUncompressor();
+    return snappyCopying(body, size);
+  }
+  const { memory, uncompress } = snappy;
+  const output = SNAPPY_INPUT + body.length;
+  const total = output + size;
+  if (memory.buffer.byteLength < total) memory.grow(Math.ceil((total - memory.buffer.byteLength) / 65536));
+  new Uint8Array(memory.buffer).set(body, SNAPPY_INPUT);
+  const result = uncompress(SNAPPY_INPUT, body.length, output);
+  if (result !== 0) throw new Error(result === -1 ? 'invalid snappy length header' : result === -2 ? 'missing eof marker' : result === -3 ? 'premature end of input' : `snappy error ${result}`);
+  return new Uint8Array(memory.buffer, output, size);
+}
 
 /** One decoded dictionary page. */
 interface Dictionary {
@@ -356,8 +419,7 @@ function decompress(codec: number, body: Uint8Array, size: number, fail: (detail
         out = body;
         break;
       case CODEC.snappy:
-        snappy ??= snappyUncompressor();
-        out = snappy(body, size);
+        out = unsnappy(body, size);
         break;
       case CODEC.gzip:
         out = zlib.gunzipSync(body, { maxOutputLength: Math.max(1, size) });
