@@ -101,7 +101,7 @@ export class NumericAccumulator {
   private readonly hist: Float64Array | undefined;
 
   /** Exact value counts, or null once dropped (more than EXACT_VALUES_MAX distinct values). */
-  private exact: Map<number, number> | null = new Map();
+  private exact: ExactCounts | null = new ExactCounts();
   /** The centred sketch: undefined until the frame is chosen, null for none. */
   private centred: { readonly frame: CentreFrame; readonly builder: SketchBuilder } | null | undefined;
 
@@ -171,7 +171,7 @@ export class NumericAccumulator {
     this.max = scan.max;
     const finite = scan.finite;
     if (finite === 0) return;
-    if (this.exact !== null && !countExact(this.exact, values, nulls, n)) this.exact = null;
+    if (this.exact !== null && !this.exact.add(values, nulls, n)) this.exact = null;
     let mean: number;
     let m2: number;
     // The scan also summed d = x − shift and d²: m2 = Σd² − (Σd)²/n loses at most a factor 10 to
@@ -230,32 +230,92 @@ export class NumericAccumulator {
       m2: this.m2,
       sketch,
       histogram,
-      ...(this.exact !== null ? { exact: exactJson(this.exact) } : {}),
+      ...(this.exact !== null ? { exact: this.exact.toJson() } : {}),
       ...(this.centred ? { centred: { ...this.centred.frame, sketch: this.centred.builder.toJson() } } : {}),
     };
   }
 }
 
-/** Count the chunk's finite values into `counts`; false as soon as there are more than EXACT_VALUES_MAX distinct. */
-function countExact(counts: Map<number, number>, values: Float64Array, nulls: Uint8Array | undefined, n: number): boolean {
-  // Runs of one value (sorted or constant columns) cost one map update.
-  let last = NaN;
-  let run = 0;
-  for (let i = 0; i < n; i++) {
-    if (nulls !== undefined && nulls[i] === 1) continue;
-    const x = values[i];
-    if (x - x !== 0) continue;
-    if (x === last) {
-      run++;
-      continue;
+/**
+ * Slots of an ExactCounts table: a power of two >= 2 × EXACT_VALUES_MAX, so the table is at most about half
+ * full before the cap drops it and linear probes stay short.
+ */
+const EXACT_SLOTS = 512;
+/** Fibonacci hashing keeps the top log2(EXACT_SLOTS) bits of the mixed 32-bit hash. */
+const EXACT_SHIFT = 32 - Math.log2(EXACT_SLOTS);
+
+/**
+ * Exact value counts of one column: an open-addressing hash table on typed arrays (keys and counts as
+ * Float64Array, linear probing, NaN marks an empty slot since NaN is never counted), hashed from the double's
+ * two 32-bit words. It replaced a Map<number, number> whose get + set per run of values cost about a quarter
+ * of the numeric scan (issue 14; bench/loops.ts prints both). -0 is stored as 0 (what the Map's SameValueZero
+ * keys did), so the JSON is the same.
+ */
+export class ExactCounts {
+  private readonly keys = new Float64Array(EXACT_SLOTS).fill(NaN);
+  private readonly counts = new Float64Array(EXACT_SLOTS);
+  /** Distinct values counted. */
+  size = 0;
+
+  /**
+   * Count the chunk's finite values; false as soon as there are more than EXACT_VALUES_MAX distinct (the
+   * table is then incomplete: the caller drops it).
+   */
+  add(values: Float64Array, nulls: Uint8Array | undefined, n: number): boolean {
+    const words = new Int32Array(values.buffer, values.byteOffset, 2 * n);
+    const keys = this.keys;
+    const counts = this.counts;
+    const lowWord = 1 - HIGH_WORD;
+    let size = this.size;
+    // Runs of one value (sorted or constant columns) cost one table update.
+    let last = NaN;
+    let lastAt = 0;
+    let run = 0;
+    for (let i = 0; i <= n; i++) {
+      let x = NaN;
+      if (i < n) {
+        if (nulls !== undefined && nulls[i] === 1) continue;
+        x = values[i];
+        if (x - x !== 0) continue;
+        if (x === last) {
+          run++;
+          continue;
+        }
+      }
+      if (run > 0) {
+        // The run of `last` (first at index lastAt) into the table. -0 and 0 hash alike (0) and compare equal.
+        const h = last === 0 ? 0 : Math.imul(words[2 * lastAt + HIGH_WORD] ^ Math.imul(words[2 * lastAt + lowWord], 0x85ebca6b), 0x9e3779b1);
+        let slot = h >>> EXACT_SHIFT;
+        for (;;) {
+          const k = keys[slot];
+          if (k === last) {
+            counts[slot] += run;
+            break;
+          }
+          if (k !== k) {
+            if (++size > EXACT_VALUES_MAX) return false;
+            keys[slot] = last + 0;
+            counts[slot] = run;
+            break;
+          }
+          slot = (slot + 1) & (EXACT_SLOTS - 1);
+        }
+      }
+      last = x;
+      lastAt = i;
+      run = 1;
     }
-    if (run > 0) counts.set(last, (counts.get(last) ?? 0) + run);
-    if (counts.size > EXACT_VALUES_MAX) return false;
-    last = x;
-    run = 1;
+    this.size = size;
+    return true;
   }
-  if (run > 0) counts.set(last, (counts.get(last) ?? 0) + run);
-  return counts.size <= EXACT_VALUES_MAX;
+
+  /** The counts in ascending order of value. */
+  toJson(): ExactCountsJson {
+    const order: number[] = [];
+    for (let s = 0; s < EXACT_SLOTS; s++) if (this.keys[s] === this.keys[s]) order.push(s);
+    order.sort((a, b) => this.keys[a] - this.keys[b]);
+    return { values: order.map((s) => this.keys[s]), counts: order.map((s) => this.counts[s]) };
+  }
 }
 
 function exactJson(counts: ReadonlyMap<number, number>): ExactCountsJson {
@@ -263,14 +323,65 @@ function exactJson(counts: ReadonlyMap<number, number>): ExactCountsJson {
   return { values, counts: values.map((v) => counts.get(v) as number) };
 }
 
-/** Add the chunk's finite values, mapped to (x − offset) / scale, to a centred sketch. */
-function addCentred(builder: SketchBuilder, frame: CentreFrame, values: Float64Array, nulls: Uint8Array | undefined, n: number): void {
+/** One double and its two words: addCentred reads the high word of (x − offset) / scale for fastLog. */
+const CENTRED_SCRATCH = new Float64Array(1);
+const CENTRED_SCRATCH_WORDS = new Int32Array(CENTRED_SCRATCH.buffer);
+
+/**
+ * Add the chunk's finite values, mapped to (x − offset) / scale, to a centred sketch: SketchBuilder.addValue
+ * inlined (the bucket count incremented in the dense store's array, its `add` only off the array's range),
+ * so the stores end bit-identical to adding each value.
+ */
+export function addCentred(builder: SketchBuilder, frame: CentreFrame, values: Float64Array, nulls: Uint8Array | undefined, n: number): void {
   const { offset, scale } = frame;
+  const invLogGamma = builder.mapping.invLogGamma;
+  const margin = builder.mapping.keyMargin;
+  const y64 = CENTRED_SCRATCH;
+  const yWords = CENTRED_SCRATCH_WORDS;
+  const pos = builder.positive;
+  const neg = builder.negative;
+  let pCounts = pos.counts;
+  let pOff = pos.offset;
+  let pLen = pCounts.length;
+  let nCounts = neg.counts;
+  let nOff = neg.offset;
+  let nLen = nCounts.length;
+  let zero = 0;
   for (let i = 0; i < n; i++) {
     if (nulls !== undefined && nulls[i] === 1) continue;
     const x = values[i];
-    if (x - x === 0) builder.addValue((x - offset) / scale);
+    if (x - x !== 0) continue;
+    const y = (x - offset) / scale;
+    if (y > MIN_INDEXABLE) {
+      // The key as scanChunk takes it (fastLog from the bits, Math.log within the margin): bit-identical.
+      y64[0] = y;
+      const t = fastLog(y, yWords[HIGH_WORD]) * invLogGamma;
+      let k = Math.ceil(t);
+      if (k - t < margin || t - k + 1 < margin) k = Math.ceil(Math.log(y) * invLogGamma);
+      const j = k - pOff;
+      if (j >= 0 && j < pLen) pCounts[j]++;
+      else {
+        pos.add(k, 1);
+        pCounts = pos.counts;
+        pOff = pos.offset;
+        pLen = pCounts.length;
+      }
+    } else if (y < -MIN_INDEXABLE) {
+      y64[0] = y;
+      const t = fastLog(-y, yWords[HIGH_WORD] & 0x7fffffff) * invLogGamma;
+      let k = Math.ceil(t);
+      if (k - t < margin || t - k + 1 < margin) k = Math.ceil(Math.log(-y) * invLogGamma);
+      const j = k - nOff;
+      if (j >= 0 && j < nLen) nCounts[j]++;
+      else {
+        neg.add(k, 1);
+        nCounts = neg.counts;
+        nOff = neg.offset;
+        nLen = nCounts.length;
+      }
+    } else zero++;
   }
+  builder.zeroCount += zero;
 }
 
 /** Exact counts of a merge: the union, or undefined when a side has none or the union passes the cap. */
