@@ -184,7 +184,8 @@ export class NumericAccumulator {
       mean = scan.shift + s1 / finite;
       m2 = s2 - q;
     } else {
-      mean = scan.sum / finite;
+      // The plain sum in the scan's order (so the same bits as when the scan summed it too), here only.
+      mean = finiteSum(values, nulls, n) / finite;
       if (!Number.isFinite(mean)) mean = scaledMean(values, nulls, n, finite);
       // Corrected two-pass sum of squared deviations around the chunk mean.
       const dev = this.dev;
@@ -415,7 +416,6 @@ interface ScanState {
   posInf: number;
   negInf: number;
   finite: number;
-  sum: number;
   min: number;
   max: number;
   /** Input: the shift of s1 and s2 (the running mean, or the chunk's first finite value). */
@@ -439,7 +439,6 @@ function newScanState(sketch: SketchBuilder, table: EdgeTable | undefined, hist:
     posInf: 0,
     negInf: 0,
     finite: 0,
-    sum: 0,
     min: Infinity,
     max: -Infinity,
     shift: 0,
@@ -465,7 +464,6 @@ function scanBlocks(s: ScanState, values: Float64Array, nulls: Uint8Array | unde
   out.posInf = 0;
   out.negInf = 0;
   out.finite = 0;
-  out.sum = 0;
   out.s1 = 0;
   out.s2 = 0;
   // The values' bits, for the exponent and top mantissa bits fastLog reads (a Float64Array is 8-aligned).
@@ -474,7 +472,7 @@ function scanBlocks(s: ScanState, values: Float64Array, nulls: Uint8Array | unde
 }
 
 /**
- * The hot loop: specials, sum, min/max, sketch bucket and histogram bin of every value of one chunk.
+ * The hot loop: specials, shifted sums, min/max, sketch bucket and histogram bin of every value of one chunk.
  * A top-level function with nothing but the loop and its write-back, so V8 optimises it as a whole (when the
  * loop sat inside `add`, the on-stack-replaced loop code soft-deoptimised on the un-profiled code after it,
  * every chunk, and the second pass ran in the interpreter: ~2x slower).
@@ -504,7 +502,6 @@ function scanChunk(
   let posInf = out.posInf;
   let negInf = out.negInf;
   let finite = out.finite;
-  let sum = out.sum;
   const shift = out.shift;
   let s1 = out.s1;
   let s2 = out.s2;
@@ -539,7 +536,6 @@ function scanChunk(
       continue;
     }
     finite++;
-    sum += x;
     const d = x - shift;
     s1 += d;
     s2 += d * d;
@@ -590,7 +586,6 @@ function scanChunk(
   out.posInf = posInf;
   out.negInf = negInf;
   out.finite = finite;
-  out.sum = sum;
   out.s1 = s1;
   out.s2 = s2;
   out.min = min;
@@ -652,6 +647,17 @@ function deviations(out: { d: number; m2: number }, values: Float64Array, nulls:
   }
   out.d = d;
   out.m2 = m2;
+}
+
+/** Σx over the finite values of one chunk, in index order. */
+function finiteSum(values: Float64Array, nulls: Uint8Array | undefined, n: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    if (nulls !== undefined && nulls[i] === 1) continue;
+    const x = values[i];
+    if (x - x === 0) sum += x;
+  }
+  return sum;
 }
 
 /** Mean of the finite values when their plain sum overflows. */
@@ -794,13 +800,14 @@ function warmUp(): void {
 const WARM_UP_ROUNDS = 16;
 
 function warmUpOnce(): void {
-  for (const edges of [undefined, [-1, 0, 1]]) {
-    const acc = new NumericAccumulator('float', { edges });
+  // ±1 lie on a bucket boundary (key 0): the Math.log fallback of both signs. The frame runs addCentred.
+  for (const [edges, frame] of [[undefined, undefined], [[-1, 0, 1], undefined], [undefined, { offset: 0, scale: 1 }]] as const) {
+    const acc = new NumericAccumulator('float', { edges, frame });
     acc.add({
       kind: 'numeric',
-      length: 7,
-      values: Float64Array.of(1, -2, 0, NaN, Infinity, -Infinity, 5),
-      nulls: Uint8Array.of(0, 0, 0, 0, 0, 0, 1),
+      length: 9,
+      values: Float64Array.of(1, -2, 0, NaN, Infinity, -Infinity, -1, 1e300, 5),
+      nulls: Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 1),
     });
     acc.add({ kind: 'numeric', length: 2, values: Float64Array.of(3, -4) });
     acc.finish();
