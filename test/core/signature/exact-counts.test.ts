@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EXACT_VALUES_MAX, ExactCounts, numericSignatureOf } from '../../../functions/core/signature/numeric.js';
+import type { ExactCountsJson } from '../../../functions/core/signature/types.js';
 
 /** The Map-based counting ExactCounts replaced (issue 14), as the reference behaviour: SameValueZero keys, finite only. */
 function byMap(chunks: readonly (readonly number[])[]): { values: number[]; counts: number[] } | null {
@@ -11,7 +12,7 @@ function byMap(chunks: readonly (readonly number[])[]): { values: number[]; coun
   return { values, counts: values.map((v) => counts.get(v)!) };
 }
 
-function byTable(chunks: readonly (readonly number[])[]): { values: number[]; counts: number[] } | null {
+function byTable(chunks: readonly (readonly number[])[]): ExactCountsJson | null {
   const table = new ExactCounts();
   for (const chunk of chunks) if (!table.add(Float64Array.from(chunk), undefined, chunk.length)) return null;
   return table.toJson();
