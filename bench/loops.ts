@@ -12,9 +12,16 @@
  *     gives a centred frame;
  *   - the scan alone: the accumulator over the numeric columns with neither exact counts past their first
  *     chunk nor a centred frame (scanChunk is most of it).
+ * With --baseline COMMIT, the whole numeric accumulator of that commit (its functions/core, via git archive into a
+ * temporary directory) and of this checkout run alternately in this process over the 10 numeric columns, on the
+ * check path (the reference's edges and frames) and the build path (none): best and median of --repeat × 2
+ * passes each, so load that comes and goes hits both alike.
+ *   node --import tsx bench/loops.ts --repeat 5 --baseline 1c6d2dd
  * Prints one JSON line per loop with ns per value; run after `npm run bench` made bench/data.
  */
-import { readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -28,8 +35,9 @@ import { addCentred, EXACT_VALUES_MAX, ExactCounts, NumericAccumulator } from '.
 import { SketchBuilder } from '../functions/core/signature/sketch.js';
 import type { ExactCountsJson, NumericColumnSignature } from '../functions/core/signature/types.js';
 
-const DATA = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'bench', 'data');
-const { values } = parseArgs({ options: { repeat: { type: 'string', default: '5' } } });
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const DATA = join(ROOT, 'bench', 'data');
+const { values } = parseArgs({ options: { repeat: { type: 'string', default: '5' }, baseline: { type: 'string' } } });
 const repeat = Math.max(1, Number(values.repeat));
 
 const refPath = join(DATA, 'reference-1000000-b100.json');
@@ -184,3 +192,49 @@ out(`exact counts, ExactCounts table, ${numericNames.length} columns until each 
 out(`centred sketch, addValue per value (as at 1c6d2dd), ${centredNames.join(' ')}`, centredByValueNs, countValues(centredNames));
 out(`centred sketch, addCentred, ${centredNames.join(' ')}`, centredInlineNs, countValues(centredNames));
 out(`numeric scan alone (accumulator on ${scanNames.join(' ')}, reference edges)`, scanNs, countValues(scanNames));
+
+if (values.baseline !== undefined) {
+  const dir = await mkdtemp(join(tmpdir(), 'loops-baseline-'));
+  try {
+    execFileSync('git', ['archive', '--format=tar', '-o', join(dir, 'core.tar'), values.baseline, 'functions/core'], { cwd: ROOT });
+    execFileSync('tar', ['-xf', 'core.tar'], { cwd: dir });
+    // Loaded as this checkout's code is (an ES module, the same compiler settings): without package.json's
+    // "type": "module" tsx loads the copy as CommonJS, which measured 3x slower on Node 20.
+    for (const f of ['tsconfig.json', 'package.json']) await copyFile(join(ROOT, f), join(dir, f));
+    const old = (await import(join(dir, 'functions/core/signature/numeric.ts'))) as { NumericAccumulator: typeof NumericAccumulator };
+    const sides = [
+      { name: values.baseline, Accumulator: old.NumericAccumulator },
+      { name: 'this checkout', Accumulator: NumericAccumulator },
+    ];
+    for (const check of [true, false]) {
+      const times = sides.map(() => [] as number[]);
+      for (let r = 0; r < 2 * repeat; r++) {
+        sides.forEach((side, i) => {
+          const start = process.cpuUsage();
+          for (const name of numericNames) {
+            const ref = reference.columns[name] as NumericColumnSignature;
+            const frame = ref.centred === undefined ? null : { offset: ref.centred.offset, scale: ref.centred.scale };
+            const acc = new side.Accumulator('float', check ? { edges: ref.histogram!.edges, frame } : {});
+            for (const c of chunksOf(name)) acc.add(c);
+            acc.finish();
+          }
+          const used = process.cpuUsage(start);
+          times[i].push((used.user + used.system) * 1000);
+        });
+      }
+      for (const [i, side] of sides.entries()) {
+        const sorted = [...times[i]].sort((a, b) => a - b);
+        const perValue = (ns: number) => Math.round((ns / countValues(numericNames)) * 100) / 100;
+        console.log(JSON.stringify({
+          node: process.version,
+          loop: `numeric accumulator, ${numericNames.length} columns, ${check ? 'check (reference edges and frames)' : 'build (no reference)'}`,
+          code: side.name,
+          nsPerValue: perValue(sorted[0]),
+          medianNsPerValue: perValue(sorted[sorted.length >> 1]),
+        }));
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

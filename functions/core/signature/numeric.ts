@@ -48,7 +48,7 @@ import type { CentredSketchJson, ExactCountsJson, HistogramJson, NumericColumnSi
  * counts, flags, ratings) every value's count is kept, so KS, Wasserstein and Jensen–Shannon are computed
  * exactly (drift/numeric.ts). The first value past the cap drops them for good; a merge whose union passes
  * the cap drops them too (so the result never depends on the order of merges), as does a merge with a side
- * that has none (a signature written before them). Map keys use SameValueZero: -0 counts as 0.
+ * that has none (a signature written before them). -0 counts as 0 (see ExactCounts).
  *
  * The centred sketch (`centred`): log buckets are α·|x| wide, so a column far from zero relative to its spread
  * (|mean| > CENTRE_RATIO·σ; mean 1000 and σ 7 gives 1.4 σ buckets) gets a second sketch of (x − offset)/scale,
