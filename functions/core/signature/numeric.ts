@@ -334,7 +334,23 @@ const CENTRED_SCRATCH_WORDS = new Int32Array(CENTRED_SCRATCH.buffer);
  * so the stores end bit-identical to adding each value.
  */
 export function addCentred(builder: SketchBuilder, frame: CentreFrame, values: Float64Array, nulls: Uint8Array | undefined, n: number): void {
-  const { offset, scale } = frame;
+  // In blocks, like scanBlocks: called once per 1M-value chunk, Node 24 ran the loop as on-stack-replaced code
+  // that deoptimised at its exit on every chunk (--trace-deopt), so each chunk began in the interpreter.
+  let zero = 0;
+  for (let from = 0; from < n; from += SCAN_BLOCK) zero += centredBlock(builder, frame.offset, frame.scale, values, nulls, from, Math.min(n, from + SCAN_BLOCK));
+  builder.zeroCount += zero;
+}
+
+/** addCentred over values [from, to); returns how many fell in the zero bucket. */
+function centredBlock(
+  builder: SketchBuilder,
+  offset: number,
+  scale: number,
+  values: Float64Array,
+  nulls: Uint8Array | undefined,
+  from: number,
+  to: number,
+): number {
   const invLogGamma = builder.mapping.invLogGamma;
   const margin = builder.mapping.keyMargin;
   const y64 = CENTRED_SCRATCH;
@@ -348,7 +364,7 @@ export function addCentred(builder: SketchBuilder, frame: CentreFrame, values: F
   let nOff = neg.offset;
   let nLen = nCounts.length;
   let zero = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     if (nulls !== undefined && nulls[i] === 1) continue;
     const x = values[i];
     if (x - x !== 0) continue;
@@ -382,7 +398,7 @@ export function addCentred(builder: SketchBuilder, frame: CentreFrame, values: F
       }
     } else zero++;
   }
-  builder.zeroCount += zero;
+  return zero;
 }
 
 /** Exact counts of a merge: the union, or undefined when a side has none or the union passes the cap. */
