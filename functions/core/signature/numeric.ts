@@ -264,48 +264,11 @@ export class ExactCounts {
    */
   add(values: Float64Array, nulls: Uint8Array | undefined, n: number): boolean {
     const words = new Int32Array(values.buffer, values.byteOffset, 2 * n);
-    const keys = this.keys;
-    const counts = this.counts;
-    const lowWord = 1 - HIGH_WORD;
+    // In blocks, like scanBlocks, so V8 compiles the loop as a function (see countBlock). A run cut at a block
+    // end is added in two parts: the same integer count.
     let size = this.size;
-    // Runs of one value (sorted or constant columns) cost one table update.
-    let last = NaN;
-    let lastAt = 0;
-    let run = 0;
-    for (let i = 0; i <= n; i++) {
-      let x = NaN;
-      if (i < n) {
-        if (nulls !== undefined && nulls[i] === 1) continue;
-        x = values[i];
-        if (x - x !== 0) continue;
-        if (x === last) {
-          run++;
-          continue;
-        }
-      }
-      if (run > 0) {
-        // The run of `last` (first at index lastAt) into the table. -0 and 0 hash alike (0) and compare equal.
-        const h = last === 0 ? 0 : Math.imul(words[2 * lastAt + HIGH_WORD] ^ Math.imul(words[2 * lastAt + lowWord], 0x85ebca6b), 0x9e3779b1);
-        let slot = h >>> EXACT_SHIFT;
-        for (;;) {
-          const k = keys[slot];
-          if (k === last) {
-            counts[slot] += run;
-            break;
-          }
-          if (k !== k) {
-            if (++size > EXACT_VALUES_MAX) return false;
-            keys[slot] = last + 0;
-            counts[slot] = run;
-            break;
-          }
-          slot = (slot + 1) & (EXACT_SLOTS - 1);
-        }
-      }
-      last = x;
-      lastAt = i;
-      run = 1;
-    }
+    for (let from = 0; from < n && size >= 0; from += SCAN_BLOCK) size = countBlock(this.keys, this.counts, values, words, nulls, from, Math.min(n, from + SCAN_BLOCK), size);
+    if (size < 0) return false;
     this.size = size;
     return true;
   }
@@ -399,6 +362,63 @@ function centredBlock(
     } else zero++;
   }
   return zero;
+}
+
+/**
+ * ExactCounts.add over values [from, to) with `size` distinct values so far: the new size, or -1 once past
+ * EXACT_VALUES_MAX. A top-level function called per block: called once per 1M-value chunk, the loop ran on Node
+ * 24 as on-stack-replaced code that deoptimised at its exit (as addCentred's did).
+ */
+function countBlock(
+  keys: Float64Array,
+  counts: Float64Array,
+  values: Float64Array,
+  words: Int32Array,
+  nulls: Uint8Array | undefined,
+  from: number,
+  to: number,
+  size: number,
+): number {
+  const lowWord = 1 - HIGH_WORD;
+  // Runs of one value (sorted or constant columns) cost one table update.
+  let last = NaN;
+  let lastAt = 0;
+  let run = 0;
+  for (let i = from; i <= to; i++) {
+    let x = NaN;
+    if (i < to) {
+      if (nulls !== undefined && nulls[i] === 1) continue;
+      x = values[i];
+      if (x - x !== 0) continue;
+      if (x === last) {
+        run++;
+        continue;
+      }
+    }
+    if (run > 0) {
+      // The run of `last` (first at index lastAt) into the table. -0 and 0 hash alike (0) and compare equal.
+      const h = last === 0 ? 0 : Math.imul(words[2 * lastAt + HIGH_WORD] ^ Math.imul(words[2 * lastAt + lowWord], 0x85ebca6b), 0x9e3779b1);
+      let slot = h >>> EXACT_SHIFT;
+      for (;;) {
+        const k = keys[slot];
+        if (k === last) {
+          counts[slot] += run;
+          break;
+        }
+        if (k !== k) {
+          if (++size > EXACT_VALUES_MAX) return -1;
+          keys[slot] = last + 0;
+          counts[slot] = run;
+          break;
+        }
+        slot = (slot + 1) & (EXACT_SLOTS - 1);
+      }
+    }
+    last = x;
+    lastAt = i;
+    run = 1;
+  }
+  return size;
 }
 
 /** Exact counts of a merge: the union, or undefined when a side has none or the union passes the cap. */
