@@ -48,7 +48,7 @@ import type { CentredSketchJson, ExactCountsJson, HistogramJson, NumericColumnSi
  * counts, flags, ratings) every value's count is kept, so KS, Wasserstein and Jensen–Shannon are computed
  * exactly (drift/numeric.ts). The first value past the cap drops them for good; a merge whose union passes
  * the cap drops them too (so the result never depends on the order of merges), as does a merge with a side
- * that has none (a signature written before them). Map keys use SameValueZero: -0 counts as 0.
+ * that has none (a signature written before them). -0 counts as 0 (see ExactCounts).
  *
  * The centred sketch (`centred`): log buckets are α·|x| wide, so a column far from zero relative to its spread
  * (|mean| > CENTRE_RATIO·σ; mean 1000 and σ 7 gives 1.4 σ buckets) gets a second sketch of (x − offset)/scale,
@@ -101,7 +101,7 @@ export class NumericAccumulator {
   private readonly hist: Float64Array | undefined;
 
   /** Exact value counts, or null once dropped (more than EXACT_VALUES_MAX distinct values). */
-  private exact: Map<number, number> | null = new Map();
+  private exact: ExactCounts | null = new ExactCounts();
   /** The centred sketch: undefined until the frame is chosen, null for none. */
   private centred: { readonly frame: CentreFrame; readonly builder: SketchBuilder } | null | undefined;
 
@@ -171,7 +171,7 @@ export class NumericAccumulator {
     this.max = scan.max;
     const finite = scan.finite;
     if (finite === 0) return;
-    if (this.exact !== null && !countExact(this.exact, values, nulls, n)) this.exact = null;
+    if (this.exact !== null && !this.exact.add(values, nulls, n)) this.exact = null;
     let mean: number;
     let m2: number;
     // The scan also summed d = x − shift and d²: m2 = Σd² − (Σd)²/n loses at most a factor 10 to
@@ -184,7 +184,8 @@ export class NumericAccumulator {
       mean = scan.shift + s1 / finite;
       m2 = s2 - q;
     } else {
-      mean = scan.sum / finite;
+      // The plain sum in the scan's order (so the same bits as when the scan summed it too), here only.
+      mean = finiteSum(values, nulls, n) / finite;
       if (!Number.isFinite(mean)) mean = scaledMean(values, nulls, n, finite);
       // Corrected two-pass sum of squared deviations around the chunk mean.
       const dev = this.dev;
@@ -232,7 +233,7 @@ export class NumericAccumulator {
       m2: this.m2,
       sketch,
       histogram,
-      ...(this.exact !== null ? { exact: exactJson(this.exact) } : {}),
+      ...(this.exact !== null ? { exact: this.exact.toJson() } : {}),
       ...(this.centred ? { centred: { ...this.centred.frame, sketch: this.centred.builder.toJson() } } : {}),
     };
   }
@@ -322,26 +323,49 @@ export class NumericAccumulator {
   }
 }
 
-/** Count the chunk's finite values into `counts`; false as soon as there are more than EXACT_VALUES_MAX distinct. */
-function countExact(counts: Map<number, number>, values: Float64Array, nulls: Uint8Array | undefined, n: number): boolean {
-  // Runs of one value (sorted or constant columns) cost one map update.
-  let last = NaN;
-  let run = 0;
-  for (let i = 0; i < n; i++) {
-    if (nulls !== undefined && nulls[i] === 1) continue;
-    const x = values[i];
-    if (x - x !== 0) continue;
-    if (x === last) {
-      run++;
-      continue;
-    }
-    if (run > 0) counts.set(last, (counts.get(last) ?? 0) + run);
-    if (counts.size > EXACT_VALUES_MAX) return false;
-    last = x;
-    run = 1;
+/**
+ * Slots of an ExactCounts table: a power of two >= 2 × EXACT_VALUES_MAX, so the table is at most about half
+ * full before the cap drops it and linear probes stay short.
+ */
+const EXACT_SLOTS = 512;
+/** Fibonacci hashing keeps the top log2(EXACT_SLOTS) bits of the mixed 32-bit hash. */
+const EXACT_SHIFT = 32 - Math.log2(EXACT_SLOTS);
+
+/**
+ * Exact value counts of one column: an open-addressing hash table on typed arrays (keys and counts as
+ * Float64Array, linear probing, NaN marks an empty slot since NaN is never counted), hashed from the double's
+ * two 32-bit words. It replaced a Map<number, number> whose get + set per run of values cost about a quarter
+ * of the numeric scan (issue 14; bench/loops.ts prints both). -0 is stored as 0 (what the Map's SameValueZero
+ * keys did), so the JSON is the same.
+ */
+export class ExactCounts {
+  private readonly keys = new Float64Array(EXACT_SLOTS).fill(NaN);
+  private readonly counts = new Float64Array(EXACT_SLOTS);
+  /** Distinct values counted. */
+  size = 0;
+
+  /**
+   * Count the chunk's finite values; false as soon as there are more than EXACT_VALUES_MAX distinct (the
+   * table is then incomplete: the caller drops it).
+   */
+  add(values: Float64Array, nulls: Uint8Array | undefined, n: number): boolean {
+    const words = new Int32Array(values.buffer, values.byteOffset, 2 * n);
+    // In blocks, like scanBlocks, so V8 compiles the loop as a function (see countBlock). A run cut at a block
+    // end is added in two parts: the same integer count.
+    let size = this.size;
+    for (let from = 0; from < n && size >= 0; from += SCAN_BLOCK) size = countBlock(this.keys, this.counts, values, words, nulls, from, Math.min(n, from + SCAN_BLOCK), size);
+    if (size < 0) return false;
+    this.size = size;
+    return true;
   }
-  if (run > 0) counts.set(last, (counts.get(last) ?? 0) + run);
-  return counts.size <= EXACT_VALUES_MAX;
+
+  /** The counts in ascending order of value. */
+  toJson(): ExactCountsJson {
+    const order: number[] = [];
+    for (let s = 0; s < EXACT_SLOTS; s++) if (this.keys[s] === this.keys[s]) order.push(s);
+    order.sort((a, b) => this.keys[a] - this.keys[b]);
+    return { values: order.map((s) => this.keys[s]), counts: order.map((s) => this.counts[s]) };
+  }
 }
 
 function exactJson(counts: ReadonlyMap<number, number>): ExactCountsJson {
@@ -349,14 +373,138 @@ function exactJson(counts: ReadonlyMap<number, number>): ExactCountsJson {
   return { values, counts: values.map((v) => counts.get(v) as number) };
 }
 
-/** Add the chunk's finite values, mapped to (x − offset) / scale, to a centred sketch. */
-function addCentred(builder: SketchBuilder, frame: CentreFrame, values: Float64Array, nulls: Uint8Array | undefined, n: number): void {
-  const { offset, scale } = frame;
-  for (let i = 0; i < n; i++) {
+/** One double and its two words: addCentred reads the high word of (x − offset) / scale for fastLog. */
+const CENTRED_SCRATCH = new Float64Array(1);
+const CENTRED_SCRATCH_WORDS = new Int32Array(CENTRED_SCRATCH.buffer);
+
+/**
+ * Add the chunk's finite values, mapped to (x − offset) / scale, to a centred sketch: SketchBuilder.addValue
+ * inlined (the bucket count incremented in the dense store's array, its `add` only off the array's range),
+ * so the stores end bit-identical to adding each value.
+ */
+export function addCentred(builder: SketchBuilder, frame: CentreFrame, values: Float64Array, nulls: Uint8Array | undefined, n: number): void {
+  // In blocks, like scanBlocks: called once per 1M-value chunk, Node 24 ran the loop as on-stack-replaced code
+  // that deoptimised at its exit on every chunk (--trace-deopt), so each chunk began in the interpreter.
+  let zero = 0;
+  for (let from = 0; from < n; from += SCAN_BLOCK) zero += centredBlock(builder, frame.offset, frame.scale, values, nulls, from, Math.min(n, from + SCAN_BLOCK));
+  builder.zeroCount += zero;
+}
+
+/** addCentred over values [from, to); returns how many fell in the zero bucket. */
+function centredBlock(
+  builder: SketchBuilder,
+  offset: number,
+  scale: number,
+  values: Float64Array,
+  nulls: Uint8Array | undefined,
+  from: number,
+  to: number,
+): number {
+  const invLogGamma = builder.mapping.invLogGamma;
+  const margin = builder.mapping.keyMargin;
+  const y64 = CENTRED_SCRATCH;
+  const yWords = CENTRED_SCRATCH_WORDS;
+  const pos = builder.positive;
+  const neg = builder.negative;
+  let pCounts = pos.counts;
+  let pOff = pos.offset;
+  let pLen = pCounts.length;
+  let nCounts = neg.counts;
+  let nOff = neg.offset;
+  let nLen = nCounts.length;
+  let zero = 0;
+  for (let i = from; i < to; i++) {
     if (nulls !== undefined && nulls[i] === 1) continue;
     const x = values[i];
-    if (x - x === 0) builder.addValue((x - offset) / scale);
+    if (x - x !== 0) continue;
+    const y = (x - offset) / scale;
+    if (y > MIN_INDEXABLE) {
+      // The key as scanChunk takes it (fastLog from the bits, Math.log within the margin): bit-identical.
+      y64[0] = y;
+      const t = fastLog(y, yWords[HIGH_WORD]) * invLogGamma;
+      let k = Math.ceil(t);
+      if (k - t < margin || t - k + 1 < margin) k = Math.ceil(Math.log(y) * invLogGamma);
+      const j = k - pOff;
+      if (j >= 0 && j < pLen) pCounts[j]++;
+      else {
+        pos.add(k, 1);
+        pCounts = pos.counts;
+        pOff = pos.offset;
+        pLen = pCounts.length;
+      }
+    } else if (y < -MIN_INDEXABLE) {
+      y64[0] = y;
+      const t = fastLog(-y, yWords[HIGH_WORD] & 0x7fffffff) * invLogGamma;
+      let k = Math.ceil(t);
+      if (k - t < margin || t - k + 1 < margin) k = Math.ceil(Math.log(-y) * invLogGamma);
+      const j = k - nOff;
+      if (j >= 0 && j < nLen) nCounts[j]++;
+      else {
+        neg.add(k, 1);
+        nCounts = neg.counts;
+        nOff = neg.offset;
+        nLen = nCounts.length;
+      }
+    } else zero++;
   }
+  return zero;
+}
+
+/**
+ * ExactCounts.add over values [from, to) with `size` distinct values so far: the new size, or -1 once past
+ * EXACT_VALUES_MAX. A top-level function called per block: called once per 1M-value chunk, the loop ran on Node
+ * 24 as on-stack-replaced code that deoptimised at its exit (as addCentred's did).
+ */
+function countBlock(
+  keys: Float64Array,
+  counts: Float64Array,
+  values: Float64Array,
+  words: Int32Array,
+  nulls: Uint8Array | undefined,
+  from: number,
+  to: number,
+  size: number,
+): number {
+  const lowWord = 1 - HIGH_WORD;
+  // Runs of one value (sorted or constant columns) cost one table update.
+  let last = NaN;
+  let lastAt = 0;
+  let run = 0;
+  for (let i = from; i <= to; i++) {
+    let x = NaN;
+    if (i < to) {
+      if (nulls !== undefined && nulls[i] === 1) continue;
+      x = values[i];
+      if (x - x !== 0) continue;
+      if (x === last) {
+        run++;
+        continue;
+      }
+    }
+    if (run > 0) {
+      // The run of `last` (first at index lastAt) into the table. -0 and 0 hash alike (0) and compare equal.
+      const h = last === 0 ? 0 : Math.imul(words[2 * lastAt + HIGH_WORD] ^ Math.imul(words[2 * lastAt + lowWord], 0x85ebca6b), 0x9e3779b1);
+      let slot = h >>> EXACT_SHIFT;
+      for (;;) {
+        const k = keys[slot];
+        if (k === last) {
+          counts[slot] += run;
+          break;
+        }
+        if (k !== k) {
+          if (++size > EXACT_VALUES_MAX) return -1;
+          keys[slot] = last + 0;
+          counts[slot] = run;
+          break;
+        }
+        slot = (slot + 1) & (EXACT_SLOTS - 1);
+      }
+    }
+    last = x;
+    lastAt = i;
+    run = 1;
+  }
+  return size;
 }
 
 /** Exact counts of a merge: the union, or undefined when a side has none or the union passes the cap. */
@@ -390,7 +538,6 @@ interface ScanState {
   posInf: number;
   negInf: number;
   finite: number;
-  sum: number;
   min: number;
   max: number;
   /** Input: the shift of s1 and s2 (the running mean, or the chunk's first finite value). */
@@ -414,7 +561,6 @@ function newScanState(sketch: SketchBuilder, table: EdgeTable | undefined, hist:
     posInf: 0,
     negInf: 0,
     finite: 0,
-    sum: 0,
     min: Infinity,
     max: -Infinity,
     shift: 0,
@@ -440,7 +586,6 @@ function scanBlocks(s: ScanState, values: Float64Array, nulls: Uint8Array | unde
   out.posInf = 0;
   out.negInf = 0;
   out.finite = 0;
-  out.sum = 0;
   out.s1 = 0;
   out.s2 = 0;
   // The values' bits, for the exponent and top mantissa bits fastLog reads (a Float64Array is 8-aligned).
@@ -449,7 +594,7 @@ function scanBlocks(s: ScanState, values: Float64Array, nulls: Uint8Array | unde
 }
 
 /**
- * The hot loop: specials, sum, min/max, sketch bucket and histogram bin of every value of one chunk.
+ * The hot loop: specials, shifted sums, min/max, sketch bucket and histogram bin of every value of one chunk.
  * A top-level function with nothing but the loop and its write-back, so V8 optimises it as a whole (when the
  * loop sat inside `add`, the on-stack-replaced loop code soft-deoptimised on the un-profiled code after it,
  * every chunk, and the second pass ran in the interpreter: ~2x slower).
@@ -479,7 +624,6 @@ function scanChunk(
   let posInf = out.posInf;
   let negInf = out.negInf;
   let finite = out.finite;
-  let sum = out.sum;
   const shift = out.shift;
   let s1 = out.s1;
   let s2 = out.s2;
@@ -514,7 +658,6 @@ function scanChunk(
       continue;
     }
     finite++;
-    sum += x;
     const d = x - shift;
     s1 += d;
     s2 += d * d;
@@ -565,7 +708,6 @@ function scanChunk(
   out.posInf = posInf;
   out.negInf = negInf;
   out.finite = finite;
-  out.sum = sum;
   out.s1 = s1;
   out.s2 = s2;
   out.min = min;
@@ -627,6 +769,17 @@ function deviations(out: { d: number; m2: number }, values: Float64Array, nulls:
   }
   out.d = d;
   out.m2 = m2;
+}
+
+/** Σx over the finite values of one chunk, in index order. */
+function finiteSum(values: Float64Array, nulls: Uint8Array | undefined, n: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    if (nulls !== undefined && nulls[i] === 1) continue;
+    const x = values[i];
+    if (x - x === 0) sum += x;
+  }
+  return sum;
 }
 
 /** Mean of the finite values when their plain sum overflows. */
@@ -769,13 +922,14 @@ function warmUp(): void {
 const WARM_UP_ROUNDS = 16;
 
 function warmUpOnce(): void {
-  for (const edges of [undefined, [-1, 0, 1]]) {
-    const acc = new NumericAccumulator('float', { edges });
+  // ±1 lie on a bucket boundary (key 0): the Math.log fallback of both signs. The frame runs addCentred.
+  for (const [edges, frame] of [[undefined, undefined], [[-1, 0, 1], undefined], [undefined, { offset: 0, scale: 1 }]] as const) {
+    const acc = new NumericAccumulator('float', { edges, frame });
     acc.add({
       kind: 'numeric',
-      length: 7,
-      values: Float64Array.of(1, -2, 0, NaN, Infinity, -Infinity, 5),
-      nulls: Uint8Array.of(0, 0, 0, 0, 0, 0, 1),
+      length: 9,
+      values: Float64Array.of(1, -2, 0, NaN, Infinity, -Infinity, -1, 1e300, 5),
+      nulls: Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 1),
     });
     acc.add({ kind: 'numeric', length: 2, values: Float64Array.of(3, -4) });
     acc.finish();
