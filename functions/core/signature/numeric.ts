@@ -285,14 +285,7 @@ export class NumericAccumulator {
     this.min = min;
     this.max = max;
     if (finite === 0) return;
-    if (this.exact !== null) {
-      const exact = this.exact;
-      for (let i = 0; i < values.length; i++) {
-        const x = values[i];
-        if (counts[i] > 0 && x - x === 0) exact.set(x, (exact.get(x) ?? 0) + counts[i]);
-      }
-      if (exact.size > EXACT_VALUES_MAX) this.exact = null;
-    }
+    if (this.exact !== null && !this.exact.addCounts(values, counts)) this.exact = null;
     // Corrected two-pass around the counted mean; values scaled by the largest magnitude when a sum overflows
     // (m2 then overflows to what the row path records for it).
     let { mean, m2 } = countedMoments(values, counts, finite, sum / finite, 1);
@@ -355,6 +348,21 @@ export class ExactCounts {
     let size = this.size;
     for (let from = 0; from < n && size >= 0; from += SCAN_BLOCK) size = countBlock(this.keys, this.counts, values, words, nulls, from, Math.min(n, from + SCAN_BLOCK), size);
     if (size < 0) return false;
+    this.size = size;
+    return true;
+  }
+
+  /** Add `counts[i]` rows of each finite `values[i]` (a counted chunk); false past EXACT_VALUES_MAX distinct. */
+  addCounts(values: Float64Array, counts: Float64Array): boolean {
+    const words = new Int32Array(values.buffer, values.byteOffset, 2 * values.length);
+    const lowWord = 1 - HIGH_WORD;
+    let size = this.size;
+    for (let i = 0; i < values.length; i++) {
+      const x = values[i];
+      if (counts[i] === 0 || x - x !== 0) continue;
+      size = exactInsert(this.keys, this.counts, x, words[2 * i + HIGH_WORD], words[2 * i + lowWord], counts[i], size);
+      if (size < 0) return false;
+    }
     this.size = size;
     return true;
   }
@@ -455,6 +463,29 @@ function centredBlock(
  * EXACT_VALUES_MAX. A top-level function called per block: called once per 1M-value chunk, the loop ran on Node
  * 24 as on-stack-replaced code that deoptimised at its exit (as addCentred's did).
  */
+/**
+ * Add `n` of the finite value `x` (whose two words are `hi`, `lo`) to the exact-count table; returns the
+ * distinct count, or -1 past EXACT_VALUES_MAX. -0 and 0 hash alike (0) and compare equal; -0 is stored as 0.
+ */
+function exactInsert(keys: Float64Array, counts: Float64Array, x: number, hi: number, lo: number, n: number, size: number): number {
+  const h = x === 0 ? 0 : Math.imul(hi ^ Math.imul(lo, 0x85ebca6b), 0x9e3779b1);
+  let slot = h >>> EXACT_SHIFT;
+  for (;;) {
+    const k = keys[slot];
+    if (k === x) {
+      counts[slot] += n;
+      return size;
+    }
+    if (k !== k) {
+      if (++size > EXACT_VALUES_MAX) return -1;
+      keys[slot] = x + 0;
+      counts[slot] = n;
+      return size;
+    }
+    slot = (slot + 1) & (EXACT_SLOTS - 1);
+  }
+}
+
 function countBlock(
   keys: Float64Array,
   counts: Float64Array,
@@ -482,23 +513,9 @@ function countBlock(
       }
     }
     if (run > 0) {
-      // The run of `last` (first at index lastAt) into the table. -0 and 0 hash alike (0) and compare equal.
-      const h = last === 0 ? 0 : Math.imul(words[2 * lastAt + HIGH_WORD] ^ Math.imul(words[2 * lastAt + lowWord], 0x85ebca6b), 0x9e3779b1);
-      let slot = h >>> EXACT_SHIFT;
-      for (;;) {
-        const k = keys[slot];
-        if (k === last) {
-          counts[slot] += run;
-          break;
-        }
-        if (k !== k) {
-          if (++size > EXACT_VALUES_MAX) return -1;
-          keys[slot] = last + 0;
-          counts[slot] = run;
-          break;
-        }
-        slot = (slot + 1) & (EXACT_SLOTS - 1);
-      }
+      // The run of `last` (first at index lastAt) into the table.
+      size = exactInsert(keys, counts, last, words[2 * lastAt + HIGH_WORD], words[2 * lastAt + lowWord], run, size);
+      if (size < 0) return -1;
     }
     last = x;
     lastAt = i;
