@@ -462,6 +462,8 @@ function readDictionary(page: Uint8Array, count: number, layout: NativeLayout, f
     return { count, floats };
   }
   if (layout.kind === 'bool') throw new NotNative('a boolean dictionary');
+  // Each entry has at least its 4-byte length: a count the page cannot hold is refused before anything is allocated.
+  if (count > page.length / 4) throw fail(`it declares ${count} byte arrays, more than its ${page.length} bytes can hold`);
   const offsets = new Int32Array(count + 1);
   let p = 0;
   let length = 0;
