@@ -526,22 +526,57 @@ class CountSink implements RunSink {
   /** The first index past the dictionary, or -1. */
   bad = -1;
   packed(src: Uint8Array, pos: number, take: number): void {
-    const scratch = this.scratch as NativeScratch;
-    scratch.page = scratch.int32(scratch.page, take);
-    const indices = scratch.page;
-    unpack(src, pos, this.width, take, indices, 0);
-    const counts = this.counts;
-    const size = counts.length;
-    for (let i = 0; i < take; i++) {
-      const k = indices[i];
-      if (k >= 0 && k < size) counts[k]++;
-      else if (this.bad < 0) this.bad = k < 0 ? 2 ** 31 : k;
-    }
+    const bad = countPacked(src, pos, this.width, take, this.counts, this.scratch as NativeScratch);
+    if (bad >= 0 && this.bad < 0) this.bad = bad;
   }
   repeat(value: number, run: number): void {
     if (value < this.counts.length) this.counts[value] += run;
     else if (this.bad < 0 && run > 0) this.bad = value;
   }
+}
+
+/**
+ * Count `take` bit-packed indices of `width` bits at byte `pos` into `counts` (bytes checked by the caller);
+ * returns the first index past `counts` (2^31 for one of 32 bits that wraps negative), or -1. Exported for its test.
+ */
+export function countPacked(src: Uint8Array, pos: number, width: number, take: number, counts: Float64Array, scratch: NativeScratch): number {
+  const size = counts.length;
+  let done = 0;
+  let bad = -1;
+  if (width > 0 && width <= 24) {
+    // Whole groups of eight while four bytes remain after a value: its index read through a 32-bit window and
+    // counted in place (no index array); indices past the dictionary are only counted here, and named after.
+    const mask = (1 << width) - 1;
+    const groups = Math.max(0, Math.floor(((Math.ceil((take * width) / 8) - 4) * 8) / width / 8));
+    let past = 0;
+    let bit = pos * 8;
+    for (const end = Math.min(take, groups * 8); done < end; done++, bit += width) {
+      const b = bit >>> 3;
+      const k = ((src[b] | (src[b + 1] << 8) | (src[b + 2] << 16) | (src[b + 3] << 24)) >>> (bit & 7)) & mask;
+      if (k < size) counts[k]++;
+      else past++;
+    }
+    if (past > 0) bad = firstPast(src, pos, width, done, size);
+    if (done === take) return bad;
+  }
+  // The rest (and widths over 24): unpacked, then counted.
+  const rest = take - done;
+  scratch.page = scratch.int32(scratch.page, rest);
+  const indices = scratch.page;
+  unpack(src, pos + (done / 8) * width, width, rest, indices, 0);
+  for (let i = 0; i < rest; i++) {
+    const k = indices[i];
+    if (k >= 0 && k < size) counts[k]++;
+    else if (bad < 0) bad = k < 0 ? 2 ** 31 : k;
+  }
+  return bad;
+}
+
+/** For the message: the first of the first `n` indices at `pos` that is past a dictionary of `size`. */
+function firstPast(src: Uint8Array, pos: number, width: number, n: number, size: number): number {
+  const indices = new Int32Array(n);
+  unpack(src, pos, width, n, indices, 0);
+  return indices.find((k) => k >= size) ?? size;
 }
 
 const countSink = new CountSink();
