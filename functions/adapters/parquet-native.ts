@@ -486,19 +486,31 @@ function readDictionary(page: Uint8Array, count: number, layout: NativeLayout, f
 }
 
 
+/** The bit width of a data page's dictionary indices (the byte before them), checked. */
+function indexWidth(values: PageValues): number {
+  const { page, at, fail } = values;
+  if (at >= page.length) throw fail('it ends before its dictionary indices\' bit width');
+  const width = page[at];
+  if (width > 32) throw fail(`its dictionary indices declare a bit width of ${width} (at most 32)`);
+  return width;
+}
+
+/** A dictionary index past the dictionary (2^31: one of 32 bits that wrapped negative). */
+function pastDictionary(values: PageValues, index: number, size: number): InvalidInputError {
+  return values.fail(`a dictionary index ${index >= 2 ** 31 ? 'of 2^31 or more' : index} past the dictionary's ${size} values`);
+}
+
 /** The page's dictionary indices (bit width byte + hybrid), each checked against the dictionary's size. */
 function readIndices(values: PageValues, scratch: NativeScratch, size: number): Int32Array {
   const { page, at, present, fail } = values;
   scratch.page = scratch.int32(scratch.page, present);
   const indices = scratch.page;
   if (present === 0) return indices;
-  if (at >= page.length) throw fail('it ends before its dictionary indices\' bit width');
-  const width = page[at];
-  if (width > 32) throw fail(`its dictionary indices declare a bit width of ${width} (at most 32)`);
+  const width = indexWidth(values);
   readHybrid(page, at + 1, page.length, width, present, indices, 0, (d) => fail(`its dictionary indices: ${d}`));
   let max = 0;
-  for (let i = 0; i < present; i++) if (indices[i] > max || indices[i] < 0) max = indices[i] < 0 ? Infinity : indices[i];
-  if (max >= size) throw fail(`a dictionary index ${max === Infinity ? 'of 2^31 or more' : max} past the dictionary's ${size} values`);
+  for (let i = 0; i < present; i++) if (indices[i] > max || indices[i] < 0) max = indices[i] < 0 ? 2 ** 31 : indices[i];
+  if (max >= size) throw pastDictionary(values, max, size);
   return indices;
 }
 
@@ -506,16 +518,13 @@ function readIndices(values: PageValues, scratch: NativeScratch, size: number): 
 function countIndices(values: PageValues, scratch: NativeScratch, counts: Float64Array): void {
   const { page, at, present, fail } = values;
   if (present === 0) return;
-  if (at >= page.length) throw fail('it ends before its dictionary indices\' bit width');
-  const width = page[at];
-  if (width > 32) throw fail(`its dictionary indices declare a bit width of ${width} (at most 32)`);
-  scratch.page = scratch.int32(scratch.page, 8);
+  const width = indexWidth(values);
   countSink.counts = counts;
   countSink.scratch = scratch;
   countSink.width = width;
   countSink.bad = -1;
   readRuns(page, at + 1, page.length, width, present, countSink, (d) => fail(`its dictionary indices: ${d}`));
-  if (countSink.bad >= 0) throw fail(`a dictionary index ${countSink.bad === 2 ** 31 ? 'of 2^31 or more' : countSink.bad} past the dictionary's ${counts.length} values`);
+  if (countSink.bad >= 0) throw pastDictionary(values, countSink.bad, counts.length);
 }
 
 /** Hybrid-encoded dictionary indices counted per index: a run of one index costs one addition. */
