@@ -37,7 +37,7 @@ const ENCODING = { plain: 0, plainDictionary: 2, rle: 3, rleDictionary: 8 } as c
 const PAGE = { data: 0, dictionary: 2, dataV2: 3 } as const;
 const CODEC = { none: 0, snappy: 1, gzip: 2, zstd: 6 } as const;
 
-type Decompress = (input: Uint8Array, options: { maxOutputLength: number }) => Uint8Array;
+type Decompress = (input: Uint8Array, options: { maxOutputLength: number; chunkSize: number }) => Uint8Array;
 /** node:zlib's zstd (Node >= 22.15), or undefined on older Node: zstd chunks then go to parquet-wasm. */
 const zstdDecompress = (zlib as unknown as { zstdDecompressSync?: Decompress }).zstdDecompressSync;
 
@@ -432,12 +432,14 @@ function decompress(codec: number, body: Uint8Array, size: number, fail: (detail
       case CODEC.snappy:
         out = unsnappy(body, size);
         break;
+      // One output chunk of the page's size: node:zlib otherwise fills 16 KiB chunks and joins them (measured on
+      // the 5M-row zstd file's pages, Node 24: 0.59-0.68 s -> 0.50-0.58 s).
       case CODEC.gzip:
-        out = zlib.gunzipSync(body, { maxOutputLength: Math.max(1, size) });
+        out = zlib.gunzipSync(body, { maxOutputLength: Math.max(1, size), chunkSize: Math.max(64, size) });
         break;
       case CODEC.zstd:
         if (zstdDecompress === undefined) throw new NotNative('zstd');
-        out = zstdDecompress(body, { maxOutputLength: Math.max(1, size) });
+        out = zstdDecompress(body, { maxOutputLength: Math.max(1, size), chunkSize: Math.max(64, size) });
         break;
       default:
         throw new NotNative(`codec ${codec}`);
