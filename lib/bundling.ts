@@ -16,38 +16,43 @@ const ESM_BANNER = [
 ].join(' ');
 
 /**
- * parquet-wasm stays out of the bundle and ships as a node module beside it: after a wasm panic the
- * reader reloads it with `require('parquet-wasm')` (functions/adapters/parquet-wasm-host.ts), which
- * only works when the package resolves from the bundle's directory. Only its Node build is copied
- * (package.json, node/, licences), from the copy this code resolves (the repo's node_modules, or wherever
- * an app that installed the driftgate package has it): no install, no network.
+ * Node modules shipped as files beside the bundles that read batches (no install, no network), each copied
+ * from the copy this code resolves (the repo's node_modules, or wherever an app that installed the driftgate
+ * package has it):
+ * - parquet-wasm stays out of the bundle: after a wasm panic the reader reloads it with
+ *   `require('parquet-wasm')` (functions/adapters/parquet-wasm-host.ts), which only works when the package
+ *   resolves from the bundle's directory. Only its Node build is copied (package.json, node/, licences).
+ * - @foxglove/wasm-zstd: functions/adapters/wasm-zstd.ts loads only its .wasm file (resolved from the bundle's
+ *   directory), never its JavaScript.
  */
-export const PARQUET_WASM_MODULE = {
-  name: 'parquet-wasm',
-  files: [
-    'package.json',
-    'LICENSE_MIT',
-    'LICENSE_APACHE',
-    'node/package.json',
-    'node/parquet_wasm.js',
-    'node/parquet_wasm_bg.wasm',
-  ],
-} as const;
+export const SHIPPED_MODULES = [
+  {
+    name: 'parquet-wasm',
+    /** A file whose path locates the package (two directories up). */
+    anchor: 'node/parquet_wasm_bg.wasm',
+    files: ['package.json', 'LICENSE_MIT', 'LICENSE_APACHE', 'node/package.json', 'node/parquet_wasm.js', 'node/parquet_wasm_bg.wasm'],
+  },
+  {
+    name: '@foxglove/wasm-zstd',
+    anchor: 'dist/wasm-zstd.wasm',
+    files: ['package.json', 'LICENSE', 'dist/wasm-zstd.wasm'],
+  },
+] as const;
 
-/** The directory of the parquet-wasm package this code resolves. */
-function parquetWasmDir(): string {
-  const wasm = createRequire(import.meta.url).resolve(`${PARQUET_WASM_MODULE.name}/node/parquet_wasm_bg.wasm`);
-  return dirname(dirname(wasm));
+/** The directory of a shipped package this code resolves. */
+function packageDir(module: (typeof SHIPPED_MODULES)[number]): string {
+  const anchor = createRequire(import.meta.url).resolve(`${module.name}/${module.anchor}`);
+  return dirname(dirname(anchor));
 }
 
-/** Shell commands that copy parquet-wasm's Node build into `<outputDir>/node_modules/parquet-wasm` (CDK's afterBundling hook; the input directory is not where it lives in an installed package). */
-export function copyParquetWasm(_inputDir: string, outputDir: string): string[] {
-  const from = parquetWasmDir();
-  const to = `${outputDir}/node_modules/${PARQUET_WASM_MODULE.name}`;
-  return [
-    `mkdir -p "${to}/node"`,
-    ...PARQUET_WASM_MODULE.files.map((file) => `cp "${from}/${file}" "${to}/${file}"`),
-  ];
+/** Shell commands that copy the shipped modules into `<outputDir>/node_modules/` (CDK's afterBundling hook; the input directory is not where they live in an installed package). */
+export function copyShippedModules(_inputDir: string, outputDir: string): string[] {
+  return SHIPPED_MODULES.flatMap((module) => {
+    const from = packageDir(module);
+    const to = `${outputDir}/node_modules/${module.name}`;
+    const dirs = [...new Set(module.files.map((file) => dirname(`${to}/${file}`)))];
+    return [...dirs.map((dir) => `mkdir -p "${dir}"`), ...module.files.map((file) => `cp "${from}/${file}" "${to}/${file}"`)];
+  });
 }
 
 /**
@@ -64,7 +69,7 @@ export const SOURCE_MAPS_CONTEXT = 'sourceMaps';
 /** What one function's bundle needs. */
 export interface FunctionBundlingOptions {
   /**
-   * Ship parquet-wasm's Node build beside the bundle.
+   * Ship the SHIPPED_MODULES (parquet-wasm, the zstd decoder) beside the bundle.
    * @default false
    */
   readonly readsBatches?: boolean;
@@ -100,12 +105,12 @@ export function functionBundling(options: FunctionBundlingOptions = {}): Bundlin
     mainFields: ['module', 'main'],
     banner: ESM_BANNER,
     bundleAwsSDK: true,
-    externalModules: [PARQUET_WASM_MODULE.name],
+    externalModules: SHIPPED_MODULES.map((module) => module.name),
     forceDockerBundling: false,
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],
-      afterBundling: options.readsBatches === true ? copyParquetWasm : () => [],
+      afterBundling: options.readsBatches === true ? copyShippedModules : () => [],
     },
   };
 }

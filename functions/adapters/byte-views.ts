@@ -17,9 +17,9 @@ export function recordFailures(source: ByteSource, failures: ReadFailures): Byte
   return {
     name: source.name,
     byteLength: source.byteLength,
-    read: async (start, end) => {
+    read: async (start, end, into) => {
       try {
-        return await source.read(start, end);
+        return await source.read(start, end, into);
       } catch (error) {
         failures.first ??= error;
         throw error;

@@ -58,3 +58,38 @@ export function buffersFor(pool: Map<string, ChunkBuffers>, column: string): Chu
   }
   return buffers;
 }
+
+/**
+ * Reused read buffers for stored bytes (column chunks read ahead): a buffer is taken for one read and given back
+ * once nothing refers to its bytes any more. Without them every chunk read is a fresh buffer, and on a 5M-row
+ * file those pile up as garbage (tens of MB) until V8's external-memory limit forces a collection. The free
+ * buffers held are capped at `keepBytes`: a larger buffer given back beyond it is dropped (left to the GC).
+ */
+export class ReadBuffers {
+  private readonly free: Uint8Array[] = [];
+  private freeBytes = 0;
+
+  constructor(private readonly keepBytes: number) {}
+
+  /** A buffer of at least `size` bytes: the smallest free one that fits, else a new one (rounded up to 1 MiB). */
+  take(size: number): Uint8Array {
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      if (this.free[i].byteLength >= size && (best < 0 || this.free[i].byteLength < this.free[best].byteLength)) best = i;
+    }
+    if (best < 0) return new Uint8Array(Math.ceil(Math.max(size, 1) / READ_BUFFER_STEP) * READ_BUFFER_STEP);
+    const [buffer] = this.free.splice(best, 1);
+    this.freeBytes -= buffer.byteLength;
+    return buffer;
+  }
+
+  /** Give `buffer` back (its bytes are no longer referred to); the smallest free ones are dropped past the cap. */
+  give(buffer: Uint8Array): void {
+    this.free.push(buffer);
+    this.freeBytes += buffer.byteLength;
+    this.free.sort((a, b) => b.byteLength - a.byteLength);
+    while (this.freeBytes > this.keepBytes && this.free.length > 0) this.freeBytes -= (this.free.pop() as Uint8Array).byteLength;
+  }
+}
+
+const READ_BUFFER_STEP = 1024 * 1024;

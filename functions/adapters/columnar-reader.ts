@@ -65,12 +65,12 @@ function withCachedRange(source: ByteSource, start: number, bytes: Uint8Array): 
   return {
     name: source.name,
     byteLength: source.byteLength,
-    read: (from, to) => {
+    read: (from, to, into) => {
       const clampedTo = Math.min(to, source.byteLength);
       if (from >= start && clampedTo <= end && from <= clampedTo) {
         return Promise.resolve(bytes.subarray(from - start, clampedTo - start));
       }
-      return source.read(from, to);
+      return source.read(from, to, into);
     },
   };
 }

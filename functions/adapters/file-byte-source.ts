@@ -26,10 +26,18 @@ export async function fileByteSource(path: string): Promise<ByteSource> {
     if (codeOf(error) === 'ENOENT') throw new InvalidInputError(path, 'no such file', { cause: error });
     throw new AdapterError('fs', `stat ${path}`, { cause: error });
   }
+  return fileRangeSource(path, size);
+}
+
+/**
+ * A ByteSource over a local file of `size` bytes already stat'ed (the local store's objects): each read is
+ * one positional read, into the caller's buffer when it gives one.
+ */
+export function fileRangeSource(path: string, size: number): ByteSource {
   return {
     name: path,
     byteLength: size,
-    read: (start, end) => readRange(path, size, start, end),
+    read: (start, end, into) => readRange(path, size, start, end, into),
   };
 }
 
@@ -45,9 +53,9 @@ export function bufferByteSource(name: string, bytes: Uint8Array): ByteSource {
   };
 }
 
-async function readRange(path: string, size: number, start: number, end: number): Promise<Uint8Array> {
+async function readRange(path: string, size: number, start: number, end: number, into?: Uint8Array): Promise<Uint8Array> {
   const [from, to] = clamp(path, size, start, end);
-  const buffer = new Uint8Array(to - from);
+  const buffer = into !== undefined && into.byteLength >= to - from ? into.subarray(0, to - from) : new Uint8Array(to - from);
   if (buffer.byteLength === 0) return buffer;
   let handle;
   try {

@@ -3,6 +3,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { AdapterError, InvalidInputError, ObjectChangedError } from '../core/errors.js';
 import type { ByteSource, ObjectPin, ObjectStore, StoredObject } from '../core/ports.js';
+import { fileRangeSource } from './file-byte-source.js';
 
 /**
  * The embedded default store: a local folder, one file per key (see functions/core/lifecycle/keys.ts).
@@ -180,28 +181,7 @@ export class LocalStore implements ObjectStore {
     if (pin?.etag !== undefined && (await fileEtag(file)) !== pin.etag) {
       throw new ObjectChangedError(key, `the version the event named (etag ${pin.etag}) is no longer stored: it was overwritten before it was read`);
     }
-    return {
-      name: file,
-      byteLength: size,
-      async read(start: number, end: number): Promise<Uint8Array> {
-        const from = Math.max(0, Math.min(start, size));
-        const to = Math.max(from, Math.min(end, size));
-        const out = new Uint8Array(to - from);
-        if (out.length === 0) return out;
-        const handle = await fs.open(file, 'r');
-        try {
-          let done = 0;
-          while (done < out.length) {
-            const { bytesRead } = await handle.read(out, done, out.length - done, from + done);
-            if (bytesRead === 0) break;
-            done += bytesRead;
-          }
-        } finally {
-          await handle.close();
-        }
-        return out;
-      },
-    };
+    return fileRangeSource(file, size);
   }
 
   private async writeTemp(target: string, bytes: Uint8Array): Promise<string> {

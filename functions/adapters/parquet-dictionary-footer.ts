@@ -53,9 +53,9 @@ class PatchedSource implements ByteSource {
     this.byteLength = cut + end.length;
   }
 
-  async read(start: number, end: number): Promise<Uint8Array> {
+  async read(start: number, end: number, into?: Uint8Array): Promise<Uint8Array> {
     const to = Math.min(end, this.byteLength);
-    if (to <= this.cut) return this.source.read(start, to);
+    if (to <= this.cut) return this.source.read(start, to, into);
     if (start >= this.cut) return this.end.slice(start - this.cut, to - this.cut);
     const head = await this.source.read(start, this.cut);
     const out = new Uint8Array(to - start);

@@ -23,6 +23,7 @@ import type { RawArray, RawType } from './arrow-types.js';
 import { FRESH_ARRAYS, type ChunkArrays } from './chunk-buffers.js';
 import { PHYSICAL, type ParquetChunk } from './parquet-footer.js';
 import { readThriftStruct } from './parquet-thrift.js';
+import { wasmZstd } from './wasm-zstd.js';
 
 /** How a natively decodable chunk's values are stored. */
 export type NativeLayout =
@@ -38,12 +39,25 @@ const PAGE = { data: 0, dictionary: 2, dataV2: 3 } as const;
 const CODEC = { none: 0, snappy: 1, gzip: 2, zstd: 6 } as const;
 
 type Decompress = (input: Uint8Array, options: { maxOutputLength: number; chunkSize: number }) => Uint8Array;
-/** node:zlib's zstd (Node >= 22.15), or undefined on older Node: zstd chunks then go to parquet-wasm. */
-const zstdDecompress = (zlib as unknown as { zstdDecompressSync?: Decompress }).zstdDecompressSync;
+/** node:zlib's zstd (Node >= 22.15), or undefined on older Node. */
+const zlibZstd = (zlib as unknown as { zstdDecompressSync?: Decompress }).zstdDecompressSync;
+
+/**
+ * zstd pages: in place in wasm memory (wasm-zstd.ts: no garbage per page, and on every Node), else node:zlib's
+ * zstd, else none (zstd chunks then go to parquet-wasm). Chosen on first use.
+ */
+let zstdPage: ((body: Uint8Array, size: number) => Uint8Array) | null | undefined;
+function zstdDecoder(): ((body: Uint8Array, size: number) => Uint8Array) | undefined {
+  if (zstdPage === undefined) {
+    const zlibPage = zlibZstd && ((body: Uint8Array, size: number) => zlibZstd(body, { maxOutputLength: Math.max(1, size), chunkSize: Math.max(64, size) }));
+    zstdPage = (process.env.DG_ZSTD === 'zlib' ? undefined : wasmZstd()) ?? zlibPage ?? null;
+  }
+  return zstdPage ?? undefined;
+}
 
 /** Whether this Node decodes `codec` natively. */
 export function nativeCodec(codec: number): boolean {
-  return codec === CODEC.none || codec === CODEC.snappy || codec === CODEC.gzip || (codec === CODEC.zstd && zstdDecompress !== undefined);
+  return codec === CODEC.none || codec === CODEC.snappy || codec === CODEC.gzip || (codec === CODEC.zstd && zstdDecoder() !== undefined);
 }
 
 /**
@@ -92,8 +106,16 @@ export class NativeScratch {
   pageMask: Uint8Array = new Uint8Array(0);
   /** One page's non-null values (fixed width, with nulls), converted. */
   dense: Float64Array = new Float64Array(0);
-  /** One page's PLAIN values copied to an 8-aligned buffer when they lie unaligned in the page. */
+  /** One page's PLAIN values copied to an 8-aligned buffer when they lie unaligned in the page (or a dictionary page's, converted at once). */
   aligned: Uint8Array = new Uint8Array(0);
+  /** A row-decoded chunk's dictionary values (converted): needed only while its pages are decoded. */
+  dictionary: Float64Array = new Float64Array(0);
+
+  /** `need` bytes of `aligned` (8-aligned: its buffer starts it). */
+  alignedBytes(need: number): Uint8Array {
+    if (this.aligned.length < need) this.aligned = new Uint8Array(Math.max(need, 2 * this.aligned.length));
+    return this.aligned.subarray(0, need);
+  }
 
   int32(current: Int32Array, n: number): Int32Array {
     return current.length >= n ? current : new Int32Array(Math.max(n, current.length * 2));
@@ -317,7 +339,11 @@ export function decodeNativeChunk(
   let strings: Utf8Rows | undefined;
   const nulls = walkPages(file, chunk, bytes, rows, scratch, {
     dictionary(page, count, fail) {
-      dictionary = readDictionary(page, count, layout, fail);
+      // The rows are built from it during this call only: its values go in the scratch.
+      dictionary = readDictionary(page, count, layout, fail, scratch, (n) => {
+        if (scratch.dictionary.length < n) scratch.dictionary = new Float64Array(Math.max(n, 2 * scratch.dictionary.length));
+        return scratch.dictionary.subarray(0, n);
+      });
     },
     data(values, pageMask) {
       const { row, count, encoding, fail } = values;
@@ -370,7 +396,8 @@ export function decodeNativeCounted(
   let counts = new Float64Array(0);
   const nulls = walkPages(file, chunk, bytes, rows, scratch, {
     dictionary(page, count, fail) {
-      dictionary = readDictionary(page, count, layout, fail);
+      // Its values are the counted chunk's: fresh arrays, owned by the caller.
+      dictionary = readDictionary(page, count, layout, fail, scratch, (n) => new Float64Array(n));
       counts = new Float64Array(count);
     },
     data(values) {
@@ -437,10 +464,12 @@ function decompress(codec: number, body: Uint8Array, size: number, fail: (detail
       case CODEC.gzip:
         out = zlib.gunzipSync(body, { maxOutputLength: Math.max(1, size), chunkSize: Math.max(64, size) });
         break;
-      case CODEC.zstd:
-        if (zstdDecompress === undefined) throw new NotNative('zstd');
-        out = zstdDecompress(body, { maxOutputLength: Math.max(1, size), chunkSize: Math.max(64, size) });
+      case CODEC.zstd: {
+        const zstd = zstdDecoder();
+        if (zstd === undefined) throw new NotNative('zstd');
+        out = zstd(body, size);
         break;
+      }
       default:
         throw new NotNative(`codec ${codec}`);
     }
@@ -452,14 +481,22 @@ function decompress(codec: number, body: Uint8Array, size: number, fail: (detail
   return out;
 }
 
-function readDictionary(page: Uint8Array, count: number, layout: NativeLayout, fail: (detail: string) => InvalidInputError): Dictionary {
+function readDictionary(
+  page: Uint8Array,
+  count: number,
+  layout: NativeLayout,
+  fail: (detail: string) => InvalidInputError,
+  scratch: NativeScratch,
+  float64: (n: number) => Float64Array,
+): Dictionary {
   if (count < 0) throw fail(`it declares ${count} values`);
   if (layout.kind === 'fixed') {
     const need = count * layout.width;
     if (page.length < need) throw fail(`${count} values of ${layout.width} bytes need ${need} bytes, it has ${page.length}`);
-    const copy = new Uint8Array(need);
+    // Copied to an aligned buffer (the page's values may lie at any offset), converted at once.
+    const copy = scratch.alignedBytes(need);
     copy.set(page.subarray(0, need));
-    const floats = new Float64Array(count);
+    const floats = float64(count);
     writeNumbers(rawOf(layout.raw, count, copy), layout.raw, floats);
     return { count, floats };
   }
@@ -770,9 +807,9 @@ function plainFixed(
   if (page.length - at < need) throw fail(`${present} values of ${layout.width} bytes need ${need} bytes, it has ${page.length - at}`);
   let bytes = page.subarray(at, at + need);
   if ((bytes.byteOffset & 7) !== 0) {
-    if (scratch.aligned.length < need) scratch.aligned = new Uint8Array(Math.max(need, 2 * scratch.aligned.length));
-    scratch.aligned.set(bytes);
-    bytes = scratch.aligned.subarray(0, need);
+    const aligned = scratch.alignedBytes(need);
+    aligned.set(bytes);
+    bytes = aligned;
   }
   if (present === count) {
     writeNumbers(rawOf(layout.raw, count, bytes), layout.raw, out.subarray(row, row + count));

@@ -26,7 +26,7 @@ import { toColumnChunk } from './arrow-columns.js';
 import { columnFieldOf, type RawType } from './arrow-types.js';
 import { memoryBudgetOf, messageOf, overBudget, rangeOf, selectColumns, type BatchFile, type BatchOptions, type ReadUnit, type ReaderOptions } from './batch-file.js';
 import { asAsyncBuffer, asBlob, recordFailures, type ReadFailures } from './byte-views.js';
-import { FRESH_ARRAYS, buffersFor, type ChunkBuffers } from './chunk-buffers.js';
+import { FRESH_ARRAYS, ReadBuffers, buffersFor, type ChunkBuffers } from './chunk-buffers.js';
 import { withDictionaryFooter } from './parquet-dictionary-footer.js';
 import { checkParquetFooter, type ParquetChunk, type ParquetLayout } from './parquet-footer.js';
 import { NativeScratch, NotNative, decodeNativeChunk, decodeNativeCounted, nativeLayoutOf } from './parquet-native.js';
@@ -165,6 +165,13 @@ const READ_AHEAD_BYTES = 16 * 1024 * 1024;
 /** Parts read ahead at most (concurrent ranged reads). */
 const READ_AHEAD_PARTS = 8;
 
+/** Stored bytes read and checked: from `start`, in a read buffer (`owned`) when the source read into one. */
+interface CheckedRange {
+  readonly start: number;
+  readonly bytes: Uint8Array;
+  readonly owned?: Uint8Array;
+}
+
 /** One decoded batch of a row group: its rows, and per column a chunk (or, in column parts, a counted chunk). */
 interface DecodedBatch {
   rowCount: number;
@@ -251,13 +258,16 @@ class ParquetBatchFile implements BatchFile {
     }
     // One set of per-slot buffers: part k+1 is decoded only once the caller asked for it, i.e. was done with part k.
     const pool = reuse ? new Map<string, ChunkBuffers>() : undefined;
-    const reads: (Promise<{ start: number; bytes: Uint8Array }[]> | undefined)[] = [];
+    // Read buffers come back once their part was consumed: decoded chunks never refer to stored bytes (both
+    // decoders copy values out), so they are free when the caller asks for the next part.
+    const readBuffers = new ReadBuffers(2 * READ_AHEAD_BYTES);
+    const reads: (Promise<CheckedRange[]> | undefined)[] = [];
     let issued = 0;
     let inFlight = 0;
     for (let k = 0; k < parts.length; k++) {
       while (issued < parts.length && (issued <= k || (issued - k < READ_AHEAD_PARTS && inFlight + parts[issued].bytes <= READ_AHEAD_BYTES))) {
         const { group, columns, bytes } = parts[issued];
-        const read = this.readCheckedChunks(group, columns);
+        const read = this.readCheckedChunks(group, columns, readBuffers);
         // Observed now so a failure while the caller is busy is not an unhandled rejection; awaited later.
         read.catch(() => undefined);
         reads[issued] = read;
@@ -274,6 +284,8 @@ class ParquetBatchFile implements BatchFile {
         const countedColumns = batch[b].counted;
         yield { rowCount: batch[b].rowCount, columns: batch[b].columns, part: unitRows, ...(countedColumns ? { counted: countedColumns } : {}) };
       }
+      // The caller asked for the next part: this one's stored bytes are free (decodePart resolved `ranges`).
+      for (const range of (await ranges) ?? []) if (range.owned) readBuffers.give(range.owned);
     }
   }
 
@@ -473,16 +485,20 @@ class ParquetBatchFile implements BatchFile {
    * The column chunks of `subset` in row group `group`, read (adjacent chunks in one read, as parquet-wasm
    * reads them) and their pages checked against the footer and the budget.
    */
-  private async readCheckedChunks(group: number, subset: readonly string[]): Promise<{ start: number; bytes: Uint8Array }[]> {
+  private async readCheckedChunks(group: number, subset: readonly string[], buffers?: ReadBuffers): Promise<CheckedRange[]> {
     const byColumn = this.chunksByColumn(group);
     const chunks = subset.flatMap((c) => byColumn.get(c) ?? []).sort((a, b) => a.start - b.start);
-    const ranges: { start: number; bytes: Uint8Array }[] = [];
+    const ranges: CheckedRange[] = [];
     for (let i = 0; i < chunks.length; ) {
       let j = i + 1;
       while (j < chunks.length && chunks[j].start === chunks[j - 1].end) j++;
       const start = chunks[i].start;
       const end = chunks[j - 1].end;
-      const bytes = await this.source.read(start, end);
+      const into = buffers?.take(end - start);
+      const bytes = await this.source.read(start, end, into);
+      // The source read into `into` (its start) or returned its own bytes: only `into` goes back to `buffers`.
+      const owned = into !== undefined && bytes.buffer === into.buffer ? into : undefined;
+      if (into !== undefined && owned === undefined) buffers?.give(into);
       if (bytes.byteLength !== end - start) {
         throw new InvalidInputError(this.source.name, `truncated: column chunks [${start}, ${end}) read ${bytes.byteLength} bytes`);
       }
@@ -490,7 +506,7 @@ class ParquetBatchFile implements BatchFile {
         const chunk = chunks[k];
         checkChunkPages(this.source.name, chunk, bytes.subarray(chunk.start - start, chunk.end - start), this.budget);
       }
-      ranges.push({ start, bytes });
+      ranges.push({ start, bytes, ...(owned ? { owned } : {}) });
       i = j;
     }
     return ranges;

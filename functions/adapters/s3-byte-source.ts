@@ -84,7 +84,7 @@ class PinnedS3Source implements S3ByteSource {
     return { requests: this.requests, bytes: this.bytes };
   }
 
-  async read(start: number, end: number): Promise<Uint8Array> {
+  async read(start: number, end: number, into?: Uint8Array): Promise<Uint8Array> {
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
       throw new RangeError(`${this.name}: invalid byte range [${start}, ${end})`);
     }
@@ -98,7 +98,7 @@ class PinnedS3Source implements S3ByteSource {
         new GetObjectCommand({ Bucket: this.bucket, Key: this.key, Range: range, IfMatch: this.etag, ...(this.versionId ? { VersionId: this.versionId } : {}) }),
       );
       if (response.Body === undefined) throw new Error('response has no body');
-      body = await response.Body.transformToByteArray();
+      body = into !== undefined && into.byteLength >= stop - start ? await streamInto(response.Body, into, stop - start) : await response.Body.transformToByteArray();
     } catch (error) {
       const status = httpStatusOf(error);
       if (status === 412 || status === 404 || errorNameOf(error) === 'PreconditionFailed') {
@@ -122,4 +122,21 @@ class PinnedS3Source implements S3ByteSource {
     }
     return body;
   }
+}
+
+/**
+ * A response body copied chunk by chunk into `into` (the caller's reused buffer) instead of collected and
+ * joined: a view of the bytes received. More than `expected` bytes is an error, before anything past it is written.
+ */
+async function streamInto(body: unknown, into: Uint8Array, expected: number): Promise<Uint8Array> {
+  if (body === null || typeof body !== 'object' || !(Symbol.asyncIterator in body)) {
+    return (body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+  }
+  let length = 0;
+  for await (const chunk of body as AsyncIterable<Uint8Array>) {
+    if (length + chunk.byteLength > expected) throw new Error(`expected ${expected} bytes, received more`);
+    into.set(chunk, length);
+    length += chunk.byteLength;
+  }
+  return into.subarray(0, length);
 }

@@ -15,8 +15,12 @@ export interface ByteSource {
   /** A name for messages: a path or `s3://bucket/key`. */
   readonly name: string;
   readonly byteLength: number;
-  /** Bytes [start, end) — `end` exclusive, clamped to byteLength. */
-  read(start: number, end: number): Promise<Uint8Array>;
+  /**
+   * Bytes [start, end) — `end` exclusive, clamped to byteLength. Given `into` (at least end - start bytes), a
+   * source may read into it and return a view of its start: the caller owns `into` and reuses it once done with
+   * the bytes (the Parquet reader's read buffers), so a source must not keep it. A source may ignore it.
+   */
+  read(start: number, end: number, into?: Uint8Array): Promise<Uint8Array>;
 }
 
 /** The version of an object an event named: its S3 version id and/or its ETag. */

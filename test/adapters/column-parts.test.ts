@@ -40,6 +40,34 @@ describe('Function: ParquetBatchFile.batches with columnParts', () => {
     expect(parts).toBe(whole);
   });
 
+  it('reads the stored bytes of parts into a few reused buffers: the values equal fresh reads', async () => {
+    // Prepare: a source that reads as the file does, noting the buffers the reader offers.
+    const base = await fileByteSource(RANGES);
+    const offered = new Set<ArrayBufferLike>();
+    let reads = 0;
+    const source = {
+      name: base.name,
+      byteLength: base.byteLength,
+      read: (start: number, end: number, into?: Uint8Array): Promise<Uint8Array> => {
+        if (into !== undefined) {
+          offered.add(into.buffer);
+          reads++;
+        }
+        return base.read(start, end, into);
+      },
+    };
+    const file = await openBatchFile(source);
+    const builder = new SignatureBuilder(file.schema, { histogramBins: 20 });
+
+    // Act
+    for await (const batch of file.batches(builder.columns, { reuseBuffers: true, columnParts: true })) builder.add(batch);
+
+    // Assess: the reads outside the cached tail (64 KiB) of 16 row groups, through at most READ_AHEAD_PARTS + 1 buffers.
+    expect(reads).toBeGreaterThan(30);
+    expect(offered.size).toBeLessThanOrEqual(9);
+    expect(serializeSignature(builder.finish([RANGES]))).toBe(await signWith(RANGES, { reuseBuffers: true }));
+  });
+
   it('hands out each row group one column at a time, the last part carrying its rows', async () => {
     // Prepare
     const file = await openBatchFile(await fileByteSource(RANGES));

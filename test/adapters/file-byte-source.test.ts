@@ -34,6 +34,26 @@ describe('Function: fileByteSource', () => {
     expect(empty.byteLength).toBe(0);
   });
 
+  it('reads into the caller\'s buffer when it is large enough, and into a fresh one otherwise', async () => {
+    // Prepare
+    const path = await writeTempFile(dir, 'data.bin', bytes);
+    const source = await fileByteSource(path);
+    const into = new Uint8Array(64).fill(0xee);
+    const small = new Uint8Array(4);
+
+    // Act
+    const read = await source.read(100, 140, into);
+    const fresh = await source.read(0, 10, small);
+
+    // Assess
+    expect(read.buffer).toBe(into.buffer);
+    expect(read.byteOffset).toBe(0);
+    expect([...read]).toEqual([...bytes.subarray(100, 140)]);
+    expect(into[40]).toBe(0xee);
+    expect(fresh.buffer).not.toBe(small.buffer);
+    expect([...fresh]).toEqual([...bytes.subarray(0, 10)]);
+  });
+
   it('names a missing file in an InvalidInputError', async () => {
     // Prepare
     const path = `${dir}/missing.parquet`;

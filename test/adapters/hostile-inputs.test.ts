@@ -178,7 +178,7 @@ describe('Function: signSources on hostile input (seeded fuzz)', () => {
 
 describe('Issue: hostile input and faults (named cases)', () => {
   const cases = (): Map<string, Mutant> => new Map(issueCases(seeds).map((m) => [m.name, m]));
-  const attempt = async (name: string, bytes: Uint8Array, reader?: { memoryBudget?: number }): Promise<unknown> =>
+  const attempt = async (name: string, bytes: Uint8Array, reader?: { memoryBudget?: number; parquetDecoder?: 'native' | 'wasm' }): Promise<unknown> =>
     signSources([bufferByteSource(name, bytes)], { reader }).then(
       () => undefined,
       (error: unknown) => error,
@@ -237,17 +237,21 @@ describe('Issue: hostile input and faults (named cases)', () => {
     expect(signature.columns.i64).toMatchObject({ kind: 'numeric', count: 2000 });
   });
 
-  it('reports a parquet-wasm panic with the file, the column and the row group', async () => {
-    // Prepare: one bit of a zstd data page flipped makes parquet-wasm 0.8 trap (found by the fuzz).
+  it('reports a parquet-wasm panic with the file, the column and the row group; the native decoder names the page', async () => {
+    // Prepare: one bit of a zstd data page flipped makes parquet-wasm 0.8 trap (found by the fuzz). The native
+    // decoder (zstd in place, wasm-zstd.ts) reads the same page as a corrupt frame.
     const bytes = seeds.get('seed-v2-zstd.parquet')!.slice();
     bytes[96575 >> 3] ^= 1 << (96575 & 7);
 
     // Act
-    const error = await attempt('panic.parquet', bytes);
+    const wasm = await attempt('panic.parquet', bytes, { parquetDecoder: 'wasm' });
+    const native = await attempt('panic.parquet', bytes);
 
     // Assess
-    expect(error).toBeInstanceOf(InvalidInputError);
-    expect((error as Error).message).toMatch(/^panic\.parquet: column 'ts': failed to decode row group 0: parquet-wasm panicked \(unreachable\)/);
+    expect(wasm).toBeInstanceOf(InvalidInputError);
+    expect((wasm as Error).message).toMatch(/^panic\.parquet: column 'ts': failed to decode row group 0: parquet-wasm panicked \(unreachable\)/);
+    expect(native).toBeInstanceOf(InvalidInputError);
+    expect((native as Error).message).toMatch(/^panic\.parquet: column 'ts': failed to decode row group 0: the data page at byte \d+: its zstd body does not decompress/);
   });
 
   it.each(['u-duplicate-names.parquet', 'u-duplicate-names.arrows'])('names the file, not <schema>, for the duplicate columns of %s', async (name: string) => {

@@ -91,6 +91,23 @@ describe('Function: s3ByteSource', () => {
     expect(gets.count).toBe(3);
   });
 
+  it('streams a ranged GET into the caller\'s buffer when it is large enough (no joined copy)', async () => {
+    // Prepare
+    const source = await s3ByteSource(s3, BUCKET, 'batches/m1/batch.parquet');
+    const into = new Uint8Array(4096).fill(0xee);
+
+    // Act
+    const read = await source.read(1000, 3000, into);
+    const fresh = await source.read(1000, 3000, new Uint8Array(10));
+
+    // Assess
+    expect(read.buffer).toBe(into.buffer);
+    expect(read).toEqual(parquetBytes.subarray(1000, 3000));
+    expect(into[2000]).toBe(0xee);
+    expect(fresh).toEqual(parquetBytes.subarray(1000, 3000));
+    expect(source.stats).toEqual({ requests: 2, bytes: 4000 });
+  });
+
   it('rejects a negative or reversed range naming the object', async () => {
     // Prepare
     const source = await s3ByteSource(s3, BUCKET, 'batches/m1/batch.parquet');

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,6 +114,7 @@ describe('Function: Driftgate bundles (real esbuild bundling)', () => {
     // Prepare
     const dg = stack.driftgate;
     const wasm = readFileSync(fileURLToPath(new URL('../../node_modules/parquet-wasm/node/parquet_wasm_bg.wasm', import.meta.url)));
+    const zstdWasm = readFileSync(fileURLToPath(new URL('../../node_modules/@foxglove/wasm-zstd/dist/wasm-zstd.wasm', import.meta.url)));
 
     // Act
     const readers = [dg.ingestFunction, dg.adoption.function].map(assetDir);
@@ -136,6 +138,11 @@ describe('Function: Driftgate bundles (real esbuild bundling)', () => {
       expect(existsSync(join(module, 'node', 'parquet_wasm.js'))).toBe(true);
       // Only the Node build ships: the browser builds would double the asset.
       expect(readdirSync(module).sort()).toEqual(['LICENSE_APACHE', 'LICENSE_MIT', 'node', 'package.json']);
+      // The zstd decoder's .wasm, resolved from the bundle as functions/adapters/wasm-zstd.ts resolves it.
+      const zstd = createRequire(join(dir, 'index.mjs')).resolve('@foxglove/wasm-zstd/dist/wasm-zstd.wasm');
+      expect(zstd).toBe(join(dir, 'node_modules', '@foxglove', 'wasm-zstd', 'dist', 'wasm-zstd.wasm'));
+      expect(readFileSync(zstd).equals(zstdWasm)).toBe(true);
+      expect(readdirSync(join(dir, 'node_modules', '@foxglove', 'wasm-zstd')).sort()).toEqual(['LICENSE', 'dist', 'package.json']);
     }
   });
 

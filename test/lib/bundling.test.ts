@@ -10,16 +10,19 @@ function nodeOptionsOf(resources: Record<string, { Type: string; Properties: { E
 }
 
 describe('Function: functionBundling', () => {
-  it('leaves source maps off and copies parquet-wasm only when the function reads batches', () => {
+  it('leaves source maps off and copies parquet-wasm and the zstd decoder only when the function reads batches', () => {
     // Act
     const plain = functionBundling();
     const reader = functionBundling({ readsBatches: true });
 
     // Assess
     expect(plain.sourceMap).toBe(false);
-    expect(plain.externalModules).toEqual(['parquet-wasm']);
+    expect(plain.externalModules).toEqual(['parquet-wasm', '@foxglove/wasm-zstd']);
     expect(plain.commandHooks?.afterBundling('/in', '/out')).toEqual([]);
-    expect(reader.commandHooks?.afterBundling('/in', '/out').join('\n')).toContain('/out/node_modules/parquet-wasm/node/parquet_wasm_bg.wasm');
+    const copies = reader.commandHooks?.afterBundling('/in', '/out').join('\n') ?? '';
+    expect(copies).toContain('/out/node_modules/parquet-wasm/node/parquet_wasm_bg.wasm');
+    expect(copies).toContain('mkdir -p "/out/node_modules/@foxglove/wasm-zstd/dist"');
+    expect(copies).toContain('/out/node_modules/@foxglove/wasm-zstd/dist/wasm-zstd.wasm');
     expect([...BATCH_READING_HANDLERS]).toEqual(expect.arrayContaining(['ingest', 'adopt']));
     expect(BATCH_READING_HANDLERS.has('decide')).toBe(false);
   });

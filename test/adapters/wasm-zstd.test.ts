@@ -1,0 +1,107 @@
+/**
+ * The in-place zstd decoder (functions/adapters/wasm-zstd.ts) on frames real writers wrote: every zstd page of
+ * the pyarrow and DuckDB fixtures (test/fixtures/parquet-native/generate.py), against hyparquet-compressors'
+ * decoder (an independent implementation); and hostile frames, which must fail, never write past the capacity.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decompressZstd } from 'hyparquet-compressors';
+import { describe, expect, it } from 'vitest';
+import { checkParquetFooter } from '../../functions/adapters/parquet-footer.js';
+import { readThriftStruct } from '../../functions/adapters/parquet-thrift.js';
+import { wasmZstd, wasmZstdUnavailable } from '../../functions/adapters/wasm-zstd.js';
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'parquet-native');
+const ZSTD = 6;
+
+/** Every zstd page body of a fixture file, with its declared uncompressed size (data page v2 levels excluded). */
+function zstdPages(name: string): { body: Uint8Array; size: number }[] {
+  const bytes = new Uint8Array(readFileSync(join(FIXTURES, name)));
+  const footerLength = new DataView(bytes.buffer, bytes.byteLength - 8, 4).getUint32(0, true);
+  const footerStart = bytes.byteLength - 8 - footerLength;
+  const layout = checkParquetFooter(name, bytes.subarray(footerStart, bytes.byteLength - 8), bytes.byteLength, footerStart, 2 ** 31);
+  const pages: { body: Uint8Array; size: number }[] = [];
+  for (const group of layout.rowGroups) {
+    for (const chunk of group.chunks) {
+      if (chunk.codec !== ZSTD) continue;
+      for (let p = chunk.start; p < chunk.end; ) {
+        const header = readThriftStruct(bytes, p);
+        const size = header.int(2) ?? 0;
+        const compressed = header.int(3) ?? 0;
+        const v2 = header.struct(8);
+        // v2: levels stay uncompressed before the compressed values.
+        const levels = v2 ? (v2.int(5) ?? 0) + (v2.int(6) ?? 0) : 0;
+        if (v2 === undefined || v2.bool(7) !== false) pages.push({ body: bytes.subarray(header.end + levels, header.end + compressed), size: size - levels });
+        p = header.end + compressed;
+      }
+    }
+  }
+  return pages;
+}
+
+const decode = (): NonNullable<ReturnType<typeof wasmZstd>> => {
+  const zstd = wasmZstd();
+  if (zstd === undefined) throw new Error(`wasm-zstd did not load: ${wasmZstdUnavailable()}`);
+  return zstd;
+};
+
+describe('wasmZstd (zstd pages in place)', () => {
+  it('loads on this Node and passes its own round trip', () => {
+    // Assess
+    expect(wasmZstdUnavailable()).toBeUndefined();
+    expect(typeof wasmZstd()).toBe('function');
+  });
+
+  it.each(['codecs-v1.parquet', 'codecs-v2.parquet', 'duckdb-zstd.parquet', 'types-v2-dict-zstd.parquet'])(
+    'decodes every zstd page of %s to the bytes an independent decoder gives',
+    (name) => {
+      // Prepare
+      const pages = zstdPages(name);
+      const zstd = decode();
+
+      // Act + Assess
+      expect(pages.length).toBeGreaterThan(0);
+      for (const { body, size } of pages) {
+        const expected = decompressZstd(body, new Uint8Array(size));
+        const got = zstd(body, size);
+        expect(got.length).toBe(size);
+        expect(Buffer.from(got).equals(Buffer.from(expected))).toBe(true);
+      }
+    },
+  );
+
+  it('hands out views of one reused buffer: a page costs no allocation, and a view lasts until the next call', () => {
+    // Prepare
+    const [a, b] = zstdPages('codecs-v1.parquet');
+    const zstd = decode();
+
+    // Act
+    const first = zstd(a.body, a.size);
+    const firstCopy = first.slice();
+    const second = zstd(b.body, b.size);
+
+    // Assess
+    expect(second.buffer).toBe(first.buffer);
+    expect(second.byteOffset).toBe(first.byteOffset);
+    expect(Buffer.from(zstd(a.body, a.size)).equals(Buffer.from(firstCopy))).toBe(true);
+  });
+
+  it('refuses a frame longer than the capacity, a truncated frame and garbage; a shorter frame or none returns what it holds', () => {
+    // Prepare
+    const { body, size } = zstdPages('codecs-v1.parquet')[0];
+    const zstd = decode();
+    const garbage = body.slice();
+    for (let i = 4; i < garbage.length; i++) garbage[i] ^= 0x5a;
+
+    // Act + Assess
+    expect(() => zstd(body, size - 1)).toThrow(/corrupt zstd frame, or one longer than/);
+    expect(() => zstd(body.subarray(0, body.length >> 1), size)).toThrow(/corrupt zstd frame/);
+    expect(() => zstd(garbage, size)).toThrow(/corrupt zstd frame/);
+    // No frame at all is no bytes (the page decoder then refuses the page for its declared size).
+    expect(zstd(new Uint8Array(0), size).length).toBe(0);
+    expect(zstd(body, size + 1000).length).toBe(size);
+    // Still decodes after every failure.
+    expect(zstd(body, size).length).toBe(size);
+  });
+});
