@@ -272,8 +272,8 @@ function checkAnnotation(file: string, leaf: ParquetLeaf, element: ThriftStruct)
   }
 }
 
-/** The ARROW:schema a writer stored (pyarrow, arrow-rs), or undefined when there is none. */
-function arrowSchemaOf(file: string, metadata: ThriftStruct): Schema | undefined {
+/** The ARROW:schema a writer stored (pyarrow, arrow-rs) in the footer (FileMetaData) `metadata`, or undefined when there is none. */
+export function arrowSchemaOf(file: string, metadata: ThriftStruct): Schema | undefined {
   const entries = metadata.structs(5) ?? [];
   const entry = entries.find((kv) => kv.string(1) === 'ARROW:schema');
   const value = entry?.string(2);

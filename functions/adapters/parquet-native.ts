@@ -2,8 +2,8 @@
  * Parquet column chunks decoded in JS, page by page, for the layouts real writers use for model inputs: flat
  * columns (one value per row, at most one definition level), data pages v1 and v2, a dictionary page, values
  * PLAIN or dictionary-encoded (PLAIN_DICTIONARY, RLE_DICTIONARY; booleans also RLE), pages uncompressed,
- * snappy (hysnappy, wasm), gzip (node:zlib) or zstd (node:zlib where it has zstd: Node >= 22.15, so the Lambda
- * runtime). The decoded values go through the reader's one conversion (arrow-columns.ts: writeNumbers and
+ * snappy (hysnappy, wasm), gzip (node:zlib) or zstd (in place in wasm memory, wasm-zstd.ts, on every Node; else
+ * node:zlib's where it has zstd: Node >= 22.15). The decoded values go through the reader's one conversion (arrow-columns.ts: writeNumbers and
  * toColumnChunk), so a chunk decoded here is the chunk parquet-wasm's Arrow arrays give, without decoding to
  * Arrow in wasm memory and copying out: measured on the 5M-row bench files (bench/README.md, "Native pages").
  *
@@ -50,7 +50,7 @@ let zstdPage: ((body: Uint8Array, size: number) => Uint8Array) | null | undefine
 function zstdDecoder(): ((body: Uint8Array, size: number) => Uint8Array) | undefined {
   if (zstdPage === undefined) {
     const zlibPage = zlibZstd && ((body: Uint8Array, size: number) => zlibZstd(body, { maxOutputLength: Math.max(1, size), chunkSize: Math.max(64, size) }));
-    zstdPage = (process.env.DG_ZSTD === 'zlib' ? undefined : wasmZstd()) ?? zlibPage ?? null;
+    zstdPage = wasmZstd() ?? zlibPage ?? null;
   }
   return zstdPage ?? undefined;
 }

@@ -29,6 +29,7 @@ import { asAsyncBuffer, asBlob, recordFailures, type ReadFailures } from './byte
 import { FRESH_ARRAYS, ReadBuffers, buffersFor, type ChunkBuffers } from './chunk-buffers.js';
 import { withDictionaryFooter } from './parquet-dictionary-footer.js';
 import { checkParquetFooter, type ParquetChunk, type ParquetLayout } from './parquet-footer.js';
+import { footerSchema, type FooterField } from './parquet-schema.js';
 import { NativeScratch, NotNative, decodeNativeChunk, decodeNativeCounted, nativeLayoutOf } from './parquet-native.js';
 import { checkChunkPages } from './parquet-pages.js';
 import { WasmPanicError, withParquetWasm, type ParquetWasm } from './parquet-wasm-host.js';
@@ -43,6 +44,14 @@ export async function openParquet(source: ByteSource, options: ReaderOptions = {
   const failures: ReadFailures = {};
   const prefetched = new PrefetchedSource(await withDictionaryFooter(source));
   const blob = asBlob(recordFailures(prefetched, failures));
+  if (options.parquetDecoder !== 'wasm') {
+    // The schema from the footer the decoder sees: parquet-wasm is then loaded only if a chunk needs it.
+    const footer = await footerFieldsOf(prefetched);
+    if (footer !== undefined) {
+      const fields = footer.map((f) => columnFieldOf(f.name, f.type, f.nullable));
+      return new ParquetBatchFile(source, blob, prefetched, layout, budget, undefined, 0, fields, failures, new Map(footer.map((f) => [f.name, f.type])));
+    }
+  }
   try {
     const opened = await withParquetWasm(async (module, generation) => {
       const file = await module.ParquetFile.fromFile(blob);
@@ -60,6 +69,22 @@ export async function openParquet(source: ByteSource, options: ReaderOptions = {
     if (failures.first !== undefined) throw failures.first;
     if (error instanceof AdapterError || error instanceof InvalidInputError) throw error;
     throw new InvalidInputError(source.name, `unreadable Parquet footer: ${messageOf(error)}`, { cause: error });
+  }
+}
+
+/**
+ * The columns and Arrow types of the footer parquet-wasm would see (parquet-schema.ts), or undefined when its
+ * rules do not settle them (or the names repeat): parquet-wasm's schema is then used.
+ */
+async function footerFieldsOf(source: ByteSource): Promise<readonly FooterField[] | undefined> {
+  try {
+    const size = source.byteLength;
+    const tail = await source.read(size - 8, size);
+    const footerLength = new DataView(tail.buffer, tail.byteOffset, tail.byteLength).getUint32(0, true);
+    const fields = footerSchema(source.name, await source.read(size - 8 - footerLength, size - 8));
+    return fields && new Set(fields.map((f) => f.name)).size === fields.length ? fields : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -193,7 +218,8 @@ class ParquetBatchFile implements BatchFile {
     private readonly prefetched: PrefetchedSource,
     private readonly layout: ParquetLayout,
     private readonly budget: number,
-    private file: ParquetFile,
+    /** parquet-wasm's handle: undefined until a chunk needs parquet-wasm (reopenOn). */
+    private file: ParquetFile | undefined,
     private generation: number,
     readonly schema: readonly ColumnField[],
     private readonly failures: ReadFailures,
@@ -307,10 +333,7 @@ class ParquetBatchFile implements BatchFile {
       // Slots, not column names, key the reused buffers: memory is one part's columns, however many columns.
       const slots = pool && new Map(columns.map((c, i) => [c, buffersFor(pool, String(i))]));
       const out: DecodedBatch[] = [];
-      await withParquetWasm(async (module, generation) => {
-        await this.reopenOn(module, generation);
-        await this.decodeInto(module, group, rows, columns, out, slots, checked, counted);
-      });
+      await this.decodeInto(group, rows, columns, out, slots, checked, counted);
       return this.checkedRows(group, rows, out);
     } catch (error) {
       throw await this.failureOf(group, columns, error);
@@ -345,17 +368,13 @@ class ParquetBatchFile implements BatchFile {
     this.failures.first = undefined;
     let subset: readonly string[] = wanted;
     try {
-      const out = await withParquetWasm(async (module, generation) => {
-        await this.reopenOn(module, generation);
-        // A few columns per decode: the wasm heap (which never shrinks) then holds a few decoded columns,
-        // not the whole row group. The column subsets are disjoint, so each column chunk is read once.
-        const batches: { rowCount: number; columns: Map<string, ColumnChunk> }[] = [];
-        for (let first = 0; first < wanted.length; first += COLUMNS_PER_DECODE) {
-          subset = wanted.slice(first, first + COLUMNS_PER_DECODE);
-          await this.decodeInto(module, group, rows, subset, batches, pool);
-        }
-        return batches;
-      });
+      // A few columns per decode: the wasm heap (which never shrinks) then holds a few decoded columns,
+      // not the whole row group. The column subsets are disjoint, so each column chunk is read once.
+      const out: { rowCount: number; columns: Map<string, ColumnChunk> }[] = [];
+      for (let first = 0; first < wanted.length; first += COLUMNS_PER_DECODE) {
+        subset = wanted.slice(first, first + COLUMNS_PER_DECODE);
+        await this.decodeInto(group, rows, subset, out, pool);
+      }
       return this.checkedRows(group, rows, out);
     } catch (error) {
       throw await this.failureOf(group, subset, error);
@@ -378,16 +397,28 @@ class ParquetBatchFile implements BatchFile {
     return this.describeFailure(group, columns, error);
   }
 
-  /** The instance this file was opened on panicked and was replaced: reopen on the new one. */
-  private async reopenOn(module: ParquetWasm, generation: number): Promise<void> {
-    if (generation === this.generation) return;
-    this.file = await module.ParquetFile.fromFile(this.blob);
+  /**
+   * parquet-wasm's handle on this file, opened on first use (a file whose schema came from the footer and whose
+   * chunks all decode natively never opens it), and again on a new instance after a panic replaced the old one.
+   * The first open checks parquet-wasm reads the footer's row counts.
+   */
+  private async reopenOn(module: ParquetWasm, generation: number): Promise<ParquetFile> {
+    if (this.file !== undefined && generation === this.generation) return this.file;
+    const first = this.file === undefined;
+    const file = await module.ParquetFile.fromFile(this.blob);
+    if (first) {
+      const info = readFileInfo(module, file);
+      if (info.rowCount !== this.layout.numRows || info.rowGroupRows.join() !== this.rowGroupRows.join()) {
+        throw new InvalidInputError(this.source.name, 'unreadable Parquet footer: its row counts read differently by parquet-wasm');
+      }
+    }
+    this.file = file;
     this.generation = generation;
+    return file;
   }
 
   /** Decode `subset` of row group `group` and add its chunks to `out` (one entry per record batch). */
   private async decodeInto(
-    module: ParquetWasm,
     group: number,
     rows: number,
     subset: readonly string[],
@@ -398,11 +429,26 @@ class ParquetBatchFile implements BatchFile {
   ): Promise<void> {
     const ranges = checked ?? (await this.readCheckedChunks(group, subset));
     const rest = this.decodeNative(group, rows, subset, ranges, out, pool, counted);
-    if (rest.length === 0) return;
+    if (rest.length > 0) await withParquetWasm((module, generation) => this.decodeWasm(module, generation, group, rows, subset, rest, ranges, out, pool));
+  }
+
+  /** Decode `rest` (of `subset`) with parquet-wasm from the checked `ranges`, into `out`. */
+  private async decodeWasm(
+    module: ParquetWasm,
+    generation: number,
+    group: number,
+    rows: number,
+    subset: readonly string[],
+    rest: readonly string[],
+    ranges: readonly CheckedRange[],
+    out: DecodedBatch[],
+    pool: Map<string, ChunkBuffers> | undefined,
+  ): Promise<void> {
+    const file = await this.reopenOn(module, generation);
     this.prefetched.serve(ranges);
     let table;
     try {
-      table = await this.file.read({ rowGroups: [group], columns: [...rest], batchSize: Math.max(1, rows) });
+      table = await file.read({ rowGroups: [group], columns: [...rest], batchSize: Math.max(1, rows) });
     } finally {
       this.prefetched.clear();
     }
@@ -562,8 +608,8 @@ class ParquetBatchFile implements BatchFile {
     for (const name of subset) {
       try {
         await withParquetWasm(async (module, generation) => {
-          await this.reopenOn(module, generation);
-          const table = await this.file.read({ rowGroups: [group], columns: [name], batchSize: Math.max(1, this.rowGroupRows[group]) });
+          const file = await this.reopenOn(module, generation);
+          const table = await file.read({ rowGroups: [group], columns: [name], batchSize: Math.max(1, this.rowGroupRows[group]) });
           table.free();
         });
       } catch (error) {

@@ -53,6 +53,11 @@ export function containPanicsInProcess(contain: boolean): void {
   containInProcess = contain;
 }
 
+/** How many parquet-wasm instances this thread has loaded (0: never needed; tests and diagnostics). */
+export function parquetWasmLoads(): number {
+  return generation;
+}
+
 /** Whether this thread's queueMicrotask is wrapped (tests and the worker's ready message). */
 export function queueMicrotaskWrapped(): boolean {
   return wrapped;

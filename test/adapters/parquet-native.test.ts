@@ -380,7 +380,7 @@ describe('Function: openBatchFile with parquetDecoder native against wasm (pyarr
 
 describe('Function: signSources with either decoder on Node 24 (the Lambda runtime: node:zlib has zstd)', () => {
   it('every fixture signs the same with native and wasm, ZSTD chunks decoded by the native decoder; a garbled ZSTD page is named', async () => {
-    // Prepare: the tests run on Node 20, where the native decoder hands ZSTD chunks to parquet-wasm.
+    // Prepare: the tests run on Node 20; the Lambdas on Node 24 (zstd in place there too, wasm-zstd.ts, with node:zlib's as the fallback).
     const script = join(FIXTURES_DIR, 'sign-both.ts');
     const paths = FIXTURES.map((name) => join(FIXTURES_DIR, name));
     const temp = await tempDir('parquet-native-zstd-');

@@ -34,6 +34,8 @@ function expectSameSignature(merged: DatasetSignature, whole: DatasetSignature):
 const inProcess = async (paths: readonly string[], options: Parameters<typeof signSources>[1] = {}): Promise<DatasetSignature> =>
   signSources(await Promise.all(paths.map((p) => fileByteSource(p))), options);
 
+/** Decode every chunk with parquet-wasm: the decoder whose panics these tests contain. */
+const WASM = { parquetDecoder: 'wasm' } as const;
 let temp: { dir: string; cleanup: () => Promise<void> };
 let panicFile: string;
 let seedFile: string;
@@ -42,7 +44,8 @@ let pool: SignWorkerPool;
 beforeAll(async () => {
   temp = await tempDir('driftgate-workers-');
   // One bit of a zstd data page flipped makes parquet-wasm 0.8 trap inside a wasm-bindgen future (the case
-  // of test/adapters/hostile-inputs.test.ts).
+  // of test/adapters/hostile-inputs.test.ts). The native decoder reads that page as a corrupt frame, so the
+  // panic cases read it with parquet-wasm (WASM).
   const seeds = writeSeeds(temp.dir);
   seedFile = join(temp.dir, 'seed-v2-zstd.parquet');
   const bytes = seeds.get('seed-v2-zstd.parquet')!.slice();
@@ -147,7 +150,7 @@ describe('Function: signFilesInWorkers', () => {
     const reference = await inProcess([seedFile]);
 
     // Act: on a reference, so the file is split into row-group ranges.
-    const error = await signFilesInWorkers([seedFile, panicFile], { workers: WORKERS, pool, reference }).catch((e: unknown) => e);
+    const error = await signFilesInWorkers([seedFile, panicFile], { workers: WORKERS, pool, reference, reader: WASM }).catch((e: unknown) => e);
     const after = await signFilesInWorkers([seedFile], { workers: WORKERS, pool, reference });
 
     // Assess
@@ -202,7 +205,7 @@ describe('Class: SignWorkerPool', () => {
 
     // Act
     const [panicked, ...next] = await Promise.allSettled([
-      pool.sign(panicFile, { start: 0, end: 1 }, {}, { unit: 'row group' }),
+      pool.sign(panicFile, { start: 0, end: 1 }, {}, { unit: 'row group', reader: WASM }),
       ...Array.from({ length: 2 * WORKERS }, () => pool.sign(seedFile, undefined, {})),
     ]);
 
