@@ -6,9 +6,11 @@
  *   npm run bench -- --quick           1M rows, no 4x file (smoke run)
  *   npm run bench -- --cases arrow,parquet-zstd --repeat 3 --cpu-prof
  *   npm run bench -- --cases wide --wide-rows 200000 --speed-only   the 500-column case, smaller (default 1M rows, 3.4 GB)
+ *   npm run bench -- --from-source     the children through tsx instead of bundled (child-bundles.ts)
  *
  * Data: bench/generate.py (pyarrow) writes the files once into bench/data/ (gitignored); delete it to regenerate.
- * Each side runs in its own child process, pinned to CPU 0 with taskset when available, under /usr/bin/time -v
+ * Each side runs in its own child process, bundled as the Lambdas are (child-bundles.ts), pinned to CPU 0 with
+ * taskset when available, under /usr/bin/time -v
  * for the peak RSS. Times are measured inside the children around the work only (our signSources call; the
  * peer's query), so process start-up and module loading are excluded on both sides. The ratio uses CPU time
  * (user + system of the child, all threads): on an idle pinned core it equals wall time, and unlike wall time
@@ -26,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { parseSignature } from '../functions/core/signature/index.js';
 import { runCheckScale } from './check-scale.js';
+import { bundleChildren } from './child-bundles.js';
 import { digestDifferences, digestOfPeerRow, profilePlan, profileSql, type ProfileDigest } from './profile-sql.js';
 
 const run = promisify(execFile);
@@ -73,6 +76,8 @@ const { values } = parseArgs({
     cases: { type: 'string' },
     repeat: { type: 'string', default: '1' },
     'cpu-prof': { type: 'boolean', default: false },
+    // Run the children through tsx instead of as bundles (child-bundles.ts).
+    'from-source': { type: 'boolean', default: false },
     // Only the speed table (skip check-scale and slices, which have their own sections).
     'speed-only': { type: 'boolean', default: false },
     // Rows of the wide case (500 columns, zstd, 100k-row row groups; 1M rows is 3.4 GB, generated once).
@@ -116,7 +121,12 @@ async function generate(rowCount: number, variants: readonly string[]): Promise<
   return new Map(stdout.trim().split('\n').map((l) => l.split('\t') as [string, string]));
 }
 
-const nodeTs = (script: string, extra: readonly string[] = []): string[] => [process.execPath, ...extra, '--import', 'tsx', join(ROOT, 'bench', script)];
+// Both sides' children run bundled, as the Lambdas ship (child-bundles.ts); `--from-source` runs them through tsx.
+const bundles = values['from-source'] ? undefined : await bundleChildren(ROOT, join(DATA, 'build'), ['sign-child.ts', 'duckdb-child.ts'], { minify: !values['cpu-prof'] });
+const nodeTs = (script: string, extra: readonly string[] = []): string[] => {
+  const bundle = bundles?.get(script);
+  return bundle ? [process.execPath, ...extra, bundle] : [process.execPath, ...extra, '--import', 'tsx', join(ROOT, 'bench', script)];
+};
 
 async function ours(file: string, reference: string): Promise<ChildResult> {
   const prof = values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', join(DATA, 'profiles')] : [];
@@ -207,7 +217,7 @@ async function referenceSetup(variant: string, refRows: number, stem: string): P
 }
 
 async function main(): Promise<void> {
-  console.log(`driftgate bench: ${rows.toLocaleString('en-US')} rows x 12 columns (wide: ${wideRows.toLocaleString('en-US')} x 500); cases ${cases.join(', ')}; ${repeat} run(s) per side, interleaved, medians [min–max]; node ${process.version}`);
+  console.log(`driftgate bench: ${rows.toLocaleString('en-US')} rows x 12 columns (wide: ${wideRows.toLocaleString('en-US')} x 500); cases ${cases.join(', ')}; ${repeat} run(s) per side, interleaved, medians [min–max]; node ${process.version}; children ${bundles ? "bundled (child-bundles.ts)" : "through tsx"}`);
   console.log(`pinning: ${pin.length ? 'taskset -c 0' : 'none (no taskset)'}; peak RSS: ${timeV.length ? '/usr/bin/time -v' : 'process.resourceUsage'}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log('seconds = CPU time of the work (user+system, all threads; = wall time on an idle core, and robust when the machine is shared)');
 

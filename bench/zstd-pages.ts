@@ -1,9 +1,8 @@
 /**
- * Could native zstd (node:zlib, Node >= 22.15) replace the decoder's own? Decompresses every zstd page of a
- * Parquet file twice, with zlib.zstdDecompressSync (when this Node has it) and with hyparquet-compressors'
- * decompressZstd (the pure-JS/wasm decoder the error path uses), and times parquet-wasm decoding the same
- * row groups (decompression + Parquet decoding + Arrow building) for scale. Measurement only: the reader
- * does not use it (see bench/README.md, "Native zstd").
+ * zstd decoders on the pages of a Parquet file: every zstd page decompressed in place by wasm-zstd.ts (what the
+ * native decoder uses), by zlib.zstdDecompressSync (when this Node has it: the fallback) and by
+ * hyparquet-compressors' decompressZstd (the error path's), and parquet-wasm decoding the same row groups
+ * (decompression + Parquet decoding + Arrow building) for scale. See bench/README.md, "zstd in place".
  *   node --import tsx bench/zstd-pages.ts bench/data/bench-1000000-zstd.parquet
  */
 import { readFile } from 'node:fs/promises';
@@ -12,6 +11,7 @@ import { decompressZstd } from 'hyparquet-compressors';
 import { checkParquetFooter } from '../functions/adapters/parquet-footer.js';
 import { readThriftStruct } from '../functions/adapters/parquet-thrift.js';
 import { withParquetWasm } from '../functions/adapters/parquet-wasm-host.js';
+import { wasmZstd } from '../functions/adapters/wasm-zstd.js';
 
 const path = process.argv[2];
 const bytes = new Uint8Array(await readFile(path));
@@ -40,6 +40,8 @@ const cpu = (f: () => void | Promise<void>) => async (): Promise<number> => {
 };
 const native = (zlib as { zstdDecompressSync?: (b: Uint8Array) => Buffer }).zstdDecompressSync;
 const out: Record<string, unknown> = { node: process.version, pages: pages.length, storedMB: Math.round(pages.reduce((n, p) => n + p.body.byteLength, 0) / 2 ** 20) };
+const inPlace = wasmZstd();
+if (inPlace) out.wasmZstdInPlaceSeconds = await cpu(() => void pages.forEach((p) => inPlace(p.body, p.size)))();
 if (native) out.nativeZstdSeconds = await cpu(() => void pages.forEach((p) => native(p.body)))();
 out.hyparquetZstdSeconds = await cpu(() => void pages.forEach((p) => decompressZstd(p.body, new Uint8Array(p.size))))();
 out.parquetWasmDecodeSeconds = await cpu(async () => {

@@ -6,7 +6,7 @@ import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodej
  * ESM bundles still contain CommonJS dependencies, which may use `require`, `__filename` and `__dirname`,
  * so the bundle defines them.
  */
-const ESM_BANNER = [
+export const ESM_BANNER = [
   "import { createRequire as __dgCreateRequire } from 'node:module';",
   "import { fileURLToPath as __dgFileURLToPath } from 'node:url';",
   "import { dirname as __dgDirname } from 'node:path';",
