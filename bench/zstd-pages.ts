@@ -8,30 +8,13 @@
 import { readFile } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
 import { decompressZstd } from 'hyparquet-compressors';
-import { checkParquetFooter } from '../functions/adapters/parquet-footer.js';
-import { readThriftStruct } from '../functions/adapters/parquet-thrift.js';
 import { withParquetWasm } from '../functions/adapters/parquet-wasm-host.js';
 import { wasmZstd } from '../functions/adapters/wasm-zstd.js';
+import { zstdPagesOf } from '../test/support/zstd-pages.js';
 
 const path = process.argv[2];
 const bytes = new Uint8Array(await readFile(path));
-const footerLength = new DataView(bytes.buffer, bytes.byteLength - 8, 4).getUint32(0, true);
-const footerStart = bytes.byteLength - 8 - footerLength;
-const layout = checkParquetFooter(path, bytes.subarray(footerStart, bytes.byteLength - 8), bytes.byteLength, footerStart, 2 ** 31);
-const ZSTD = 6;
-const pages: { body: Uint8Array; size: number }[] = [];
-for (const group of layout.rowGroups) {
-  for (const chunk of group.chunks) {
-    if (chunk.codec !== ZSTD) continue;
-    for (let p = chunk.start; p < chunk.end; ) {
-      const header = readThriftStruct(bytes, p);
-      const size = header.int(2) ?? 0;
-      const compressed = header.int(3) ?? 0;
-      pages.push({ body: bytes.subarray(header.end, header.end + compressed), size });
-      p = header.end + compressed;
-    }
-  }
-}
+const { layout, pages } = zstdPagesOf(path, bytes);
 const cpu = (f: () => void | Promise<void>) => async (): Promise<number> => {
   const start = process.cpuUsage();
   await f();

@@ -8,36 +8,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decompressZstd } from 'hyparquet-compressors';
 import { describe, expect, it } from 'vitest';
-import { checkParquetFooter } from '../../functions/adapters/parquet-footer.js';
-import { readThriftStruct } from '../../functions/adapters/parquet-thrift.js';
 import { wasmZstd, wasmZstdUnavailable } from '../../functions/adapters/wasm-zstd.js';
+import { zstdPagesOf } from '../support/zstd-pages.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'parquet-native');
-const ZSTD = 6;
-
-/** Every zstd page body of a fixture file, with its declared uncompressed size (data page v2 levels excluded). */
+/** Every zstd page body of a fixture file, with its declared uncompressed size. */
 function zstdPages(name: string): { body: Uint8Array; size: number }[] {
-  const bytes = new Uint8Array(readFileSync(join(FIXTURES, name)));
-  const footerLength = new DataView(bytes.buffer, bytes.byteLength - 8, 4).getUint32(0, true);
-  const footerStart = bytes.byteLength - 8 - footerLength;
-  const layout = checkParquetFooter(name, bytes.subarray(footerStart, bytes.byteLength - 8), bytes.byteLength, footerStart, 2 ** 31);
-  const pages: { body: Uint8Array; size: number }[] = [];
-  for (const group of layout.rowGroups) {
-    for (const chunk of group.chunks) {
-      if (chunk.codec !== ZSTD) continue;
-      for (let p = chunk.start; p < chunk.end; ) {
-        const header = readThriftStruct(bytes, p);
-        const size = header.int(2) ?? 0;
-        const compressed = header.int(3) ?? 0;
-        const v2 = header.struct(8);
-        // v2: levels stay uncompressed before the compressed values.
-        const levels = v2 ? (v2.int(5) ?? 0) + (v2.int(6) ?? 0) : 0;
-        if (v2 === undefined || v2.bool(7) !== false) pages.push({ body: bytes.subarray(header.end + levels, header.end + compressed), size: size - levels });
-        p = header.end + compressed;
-      }
-    }
-  }
-  return pages;
+  return zstdPagesOf(name, new Uint8Array(readFileSync(join(FIXTURES, name)))).pages;
 }
 
 const decode = (): NonNullable<ReturnType<typeof wasmZstd>> => {
