@@ -91,6 +91,39 @@ describe('Function: sketchQuantile', () => {
   });
 });
 
+/** The linear scan sketchQuantile replaced (binary search on cumulative counts): the rank's bucket, walked to. */
+function scannedQuantile(sketch: ReturnType<SketchBuilder['toJson']>, q: number): number | null {
+  const n = sketchCount(sketch);
+  if (n === 0) return null;
+  const rank = Math.floor(q * (n - 1));
+  const { gamma } = sketchMapping(sketch.relativeAccuracy);
+  let acc = 0;
+  for (let i = sketch.negative.counts.length - 1; i >= 0; i--) {
+    acc += sketch.negative.counts[i];
+    if (acc > rank) return (-2 * bucketUpper(gamma, sketch.negative.offset + i)) / (gamma + 1);
+  }
+  acc += sketch.zeroCount;
+  if (acc > rank) return 0;
+  for (let i = 0; i < sketch.positive.counts.length; i++) {
+    acc += sketch.positive.counts[i];
+    if (acc > rank) return (2 * bucketUpper(gamma, sketch.positive.offset + i)) / (gamma + 1);
+  }
+  return null;
+}
+
+describe('Function: sketchQuantile (property: the bucket a linear scan finds)', () => {
+  it('equals the linear scan at every quantile, on sketches with empty buckets, zeros and both signs', () => {
+    const counts = fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 2 ** 40 })), { maxLength: 40 });
+    fc.assert(
+      fc.property(counts, counts, fc.nat(5), fc.integer({ min: -300, max: 300 }), fc.integer({ min: -300, max: 300 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 20 }), (neg, pos, zeros, negOffset, posOffset, qs) => {
+        const sketch = { type: 'ddsketch' as const, relativeAccuracy: 0.01, zeroCount: zeros, positive: { offset: posOffset, counts: pos }, negative: { offset: negOffset, counts: neg } };
+        for (const q of [0, 0.5, 1, ...qs]) expect(sketchQuantile(sketch, q), `q=${q}`).toBe(scannedQuantile(sketch, q));
+      }),
+      { numRuns: 500, seed: 20261202 },
+    );
+  });
+});
+
 describe('Function: SketchBuilder (collapsing store)', () => {
   it('keeps at most MAX_BUCKETS per sign, collapsing the smallest magnitudes, and loses no count', () => {
     // Prepare: magnitudes from 1e-8 to 1e300 need ~70 000 buckets at α = 0.005.
