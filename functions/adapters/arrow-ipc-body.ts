@@ -5,7 +5,6 @@
  * apache-arrow's types to RawType and the merging of dictionary deltas.
  */
 import { DataType, Type, type Schema } from 'apache-arrow';
-import { decompressZstd } from 'hyparquet-compressors';
 import type { ColumnBatch, ColumnChunk } from '../core/columns.js';
 import { InvalidInputError } from '../core/errors.js';
 import type { ByteSource } from '../core/ports.js';
@@ -15,6 +14,7 @@ import type { RawArray, RawIntType, RawType, TimeUnit } from './arrow-types.js';
 import { describeBudget } from './batch-file.js';
 import { buffersFor, type ChunkBuffers } from './chunk-buffers.js';
 import { decodeLz4Frame } from './lz4-frame.js';
+import { wasmZstdUnavailable, zstdDecoder } from './wasm-zstd.js';
 
 /** The requested top-level columns: their index in the schema, raw type and the dictionaries they need. */
 export interface ColumnPlan {
@@ -344,8 +344,15 @@ function decompress(raw: Uint8Array, codec: number, budget: number): Uint8Array 
   if (codec === CODEC.lz4Frame) return decodeLz4Frame(body, length);
   const frame = zstdFrameHeader(body);
   if (frame.contentSize !== undefined && frame.contentSize !== length) throw new Error(`a zstd frame declares ${frame.contentSize} bytes, its buffer ${length}`);
-  // Decoded into exactly `length` bytes (a fresh buffer: 8-byte aligned for the typed views).
-  return decompressZstd(body, new Uint8Array(length));
+  // Decoded into exactly `length` bytes, copied to a fresh buffer (8-byte aligned for the typed views; the
+  // decoder's own output is reused by its next call).
+  const zstd = zstdDecoder();
+  if (zstd === undefined) throw new Error(`no zstd decoder on this Node (${wasmZstdUnavailable() ?? 'none'})`);
+  const decoded = zstd(body, length);
+  if (decoded.length !== length) throw new Error(`a zstd frame decodes to ${decoded.length} bytes, its buffer declares ${length}`);
+  const out = new Uint8Array(length);
+  out.set(decoded);
+  return out;
 }
 
 /** The Frame_Content_Size of a zstd frame header, when it declares one. */

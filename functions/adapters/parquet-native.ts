@@ -23,7 +23,7 @@ import type { RawArray, RawType } from './arrow-types.js';
 import { FRESH_ARRAYS, type ChunkArrays } from './chunk-buffers.js';
 import { PHYSICAL, type ParquetChunk } from './parquet-footer.js';
 import { readThriftStruct } from './parquet-thrift.js';
-import { wasmZstd } from './wasm-zstd.js';
+import { zstdDecoder } from './wasm-zstd.js';
 
 /** How a natively decodable chunk's values are stored. */
 export type NativeLayout =
@@ -37,23 +37,6 @@ export class NotNative extends Error {}
 const ENCODING = { plain: 0, plainDictionary: 2, rle: 3, rleDictionary: 8 } as const;
 const PAGE = { data: 0, dictionary: 2, dataV2: 3 } as const;
 const CODEC = { none: 0, snappy: 1, gzip: 2, zstd: 6 } as const;
-
-type Decompress = (input: Uint8Array, options: { maxOutputLength: number; chunkSize: number }) => Uint8Array;
-/** node:zlib's zstd (Node >= 22.15), or undefined on older Node. */
-const zlibZstd = (zlib as unknown as { zstdDecompressSync?: Decompress }).zstdDecompressSync;
-
-/**
- * zstd pages: in place in wasm memory (wasm-zstd.ts: no garbage per page, and on every Node), else node:zlib's
- * zstd, else none (zstd chunks then go to parquet-wasm). Chosen on first use.
- */
-let zstdPage: ((body: Uint8Array, size: number) => Uint8Array) | null | undefined;
-function zstdDecoder(): ((body: Uint8Array, size: number) => Uint8Array) | undefined {
-  if (zstdPage === undefined) {
-    const zlibPage = zlibZstd && ((body: Uint8Array, size: number) => zlibZstd(body, { maxOutputLength: Math.max(1, size), chunkSize: Math.max(64, size) }));
-    zstdPage = wasmZstd() ?? zlibPage ?? null;
-  }
-  return zstdPage ?? undefined;
-}
 
 /** Whether this Node decodes `codec` natively. */
 export function nativeCodec(codec: number): boolean {

@@ -15,8 +15,6 @@
  * nothing a file declares is allocated before it was checked against the file and the memory budget, and the
  * rows decoded must be the rows declared.
  */
-import { parquetMetadataAsync, parquetRead } from 'hyparquet';
-import { compressors, decompressZstd } from 'hyparquet-compressors';
 import type { ParquetFile } from 'parquet-wasm';
 import type { ColumnBatch, ColumnChunk, ColumnField, CountedCategories, CountedChunk } from '../core/columns.js';
 import { AdapterError, InvalidInputError } from '../core/errors.js';
@@ -163,14 +161,15 @@ function readFileInfo(
   }
 }
 
+
 /**
  * hyparquet's decompressors, zstd bounded by the page's declared (and budget-checked) uncompressed size:
- * hyparquet-compressors' own zstd allocates whatever size the frame header claims.
+ * hyparquet-compressors' own zstd allocates whatever size the frame header claims. Loaded on the error path only.
  */
-const BOUNDED_COMPRESSORS = {
-  ...compressors,
-  ZSTD: (input: Uint8Array, outputLength: number) => decompressZstd(input, new Uint8Array(outputLength)),
-};
+async function boundedCompressors(): Promise<Record<string, (input: Uint8Array, outputLength: number) => Uint8Array>> {
+  const { compressors, decompressZstd } = await import('hyparquet-compressors');
+  return { ...compressors, ZSTD: (input: Uint8Array, outputLength: number) => decompressZstd(input, new Uint8Array(outputLength)) };
+}
 
 /**
  * Columns decoded per parquet-wasm call. Measured 2026-11-26 with bench/sign-child.ts on the 5M-row bench
@@ -583,10 +582,12 @@ class ParquetBatchFile implements BatchFile {
     const rowEnd = rowStart + this.rowGroupRows[group];
     const file = asAsyncBuffer(this.source);
     try {
+      // Loaded here only: hyparquet and its decompressors cost every reader memory it rarely needs.
+      const [{ parquetMetadataAsync, parquetRead }, compressors] = await Promise.all([import('hyparquet'), boundedCompressors()]);
       const metadata = await parquetMetadataAsync(file);
       for (const name of subset) {
         try {
-          await parquetRead({ file, metadata, columns: [name], rowStart, rowEnd, compressors: BOUNDED_COMPRESSORS });
+          await parquetRead({ file, metadata, columns: [name], rowStart, rowEnd, compressors });
         } catch (columnError) {
           return new InvalidInputError(this.source.name, `column '${name}': ${where}: ${messageOf(columnError)}`, {
             cause: columnError,

@@ -15,6 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import * as zlib from 'node:zlib';
 
 /** The package and the one file of it this module loads (lib/bundling.ts ships them beside the bundles that read batches). */
 export const WASM_ZSTD_PACKAGE = '@foxglove/wasm-zstd';
@@ -165,4 +166,22 @@ export function wasmZstd(): ZstdInPlace | undefined {
 export function wasmZstdUnavailable(): string | undefined {
   wasmZstd();
   return loadError;
+}
+
+type ZlibZstd = (input: Uint8Array, options: { maxOutputLength: number; chunkSize: number }) => Uint8Array;
+/** node:zlib's zstd (Node >= 22.15), or undefined on older Node. */
+const zlibZstd = (zlib as unknown as { zstdDecompressSync?: ZlibZstd }).zstdDecompressSync;
+let chosen: ZstdInPlace | null | undefined;
+
+/**
+ * The zstd decoder the readers use (chosen once per thread): in place (`wasmZstd`), else node:zlib's, which
+ * returns a fresh buffer per call (one output chunk of the capacity: node:zlib otherwise fills 16 KiB chunks and
+ * joins them), else undefined (Parquet zstd chunks then go to parquet-wasm).
+ */
+export function zstdDecoder(): ZstdInPlace | undefined {
+  if (chosen === undefined) {
+    const viaZlib: ZstdInPlace | undefined = zlibZstd && ((body, capacity) => zlibZstd(body, { maxOutputLength: Math.max(1, capacity), chunkSize: Math.max(64, capacity) }));
+    chosen = wasmZstd() ?? viaZlib ?? null;
+  }
+  return chosen ?? undefined;
 }
