@@ -27,7 +27,6 @@
  */
 import { InvalidInputError } from '../core/errors.js';
 import type { ByteSource } from '../core/ports.js';
-import { openArrowIpc } from './arrow-ipc-reader.js';
 import type { BatchFile, BatchFormat, ReaderOptions } from './batch-file.js';
 import { openParquet } from './parquet-reader.js';
 
@@ -53,7 +52,10 @@ export async function openBatchFile(source: ByteSource, options: ReaderOptions =
   const tailStart = Math.max(0, source.byteLength - TAIL_BYTES);
   const cached = withCachedRange(source, tailStart, await source.read(tailStart, source.byteLength));
   const format = await detectFormat(cached);
-  return format === 'parquet' ? openParquet(cached, options) : openArrowIpc(cached, format, options);
+  if (format === 'parquet') return openParquet(cached, options);
+  // Loaded for Arrow files only: apache-arrow costs a Parquet reader memory it never uses.
+  const { openArrowIpc } = await import('./arrow-ipc-reader.js');
+  return openArrowIpc(cached, format, options);
 }
 
 /** Bytes read from the end of each file up front. */

@@ -15,7 +15,8 @@
  */
 import { Dictionary, DataType, Field, Int32, MessageReader, Schema, Table, tableToIPC, Utf8 } from 'apache-arrow';
 import type { ByteSource } from '../core/ports.js';
-import { readThriftStruct, type ThriftStruct } from './parquet-thrift.js';
+import { dictionaryEncodedColumns } from './parquet-schema.js';
+import { readThriftStruct } from './parquet-thrift.js';
 
 /**
  * The source as parquet-wasm should see it: the same bytes, but with the footer from dictionaryFooter when it
@@ -82,39 +83,6 @@ export function dictionaryFooter(footer: Uint8Array): Uint8Array | undefined {
     return undefined;
   }
 }
-
-/**
- * The top-level flat columns whose every data page, in every row group, is dictionary-encoded (the footer's
- * encoding_stats: a dictionary page, and data pages PLAIN_DICTIONARY or RLE_DICTIONARY only): the columns this
- * patch declares dictionaries, and parquet-schema.ts reads as parquet-wasm then does. `metadata` is the
- * footer's FileMetaData.
- */
-export function dictionaryEncodedColumns(metadata: ThriftStruct): ReadonlySet<string> {
-  const out = new Set<string>();
-  const groups = metadata.structs(4) ?? [];
-  if (groups.length === 0) return out;
-  const first = groups[0].structs(1) ?? [];
-  for (let c = 0; c < first.length; c++) {
-    const path = first[c].struct(3)?.list(3);
-    if (path?.length !== 1 || !(path[0] instanceof Uint8Array)) continue;
-    const allDictionary = groups.every((group) => {
-      const stats = group.structs(1)?.[c]?.struct(3)?.structs(13);
-      return (
-        stats !== undefined &&
-        stats.some((st) => st.int(1) === PAGE_DICTIONARY) &&
-        stats.every((st) => st.int(1) === PAGE_DICTIONARY || st.int(2) === ENCODING_RLE_DICTIONARY || st.int(2) === ENCODING_PLAIN_DICTIONARY)
-      );
-    });
-    if (allDictionary) out.add(TEXT.decode(path[0]));
-  }
-  return out;
-}
-
-/** parquet.thrift: PageType DICTIONARY_PAGE, Encoding PLAIN_DICTIONARY and RLE_DICTIONARY. */
-const PAGE_DICTIONARY = 2;
-const ENCODING_PLAIN_DICTIONARY = 2;
-const ENCODING_RLE_DICTIONARY = 8;
-const TEXT = new TextDecoder('utf-8');
 
 function patchFooter(footer: Uint8Array): Uint8Array | undefined {
   const metadata = readThriftStruct(footer, 0);

@@ -6,8 +6,8 @@
  * chunk when it is read. A file that fails is refused with InvalidInputError naming the file, the row group,
  * the column and the field: a contradiction in the metadata is never decoded into wrong figures.
  */
-import { DataType, MessageReader, type Field, type Schema } from 'apache-arrow';
 import { InvalidInputError } from '../core/errors.js';
+import { readSchemaMessage, schemaTypeName, type ArrowSchemaField, type SchemaType } from './arrow-schema-message.js';
 import { describeBudget, overBudget } from './batch-file.js';
 import { ThriftError, ThriftStruct, readThriftStruct } from './parquet-thrift.js';
 
@@ -273,14 +273,13 @@ function checkAnnotation(file: string, leaf: ParquetLeaf, element: ThriftStruct)
 }
 
 /** The ARROW:schema a writer stored (pyarrow, arrow-rs) in the footer (FileMetaData) `metadata`, or undefined when there is none. */
-export function arrowSchemaOf(file: string, metadata: ThriftStruct): Schema | undefined {
+export function arrowSchemaOf(file: string, metadata: ThriftStruct): readonly ArrowSchemaField[] | undefined {
   const entries = metadata.structs(5) ?? [];
   const entry = entries.find((kv) => kv.string(1) === 'ARROW:schema');
   const value = entry?.string(2);
   if (value === undefined) return undefined;
   try {
-    const schema = new MessageReader(Buffer.from(value, 'base64')).readSchema();
-    if (schema) return schema;
+    return readSchemaMessage(new Uint8Array(Buffer.from(value, 'base64')));
   } catch {
     // reported below
   }
@@ -291,47 +290,59 @@ export function arrowSchemaOf(file: string, metadata: ThriftStruct): Schema | un
  * Each top-level primitive field of the ARROW:schema must be stored with a physical type it can come from:
  * a float64 column stored as INT32 (a bit flip away) would otherwise be decoded as integers.
  */
-function checkArrowTypes(file: string, leaves: readonly ParquetLeaf[], schema: Schema, elements: readonly ThriftStruct[]): void {
+function checkArrowTypes(file: string, leaves: readonly ParquetLeaf[], fields: readonly ArrowSchemaField[], elements: readonly ThriftStruct[]): void {
   const topLevel = elements[0].int(5) ?? 0;
-  if (schema.fields.length !== topLevel) {
-    throw new InvalidInputError(file, `the Parquet footer's ARROW:schema has ${schema.fields.length} fields, its schema ${topLevel} columns`);
+  if (fields.length !== topLevel) {
+    throw new InvalidInputError(file, `the Parquet footer's ARROW:schema has ${fields.length} fields, its schema ${topLevel} columns`);
   }
   // Top-level columns by position (names may repeat), matched to the Arrow fields in order.
   const columns: ParquetLeaf[][] = Array.from({ length: topLevel }, () => []);
   for (const leaf of leaves) columns[leaf.columnIndex]?.push(leaf);
-  schema.fields.forEach((field, i) => {
+  fields.forEach((field, i) => {
     const stored = columns[i];
     if (stored?.[0]?.column !== field.name) {
       throw new InvalidInputError(file, `the Parquet footer's ARROW:schema names column ${i + 1} '${field.name}', its schema '${stored?.[0]?.column ?? ''}'`);
     }
-    const allowed = physicalTypesFor(field);
+    const allowed = physicalTypesFor(field.type);
     if (allowed === undefined) return;
     const leaf = stored.length === 1 && stored[0].path.length === 1 ? stored[0] : undefined;
     if (leaf === undefined || !allowed.includes(leaf.physical)) {
       const physical = leaf ? PHYSICAL_NAMES[leaf.physical] : 'a nested group';
-      throw new InvalidInputError(file, `column '${field.name}': physical type ${physical} contradicts its ARROW:schema type ${String(field.type)}`);
+      throw new InvalidInputError(file, `column '${field.name}': physical type ${physical} contradicts its ARROW:schema type ${schemaTypeName(field.type)}`);
     }
   });
 }
 
 /** The physical types a primitive Arrow type is stored as, or undefined for nested and unknown types. */
-function physicalTypesFor(field: Field): readonly number[] | undefined {
-  let type: DataType = field.type;
-  if (DataType.isDictionary(type)) type = type.dictionary;
-  if (DataType.isBool(type)) return [PHYSICAL.BOOLEAN];
-  if (DataType.isInt(type)) {
-    if (type.bitWidth === 64) return [PHYSICAL.INT64];
-    // uint32 is stored as INT64 by writers of format version 1.0.
-    return type.bitWidth === 32 && !type.isSigned ? [PHYSICAL.INT32, PHYSICAL.INT64] : [PHYSICAL.INT32];
+function physicalTypesFor(declared: SchemaType): readonly number[] | undefined {
+  const type = declared.id === 'dictionary' ? declared.value : declared;
+  switch (type.id) {
+    case 'bool':
+      return [PHYSICAL.BOOLEAN];
+    case 'int':
+      if (type.bits === 64) return [PHYSICAL.INT64];
+      // uint32 is stored as INT64 by writers of format version 1.0.
+      return type.bits === 32 && !type.signed ? [PHYSICAL.INT32, PHYSICAL.INT64] : [PHYSICAL.INT32];
+    case 'float':
+      return [[PHYSICAL.FIXED_LEN_BYTE_ARRAY], [PHYSICAL.FLOAT], [PHYSICAL.DOUBLE]][type.precision];
+    case 'decimal':
+      return [PHYSICAL.INT32, PHYSICAL.INT64, PHYSICAL.FIXED_LEN_BYTE_ARRAY, PHYSICAL.BYTE_ARRAY];
+    case 'utf8':
+    case 'large-utf8':
+    case 'binary':
+    case 'large-binary':
+      return [PHYSICAL.BYTE_ARRAY];
+    case 'fixed-size-binary':
+      return [PHYSICAL.FIXED_LEN_BYTE_ARRAY];
+    case 'date':
+      return [PHYSICAL.INT32, PHYSICAL.INT64];
+    case 'timestamp':
+      return [PHYSICAL.INT64, PHYSICAL.INT96];
+    case 'time':
+      return [PHYSICAL.INT32, PHYSICAL.INT64];
+    default:
+      return undefined;
   }
-  if (DataType.isFloat(type)) return [[PHYSICAL.FIXED_LEN_BYTE_ARRAY], [PHYSICAL.FLOAT], [PHYSICAL.DOUBLE]][type.precision];
-  if (DataType.isDecimal(type)) return [PHYSICAL.INT32, PHYSICAL.INT64, PHYSICAL.FIXED_LEN_BYTE_ARRAY, PHYSICAL.BYTE_ARRAY];
-  if (DataType.isUtf8(type) || DataType.isLargeUtf8(type) || DataType.isBinary(type) || DataType.isLargeBinary(type)) return [PHYSICAL.BYTE_ARRAY];
-  if (DataType.isFixedSizeBinary(type)) return [PHYSICAL.FIXED_LEN_BYTE_ARRAY];
-  if (DataType.isDate(type)) return [PHYSICAL.INT32, PHYSICAL.INT64];
-  if (DataType.isTimestamp(type)) return [PHYSICAL.INT64, PHYSICAL.INT96];
-  if (DataType.isTime(type)) return [PHYSICAL.INT32, PHYSICAL.INT64];
-  return undefined;
 }
 
 /** Fixed byte widths of the physical types (FIXED_LEN_BYTE_ARRAY: its type_length), for statistics and pages. */

@@ -25,7 +25,6 @@ import { columnFieldOf, type RawType } from './arrow-types.js';
 import { memoryBudgetOf, messageOf, overBudget, rangeOf, selectColumns, type BatchFile, type BatchOptions, type ReadUnit, type ReaderOptions } from './batch-file.js';
 import { asAsyncBuffer, asBlob, recordFailures, type ReadFailures } from './byte-views.js';
 import { FRESH_ARRAYS, ReadBuffers, buffersFor, type ChunkBuffers } from './chunk-buffers.js';
-import { withDictionaryFooter } from './parquet-dictionary-footer.js';
 import { checkParquetFooter, type ParquetChunk, type ParquetLayout } from './parquet-footer.js';
 import { footerSchema, type FooterField } from './parquet-schema.js';
 import { NativeScratch, NotNative, decodeNativeChunk, decodeNativeCounted, nativeLayoutOf } from './parquet-native.js';
@@ -40,16 +39,17 @@ export async function openParquet(source: ByteSource, options: ReaderOptions = {
   const budget = memoryBudgetOf(options);
   const layout = await readLayout(source, budget);
   const failures: ReadFailures = {};
-  const prefetched = new PrefetchedSource(await withDictionaryFooter(source));
-  const blob = asBlob(recordFailures(prefetched, failures));
+  const prefetched = new PrefetchedSource(source);
   if (options.parquetDecoder !== 'wasm') {
-    // The schema from the footer the decoder sees: parquet-wasm is then loaded only if a chunk needs it.
-    const footer = await footerFieldsOf(prefetched);
+    // The schema from the footer: parquet-wasm (and the footer it is shown) only if a chunk needs it.
+    const footer = await footerFieldsOf(source);
     if (footer !== undefined) {
       const fields = footer.map((f) => columnFieldOf(f.name, f.type, f.nullable));
-      return new ParquetBatchFile(source, blob, prefetched, layout, budget, undefined, 0, fields, failures, new Map(footer.map((f) => [f.name, f.type])));
+      return new ParquetBatchFile(source, undefined, prefetched, layout, budget, undefined, 0, fields, failures, new Map(footer.map((f) => [f.name, f.type])));
     }
   }
+  await prefetched.patchFooter();
+  const blob = asBlob(recordFailures(prefetched, failures));
   try {
     const opened = await withParquetWasm(async (module, generation) => {
       const file = await module.ParquetFile.fromFile(blob);
@@ -106,12 +106,28 @@ async function readLayout(source: ByteSource, budget: number): Promise<ParquetLa
  */
 class PrefetchedSource implements ByteSource {
   readonly name: string;
-  readonly byteLength: number;
+  private inner: ByteSource;
+  private patched = false;
   private ranges: readonly { readonly start: number; readonly bytes: Uint8Array }[] = [];
 
   constructor(private readonly source: ByteSource) {
     this.name = source.name;
-    this.byteLength = source.byteLength;
+    this.inner = source;
+  }
+
+  get byteLength(): number {
+    return this.inner.byteLength;
+  }
+
+  /**
+   * From now on, the footer parquet-wasm should see (withDictionaryFooter, loaded here: its apache-arrow only
+   * when parquet-wasm is needed). Once, before parquet-wasm first reads the file.
+   */
+  async patchFooter(): Promise<void> {
+    if (this.patched) return;
+    const { withDictionaryFooter } = await import('./parquet-dictionary-footer.js');
+    this.inner = await withDictionaryFooter(this.source);
+    this.patched = true;
   }
 
   /** Serve reads from `ranges` until `clear`. */
@@ -129,7 +145,7 @@ class PrefetchedSource implements ByteSource {
         return Promise.resolve(range.bytes.subarray(start - range.start, end - range.start));
       }
     }
-    return this.source.read(start, end);
+    return this.inner.read(start, end);
   }
 }
 
@@ -213,7 +229,8 @@ class ParquetBatchFile implements BatchFile {
 
   constructor(
     private readonly source: ByteSource,
-    private readonly blob: Blob,
+    /** What parquet-wasm reads (the patched footer): made when parquet-wasm first opens the file. */
+    private blob: Blob | undefined,
     private readonly prefetched: PrefetchedSource,
     private readonly layout: ParquetLayout,
     private readonly budget: number,
@@ -404,6 +421,10 @@ class ParquetBatchFile implements BatchFile {
   private async reopenOn(module: ParquetWasm, generation: number): Promise<ParquetFile> {
     if (this.file !== undefined && generation === this.generation) return this.file;
     const first = this.file === undefined;
+    if (this.blob === undefined) {
+      await this.prefetched.patchFooter();
+      this.blob = asBlob(recordFailures(this.prefetched, this.failures));
+    }
     const file = await module.ParquetFile.fromFile(this.blob);
     if (first) {
       const info = readFileInfo(module, file);

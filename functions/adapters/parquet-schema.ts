@@ -3,16 +3,16 @@
  * file the native decoder reads whole never loads parquet-wasm: its module, compiled code and heap are about
  * 17 MB of a Lambda's resident memory (measured with bench/sign-child.ts, bench/README.md "Schema from the
  * footer"). The rules are arrow-rs's, for the types model inputs use:
- *   - with an ARROW:schema (pyarrow, arrow-rs writers), each column has the type stored there (the footer the
- *     decoder sees: after parquet-dictionary-footer.ts declared dictionary-encoded strings as dictionaries);
+ *   - with an ARROW:schema (pyarrow, arrow-rs writers), each column has the type stored there, a string column
+ *     whose pages are all dictionary-encoded as a dictionary (what parquet-dictionary-footer.ts makes
+ *     parquet-wasm read: `dictionaryEncodedColumns`, below);
  *   - without one (DuckDB and others), the type follows from the physical and logical (or converted) type.
  * A column is nullable unless it is REQUIRED. Anything else (nested or repeated columns, decimals, times,
  * converted-only timestamps, float16, fixed-size binary, INT96, an unknown annotation) returns
  * undefined: the reader then asks parquet-wasm, as before. test/adapters/parquet-schema.test.ts holds this
  * equal to parquet-wasm's schema on every Parquet fixture in the repo.
  */
-import { DataType, type Field } from 'apache-arrow';
-import { rawTypeOf } from './arrow-ipc-body.js';
+import { rawTypeOfSchema, type ArrowSchemaField } from './arrow-schema-message.js';
 import type { RawType } from './arrow-types.js';
 import { PHYSICAL, arrowSchemaOf } from './parquet-footer.js';
 import type { ThriftStruct } from './parquet-thrift.js';
@@ -26,8 +26,8 @@ export interface FooterField {
 }
 
 /**
- * The columns of the checked footer `footer` (FileMetaData bytes, as the decoder sees them) with their Arrow
- * types, or undefined when a rule above does not settle every column.
+ * The columns of the checked footer `footer` (the file's FileMetaData bytes) with their Arrow types, or
+ * undefined when a rule above does not settle every column.
  */
 export function footerSchema(file: string, footer: Uint8Array): readonly FooterField[] | undefined {
   const metadata = readThriftStruct(footer, 0);
@@ -37,12 +37,13 @@ export function footerSchema(file: string, footer: Uint8Array): readonly FooterF
   // Flat: every top-level field is a leaf, not REPEATED (0 REQUIRED, 1 OPTIONAL).
   if (leaves.some((e) => (e.int(5) ?? 0) > 0 || (e.int(3) ?? 0) > 1 || e.int(1) === undefined)) return undefined;
   const arrow = arrowSchemaOf(file, metadata);
-  if (arrow !== undefined && arrow.fields.length !== leaves.length) return undefined;
+  if (arrow !== undefined && arrow.length !== leaves.length) return undefined;
+  const dictionaries = arrow === undefined ? undefined : dictionaryEncodedColumns(metadata);
   const fields: FooterField[] = [];
   for (let i = 0; i < leaves.length; i++) {
     const element = leaves[i];
     const name = element.string(4) ?? '';
-    const type = arrow ? hintedType(arrow.fields[i], name, element) : storedType(element);
+    const type = arrow ? hintedType(arrow[i], name, element, dictionaries?.has(name) === true) : storedType(element);
     if (type === undefined) return undefined;
     fields.push({ name, type, nullable: (element.int(3) ?? 0) !== 0 });
   }
@@ -54,26 +55,32 @@ export function footerSchema(file: string, footer: Uint8Array): readonly FooterF
  * physical type). A timestamp only in its stored unit: arrow-rs keeps the stored unit (pyarrow stores seconds as
  * milliseconds, read as milliseconds); a date only as date32.
  */
-function hintedType(field: Field, name: string, element: ThriftStruct): RawType | undefined {
+function hintedType(field: ArrowSchemaField, name: string, element: ThriftStruct, dictionaryEncoded: boolean): RawType | undefined {
   if (field.name !== name) return undefined;
-  const type: DataType = field.type;
-  if (DataType.isDictionary(type)) {
-    const value = type.dictionary;
-    return DataType.isUtf8(value) || DataType.isLargeUtf8(value) ? rawTypeOf(type) : undefined;
+  const type = field.type;
+  switch (type.id) {
+    case 'dictionary':
+      return type.value.id === 'utf8' || type.value.id === 'large-utf8' ? rawTypeOfSchema(type) : undefined;
+    case 'utf8':
+      // parquet-dictionary-footer.ts declares it dictionary<int32, utf8> for parquet-wasm.
+      return dictionaryEncoded ? { kind: 'dictionary', index: { kind: 'int', bits: 32, signed: true }, value: { kind: 'utf8', large: false } } : rawTypeOfSchema(type);
+    case 'float':
+      return type.precision === 0 ? undefined : rawTypeOfSchema(type);
+    case 'bool':
+    case 'int':
+    case 'large-utf8':
+    case 'binary':
+    case 'large-binary':
+      return rawTypeOfSchema(type);
+    case 'date':
+      return type.unit === 0 ? rawTypeOfSchema(type) : undefined;
+    case 'timestamp': {
+      const raw = rawTypeOfSchema(type);
+      return raw?.kind === 'timestamp' && raw.unit === storedTimeUnit(element) ? raw : undefined;
+    }
+    default:
+      return undefined;
   }
-  if (DataType.isFloat(type) && type.precision === 0) return undefined;
-  if (DataType.isBool(type) || DataType.isInt(type) || DataType.isFloat(type) || DataType.isUtf8(type) || DataType.isLargeUtf8(type)) return rawTypeOf(type);
-  if (DataType.isDate(type)) {
-    const raw = rawTypeOf(type);
-    return raw.kind === 'date' && raw.unit === 'day' ? raw : undefined;
-  }
-  if (DataType.isTimestamp(type)) {
-    const raw = rawTypeOf(type);
-    return raw.kind === 'timestamp' && raw.unit === storedTimeUnit(element) ? raw : undefined;
-  }
-  if (DataType.isBinary(type)) return { kind: 'other', name: 'Binary' };
-  if (DataType.isLargeBinary(type)) return { kind: 'other', name: 'LargeBinary' };
-  return undefined;
 }
 
 /** The unit a TIMESTAMP leaf stores: its logical type's (MILLIS 1, MICROS 2, NANOS 3), else its converted type's. */
@@ -139,3 +146,36 @@ function storedType(element: ThriftStruct): RawType | undefined {
       return undefined;
   }
 }
+
+/**
+ * The top-level flat columns whose every data page, in every row group, is dictionary-encoded (the footer's
+ * encoding_stats: a dictionary page, and data pages PLAIN_DICTIONARY or RLE_DICTIONARY only): the string
+ * columns parquet-dictionary-footer.ts declares dictionaries for parquet-wasm. `metadata` is the footer's
+ * FileMetaData.
+ */
+export function dictionaryEncodedColumns(metadata: ThriftStruct): ReadonlySet<string> {
+  const out = new Set<string>();
+  const groups = metadata.structs(4) ?? [];
+  if (groups.length === 0) return out;
+  const first = groups[0].structs(1) ?? [];
+  for (let c = 0; c < first.length; c++) {
+    const path = first[c].struct(3)?.list(3);
+    if (path?.length !== 1 || !(path[0] instanceof Uint8Array)) continue;
+    const allDictionary = groups.every((group) => {
+      const stats = group.structs(1)?.[c]?.struct(3)?.structs(13);
+      return (
+        stats !== undefined &&
+        stats.some((st) => st.int(1) === PAGE_DICTIONARY) &&
+        stats.every((st) => st.int(1) === PAGE_DICTIONARY || st.int(2) === ENCODING_RLE_DICTIONARY || st.int(2) === ENCODING_PLAIN_DICTIONARY)
+      );
+    });
+    if (allDictionary) out.add(TEXT.decode(path[0]));
+  }
+  return out;
+}
+
+/** parquet.thrift: PageType DICTIONARY_PAGE, Encoding PLAIN_DICTIONARY and RLE_DICTIONARY. */
+const PAGE_DICTIONARY = 2;
+const ENCODING_PLAIN_DICTIONARY = 2;
+const ENCODING_RLE_DICTIONARY = 8;
+const TEXT = new TextDecoder('utf-8');

@@ -12,7 +12,6 @@ import { describe, expect, it } from 'vitest';
 import { columnFieldOf } from '../../functions/adapters/arrow-types.js';
 import { openBatchFile } from '../../functions/adapters/columnar-reader.js';
 import { bufferByteSource } from '../../functions/adapters/file-byte-source.js';
-import { withDictionaryFooter } from '../../functions/adapters/parquet-dictionary-footer.js';
 import { footerSchema } from '../../functions/adapters/parquet-schema.js';
 import type { ColumnField } from '../../functions/core/columns.js';
 
@@ -28,9 +27,9 @@ function parquetFiles(dir: string): string[] {
   });
 }
 
-/** The footer-derived fields of `path` (the footer parquet-wasm sees), undefined when not derived, or the error. */
+/** The footer-derived fields of `path` (from the footer as stored, as the reader derives them), undefined when not derived. */
 async function derived(path: string): Promise<readonly ColumnField[] | undefined> {
-  const source = await withDictionaryFooter(bufferByteSource(path, new Uint8Array(readFileSync(path))));
+  const source = bufferByteSource(path, new Uint8Array(readFileSync(path)));
   const size = source.byteLength;
   const tail = await source.read(size - 8, size);
   const length = new DataView(tail.buffer, tail.byteOffset).getUint32(0, true);
