@@ -7,7 +7,7 @@
  * apache-arrow's reading on every Parquet fixture of the repo (test/adapters/arrow-schema-message.test.ts).
  */
 import { verifyMessage } from './arrow-flatbuffers.js';
-import type { RawIntType, RawType, TimeUnit } from './arrow-types.js';
+import { rawTypeName, type RawIntType, type RawType, type TimeUnit } from './arrow-types.js';
 
 /** One field of the schema: its type as the reader distinguishes types, and, for messages, apache-arrow's name of it. */
 export interface ArrowSchemaField {
@@ -159,37 +159,26 @@ function typeOf(typeId: number, t: Table | undefined): SchemaType {
   }
 }
 
-/** apache-arrow's name of a type (what messages and ColumnField.sourceType use). */
+/** apache-arrow's name of a type, for messages: the reader's name (rawTypeName) where it has the type. */
 export function schemaTypeName(type: SchemaType): string {
+  const raw = rawTypeOfSchema(type);
+  if (raw !== undefined) return rawTypeName(raw);
+  const unit = (u: number): string => ['SECOND', 'MILLISECOND', 'MICROSECOND', 'NANOSECOND'][u] ?? '?';
   switch (type.id) {
-    case 'bool':
-      return 'Bool';
-    case 'int':
-      return `${type.signed ? 'Int' : 'Uint'}${type.bits}`;
-    case 'float':
-      return `Float${[16, 32, 64][type.precision] ?? '?'}`;
     case 'decimal':
       return `Decimal[${type.precision}e${type.scale > 0 ? '+' : ''}${type.scale}]`;
-    case 'utf8':
-      return 'Utf8';
-    case 'large-utf8':
-      return 'LargeUtf8';
-    case 'binary':
-      return 'Binary';
-    case 'large-binary':
-      return 'LargeBinary';
     case 'fixed-size-binary':
       return `FixedSizeBinary[${type.byteWidth}]`;
-    case 'date':
-      return `Date${(type.unit + 1) * 32}<${type.unit === 0 ? 'DAY' : 'MILLISECOND'}>`;
     case 'time':
-      return `Time${type.bits}<${['SECOND', 'MILLISECOND', 'MICROSECOND', 'NANOSECOND'][type.unit] ?? '?'}>`;
+      return `Time${type.bits}<${unit(type.unit)}>`;
     case 'timestamp':
-      return `Timestamp<${['SECOND', 'MILLISECOND', 'MICROSECOND', 'NANOSECOND'][type.unit] ?? '?'}${type.timezone ? `, ${type.timezone}` : ''}>`;
+      return `Timestamp<${unit(type.unit)}${type.timezone ? `, ${type.timezone}` : ''}>`;
     case 'dictionary':
       return `Dictionary<${type.index.signed ? 'Int' : 'Uint'}${type.index.bits}, ${schemaTypeName(type.value)}>`;
-    case 'other':
-      return `Type ${type.typeId}`;
+    case 'float':
+      return `Float${[16, 32, 64][type.precision] ?? '?'}`;
+    default:
+      return `Type ${type.id === 'other' ? type.typeId : type.id}`;
   }
 }
 
