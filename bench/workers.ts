@@ -9,7 +9,8 @@
  * /usr/bin/time -v (worker_threads are threads of that one process, so its peak RSS is main + workers), and
  * the process tree's RSS sampled from /proc every 20 ms as a cross-check. The machine may be shared: the
  * load average is printed before each run; compare runs taken at the same load.
- * Output: a table, then one JSON line per configuration with the medians and every run.
+ * Then signing alone on warm pools of 1 and 2 workers (workers-warm.mjs: the command's fixed costs excluded).
+ * Output: a table, then one JSON line per configuration with the medians and every run, then the warm-pool line.
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -150,6 +151,15 @@ async function main(): Promise<void> {
   }
   console.log(`check --json output: ${outputs.size === 1 ? 'byte-identical for every run' : `${outputs.size} different outputs`}; verdicts: ${[...verdicts].join(', ')}`);
   for (const s of summary) console.log(JSON.stringify({ name: `workers-${s.workers}`, ...s }));
+  // Signing alone, on warm pools of 1 and 2 workers (the command's fixed costs excluded): workers-warm.mjs.
+  const warm = await run(process.execPath, [join(ROOT, 'bench', 'workers-warm.mjs'), file, reference, String(repeat)], { cwd: ROOT });
+  const warmRuns = warm.stdout.trim().split('\n').map((l) => JSON.parse(l) as { workers: number; firstSeconds: number; warmSeconds: number });
+  const warmOf = (n: number, k: 'firstSeconds' | 'warmSeconds'): number => median(warmRuns.filter((w) => w.workers === n).map((w) => w[k]));
+  console.log(
+    `signing alone (workers-warm.mjs, medians of ${repeat}): 1 worker ${warmOf(1, 'warmSeconds').toFixed(2)} s warm (${warmOf(1, 'firstSeconds').toFixed(2)} s first call), ` +
+      `2 workers ${warmOf(2, 'warmSeconds').toFixed(2)} s warm (${warmOf(2, 'firstSeconds').toFixed(2)} s first call): ${(warmOf(1, 'warmSeconds') / warmOf(2, 'warmSeconds')).toFixed(2)}x warm`,
+  );
+  console.log(JSON.stringify({ name: 'workers-warm', runs: warmRuns }));
   if (verdicts.size !== 1) process.exitCode = 1;
 }
 
