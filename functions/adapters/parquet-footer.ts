@@ -72,6 +72,9 @@ export interface ParquetLayout {
   readonly numRows: number;
   readonly leaves: readonly ParquetLeaf[];
   readonly rowGroups: readonly { readonly numRows: number; readonly chunks: readonly ParquetChunk[] }[];
+  /** The footer as parsed (FileMetaData), and its ARROW:schema when it has one: parquet-schema.ts reads them. */
+  readonly metadata: ThriftStruct;
+  readonly arrowSchema: readonly ArrowSchemaField[] | undefined;
 }
 
 /** Bytes per decoded row of one column, the reader's estimate of a row group's working set (a float64). */
@@ -130,7 +133,7 @@ function checkMetadata(file: string, metadata: ThriftStruct, footerStart: number
     throw bad(`the footer declares ${declaredRows} rows (num_rows) but its row groups hold ${totalRows}`);
   }
   checkDisjoint(file, rowGroups.flatMap((g) => g.chunks));
-  return { numRows: totalRows, leaves, rowGroups };
+  return { numRows: totalRows, leaves, rowGroups, metadata, arrowSchema };
 }
 
 function requireInt(file: string, struct: ThriftStruct, id: number, field: string, where: string): number {
@@ -188,10 +191,16 @@ function schemaLeaves(file: string, elements: readonly ThriftStruct[]): ParquetL
 
 /** The stored unit of a TIMESTAMP leaf: its logical type's unit (MILLIS 1, MICROS 2, NANOS 3), else its converted type's. */
 function timeUnitOf(element: ThriftStruct): { timeUnit?: 'ms' | 'us' | 'ns' } {
+  const unit = storedTimeUnit(element);
+  return unit === undefined ? {} : { timeUnit: unit };
+}
+
+/** The unit a TIMESTAMP leaf stores: its logical type's (MILLIS 1, MICROS 2, NANOS 3), else its converted type's. */
+export function storedTimeUnit(element: ThriftStruct): 'ms' | 'us' | 'ns' | undefined {
   const unit = element.struct(10)?.struct(8)?.struct(2)?.ids[0];
-  if (unit !== undefined) return unit === 1 ? { timeUnit: 'ms' } : unit === 2 ? { timeUnit: 'us' } : unit === 3 ? { timeUnit: 'ns' } : {};
+  if (unit !== undefined) return unit === 1 ? 'ms' : unit === 2 ? 'us' : unit === 3 ? 'ns' : undefined;
   const converted = element.int(6);
-  return converted === 9 ? { timeUnit: 'ms' } : converted === 10 ? { timeUnit: 'us' } : {};
+  return converted === 9 ? 'ms' : converted === 10 ? 'us' : undefined;
 }
 
 /** Converted types (parquet.thrift `ConvertedType`) and the physical types each allows. */
@@ -273,7 +282,7 @@ function checkAnnotation(file: string, leaf: ParquetLeaf, element: ThriftStruct)
 }
 
 /** The ARROW:schema a writer stored (pyarrow, arrow-rs) in the footer (FileMetaData) `metadata`, or undefined when there is none. */
-export function arrowSchemaOf(file: string, metadata: ThriftStruct): readonly ArrowSchemaField[] | undefined {
+function arrowSchemaOf(file: string, metadata: ThriftStruct): readonly ArrowSchemaField[] | undefined {
   const entries = metadata.structs(5) ?? [];
   const entry = entries.find((kv) => kv.string(1) === 'ARROW:schema');
   const value = entry?.string(2);

@@ -42,7 +42,7 @@ export async function openParquet(source: ByteSource, options: ReaderOptions = {
   const prefetched = new PrefetchedSource(source);
   if (options.parquetDecoder !== 'wasm') {
     // The schema from the footer: parquet-wasm (and the footer it is shown) only if a chunk needs it.
-    const footer = await footerFieldsOf(source);
+    const footer = footerFieldsOf(layout);
     if (footer !== undefined) {
       const fields = footer.map((f) => columnFieldOf(f.name, f.type, f.nullable));
       return new ParquetBatchFile(source, undefined, prefetched, layout, budget, undefined, 0, fields, failures, new Map(footer.map((f) => [f.name, f.type])));
@@ -71,17 +71,15 @@ export async function openParquet(source: ByteSource, options: ReaderOptions = {
 }
 
 /**
- * The columns and Arrow types of the footer parquet-wasm would see (parquet-schema.ts), or undefined when its
- * rules do not settle them (or the names repeat): parquet-wasm's schema is then used.
+ * The columns and Arrow types of the checked footer (parquet-schema.ts), or undefined when its rules do not
+ * settle them (or the names repeat): parquet-wasm's schema is then used.
  */
-async function footerFieldsOf(source: ByteSource): Promise<readonly FooterField[] | undefined> {
+function footerFieldsOf(layout: ParquetLayout): readonly FooterField[] | undefined {
   try {
-    const size = source.byteLength;
-    const tail = await source.read(size - 8, size);
-    const footerLength = new DataView(tail.buffer, tail.byteOffset, tail.byteLength).getUint32(0, true);
-    const fields = footerSchema(source.name, await source.read(size - 8 - footerLength, size - 8));
+    const fields = footerSchema(layout);
     return fields && new Set(fields.map((f) => f.name)).size === fields.length ? fields : undefined;
   } catch {
+    // A footer field of an unexpected thrift type: parquet-wasm reads the schema (and reports it).
     return undefined;
   }
 }

@@ -14,9 +14,8 @@
  */
 import { rawTypeOfSchema, type ArrowSchemaField } from './arrow-schema-message.js';
 import type { RawType } from './arrow-types.js';
-import { PHYSICAL, arrowSchemaOf } from './parquet-footer.js';
+import { PHYSICAL, storedTimeUnit, type ParquetLayout } from './parquet-footer.js';
 import type { ThriftStruct } from './parquet-thrift.js';
-import { readThriftStruct } from './parquet-thrift.js';
 
 /** One top-level column as the reader's schema has it. */
 export interface FooterField {
@@ -26,17 +25,16 @@ export interface FooterField {
 }
 
 /**
- * The columns of the checked footer `footer` (the file's FileMetaData bytes) with their Arrow types, or
- * undefined when a rule above does not settle every column.
+ * The columns of a checked footer (its parsed FileMetaData and ARROW:schema, from checkParquetFooter) with their
+ * Arrow types, or undefined when a rule above does not settle every column.
  */
-export function footerSchema(file: string, footer: Uint8Array): readonly FooterField[] | undefined {
-  const metadata = readThriftStruct(footer, 0);
+export function footerSchema(layout: Pick<ParquetLayout, 'metadata' | 'arrowSchema'>): readonly FooterField[] | undefined {
+  const { metadata, arrowSchema: arrow } = layout;
   const elements = metadata.structs(2) ?? [];
   const leaves = elements.slice(1);
   if (leaves.length !== (elements[0]?.int(5) ?? -1)) return undefined;
   // Flat: every top-level field is a leaf, not REPEATED (0 REQUIRED, 1 OPTIONAL).
   if (leaves.some((e) => (e.int(5) ?? 0) > 0 || (e.int(3) ?? 0) > 1 || e.int(1) === undefined)) return undefined;
-  const arrow = arrowSchemaOf(file, metadata);
   if (arrow !== undefined && arrow.length !== leaves.length) return undefined;
   const dictionaries = arrow === undefined ? undefined : dictionaryEncodedColumns(metadata);
   const fields: FooterField[] = [];
@@ -81,14 +79,6 @@ function hintedType(field: ArrowSchemaField, name: string, element: ThriftStruct
     default:
       return undefined;
   }
-}
-
-/** The unit a TIMESTAMP leaf stores: its logical type's (MILLIS 1, MICROS 2, NANOS 3), else its converted type's. */
-function storedTimeUnit(element: ThriftStruct): 'ms' | 'us' | 'ns' | undefined {
-  const unit = element.struct(10)?.struct(8)?.struct(2)?.ids[0];
-  if (unit !== undefined) return unit === 1 ? 'ms' : unit === 2 ? 'us' : unit === 3 ? 'ns' : undefined;
-  const converted = element.int(6);
-  return converted === 9 ? 'ms' : converted === 10 ? 'us' : undefined;
 }
 
 /** Converted types (parquet.thrift) of the integers: [bits, signed]. */

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { columnFieldOf } from '../../functions/adapters/arrow-types.js';
 import { openBatchFile } from '../../functions/adapters/columnar-reader.js';
 import { bufferByteSource } from '../../functions/adapters/file-byte-source.js';
+import { checkParquetFooter } from '../../functions/adapters/parquet-footer.js';
 import { footerSchema } from '../../functions/adapters/parquet-schema.js';
 import type { ColumnField } from '../../functions/core/columns.js';
 
@@ -27,13 +28,13 @@ function parquetFiles(dir: string): string[] {
   });
 }
 
-/** The footer-derived fields of `path` (from the footer as stored, as the reader derives them), undefined when not derived. */
+/** The footer-derived fields of `path` (from its checked footer, as the reader derives them), undefined when not derived. */
 async function derived(path: string): Promise<readonly ColumnField[] | undefined> {
-  const source = bufferByteSource(path, new Uint8Array(readFileSync(path)));
-  const size = source.byteLength;
-  const tail = await source.read(size - 8, size);
-  const length = new DataView(tail.buffer, tail.byteOffset).getUint32(0, true);
-  return footerSchema(path, await source.read(size - 8 - length, size - 8))?.map((f) => columnFieldOf(f.name, f.type, f.nullable));
+  const bytes = new Uint8Array(readFileSync(path));
+  const length = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 8).getUint32(0, true);
+  const start = bytes.length - 8 - length;
+  const layout = checkParquetFooter(path, bytes.subarray(start, bytes.length - 8), bytes.length, start, 2 ** 31);
+  return footerSchema(layout)?.map((f) => columnFieldOf(f.name, f.type, f.nullable));
 }
 
 /** parquet-wasm's schema of `path`, or undefined when it does not open. */
