@@ -63,7 +63,7 @@ export function buffersFor(pool: Map<string, ChunkBuffers>, column: string): Chu
  * Reused read buffers for stored bytes (column chunks read ahead): a buffer is taken for one read and given back
  * once nothing refers to its bytes any more. Without them every chunk read is a fresh buffer, and on a 5M-row
  * file those pile up as garbage (tens of MB) until V8's external-memory limit forces a collection. The free
- * buffers held are capped at `keepBytes`: a larger buffer given back beyond it is dropped (left to the GC).
+ * buffers held are capped at `keepBytes`: past it, the smallest free ones are dropped (left to the GC).
  */
 export class ReadBuffers {
   private readonly free: Uint8Array[] = [];
