@@ -24,7 +24,7 @@ import { toColumnChunk } from './arrow-columns.js';
 import { columnFieldOf, type RawType } from './arrow-types.js';
 import { memoryBudgetOf, messageOf, overBudget, rangeOf, selectColumns, type BatchFile, type BatchOptions, type ReadUnit, type ReaderOptions } from './batch-file.js';
 import { asAsyncBuffer, asBlob, recordFailures, type ReadFailures } from './byte-views.js';
-import { FRESH_ARRAYS, ReadBuffers, buffersFor, type ChunkBuffers } from './chunk-buffers.js';
+import { FRESH_ARRAYS, IdleSets, ReadBuffers, buffersFor, type ChunkBuffers } from './chunk-buffers.js';
 import { checkParquetFooter, type ParquetChunk, type ParquetLayout } from './parquet-footer.js';
 import { footerSchema, type FooterField } from './parquet-schema.js';
 import { NativeScratch, NotNative, decodeNativeChunk, decodeNativeCounted, nativeLayoutOf } from './parquet-native.js';
@@ -203,6 +203,16 @@ const READ_AHEAD_BYTES = 16 * 1024 * 1024;
 /** Parts read ahead at most (concurrent ranged reads). */
 const READ_AHEAD_PARTS = 8;
 
+/** The work buffers of one column-parts read, reused from read to read in this thread (IdleSets). */
+interface PartBuffers {
+  /** Per-slot chunk arrays (slots, not column names: a part's columns). */
+  readonly slots: Map<string, ChunkBuffers>;
+  readonly readBuffers: ReadBuffers;
+  readonly scratch: NativeScratch;
+}
+
+const PART_BUFFERS = new IdleSets<PartBuffers>(() => ({ slots: new Map(), readBuffers: new ReadBuffers(2 * READ_AHEAD_BYTES), scratch: new NativeScratch() }));
+
 /** Stored bytes read and checked: from `start`, in a read buffer (`owned`) when the source read into one. */
 interface CheckedRange {
   readonly start: number;
@@ -296,36 +306,44 @@ class ParquetBatchFile implements BatchFile {
         parts.push({ group: g, columns, bytes, last: first + COLUMNS_PER_PART >= wanted.length });
       }
     }
-    // One set of per-slot buffers: part k+1 is decoded only once the caller asked for it, i.e. was done with part k.
-    const pool = reuse ? new Map<string, ChunkBuffers>() : undefined;
-    // Read buffers come back once their part was consumed: decoded chunks never refer to stored bytes (both
-    // decoders copy values out), so they are free when the caller asks for the next part.
-    const readBuffers = new ReadBuffers(2 * READ_AHEAD_BYTES);
+    // This thread's idle work buffers (PART_BUFFERS), given back when the parts end: one set of per-slot
+    // buffers (part k+1 is decoded only once the caller asked for it, i.e. was done with part k), the read
+    // buffers and the decoder's scratch. Read buffers come back once their part was consumed: decoded chunks
+    // never refer to stored bytes (both decoders copy values out), so they are free when the caller asks for the next part.
+    const held = PART_BUFFERS.take();
+    const pool = reuse ? held.slots : undefined;
+    const { readBuffers, scratch } = held;
     const reads: (Promise<CheckedRange[]> | undefined)[] = [];
     let issued = 0;
     let inFlight = 0;
-    for (let k = 0; k < parts.length; k++) {
-      while (issued < parts.length && (issued <= k || (issued - k < READ_AHEAD_PARTS && inFlight + parts[issued].bytes <= READ_AHEAD_BYTES))) {
-        const { group, columns, bytes } = parts[issued];
-        const read = this.readCheckedChunks(group, columns, readBuffers);
-        // Observed now so a failure while the caller is busy is not an unhandled rejection; awaited later.
-        read.catch(() => undefined);
-        reads[issued] = read;
-        inFlight += bytes;
-        issued++;
+    try {
+      for (let k = 0; k < parts.length; k++) {
+        while (issued < parts.length && (issued <= k || (issued - k < READ_AHEAD_PARTS && inFlight + parts[issued].bytes <= READ_AHEAD_BYTES))) {
+          const { group, columns, bytes } = parts[issued];
+          const read = this.readCheckedChunks(group, columns, readBuffers);
+          // Observed now so a failure while the caller is busy is not an unhandled rejection; awaited later.
+          read.catch(() => undefined);
+          reads[issued] = read;
+          inFlight += bytes;
+          issued++;
+        }
+        const part = parts[k];
+        const ranges = reads[k];
+        reads[k] = undefined;
+        const batch = await this.decodePart(part.group, part.columns, ranges ?? Promise.resolve([]), pool, counted, scratch);
+        inFlight -= part.bytes;
+        for (let b = 0; b < batch.length; b++) {
+          const unitRows = part.last && b === batch.length - 1 ? { unitRows: this.rowGroupRows[part.group] } : {};
+          const countedColumns = batch[b].counted;
+          yield { rowCount: batch[b].rowCount, columns: batch[b].columns, part: unitRows, ...(countedColumns ? { counted: countedColumns } : {}) };
+        }
+        // The caller asked for the next part: this one's stored bytes are free (decodePart resolved `ranges`).
+        for (const range of (await ranges) ?? []) if (range.owned) readBuffers.give(range.owned);
       }
-      const part = parts[k];
-      const ranges = reads[k];
-      reads[k] = undefined;
-      const batch = await this.decodePart(part.group, part.columns, ranges ?? Promise.resolve([]), pool, counted);
-      inFlight -= part.bytes;
-      for (let b = 0; b < batch.length; b++) {
-        const unitRows = part.last && b === batch.length - 1 ? { unitRows: this.rowGroupRows[part.group] } : {};
-        const countedColumns = batch[b].counted;
-        yield { rowCount: batch[b].rowCount, columns: batch[b].columns, part: unitRows, ...(countedColumns ? { counted: countedColumns } : {}) };
-      }
-      // The caller asked for the next part: this one's stored bytes are free (decodePart resolved `ranges`).
-      for (const range of (await ranges) ?? []) if (range.owned) readBuffers.give(range.owned);
+    } finally {
+      // Reads still in flight (the caller stopped early, or a part failed) fill buffers they took out of the
+      // set: those are never given back to it, so the next read cannot be handed one of them.
+      PART_BUFFERS.give(held);
     }
   }
 
@@ -339,6 +357,7 @@ class ParquetBatchFile implements BatchFile {
     ranges: Promise<{ start: number; bytes: Uint8Array }[]>,
     pool: Map<string, ChunkBuffers> | undefined,
     counted: ReadonlySet<string> | undefined,
+    scratch: NativeScratch,
   ): Promise<DecodedBatch[]> {
     this.failures.first = undefined;
     const rows = this.rowGroupRows[group];
@@ -347,7 +366,7 @@ class ParquetBatchFile implements BatchFile {
       // Slots, not column names, key the reused buffers: memory is one part's columns, however many columns.
       const slots = pool && new Map(columns.map((c, i) => [c, buffersFor(pool, String(i))]));
       const out: DecodedBatch[] = [];
-      await this.decodeInto(group, rows, columns, out, slots, checked, counted);
+      await this.decodeInto(group, rows, columns, out, slots, checked, counted, scratch);
       return this.checkedRows(group, rows, out);
     } catch (error) {
       throw await this.failureOf(group, columns, error);
@@ -444,9 +463,10 @@ class ParquetBatchFile implements BatchFile {
     pool: Map<string, ChunkBuffers> | undefined,
     checked?: { start: number; bytes: Uint8Array }[],
     counted?: ReadonlySet<string>,
+    scratch = this.scratch,
   ): Promise<void> {
     const ranges = checked ?? (await this.readCheckedChunks(group, subset));
-    const rest = this.decodeNative(group, rows, subset, ranges, out, pool, counted);
+    const rest = this.decodeNative(group, rows, subset, ranges, out, pool, counted, scratch);
     if (rest.length > 0) await withParquetWasm((module, generation) => this.decodeWasm(module, generation, group, rows, subset, rest, ranges, out, pool));
   }
 
@@ -513,6 +533,7 @@ class ParquetBatchFile implements BatchFile {
     out: DecodedBatch[],
     pool: Map<string, ChunkBuffers> | undefined,
     counted: ReadonlySet<string> | undefined,
+    scratch: NativeScratch,
   ): readonly string[] {
     if (this.nativeTypes === undefined) return subset;
     const byColumn = this.chunksByColumn(group);
@@ -531,8 +552,8 @@ class ParquetBatchFile implements BatchFile {
       try {
         const bytes = range.bytes.subarray(chunk.start - range.start, chunk.end - range.start);
         decoded =
-          (counted?.has(name) === true ? decodeNativeCounted(this.source.name, chunk, layout, bytes, rows, this.scratch) : undefined) ??
-          decodeNativeChunk(this.source.name, chunk, layout, bytes, rows, this.scratch, pool ? buffersFor(pool, name) : FRESH_ARRAYS);
+          (counted?.has(name) === true ? decodeNativeCounted(this.source.name, chunk, layout, bytes, rows, scratch) : undefined) ??
+          decodeNativeChunk(this.source.name, chunk, layout, bytes, rows, scratch, pool ? buffersFor(pool, name) : FRESH_ARRAYS);
       } catch (error) {
         if (!(error instanceof NotNative)) throw error;
         rest.push(name);

@@ -6,6 +6,7 @@ import { AdapterError, DriftgateError, InvalidInputError } from '../core/errors.
 import type { ByteSource } from '../core/ports.js';
 import type { ReportInput } from '../core/report/types.js';
 import type { DatasetSignature } from '../core/signature/types.js';
+import type { SignWorkerPool } from '../adapters/worker-pool.js';
 import {
   type AdoptArgs,
   commandHelp,
@@ -135,9 +136,9 @@ async function dispatch(args: CliArgs, io: CliIo): Promise<ExitCode> {
 
 async function baseline(args: BaselineArgs, io: CliIo): Promise<ExitCode> {
   const progress = progressLine(io.stderr, io.stderrIsTTY && io.stdoutIsTTY);
-  const signature = await signFiles(args.files, { roles: rolesOf(args.categorical), histogramBins: args.bins, workers: args.workers, onProgress: progress.onProgress }).finally(
-    progress.done,
-  );
+  const signature = await withWorkers(args.workers, (pool) =>
+    signFiles(args.files, { roles: rolesOf(args.categorical), histogramBins: args.bins, workers: args.workers, pool, onProgress: progress.onProgress }),
+  ).finally(progress.done);
   const { serializeSignature } = await import('../core/signature/index.js');
   await writeFile(args.out, serializeSignature(signature));
   io.stdout(`wrote ${describeSignature(args.out, signature)}\n`);
@@ -146,17 +147,21 @@ async function baseline(args: BaselineArgs, io: CliIo): Promise<ExitCode> {
 
 async function check(args: CheckArgs, io: CliIo): Promise<ExitCode> {
   const progress = progressLine(io.stderr, io.stderrIsTTY && io.stdoutIsTTY && !args.json);
-  const config = args.config === undefined ? undefined : await loadConfig(args.config);
-  const { signingOptions } = await import('../core/lifecycle/config.js');
   try {
-    // The one signing rule (core/lifecycle/config.ts, signature/builder.ts roleOf), as the Lambdas apply it.
-    const reference = await loadReference(args.reference, {
-      ...signingOptions(config, undefined, rolesOf(args.categorical)),
-      histogramBins: args.bins,
-      workers: args.workers,
-      onProgress: progress.onProgress,
+    const { config, reference, current } = await withWorkers(args.workers, async (pool) => {
+      const config = args.config === undefined ? undefined : await loadConfig(args.config);
+      const { signingOptions } = await import('../core/lifecycle/config.js');
+      // The one signing rule (core/lifecycle/config.ts, signature/builder.ts roleOf), as the Lambdas apply it.
+      const reference = await loadReference(args.reference, {
+        ...signingOptions(config, undefined, rolesOf(args.categorical)),
+        histogramBins: args.bins,
+        workers: args.workers,
+        pool,
+        onProgress: progress.onProgress,
+      });
+      const current = await signFiles(args.files, { ...signingOptions(config, reference, rolesOf(args.categorical)), workers: args.workers, pool, onProgress: progress.onProgress });
+      return { config, reference, current };
     });
-    const current = await signFiles(args.files, { ...signingOptions(config, reference, rolesOf(args.categorical)), workers: args.workers, onProgress: progress.onProgress });
     progress.done();
     const { compare } = await import('../core/drift/index.js');
     const result = compare(reference, current, config?.features);
@@ -301,7 +306,24 @@ interface SignFilesOptions {
   readonly reference?: DatasetSignature;
   /** Worker threads (worker-pool.ts); 0 signs in this thread. @default 0 */
   readonly workers?: number;
+  /** The command's pool of `workers` workers (withWorkers). @default a pool for this call */
+  readonly pool?: SignWorkerPool;
   readonly onProgress: (p: ProgressEvent) => void;
+}
+
+/**
+ * Run `body` with the command's pool of `workers` sign workers (none for 0), closed when it ends. The pool
+ * starts first, so its workers load their modules while this thread reads the config and the reference.
+ */
+async function withWorkers<T>(workers: number, body: (pool: SignWorkerPool | undefined) => Promise<T>): Promise<T> {
+  if (workers <= 0) return body(undefined);
+  const { SignWorkerPool } = await import('../adapters/worker-pool.js');
+  const pool = new SignWorkerPool(workers);
+  try {
+    return await body(pool);
+  } finally {
+    await pool.close();
+  }
 }
 
 async function signFiles(files: readonly string[], options: SignFilesOptions): Promise<DatasetSignature> {
@@ -310,6 +332,7 @@ async function signFiles(files: readonly string[], options: SignFilesOptions): P
     const { signFilesInWorkers } = await import('../adapters/worker-pool.js');
     return signFilesInWorkers(files, {
       workers: options.workers,
+      ...(options.pool ? { pool: options.pool } : {}),
       roles: options.roles,
       onProgress: options.onProgress,
       ...(options.histogramBins !== undefined ? { histogramBins: options.histogramBins } : {}),

@@ -145,4 +145,67 @@ describe('Function: ParquetBatchFile.batches with columnParts', () => {
     expect(signature.rowCount).toBe(6400);
     expect(seen).toEqual(Array.from({ length: 17 }, (_, i) => i * 400));
   });
+
+  it('successive reads in one thread reuse the same work buffers (chunk-buffers.ts IdleSets)', async () => {
+    // Prepare
+    const numericBuffers = async (): Promise<Set<ArrayBufferLike>> => {
+      const file = await openBatchFile(await fileByteSource(RANGES));
+      const buffers = new Set<ArrayBufferLike>();
+      for await (const part of file.batches(undefined, { reuseBuffers: true, columnParts: true })) {
+        for (const chunk of part.columns.values()) if (chunk.kind === 'numeric') buffers.add((chunk as NumericChunk).values.buffer);
+      }
+      return buffers;
+    };
+
+    // Act
+    const first = await numericBuffers();
+    const second = await numericBuffers();
+
+    // Assess: one buffer each time, and the same one.
+    expect(first.size).toBe(1);
+    expect([...second]).toEqual([...first]);
+  });
+
+  it('two reads interleaved in one thread each get their own buffers: both sign as they do alone', async () => {
+    // Prepare
+    const other = FILES.find((f) => f.endsWith('none-dict.parquet'))!;
+    const alone = [await signWith(RANGES, { reuseBuffers: true }), await signWith(other, { reuseBuffers: true })];
+    const files = [await openBatchFile(await fileByteSource(RANGES)), await openBatchFile(await fileByteSource(other))];
+    const builders = files.map((f) => new SignatureBuilder(f.schema, { histogramBins: 20 }));
+    const iterators = files.map((f, i) => f.batches(builders[i].columns, { reuseBuffers: true, columnParts: true })[Symbol.asyncIterator]());
+
+    // Act: one part of each in turn, until both end.
+    const done = [false, false];
+    while (!done.every(Boolean)) {
+      for (const i of [0, 1]) {
+        if (done[i]) continue;
+        const next = await iterators[i].next();
+        if (next.done === true) done[i] = true;
+        else builders[i].add(next.value);
+      }
+    }
+
+    // Assess
+    expect([serializeSignature(builders[0].finish([RANGES])), serializeSignature(builders[1].finish([other]))]).toEqual(alone);
+  });
+
+  it('a read stopped early or failed leaves the next read in the thread bit-identical', async () => {
+    // Prepare
+    const expected = await signWith(RANGES, { reuseBuffers: true });
+    const early = await openBatchFile(await fileByteSource(RANGES));
+    let taken = 0;
+    const bad = await openBatchFile(await fileByteSource(`${dir('batches')}bad-page-data.parquet`));
+
+    // Act: stop one read after three parts (its reads ahead still in flight), fail another on a corrupt page.
+    for await (const _ of early.batches(undefined, { reuseBuffers: true, columnParts: true })) if (++taken === 3) break;
+    const failure = await (async () => {
+      for await (const _ of bad.batches(undefined, { reuseBuffers: true, columnParts: true })) void _;
+    })().catch((error: unknown) => error);
+    const after = await signWith(RANGES, { reuseBuffers: true, columnParts: true });
+
+    // Assess
+    expect(taken).toBe(3);
+    expect(failure).toBeInstanceOf(InvalidInputError);
+    expect(after).toBe(expected);
+  });
 });
