@@ -74,6 +74,7 @@ function withCachedRange(source: ByteSource, start: number, bytes: Uint8Array): 
       }
       return source.read(from, to, into);
     },
+    ...(source.readAheadBytes !== undefined ? { readAheadBytes: source.readAheadBytes } : {}),
   };
 }
 

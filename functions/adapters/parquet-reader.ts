@@ -198,7 +198,7 @@ const COLUMNS_PER_DECODE = 2;
  */
 const COLUMNS_PER_PART = 1;
 
-/** Stored bytes of the next parts read ahead (at least one part): S3 GETs stay in flight while a part is decoded. */
+/** Stored bytes read ahead beyond the next part by default (ByteSource.readAheadBytes): S3 GETs stay in flight while a part is decoded. */
 const READ_AHEAD_BYTES = 16 * 1024 * 1024;
 /** Parts read ahead at most (concurrent ranged reads). */
 const READ_AHEAD_PARTS = 8;
@@ -285,8 +285,9 @@ class ParquetBatchFile implements BatchFile {
    * Row groups [start, end) handed out one column chunk at a time (ColumnBatch.part; the last part of a group
    * carries its rows): memory holds one decoded column chunk (in one reused buffer set when `reuse`)
    * and the stored bytes of the chunks read ahead, whatever the width. The stored bytes of the next chunks
-   * are read while the current one is decoded and consumed (up to READ_AHEAD_BYTES, at least one part), so
-   * ranged GETs on S3 overlap the work as the row-group read-ahead did.
+   * are read while the current one is decoded and consumed (the next part, and beyond it up to the source's
+   * readAheadBytes: READ_AHEAD_BYTES unless the source says less, as a local file does), so ranged GETs on S3
+   * overlap the work as the row-group read-ahead did.
    */
   private async *columnParts(
     wanted: readonly string[],
@@ -308,37 +309,43 @@ class ParquetBatchFile implements BatchFile {
     }
     // This thread's idle work buffers (PART_BUFFERS), given back when the parts end: one set of per-slot
     // buffers (part k+1 is decoded only once the caller asked for it, i.e. was done with part k), the read
-    // buffers and the decoder's scratch. Read buffers come back once their part was consumed: decoded chunks
-    // never refer to stored bytes (both decoders copy values out), so they are free when the caller asks for the next part.
+    // buffers and the decoder's scratch.
     const held = PART_BUFFERS.take();
     const pool = reuse ? held.slots : undefined;
     const { readBuffers, scratch } = held;
     const reads: (Promise<CheckedRange[]> | undefined)[] = [];
+    // Stored bytes in flight beyond part `next` (which is always read): the source's latency decides (ByteSource.readAheadBytes).
+    const readAhead = this.source.readAheadBytes ?? READ_AHEAD_BYTES;
     let issued = 0;
     let inFlight = 0;
+    const issue = (next: number): void => {
+      while (issued < parts.length && (issued <= next || (issued - next < READ_AHEAD_PARTS && inFlight + parts[issued].bytes <= readAhead))) {
+        const { group, columns, bytes } = parts[issued];
+        const read = this.readCheckedChunks(group, columns, readBuffers);
+        // Observed now so a failure while the caller is busy is not an unhandled rejection; awaited later.
+        read.catch(() => undefined);
+        reads[issued] = read;
+        inFlight += bytes;
+        issued++;
+      }
+    };
     try {
       for (let k = 0; k < parts.length; k++) {
-        while (issued < parts.length && (issued <= k || (issued - k < READ_AHEAD_PARTS && inFlight + parts[issued].bytes <= READ_AHEAD_BYTES))) {
-          const { group, columns, bytes } = parts[issued];
-          const read = this.readCheckedChunks(group, columns, readBuffers);
-          // Observed now so a failure while the caller is busy is not an unhandled rejection; awaited later.
-          read.catch(() => undefined);
-          reads[issued] = read;
-          inFlight += bytes;
-          issued++;
-        }
+        issue(k);
         const part = parts[k];
         const ranges = reads[k];
         reads[k] = undefined;
         const batch = await this.decodePart(part.group, part.columns, ranges ?? Promise.resolve([]), pool, counted, scratch);
         inFlight -= part.bytes;
+        // This part's stored bytes are free once decoded (decodePart resolved `ranges`): decoded chunks never
+        // refer to them (both decoders copy values out). The next part is read into them while the caller works.
+        for (const range of (await ranges) ?? []) if (range.owned) readBuffers.give(range.owned);
+        issue(k + 1);
         for (let b = 0; b < batch.length; b++) {
           const unitRows = part.last && b === batch.length - 1 ? { unitRows: this.rowGroupRows[part.group] } : {};
           const countedColumns = batch[b].counted;
           yield { rowCount: batch[b].rowCount, columns: batch[b].columns, part: unitRows, ...(countedColumns ? { counted: countedColumns } : {}) };
         }
-        // The caller asked for the next part: this one's stored bytes are free (decodePart resolved `ranges`).
-        for (const range of (await ranges) ?? []) if (range.owned) readBuffers.give(range.owned);
       }
     } finally {
       // Reads still in flight (the caller stopped early, or a part failed) fill buffers they took out of the

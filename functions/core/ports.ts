@@ -21,6 +21,13 @@ export interface ByteSource {
    * the bytes (the Parquet reader's read buffers), so a source must not keep it. A source may ignore it.
    */
   read(start: number, end: number, into?: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Stored bytes worth keeping in flight beyond the next read (a reader's next column chunks, read while the
+   * current one is decoded): what hides this source's latency. An object store's GETs take tens of ms each;
+   * a local file's reads return from the page cache in about a millisecond, so the next read is enough.
+   * @default the reader's own (16 MiB for Parquet column parts, parquet-reader.ts)
+   */
+  readonly readAheadBytes?: number;
 }
 
 /** The version of an object an event named: its S3 version id and/or its ETag. */

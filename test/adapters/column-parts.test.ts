@@ -68,6 +68,45 @@ describe('Function: ParquetBatchFile.batches with columnParts', () => {
     expect(serializeSignature(builder.finish([RANGES]))).toBe(await signWith(RANGES, { reuseBuffers: true }));
   });
 
+  it.each([
+    ['a local file (readAheadBytes 0)', 0, 1],
+    ['an object store (the reader default, 16 MiB)', undefined, 2],
+  ] as const)('reads ahead as the source asks: %s', async (_, readAheadBytes, minAhead) => {
+    // Prepare: a source that reads as the file does, noting the reads in flight.
+    const base = await fileByteSource(RANGES);
+    let pending = 0;
+    let mostPending = 0;
+    const source = {
+      name: base.name,
+      byteLength: base.byteLength,
+      ...(readAheadBytes !== undefined ? { readAheadBytes } : {}),
+      read: async (start: number, end: number, into?: Uint8Array): Promise<Uint8Array> => {
+        mostPending = Math.max(mostPending, ++pending);
+        // Let the reader run on before this read completes, as a slow disk or a GET would.
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        try {
+          return await base.read(start, end, into);
+        } finally {
+          pending--;
+        }
+      },
+    };
+    const file = await openBatchFile(source);
+    const builder = new SignatureBuilder(file.schema, { histogramBins: 20 });
+
+    // Act
+    for await (const batch of file.batches(builder.columns, { reuseBuffers: true, columnParts: true })) builder.add(batch);
+
+    // Assess: the next part is in flight while the caller works; beyond it only what the source asks for.
+    expect(mostPending).toBeGreaterThanOrEqual(minAhead);
+    if (readAheadBytes === 0) expect(mostPending).toBe(1);
+    expect(serializeSignature(builder.finish([RANGES]))).toBe(await signWith(RANGES, { reuseBuffers: true }));
+  });
+
+  it('a local file source asks for no read-ahead beyond the next read', async () => {
+    expect((await fileByteSource(RANGES)).readAheadBytes).toBe(0);
+  });
+
   it('hands out each row group one column at a time, the last part carrying its rows', async () => {
     // Prepare
     const file = await openBatchFile(await fileByteSource(RANGES));
