@@ -181,7 +181,26 @@ let chosen: ZstdInPlace | null | undefined;
 export function zstdDecoder(): ZstdInPlace | undefined {
   if (chosen === undefined) {
     const viaZlib: ZstdInPlace | undefined = zlibZstd && ((body, capacity) => zlibZstd(body, { maxOutputLength: Math.max(1, capacity), chunkSize: Math.max(64, capacity) }));
-    chosen = wasmZstd() ?? viaZlib ?? null;
+    chosen = pickZstd(wasmZstd(), viaZlib, wasmZstdUnavailable, (message) => process.emitWarning(message, { code: ZSTD_FALLBACK_WARNING })) ?? null;
   }
   return chosen ?? undefined;
+}
+
+/** The code of the process warning zstdDecoder emits (once per thread) when the in-place decoder did not load. */
+export const ZSTD_FALLBACK_WARNING = 'DRIFTGATE_ZSTD_FALLBACK';
+
+/**
+ * The in-place decoder, else node:zlib's, else none; a fallback is said (`warn`, once per choice), because it
+ * means a missing or unknown `.wasm` beside a bundle and slower zstd pages, not wrong results.
+ */
+export function pickZstd(
+  inPlace: ZstdInPlace | undefined,
+  viaZlib: ZstdInPlace | undefined,
+  why: () => string | undefined,
+  warn: (message: string) => void,
+): ZstdInPlace | undefined {
+  if (inPlace !== undefined) return inPlace;
+  const instead = viaZlib !== undefined ? "node:zlib's decoder (a fresh buffer per page)" : 'parquet-wasm (this Node has no zstd in node:zlib)';
+  warn(`driftgate: the in-place zstd decoder (${WASM_ZSTD_PACKAGE}/${WASM_ZSTD_FILE}) did not load (${why() ?? 'unknown reason'}): zstd pages are decoded by ${instead}, more slowly`);
+  return viaZlib;
 }

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decompressZstd } from 'hyparquet-compressors';
 import { describe, expect, it } from 'vitest';
-import { wasmZstd, wasmZstdUnavailable } from '../../functions/adapters/wasm-zstd.js';
+import { pickZstd, wasmZstd, wasmZstdUnavailable, zstdDecoder } from '../../functions/adapters/wasm-zstd.js';
 import { zstdPagesOf } from '../support/zstd-pages.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'parquet-native');
@@ -80,5 +80,38 @@ describe('wasmZstd (zstd pages in place)', () => {
     expect(zstd(body, size + 1000).length).toBe(size);
     // Still decodes after every failure.
     expect(zstd(body, size).length).toBe(size);
+  });
+});
+
+describe('pickZstd (which zstd decoder, and saying so when it is not the in-place one)', () => {
+  // Fake decoders stand for the choices: a missing .wasm cannot be made in this process without breaking the
+  // module's own resolution; the real choice on this machine is the in-place decoder (last case).
+  const inPlace = (): Uint8Array => new Uint8Array(1);
+  const viaZlib = (): Uint8Array => new Uint8Array(2);
+
+  it.each([
+    ['the in-place decoder loaded', inPlace, viaZlib, inPlace, undefined],
+    ['it did not, node:zlib has zstd', undefined, viaZlib, viaZlib, /node:zlib's decoder/],
+    ['it did not, node:zlib has none', undefined, undefined, undefined, /parquet-wasm/],
+  ] as const)('%s', (_, found, zlib, expected, said) => {
+    // Prepare
+    const warnings: string[] = [];
+
+    // Act
+    const picked = pickZstd(found, zlib, () => 'ENOENT: no such file', (m) => warnings.push(m));
+
+    // Assess
+    expect(picked).toBe(expected);
+    if (said === undefined) expect(warnings).toEqual([]);
+    else {
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(said);
+      expect(warnings[0]).toContain('@foxglove/wasm-zstd');
+      expect(warnings[0]).toContain('ENOENT: no such file');
+    }
+  });
+
+  it('on this machine picks the in-place decoder', () => {
+    expect(zstdDecoder()).toBe(wasmZstd());
   });
 });
