@@ -48,7 +48,8 @@ export interface BatchOptions {
   /**
    * Reuse the chunks' arrays from batch to batch (Parquet and Arrow IPC): a batch's chunks are then valid only until
    * the next batch is requested or the iteration ends (a later read in the thread may reuse them), so consume
-   * each batch before asking for the next (as SignatureBuilder does). Saves allocating, zeroing and collecting ~8 MB per 1M-row column per row group.
+   * each batch before asking for the next (as SignatureBuilder does). Saves allocating, zeroing and collecting
+   * ~8 MB per 1M-row column per row group.
    * @default false
    */
   readonly reuseBuffers?: boolean;

@@ -39,7 +39,7 @@ export function fileRangeSource(path: string, size: number): ByteSource {
     byteLength: size,
     read: (start, end, into) => readRange(path, size, start, end, into),
     // The next read only (ByteSource.readAheadBytes): on the 5M-row snappy bench file, 16 MiB ahead held
-    // ~24 MB more read buffers for the same time (bench/README.md, "Read-ahead by source").
+    // ~24 MB more read buffers for the same time (bench/README.md, "Read-ahead by source, work buffers per thread").
     readAheadBytes: 0,
   };
 }
