@@ -48,8 +48,7 @@ export async function openParquet(source: ByteSource, options: ReaderOptions = {
       return new ParquetBatchFile(source, undefined, prefetched, layout, budget, undefined, 0, fields, failures, new Map(footer.map((f) => [f.name, f.type])));
     }
   }
-  await prefetched.patchFooter();
-  const blob = asBlob(recordFailures(prefetched, failures));
+  const blob = await wasmBlob(prefetched, failures);
   try {
     const opened = await withParquetWasm(async (module, generation) => {
       const file = await module.ParquetFile.fromFile(blob);
@@ -68,6 +67,12 @@ export async function openParquet(source: ByteSource, options: ReaderOptions = {
     if (error instanceof AdapterError || error instanceof InvalidInputError) throw error;
     throw new InvalidInputError(source.name, `unreadable Parquet footer: ${messageOf(error)}`, { cause: error });
   }
+}
+
+/** What parquet-wasm reads: the file behind the footer it should see (PrefetchedSource.patchFooter), its read failures recorded. */
+async function wasmBlob(prefetched: PrefetchedSource, failures: ReadFailures): Promise<Blob> {
+  await prefetched.patchFooter();
+  return asBlob(recordFailures(prefetched, failures));
 }
 
 /**
@@ -174,7 +179,6 @@ function readFileInfo(
     ffi.free();
   }
 }
-
 
 /**
  * hyparquet's decompressors, zstd bounded by the page's declared (and budget-checked) uncompressed size:
@@ -446,8 +450,7 @@ class ParquetBatchFile implements BatchFile {
     if (this.file !== undefined && generation === this.generation) return this.file;
     const first = this.file === undefined;
     if (this.blob === undefined) {
-      await this.prefetched.patchFooter();
-      this.blob = asBlob(recordFailures(this.prefetched, this.failures));
+      this.blob = await wasmBlob(this.prefetched, this.failures);
     }
     const file = await module.ParquetFile.fromFile(this.blob);
     if (first) {

@@ -327,7 +327,7 @@ export function sketchQuantile(sketch: QuantileSketchJson, q: number): number | 
     if (belowPositive + pre.posBelow[mid] + pos.counts[mid] > rank) hi = mid;
     else lo = mid + 1;
   }
-  return (2 * bucketUpper(gamma, pos.offset + Math.max(0, lo))) / (gamma + 1);
+  return (2 * bucketUpper(gamma, pos.offset + lo)) / (gamma + 1);
 }
 
 /** Cumulative counts, cached per sketch object: the drift module evaluates many points on one sketch. */
